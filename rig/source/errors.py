@@ -1,0 +1,90 @@
+"""Errors that point at a place in a file a musician wrote.
+
+Every user-facing problem with songs, sets, devices, voices and the config is a
+`SourceError` carrying file, line and column (1-based), so it prints as
+``songs/inferno.yaml:12:18: unknown note 'H2' (did you mean 'B2'?)``.
+Loaders collect all problems in a `Problems` list and raise them together.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+__all__ = ["Pos", "SourceError", "Problems", "InputError", "suggest"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """A place in a source file; line and col are 1-based."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceError:
+    """One problem at one place."""
+
+    pos: Pos
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pos}: {self.message}"
+
+
+class InputError(Exception):
+    """Raised by loaders with every problem found in one pass."""
+
+    def __init__(self, errors: Iterable[SourceError]):
+        self.errors: list[SourceError] = sorted(
+            set(errors), key=lambda e: (e.pos.file, e.pos.line, e.pos.col, e.message)
+        )
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class Problems:
+    """Collects problems while validating, so one run reports all of them."""
+
+    def __init__(self) -> None:
+        self._errors: list[SourceError] = []
+
+    def add(self, pos: Pos, message: str) -> None:
+        self._errors.append(SourceError(pos, message))
+
+    def extend(self, errors: Iterable[SourceError]) -> None:
+        self._errors.extend(errors)
+
+    def __bool__(self) -> bool:
+        return bool(self._errors)
+
+    def __len__(self) -> int:
+        return len(self._errors)
+
+    def __iter__(self) -> Iterator[SourceError]:
+        return iter(self._errors)
+
+    def raise_if_any(self) -> None:
+        if self._errors:
+            raise InputError(self._errors)
+
+
+def suggest(word: str, known: Iterable[str], what: str = "") -> str:
+    """A '(did you mean ...?)' or '(known: ...)' tail for an unknown name."""
+    options = sorted(set(known))
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not close:
+        lowered = {o.lower(): o for o in options}
+        if word.lower() in lowered:
+            close = [lowered[word.lower()]]
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    if not options:
+        return f" (no {what} defined)" if what else ""
+    shown = ", ".join(options[:8]) + (", …" if len(options) > 8 else "")
+    return f" (known: {shown})"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian-like machine, as root:
+# installs JACK, fluidsynth (+ a GM soundfont) and jack_capture from Debian,
+# the project with its test extras from PyPI, then runs every test.
+# The JACK dummy servers the tests need are started (under private names)
+# and stopped by the pytest fixtures themselves.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+debs="jackd2 fluidsynth timgm6mb-soundfont jack-capture"
+missing=""
+for deb in $debs; do
+    dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "ok installed" || missing="$missing $deb"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "tests/run.sh: needs root to install:$missing" >&2
+        exit 2
+    fi
+    apt-get update -qq || exit 2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing || exit 2
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e '.[test]' || exit 2
+
+python3 -m ruff check rig tests || exit 1
+python3 -m pytest "$@"
+rc=$?
+if [ "$rc" = 5 ]; then
+    echo "tests/run.sh: pytest collected no tests" >&2
+    exit 1
+fi
+exit "$rc"
