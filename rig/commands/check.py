@@ -1,0 +1,119 @@
+"""`rig check PATH...`: check songs, sets, theme files, devices, voices and the config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK
+from rig.source.errors import InputError, Pos, SourceError
+
+__all__ = ["main", "SUMMARY"]
+
+SUMMARY = "check songs, sets, devices and config; print every error"
+
+EPILOG = """examples:
+  rig check songs/                 # every cue, set and theme file below songs/
+  rig check songs/inferno.yaml config.yaml patches/devices/virus.yaml
+
+exit codes: 0 all good, 1 errors found (each printed as file:line:col: message), 2 usage
+"""
+
+
+def _kind(path: Path) -> str:
+    from rig.source.yamltree import load_yaml_file
+
+    tree = load_yaml_file(path)
+    keys = set(tree.value) if tree.is_map else set()
+    if "cue" in keys:
+        return "song"
+    if "set" in keys:
+        return "set"
+    if "device" in keys:
+        return "device"
+    if "voice" in keys:
+        return "voice"
+    if "themes" in keys:
+        return "themes"
+    if keys & {"midi", "audio", "devices", "patches", "osc"}:
+        return "config"
+    raise InputError([SourceError(Pos(str(path), 1, 1), "not a song, set, theme file, device, voice or config (no 'cue:', 'set:', 'themes:', 'device:' or 'voice:' key)")])
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*.y*ml") if p.suffix in (".yaml", ".yml")))
+        else:
+            out.append(path)
+    return out
+
+
+def check_file(project, path: Path) -> str:  # noqa: ANN001 - Project
+    """Check one file; returns what it was; raises InputError."""
+    from rig.config import load_config
+    from rig.devices import load_device
+    from rig.song.load import load_themes
+
+    kind = _kind(path)
+    if kind == "song":
+        project.arrangement(path)
+    elif kind == "set":
+        project.arrangements(path)
+    elif kind == "themes":
+        load_themes(path, project.context())
+    elif kind == "device":
+        load_device(path)
+    elif kind == "config":
+        load_config(path, known_devices=project.devices)
+    elif kind == "voice":
+        try:
+            from rig.dsp.voicedef import load_voice  # type: ignore[import-not-found]
+        except ImportError:
+            return "voice (not checked: no voice loader)"
+        load_voice(path)
+    return kind
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="rig check",
+        description="Check songs, sets, theme files, device definitions, voices and the config. "
+        "Every problem is printed, not just the first.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", type=Path, help="files or folders to check")
+    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the rig config")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    args = parser.parse_args(argv)
+
+    from rig.project import Project
+
+    try:
+        project = Project.load(args.config)
+    except InputError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    failed = 0
+    files = _expand(args.paths)
+    if not files:
+        print("rig check: no YAML files found", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path in files:
+        try:
+            kind = check_file(project, path)
+        except InputError as exc:
+            failed += 1
+            for error in exc.errors:
+                print(error, file=sys.stderr)
+            continue
+        if not args.quiet:
+            print(f"ok  {kind:<7} {path}")
+    if failed:
+        print(f"{failed} of {len(files)} files have errors", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK

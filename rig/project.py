@@ -1,0 +1,80 @@
+"""The project as a performer sets it up: config, device definitions, voices, songs.
+
+`Project.load(config)` reads config.yaml (or the embedded default when there is
+none) and the device definitions it points at; `arrangement(path)` loads, checks
+and compiles a cue. Commands build one Project and pass it on — nothing else
+reads these files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.config import Config, default_config, load_config
+from rig.devices import Device, load_devices
+from rig.song.arrangement import Arrangement
+from rig.song.compile import compile_song
+from rig.song.load import Context, load_song
+from rig.song.model import SetList, Song
+from rig.song.setlist import is_setlist, load_setlist
+from rig.source.errors import InputError
+
+__all__ = ["Project", "DEFAULT_CONFIG"]
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+@dataclass(frozen=True)
+class Project:
+    config: Config
+    devices: dict[str, Device]
+    voices: frozenset[str] | None
+
+    @classmethod
+    def load(cls, config_path: Path | None = None) -> Project:
+        """Read the config (the default path may be absent: then the embedded default is used)."""
+        if config_path is None or (config_path == DEFAULT_CONFIG and not config_path.exists()):
+            config = default_config()
+            devices = load_devices(config.patches_dir / "devices")
+        else:
+            first = load_config(config_path)
+            devices = load_devices(first.patches_dir / "devices")
+            config = load_config(config_path, known_devices=devices)
+        voices_dir = config.patches_dir / "voices"
+        voices = (
+            frozenset(p.stem for p in voices_dir.glob("*.yaml")) if voices_dir.is_dir() else None
+        )
+        return cls(config, devices, voices or None)
+
+    def context(self) -> Context:
+        channels = {n: b.channel for n, b in self.config.bindings.items() if b.channel is not None}
+        latency = {
+            n: b.latency_ms for n, b in self.config.bindings.items() if b.latency_ms is not None
+        }
+        return Context(self.devices, channels, latency, self.voices)
+
+    def song(self, path: Path) -> Song:
+        return load_song(path, self.context())
+
+    def arrangement(self, path: Path, seed: int | None = None) -> Arrangement:
+        return compile_song(self.song(path), seed)
+
+    def setlist(self, path: Path) -> SetList:
+        return load_setlist(path)
+
+    def arrangements(self, path: Path, seed: int | None = None) -> list[Arrangement]:
+        """A cue, or every cue of a set in order; all problems of all files at once."""
+        if not is_setlist(path):
+            return [self.arrangement(path, seed)]
+        setlist = self.setlist(path)
+        out: list[Arrangement] = []
+        errors = []
+        for entry in setlist.entries:
+            try:
+                out.append(self.arrangement(entry.song, seed))
+            except InputError as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise InputError(errors)
+        return out

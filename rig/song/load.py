@@ -1,0 +1,752 @@
+"""Song files (YAML) → checked `Song` models, with every problem at file:line:col.
+
+The loader never stops at the first mistake: it keeps validating and raises one
+`InputError` with everything it found, so a musician fixes a file in one go.
+Device facts (CC names, drum lanes, channels) come in through a `Context`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from rig.song.model import (
+    ArpSpec,
+    Automation,
+    LaneSteps,
+    PatternDef,
+    ProgramSpec,
+    SectionDef,
+    Song,
+    TempoSpec,
+    TrackDef,
+)
+from rig.song.steps import ChordSlot, Step, parse_progression, parse_steps
+from rig.source.errors import InputError, Pos, Problems, SourceError, suggest
+from rig.source.fields import (
+    MapReader,
+    as_fraction,
+    as_int,
+    as_list,
+    as_number,
+    as_percent,
+    as_str,
+    as_str_list,
+)
+from rig.source.yamltree import Node, load_yaml_file
+from rig.theory.chords import VOICINGS
+from rig.theory.errors import TheoryError
+from rig.theory.scales import parse_key
+
+__all__ = ["Context", "load_song", "load_themes", "display_path", "parse_meter"]
+
+SONG_KEYS = (
+    "cue", "about", "tempo", "meter", "key", "seed", "include", "themes", "tracks", "patterns",
+    "sections",
+)  # fmt: skip
+TRACK_KEYS = ("device", "voice", "channel", "part", "transpose", "about")
+PATTERN_KEYS = (
+    "track", "steps", "lanes", "chords", "rhythm", "arp", "use", "rate", "length", "velocity",
+    "gate", "swing", "transpose", "octave", "voicing", "about",
+)  # fmt: skip
+ARP_KEYS = ("mode", "rate", "octaves", "gate", "chords")
+ARP_MODES = ("up", "down", "updown", "downup", "random", "order")
+SECTION_KEYS = ("name", "bars", "play", "mute", "tempo", "meter", "automate", "program", "about")
+THEME_KEYS = ("chords", "steps", "rate", "about")
+INCLUDE_KEYS = ("themes", "about")
+MIN_BPM, MAX_BPM = 20, 400
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a song may refer to: devices (by id), config channel/latency overrides, voices."""
+
+    devices: Mapping[str, Any]  # id → rig.devices.Device
+    channels: Mapping[str, int] = field(default_factory=dict)  # device id → 0-based channel
+    latency_ms: Mapping[str, float] = field(default_factory=dict)
+    voices: frozenset[str] | None = None  # known software voice names, None: don't check
+
+
+@dataclass
+class _Theme:
+    name: str
+    kind: str  # "chords" | "steps"
+    slots: list[ChordSlot]
+    bars: int
+    steps: list[Step]
+    rate: Fraction | None
+    pos: Pos
+
+
+def display_path(path: Path) -> str:
+    """A path as a musician would type it: relative to the working folder when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def parse_meter(node: Node, problems: Problems, what: str) -> tuple[int, int] | None:
+    text = node.value if isinstance(node.value, str) else None
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not m:
+        problems.add(node.pos, f"{what}: expected a meter like 4/4 or 7/8, got {node.value!r}")
+        return None
+    num, den = int(m.group(1)), int(m.group(2))
+    if den not in (1, 2, 4, 8, 16, 32):
+        problems.add(node.pos, f"{what}: the lower number of {num}/{den} must be 1, 2, 4, 8, 16 or 32")
+        return None
+    if not 1 <= num <= 32:
+        problems.add(node.pos, f"{what}: the upper number of {num}/{den} must be 1..32")
+        return None
+    return num, den
+
+
+def load_song(path: Path, ctx: Context) -> Song:
+    """Load and check one song file; raises InputError listing every problem."""
+    return _SongLoader(path, ctx).load()
+
+
+class _SongLoader:
+    def __init__(self, path: Path, ctx: Context):
+        self.path = path
+        self.ctx = ctx
+        self.problems = Problems()
+        self.themes: dict[str, _Theme] = {}
+        self.tracks: dict[str, TrackDef] = {}
+
+    # -- top level -------------------------------------------------------
+    def load(self) -> Song:
+        root = load_yaml_file(self.path, display_path(self.path))
+        r = MapReader(root, self.problems, "song", SONG_KEYS)
+        if not r.ok:
+            self.problems.raise_if_any()
+        cue_node = r.get("cue", required=True)
+        cue = as_str(cue_node, self.problems, "cue") if cue_node else None
+        tempo_node = r.get("tempo", required=True)
+        tempo = (
+            as_number(tempo_node, self.problems, "tempo", MIN_BPM, MAX_BPM) if tempo_node else None
+        )
+        meter = (4, 4)
+        if (node := r.get("meter")) is not None:
+            meter = parse_meter(node, self.problems, "meter") or meter
+        key = None
+        if (node := r.get("key")) is not None and (text := as_str(node, self.problems, "key")):
+            try:
+                key = str(parse_key(text))
+            except TheoryError as exc:
+                self.problems.add(node.at(exc.offset), f"key: {exc.message}")
+        seed = 0
+        if (node := r.get("seed")) is not None:
+            seed = as_int(node, self.problems, "seed", 0) or 0
+        if (node := r.get("include")) is not None:
+            self._includes(node, [self.path.resolve()])
+        if (node := r.get("themes")) is not None:
+            self._themes(node)
+        if (node := r.get("tracks", required=True)) is not None:
+            self._tracks(node)
+        patterns: dict[str, PatternDef] = {}
+        if (node := r.get("patterns")) is not None:
+            patterns = self._patterns(node)
+        sections: list[SectionDef] = []
+        if (node := r.get("sections", required=True)) is not None:
+            sections = self._sections(node, patterns, meter)
+        r.finish()
+        self.problems.raise_if_any()
+        assert cue is not None and tempo is not None
+        return Song(
+            cue=cue,
+            path=self.path,
+            tempo=tempo,
+            meter=meter,
+            key=key,
+            seed=seed,
+            tracks=tuple(self.tracks.values()),
+            patterns=patterns,
+            sections=tuple(sections),
+        )
+
+    # -- includes and themes -------------------------------------------------
+    def _includes(self, node: Node, chain: list[Path]) -> None:
+        names = as_str_list(node, self.problems, "include")
+        for name, item in names or []:
+            target = (chain[-1].parent / name).resolve()
+            if target in chain:
+                loop = " → ".join(display_path(p) for p in [*chain[chain.index(target) :], target])
+                self.problems.add(item.pos, f"include: cycle {loop}")
+                continue
+            if not target.is_file():
+                self.problems.add(item.pos, f"include: file '{name}' not found")
+                continue
+            try:
+                tree = load_yaml_file(target, display_path(target))
+            except InputError as exc:
+                self.problems.extend(exc.errors)
+                continue
+            r = MapReader(tree, self.problems, "included file", (*INCLUDE_KEYS, "include"))
+            if (sub := r.get("include")) is not None:
+                self._includes(sub, [*chain, target])
+            if (themes := r.get("themes")) is not None:
+                self._themes(themes)
+            r.finish()
+
+    def _themes(self, node: Node) -> None:
+        items = node.value if node.is_map else None
+        if items is None:
+            self.problems.add(node.pos, "themes: expected a mapping of theme names")
+            return
+        for name, tnode in items.items():
+            kpos = node.key_pos[name]
+            if name in self.themes:
+                first = self.themes[name].pos
+                self.problems.add(
+                    kpos, f"theme '{name}' is defined twice (first at {first.file}:{first.line})"
+                )
+                continue
+            what = f"theme '{name}'"
+            r = MapReader(tnode, self.problems, what, THEME_KEYS)
+            if not r.ok:
+                continue
+            chords, steps = r.get("chords"), r.get("steps")
+            rate = as_fraction(n, self.problems, f"{what}: rate") if (n := r.get("rate")) else None
+            r.finish()
+            if (chords is None) == (steps is None):
+                self.problems.add(tnode.pos, f"{what}: give either 'chords' or 'steps'")
+                continue
+            if chords is not None and (text := as_str(chords, self.problems, f"{what}: chords")):
+                slots = parse_progression(chords, self.problems, f"{what}: chords")
+                bars = text.count("|") + 1 - (1 if text.rstrip().endswith("|") else 0)
+                self.themes[name] = _Theme(name, "chords", slots, bars, [], None, kpos)
+            elif steps is not None and as_str(steps, self.problems, f"{what}: steps"):
+                parsed = parse_steps(steps, self.problems, f"{what}: steps")
+                self.themes[name] = _Theme(name, "steps", [], 0, parsed, rate, kpos)
+
+    # -- tracks ------------------------------------------------------------------
+    def _tracks(self, node: Node) -> None:
+        if not node.is_map:
+            self.problems.add(node.pos, "tracks: expected a mapping of track names")
+            return
+        if not node.value:
+            self.problems.add(node.pos, "tracks: a song needs at least one track")
+        for name, tnode in node.value.items():
+            what = f"track '{name}'"
+            r = MapReader(tnode, self.problems, what, TRACK_KEYS)
+            if not r.ok:
+                continue
+            device = voice = None
+            dev = None
+            if (n := r.get("device")) is not None and (device := as_str(n, self.problems, what)):
+                dev = self.ctx.devices.get(device)
+                if dev is None:
+                    self.problems.add(
+                        n.pos,
+                        f"{what}: unknown device '{device}'{suggest(device, self.ctx.devices, 'devices')}",
+                    )
+                    device = None
+            if (n := r.get("voice")) is not None and (voice := as_str(n, self.problems, what)):
+                known = self.ctx.voices
+                if known is not None and voice not in known:
+                    self.problems.add(
+                        n.pos, f"{what}: unknown voice '{voice}'{suggest(voice, known, 'voices')}"
+                    )
+            if not r.has("device") and not r.has("voice"):
+                self.problems.add(tnode.pos, f"{what}: needs a 'device' or a 'voice'")
+            channel = 0
+            if dev is not None:
+                channel = self.ctx.channels.get(dev.name, dev.channel)
+            if (n := r.get("part")) is not None:
+                hi = dev.parts if dev is not None else 16
+                part = as_int(n, self.problems, f"{what}: part", 1, hi)
+                if dev is not None and part is not None:
+                    if channel + part - 1 > 15:
+                        self.problems.add(
+                            n.pos, f"{what}: part {part} on channel {channel + 1} passes channel 16"
+                        )
+                    else:
+                        channel += part - 1
+            if (n := r.get("channel")) is not None:
+                explicit = as_int(n, self.problems, f"{what}: channel", 1, 16)
+                if explicit is not None:
+                    channel = explicit - 1
+            transpose = 0
+            if (n := r.get("transpose")) is not None:
+                transpose = as_int(n, self.problems, f"{what}: transpose", -48, 48) or 0
+            r.finish()
+            latency = 0.0
+            if dev is not None:
+                latency = self.ctx.latency_ms.get(dev.name, dev.latency_ms)
+                voice = voice or dev.stand_in
+            self.tracks[name] = TrackDef(
+                name=name,
+                device=device,
+                voice=voice,
+                channel=channel,
+                drums=bool(dev is not None and dev.lanes),
+                latency_ms=latency,
+                transpose=transpose,
+                pos=node.key_pos[name],
+            )
+
+    # -- patterns ------------------------------------------------------------------
+    def _patterns(self, node: Node) -> dict[str, PatternDef]:
+        out: dict[str, PatternDef] = {}
+        if not node.is_map:
+            self.problems.add(node.pos, "patterns: expected a mapping of pattern names")
+            return out
+        for name, pnode in node.value.items():
+            pattern = _PatternReader(self, name, pnode, node.key_pos[name]).read()
+            if pattern is not None:
+                out[name] = pattern
+        return out
+
+    # -- sections ------------------------------------------------------------------
+    def _sections(
+        self, node: Node, patterns: dict[str, PatternDef], meter: tuple[int, int]
+    ) -> list[SectionDef]:
+        items = as_list(node, self.problems, "sections")
+        out: list[SectionDef] = []
+        if items is not None and not items:
+            self.problems.add(node.pos, "sections: a song needs at least one section")
+        for index, snode in enumerate(items or [], start=1):
+            section = self._section(index, snode, patterns)
+            if section is not None:
+                out.append(section)
+        return out
+
+    def _section(self, index: int, node: Node, patterns: dict[str, PatternDef]) -> SectionDef | None:
+        what = f"section {index}"
+        r = MapReader(node, self.problems, what, SECTION_KEYS)
+        if not r.ok:
+            return None
+        name = f"section {index}"
+        if (n := r.get("name")) is not None and (text := as_str(n, self.problems, f"{what}: name")):
+            name = text
+            what = f"section '{name}'"
+        bars_node = r.get("bars", required=True)
+        bars = as_int(bars_node, self.problems, f"{what}: bars", 1, 9999) if bars_node else None
+        play: list[str] = []
+        if (n := r.get("play")) is not None:
+            for pname, item in as_str_list(n, self.problems, f"{what}: play") or []:
+                if pname not in patterns:
+                    if pname not in self._pattern_names:
+                        self.problems.add(
+                            item.pos,
+                            f"{what}: unknown pattern '{pname}'"
+                            f"{suggest(pname, self._pattern_names, 'patterns')}",
+                        )
+                    continue
+                if pname in play:
+                    self.problems.add(item.pos, f"{what}: pattern '{pname}' is listed twice")
+                    continue
+                play.append(pname)
+        mute: set[str] = set()
+        if (n := r.get("mute")) is not None:
+            for tname, item in as_str_list(n, self.problems, f"{what}: mute") or []:
+                if tname not in self.tracks:
+                    self.problems.add(
+                        item.pos, f"{what}: unknown track '{tname}'{suggest(tname, self.tracks)}"
+                    )
+                mute.add(tname)
+        tempo = self._tempo(r.get("tempo"), what)
+        meter = parse_meter(n, self.problems, f"{what}: meter") if (n := r.get("meter")) else None
+        automate = self._automate(r.get("automate"), what)
+        programs = self._programs(r.get("program"), what)
+        r.finish()
+        if bars is None:
+            return None
+        return SectionDef(
+            name=name,
+            bars=bars,
+            play=tuple(play),
+            mute=frozenset(mute),
+            tempo=tempo,
+            meter=meter,
+            automate=tuple(automate),
+            programs=tuple(programs),
+            pos=node.pos,
+        )
+
+    @property
+    def _pattern_names(self) -> list[str]:
+        return self.__dict__.setdefault("_all_pattern_names", [])
+
+    def _tempo(self, node: Node | None, what: str) -> TempoSpec | None:
+        if node is None:
+            return None
+        if not node.is_map:
+            bpm = as_number(node, self.problems, f"{what}: tempo", MIN_BPM, MAX_BPM)
+            return TempoSpec(bpm) if bpm is not None else None
+        r = MapReader(node, self.problems, f"{what}: tempo", ("from", "to", "over"))
+        start = to = over = None
+        if (n := r.get("from")) is not None:
+            start = as_number(n, self.problems, f"{what}: tempo from", MIN_BPM, MAX_BPM)
+        if (n := r.get("to", required=True)) is not None:
+            to = as_number(n, self.problems, f"{what}: tempo to", MIN_BPM, MAX_BPM)
+        if (n := r.get("over")) is not None:
+            over = self._bars(n, f"{what}: tempo over")
+        r.finish()
+        if to is None:
+            return None
+        return TempoSpec(start, to, over)
+
+    def _bars(self, node: Node, what: str) -> Fraction | None:
+        """A length in bars: `8`, `8 bars`, `1/2`."""
+        value = node.value
+        if isinstance(value, str):
+            m = re.fullmatch(r"\s*(\d+(?:/\d+)?)\s*(bars?)?\s*", value)
+            if m:
+                frac = Fraction(m.group(1))
+                if frac > 0:
+                    return frac
+        elif isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return Fraction(value)
+        self.problems.add(node.pos, f"{what}: expected a number of bars like 8 or '8 bars'")
+        return None
+
+    def _automate(self, node: Node | None, what: str) -> list[Automation]:
+        out: list[Automation] = []
+        if node is None:
+            return out
+        if not node.is_map:
+            self.problems.add(node.pos, f"{what}: automate: expected track.control: value")
+            return out
+        for target, vnode in node.value.items():
+            kpos = node.key_pos[target]
+            track_name, dot, control = target.partition(".")
+            if not dot or not control:
+                self.problems.add(kpos, f"{what}: automate: '{target}' should be track.control")
+                continue
+            track = self.tracks.get(track_name)
+            if track is None:
+                self.problems.add(
+                    kpos, f"{what}: automate: unknown track '{track_name}'{suggest(track_name, self.tracks)}"
+                )
+                continue
+            dev = self._control_device(track)
+            if dev is None:
+                self.problems.add(kpos, f"{what}: automate: track '{track_name}' has no CC names")
+                continue
+            if control not in dev.ccs:
+                col = Pos(kpos.file, kpos.line, kpos.col + len(track_name) + 1)
+                self.problems.add(
+                    col,
+                    f"unknown CC '{control}' for device {dev.name}{suggest(control, dev.ccs)}",
+                )
+                continue
+            cc = dev.ccs[control]
+            label = f"{what}: {target}"
+            if vnode.is_map:
+                r = MapReader(vnode, self.problems, label, ("from", "to", "over"))
+                fnode, tnode = r.get("from", required=True), r.get("to", required=True)
+                start = as_int(fnode, self.problems, f"{label} from", cc.min, cc.max) if fnode else None
+                end = as_int(tnode, self.problems, f"{label} to", cc.min, cc.max) if tnode else None
+                over = self._bars(n, f"{label} over") if (n := r.get("over")) else None
+                r.finish()
+                if start is not None and end is not None:
+                    out.append(Automation(track_name, control, cc.number, start, end, over))
+            else:
+                value = as_int(vnode, self.problems, label, cc.min, cc.max)
+                if value is not None:
+                    out.append(Automation(track_name, control, cc.number, value, None, None))
+        return out
+
+    def _control_device(self, track: TrackDef):  # noqa: ANN202 - a Device or None
+        if track.device is not None:
+            return self.ctx.devices.get(track.device)
+        # Software voices follow General MIDI CC numbers, so they borrow the GM CC names.
+        return self.ctx.devices.get("gm")
+
+    def _programs(self, node: Node | None, what: str) -> list[ProgramSpec]:
+        out: list[ProgramSpec] = []
+        if node is None:
+            return out
+        if not node.is_map:
+            self.problems.add(node.pos, f"{what}: program: expected track: number")
+            return out
+        for track_name, vnode in node.value.items():
+            kpos = node.key_pos[track_name]
+            label = f"{what}: program for '{track_name}'"
+            track = self.tracks.get(track_name)
+            if track is None:
+                self.problems.add(
+                    kpos, f"{what}: program: unknown track '{track_name}'{suggest(track_name, self.tracks)}"
+                )
+                continue
+            dev = self.ctx.devices.get(track.device) if track.device else None
+            count = dev.programs.count if dev is not None else 128
+            msb = lsb = None
+            if vnode.is_map:
+                r = MapReader(vnode, self.problems, label, ("program", "bank", "bank_lsb"))
+                pnode = r.get("program", required=True)
+                program = as_int(pnode, self.problems, label, 0, count - 1) if pnode else None
+                if (n := r.get("bank")) is not None:
+                    msb = as_int(n, self.problems, f"{label}: bank", 0, 127)
+                if (n := r.get("bank_lsb")) is not None:
+                    lsb = as_int(n, self.problems, f"{label}: bank_lsb", 0, 127)
+                r.finish()
+            else:
+                program = as_int(vnode, self.problems, label, 0, count - 1)
+            if program is not None:
+                out.append(ProgramSpec(track_name, program, msb, lsb))
+        return out
+
+
+class _PatternReader:
+    """Checks one pattern entry; the kinds share rate/length/velocity/gate/swing."""
+
+    def __init__(self, song: _SongLoader, name: str, node: Node, key_pos: Pos):
+        self.song = song
+        self.problems = song.problems
+        self.name = name
+        self.node = node
+        self.key_pos = key_pos
+        self.what = f"pattern '{name}'"
+        song._pattern_names.append(name)
+
+    def read(self) -> PatternDef | None:
+        what, problems = self.what, self.problems
+        r = MapReader(self.node, problems, what, PATTERN_KEYS)
+        if not r.ok:
+            return None
+        track = None
+        if (n := r.get("track", required=True)) is not None and (tname := as_str(n, problems, what)):
+            track = self.song.tracks.get(tname)
+            if track is None:
+                problems.add(
+                    n.pos, f"{what}: unknown track '{tname}'{suggest(tname, self.song.tracks, 'tracks')}"
+                )
+        materials = [k for k in ("steps", "lanes", "chords", "use") if r.has(k)]
+        if r.has("arp") and not (r.has("chords") or r.has("use")):
+            arp_node = r.get("arp")
+            if not (arp_node is not None and arp_node.is_map and "chords" in arp_node.value):
+                problems.add(self.node.pos, f"{what}: 'arp' needs 'chords' (or 'use' a theme)")
+                r.finish()
+                return None
+        if not materials and not r.has("arp"):
+            problems.add(self.node.pos, f"{what}: needs one of steps, lanes, chords, arp or use")
+            r.finish()
+            return None
+        if len(materials) > 1:
+            problems.add(
+                r.key_pos(materials[1]),
+                f"{what}: give only one of steps, lanes, chords, use (found {' and '.join(materials)})",
+            )
+            r.finish()
+            return None
+
+        rate = Fraction(1, 16)
+        rate_given = (n := r.get("rate")) is not None
+        if rate_given:
+            rate = as_fraction(n, problems, f"{what}: rate") or rate
+        velocity = 100
+        if (n := r.get("velocity")) is not None:
+            velocity = as_int(n, problems, f"{what}: velocity", 1, 127) or velocity
+        swing = Fraction(1, 2)
+        if (n := r.get("swing")) is not None:
+            value = as_percent(n, problems, f"{what}: swing")
+            if value is not None and not Fraction(1, 2) <= value <= Fraction(3, 4):
+                problems.add(n.pos, f"{what}: swing {n.value} is out of range 50%..75% (50% is straight)")
+            elif value is not None:
+                swing = value
+        transpose = 0
+        if (n := r.get("transpose")) is not None:
+            transpose = as_int(n, problems, f"{what}: transpose", -48, 48) or 0
+        octave = 4
+        if (n := r.get("octave")) is not None:
+            octave = as_int(n, problems, f"{what}: octave", -1, 8) or octave
+        voicing = "close"
+        if (n := r.get("voicing")) is not None and (text := as_str(n, problems, what)):
+            if text not in VOICINGS:
+                problems.add(n.pos, f"{what}: unknown voicing '{text}'{suggest(text, VOICINGS)}")
+            else:
+                voicing = text
+        length_node = r.get("length")
+
+        kind = "steps"
+        steps: list[Step] = []
+        lanes: list[LaneSteps] = []
+        slots: list[ChordSlot] = []
+        prog_bars = 0
+        rhythm: list[Step] | None = None
+        arp: ArpSpec | None = None
+        gate_default = Fraction(9, 10)
+
+        use = r.get("use")
+        theme = None
+        if use is not None and (tname := as_str(use, problems, f"{what}: use")):
+            theme = self.song.themes.get(tname)
+            if theme is None:
+                problems.add(
+                    use.pos,
+                    f"{what}: unknown theme '{tname}'{suggest(tname, self.song.themes, 'themes')}",
+                )
+        if (n := r.get("steps")) is not None and as_str(n, problems, f"{what}: steps"):
+            steps = parse_steps(n, problems, f"{what}: steps")
+        elif theme is not None and theme.kind == "steps":
+            steps = list(theme.steps)
+            if not rate_given and theme.rate is not None:
+                rate = theme.rate
+        if (n := r.get("lanes")) is not None:
+            kind = "lanes"
+            lanes = self._lanes(n, track)
+        chords_node = r.get("chords")
+        arp_node = r.get("arp")
+        if arp_node is not None and arp_node.is_map and "chords" in arp_node.value:
+            if chords_node is not None:
+                problems.add(arp_node.key_pos["chords"], f"{what}: chords given twice")
+            chords_node = arp_node.value["chords"]
+        if chords_node is not None and (text := as_str(chords_node, problems, f"{what}: chords")):
+            kind = "chords"
+            slots = parse_progression(chords_node, problems, f"{what}: chords")
+            prog_bars = text.count("|") + 1 - (1 if text.rstrip().endswith("|") else 0)
+        elif theme is not None and theme.kind == "chords":
+            kind = "chords"
+            slots, prog_bars = list(theme.slots), theme.bars
+        if (n := r.get("rhythm")) is not None:
+            if kind != "chords" or arp_node is not None:
+                problems.add(r.key_pos("rhythm"), f"{what}: 'rhythm' goes with 'chords' (not arp)")
+            elif as_str(n, problems, f"{what}: rhythm"):
+                rhythm = parse_steps(n, problems, f"{what}: rhythm", hits_only=True)
+        if kind == "chords" and rhythm is None:
+            gate_default = Fraction(1)
+        if arp_node is not None:
+            if kind != "chords":
+                problems.add(r.key_pos("arp"), f"{what}: 'arp' plays chords, not steps")
+            else:
+                kind = "arp"
+                arp = self._arp(arp_node)
+        gate = gate_default
+        if (n := r.get("gate")) is not None:
+            value = as_percent(n, problems, f"{what}: gate")
+            if value == 0:
+                problems.add(n.pos, f"{what}: gate 0% would make every note silent")
+            elif value is not None:
+                gate = value
+        if track is not None:
+            if kind == "lanes" and not track.drums:
+                problems.add(
+                    r.key_pos("lanes"), f"{what}: track '{track.name}' has no drum lanes (its device defines none)"
+                )
+            if kind in ("steps", "chords", "arp") and track.drums and (steps or slots):
+                pass  # chromatic playing of a drum machine is allowed (Rytm plays chromatically above note 12)
+
+        # length: steps per loop (bars for a chord progression without rhythm)
+        count = len(steps) if kind == "steps" else len(rhythm) if rhythm is not None else 0
+        if kind == "lanes":
+            count = max((len(lane.steps) for lane in lanes), default=0)
+        length = count if kind != "chords" or rhythm is not None else prog_bars
+        if kind == "arp":
+            length = 0
+        if length_node is not None:
+            given = as_int(length_node, problems, f"{what}: length", 1, 4096)
+            if given is not None:
+                if kind == "lanes":
+                    for lane in lanes:
+                        if len(lane.steps) > given:
+                            problems.add(
+                                lane.steps[given].pos or length_node.pos,
+                                f"{what}: lane {lane.lane} has {len(lane.steps)} steps; they don't fit length {given}",
+                            )
+                elif count > given:
+                    first_extra = (steps or rhythm or [])[given].pos if count > given else None
+                    problems.add(
+                        first_extra or length_node.pos,
+                        f"{what}: {count} steps don't fit length {given}",
+                    )
+                length = given
+        r.finish()
+        if track is None:
+            return None
+        return PatternDef(
+            name=self.name,
+            track=track.name,
+            kind=kind,
+            rate=rate,
+            length=length,
+            velocity=velocity,
+            gate=gate,
+            swing=swing,
+            transpose=transpose + track.transpose,
+            octave=octave,
+            voicing=voicing,
+            steps=tuple(steps),
+            lanes=tuple(lanes),
+            progression=tuple(slots),
+            progression_bars=prog_bars,
+            rhythm=tuple(rhythm) if rhythm is not None else None,
+            arp=arp,
+            pos=self.key_pos,
+        )
+
+    def _lanes(self, node: Node, track: TrackDef | None) -> list[LaneSteps]:
+        out: list[LaneSteps] = []
+        if not node.is_map:
+            self.problems.add(node.pos, f"{self.what}: lanes: expected lane names like BD: \"x...\"")
+            return out
+        dev = self.song.ctx.devices.get(track.device) if track and track.device else None
+        known = dev.lanes if dev is not None else {}
+        for lane_name, lnode in node.value.items():
+            kpos = node.key_pos[lane_name]
+            label = f"{self.what}: lane {lane_name}"
+            if dev is not None and known and lane_name not in known:
+                self.problems.add(
+                    kpos,
+                    f"{self.what}: unknown lane '{lane_name}' for device {dev.name}"
+                    f"{suggest(lane_name, known)}",
+                )
+                continue
+            if not as_str(lnode, self.problems, label):
+                continue
+            steps = parse_steps(lnode, self.problems, label, hits_only=True)
+            if lane_name in known:
+                lane = known[lane_name]
+                out.append(LaneSteps(lane_name, lane.note, lane.channel, tuple(steps)))
+        return out
+
+    def _arp(self, node: Node) -> ArpSpec | None:
+        label = f"{self.what}: arp"
+        r = MapReader(node, self.problems, label, ARP_KEYS)
+        if not r.ok:
+            return None
+        mode = "up"
+        if (n := r.get("mode")) is not None and (text := as_str(n, self.problems, label)):
+            if text not in ARP_MODES:
+                self.problems.add(n.pos, f"{label}: unknown mode '{text}'{suggest(text, ARP_MODES)}")
+            else:
+                mode = text
+        rate = Fraction(1, 16)
+        if (n := r.get("rate")) is not None:
+            rate = as_fraction(n, self.problems, f"{label}: rate") or rate
+        octaves = 1
+        if (n := r.get("octaves")) is not None:
+            octaves = as_int(n, self.problems, f"{label}: octaves", 1, 4) or octaves
+        gate = Fraction(1, 2)
+        if (n := r.get("gate")) is not None:
+            value = as_percent(n, self.problems, f"{label}: gate")
+            if value == 0:
+                self.problems.add(n.pos, f"{label}: gate 0% would make every note silent")
+            elif value is not None:
+                gate = value
+        r.finish()
+        return ArpSpec(mode, rate, octaves, gate)
+
+
+
+def load_themes(path: Path, ctx: Context) -> list[str]:
+    """Check a theme library (a file of `themes:` used through `include:`); its theme names."""
+    loader = _SongLoader(path, ctx)
+    tree = load_yaml_file(path, display_path(path))
+    r = MapReader(tree, loader.problems, "theme file", (*INCLUDE_KEYS, "include"))
+    if (sub := r.get("include")) is not None:
+        loader._includes(sub, [path.resolve()])
+    if (themes := r.get("themes", required=True)) is not None:
+        loader._themes(themes)
+    r.finish()
+    loader.problems.raise_if_any()
+    return sorted(loader.themes)

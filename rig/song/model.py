@@ -1,0 +1,147 @@
+"""The checked, frozen form of a song file: what the loader hands to the compiler.
+
+Everything here is already validated: device names exist, CC names resolved to
+numbers, notes parsed, lanes mapped to notes. The compiler trusts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from rig.song.steps import ChordSlot, Step
+from rig.source.errors import Pos
+
+__all__ = [
+    "TrackDef",
+    "LaneSteps",
+    "ArpSpec",
+    "PatternDef",
+    "TempoSpec",
+    "Automation",
+    "ProgramSpec",
+    "SectionDef",
+    "Song",
+    "SetEntry",
+    "SetList",
+]
+
+
+@dataclass(frozen=True)
+class TrackDef:
+    name: str
+    device: str | None
+    voice: str | None
+    channel: int  # 0-based, resolved (device/config channel + part - 1, or explicit)
+    drums: bool
+    latency_ms: float
+    transpose: int
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class LaneSteps:
+    lane: str
+    note: int
+    channel: int | None  # None: the track's channel
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class ArpSpec:
+    mode: str  # up | down | updown | downup | random | order
+    rate: Fraction  # note value, e.g. 1/16 of a whole note
+    octaves: int
+    gate: Fraction
+
+
+@dataclass(frozen=True)
+class PatternDef:
+    """One loop on one track. `kind` says which of the fields is the material."""
+
+    name: str
+    track: str
+    kind: str  # "steps" | "lanes" | "chords" | "arp"
+    rate: Fraction  # step length as a note value (1/16)
+    length: int  # steps per loop (steps/lanes/rhythm); bars per loop for chords without rhythm
+    velocity: int
+    gate: Fraction
+    swing: Fraction  # 1/2 = straight
+    transpose: int
+    octave: int
+    voicing: str
+    steps: tuple[Step, ...] = ()
+    lanes: tuple[LaneSteps, ...] = ()
+    progression: tuple[ChordSlot, ...] = ()
+    progression_bars: int = 0
+    rhythm: tuple[Step, ...] | None = None
+    arp: ArpSpec | None = None
+    pos: Pos | None = None
+
+
+@dataclass(frozen=True)
+class TempoSpec:
+    """A tempo step (`to_bpm` None) or a ramp from the current/`bpm` tempo to `to_bpm`."""
+
+    bpm: float | None
+    to_bpm: float | None = None
+    over_bars: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class Automation:
+    track: str
+    control: str  # the device's CC name
+    number: int
+    start: int
+    end: int | None  # None: a single value at the section start
+    over_bars: Fraction | None
+
+
+@dataclass(frozen=True)
+class ProgramSpec:
+    track: str
+    program: int
+    bank_msb: int | None
+    bank_lsb: int | None
+
+
+@dataclass(frozen=True)
+class SectionDef:
+    name: str
+    bars: int
+    play: tuple[str, ...]
+    mute: frozenset[str]
+    tempo: TempoSpec | None
+    meter: tuple[int, int] | None
+    automate: tuple[Automation, ...]
+    programs: tuple[ProgramSpec, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Song:
+    cue: str
+    path: Path
+    tempo: float
+    meter: tuple[int, int]
+    key: str | None
+    seed: int
+    tracks: tuple[TrackDef, ...]
+    patterns: dict[str, PatternDef] = field(hash=False)
+    sections: tuple[SectionDef, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetEntry:
+    song: Path
+    next: str  # "wait" (stop, wait for a launch) | "bar" (continue at the next bar line)
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class SetList:
+    name: str
+    path: Path
+    entries: tuple[SetEntry, ...]

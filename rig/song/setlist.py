@@ -1,0 +1,77 @@
+"""Setlists (`songs/sets/*.yaml`): the ordered cues of a night and how each leads on.
+
+    set: Heated Rivalry Night
+    cues:
+      - {song: ../rivalry.yaml, next: bar}    # continue at the next bar line
+      - ../utopie.yaml                        # default next: wait (stop, wait for a launch)
+
+Song paths are relative to the set file. Each cue is checked when the set is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rig.song.load import display_path
+from rig.song.model import SetEntry, SetList
+from rig.source.errors import Problems, suggest
+from rig.source.fields import MapReader, as_list, as_str
+from rig.source.yamltree import load_yaml_file
+
+__all__ = ["load_setlist", "is_setlist", "TRANSITIONS"]
+
+TRANSITIONS = ("wait", "bar")
+
+
+def is_setlist(path: Path) -> bool:
+    """True when a YAML file is a set (has a top-level `set:`) rather than a cue."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.startswith("set:") for line in head.splitlines())
+
+
+def load_setlist(path: Path) -> SetList:
+    problems = Problems()
+    root = load_yaml_file(path, display_path(path))
+    r = MapReader(root, problems, "set", ("set", "cues", "about"))
+    if not r.ok:
+        problems.raise_if_any()
+    name = ""
+    if (n := r.get("set", required=True)) is not None:
+        name = as_str(n, problems, "set") or ""
+    entries: list[SetEntry] = []
+    if (n := r.get("cues", required=True)) is not None:
+        items = as_list(n, problems, "cues") or []
+        if n.is_list and not items:
+            problems.add(n.pos, "cues: a set needs at least one cue")
+        for index, item in enumerate(items, start=1):
+            what = f"cue {index}"
+            transition = "wait"
+            song_node = item
+            if item.is_map:
+                er = MapReader(item, problems, what, ("song", "next", "about"))
+                song_node = er.get("song", required=True)
+                if (t := er.get("next")) is not None and (text := as_str(t, problems, f"{what}: next")):
+                    if text not in TRANSITIONS:
+                        problems.add(
+                            t.pos,
+                            f"{what}: next must be 'wait' or 'bar', got '{text}'{suggest(text, TRANSITIONS)}",
+                        )
+                    else:
+                        transition = text
+                er.finish()
+            if song_node is None:
+                continue
+            song = as_str(song_node, problems, f"{what}: song")
+            if song is None:
+                continue
+            target = (path.parent / song).resolve()
+            if not target.is_file():
+                problems.add(song_node.pos, f"{what}: song file '{song}' not found")
+                continue
+            entries.append(SetEntry(target, transition, song_node.pos))
+    r.finish()
+    problems.raise_if_any()
+    return SetList(name, path, tuple(entries))

@@ -1,0 +1,235 @@
+"""Step strings: the rhythm-and-pitch shorthand musicians type into patterns.
+
+One whitespace-separated token per step (``|`` bar lines are only for the eye):
+
+    E1 . . E1~ . G1!  C4+E4+G4:90  D2?  x@60%  x>6  X
+
+- body: a note (``E1``, ``C#4``), notes stacked with ``+``, ``x``/``X`` (a hit;
+  ``X`` accented) in drum lanes and rhythms, ``.`` rest, ``~`` tie (holds the
+  previous step's note one step longer).
+- suffixes, in any order: ``!`` accent, ``:90`` velocity, ``?`` 50 % chance,
+  ``@60%`` chance, ``>6`` / ``<6`` nudge later/earlier by 6/24 of a step (the
+  Elektron micro-timing grid).
+
+Chord strings (progressions) have bars separated by ``|``; a bar holds one or
+more chord symbols sharing it equally, ``~`` holds the previous chord, ``.`` is
+silence: ``Fm9 | Dbmaj7 | Ab Eb/G | ~``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from rig.source.errors import Pos, Problems
+from rig.source.yamltree import Node
+from rig.theory.chords import Chord, parse_chord
+from rig.theory.errors import TheoryError
+from rig.theory.pitch import parse_note
+
+__all__ = ["Step", "ChordSlot", "parse_steps", "parse_progression", "NUDGE_DIVISIONS"]
+
+NUDGE_DIVISIONS = 24  # a nudge is counted in 1/24 of a step, like Elektron micro-timing
+
+_TOKEN = re.compile(r"\S+")
+_SUFFIX = re.compile(r"(!)|:(\d+)|(\?)|@(\d+(?:\.\d+)?)%|([<>])(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a pattern. `notes` is empty for a rest or a tie."""
+
+    kind: str  # "hit" | "rest" | "tie"
+    notes: tuple[int, ...] = ()
+    velocity: int | None = None
+    accent: bool = False
+    chance: Fraction = Fraction(1)
+    nudge: int = 0  # in 1/24 of a step, -23..23
+    pos: Pos | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChordSlot:
+    """One slot of a bar in a progression: a chord, a hold (`~`) or silence (`.`)."""
+
+    chord: Chord | None
+    hold: bool
+    bar: int  # 0-based bar within the progression
+    index: int  # slot within the bar
+    slots_in_bar: int
+
+
+def _suffixes(
+    text: str, start: int, node: Node, problems: Problems, what: str, base: int = 0
+) -> dict | None:
+    """Read suffixes of `text` from `start`; `base` is the text's offset in the node's string."""
+    out: dict = {}
+    i = start
+    while i < len(text):
+        m = _SUFFIX.match(text, i)
+        if not m:
+            problems.add(node.at(base + i), f"{what}: cannot read '{text[i:]}' after '{text[:i]}'")
+            return None
+        accent, vel, maybe, pct, sign, nudge = m.groups()
+        if accent:
+            out["accent"] = True
+        elif vel is not None:
+            v = int(vel)
+            if not 1 <= v <= 127:
+                problems.add(node.at(base + i), f"{what}: velocity {v} is out of range 1..127")
+                return None
+            out["velocity"] = v
+        elif maybe:
+            out["chance"] = Fraction(1, 2)
+        elif pct is not None:
+            p = Fraction(pct)
+            if not 0 <= p <= 100:
+                problems.add(node.at(base + i), f"{what}: chance {pct}% is out of range 0%..100%")
+                return None
+            out["chance"] = p / 100
+        else:
+            n = int(nudge)
+            if not 0 < n < NUDGE_DIVISIONS:
+                problems.add(
+                    node.at(base + i),
+                    f"{what}: nudge {sign}{n} is out of range 1..{NUDGE_DIVISIONS - 1} "
+                    f"(24ths of a step)",
+                )
+                return None
+            out["nudge"] = n if sign == ">" else -n
+        i = m.end()
+    return out
+
+
+def _split_body(token: str) -> int:
+    """Length of the token's body (before the first suffix character)."""
+    for i, ch in enumerate(token):
+        if ch in "!:?@<>" and i > 0:
+            return i
+    return len(token)
+
+
+def parse_steps(node: Node, problems: Problems, what: str, hits_only: bool = False) -> list[Step]:
+    """Parse a step string. `hits_only`: drum lanes and rhythms (one character a step)."""
+    steps: list[Step] = []
+    if hits_only:
+        _scan_hits(node, problems, what, steps)
+    else:
+        _scan_tokens(node, problems, what, steps)
+    if not steps:
+        problems.add(node.pos, f"{what}: no steps (use '.' for a silent step)")
+    return steps
+
+
+def _rest_or_tie(ch: str, pos: Pos, steps: list[Step], problems: Problems, what: str) -> None:
+    if ch == ".":
+        steps.append(Step("rest", pos=pos))
+        return
+    if not steps or steps[-1].kind == "rest":
+        problems.add(pos, f"{what}: tie '~' has no note before it to hold")
+    steps.append(Step("tie", pos=pos))
+
+
+def _scan_hits(node: Node, problems: Problems, what: str, steps: list[Step]) -> None:
+    """``x... X.x? x@60%. x>6`` — every x, X, . or ~ is one step; spaces and | are for the eye."""
+    text = node.value
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isspace() or ch == "|":
+            i += 1
+            continue
+        pos = node.at(i)
+        if ch in ".~":
+            _rest_or_tie(ch, pos, steps, problems, what)
+            i += 1
+            continue
+        if ch not in "xX":
+            token = text[i:].split()[0]
+            problems.add(pos, f"{what}: expected x, X, . or ~, got '{token}'")
+            return
+        j = i + 1
+        while j < len(text) and (m := _SUFFIX.match(text, j)):
+            j = m.end()
+        mods = _suffixes(text[: j], i + 1, node, problems, what) if j > i + 1 else {}
+        if mods is None:
+            return
+        if ch == "X":
+            mods["accent"] = True
+        steps.append(Step("hit", (), pos=pos, **mods))
+        i = j
+
+
+def _scan_tokens(node: Node, problems: Problems, what: str, steps: list[Step]) -> None:
+    """``E1 . . E1~ C4+E4:90`` — whitespace-separated notes; runs of . and ~ are steps each."""
+    text = node.value
+    for m in _TOKEN.finditer(text):
+        token, off = m.group(), m.start()
+        if token == "|":
+            continue
+        if set(token) <= {".", "~"}:
+            for k, ch in enumerate(token):
+                _rest_or_tie(ch, node.at(off + k), steps, problems, what)
+            continue
+        pos = node.at(off)
+        cut = _split_body(token)
+        body = token[:cut]
+        mods = _suffixes(token, cut, node, problems, what, off) if cut < len(token) else {}
+        if mods is None:
+            continue
+        if body in ("x", "X"):
+            problems.add(pos, f"{what}: 'x' is a drum hit; give a note like 'E2'")
+            continue
+        notes = _parse_notes(body, node, off, problems, what)
+        if notes is not None:
+            steps.append(Step("hit", notes, pos=pos, **mods))
+
+
+def _parse_notes(body: str, node: Node, off: int, problems: Problems, what: str):  # noqa: ANN202
+    notes: list[int] = []
+    part_off = off
+    for part in body.split("+"):
+        if part in ("x", "X"):
+            problems.add(node.at(part_off), f"{what}: 'x' is a drum hit; give a note like 'E2'")
+            return None
+        try:
+            notes.append(parse_note(part))
+        except TheoryError as exc:
+            problems.add(node.at(part_off + exc.offset), f"{what}: {exc.message}")
+            return None
+        part_off += len(part) + 1
+    return tuple(notes)
+
+
+def parse_progression(node: Node, problems: Problems, what: str) -> list[ChordSlot]:
+    """Parse ``Fm9 | Dbmaj7 | Ab Eb/G`` into slots; one bar per ``|``-separated group."""
+    text = node.value
+    slots: list[ChordSlot] = []
+    bars: list[list[tuple[str, int]]] = [[]]
+    for m in re.finditer(r"\||[^\s|]+", text):
+        if m.group() == "|":
+            bars.append([])
+        else:
+            bars[-1].append((m.group(), m.start()))
+    if bars and not bars[-1] and len(bars) > 1:
+        bars.pop()  # a trailing bar line
+    for bar_index, bar in enumerate(bars):
+        if not bar:
+            problems.add(node.pos, f"{what}: bar {bar_index + 1} is empty (use '.' for silence)")
+            continue
+        for i, (token, off) in enumerate(bar):
+            if token == ".":
+                slots.append(ChordSlot(None, False, bar_index, i, len(bar)))
+            elif token == "~":
+                if not slots:
+                    problems.add(node.at(off), f"{what}: '~' has no chord before it to hold")
+                slots.append(ChordSlot(None, True, bar_index, i, len(bar)))
+            else:
+                try:
+                    chord = parse_chord(token)
+                except TheoryError as exc:
+                    problems.add(node.at(off + exc.offset), f"{what}: {exc.message}")
+                    continue
+                slots.append(ChordSlot(chord, False, bar_index, i, len(bar)))
+    return slots
