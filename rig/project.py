@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.config import Config, default_config, load_config
+from rig.config import Config, check_bindings, default_config, load_config
 from rig.devices import Device, load_devices
 from rig.song.arrangement import Arrangement
 from rig.song.compile import compile_song
@@ -41,6 +41,8 @@ class Project:
             first = load_config(config_path)
             devices = load_devices(first.patches_dir / "devices")
             config = load_config(config_path, known_devices=devices)
+            if problems := check_bindings(config, devices):
+                raise InputError(problems)
         voices_dir = config.patches_dir / "voices"
         voices = (
             frozenset(p.stem for p in voices_dir.glob("*.yaml")) if voices_dir.is_dir() else None
