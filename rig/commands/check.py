@@ -38,7 +38,15 @@ def _kind(path: Path) -> str:
         return "themes"
     if keys & {"midi", "audio", "devices", "patches", "osc"}:
         return "config"
-    raise InputError([SourceError(Pos(str(path), 1, 1), "not a song, set, theme file, device, voice or config (no 'cue:', 'set:', 'themes:', 'device:' or 'voice:' key)")])
+    raise InputError(
+        [
+            SourceError(
+                Pos(str(path), 1, 1),
+                "not a song, set, theme file, device, voice or config "
+                "(no 'cue:', 'set:', 'themes:', 'device:' or 'voice:' key)",
+            )
+        ]
+    )
 
 
 def _expand(paths: list[Path]) -> list[Path]:

@@ -99,7 +99,9 @@ class Arrangement:
         hi = bisect.bisect_left(self._ticks, tick_to)
         return list(self.events[lo:hi])
 
-    def query(self, beat_from: Fraction | int | float, beat_to: Fraction | int | float) -> list[Event]:
+    def query(
+        self, beat_from: Fraction | int | float, beat_to: Fraction | int | float
+    ) -> list[Event]:
         """Events whose beat position b satisfies beat_from <= b < beat_to, in order."""
         return self.query_ticks(_to_tick(beat_from), _to_tick(beat_to))
 

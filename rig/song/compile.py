@@ -51,7 +51,9 @@ class _Compiler:
         self.song = song
         self.seed = seed
         self.tracks = {t.name: t for t in song.tracks}
-        self.notes: list[tuple[int, int, TrackDef, int, int, int]] = []  # on, off, track, ch, note, vel
+        self.notes: list[
+            tuple[int, int, TrackDef, int, int, int]
+        ] = []  # on, off, track, ch, note, vel
         self.events: list[Event] = []
 
     def run(self) -> Arrangement:
@@ -69,7 +71,9 @@ class _Compiler:
                 self.events.append(MeterChange(tick, meter[0], meter[1]))
                 current_meter = meter
             self.events.append(SectionStart(tick, section.name, bar))
-            spans.append(SectionSpan(section.name, tick, end, bar, section.bars, meter[0], meter[1]))
+            spans.append(
+                SectionSpan(section.name, tick, end, bar, section.bars, meter[0], meter[1])
+            )
             if section.tempo is not None:
                 self._tempo(section, tick, bar_ticks, segments)
             self._programs(section, tick)
@@ -117,7 +121,9 @@ class _Compiler:
         for spec in section.programs:
             track = self.tracks[spec.track]
             self.events.append(
-                ProgramChange(tick, track.name, track.channel, spec.program, spec.bank_msb, spec.bank_lsb)
+                ProgramChange(
+                    tick, track.name, track.channel, spec.program, spec.bank_msb, spec.bank_lsb
+                )
             )
 
     def _automation(self, section: SectionDef, start: int, end: int, bar_ticks: int) -> None:
@@ -126,7 +132,9 @@ class _Compiler:
             if auto.end is None or auto.end == auto.start:
                 value = auto.start if auto.end is None else auto.end
                 self.events.append(
-                    ControlChange(start, track.name, track.channel, auto.number, value, auto.control)
+                    ControlChange(
+                        start, track.name, track.channel, auto.number, value, auto.control
+                    )
                 )
                 continue
             over = auto.over_bars if auto.over_bars is not None else Fraction(section.bars)
@@ -136,20 +144,28 @@ class _Compiler:
                 value = auto.start + round((auto.end - auto.start) * Fraction(t - start, length))
                 if value != last:
                     self.events.append(
-                        ControlChange(t, track.name, track.channel, auto.number, value, auto.control)
+                        ControlChange(
+                            t, track.name, track.channel, auto.number, value, auto.control
+                        )
                     )
                     last = value
             final = start + length
             if final < end and last != auto.end:
                 self.events.append(
-                    ControlChange(final, track.name, track.channel, auto.number, auto.end, auto.control)
+                    ControlChange(
+                        final, track.name, track.channel, auto.number, auto.end, auto.control
+                    )
                 )
 
     # -- patterns ------------------------------------------------------------------------
-    def _pattern(self, p: PatternDef, section_index: int, start: int, end: int, bar_ticks: int) -> None:
+    def _pattern(
+        self, p: PatternDef, section_index: int, start: int, end: int, bar_ticks: int
+    ) -> None:
         track = self.tracks[p.track]
         if p.kind == "steps":
-            self._steps(p, track, p.steps, p.length, start, end, section_index, lambda s, t: s.notes)
+            self._steps(
+                p, track, p.steps, p.length, start, end, section_index, lambda s, t: s.notes
+            )
         elif p.kind == "lanes":
             for lane in p.lanes:
                 channel = track.channel if lane.channel is None else lane.channel
@@ -234,7 +250,13 @@ class _Compiler:
                 self._note(on, min(off, end), track, track.channel, note + p.transpose, p.velocity)
 
     def _arp(
-        self, p: PatternDef, track: TrackDef, chords: _ChordTimeline, start: int, end: int, section: int
+        self,
+        p: PatternDef,
+        track: TrackDef,
+        chords: _ChordTimeline,
+        start: int,
+        end: int,
+        section: int,
     ) -> None:
         assert p.arp is not None
         arp = p.arp
@@ -256,7 +278,9 @@ class _Compiler:
             self._note(t, off, track, track.channel, note + p.transpose, p.velocity)
 
     # -- notes ---------------------------------------------------------------------------
-    def _note(self, on: int, off: int, track: TrackDef, channel: int, note: int, velocity: int) -> None:
+    def _note(
+        self, on: int, off: int, track: TrackDef, channel: int, note: int, velocity: int
+    ) -> None:
         if 0 <= note <= 127 and off > on:
             self.notes.append((on, off, track, channel, note, velocity))
 

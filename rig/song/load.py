@@ -27,7 +27,7 @@ from rig.song.model import (
     TrackDef,
 )
 from rig.song.steps import ChordSlot, Step, parse_progression, parse_steps
-from rig.source.errors import InputError, Pos, Problems, SourceError, suggest
+from rig.source.errors import InputError, Pos, Problems, suggest
 from rig.source.fields import (
     MapReader,
     as_fraction,
@@ -100,7 +100,9 @@ def parse_meter(node: Node, problems: Problems, what: str) -> tuple[int, int] | 
         return None
     num, den = int(m.group(1)), int(m.group(2))
     if den not in (1, 2, 4, 8, 16, 32):
-        problems.add(node.pos, f"{what}: the lower number of {num}/{den} must be 1, 2, 4, 8, 16 or 32")
+        problems.add(
+            node.pos, f"{what}: the lower number of {num}/{den} must be 1, 2, 4, 8, 16 or 32"
+        )
         return None
     if not 1 <= num <= 32:
         problems.add(node.pos, f"{what}: the upper number of {num}/{den} must be 1..32")
@@ -246,7 +248,8 @@ class _SongLoader:
                 if dev is None:
                     self.problems.add(
                         n.pos,
-                        f"{what}: unknown device '{device}'{suggest(device, self.ctx.devices, 'devices')}",
+                        f"{what}: unknown device '{device}'"
+                        + suggest(device, self.ctx.devices, "devices"),
                     )
                     device = None
             if (n := r.get("voice")) is not None and (voice := as_str(n, self.problems, what)):
@@ -319,7 +322,9 @@ class _SongLoader:
                 out.append(section)
         return out
 
-    def _section(self, index: int, node: Node, patterns: dict[str, PatternDef]) -> SectionDef | None:
+    def _section(
+        self, index: int, node: Node, patterns: dict[str, PatternDef]
+    ) -> SectionDef | None:
         what = f"section {index}"
         r = MapReader(node, self.problems, what, SECTION_KEYS)
         if not r.ok:
@@ -425,7 +430,9 @@ class _SongLoader:
             track = self.tracks.get(track_name)
             if track is None:
                 self.problems.add(
-                    kpos, f"{what}: automate: unknown track '{track_name}'{suggest(track_name, self.tracks)}"
+                    kpos,
+                    f"{what}: automate: unknown track '{track_name}'"
+                    + suggest(track_name, self.tracks),
                 )
                 continue
             dev = self._control_device(track)
@@ -444,7 +451,9 @@ class _SongLoader:
             if vnode.is_map:
                 r = MapReader(vnode, self.problems, label, ("from", "to", "over"))
                 fnode, tnode = r.get("from", required=True), r.get("to", required=True)
-                start = as_int(fnode, self.problems, f"{label} from", cc.min, cc.max) if fnode else None
+                start = (
+                    as_int(fnode, self.problems, f"{label} from", cc.min, cc.max) if fnode else None
+                )
                 end = as_int(tnode, self.problems, f"{label} to", cc.min, cc.max) if tnode else None
                 over = self._bars(n, f"{label} over") if (n := r.get("over")) else None
                 r.finish()
@@ -475,7 +484,9 @@ class _SongLoader:
             track = self.tracks.get(track_name)
             if track is None:
                 self.problems.add(
-                    kpos, f"{what}: program: unknown track '{track_name}'{suggest(track_name, self.tracks)}"
+                    kpos,
+                    f"{what}: program: unknown track '{track_name}'"
+                    + suggest(track_name, self.tracks),
                 )
                 continue
             dev = self.ctx.devices.get(track.device) if track.device else None
@@ -515,11 +526,14 @@ class _PatternReader:
         if not r.ok:
             return None
         track = None
-        if (n := r.get("track", required=True)) is not None and (tname := as_str(n, problems, what)):
+        if (n := r.get("track", required=True)) is not None and (
+            tname := as_str(n, problems, what)
+        ):
             track = self.song.tracks.get(tname)
             if track is None:
                 problems.add(
-                    n.pos, f"{what}: unknown track '{tname}'{suggest(tname, self.song.tracks, 'tracks')}"
+                    n.pos,
+                    f"{what}: unknown track '{tname}'{suggest(tname, self.song.tracks, 'tracks')}",
                 )
         materials = [k for k in ("steps", "lanes", "chords", "use") if r.has(k)]
         if r.has("arp") and not (r.has("chords") or r.has("use")):
@@ -535,7 +549,8 @@ class _PatternReader:
         if len(materials) > 1:
             problems.add(
                 r.key_pos(materials[1]),
-                f"{what}: give only one of steps, lanes, chords, use (found {' and '.join(materials)})",
+                f"{what}: give only one of steps, lanes, chords, use "
+                f"(found {' and '.join(materials)})",
             )
             r.finish()
             return None
@@ -551,7 +566,9 @@ class _PatternReader:
         if (n := r.get("swing")) is not None:
             value = as_percent(n, problems, f"{what}: swing")
             if value is not None and not Fraction(1, 2) <= value <= Fraction(3, 4):
-                problems.add(n.pos, f"{what}: swing {n.value} is out of range 50%..75% (50% is straight)")
+                problems.add(
+                    n.pos, f"{what}: swing {n.value} is out of range 50%..75% (50% is straight)"
+                )
             elif value is not None:
                 swing = value
         transpose = 0
@@ -631,10 +648,9 @@ class _PatternReader:
         if track is not None:
             if kind == "lanes" and not track.drums:
                 problems.add(
-                    r.key_pos("lanes"), f"{what}: track '{track.name}' has no drum lanes (its device defines none)"
+                    r.key_pos("lanes"),
+                    f"{what}: track '{track.name}' has no drum lanes (its device defines none)",
                 )
-            if kind in ("steps", "chords", "arp") and track.drums and (steps or slots):
-                pass  # chromatic playing of a drum machine is allowed (Rytm plays chromatically above note 12)
 
         # length: steps per loop (bars for a chord progression without rhythm)
         count = len(steps) if kind == "steps" else len(rhythm) if rhythm is not None else 0
@@ -651,7 +667,8 @@ class _PatternReader:
                         if len(lane.steps) > given:
                             problems.add(
                                 lane.steps[given].pos or length_node.pos,
-                                f"{what}: lane {lane.lane} has {len(lane.steps)} steps; they don't fit length {given}",
+                                f"{what}: lane {lane.lane} has {len(lane.steps)} steps; "
+                                f"they don't fit length {given}",
                             )
                 elif count > given:
                     first_extra = (steps or rhythm or [])[given].pos if count > given else None
@@ -687,7 +704,7 @@ class _PatternReader:
     def _lanes(self, node: Node, track: TrackDef | None) -> list[LaneSteps]:
         out: list[LaneSteps] = []
         if not node.is_map:
-            self.problems.add(node.pos, f"{self.what}: lanes: expected lane names like BD: \"x...\"")
+            self.problems.add(node.pos, f'{self.what}: lanes: expected lane names like BD: "x..."')
             return out
         dev = self.song.ctx.devices.get(track.device) if track and track.device else None
         known = dev.lanes if dev is not None else {}
@@ -717,7 +734,9 @@ class _PatternReader:
         mode = "up"
         if (n := r.get("mode")) is not None and (text := as_str(n, self.problems, label)):
             if text not in ARP_MODES:
-                self.problems.add(n.pos, f"{label}: unknown mode '{text}'{suggest(text, ARP_MODES)}")
+                self.problems.add(
+                    n.pos, f"{label}: unknown mode '{text}'{suggest(text, ARP_MODES)}"
+                )
             else:
                 mode = text
         rate = Fraction(1, 16)
@@ -735,7 +754,6 @@ class _PatternReader:
                 gate = value
         r.finish()
         return ArpSpec(mode, rate, octaves, gate)
-
 
 
 def load_themes(path: Path, ctx: Context) -> list[str]:

@@ -53,11 +53,14 @@ def load_setlist(path: Path) -> SetList:
             if item.is_map:
                 er = MapReader(item, problems, what, ("song", "next", "about"))
                 song_node = er.get("song", required=True)
-                if (t := er.get("next")) is not None and (text := as_str(t, problems, f"{what}: next")):
+                if (t := er.get("next")) is not None and (
+                    text := as_str(t, problems, f"{what}: next")
+                ):
                     if text not in TRANSITIONS:
                         problems.add(
                             t.pos,
-                            f"{what}: next must be 'wait' or 'bar', got '{text}'{suggest(text, TRANSITIONS)}",
+                            f"{what}: next must be 'wait' or 'bar', got '{text}'"
+                            + suggest(text, TRANSITIONS),
                         )
                     else:
                         transition = text

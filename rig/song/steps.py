@@ -152,7 +152,7 @@ def _scan_hits(node: Node, problems: Problems, what: str, steps: list[Step]) -> 
         j = i + 1
         while j < len(text) and (m := _SUFFIX.match(text, j)):
             j = m.end()
-        mods = _suffixes(text[: j], i + 1, node, problems, what) if j > i + 1 else {}
+        mods = _suffixes(text[:j], i + 1, node, problems, what) if j > i + 1 else {}
         if mods is None:
             return
         if ch == "X":

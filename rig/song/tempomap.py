@@ -113,7 +113,10 @@ class TempoMap:
         first = TempoSegment(0, bpm, seg.end_bpm if ramp_left else bpm, ramp_left)
         rest = [
             TempoSegment(
-                s.start_tick - tick, s.bpm, s.end_bpm, None if s.end_tick is None else s.end_tick - tick
+                s.start_tick - tick,
+                s.bpm,
+                s.end_bpm,
+                None if s.end_tick is None else s.end_tick - tick,
             )
             for s in self.segments[i + 1 :]
         ]

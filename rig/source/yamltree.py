@@ -177,9 +177,7 @@ def load_yaml_file(path: Path, display: str | None = None) -> Node:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            [SourceError(Pos(name, line, col), "file is not UTF-8 text")]
-        ) from None
+        raise InputError([SourceError(Pos(name, line, col), "file is not UTF-8 text")]) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return parse_yaml(text, name)
