@@ -39,7 +39,7 @@ from rig.source.fields import (
     as_str_list,
 )
 from rig.source.yamltree import Node, load_yaml_file
-from rig.theory.chords import VOICINGS
+from rig.theory.chords import VOICINGS, voice_chord
 from rig.theory.errors import TheoryError
 from rig.theory.scales import parse_key
 
@@ -645,6 +645,13 @@ class _PatternReader:
                 problems.add(n.pos, f"{what}: gate 0% would make every note silent")
             elif value is not None:
                 gate = value
+        for slot in slots:
+            if slot.chord is None:
+                continue
+            try:
+                voice_chord(slot.chord, octave, voicing)
+            except TheoryError as exc:
+                problems.add(slot.pos or self.node.pos, f"{what}: {exc.message}")
         if track is not None:
             if kind == "lanes" and not track.drums:
                 problems.add(

@@ -58,6 +58,7 @@ class ChordSlot:
     bar: int  # 0-based bar within the progression
     index: int  # slot within the bar
     slots_in_bar: int
+    pos: Pos | None = None
 
 
 def _suffixes(
@@ -220,16 +221,16 @@ def parse_progression(node: Node, problems: Problems, what: str) -> list[ChordSl
             continue
         for i, (token, off) in enumerate(bar):
             if token == ".":
-                slots.append(ChordSlot(None, False, bar_index, i, len(bar)))
+                slots.append(ChordSlot(None, False, bar_index, i, len(bar), node.at(off)))
             elif token == "~":
                 if not slots:
                     problems.add(node.at(off), f"{what}: '~' has no chord before it to hold")
-                slots.append(ChordSlot(None, True, bar_index, i, len(bar)))
+                slots.append(ChordSlot(None, True, bar_index, i, len(bar), node.at(off)))
             else:
                 try:
                     chord = parse_chord(token)
                 except TheoryError as exc:
                     problems.add(node.at(off + exc.offset), f"{what}: {exc.message}")
                     continue
-                slots.append(ChordSlot(chord, False, bar_index, i, len(bar)))
+                slots.append(ChordSlot(chord, False, bar_index, i, len(bar), node.at(off)))
     return slots
