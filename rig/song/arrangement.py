@@ -65,6 +65,7 @@ class Arrangement:
         tracks: Sequence[TrackInfo],
         length_ticks: int,
         source: str = "",
+        key: str | None = None,
     ):
         self.name = name
         self.events: tuple[Event, ...] = tuple(sorted(events, key=sort_key))
@@ -74,6 +75,7 @@ class Arrangement:
         self.tracks = tuple(tracks)
         self.length_ticks = length_ticks
         self.source = source
+        self.key = key
 
     @property
     def length_beats(self) -> Fraction:

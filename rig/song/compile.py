@@ -97,6 +97,7 @@ class _Compiler:
             infos,
             tick,
             source=str(self.song.path),
+            key=self.song.key,
         )
 
     # -- tempo, programs, automation -------------------------------------------------

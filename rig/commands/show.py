@@ -1,0 +1,82 @@
+"""`rig show SONG`: the cue as a picture in the terminal (tracks × bars, sections, tempo).
+
+The composition root for the picture: loads the project, builds the cue's
+Arrangement, and prints `rig.view.render_picture` sized to the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
+from rig.source.errors import InputError
+
+__all__ = ["main", "SUMMARY"]
+
+SUMMARY = "draw a cue in the terminal: tracks over bars, sections, tempo, note density"
+
+EPILOG = """example:
+  rig show songs/inferno.yaml
+  rig show songs/inferno.yaml --width 80 --no-color | less
+
+Rows are tracks, columns are bars (several per column when the cue is long).
+▁▂▃▄▅▆▇█ notes started (relative to the track's busiest bar), ░▒▓ drum hits,
+╌ a note held over, · only CC/program changes, blank: silent or muted.
+
+exit codes: 0 ok, 1 errors in the song/config (printed as file:line:col: message), 2 usage
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rig show",
+        description="Draw a cue in the terminal: sections and tempo over bars, one row per track.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("song", type=Path, help="the cue (songs/NAME.yaml)")
+    parser.add_argument(
+        "--width", type=int, default=None, help="characters per line (default: the terminal's)"
+    )
+    parser.add_argument(
+        "--color",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="colour the rows (default: when printing to a terminal and NO_COLOR is unset)",
+    )
+    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the rig config")
+    parser.add_argument("--seed", type=int, default=None, help="seed for probability steps")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
+    if args.width is not None and args.width < 20:
+        print("rig show: --width must be at least 20", file=sys.stderr)
+        return EXIT_USAGE
+
+    from rig.project import Project
+    from rig.view import render_picture
+
+    try:
+        project = Project.load(args.config)
+        arrangement = project.arrangement(args.song, args.seed)
+        key = getattr(arrangement, "key", None) or project.song(args.song).key
+    except InputError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    width = args.width or shutil.get_terminal_size(fallback=(100, 24)).columns
+    color = args.color
+    if color is None:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(render_picture(arrangement, width=width, color=color, key=key))
+    return EXIT_OK

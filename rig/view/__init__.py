@@ -1,0 +1,5 @@
+"""Text pictures of an Arrangement for the terminal (`rig show`)."""
+
+from rig.view.picture import render_picture
+
+__all__ = ["render_picture"]
