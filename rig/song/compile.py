@@ -107,6 +107,9 @@ class _Compiler:
         current = TempoMap(segments).bpm_at(tick)
         if segments[-1].start_tick == tick:
             segments.pop()
+            self.events = [
+                e for e in self.events if not (isinstance(e, TempoChange) and e.tick == tick)
+            ]
         if spec.to_bpm is None:
             assert spec.bpm is not None
             segments.append(TempoSegment(tick, spec.bpm, spec.bpm, None))
@@ -141,8 +144,13 @@ class _Compiler:
             over = auto.over_bars if auto.over_bars is not None else Fraction(section.bars)
             length = max(1, round(over * bar_ticks))
             last = None
+            denominator = length
+            if start + length == end:  # no room for a final event: the last sample lands on `to`
+                denominator = max(1, (length - 1) // AUTOMATION_GRID * AUTOMATION_GRID)
             for t in range(start, min(start + length, end), AUTOMATION_GRID):
-                value = auto.start + round((auto.end - auto.start) * Fraction(t - start, length))
+                value = auto.start + round(
+                    (auto.end - auto.start) * Fraction(t - start, denominator)
+                )
                 if value != last:
                     self.events.append(
                         ControlChange(
@@ -170,7 +178,7 @@ class _Compiler:
         elif p.kind == "lanes":
             for lane in p.lanes:
                 channel = track.channel if lane.channel is None else lane.channel
-                length = p.length if p.length >= len(lane.steps) else len(lane.steps)
+                length = p.length or len(lane.steps)
                 self._steps(
                     p, track, lane.steps, length, start, end, section_index,
                     lambda s, t, n=lane.note: (n,), channel=channel, key=lane.lane, transpose=False,
@@ -228,11 +236,13 @@ class _Compiler:
                 held = 1
                 while i + held < len(steps) and steps[i + held].kind == "tie":
                     held += 1
-                on += (swing_ticks if i % 2 else 0) + step.nudge * step_ticks // NUDGE_DIVISIONS
-                on = max(on, start)
-                off = base + i * step_ticks + max(1, round((held - 1 + p.gate) * step_ticks))
+                delay = (swing_ticks if i % 2 else 0) + step.nudge * step_ticks // NUDGE_DIVISIONS
+                on = max(on + delay, start)
+                off = (
+                    base + i * step_ticks + delay + max(1, round((held - 1 + p.gate) * step_ticks))
+                )
                 if held > 1 and p.gate >= 1:
-                    off = base + (i + held) * step_ticks
+                    off = base + (i + held) * step_ticks + delay
                 off = min(max(off, on + 1), end)
                 if on >= end:
                     continue

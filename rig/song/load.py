@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from rig.song.events import PPQ
 from rig.song.model import (
     ArpSpec,
     Automation,
@@ -326,6 +327,8 @@ class _SongLoader:
         self, index: int, node: Node, patterns: dict[str, PatternDef]
     ) -> SectionDef | None:
         what = f"section {index}"
+        if node.is_map and (nn := node.value.get("name")) is not None and isinstance(nn.value, str):
+            what = f"section '{nn.value}'"
         r = MapReader(node, self.problems, what, SECTION_KEYS)
         if not r.ok:
             return None
@@ -491,6 +494,9 @@ class _SongLoader:
                 continue
             dev = self.ctx.devices.get(track.device) if track.device else None
             count = dev.programs.count if dev is not None else 128
+            if count == 0:
+                self.problems.add(vnode.pos, f"{label}: device {dev.name} has no programs")
+                continue
             msb = lsb = None
             if vnode.is_map:
                 r = MapReader(vnode, self.problems, label, ("program", "bank", "bank_lsb"))
@@ -542,6 +548,15 @@ class _PatternReader:
                 problems.add(self.node.pos, f"{what}: 'arp' needs 'chords' (or 'use' a theme)")
                 r.finish()
                 return None
+        material_keys = ("steps", "lanes", "chords", "use", "arp")
+        misspelt = any(
+            suggest(k, material_keys).startswith(" (did you")
+            for k in r.items
+            if k not in PATTERN_KEYS
+        )
+        if misspelt and not materials and not r.has("arp"):
+            r.finish()  # the unknown-key error with its suggestion says it all
+            return None
         if not materials and not r.has("arp"):
             problems.add(self.node.pos, f"{what}: needs one of steps, lanes, chords, arp or use")
             r.finish()
@@ -559,6 +574,12 @@ class _PatternReader:
         rate_given = (n := r.get("rate")) is not None
         if rate_given:
             rate = as_fraction(n, problems, f"{what}: rate") or rate
+            if (rate * 4 * PPQ).denominator != 1:
+                problems.add(
+                    n.pos,
+                    f"{what}: rate: {n.value} does not fit the tick grid ({PPQ} per beat); "
+                    "use a value like 1/16, 1/12 or 1/5",
+                )
         velocity = 100
         if (n := r.get("velocity")) is not None:
             velocity = as_int(n, problems, f"{what}: velocity", 1, 127) or velocity
@@ -685,6 +706,8 @@ class _PatternReader:
                     )
                 length = given
         r.finish()
+        if kind == "lanes" and length_node is None:
+            length = 0
         if track is None:
             return None
         return PatternDef(

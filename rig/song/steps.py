@@ -2,7 +2,7 @@
 
 One whitespace-separated token per step (``|`` bar lines are only for the eye):
 
-    E1 . . E1~ . G1!  C4+E4+G4:90  D2?  x@60%  x>6  X
+    E1 . . E1 ~ . G1!  C4+E4+G4:90  D2?  D2@60%  E2>6
 
 - body: a note (``E1``, ``C#4``), notes stacked with ``+``, ``x``/``X`` (a hit;
   ``X`` accented) in drum lanes and rhythms, ``.`` rest, ``~`` tie (holds the
@@ -114,11 +114,14 @@ def _split_body(token: str) -> int:
 def parse_steps(node: Node, problems: Problems, what: str, hits_only: bool = False) -> list[Step]:
     """Parse a step string. `hits_only`: drum lanes and rhythms (one character a step)."""
     steps: list[Step] = []
+    if not isinstance(node.value, str):
+        node = Node(str(node.value), node.pos)
+    before = len(problems)
     if hits_only:
         _scan_hits(node, problems, what, steps)
     else:
         _scan_tokens(node, problems, what, steps)
-    if not steps:
+    if not steps and len(problems) == before:
         problems.add(node.pos, f"{what}: no steps (use '.' for a silent step)")
     return steps
 
@@ -205,6 +208,8 @@ def _parse_notes(body: str, node: Node, off: int, problems: Problems, what: str)
 
 def parse_progression(node: Node, problems: Problems, what: str) -> list[ChordSlot]:
     """Parse ``Fm9 | Dbmaj7 | Ab Eb/G`` into slots; one bar per ``|``-separated group."""
+    if not isinstance(node.value, str):
+        node = Node(str(node.value), node.pos)
     text = node.value
     slots: list[ChordSlot] = []
     bars: list[list[tuple[str, int]]] = [[]]

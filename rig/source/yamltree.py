@@ -146,6 +146,11 @@ def parse_yaml(text: str, file: str) -> Node:
             raise InputError(errors)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        pos = Pos(file, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
+        raise InputError([SourceError(pos, f"YAML syntax error: {problem}")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = _pos(mark, file) if mark else Pos(file, 1, 1)

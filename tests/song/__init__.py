@@ -1,0 +1,1 @@
+"""Tests of the song language (rig.song): errors, compile, properties, fuzz."""

@@ -1,0 +1,1 @@
+"""Tests of rig.source: located YAML, problems, validators."""
