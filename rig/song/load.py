@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from rig.song.model import (
     TempoSpec,
     TrackDef,
 )
-from rig.song.steps import ChordSlot, Step, parse_progression, parse_steps
+from rig.song.steps import ChordSlot, Step, check_bar_lines, parse_progression, parse_steps
 from rig.source.errors import InputError, Pos, Problems, suggest
 from rig.source.fields import (
     MapReader,
@@ -61,6 +61,7 @@ SECTION_KEYS = ("name", "bars", "play", "mute", "tempo", "meter", "automate", "p
 THEME_KEYS = ("chords", "steps", "rate", "about")
 INCLUDE_KEYS = ("themes", "about")
 MIN_BPM, MAX_BPM = 20, 400
+MAX_GATE = 800  # % of a step: notes may ring into the following steps (piano, guitar)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ class _SongLoader:
         self.problems = Problems()
         self.themes: dict[str, _Theme] = {}
         self.tracks: dict[str, TrackDef] = {}
+        self.meter: tuple[int, int] = (4, 4)
+        self._auto_channel: list[str] = []  # voice tracks without a channel of their own
 
     # -- top level -------------------------------------------------------
     def load(self) -> Song:
@@ -139,6 +142,7 @@ class _SongLoader:
         meter = (4, 4)
         if (node := r.get("meter")) is not None:
             meter = parse_meter(node, self.problems, "meter") or meter
+        self.meter = meter
         key = None
         if (node := r.get("key")) is not None and (text := as_str(node, self.problems, "key")):
             try:
@@ -262,7 +266,9 @@ class _SongLoader:
             if not r.has("device") and not r.has("voice"):
                 self.problems.add(tnode.pos, f"{what}: needs a 'device' or a 'voice'")
             channel = 0
-            if dev is not None:
+            if dev is None:
+                self._auto_channel.append(name)
+            else:
                 channel = self.ctx.channels.get(dev.name, dev.channel)
             if (n := r.get("part")) is not None:
                 hi = dev.parts if dev is not None else 16
@@ -278,6 +284,8 @@ class _SongLoader:
                 explicit = as_int(n, self.problems, f"{what}: channel", 1, 16)
                 if explicit is not None:
                     channel = explicit - 1
+                if name in self._auto_channel:
+                    self._auto_channel.remove(name)
             transpose = 0
             if (n := r.get("transpose")) is not None:
                 transpose = as_int(n, self.problems, f"{what}: transpose", -48, 48) or 0
@@ -296,6 +304,22 @@ class _SongLoader:
                 transpose=transpose,
                 pos=node.key_pos[name],
             )
+        self._assign_voice_channels()
+
+    def _assign_voice_channels(self) -> None:
+        """Give each software-voice track without a `channel` a channel no other track uses.
+
+        Exported MIDI files and GM synths then keep the voice apart from the hardware parts.
+        """
+        used = {t.channel for n, t in self.tracks.items() if n not in self._auto_channel}
+        for track in self.tracks.values():
+            dev = self.ctx.devices.get(track.device) if track.device else None
+            if dev is not None:
+                used.update(lane.channel for lane in dev.lanes.values() if lane.channel is not None)
+        free = [c for c in range(16) if c not in used]
+        for name in self._auto_channel:
+            if name in self.tracks and free:
+                self.tracks[name] = replace(self.tracks[name], channel=free.pop(0))
 
     # -- patterns ------------------------------------------------------------------
     def _patterns(self, node: Node) -> dict[str, PatternDef]:
@@ -647,7 +671,9 @@ class _PatternReader:
             kind = "chords"
             slots, prog_bars = list(theme.slots), theme.bars
         if (n := r.get("rhythm")) is not None:
-            if kind != "chords" or arp_node is not None:
+            if use is not None and theme is None:
+                pass  # the unknown theme is the error; don't guess what the rhythm was for
+            elif kind != "chords" or arp_node is not None:
                 problems.add(r.key_pos("rhythm"), f"{what}: 'rhythm' goes with 'chords' (not arp)")
             elif as_str(n, problems, f"{what}: rhythm"):
                 rhythm = parse_steps(n, problems, f"{what}: rhythm", hits_only=True)
@@ -661,7 +687,7 @@ class _PatternReader:
                 arp = self._arp(arp_node)
         gate = gate_default
         if (n := r.get("gate")) is not None:
-            value = as_percent(n, problems, f"{what}: gate")
+            value = as_percent(n, problems, f"{what}: gate", MAX_GATE)
             if value == 0:
                 problems.add(n.pos, f"{what}: gate 0% would make every note silent")
             elif value is not None:
@@ -705,6 +731,13 @@ class _PatternReader:
                         f"{what}: {count} steps don't fit length {given}",
                     )
                 length = given
+        meter = self.song.meter
+        if kind == "steps":
+            check_bar_lines(steps, rate, meter, problems, f"{what}: steps")
+        for lane in lanes:
+            check_bar_lines(lane.steps, rate, meter, problems, f"{what}: lane {lane.lane}")
+        if rhythm is not None:
+            check_bar_lines(rhythm, rate, meter, problems, f"{what}: rhythm")
         r.finish()
         if kind == "lanes" and length_node is None:
             length = 0
@@ -777,7 +810,7 @@ class _PatternReader:
             octaves = as_int(n, self.problems, f"{label}: octaves", 1, 4) or octaves
         gate = Fraction(1, 2)
         if (n := r.get("gate")) is not None:
-            value = as_percent(n, self.problems, f"{label}: gate")
+            value = as_percent(n, self.problems, f"{label}: gate", MAX_GATE)
             if value == 0:
                 self.problems.add(n.pos, f"{label}: gate 0% would make every note silent")
             elif value is not None:

@@ -28,7 +28,14 @@ from rig.theory.chords import Chord, parse_chord
 from rig.theory.errors import TheoryError
 from rig.theory.pitch import parse_note
 
-__all__ = ["Step", "ChordSlot", "parse_steps", "parse_progression", "NUDGE_DIVISIONS"]
+__all__ = [
+    "Step",
+    "ChordSlot",
+    "parse_steps",
+    "parse_progression",
+    "check_bar_lines",
+    "NUDGE_DIVISIONS",
+]
 
 NUDGE_DIVISIONS = 24  # a nudge is counted in 1/24 of a step, like Elektron micro-timing
 
@@ -47,6 +54,7 @@ class Step:
     chance: Fraction = Fraction(1)
     nudge: int = 0  # in 1/24 of a step, -23..23
     pos: Pos | None = None
+    bar: int = 0  # which `|`-separated group of the string the step is in
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,27 +134,30 @@ def parse_steps(node: Node, problems: Problems, what: str, hits_only: bool = Fal
     return steps
 
 
-def _rest_or_tie(ch: str, pos: Pos, steps: list[Step], problems: Problems, what: str) -> None:
+def _rest_or_tie(
+    ch: str, pos: Pos, bar: int, steps: list[Step], problems: Problems, what: str
+) -> None:
     if ch == ".":
-        steps.append(Step("rest", pos=pos))
+        steps.append(Step("rest", pos=pos, bar=bar))
         return
     if not steps or steps[-1].kind == "rest":
         problems.add(pos, f"{what}: tie '~' has no note before it to hold")
-    steps.append(Step("tie", pos=pos))
+    steps.append(Step("tie", pos=pos, bar=bar))
 
 
 def _scan_hits(node: Node, problems: Problems, what: str, steps: list[Step]) -> None:
     """``x... X.x? x@60%. x>6`` — every x, X, . or ~ is one step; spaces and | are for the eye."""
     text = node.value
-    i = 0
+    i = bar = 0
     while i < len(text):
         ch = text[i]
         if ch.isspace() or ch == "|":
+            bar += ch == "|"
             i += 1
             continue
         pos = node.at(i)
         if ch in ".~":
-            _rest_or_tie(ch, pos, steps, problems, what)
+            _rest_or_tie(ch, pos, bar, steps, problems, what)
             i += 1
             continue
         if ch not in "xX":
@@ -161,20 +172,22 @@ def _scan_hits(node: Node, problems: Problems, what: str, steps: list[Step]) -> 
             return
         if ch == "X":
             mods["accent"] = True
-        steps.append(Step("hit", (), pos=pos, **mods))
+        steps.append(Step("hit", (), pos=pos, bar=bar, **mods))
         i = j
 
 
 def _scan_tokens(node: Node, problems: Problems, what: str, steps: list[Step]) -> None:
     """``E1 . . E1~ C4+E4:90`` — whitespace-separated notes; runs of . and ~ are steps each."""
     text = node.value
+    bar = 0
     for m in _TOKEN.finditer(text):
         token, off = m.group(), m.start()
         if token == "|":
+            bar += 1
             continue
         if set(token) <= {".", "~"}:
             for k, ch in enumerate(token):
-                _rest_or_tie(ch, node.at(off + k), steps, problems, what)
+                _rest_or_tie(ch, node.at(off + k), bar, steps, problems, what)
             continue
         pos = node.at(off)
         cut = _split_body(token)
@@ -187,7 +200,7 @@ def _scan_tokens(node: Node, problems: Problems, what: str, steps: list[Step]) -
             continue
         notes = _parse_notes(body, node, off, problems, what)
         if notes is not None:
-            steps.append(Step("hit", notes, pos=pos, **mods))
+            steps.append(Step("hit", notes, pos=pos, bar=bar, **mods))
 
 
 def _parse_notes(body: str, node: Node, off: int, problems: Problems, what: str):  # noqa: ANN202
@@ -239,3 +252,32 @@ def parse_progression(node: Node, problems: Problems, what: str) -> list[ChordSl
                     continue
                 slots.append(ChordSlot(chord, False, bar_index, i, len(bar), node.at(off)))
     return slots
+
+
+def check_bar_lines(
+    steps: list[Step] | tuple[Step, ...],
+    rate: Fraction,
+    meter: tuple[int, int],
+    problems: Problems,
+    what: str,
+) -> None:
+    """Where a step string has `|` bar lines, every bar must hold exactly one bar of steps.
+
+    A bar line is a promise: a 4-step bar of 1/8 notes in 4/4 would otherwise play
+    silently at half speed against the chords.
+    """
+    if not steps or steps[-1].bar == 0:
+        return
+    per_bar = Fraction(meter[0], meter[1]) / rate
+    if per_bar.denominator != 1:
+        return  # a bar is not a whole number of these steps: bar lines can't be checked
+    counts: dict[int, list[Step]] = {}
+    for step in steps:
+        counts.setdefault(step.bar, []).append(step)
+    for bar, members in sorted(counts.items()):
+        if len(members) != per_bar:
+            problems.add(
+                members[0].pos or Pos("?", 1, 1),
+                f"{what}: bar {bar + 1} has {len(members)} steps; a {meter[0]}/{meter[1]} bar "
+                f"holds {per_bar} steps of {rate}",
+            )

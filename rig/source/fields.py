@@ -125,8 +125,8 @@ def as_fraction(node: Node, problems: Problems, what: str) -> Fraction | None:
     return None
 
 
-def as_percent(node: Node, problems: Problems, what: str) -> Fraction | None:
-    """``60%`` or a number 0..100 → a Fraction 0..1."""
+def as_percent(node: Node, problems: Problems, what: str, hi: int = 100) -> Fraction | None:
+    """``60%`` or a number 0..`hi` → a Fraction 0..hi/100."""
     value = node.value
     number: Fraction | None = None
     if isinstance(value, str) and value.strip().endswith("%"):
@@ -139,8 +139,8 @@ def as_percent(node: Node, problems: Problems, what: str) -> Fraction | None:
     if number is None:
         problems.add(node.pos, f"{what}: expected a percentage like 60%, got {_kind(node)}")
         return None
-    if not 0 <= number <= 100:
-        problems.add(node.pos, f"{what}: {value} is out of range 0%..100%")
+    if not 0 <= number <= hi:
+        problems.add(node.pos, f"{what}: {value} is out of range 0%..{hi}%")
         return None
     return number / 100
 

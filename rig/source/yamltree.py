@@ -20,6 +20,7 @@ from rig.source.errors import InputError, Pos, SourceError
 
 __all__ = ["Node", "parse_yaml", "load_yaml_file"]
 
+_WORD = re.compile(r"\S+")
 _INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"[-+]?([0-9][0-9_]*)?\.[0-9]+([eE][-+]?[0-9]+)?$|[-+]?[0-9]+[eE][-+]?[0-9]+$")
 
@@ -38,6 +39,8 @@ class Node:
     key_pos: dict[str, Pos] = field(default_factory=dict)
     # For one-line scalars: the source column of the value's first character.
     _text_col: int | None = None
+    # For multi-line strings: where each whitespace-separated word sits in the source.
+    _words: tuple[Pos, ...] | None = None
 
     @property
     def is_map(self) -> bool:
@@ -53,9 +56,17 @@ class Node:
 
     def at(self, offset: int) -> Pos:
         """Position of character `offset` of this string value (best effort)."""
-        if self._text_col is None:
-            return self.pos
-        return Pos(self.pos.file, self.pos.line, self._text_col + offset)
+        if self._text_col is not None:
+            return Pos(self.pos.file, self.pos.line, self._text_col + offset)
+        if self._words is not None and isinstance(self.value, str):
+            # Folding changes only whitespace, so the n-th word of the value is the
+            # n-th word of the source text.
+            for index, m in enumerate(_WORD.finditer(self.value)):
+                if m.start() <= offset < m.end() or offset < m.start():
+                    word = self._words[index]
+                    inside = max(0, offset - m.start())
+                    return Pos(word.file, word.line, word.col + inside)
+        return self.pos
 
     def plain(self) -> Any:
         """The value with all positions stripped (for tests and debugging)."""
@@ -121,12 +132,33 @@ class _Builder:
         assert isinstance(node, yaml.ScalarNode)
         value = _scalar(node)
         text_col = None
+        words = None
         if isinstance(value, str) and node.start_mark.line == node.end_mark.line:
             skip = 1 if node.style in ("'", '"') else 0
             raw = self.text[node.start_mark.index + skip : node.end_mark.index - skip]
             if raw == value:
                 text_col = node.start_mark.column + 1 + skip
-        return Node(value, pos, _text_col=text_col)
+        elif isinstance(value, str):
+            words = self._words(node, value)
+        return Node(value, pos, _text_col=text_col, _words=words)
+
+    def _words(self, node: yaml.ScalarNode, value: str) -> tuple[Pos, ...] | None:
+        """Source positions of the words of a multi-line string, if they match the value's."""
+        start, end = node.start_mark.index, node.end_mark.index
+        if node.style in ("|", ">"):
+            start = self.text.find("\n", start) + 1  # content starts after the `|-` line
+        elif node.style in ("'", '"'):
+            start, end = start + 1, end - 1
+            if "\\" in self.text[start:end]:
+                return None  # escapes would shift words
+        out: list[Pos] = []
+        for m in _WORD.finditer(self.text, start, end):
+            before = self.text[: m.start()]
+            line = before.count("\n") + 1
+            out.append(Pos(self.file, line, m.start() - (before.rfind("\n") + 1) + 1))
+        if len(out) != len(_WORD.findall(value)):
+            return None
+        return tuple(out)
 
 
 def parse_yaml(text: str, file: str) -> Node:

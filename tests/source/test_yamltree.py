@@ -148,9 +148,26 @@ def test_at_gives_the_column_of_a_character(line: str, offset: int, col: int) ->
 
 def test_at_falls_back_to_the_value_start_when_the_text_differs() -> None:
     # An escape makes the source text differ from the value: no column inside it.
-    tree = parse_yaml('s: "C2\\tH2"\nb: |\n  C2 H2\n', "f.yaml")
+    tree = parse_yaml('s: "C2\\tH2"\n', "f.yaml")
     assert tree.value["s"].at(3) == Pos("f.yaml", 1, 4)
-    assert tree.value["b"].at(3) == tree.value["b"].pos
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "b: |\n  C2 .\n  E2 H2\n",
+        "b: >-\n  C2 .\n  E2 H2\n",
+        "b: C2 .\n  E2 H2\n",
+        "b: 'C2 .\n  E2 H2'\n",
+        'b: "C2 .\n  E2 H2"\n',
+    ],
+)
+def test_at_finds_a_word_in_a_multi_line_string(text: str) -> None:
+    node = parse_yaml(text, "f.yaml").value["b"]
+    offset = node.value.index("H2")
+    line = text.count("\n", 0, text.index("H2")) + 1
+    assert node.at(offset) == Pos("f.yaml", line, 6)
+    assert node.at(offset + 1) == Pos("f.yaml", line, 7)
 
 
 def test_at_on_a_number_is_its_position() -> None:
