@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(modules[verb].main(args[1:]) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `rig show song | head`: the reader left; not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -26,14 +26,14 @@ def _kind(path: Path) -> str:
 
     tree = load_yaml_file(path)
     keys = set(tree.value) if tree.is_map else set()
+    if path.parent.name == "voices" or {"oscillators", "params"} <= keys:
+        return "voice"
     if "cue" in keys:
         return "song"
     if "set" in keys:
         return "set"
     if "device" in keys:
         return "device"
-    if "voice" in keys:
-        return "voice"
     if "themes" in keys:
         return "themes"
     if keys & {"midi", "audio", "devices", "patches", "osc"}:
@@ -43,7 +43,7 @@ def _kind(path: Path) -> str:
             SourceError(
                 Pos(str(path), 1, 1),
                 "not a song, set, theme file, device, voice or config "
-                "(no 'cue:', 'set:', 'themes:', 'device:' or 'voice:' key)",
+                "(no 'cue:', 'set:', 'themes:' or 'device:' key, and not in a voices/ folder)",
             )
         ]
     )
@@ -77,10 +77,8 @@ def check_file(project, path: Path) -> str:  # noqa: ANN001 - Project
     elif kind == "config":
         load_config(path, known_devices=project.devices)
     elif kind == "voice":
-        try:
-            from rig.dsp.voicedef import load_voice  # type: ignore[import-not-found]
-        except ImportError:
-            return "voice (not checked: no voice loader)"
+        from rig.dsp.loader import load_voice
+
         load_voice(path)
     return kind
 

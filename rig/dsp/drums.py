@@ -1,0 +1,190 @@
+"""A synthesised drum kit in pyo: one lane per drum, each triggered by its own MIDI note.
+
+Lanes are built from three parts, as on analogue drum machines: a *tone* (a sine
+swept down in pitch: kicks, toms, the body of a snare), *noise* through a filter
+(snare wires, claps with their bursts, rimshot clicks) and *metal*, the 808's bank
+of six detuned square waves shared by hats, cymbal and cowbell. Each lane is
+monophonic: a new hit restarts it, and a lane may choke others (closed hat → open hat).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from rig.dsp.instrument import Instrument
+from rig.dsp.spec import LaneSpec, VoiceSpec
+
+__all__ = ["DrumInstrument", "METAL_FREQS"]
+
+# The TR-808's six square-wave oscillators (Hz); its cowbell uses the last two.
+METAL_FREQS = (205.3, 304.4, 369.6, 522.7, 540.0, 800.0)
+_MARGIN = 0.05
+SUSTAIN_FLOOR = 1e-4
+
+
+def _decay_env(pyo: ModuleType, decay: float) -> Any:
+    # exp > 1 bends the decay into the fast-then-slow fall of an analogue VCA. pyo's Adsr
+    # with exp != 1 and sustain exactly 0 emits one NaN at the end of the decay (measured),
+    # which poisons every filter and reverb after it: sustain at -80 dB instead.
+    env = pyo.Adsr(attack=0.001, decay=decay, sustain=SUSTAIN_FLOOR, release=0.01, dur=0)
+    env.setExp(2.5)
+    return env
+
+
+class _Lane:
+    def __init__(self, pyo: ModuleType, spec: LaneSpec, kit: _KitSources):
+        self.spec = spec
+        self.objects: list[Any] = []
+        self.amp_envs: list[Any] = []  # scaled by velocity
+        self.mod_envs: list[Any] = []  # pitch sweeps: not scaled
+        parts: list[Any] = []
+        track = self.objects.append
+        if spec.tone:
+            tone = spec.tone
+            amp = _decay_env(pyo, tone.decay)
+            freq: Any = tone.freq
+            if tone.sweep > 0:
+                # The pitch envelope itself is the frequency: freq + sweep at the hit.
+                freq = _decay_env(pyo, tone.sweep_time)
+                freq.mul, freq.add = tone.sweep, tone.freq
+                self.mod_envs.append(freq)
+            osc = pyo.Sine(freq=freq, mul=amp)
+            track(osc)
+            self.amp_envs.append(amp)
+            parts.append(osc * tone.level)
+        if spec.noise:
+            noise = spec.noise
+            env = self._burst_env(pyo, noise.decay, noise.bursts, noise.spacing)
+            if noise.filter == "bandpass":
+                filt = pyo.ButBP(kit.noise, freq=noise.freq, q=noise.q, mul=env)
+            elif noise.filter == "highpass":
+                filt = pyo.ButHP(kit.noise, freq=noise.freq, mul=env)
+            else:
+                filt = pyo.ButLP(kit.noise, freq=noise.freq, mul=env)
+            track(filt)
+            self.amp_envs.append(env)
+            parts.append(filt * noise.level)
+        if spec.metal:
+            metal = spec.metal
+            env = _decay_env(pyo, metal.decay)
+            source = kit.cowbell if metal.cowbell else kit.metal
+            if metal.cowbell:
+                filt = pyo.ButBP(source, freq=metal.freq, q=3.0, mul=env)
+            else:
+                filt = pyo.ButHP(source, freq=metal.freq, mul=env)
+            track(filt)
+            self.amp_envs.append(env)
+            parts.append(filt * metal.level)
+        for part in parts:
+            track(part)
+        out = parts[0] if len(parts) == 1 else pyo.Mix(parts, voices=1)
+        if len(parts) > 1:
+            track(out)
+        gain = spec.level
+        self.left = pyo.Sig(out, mul=gain * min(1.0, 1.0 - spec.pan))
+        self.right = pyo.Sig(out, mul=gain * min(1.0, 1.0 + spec.pan))
+        track(self.left)
+        track(self.right)
+        self.uses_metal = spec.metal is not None
+        self.active = True
+        self.deadline = 0.0
+
+    def _burst_env(self, pyo: ModuleType, decay: float, bursts: int, spacing: float) -> Any:
+        if bursts <= 1:
+            return _decay_env(pyo, decay)
+        # A clap: several hands a few ms apart, each a quick spike, then the room tail.
+        points = [(0.0, 0.0)]
+        t = 0.0
+        for _ in range(bursts - 1):
+            points += [(t + 0.0005, 1.0), (t + spacing * 0.9, 0.15)]
+            t += spacing
+        points += [(t + 0.0005, 1.0), (t + decay, 0.0)]
+        return pyo.Linseg(points)
+
+    def hit(self, gain: float, at: float) -> None:
+        if not self.active:
+            for obj in self.objects:
+                obj.play()
+            self.active = True
+        for env in self.amp_envs:
+            env.mul = gain
+            env.play()
+        for env in self.mod_envs:
+            env.play()
+        self.deadline = at + self.spec.length + _MARGIN
+
+    def choke(self, at: float) -> None:
+        for env in self.amp_envs:
+            env.stop()
+        self.deadline = min(self.deadline, at + 0.02 + _MARGIN)
+
+    def sleep(self) -> None:
+        if self.active:
+            for obj in self.objects:
+                obj.stop()
+            self.active = False
+
+
+class _KitSources:
+    """Sources every lane shares: one white noise, the metal bank, the cowbell pair."""
+
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec):
+        self.noise = pyo.Noise()
+        metal_lanes = [lane.metal for lane in spec.lanes if lane.metal]
+        tune = metal_lanes[0].tune if metal_lanes else 1.0
+        freqs = [f * tune for f in METAL_FREQS]
+        self.bank = [pyo.LFO(f, sharp=1.0, type=2, mul=1 / 6) for f in freqs] if metal_lanes else []
+        self.metal = pyo.Mix(self.bank, voices=1) if self.bank else None
+        self.cowbell = pyo.Mix(self.bank[4:], voices=1) if self.bank else None
+        self.streams = [*self.bank, *(x for x in (self.metal, self.cowbell) if x is not None)]
+        self.active = True
+
+
+class DrumInstrument(Instrument):
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec):
+        super().__init__(pyo, spec)
+        self.kit = _KitSources(pyo, spec)
+        self.lanes = [_Lane(pyo, lane, self.kit) for lane in spec.lanes]
+        self.by_note = {lane.spec.note: lane for lane in self.lanes}
+        self.by_name = {lane.spec.name: lane for lane in self.lanes}
+        left = pyo.Mix([lane.left for lane in self.lanes], voices=1)
+        right = pyo.Mix([lane.right for lane in self.lanes], voices=1)
+        dry = pyo.Mix([left, right], voices=2)
+        for lane in self.lanes:
+            lane.sleep()
+        self._metal_sleep()
+        self._finish(dry)
+
+    def _metal_sleep(self) -> None:
+        if self.kit.active:
+            for obj in self.kit.streams:
+                obj.stop()
+            self.kit.active = False
+
+    def note_on(self, note: int, velocity: int, at: float) -> None:
+        lane = self.by_note.get(note)
+        if lane is None:
+            return
+        for name in lane.spec.choke:
+            self.by_name[name].choke(at)
+        if lane.uses_metal and not self.kit.active:
+            for obj in self.kit.streams:
+                obj.play()
+            self.kit.active = True
+        sens = self.spec.velocity
+        lane.hit((1.0 - sens) + sens * velocity / 127.0, at)
+
+    def note_off(self, note: int, at: float) -> None:
+        """Drums ring out their own decay; note-offs do not cut them (as on the Rytm)."""
+
+    def all_notes_off(self, at: float) -> None:
+        for lane in self.lanes:
+            lane.choke(at)
+
+    def housekeep(self, at: float) -> None:
+        for lane in self.lanes:
+            if lane.active and at >= lane.deadline:
+                lane.sleep()
+        if self.kit.active and not any(lane.active and lane.uses_metal for lane in self.lanes):
+            self._metal_sleep()

@@ -1,0 +1,151 @@
+"""What every software voice shares: named parameters, CC/program handling, output stage.
+
+An instrument is built once per track on a pyo server and then driven by events
+(`note_on`, `note_off`, `control`, `program`) stamped with the stream time `at`
+in seconds, which it uses to know when a voice slot has fallen silent: silent
+slots are stopped, so pyo does not compute them (most of a pad's slots are idle
+most of the time; this is what keeps offline renders well above real time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from rig.dsp.effects import build_effects
+from rig.dsp.spec import ParamSpec, Value, VoiceSpec
+
+__all__ = ["Params", "Instrument", "db_to_amp", "PEDAL_NAMES", "VOLUME_NAMES"]
+
+# Standard controllers a voice answers when it has no parameter of that name/number.
+PEDAL_NAMES = ("sustain_pedal", "pedal", "hold", "damper")
+VOLUME_NAMES = ("volume", "level")
+EXPRESSION_NAMES = ("expression",)
+CC_VOLUME, CC_EXPRESSION, CC_PEDAL = 7, 11, 64
+CC_ALL_SOUND_OFF, CC_ALL_NOTES_OFF = 120, 123
+
+
+def db_to_amp(db: float) -> float:
+    return 10.0 ** (db / 20.0)
+
+
+class Params:
+    """A voice's named parameters as smoothed pyo signals, plus hooks for float-only settings."""
+
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec):
+        self.spec = spec
+        self.pyo = pyo
+        self.values: dict[str, float] = {p.name: p.value for p in spec.params}
+        # Made on first use: parameters only read by envelopes need no audio-rate stream.
+        self.sigs: dict[str, Any] = {}
+        self.hooks: dict[str, list[Callable[[float], None]]] = {}
+
+    def signal(self, value: Value) -> Any:
+        """A pyo signal (for a parameter) or the literal number."""
+        if not isinstance(value, str):
+            return float(value)
+        if value not in self.sigs:
+            # 20 ms smoothing: 7-bit CC steps would otherwise zipper audibly on cutoff sweeps.
+            now = self.values[value]
+            self.sigs[value] = self.pyo.SigTo(now, time=0.02, init=now)
+        return self.sigs[value]
+
+    def number(self, value: Value) -> float:
+        return self.spec.resolve(value, self.values)
+
+    def bind(self, value: Value, setter: Callable[[float], None]) -> None:
+        """Call `setter` now, and whenever the parameter `value` names changes."""
+        setter(self.number(value))
+        if isinstance(value, str):
+            self.hooks.setdefault(value, []).append(setter)
+
+    def set(self, spec: ParamSpec, value: float) -> None:
+        value = spec.clamp(value)
+        self.values[spec.name] = value
+        if spec.name in self.sigs:
+            self.sigs[spec.name].value = value
+        for hook in self.hooks.get(spec.name, ()):
+            hook(value)
+
+
+class Instrument:
+    """Base of synth and drum instruments: parameters, effects, level; subclasses play notes.
+
+    Subclasses call `_finish(dry)` with their dry stereo signal at the end of `__init__`.
+    """
+
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec):
+        self.pyo = pyo
+        self.spec = spec
+        self.params = Params(pyo, spec)
+        self.unmatched: set[str] = set()  # CC names/numbers no parameter answered
+        self.pedal = False
+        self.out: Any = None
+        self._volume = pyo.SigTo(1.0, time=0.02, init=1.0)
+        self._expression = pyo.SigTo(1.0, time=0.02, init=1.0)
+
+    def _finish(self, dry: Any) -> None:
+        wet = build_effects(self.pyo, dry, self.spec.effects, self.params)
+        pan = self.spec.pan
+        gains = [min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)]
+        level = db_to_amp(self.spec.level)
+        gain = self._volume * self._expression
+        self.out = self.pyo.Sig(wet, mul=[gain * (g * level) for g in gains])
+
+    # -- events ----------------------------------------------------------------------
+
+    def note_on(self, note: int, velocity: int, at: float) -> None:
+        raise NotImplementedError
+
+    def note_off(self, note: int, at: float) -> None:
+        raise NotImplementedError
+
+    def all_notes_off(self, at: float) -> None:
+        raise NotImplementedError
+
+    def housekeep(self, at: float) -> None:
+        """Stop slots that have fallen silent by `at`."""
+
+    def _pedal_up(self, at: float) -> None:
+        """Release notes the pedal was holding (synths override)."""
+
+    def control(self, name: str, number: int, value: int, at: float) -> bool:
+        """Apply a CC; False when nothing in this voice answers it."""
+        spec = self.spec.param_for_cc(name, number)
+        if spec is not None:
+            self.params.set(spec, spec.from_cc(value))
+            return True
+        if name in VOLUME_NAMES or (not name and number == CC_VOLUME):
+            # A squared curve as General MIDI recommends for CC 7; 127 is unity gain.
+            self._volume.value = (value / 127.0) ** 2
+            return True
+        if name in EXPRESSION_NAMES or (not name and number == CC_EXPRESSION):
+            self._expression.value = (value / 127.0) ** 2
+            return True
+        if name in PEDAL_NAMES or number == CC_PEDAL:
+            down = value >= 64
+            if self.pedal and not down:
+                self.pedal = False
+                self._pedal_up(at)
+            self.pedal = down
+            return True
+        if number in (CC_ALL_SOUND_OFF, CC_ALL_NOTES_OFF):
+            self.all_notes_off(at)
+            return True
+        self.unmatched.add(name or f"CC {number}")
+        return False
+
+    def program(self, number: int, at: float) -> bool:
+        """Select a preset; False when the voice has no such program.
+
+        A preset is complete: parameters it does not list go back to their defaults,
+        so the sound after a program change never depends on earlier automation.
+        """
+        prog = self.spec.program(number)
+        if prog is None:
+            return False
+        values = dict(prog.values)
+        for spec in self.spec.params:
+            self.params.set(spec, values.get(spec.name, spec.value))
+        return True

@@ -1,0 +1,63 @@
+"""Importing pyo quietly and booting its servers with the backend always named.
+
+pyo's portaudio backend and ``audio="dummy"`` crash on machines like the CI box
+(no sound card), so every server here is built with an explicit backend:
+``offline`` for rendering, ``jack`` for live playing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from types import ModuleType
+
+__all__ = ["import_pyo", "offline_server", "jack_server", "AudioUnavailable", "SEED"]
+
+# pyo's random objects (Noise, ...) seed from the clock when the seed is 0; a fixed seed
+# makes every render of the same arrangement sample-identical.
+SEED = 20250601
+
+
+class AudioUnavailable(RuntimeError):
+    """pyo (or its JACK backend) cannot run here; the message says why in one line."""
+
+
+def import_pyo() -> ModuleType:
+    # Without this pyo prints a four-line wxPython notice on import.
+    os.environ.setdefault("PYO_GUI_WX", "0")
+    try:
+        import pyo
+    except ImportError as exc:  # pragma: no cover - pyo is a dependency
+        raise AudioUnavailable(f"pyo is not installed ({exc})") from None
+    return pyo
+
+
+def offline_server(pyo: ModuleType, sample_rate: int, buffer_size: int, path: str, seconds: float):
+    """A booted offline server that records `seconds` of stereo float32 RAW to `path`.
+
+    RAW (fileformat 3, no extension) is read back with numpy without a header parse.
+    """
+    server = pyo.Server(sr=sample_rate, nchnls=2, buffersize=buffer_size, duplex=0, audio="offline")
+    server.setVerbosity(1)  # errors only
+    server.setGlobalSeed(SEED)
+    server.boot()
+    # pyo prints a warning for a file name without extension, though RAW is what we ask for.
+    with contextlib.redirect_stdout(io.StringIO()):
+        server.recordOptions(dur=seconds, filename=path, fileformat=3, sampletype=3)
+    return server
+
+
+def jack_server(pyo: ModuleType, buffer_size: int = 64, client_name: str = "rig-voices"):
+    """A booted pyo server on the running JACK server (named by $JACK_DEFAULT_SERVER)."""
+    server = pyo.Server(
+        nchnls=2, buffersize=buffer_size, duplex=0, audio="jack", jackname=client_name
+    )
+    server.setVerbosity(1)
+    server.setGlobalSeed(SEED)
+    server.setJackAuto(False, False)  # rig connects ports itself, by name
+    server.boot()
+    if not server.getIsBooted():
+        server.shutdown()
+        raise AudioUnavailable("pyo could not connect to a JACK server (is jackd running?)")
+    return server

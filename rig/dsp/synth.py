@@ -1,0 +1,310 @@
+"""Poly and mono subtractive synth voices in pyo, built from a `VoiceSpec`.
+
+One slot per playable note: oscillators → filter (with envelope, key tracking and
+LFO) → amplitude envelope. LFOs, the noise source and wave tables are shared by all
+slots, as on a Juno (one LFO for the whole instrument). Pitch is held as a MIDI note
+number and converted with MToF, so glide and vibrato move evenly in pitch.
+"""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+from typing import Any
+
+from rig.dsp.alloc import MonoStack, PolyAllocator
+from rig.dsp.drums import SUSTAIN_FLOOR
+from rig.dsp.instrument import Instrument, Params
+from rig.dsp.spec import EnvSpec, OscSpec, VoiceSpec
+
+__all__ = ["SynthInstrument"]
+
+# Harmonics in the table behind pulse waves: rich enough for a Juno's PWM in the
+# bass and middle, with little aliasing below ~800 Hz at 48 kHz.
+PULSE_HARMONICS = 28
+_INF = math.inf
+# Extra time after an envelope should have ended before the slot is stopped.
+_MARGIN = 0.05
+
+
+class _Shared:
+    """Instrument-wide sources: LFO sums per target, noise, wave tables."""
+
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec, params: Params):
+        waves = {o.wave for o in spec.oscillators}
+        self.noise = pyo.Noise() if waves & {"noise", "string"} else None
+        self.saw_table = pyo.SawTable(order=PULSE_HARMONICS) if "pulse" in waves else None
+        self.harm_tables = {
+            i: pyo.HarmTable(list(o.harmonics) or [1.0])
+            for i, o in enumerate(spec.oscillators)
+            if o.wave == "harmonics"
+        }
+        by_target: dict[str, list[Any]] = {}
+        for lfo in spec.lfos:
+            rate = params.signal(lfo.rate)
+            depth = params.signal(lfo.depth)
+            if lfo.wave == "sine":
+                src = pyo.Sine(freq=rate, mul=depth)
+            else:
+                kind = {"saw": 0, "square": 2, "triangle": 3}[lfo.wave]
+                src = pyo.LFO(freq=rate, sharp=0.5, type=kind, mul=depth)
+            by_target.setdefault(lfo.to, []).append(src)
+        self.lfo = {
+            target: srcs[0] if len(srcs) == 1 else pyo.Mix(srcs, voices=1)
+            for target, srcs in by_target.items()
+        }
+        self.widths: dict[int, Any] = {}
+        for i, osc in enumerate(spec.oscillators):
+            if osc.wave == "pulse":
+                width = params.signal(osc.width)
+                if "width" in self.lfo:
+                    width = pyo.Clip(width + self.lfo["width"] * 0.5, 0.02, 0.98)
+                self.widths[i] = width
+
+
+class _Slot:
+    """One note's signal chain; its streams are stopped while it is silent."""
+
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec, params: Params, shared: _Shared):
+        self.objects: list[Any] = []
+        track = self._track
+        self.pitch = pyo.SigTo(60.0, time=0.0, init=60.0)
+        pitch = self.pitch
+        if "pitch" in shared.lfo:
+            pitch = track(self.pitch + shared.lfo["pitch"])
+        freq = track(pyo.MToF(pitch))
+        self.amp = self._env(pyo, params, spec.amp_env)
+        self.triggers = [self.amp]
+        self.exciter = None
+        if any(o.wave == "string" for o in spec.oscillators):
+            # A 10 ms noise burst plucks the waveguide string.
+            self.exciter = pyo.Adsr(0.001, 0.008, 0.0, 0.005)
+            self.triggers.append(self.exciter)
+        sources = [
+            track(self._osc(pyo, i, osc, freq, params, shared))
+            for i, osc in enumerate(spec.oscillators)
+        ]
+        mixed = sources[0] if len(sources) == 1 else track(pyo.Mix(sources, voices=1))
+        self.out = track(self._filter(pyo, spec, params, shared, mixed))
+        self.sustain_zero = False
+        self.active = True
+        self.deadline = _INF
+        self.spec = spec
+        self.params = params
+
+    def _track(self, obj: Any) -> Any:
+        self.objects.append(obj)
+        return obj
+
+    def _env(self, pyo: ModuleType, params: Params, env: EnvSpec) -> Any:
+        adsr = pyo.Adsr(dur=0)
+        if env.curve != 1.0:
+            adsr.setExp(env.curve)
+        params.bind(env.attack, lambda v: setattr(adsr, "attack", max(0.001, v)))
+        params.bind(env.decay, lambda v: setattr(adsr, "decay", max(0.001, v)))
+        # See drums._decay_env: a curved Adsr must not sustain at exactly 0 (NaN).
+        floor = SUSTAIN_FLOOR if env.curve != 1.0 else 0.0
+        params.bind(env.sustain, lambda v: setattr(adsr, "sustain", max(floor, v)))
+        params.bind(env.release, lambda v: setattr(adsr, "release", max(0.002, v)))
+        return adsr
+
+    def _osc(
+        self, pyo: ModuleType, index: int, osc: OscSpec, freq: Any, params: Params, shared: _Shared
+    ) -> Any:
+        ratio = 2.0 ** (osc.octave + osc.semitones / 12.0 + osc.cents / 1200.0)
+        f = freq if ratio == 1.0 else self._track(freq * ratio)
+        level = params.signal(osc.level)
+        wave = osc.wave
+        if wave == "saw":
+            return pyo.LFO(f, sharp=1.0, type=0, mul=level)
+        if wave == "square":
+            return pyo.LFO(f, sharp=1.0, type=2, mul=level)
+        if wave == "triangle":
+            return pyo.LFO(f, sharp=1.0, type=3, mul=level)
+        if wave == "sine":
+            return pyo.Sine(f, mul=level)
+        if wave == "supersaw":
+            return pyo.SuperSaw(
+                f, detune=params.signal(osc.detune), bal=params.signal(osc.mix), mul=level
+            )
+        if wave == "pulse":
+            # A pulse of width w is a saw minus the same saw w of a cycle later.
+            a = self._track(pyo.Osc(shared.saw_table, f))
+            b = self._track(pyo.Osc(shared.saw_table, f, phase=shared.widths[index]))
+            return self._track(a - b) * level
+        if wave == "harmonics":
+            return pyo.Osc(shared.harm_tables[index], f, mul=level)
+        if wave == "string":
+            excite = self._track(shared.noise * self.exciter)
+            return pyo.Waveguide(
+                excite, freq=f, dur=params.signal(osc.decay), minfreq=20, mul=level
+            )
+        assert wave == "noise"
+        return shared.noise * level
+
+    def _filter(
+        self, pyo: ModuleType, spec: VoiceSpec, params: Params, shared: _Shared, signal: Any
+    ) -> Any:
+        filt = spec.filter
+        if filt.kind == "none":
+            return pyo.Sig(signal, mul=self.amp)
+        track = self._track
+        # Cutoff moves in octaves: envelope, LFO and key tracking add to one exponent.
+        terms: list[Any] = []
+        if not (isinstance(filt.env, float) and filt.env == 0.0):
+            self.fenv = self._env(pyo, params, spec.filter_env)
+            self.triggers.append(self.fenv)
+            terms.append(track(self.fenv * params.signal(filt.env)))
+        if "cutoff" in shared.lfo:
+            terms.append(shared.lfo["cutoff"])
+        if filt.keytrack:
+            k = filt.keytrack / 12.0
+            terms.append(track(pyo.Sig(self.pitch, mul=k, add=-60.0 * k)))
+        cutoff = params.signal(filt.cutoff)
+        if terms:
+            exponent = terms[0]
+            for term in terms[1:]:
+                exponent = track(exponent + term)
+            octaves = track(pyo.Pow(2.0, exponent))
+            cutoff = track(pyo.Clip(track(octaves * cutoff), 20.0, 20000.0))
+        res = params.signal(filt.resonance)
+        if filt.kind == "lowpass24":
+            return pyo.MoogLP(signal, freq=cutoff, res=res, mul=self.amp)
+        # SVF's q: 0.7 is flat, ~10 rings; resonance 0..1 spans that.
+        q = res * 9.3 + 0.7 if isinstance(res, float) else track(pyo.Sig(res, mul=9.3, add=0.7))
+        kind = {"lowpass": 0.0, "bandpass": 0.5, "highpass": 1.0}[filt.kind]
+        return pyo.SVF(signal, freq=cutoff, q=q, type=kind, mul=self.amp)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        if not self.active:
+            for obj in self.objects:
+                obj.play()
+            self.active = True
+
+    def sleep(self) -> None:
+        if self.active:
+            for obj in self.objects:
+                obj.stop()
+            self.active = False
+
+    def set_pitch(self, note: float, glide: float) -> None:
+        # SigTo reads its time when the value changes, so set the time first.
+        self.pitch.time = glide
+        self.pitch.value = float(note)
+
+    def start(self, note: int, gain: float, at: float, glide: float) -> None:
+        self.wake()
+        self.set_pitch(note, glide)
+        self.amp.mul = gain
+        for env in self.triggers:
+            env.play()
+        env = self.spec.amp_env
+        if self.params.number(env.sustain) <= 2 * SUSTAIN_FLOOR:
+            # Percussive (piano, pluck): silent after attack + decay even while held.
+            length = self.params.number(env.attack) + self.params.number(env.decay)
+            self.deadline = at + length + _MARGIN
+        else:
+            self.deadline = _INF
+
+    def release(self, at: float) -> None:
+        for env in self.triggers:
+            env.stop()
+        end = at + self.params.number(self.spec.amp_env.release) + _MARGIN
+        self.deadline = min(self.deadline, end)
+
+
+class SynthInstrument(Instrument):
+    """A poly (allocation + stealing) or mono (note stack, legato, glide) synth voice."""
+
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec):
+        super().__init__(pyo, spec)
+        shared = _Shared(pyo, spec, self.params)
+        self._shared = shared
+        self.slots = [_Slot(pyo, spec, self.params, shared) for _ in range(spec.voices)]
+        for slot in self.slots:
+            slot.sleep()
+        self.mono = spec.mode == "mono"
+        self.alloc = PolyAllocator(len(self.slots))
+        self.stack = MonoStack()
+        self.down: set[int] = set()  # keys physically held
+        self.sustained: set[int] = set()  # keys released while the pedal was down
+        self._finish(self._stereo(pyo, spec, shared))
+
+    def _stereo(self, pyo: ModuleType, spec: VoiceSpec, shared: _Shared) -> Any:
+        outs = [slot.out for slot in self.slots]
+        if len(outs) == 1:
+            dry = pyo.Mix(outs, voices=2)
+        else:
+            # Even slots lean left, odd slots right: width without a panner per note.
+            even = pyo.Mix(outs[0::2], voices=1)
+            odd = pyo.Mix(outs[1::2], voices=1)
+            a, b = (1.0 + spec.spread) / 2.0, (1.0 - spec.spread) / 2.0
+            dry = pyo.Mix([even * a + odd * b, even * b + odd * a], voices=2)
+        if "amp" in shared.lfo:
+            dry = dry * (1.0 - (shared.lfo["amp"] + 1.0) * 0.25)
+        return dry
+
+    def _gain(self, velocity: int) -> float:
+        sens = self.spec.velocity
+        return (1.0 - sens) + sens * velocity / 127.0
+
+    def _glide(self) -> float:
+        return max(0.0, self.params.number(self.spec.glide))
+
+    def note_on(self, note: int, velocity: int, at: float) -> None:
+        self.down.add(note)
+        self.sustained.discard(note)
+        if self.mono:
+            slot = self.slots[0]
+            sounding = slot.active and at < slot.deadline
+            legato = self.stack.press(note)
+            glide = self._glide() if sounding else 0.0
+            if legato and self.spec.legato and sounding:
+                slot.set_pitch(note, glide)
+            else:
+                slot.start(note, self._gain(velocity), at, glide)
+            return
+        assignment = self.alloc.note_on(note)
+        self.slots[assignment.slot].start(note, self._gain(velocity), at, 0.0)
+
+    def note_off(self, note: int, at: float) -> None:
+        self.down.discard(note)
+        if self.pedal:
+            self.sustained.add(note)
+            return
+        self._release(note, at)
+
+    def _release(self, note: int, at: float) -> None:
+        if self.mono:
+            before = self.stack.sounding
+            back = self.stack.release(note)
+            if back is None:
+                if before == note:
+                    self.slots[0].release(at)
+            elif back != before:
+                self.slots[0].set_pitch(back, self._glide())
+            return
+        slot = self.alloc.note_off(note)
+        if slot is not None:
+            self.slots[slot].release(at)
+
+    def _pedal_up(self, at: float) -> None:
+        for note in sorted(self.sustained - self.down):
+            self._release(note, at)
+        self.sustained.clear()
+
+    def all_notes_off(self, at: float) -> None:
+        self.down.clear()
+        self.sustained.clear()
+        self.stack.clear()
+        self.alloc.release_all()
+        for slot in self.slots:
+            if slot.active:
+                slot.release(at)
+
+    def housekeep(self, at: float) -> None:
+        for slot in self.slots:
+            if slot.active and at >= slot.deadline:
+                slot.sleep()

@@ -1,0 +1,58 @@
+"""`rig render`: a cue to WAV (and stems) through the real project loader and pyo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dsp_analysis import SR
+
+from rig.commands.render import main
+from rig.dsp.wavfile import read_wav
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = """\
+cue: Tiny
+tempo: 120
+tracks:
+  bass: {device: monopoly}
+  drums: {device: rytm}
+patterns:
+  p: {track: bass, steps: "E2 . G2 ."}
+  d: {track: drums, lanes: {BD: "x.x.", CH: ".x.x"}}
+sections:
+  - {name: a, bars: 1, play: [p, d]}
+"""
+
+
+@pytest.mark.audio
+def test_render_writes_the_file_stems_and_reports_level_and_factor(tmp_path, capsys):
+    song = tmp_path / "tiny.yaml"
+    song.write_text(TINY)
+    out = tmp_path / "tiny.wav"
+    config = str(ROOT / "config.yaml")
+    code = main([str(song), "-o", str(out), "--stems", str(tmp_path / "stems"), "--config", config])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert f"wrote {out}" in printed
+    assert "peak -1.0 dBFS" in printed and "x real time" in printed
+    audio, rate = read_wav(out)
+    assert rate == SR and len(audio) >= 2 * SR  # one 4/4 bar at 120 BPM, plus the tail
+    assert np.abs(audio).max() <= 10 ** (-1 / 20) + 1e-6
+    assert sorted(p.name for p in (tmp_path / "stems").iterdir()) == ["bass.wav", "drums.wav"]
+
+
+def test_a_missing_song_is_bad_input_without_a_traceback(tmp_path, capsys):
+    code = main([str(tmp_path / "nope.yaml"), "-o", str(tmp_path / "x.wav")])
+    assert code == 1
+    assert capsys.readouterr().err.strip() == f"{tmp_path / 'nope.yaml'}:1:1: file not found"
+
+
+def test_help_shows_an_example(capsys):
+    assert main(["--help"]) == 0
+    assert "rig render songs/inferno.yaml -o inferno.wav" in capsys.readouterr().out
+
+
+def test_usage_error_without_output(capsys):
+    assert main(["songs/inferno.yaml"]) == 2
