@@ -1,3 +1,247 @@
-"""Shared fixtures. Heavy fixtures live in their own plugin modules under tests/fixtures/."""
+"""Shared fixtures: a private JACK dummy server, an independent MIDI recorder, fluidsynth.
+
+Every folder's tests may use them (mark such tests `@pytest.mark.jack`):
+
+- `jack_server` (session): `jackd -n rigtest-<pid>-<n> -R -d dummy -r 48000 -p 64`,
+  without `-R` where realtime scheduling is refused. While it runs,
+  `JACK_DEFAULT_SERVER` names it, so in-process clients (JACK-Client, rtmidi's
+  JACK API) and child processes given `jack_server.env` all use it. Skips only
+  when `jackd` is not installed (CI installs it).
+- `recorder` (function): `rig.midi.recorder.Recorder` in its own process, one
+  MIDI input, frame-stamped messages back from `recorder.stop()`.
+- `fluidsynth` (module): fluidsynth with the TimGM6mb General MIDI soundfont on
+  the same server, as a stand-in for a hardware synth: `.midi_in` is its MIDI
+  input port, `.audio_out` its two audio outputs.
+
+Heavy fixtures of a single package may still live in their own plugin modules
+under tests/fixtures/ (list them in `pytest_plugins`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
 
 pytest_plugins: list[str] = []
+
+SAMPLE_RATE = 48000
+PERIOD = 64
+SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")  # Debian timgm6mb-soundfont
+
+_names = itertools.count()
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+@dataclass
+class JackServer:
+    """A running private JACK server."""
+
+    name: str
+    rate: int
+    period: int
+    realtime: bool
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+
+def _client_can_connect(server: str) -> bool:
+    import jack
+
+    try:
+        client = jack.Client("rigtest-probe", no_start_server=True, servername=server)
+    except jack.JackError:
+        return False
+    client.close()
+    return True
+
+
+def _stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    proc.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies (Linux),
+    so a killed or crashed pytest leaves no JACK server or synth behind."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def start_jackd(
+    name: str, *, realtime: bool, log: Path, timeout: float = 10.0
+) -> JackServer | None:
+    """Start `jackd` under `name`; None if it died or never accepted a client."""
+    import jack
+
+    cmd = ["jackd", "-n", name]
+    if realtime:
+        cmd.append("-R")
+    cmd += ["-d", "dummy", "-r", str(SAMPLE_RATE), "-p", str(PERIOD)]
+    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent
+        )
+    # libjack prints every refused connection attempt; keep the test log readable.
+    jack.set_error_function(lambda msg: None)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                return None
+            if _client_can_connect(name):
+                break
+            time.sleep(0.05)
+        else:
+            _stop(proc)
+            return None
+    finally:
+        jack.set_error_function()
+    text = log.read_text(errors="replace")
+    if realtime and "Cannot use real-time scheduling" in text:
+        _stop(proc)
+        return None
+    return JackServer(
+        name=name,
+        rate=SAMPLE_RATE,
+        period=PERIOD,
+        realtime=realtime,
+        env={"JACK_DEFAULT_SERVER": name, "JACK_NO_AUDIO_RESERVATION": "1"},
+        proc=proc,
+        log=log,
+    )
+
+
+@pytest.fixture(scope="session")
+def jack_server() -> Iterator[JackServer]:
+    """A private JACK dummy server for the whole test session."""
+    if shutil.which("jackd") is None:
+        pytest.skip("jackd is not installed (Debian: apt-get install jackd2)")
+    pytest.importorskip("jack")
+    tmp = Path(tempfile.mkdtemp(prefix="rigtest-jack-"))
+    name = f"rigtest-{os.getpid()}-{next(_names)}"
+    server = start_jackd(name, realtime=True, log=tmp / "jackd.log")
+    if server is None:
+        # Realtime refused (no RLIMIT_RTPRIO, containers): the dummy driver then
+        # xruns now and then, which frame-exact tests report themselves.
+        server = start_jackd(name, realtime=False, log=tmp / "jackd.log")
+    if server is None:
+        pytest.fail(f"jackd did not start: {(tmp / 'jackd.log').read_text(errors='replace')}")
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in server.env.items():
+            mp.setenv(key, value)
+        try:
+            yield server
+        finally:
+            assert server.proc is not None
+            _stop(server.proc)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def recorder(jack_server: JackServer) -> Iterator[object]:
+    """A frame-stamping MIDI recorder in its own process; `recorder.stop()` returns events."""
+    from rig.midi.recorder import Recorder
+
+    rec = Recorder.spawn(jack_server.env)
+    try:
+        yield rec
+    finally:
+        with contextlib.suppress(Exception):
+            rec.stop()
+        rec.kill()
+
+
+@dataclass
+class FluidSynth:
+    client: str
+    midi_in: str
+    audio_out: list[str]
+    proc: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="module")
+def fluidsynth(jack_server: JackServer) -> Iterator[FluidSynth]:
+    """fluidsynth (GM soundfont) on the JACK server: MIDI in, stereo audio out."""
+    if shutil.which("fluidsynth") is None:
+        pytest.skip("fluidsynth is not installed (Debian: apt-get install fluidsynth)")
+    if not SOUNDFONT.exists():
+        pytest.skip(f"{SOUNDFONT} missing (Debian: apt-get install timgm6mb-soundfont)")
+    import jack
+
+    name = f"rigfs-{next(_names)}"
+    cmd = [
+        "fluidsynth",
+        "-a", "jack",
+        "-m", "jack",
+        "-g", "1",
+        "-R", "0",  # no reverb/chorus: clean spectra for the pitch checks
+        "-C", "0",
+        "-o", f"midi.jack.id={name}",
+        "-o", f"audio.jack.id={name}",
+        "-o", "audio.jack.autoconnect=0",
+        "-o", f"synth.sample-rate={jack_server.rate}",
+        str(SOUNDFONT),
+    ]  # fmt: skip
+    # No -i/-s: fluidsynth's shell reads our pipe and keeps it running without
+    # opening a TCP server; closing the pipe (or "quit") ends it.
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ, **jack_server.env),
+        preexec_fn=_die_with_parent,
+    )
+    client = jack.Client("rigtest-fs-probe", no_start_server=True)
+    try:
+        deadline = time.monotonic() + 15
+        midi: list[str] = []
+        audio: list[str] = []
+        while time.monotonic() < deadline and proc.poll() is None:
+            midi = [p.name for p in client.get_ports(f"^{name}:", is_midi=True, is_input=True)]
+            audio = [p.name for p in client.get_ports(f"^{name}:", is_audio=True, is_output=True)]
+            if midi and len(audio) >= 2:
+                break
+            time.sleep(0.05)
+        else:
+            _stop_fluidsynth(proc)
+            pytest.fail("fluidsynth did not register its JACK ports")
+    finally:
+        client.close()
+    try:
+        yield FluidSynth(name, midi[0], audio[:2], proc)
+    finally:
+        _stop_fluidsynth(proc)
+
+
+def _stop_fluidsynth(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+        assert proc.stdin is not None
+        proc.stdin.write(b"quit\n")
+        proc.stdin.close()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        _stop(proc)

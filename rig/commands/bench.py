@@ -1,0 +1,41 @@
+"""`rig bench clock|render`: print measured figures (never pass/fail) for timing and DSP."""
+
+from __future__ import annotations
+
+import sys
+
+from rig.commands import EXIT_USAGE
+
+__all__ = ["main", "SUMMARY"]
+
+SUMMARY = "benchmarks: MIDI clock jitter/drift/CPU, offline render speed"
+
+USAGE = """usage: rig bench {clock,render} [options]
+
+  clock    MIDI clock jitter, drift and CPU of the JACK and rtmidi sinks against a
+           naive sleep loop measured in the same run (needs jackd)
+  render   offline render speed (× real time) and peak level per cue
+
+examples:
+  rig bench clock --seconds 20 --out results/
+  rig bench render songs/inferno.yaml
+
+Run `rig bench clock --help` or `rig bench render --help` for their options.
+"""
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if argv else EXIT_USAGE
+    what, rest = argv[0], argv[1:]
+    if what == "clock":
+        from rig.timing.clockbench import main as clock_main
+
+        return clock_main(rest)
+    if what == "render":
+        from rig.dsp.bench import main as render_main
+
+        return render_main(rest)
+    print(f"rig bench: unknown benchmark '{what}' (clock or render)", file=sys.stderr)
+    return EXIT_USAGE

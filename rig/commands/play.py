@@ -1,0 +1,234 @@
+"""`rig play SONG|SET`: play a cue or a whole set to the configured MIDI devices.
+
+The composition root for playing: builds the project, spawns the engine process
+(`rig.live.engine_process`) with one sink per bound device, starts it over OSC
+and prints a status line per bar. This process only watches: if it is busy or
+dies, the engine keeps time (and, if it dies, stops cleanly by itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+
+__all__ = ["main", "SUMMARY"]
+
+SUMMARY = "play a cue or a set to the devices in config.yaml (Ctrl-C stops); offline: to a WAV file"
+
+EPILOG = """examples:
+  rig play songs/inferno.yaml                  # from bar 1, until the end or Ctrl-C
+  rig play songs/inferno.yaml --from 17        # SPP + Continue: followers land on bar 17
+  rig play songs/sets/friday.yaml --for 60     # a set, cue after cue; stop after a minute
+
+The engine runs in its own process and listens for OSC on 127.0.0.1 (port from
+config.yaml, osc.port): /rig/stop, /rig/locate BAR, /rig/mute TRACK, /rig/panic ...
+(see rig/live/control.py). A device whose port is missing gives a one-line warning
+and the show goes on without it.
+
+With no JACK server (no sound card) and no configured device connected, nothing can
+sound live: rig then rehearses offline and renders the cue or set on the software
+stand-in voices to out/<name>.wav (as `rig render` does).
+
+exit codes: 0 played (or stopped with Ctrl-C), 1 bad song/set/config, 2 usage,
+3 the MIDI backend or the engine process is not available
+"""
+
+_POLL_S = 0.1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rig play",
+        description=SUMMARY,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("path", type=Path, metavar="SONG|SET", help="a cue file or a set file")
+    parser.add_argument(
+        "--from",
+        dest="bar",
+        type=int,
+        default=None,
+        metavar="BAR",
+        help="start at this bar (1-based) of the first cue",
+    )
+    parser.add_argument(
+        "--for",
+        dest="seconds",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.yaml"),
+        metavar="PATH",
+        help="config file (default: ./config.yaml, or the built-in default)",
+    )
+    parser.add_argument(
+        "--osc-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="OSC control port (default: config.yaml osc.port; 0 = any)",
+    )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.bar is not None and args.bar < 1:
+        print("rig play: --from: bars are numbered from 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.seconds is not None and args.seconds <= 0:
+        print("rig play: --for: give a positive number of seconds", file=sys.stderr)
+        return EXIT_USAGE
+
+    from rig.live.engine_process import EngineError, EngineProcess, EngineSpec
+    from rig.live.engine_sinks import outputs_from_project
+    from rig.project import DEFAULT_CONFIG, Project
+    from rig.source.errors import InputError
+
+    try:
+        project = Project.load(args.config if args.config != DEFAULT_CONFIG else DEFAULT_CONFIG)
+        cues = project.arrangements(args.path)
+    except InputError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"rig play: {exc.filename or args.path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.bar is not None and args.bar > max(1, cues[0].length_bars):
+        print(
+            f"rig play: --from {args.bar}: '{cues[0].name}' has {cues[0].length_bars} bars",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    reason = _nothing_to_play_on(project)
+    if reason is not None:
+        return _rehearse_offline(args, reason)
+
+    outputs = outputs_from_project(project)
+    if not outputs:
+        print(
+            "rig play: warning: no device is bound to a MIDI port in the config; "
+            "nothing goes out over MIDI",
+            file=sys.stderr,
+        )
+    osc_port = project.config.osc_port if args.osc_port is None else args.osc_port
+    transitions: tuple[str, ...] = ()
+    if len(cues) > 1:
+        transitions = tuple(entry.next for entry in project.setlist(args.path).entries)
+    spec = EngineSpec(tuple(cues), tuple(outputs), osc_port=osc_port, transitions=transitions)
+    engine = EngineProcess(spec)
+    try:
+        engine.start()
+    except EngineError as exc:
+        print(f"rig play: the engine did not start: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    for warning in engine.warnings:
+        print(f"rig play: warning: {warning}", file=sys.stderr)
+    try:
+        return _watch(engine, args.bar, args.seconds)
+    except KeyboardInterrupt:
+        # The engine got the same SIGINT (same process group) and stops cleanly
+        # by itself; stop() below waits for it.
+        print("\nrig play: stopped", file=sys.stderr)
+        return EXIT_OK
+    finally:
+        engine.stop()
+        info = engine.exit_info
+        if info is not None:
+            print(f"rig play: engine CPU {info[1]:.2f} s", file=sys.stderr)
+
+
+def _jack_running(client_name: str) -> bool:
+    from rig.midi.ports import BackendUnavailable, list_ports, quiet_stderr
+
+    try:
+        with quiet_stderr():  # libjack prints several lines when no server runs
+            list_ports("jack", client_name=f"{client_name}-probe")
+    except BackendUnavailable:
+        return False
+    return True
+
+
+def _nothing_to_play_on(project) -> str | None:  # noqa: ANN001 - Project
+    """Why this machine can only rehearse offline, or None when something can sound live.
+
+    Live needs a JACK server for the software voices (audio backend auto/jack) or, at
+    least, one configured device present on its MIDI port.
+    """
+    from rig.midi.ports import BackendUnavailable, list_ports, match_port, quiet_stderr
+
+    config = project.config
+    if config.audio_backend == "offline":
+        reason = "config.yaml asks for offline audio"
+    elif _jack_running(config.client_name):
+        return None
+    else:
+        reason = "no JACK server is running (no sound card for live audio)"
+    try:
+        with quiet_stderr():
+            ports = list_ports(
+                config.midi_backend, config.rtmidi_api, client_name=f"{config.client_name}-probe"
+            )
+    except (BackendUnavailable, ValueError):
+        return reason + " and no MIDI backend is available"
+    if any(match_port(b.port, ports.outputs) for b in config.bindings.values()):
+        return None
+    return reason + " and none of the configured MIDI devices is connected"
+
+
+def _rehearse_offline(args: argparse.Namespace, reason: str) -> int:
+    """Rehearse anywhere: render the cue/set on the stand-in voices to out/<name>.wav."""
+    from rig.commands.render import main as render_main
+
+    out = Path("out") / f"{args.path.stem}.wav"
+    print(f"rig play: {reason}:", file=sys.stderr)
+    print(f"rig play: rendering on the software stand-in voices to {out}", file=sys.stderr)
+    if args.bar is not None or args.seconds is not None:
+        print("rig play: (--from and --for apply to live playing only)", file=sys.stderr)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return render_main([str(args.path), "-o", str(out), "--config", str(args.config)])
+
+
+def _watch(engine, bar: int | None, seconds: float | None) -> int:  # noqa: ANN001
+    from rig.live.control import ControlClient
+
+    with ControlClient(engine.port) as control:
+        if bar is None or bar <= 1:
+            control.send("/rig/play")
+        else:
+            control.send("/rig/play", bar)
+        started = time.monotonic()
+        shown = None
+        while True:
+            time.sleep(_POLL_S)
+            if not engine.alive():
+                print("rig play: the engine process ended", file=sys.stderr)
+                return EXIT_UNAVAILABLE
+            status = control.status(timeout=0.5)
+            if status is not None:
+                key = (status.state, status.cue, status.bar)
+                if key != shown:
+                    shown = key
+                    print(status.line(), flush=True)
+                    if status.state == "waiting":
+                        print(
+                            "rig play: the set waits here; send /rig/play to go on (Ctrl-C ends)",
+                            flush=True,
+                        )
+                if status.state == "ended":
+                    return EXIT_OK
+            if seconds is not None and time.monotonic() - started >= seconds:
+                control.send("/rig/stop")
+                return EXIT_OK

@@ -1,0 +1,102 @@
+"""`rig ports`: list the MIDI ports of the configured backend; mark the config's devices."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+
+__all__ = ["main", "SUMMARY"]
+
+SUMMARY = "list MIDI ports; show which devices in config.yaml are connected"
+
+EPILOG = """examples:
+  rig ports                          # the backend and devices of ./config.yaml
+  rig ports --config stage.yaml
+  rig ports --backend rtmidi --api alsa
+
+Outputs are ports rig can send to (synths, interfaces); inputs are ports rig can
+receive from (controllers, clock sources). A device's `port:` in config.yaml is a
+case-insensitive substring of a port name, or /regex/ — never a number.
+
+exit codes: 0 listed, 1 bad config, 2 usage, 3 the MIDI backend cannot start
+(e.g. no JACK server running)
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from rig.config import MIDI_BACKENDS, RTMIDI_APIS
+
+    parser = argparse.ArgumentParser(
+        prog="rig ports",
+        description=SUMMARY,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.yaml"),
+        metavar="PATH",
+        help="config file (default: ./config.yaml, or the built-in default)",
+    )
+    parser.add_argument("--backend", choices=MIDI_BACKENDS, help="override midi.backend")
+    parser.add_argument("--api", choices=RTMIDI_APIS, help="override midi.rtmidi_api")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    from rig.midi.outputs import config_or_default
+    from rig.midi.ports import BackendUnavailable, list_ports, match_port, quiet_stderr
+    from rig.source.errors import InputError
+
+    try:
+        config = config_or_default(args.config)
+    except InputError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"rig ports: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    backend = args.backend or config.midi_backend
+    api = args.api or config.rtmidi_api
+    try:
+        with quiet_stderr():
+            ports = list_ports(backend, api, client_name=f"{config.client_name}-ports")
+    except BackendUnavailable as exc:
+        print(f"rig ports: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+    found = {}
+    for device, binding in config.bindings.items():
+        found[device] = match_port(binding.port, ports.outputs)
+    users: dict[str, list[str]] = {}
+    for device, port in found.items():
+        if port is not None:
+            users.setdefault(port, []).append(device)
+
+    print(f"backend: {ports.backend}")
+    print("outputs (rig sends here):")
+    for name in ports.outputs or ["(none)"]:
+        mark = f"   <- {', '.join(users[name])}" if name in users else ""
+        print(f"  {name}{mark}")
+    print("inputs (rig can receive from):")
+    for name in ports.inputs or ["(none)"]:
+        print(f"  {name}")
+    if config.bindings:
+        print(f"devices in {config.path}:")
+        width = max(len(d) for d in config.bindings)
+        for device, binding in config.bindings.items():
+            port = found[device]
+            state = f"found: {port}" if port else "MISSING (plays on its stand-in voice)"
+            print(f"  {device:<{width}}  port '{binding.port}'  {state}")
+    else:
+        print(f"no devices bound to ports in {config.path}")
+    return EXIT_OK

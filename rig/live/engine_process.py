@@ -1,0 +1,333 @@
+"""The engine process: its own interpreter doing only timing and MIDI (DSP later).
+
+Why a process: the GIL. A busy Python thread in the same process as the clock
+lost ticks here (DESIGN.md, timing), so the controller — CLI now, live UI later —
+runs elsewhere and talks OSC (`rig.live.control`). The process is started with
+`multiprocessing` in *spawn* mode (a clean interpreter: no inherited threads,
+JACK clients or locks).
+
+The loop is one thread: pump the scheduler, read every pending OSC datagram
+(non-blocking), then wait in `select()` for the next pump or a command. It never
+waits on the controller: replies are one non-blocking `sendto`.
+
+No stuck notes when things go wrong:
+- SIGINT / SIGTERM: stop cleanly (explicit note-offs, Stop), let the sinks deliver,
+  close them, exit 0.
+- The controller dies, even by SIGKILL: the engine holds the read end of a pipe
+  whose only writer is the controller, so it sees EOF at once (and also checks
+  that its parent pid did not change); it stops cleanly the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import select
+import signal
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+from rig.live.control import ADDRESSES, HOST, Status, decode, encode
+from rig.live.engine import Engine
+from rig.live.engine_sinks import OutputSpec, open_sinks, timing_logs
+from rig.song.arrangement import Arrangement
+
+__all__ = ["EngineSpec", "EngineProcess", "EngineError", "engine_main", "serve"]
+
+# After the final Stop: time for queued messages to leave the sinks (JACK delivers
+# in its next process cycle, 1.3 ms at 64 frames; rtmidi's sender thread at once).
+_DRAIN_NS = 30_000_000
+
+
+class EngineError(Exception):
+    """The engine process could not start (one line, for the user)."""
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything the engine process needs; pickled across the spawn."""
+
+    cues: tuple[Arrangement, ...]
+    outputs: tuple[OutputSpec, ...] = ()
+    osc_port: int = 0  # 0: any free port (reported back)
+    lookahead_ms: float = 15.0
+    interval_ms: float = 5.0
+    run_on: bool = True  # a set goes on to the next cue at the end of one
+    transitions: tuple[str, ...] = ()  # per cue of a set: "bar" (go on) or "wait"
+    realtime: bool = True  # try SCHED_FIFO for the engine thread; quiet fallback
+    log_timing: bool = False  # sinks log deliveries; returned in exit_info (rig bench)
+    extra: dict = field(default_factory=dict)  # hook for later issues (DSP settings)
+
+
+def _try_realtime() -> bool:
+    """SCHED_FIFO for the engine thread where the OS permits; quietly not elsewhere.
+
+    Priority 3: above every normal thread (a busy desktop cannot delay the
+    scheduler past its lookahead), below the rtmidi sender threads (5) that hit
+    the deadlines and below JACK's own threads (10 and up), which matter more.
+    """
+    from rig.midi.realtime import try_realtime
+
+    return try_realtime(3)
+
+
+def _cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _bind(port: int) -> tuple[socket.socket, list[str]]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    warnings = []
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        if port == 0:
+            raise
+        warnings.append(f"OSC port {port} is busy ({exc.strerror}); using a free one")
+        sock.bind((HOST, 0))
+    sock.setblocking(False)
+    return sock, warnings
+
+
+def _status(engine: Engine, now_ns: int) -> Status:
+    bar, beat, bpm = engine.position(now_ns)
+    stats = engine.scheduler.stats
+    return Status(
+        engine.state, bar, beat, bpm, stats.late + stats.late_clocks + stats.missed_clocks,
+        engine.cue_index, engine.arrangement.name, stats.missed_clocks, stats.dropped_notes,
+        engine.scheduler.sounding, _cpu_seconds(), ",".join(sorted(engine.scheduler.muted)),
+    )  # fmt: skip
+
+
+def handle(engine: Engine, address: str, args: list, now_ns: int) -> tuple[str, list] | None:
+    """Apply one command; returns a reply (address, args) or None. ValueError on bad input."""
+    if address not in ADDRESSES:
+        raise ValueError(f"unknown address {address}")
+    if address == "/rig/play":
+        engine.play(now_ns, int(args[0]) if args else None)
+    elif address == "/rig/stop":
+        engine.stop(now_ns)
+    elif address == "/rig/continue":
+        engine.cont(now_ns)
+    elif address == "/rig/locate":
+        engine.locate(now_ns, int(args[0]))
+    elif address == "/rig/tempo":
+        engine.tempo(float(args[0]))
+    elif address == "/rig/cue":
+        engine.cue(now_ns, int(args[0]))
+    elif address == "/rig/mute":
+        engine.mute(now_ns, str(args[0]))
+    elif address == "/rig/unmute":
+        engine.unmute(str(args[0]))
+    elif address == "/rig/panic":
+        engine.panic(now_ns)
+    elif address == "/rig/status":
+        return "/rig/status", _status(engine, now_ns).args()
+    return None
+
+
+def serve(
+    engine: Engine,
+    sock: socket.socket,
+    conn: Connection | None,
+    *,
+    now_ns: Callable[[], int] = time.monotonic_ns,
+    interval_ns: int = 5_000_000,
+    should_quit: Callable[[], bool] = lambda: False,
+) -> str:
+    """The engine loop; returns why it ended ("quit", "signal", "controller gone")."""
+    parent = os.getppid()
+    watch = [sock] + ([conn] if conn is not None else [])
+    while True:
+        now = now_ns()
+        engine.pump(now)
+        if should_quit():
+            return "signal"
+        timeout = max(0.0, (now + interval_ns - now_ns()) / 1e9)
+        try:
+            ready, _, _ = select.select(watch, [], [], timeout)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
+            ready = []
+        if conn is not None and conn in ready:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                return "controller gone"
+            if message == "quit":
+                return "quit"
+        if sock in ready:
+            while True:
+                try:
+                    data, sender = sock.recvfrom(65536)
+                except (BlockingIOError, InterruptedError):
+                    break
+                reply = None
+                try:
+                    address, args = decode(data)
+                    if address == "/rig/quit":
+                        return "quit"
+                    reply = handle(engine, address, args, now_ns())
+                except (ValueError, IndexError, TypeError) as exc:
+                    reply = ("/rig/error", [str(exc)])
+                if reply is not None:
+                    # One non-blocking datagram: a controller that stopped reading
+                    # cannot make the engine wait.
+                    with contextlib.suppress(OSError):
+                        sock.sendto(encode(reply[0], *reply[1]), sender)
+        if os.getppid() != parent:
+            return "controller gone"
+
+
+def shutdown(
+    engine: Engine, sinks: Sequence, now_ns: Callable[[], int] = time.monotonic_ns
+) -> None:
+    """Stop (note-offs, Stop), wait for the sinks to deliver it, close them."""
+    engine.stop(now_ns())
+    last = engine.scheduler.last_deadline_ns
+    wait_until = max(now_ns(), last or 0) + _DRAIN_NS
+    while (left := wait_until - now_ns()) > 0:
+        time.sleep(left / 1e9)
+    hosts = {}
+    for sink in sinks:
+        with contextlib.suppress(Exception):
+            sink.close()  # ends anything its tracker still knows is sounding
+        host = getattr(sink, "host", None)  # JACK sinks share one client
+        if host is not None:
+            hosts[id(host)] = host
+    for host in hosts.values():
+        with contextlib.suppress(Exception):
+            host.close()
+
+
+def engine_main(spec: EngineSpec, conn: Connection) -> None:
+    """Entry point of the spawned engine process."""
+    quit_flag = [False]
+
+    def on_signal(signum: int, frame: object) -> None:
+        quit_flag[0] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    sinks: dict = {}
+    try:
+        sinks, warnings = open_sinks(spec.outputs, log_timing=spec.log_timing)
+        sock, more = _bind(spec.osc_port)
+        warnings += more
+        clock_ms = {o.device: o.latency_ms for o in spec.outputs if o.clock and o.device in sinks}
+        engine = Engine(
+            spec.cues,
+            sinks,
+            clock_latency_ms=clock_ms,
+            lookahead_ns=round(spec.lookahead_ms * 1e6),
+            run_on=spec.run_on,
+            transitions=spec.transitions,
+        )
+    except Exception as exc:  # reported to the controller as one line
+        for sink in sinks.values():
+            with contextlib.suppress(Exception):
+                sink.close()
+            with contextlib.suppress(Exception):
+                sink.host.close()
+        with contextlib.suppress(OSError):
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    realtime = spec.realtime and _try_realtime()
+    conn.send(("ready", sock.getsockname()[1], warnings, realtime))
+    reason = "quit"
+    try:
+        reason = serve(
+            engine,
+            sock,
+            conn,
+            interval_ns=round(spec.interval_ms * 1e6),
+            should_quit=lambda: quit_flag[0],
+        )
+    finally:
+        shutdown(engine, list(sinks.values()))
+        sock.close()
+        with contextlib.suppress(OSError, BrokenPipeError):
+            conn.send(("bye", reason, _cpu_seconds(), timing_logs(sinks)))
+        conn.close()
+
+
+class EngineProcess:
+    """The controller's handle on a spawned engine process."""
+
+    def __init__(self, spec: EngineSpec):
+        self.spec = spec
+        self.port = 0
+        self.warnings: list[str] = []
+        self.realtime = False
+        self.exit_info: tuple | None = None
+        self._proc: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    def start(self, timeout: float = 15.0) -> EngineProcess:
+        ctx = multiprocessing.get_context("spawn")
+        ours, theirs = ctx.Pipe(duplex=True)
+        self._proc = ctx.Process(target=engine_main, args=(self.spec, theirs), name="rig-engine")
+        self._proc.start()
+        theirs.close()  # only the child holds that end: our death is its EOF
+        self._conn = ours
+        if not ours.poll(timeout):
+            self.kill()
+            raise EngineError(f"the engine process did not start within {timeout:.0f} s")
+        try:
+            message = ours.recv()
+        except EOFError:
+            self._proc.join(1)
+            code = self._proc.exitcode
+            raise EngineError(f"the engine process died at start (exit {code})") from None
+        if message[0] == "error":
+            self._proc.join(5)
+            raise EngineError(message[1])
+        _, self.port, self.warnings, self.realtime = message
+        return self
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def stop(self, timeout: float = 5.0) -> int | None:
+        """Ask the engine to stop cleanly and wait; SIGTERM, then SIGKILL, if it hangs."""
+        if self._proc is None:
+            return None
+        if self._conn is not None and self._proc.is_alive():
+            with contextlib.suppress(OSError, BrokenPipeError):
+                self._conn.send("quit")
+        self._read_bye(timeout)
+        self._proc.join(timeout)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(timeout)
+        if self._proc.is_alive():
+            self.kill()
+        return self._proc.exitcode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        assert self._proc is not None
+        self._read_bye(timeout or 0.0)
+        self._proc.join(timeout)
+        return self._proc.exitcode
+
+    def kill(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(5)
+
+    def _read_bye(self, timeout: float) -> None:
+        if self._conn is None or self.exit_info is not None:
+            return
+        with contextlib.suppress(EOFError, OSError):
+            if self._conn.poll(timeout):
+                message = self._conn.recv()
+                if message and message[0] == "bye":
+                    self.exit_info = tuple(message[1:])

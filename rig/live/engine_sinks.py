@@ -1,0 +1,130 @@
+"""Building the engine's sinks from config: backend by name, ports by pattern.
+
+`OutputSpec` is the plain, picklable form of one config binding (device → port
+pattern, backend, clock on/off, latency) that crosses into the engine process;
+`outputs_from_project` makes them from a `rig.project.Project`. `open_sinks` opens
+one sink per device. A device whose port is missing at start is a one-line
+warning and the show goes on: a JACK sink stays registered and connects by
+itself when a matching port appears; a backend that cannot start at all leaves
+its devices out (their tracks are skipped; the DSP issue routes them to
+stand-in voices).
+
+Latency is applied by the scheduler (it schedules earlier), so sinks are opened
+with no latency of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["OutputSpec", "open_sinks", "outputs_from_project", "timing_logs"]
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    device: str  # device id (patches/devices/<id>.yaml); tracks route by it
+    port: str  # port name pattern (substring or /regex/), never an index
+    backend: str = "jack"  # "jack" | "rtmidi"
+    clock: bool = False  # MIDI clock + Start/Stop/Continue/SPP to this port
+    latency_ms: float = 0.0
+    rtmidi_api: str = "auto"
+    client_name: str = "rig"
+
+
+def outputs_from_project(project: Any) -> list[OutputSpec]:
+    """One OutputSpec per device bound in config.yaml (duck-typed on rig.project.Project)."""
+    config = project.config
+    out = []
+    for device_id, binding in config.bindings.items():
+        device = project.devices.get(device_id)
+        if device is None:
+            continue
+        out.append(
+            OutputSpec(
+                device=device_id,
+                port=binding.port,
+                backend=config.midi_backend,
+                clock=bool(binding.clock_for(device)),
+                latency_ms=float(binding.latency_for(device)),
+                rtmidi_api=config.rtmidi_api,
+                client_name=config.client_name,
+            )
+        )
+    return out
+
+
+def open_sinks(
+    specs: tuple[OutputSpec, ...] | list[OutputSpec], *, log_timing: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """Open a sink per spec: (device → sink, one-line warnings).
+
+    `log_timing` makes sinks keep their delivery log (`rig bench`): a JACK sink its
+    (deadline, frame) pairs, an rtmidi sink its (deadline, sent) pairs.
+    """
+    from rig.midi.ports import BackendUnavailable
+
+    sinks: dict[str, Any] = {}
+    warnings: list[str] = []
+    hosts: dict[str, Any] = {}
+    midi_log = logging.getLogger("rig.midi")
+    level = midi_log.level
+    midi_log.setLevel(logging.ERROR)  # the warnings below say it once, in one line
+    try:
+        for spec in specs:
+            try:
+                sink = _make_sink(spec, hosts, log_timing)
+                sink.open()
+            except BackendUnavailable as exc:
+                warnings.append(f"{spec.device}: {exc}; playing on without it")
+                continue
+            except Exception as exc:  # a port that cannot open must not stop the show
+                warnings.append(
+                    f"{spec.device}: cannot open MIDI output ({exc}); playing on without it"
+                )
+                continue
+            if not getattr(sink, "connected", True):
+                warnings.append(
+                    f"{spec.device}: no MIDI port matches '{spec.port}'; playing on without it"
+                    + (" (connected when it appears)" if spec.backend == "jack" else "")
+                )
+                if spec.backend != "jack":
+                    sink.close()
+                    continue
+            sinks[spec.device] = sink
+    finally:
+        midi_log.setLevel(level)
+    return sinks, warnings
+
+
+def _make_sink(spec: OutputSpec, hosts: dict[str, Any], log_timing: bool) -> Any:
+    if spec.backend == "jack":
+        from rig.midi.jack_sink import JackHost, JackSink
+
+        host = hosts.get(spec.client_name)
+        if host is None:
+            host = hosts[spec.client_name] = JackHost(spec.client_name)
+            host.open()  # BackendUnavailable if no server
+        return JackSink(spec.device, spec.port, host=host, log_frames=log_timing)
+    if spec.backend == "rtmidi":
+        from rig.midi.rtmidi_sink import RtMidiSink
+
+        return RtMidiSink(
+            spec.device,
+            spec.port,
+            api=spec.rtmidi_api,
+            client_name=spec.client_name,
+            log_sends=log_timing,
+        )
+    raise ValueError(f"unknown MIDI backend '{spec.backend}' (choose from: jack, rtmidi)")
+
+
+def timing_logs(sinks: dict[str, Any]) -> dict[str, list[tuple[int, int]]]:
+    """The delivery logs of sinks opened with `log_timing` (device → pairs)."""
+    out = {}
+    for device, sink in sinks.items():
+        log = getattr(sink, "sent_log", None) or getattr(sink, "frame_log", None)
+        if log:
+            out[device] = list(log)
+    return out

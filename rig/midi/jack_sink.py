@@ -1,0 +1,437 @@
+"""JACK MIDI output: every message written at its exact frame in the process callback.
+
+One `JackHost` is one JACK client; each `JackSink` is one MIDI out port on it,
+connected to the destination port its pattern matches. One client for all
+devices rather than one per device because each client is a node in JACK's
+graph with its own real-time thread and wake-up per cycle: one node with N ports
+costs one wake-up, and all ports are written in the same callback from the same
+cycle times. A sink made without a host gets a private one (handy in tests).
+
+Delivery: `send()` puts `(deadline, seq, bytes)` on a `queue.SimpleQueue` (no
+lock held by the caller beyond the queue's own, never blocks). The process
+callback drains it into a heap, maps each head deadline to a frame with JACK's
+own time->frames mapping (`rig.midi.jacktime`), and writes every message whose
+frame falls in this cycle at `frame - last_frame_time`. A message whose frame
+has already passed goes out at offset 0 and counts as `late` (a frame or two of
+DLL rounding between cycles is not lateness). Because JACK runs a client after
+the clients that feed it, the receiver stamps the message with the same frame in
+the same cycle.
+
+Control messages (panic, forget) travel the same queue, so they are ordered
+with respect to sends: a panic drops what was queued before it and writes
+explicit note-offs for every sounding note at offset 0 of the next cycle.
+
+Hot-plug: JACK's port- and client-registration callbacks (non-real-time
+thread, where calling the server is forbidden) wake a watcher thread that
+reconciles each sink: a destination that is gone makes the sink
+`connected = False` and forgets its sounding notes (they cannot be reached);
+a port matching the pattern that (re)appears is connected again.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from rig.midi.notes import NoteTracker
+from rig.midi.ports import BackendUnavailable, jack_unavailable_reason, match_port
+from rig.midi.sink import check_message
+
+__all__ = ["JackHost", "JackSink"]
+
+log = logging.getLogger(__name__)
+
+# Frames a message may be "behind" the cycle without counting as late: the DLL's
+# estimate of a frame's time moves by a fraction of a frame between cycles, so a
+# message kept for "the next cycle" can map one frame before it once it arrives.
+_GRACE_FRAMES = 2
+# Messages written per port per cycle, at most. Each write is a few µs of Python
+# in JACK's real-time thread: 300 in one cycle overran the 1.33 ms period here
+# (xrun: the whole cycle's MIDI was lost). A burst beyond this spills into the
+# next cycles, in order. 32 per 1.33 ms is still ~24x DIN MIDI's speed.
+_MAX_PER_CYCLE = 32
+# How often the watcher re-checks connections even without a JACK notification.
+_WATCH_INTERVAL_S = 1.0
+
+
+class _Control:
+    """A control message on a sink's queue (identity is the meaning)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+_PANIC = _Control("panic")
+_FORGET = _Control("forget")
+
+
+class JackHost:
+    """One JACK client hosting the MIDI out ports of several `JackSink`s."""
+
+    def __init__(self, client_name: str = "rig", *, server: str | None = None) -> None:
+        self.client_name = client_name
+        self.server = server
+        self.client: Any = None
+        self.clock: Any = None
+        self.alive = False
+        self.xruns = 0
+        self.cycles = 0
+        self._sinks: tuple[JackSink, ...] = ()
+        self._lock = threading.Lock()
+        self._wake: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        self._watcher: threading.Thread | None = None
+
+    # lifecycle -----------------------------------------------------------
+    def open(self) -> None:
+        """Open the JACK client, activate it and start the watcher thread."""
+        if self.client is not None:
+            return
+        import jack
+
+        from rig.midi.jacktime import JackClock
+
+        try:
+            kwargs = {"servername": self.server} if self.server else {}
+            client = jack.Client(self.client_name, no_start_server=True, **kwargs)
+        except jack.JackError as exc:
+            raise BackendUnavailable(jack_unavailable_reason(exc)) from None
+        self.client = client
+        self.clock = JackClock(client)
+        client.set_process_callback(self._process)
+        client.set_xrun_callback(self._on_xrun)
+        client.set_shutdown_callback(self._on_shutdown)
+        client.set_port_registration_callback(self._on_graph_change, only_available=False)
+        client.set_client_registration_callback(self._on_client_change)
+        self.alive = True
+        client.activate()
+        self._watcher = threading.Thread(
+            target=self._watch, name=f"rig-jack-watch-{self.client_name}", daemon=True
+        )
+        self._watcher.start()
+
+    def close(self) -> None:
+        """Close every sink (note-offs first), stop the watcher, close the client."""
+        for sink in self._sinks:
+            sink.close()
+        if self._watcher is not None:
+            self._wake.put(False)
+            self._watcher.join(timeout=5)
+            self._watcher = None
+        if self.client is not None:
+            client, self.client = self.client, None
+            self.alive = False
+            try:
+                client.deactivate()
+            finally:
+                client.close()
+
+    def __enter__(self) -> JackHost:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def samplerate(self) -> int:
+        return int(self.client.samplerate)
+
+    @property
+    def blocksize(self) -> int:
+        return int(self.client.blocksize)
+
+    # sinks ---------------------------------------------------------------
+    def _attach(self, sink: JackSink, port_name: str) -> Any:
+        self.open()
+        port = self.client.midi_outports.register(port_name)
+        with self._lock:
+            self._sinks = (*self._sinks, sink)
+        self._wake.put(True)
+        return port
+
+    def _detach(self, sink: JackSink) -> None:
+        with self._lock:
+            self._sinks = tuple(s for s in self._sinks if s is not sink)
+
+    def wait_cycles(self, count: int = 1, timeout: float = 1.0) -> bool:
+        """Block until `count` more process cycles have run (False on timeout)."""
+        target = self.cycles + count
+        deadline = time.monotonic() + timeout
+        while self.cycles < target:
+            if not self.alive or time.monotonic() > deadline:
+                return False
+            time.sleep(0.0005)
+        return True
+
+    def destinations(self) -> list[str]:
+        """Names of MIDI input ports of other clients (where a sink can send)."""
+        if self.client is None:
+            return []
+        mine = self.client.name + ":"
+        return [
+            p.name
+            for p in self.client.get_ports(is_midi=True, is_input=True)
+            if not p.name.startswith(mine)
+        ]
+
+    # JACK callbacks --------------------------------------------------------
+    def _process(self, nframes: int) -> None:
+        cycle = self.clock.cycle(nframes)
+        for sink in self._sinks:
+            sink._process(cycle)
+        self.cycles += 1
+
+    def _on_xrun(self, delay_usecs: float) -> None:
+        self.xruns += 1
+
+    def _on_shutdown(self, status: Any, reason: str) -> None:
+        # The server is gone: nothing can be delivered or reconnected any more.
+        self.alive = False
+        for sink in self._sinks:
+            sink.connected = False
+        self._wake.put(False)
+
+    def _on_graph_change(self, port: Any, register: bool) -> None:
+        # Notification thread: calling the server here deadlocks; hand off.
+        self._wake.put(True)
+
+    def _on_client_change(self, name: str, register: bool) -> None:
+        self._wake.put(True)
+
+    # watcher thread --------------------------------------------------------
+    def _watch(self) -> None:
+        while True:
+            try:
+                go_on = self._wake.get(timeout=_WATCH_INTERVAL_S)
+            except queue.Empty:
+                go_on = True
+            # Coalesce a burst of notifications (a client leaving unregisters
+            # all its ports) into one reconcile.
+            while go_on:
+                try:
+                    go_on = self._wake.get_nowait()
+                except queue.Empty:
+                    break
+            if not go_on or not self.alive:
+                return
+            for sink in self._sinks:
+                try:
+                    sink._reconcile()
+                except Exception:  # a JACK call failing must not kill the watcher
+                    log.exception("reconnecting %s", sink.name)
+
+
+class JackSink:
+    """One device's MIDI out port on a `JackHost`, connected by port-name pattern."""
+
+    def __init__(
+        self,
+        name: str,
+        pattern: str,
+        *,
+        host: JackHost | None = None,
+        port_name: str | None = None,
+        latency_ms: float = 0.0,
+        log_frames: bool = False,
+    ) -> None:
+        self.name = name
+        self.pattern = pattern
+        self.late = 0
+        self.dropped = 0  # messages lost (none so far: a full buffer defers them)
+        self.overflows = 0  # times the port's buffer was full within a cycle
+        self.connected = False
+        self.destination: str | None = None
+        self.latency_ns = round(latency_ms * 1e6)
+        self.frame_log: deque[tuple[int, int]] | None = (
+            deque(maxlen=100_000) if log_frames else None
+        )
+        self._own_host = host is None
+        self.host = host if host is not None else JackHost(f"rig-{name}")
+        self._port_name = port_name or name
+        self._port: Any = None
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._heap: list[tuple[int, int, bytes]] = []
+        self._overflow: deque[bytes] = deque()
+        self._written = 0
+        self._panic_pending = False
+        self._seq = itertools.count()
+        self._tracker = NoteTracker()
+        self._panic_done = threading.Event()
+        self._reconcile_lock = threading.Lock()
+        self._open = False
+
+    def open(self) -> None:
+        """Register the port and connect it; a missing destination is a warning, not an error."""
+        if self._open:
+            return
+        self._port = self.host._attach(self, self._port_name)
+        self._open = True
+        self._reconcile()
+        if not self.connected:
+            log.warning("%s: no MIDI port matches '%s'; waiting for it", self.name, self.pattern)
+
+    def send(self, when_ns: int, data: bytes) -> None:
+        if not self._open:
+            raise RuntimeError(f"sink {self.name} is not open")
+        self._queue.put((int(when_ns) - self.latency_ns, next(self._seq), check_message(data)))
+
+    def panic(self) -> None:
+        """Drop what is queued; explicit note-offs for all sounding notes next cycle."""
+        if not self._open:
+            return
+        self._panic_done.clear()
+        self._queue.put(_PANIC)
+        # Wait (briefly) until the offs are written and that cycle has finished,
+        # so a caller that closes or exits right after does not cut them off.
+        if self.host.alive and self._panic_done.wait(timeout=0.5):
+            self.host.wait_cycles(1, timeout=0.5)
+
+    def drain(self, timeout: float = 2.0) -> bool:
+        """Wait until everything sent so far is on the wire (False on timeout)."""
+        deadline = time.monotonic() + timeout
+        while not self._queue.empty() or self._heap or self._overflow:
+            if not self.host.alive or time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        return True
+
+    def close(self) -> None:
+        if not self._open:
+            return
+        self.panic()
+        self._open = False
+        self.host._detach(self)
+        # A callback that started before the detach may still write this port:
+        # let it finish before the port goes away.
+        self.host.wait_cycles(2, timeout=0.5)
+        if self.host.alive and self.host.client is not None:
+            try:
+                self._port.unregister()
+            except Exception:
+                log.debug("unregistering %s", self._port_name, exc_info=True)
+        self._port = None
+        self.connected = False
+        if self._own_host:
+            self.host.close()
+
+    def __enter__(self) -> JackSink:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def port(self) -> str | None:
+        """Full JACK name of this sink's own port."""
+        return self._port.name if self._port is not None else None
+
+    def sounding(self) -> list[tuple[int, int]]:
+        """(channel, note) pairs sounding at the destination (read from another thread)."""
+        return self._tracker.sounding()
+
+    # watcher thread --------------------------------------------------------
+    def _reconcile(self) -> None:
+        # Called by open() and by the watcher thread: one at a time.
+        with self._reconcile_lock:
+            self._reconcile_locked()
+
+    def _reconcile_locked(self) -> None:
+        port = self._port
+        if port is None or not self.host.alive:
+            return
+        if port.connections:
+            self.connected = True
+            return
+        if self.connected:
+            log.warning(
+                "%s: port %s vanished; its notes are forgotten", self.name, self.destination
+            )
+            self.connected = False
+            self._queue.put(_FORGET)
+        target = match_port(self.pattern, self.host.destinations())
+        if target is None:
+            return
+        self.host.client.connect(port, target)
+        # A (re)appearing receiver has nothing sounding from us.
+        self._queue.put(_FORGET)
+        self.destination = target
+        self.connected = True
+        log.info("%s: connected to %s", self.name, target)
+
+    # process callback (JACK's real-time thread) ----------------------------
+    def _process(self, cycle: Any) -> None:
+        port = self._port
+        if port is None:
+            return
+        port.clear_buffer()
+        heap = self._heap
+        overflow = self._overflow
+        first = cycle.frames
+        end = first + cycle.nframes
+        panicked = False
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _PANIC:
+                heap.clear()
+                overflow.clear()
+                overflow.extend(self._tracker.release())
+                panicked = True
+            elif item is _FORGET:
+                self._tracker.forget()
+            else:
+                heapq.heappush(heap, item)
+        self._written = 0
+        # What did not fit last cycle goes first, at offset 0 (already late).
+        while overflow:
+            if not self._write(port, 0, overflow[0]):
+                break
+            overflow.popleft()
+            self.late += 1
+        offset = 0
+        while heap and not overflow:
+            frame = cycle.frame_of(heap[0][0])
+            if frame >= end:
+                break
+            when, _, data = heapq.heappop(heap)
+            late = frame < first - _GRACE_FRAMES
+            # Offsets never go backwards: JACK refuses out-of-order events.
+            offset = max(offset, frame - first, 0)
+            for msg in self._tracker.deliver(data):
+                if not overflow and self._write(port, offset, msg):
+                    self.late += late
+                else:
+                    # This cycle's share is written (a burst, e.g. a panic
+                    # sweep): the rest waits for the next cycle, in order.
+                    overflow.append(msg)
+            if self.frame_log is not None:
+                self.frame_log.append((when, first + offset))
+        if panicked:
+            self._panic_pending = True
+        # The panic is done once its note-offs are all on the wire.
+        if self._panic_pending and not overflow:
+            self._panic_pending = False
+            self._panic_done.set()
+
+    def _write(self, port: Any, offset: int, msg: bytes) -> bool:
+        if self._written >= _MAX_PER_CYCLE:
+            self.overflows += 1
+            return False
+        try:
+            port.write_midi_event(offset, msg)
+        except Exception:  # buffer full: never raise in the RT thread
+            self.overflows += 1
+            return False
+        self._written += 1
+        return True

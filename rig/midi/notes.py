@@ -1,0 +1,123 @@
+"""Sounding-note bookkeeping for one output port: the "no stuck notes, ever" rule.
+
+Every sink passes each message it is about to put on the wire through a
+`NoteTracker`, so the tracker knows exactly which (channel, note) pairs sound at
+the receiver — not which ones were *scheduled* to sound. From that it can:
+
+- re-trigger cleanly: a note-on for a note that already sounds is preceded by
+  that note's explicit note-off (a synth that stacks voices on re-trigger would
+  otherwise keep the first voice until a second note-off that never comes);
+- end everything: `release()` gives explicit note-offs for every sounding note.
+  Many synths ignore All Notes Off (CC 123), so the explicit offs come first and
+  CC 123 is only an extra, for the channels that had notes;
+- forget: when the receiving port vanishes, its notes cannot be reached any
+  more; a returning port starts with nothing sounding.
+
+A note-on with velocity 0 is a note-off (MIDI 1.0 running-status convention).
+The tracker is not thread-safe: each sink uses it from its one delivery thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "NoteTracker",
+    "note_off",
+    "all_notes_off",
+    "is_note_on",
+    "is_note_off",
+    "sounding_after",
+]
+
+_NOTE_OFF = 0x80
+_NOTE_ON = 0x90
+_CONTROL = 0xB0
+_ALL_SOUND_OFF = 120
+_ALL_NOTES_OFF = 123
+# Release velocity for the note-offs rig makes up itself: 64 is the MIDI 1.0
+# default for "no release velocity sensing".
+_RELEASE_VELOCITY = 64
+
+
+def note_off(channel: int, note: int) -> bytes:
+    """An explicit Note Off (0x8n) message."""
+    return bytes((_NOTE_OFF | (channel & 0x0F), note & 0x7F, _RELEASE_VELOCITY))
+
+
+def all_notes_off(channel: int, *, sound_off: bool = False) -> bytes:
+    """CC 123 All Notes Off (or CC 120 All Sound Off) on `channel`."""
+    number = _ALL_SOUND_OFF if sound_off else _ALL_NOTES_OFF
+    return bytes((_CONTROL | (channel & 0x0F), number, 0))
+
+
+def is_note_on(data: bytes) -> bool:
+    """True for a Note On with velocity > 0."""
+    return len(data) >= 3 and data[0] & 0xF0 == _NOTE_ON and data[2] > 0
+
+
+def is_note_off(data: bytes) -> bool:
+    """True for a Note Off, or a Note On with velocity 0."""
+    if len(data) < 3:
+        return False
+    kind = data[0] & 0xF0
+    return kind == _NOTE_OFF or (kind == _NOTE_ON and data[2] == 0)
+
+
+class NoteTracker:
+    """Which (channel, note) pairs sound at one receiving port."""
+
+    __slots__ = ("_sounding",)
+
+    def __init__(self) -> None:
+        # (channel, note) -> None; a dict keeps note-on order for release().
+        self._sounding: dict[tuple[int, int], None] = {}
+
+    def deliver(self, data: bytes) -> tuple[bytes, ...]:
+        """The messages to put on the wire for `data`, updating what sounds.
+
+        Usually just `(data,)`; a re-triggered note gives `(its note-off, data)`.
+        """
+        if is_note_on(data):
+            key = (data[0] & 0x0F, data[1])
+            if key in self._sounding:
+                return (note_off(*key), data)
+            self._sounding[key] = None
+        elif is_note_off(data):
+            self._sounding.pop((data[0] & 0x0F, data[1]), None)
+        return (data,)
+
+    def observe(self, data: bytes) -> None:
+        """Update what sounds from a message seen on the wire (a receiver's view)."""
+        if is_note_on(data):
+            self._sounding[(data[0] & 0x0F, data[1])] = None
+        elif is_note_off(data):
+            self._sounding.pop((data[0] & 0x0F, data[1]), None)
+
+    def release(self, *, all_notes_off_cc: bool = True) -> list[bytes]:
+        """Explicit note-offs for everything sounding (then CC 123 per channel); clears."""
+        offs = [note_off(ch, note) for ch, note in self._sounding]
+        if all_notes_off_cc:
+            # After the explicit offs: a receiver that honours CC 123 gets it too.
+            offs.extend(all_notes_off(ch) for ch in sorted({ch for ch, _ in self._sounding}))
+        self._sounding.clear()
+        return offs
+
+    def forget(self) -> None:
+        """Drop every sounding note without sending anything (the receiver is gone)."""
+        self._sounding.clear()
+
+    def sounding(self) -> list[tuple[int, int]]:
+        """(channel, note) pairs sounding now, in note-on order."""
+        return list(self._sounding)
+
+    def __len__(self) -> int:
+        return len(self._sounding)
+
+
+def sounding_after(messages: Iterable[bytes]) -> list[tuple[int, int]]:
+    """The (channel, note) pairs a receiver of `messages` is left with, in order."""
+    tracker = NoteTracker()
+    for data in messages:
+        tracker.observe(bytes(data))
+    return tracker.sounding()

@@ -1,0 +1,259 @@
+"""rtmidi output (ALSA, CoreMIDI, Windows MM, JACK): a sender thread that hits deadlines.
+
+rtmidi sends "now", so timing is the sink's job. `open()` starts one named
+sender thread per sink; it keeps a heap of `(deadline, seq, bytes)` fed by a
+`queue.SimpleQueue`, and for the head message it
+
+1. sleeps (a timed wait on the queue, so an earlier message still wakes it)
+   until ~1.5 ms before the deadline, with its timer slack lowered to 1 ns
+   (Linux `prctl(PR_SET_TIMERSLACK)`; the default 50 µs would be all jitter);
+2. spins on `time.monotonic_ns()` for the last stretch (a sleep's wake-up
+   latency is ~50-100 µs here, a spin's is ~1 µs);
+3. sends, then stamps the send time (`sent_log`, when enabled, for the benchmark).
+
+It asks for SCHED_FIFO and carries on quietly without it. Deadlines are
+absolute, so a late wake-up never shifts later messages; messages that are
+already late go out at once and are counted in `late`, never held back to fake
+a tempo (a stall gives lateness, not a burst plus a gap).
+
+Hot-plug: rtmidi has no port notifications on every API, so the thread polls
+the port list (~10 µs with the JACK API) every 0.5 s when the next deadline is
+not close. A destination that vanished: its sounding notes are forgotten and
+sends are dropped until a port matching the pattern returns; then it reopens.
+With the JACK API, rtmidi's own JACK client delivers at the start of the next
+period, so the recorder sees up to one period of extra delay: measure this
+sink at its send side.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rig.midi.notes import NoteTracker
+from rig.midi.ports import BackendUnavailable, match_port, rtmidi_api
+from rig.midi.realtime import lower_timer_slack, try_realtime
+from rig.midi.sink import check_message
+
+__all__ = ["RtMidiSink"]
+
+log = logging.getLogger(__name__)
+
+_SPIN_NS = 1_500_000  # sleep to this much before a deadline, then spin
+_POLL_NS = 500_000_000  # port-list poll interval
+_POLL_CLEARANCE_NS = 5_000_000  # don't poll when a deadline is nearer than this
+
+
+class _Control:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+_PANIC = _Control("panic")
+_STOP = _Control("stop")
+
+
+class RtMidiSink:
+    """One device's rtmidi output port, matched by pattern, fed by a sender thread."""
+
+    def __init__(
+        self,
+        name: str,
+        pattern: str,
+        *,
+        api: str = "auto",
+        client_name: str = "rig",
+        port_name: str | None = None,
+        latency_ms: float = 0.0,
+        realtime: bool = True,
+        rt_priority: int = 5,
+        log_sends: bool = False,
+        late_tolerance_ns: int = 1_000_000,
+        clock: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        self.name = name
+        self.pattern = pattern
+        self.api = api
+        self.late = 0
+        self.dropped = 0  # messages sent while no destination was connected
+        self.connected = False
+        self.destination: str | None = None
+        self.realtime = False  # True once the sender thread runs under SCHED_FIFO
+        self.latency_ns = round(latency_ms * 1e6)
+        self.sent_log: list[tuple[int, int]] | None = [] if log_sends else None
+        self._client_name = client_name
+        self._port_name = port_name or name
+        self._want_rt = realtime
+        self._rt_priority = rt_priority
+        self._tolerance = late_tolerance_ns
+        self._clock = clock
+        self._out: Any = None
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._seq = itertools.count()
+        self._tracker = NoteTracker()
+        self._heap: list[tuple[int, int, bytes]] = []
+        self._panic_done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # lifecycle -----------------------------------------------------------
+    def open(self) -> None:
+        """Open the backend, connect by pattern (a warning if absent), start the thread."""
+        if self._thread is not None:
+            return
+        import rtmidi
+
+        try:
+            self._out = rtmidi.MidiOut(rtmidi_api(self.api), name=self._client_name)
+        except rtmidi.RtMidiError as exc:
+            raise BackendUnavailable(f"rtmidi ({self.api}) cannot start: {exc}") from None
+        self._check_port()
+        if not self.connected:
+            log.warning("%s: no MIDI port matches '%s'; waiting for it", self.name, self.pattern)
+        self._thread = threading.Thread(
+            target=self._run, name=f"rig-rtmidi-{self.name}", daemon=True
+        )
+        self._thread.start()
+
+    def close(self) -> None:
+        if self._thread is None:
+            return
+        self.panic()
+        self._queue.put(_STOP)
+        self._thread.join(timeout=5)
+        self._thread = None
+        out, self._out = self._out, None
+        try:
+            out.close_port()
+        finally:
+            out.delete()
+        self.connected = False
+
+    def __enter__(self) -> RtMidiSink:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # the interface -------------------------------------------------------
+    def send(self, when_ns: int, data: bytes) -> None:
+        if self._thread is None:
+            raise RuntimeError(f"sink {self.name} is not open")
+        self._queue.put((int(when_ns) - self.latency_ns, next(self._seq), check_message(data)))
+
+    def panic(self) -> None:
+        """Drop what is queued; explicit note-offs for every sounding note, now."""
+        if self._thread is None:
+            return
+        self._panic_done.clear()
+        self._queue.put(_PANIC)
+        self._panic_done.wait(timeout=1.0)
+
+    def sounding(self) -> list[tuple[int, int]]:
+        return self._tracker.sounding()
+
+    def drain(self, timeout: float = 2.0) -> bool:
+        """Wait until everything sent so far has gone out (False on timeout)."""
+        deadline = time.monotonic() + timeout
+        while not self._queue.empty() or self._heap:
+            if self._thread is None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        return True
+
+    # sender thread -------------------------------------------------------
+    def _run(self) -> None:
+        lower_timer_slack(1)
+        self.realtime = try_realtime(self._rt_priority) if self._want_rt else False
+        clock = self._clock
+        heap = self._heap  # owned by this thread; others only read its length
+        next_poll = clock() + _POLL_NS
+        try:
+            while True:
+                # Take everything queued, without waiting.
+                while True:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if not self._handle(item, heap):
+                        return
+                now = clock()
+                wait_ns = heap[0][0] - now - _SPIN_NS if heap else _POLL_NS
+                if wait_ns > 0:
+                    try:
+                        item = self._queue.get(timeout=min(wait_ns, _POLL_NS) / 1e9)
+                    except queue.Empty:
+                        now = clock()
+                        if now >= next_poll and (not heap or heap[0][0] - now > _POLL_CLEARANCE_NS):
+                            self._check_port()
+                            next_poll = now + _POLL_NS
+                        continue
+                    if not self._handle(item, heap):
+                        return
+                    continue
+                when = heap[0][0]
+                while clock() < when:
+                    pass  # the last ~1.5 ms: spin, a sleep would wake too late
+                _, _, data = heapq.heappop(heap)
+                self._deliver(data, when)
+        except Exception:
+            log.exception("%s: sender thread failed", self.name)
+
+    def _handle(self, item: Any, heap: list[tuple[int, int, bytes]]) -> bool:
+        if item is _STOP:
+            return False
+        if item is _PANIC:
+            heap.clear()
+            for off in self._tracker.release():
+                self._emit(off)
+            self._panic_done.set()
+        else:
+            heapq.heappush(heap, item)
+        return True
+
+    def _deliver(self, data: bytes, when: int) -> None:
+        if not self.connected:
+            self.dropped += 1
+            return
+        for msg in self._tracker.deliver(data):
+            self._emit(msg)
+        sent = self._clock()
+        if self.sent_log is not None:
+            self.sent_log.append((when, sent))
+        if sent - when > self._tolerance:
+            self.late += 1
+
+    def _emit(self, msg: bytes) -> None:
+        if self.connected:
+            self._out.send_message(msg)
+
+    def _check_port(self) -> None:
+        """Poll the port list: notice a vanished destination, (re)open a matching one."""
+        out = self._out
+        ports = out.get_ports()
+        if self.connected:
+            if self.destination in ports:
+                return
+            log.warning(
+                "%s: port %s vanished; its notes are forgotten", self.name, self.destination
+            )
+            self.connected = False
+            self._tracker.forget()
+            out.close_port()
+        target = match_port(self.pattern, ports)
+        if target is None:
+            return
+        out.open_port(ports.index(target), name=self._port_name)
+        self._tracker.forget()
+        self.destination = target
+        self.connected = True
+        log.info("%s: connected to %s", self.name, target)

@@ -1,0 +1,456 @@
+"""`rig bench clock`: how well the MIDI clock keeps time here, against a naive loop.
+
+Starts a private JACK dummy server and the frame-stamping recorder
+(`rig.midi.recorder`), then sends a clock for N seconds in each configuration:
+
+- naive: ``send(F8); sleep(interval)`` in this process (python-rtmidi, JACK API),
+  measured at the send side — what a simple Python sequencer does;
+- rig rtmidi: the engine process with an rtmidi sink (JACK API), measured at the
+  send side (rtmidi's JACK client snaps to the next period, so the recorder would
+  only see period boundaries);
+- rig JACK: the engine process with a JACK sink, measured at the recorder.
+
+each at idle, with one core busy (a spinning subprocess) and with a busy Python
+thread in this, the controlling, process. It prints p50/p99/max error against
+the ideal grid, drift (ppm) and the clock process's CPU %, and writes a markdown
+table and a jitter plot (PNG, drawn with numpy + zlib) to the results folder.
+
+Ideal grid: tick k at t0 + k·T (T = 60 / (bpm · 24)). At the send side t0 is the
+first deadline (rig) or the loop start (naive) — a naive loop's drift therefore
+shows as growing error. At the recorder, frames are converted to time with the
+JACK server's measured frame rate against `time.monotonic_ns()` (the dummy
+driver is not exactly 48 kHz) and t0 is fitted (median); drift is the fitted
+slope. The JACK sink's row also gives the frame error against the sink's own
+frame plan (its delivery log): the frame it meant is the frame that arrived.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+
+__all__ = ["main", "SUMMARY", "Result", "grid_errors", "write_png"]
+
+SUMMARY = "benchmark the MIDI clock (jitter, drift, CPU) against a naive sleep loop"
+
+EPILOG = """examples:
+  rig bench clock                          # 20 s per run, 120 BPM, results/ folder
+  rig bench clock --seconds 5 --out /tmp/bench
+
+Needs jackd (Debian jackd2). Nine runs of SECONDS each; prints a table and writes
+results/clock-bench.md and results/clock-jitter.png. Figures, never a pass/fail test.
+
+exit codes: 0 done, 2 usage, 3 jackd or a MIDI backend not available
+"""
+
+LOADS = ("idle", "core busy", "thread busy")
+METHODS = ("naive sleep loop", "rig rtmidi sink", "rig JACK sink")
+
+
+@dataclass
+class Result:
+    method: str
+    load: str
+    where: str  # "send side" / "recorder"
+    errors_us: list[float]  # signed error of each tick against the ideal grid
+    drift_ppm: float
+    cpu_percent: float
+    frame_error: tuple[int, int] | None = None  # JACK: (max |frame - planned|, ticks)
+    ticks: int = 0
+    note: str = ""
+
+    def row(self) -> list[str]:
+        abs_err = sorted(abs(e) for e in self.errors_us)
+        if not abs_err:
+            return [self.method, self.load, self.where, "-", "-", "-", "-", "-", "-", self.note]
+        frames = "-" if self.frame_error is None else f"{self.frame_error[0]}"
+        return [
+            self.method,
+            self.load,
+            self.where,
+            f"{_pct(abs_err, 50):.1f}",
+            f"{_pct(abs_err, 99):.1f}",
+            f"{abs_err[-1]:.1f}",
+            f"{self.drift_ppm:+.2f}",
+            f"{self.cpu_percent:.2f}",
+            frames,
+            self.note or f"{self.ticks} ticks",
+        ]
+
+
+HEADER = [
+    "method",
+    "load",
+    "measured at",
+    "p50 µs",
+    "p99 µs",
+    "max µs",
+    "drift ppm",
+    "CPU % (clock process)",
+    "frames off plan",
+    "note",
+]
+
+
+def _pct(sorted_values: list[float], p: float) -> float:
+    i = min(len(sorted_values) - 1, max(0, round(p / 100 * (len(sorted_values) - 1))))
+    return sorted_values[i]
+
+
+def grid_errors(times_ns: list[float], period_ns: float, t0_ns: float | None = None):
+    """(signed errors µs, drift ppm) of tick times against t0 + k·period.
+
+    t0 None: fitted as the median offset. Drift: least-squares slope vs period.
+    """
+    n = len(times_ns)
+    if n < 2:
+        return [], 0.0
+    if t0_ns is None:
+        offsets = sorted(t - k * period_ns for k, t in enumerate(times_ns))
+        t0_ns = offsets[n // 2]
+    errors = [(t - t0_ns - k * period_ns) / 1000 for k, t in enumerate(times_ns)]
+    mean_k = (n - 1) / 2
+    mean_t = sum(times_ns) / n
+    num = sum((k - mean_k) * (t - mean_t) for k, t in enumerate(times_ns))
+    den = sum((k - mean_k) ** 2 for k in range(n))
+    return errors, (num / den / period_ns - 1) * 1e6
+
+
+# -- load generators ----------------------------------------------------------------
+@contextlib.contextmanager
+def _load(kind: str):
+    if kind == "core busy":
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            yield
+        finally:
+            spinner.kill()
+            spinner.wait()
+    elif kind == "thread busy":
+        stop = threading.Event()
+
+        def spin() -> None:
+            x = 0
+            while not stop.is_set():
+                x += 1  # pure Python: holds the GIL most of the time
+
+        thread = threading.Thread(target=spin, name="bench-busy", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+    else:
+        yield
+
+
+# -- the runs -----------------------------------------------------------------------
+def _naive(port_pattern: str, seconds: float, period_ns: int) -> tuple[list[int], float]:
+    """send F8, sleep(interval): stamps taken right after each send; CPU of this loop."""
+    import rtmidi
+
+    out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, name="rig-bench-naive")
+    ports = out.get_ports()
+    index = next(i for i, p in enumerate(ports) if port_pattern in p)
+    out.open_port(index)
+    stamps = []
+    interval = period_ns / 1e9
+    count = int(seconds * 1e9 / period_ns)
+    cpu0 = time.thread_time()
+    start = time.monotonic_ns()
+    for _ in range(count):
+        out.send_message([0xF8])
+        stamps.append(time.monotonic_ns())
+        time.sleep(interval)
+    wall = (time.monotonic_ns() - start) / 1e9
+    cpu = time.thread_time() - cpu0
+    out.close_port()
+    out.delete()
+    return [start, *stamps], 100 * cpu / wall
+
+
+def _clock_song(seconds: float, bpm: float):
+    from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
+    from rig.song.events import PPQ
+    from rig.song.tempomap import TempoMap
+
+    bars = max(1, int(seconds * bpm / 60 / 4))
+    length = bars * 4 * PPQ
+    sections = [SectionSpan("bench", 0, length, 1, bars, 4, 4)]
+    tracks = [TrackInfo("clock", "bench", None, 0)]
+    return Arrangement("bench", [], TempoMap.constant(bpm), sections, tracks, length)
+
+
+def _engine_run(backend: str, port: str, song, client: str):
+    """Play `song` as clock only through the engine process; (logs, cpu %, late, exit)."""
+    from rig.live.control import ControlClient
+    from rig.live.engine_process import EngineProcess, EngineSpec
+    from rig.live.engine_sinks import OutputSpec
+
+    output = OutputSpec("bench", port, backend, clock=True, rtmidi_api="jack", client_name=client)
+    engine = EngineProcess(EngineSpec((song,), (output,), log_timing=True)).start()
+    try:
+        with ControlClient(engine.port) as control:
+            first = control.status(timeout=2)
+            control.send("/rig/play")
+            started = time.monotonic()
+            status = first
+            while True:
+                time.sleep(0.25)
+                now = control.status(timeout=2)
+                if now is not None:
+                    status = now
+                if status is not None and status.state == "ended":
+                    break
+            wall = time.monotonic() - started
+    finally:
+        engine.stop()
+    cpu = 0.0
+    if first is not None and status is not None:
+        cpu = 100 * (status.cpu_seconds - first.cpu_seconds) / wall
+    info = engine.exit_info or ("", 0.0, {})
+    late = status.late if status is not None else 0
+    return info[2].get("bench", []), cpu, late, engine.realtime
+
+
+_RATE_PROBE = """
+import sys, time, jack
+client = jack.Client(sys.argv[1], no_start_server=True)
+client.activate()
+
+def sample():
+    best = None
+    for _ in range(200):
+        a = time.monotonic_ns(); frame = client.frame_time; b = time.monotonic_ns()
+        if best is None or b - a < best[2]:
+            best = (frame, (a + b) // 2, b - a)
+    return best
+
+f0, t0, _ = sample()
+print("ready", flush=True)
+sys.stdin.readline()
+f1, t1, _ = sample()
+print((f1 - f0) / (t1 - t0), flush=True)
+"""
+
+
+class _FrameRate:
+    """JACK frames per monotonic ns over a run, sampled in a process of its own (a busy
+    thread here must not delay the samples)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _RATE_PROBE, f"rig-bench-rate-{os.getpid()}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.proc.stdout.readline()
+
+    def finish(self) -> float:
+        out, _ = self.proc.communicate("stop\n", timeout=10)
+        return float(out.strip())
+
+
+def _run_all(seconds: float, bpm: float, say) -> list[Result]:
+    from rig.midi.recorder import Recorder
+
+    period_ns = round(60e9 / (bpm * 24))
+    song = _clock_song(seconds, bpm)
+    results = []
+    for load in LOADS:
+        say(f"-- {load}")
+        with _load(load):
+            # naive loop, in this process
+            with Recorder.spawn(client_name="rig-bench-rec-naive") as rec:
+                stamps, cpu = _naive("rig-bench-rec-naive", seconds, period_ns)
+                rec.stop()
+            errors, drift = grid_errors([float(s) for s in stamps[1:]], period_ns, stamps[0])
+            results.append(Result(METHODS[0], load, "send side", errors, drift, cpu,
+                                  ticks=len(errors)))  # fmt: skip
+            say(" | ".join(results[-1].row()))
+            # rig rtmidi sink, engine process, send side
+            with Recorder.spawn(client_name="rig-bench-rec-rt") as rec:
+                log, cpu, late, rt = _engine_run("rtmidi", "rig-bench-rec-rt", song, "rig-bench-rt")
+                rec.stop()
+            log = log[1:-1]  # the sink logs every message: FA first, FC last, F8 between
+            errors = [(s - w) / 1000 for w, s in log]
+            _, drift = grid_errors([float(s) for _, s in log], period_ns)
+            note = f"{len(log)} ticks, late {late}" + (", SCHED_FIFO" if rt else "")
+            results.append(Result(METHODS[1], load, "send side", errors, drift, cpu,
+                                  ticks=len(log), note=note))  # fmt: skip
+            say(" | ".join(results[-1].row()))
+            # rig JACK sink, engine process, at the recorder
+            rate = _FrameRate()
+            with Recorder.spawn(client_name="rig-bench-rec-jack") as rec:
+                log, cpu, late, rt = _engine_run("jack", "rig-bench-rec-jack", song, "rig-bench")
+                events = rec.stop()
+            frames_per_ns = rate.finish()
+            frames = [f for f, d in events if d == b"\xf8"]
+            times = [f / frames_per_ns for f in frames]
+            errors, drift = grid_errors(times, period_ns)
+            planned = [f for _, f in log[1:-1]]  # FA first, FC last, F8 between
+            off = max((abs(a - b) for a, b in zip(frames, planned, strict=False)), default=0)
+            note = f"{len(frames)} ticks, late {late}, rate {frames_per_ns * 1e9:.1f} Hz"
+            result = Result(METHODS[2], load, "recorder", errors, drift, cpu, ticks=len(frames))
+            result.frame_error = (off, len(frames))
+            result.note = note
+            results.append(result)
+            say(" | ".join(results[-1].row()))
+    return results
+
+
+# -- output ----------------------------------------------------------------------------
+def markdown(results: list[Result], seconds: float, bpm: float) -> str:
+    lines = [
+        f"# rig bench clock — {bpm:g} BPM, {seconds:g} s per run",
+        "",
+        "Error = |tick time − ideal grid|; drift = fitted tick period vs nominal (ppm).",
+        "CPU % = user+system time of the process sending the clock (the engine process for",
+        "rig, this loop's thread for the naive baseline) over the run, in % of one core.",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "|".join("---" for _ in HEADER) + "|",
+    ]
+    lines += ["| " + " | ".join(r.row()) + " |" for r in results]
+    lines += [
+        "",
+        "Plot `clock-jitter.png`: one strip per row above (top to bottom), error over",
+        "time, ±500 µs full scale, grid lines every 100 µs, red = 0.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_png(path: Path, series: list[list[float]], width: int = 900, strip: int = 60) -> None:
+    """Strip charts of error (µs) over time, one per series, as an RGB PNG (numpy + zlib)."""
+    import numpy as np
+
+    height = strip * len(series)
+    img = np.full((height, width, 3), 255, dtype=np.uint8)
+    full_scale = 500.0
+    for i, errors in enumerate(series):
+        top = i * strip
+        mid = top + strip // 2
+        for g in range(-400, 500, 100):
+            y = mid - round(g / full_scale * (strip // 2 - 2))
+            img[y, :, :] = (225, 225, 225)
+        img[mid, :, :] = (230, 120, 120)
+        img[top, :, :] = (0, 0, 0)
+        if errors:
+            xs = np.linspace(0, width - 1, num=len(errors)).round().astype(int)
+            e = np.clip(np.asarray(errors, dtype=float), -full_scale, full_scale)
+            ys = (mid - np.round(e / full_scale * (strip // 2 - 2))).astype(int)
+            img[ys, xs, :] = (20, 40, 160)
+    raw = b"".join(b"\x00" + img[y].tobytes() for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    png = b"\x89PNG\r\n\x1a\n"
+    png += chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(raw, 9))
+    png += chunk(b"IEND", b"")
+    path.write_bytes(png)
+
+
+# -- the command -----------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rig bench clock",
+        description=SUMMARY,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each run")
+    parser.add_argument("--bpm", type=float, default=120.0, help="clock tempo")
+    parser.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    return parser
+
+
+def _start_jackd(name: str, log: Path) -> subprocess.Popen | None:
+    import jack
+
+    for realtime in (True, False):
+        cmd = ["jackd", "-n", name] + (["-R"] if realtime else [])
+        cmd += ["-d", "dummy", "-r", "48000", "-p", "64"]
+        env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        jack.set_error_function(lambda msg: None)
+        deadline = time.monotonic() + 10
+        try:
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    jack.Client("rig-bench-probe", no_start_server=True, servername=name).close()
+                    return proc
+                except jack.JackError:
+                    time.sleep(0.05)
+        finally:
+            jack.set_error_function()
+        _stop(proc)
+    return None
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.seconds < 1 or not 20 <= args.bpm <= 300:
+        print("rig bench: --seconds must be >= 1 and --bpm within 20..300", file=sys.stderr)
+        return EXIT_USAGE
+    if shutil.which("jackd") is None:
+        print("rig bench: jackd is not installed (Debian: apt-get install jackd2)", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    name = f"rig-bench-{os.getpid()}"
+    tmp = Path(tempfile.mkdtemp(prefix="rig-bench-"))
+    jackd = _start_jackd(name, tmp / "jackd.log")
+    if jackd is None:
+        print("rig bench: jackd did not start (see its log above)", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    saved = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    try:
+        time.sleep(2.0)  # let JACK's DLL settle before anything is measured
+        print("method | load | measured at | " + " | ".join(HEADER[3:]))
+        results = _run_all(args.seconds, args.bpm, lambda s: print(s, flush=True))
+    except KeyboardInterrupt:
+        print("rig bench: interrupted", file=sys.stderr)
+        return EXIT_OK
+    finally:
+        if saved is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = saved
+        _stop(jackd)
+        shutil.rmtree(tmp, ignore_errors=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "clock-bench.md").write_text(markdown(results, args.seconds, args.bpm))
+    write_png(args.out / "clock-jitter.png", [r.errors_us for r in results])
+    print(f"wrote {args.out / 'clock-bench.md'} and {args.out / 'clock-jitter.png'}")
+    return EXIT_OK

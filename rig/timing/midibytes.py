@@ -1,0 +1,83 @@
+"""Events → MIDI wire bytes, and the clock/transport messages (MIDI 1.0 facts as data).
+
+Channel messages are built from the event's own fields (channel 0..15). A
+program change with a bank goes out as CC 0 (bank MSB), CC 32 (bank LSB), then
+the program change, the order the MIDI spec and every synth here expect
+(`reference/hardware.md`). Real-time transport: F8 clock at 24 PPQN, FA start,
+FB continue, FC stop, F2 song position pointer counted in 16ths (6 clocks).
+"""
+
+from __future__ import annotations
+
+from rig.song.events import PPQ, ControlChange, Event, NoteOff, NoteOn, ProgramChange
+
+__all__ = [
+    "CLOCK",
+    "START",
+    "CONTINUE",
+    "STOP",
+    "CLOCKS_PER_BEAT",
+    "TICKS_PER_CLOCK",
+    "TICKS_PER_SIXTEENTH",
+    "event_bytes",
+    "note_off",
+    "song_position",
+    "spp_for_tick",
+]
+
+CLOCK = b"\xf8"
+START = b"\xfa"
+CONTINUE = b"\xfb"
+STOP = b"\xfc"
+SONG_POSITION = 0xF2
+
+CLOCKS_PER_BEAT = 24
+TICKS_PER_CLOCK = PPQ // CLOCKS_PER_BEAT  # 80
+TICKS_PER_SIXTEENTH = PPQ // 4  # 480: one SPP unit ("MIDI beat") = 6 clocks
+
+_NOTE_OFF = 0x80
+_NOTE_ON = 0x90
+_CONTROL = 0xB0
+_PROGRAM = 0xC0
+_BANK_MSB = 0
+_BANK_LSB = 32
+
+
+def note_off(channel: int, note: int) -> bytes:
+    """An explicit note-off (status 8n, velocity 64): many synths ignore All Notes Off."""
+    return bytes((_NOTE_OFF | channel, note, 64))
+
+
+def event_bytes(event: Event) -> list[bytes]:
+    """The MIDI messages of one event, in send order; [] for non-MIDI events."""
+    if isinstance(event, NoteOn):
+        return [bytes((_NOTE_ON | event.channel, event.note, event.velocity))]
+    if isinstance(event, NoteOff):
+        return [note_off(event.channel, event.note)]
+    if isinstance(event, ControlChange):
+        return [bytes((_CONTROL | event.channel, event.control, event.value))]
+    if isinstance(event, ProgramChange):
+        out = []
+        if event.bank_msb is not None:
+            out.append(bytes((_CONTROL | event.channel, _BANK_MSB, event.bank_msb)))
+        if event.bank_lsb is not None:
+            out.append(bytes((_CONTROL | event.channel, _BANK_LSB, event.bank_lsb)))
+        out.append(bytes((_PROGRAM | event.channel, event.program)))
+        return out
+    return []  # tempo, meter, section markers drive the engine, not the wire
+
+
+def spp_for_tick(tick: int) -> int:
+    """The Song Position Pointer value (16ths from the song start) at or after `tick`.
+
+    SPP resolves only to 16ths; a position between 16ths is rounded up so the
+    receiver never starts before the requested point.
+    """
+    return -(-tick // TICKS_PER_SIXTEENTH)
+
+
+def song_position(sixteenths: int) -> bytes:
+    """F2 lsb msb: a 14-bit count of 16th notes (0..16383, about 1024 bars of 4/4)."""
+    if not 0 <= sixteenths <= 0x3FFF:
+        raise ValueError(f"song position {sixteenths} is outside 0..16383 sixteenths")
+    return bytes((SONG_POSITION, sixteenths & 0x7F, sixteenths >> 7))

@@ -1,0 +1,342 @@
+"""The lookahead scheduler: arrangement ticks → absolute deadlines → sinks.
+
+Each `pump(now_ns)` takes the events of the next few ms (`lookahead_ns`) from
+`arrangement.query_ticks`, turns every tick into an absolute monotonic deadline
+through the clock source (never by adding intervals), subtracts the device's
+latency offset so hardware lines up, and hands `(when_ns, bytes)` to the sink of
+the event's device. MIDI clock (F8 every 80 ticks = 24 PPQN) goes to the
+outputs with clock enabled and follows tempo ramps because it is just ticks
+through the same tempo map.
+
+Stalls: an event handed over after its deadline is counted `late` and still
+sent (note-offs, CCs and program changes must reach the synth), except a
+note-on more than `drop_late_ns` late, which is dropped with its note-off (a
+chord smeared over a stall is wrong music). Clock ticks more than half a clock
+period late are dropped and counted, never sent as a catch-up burst: followers
+read a burst as a tempo spike; after the stall the clock resumes on the grid.
+
+The scheduler is single-threaded and time-free: the caller passes `now_ns`, so
+the engine drives it on real time and tests drive the same code on a fake clock
+that jumps (the offline twin). Sounding notes are tracked per (device, channel,
+note) at hand-over; releases are scheduled just after the last deadline already
+handed to that sink, so a note-on still queued in a sink can never outlive its
+note-off.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rig.song.arrangement import Arrangement
+from rig.song.events import NoteOff, NoteOn
+from rig.timing.clock import InternalClock
+from rig.timing.midibytes import (
+    CLOCK,
+    CONTINUE,
+    START,
+    STOP,
+    TICKS_PER_CLOCK,
+    TICKS_PER_SIXTEENTH,
+    event_bytes,
+    note_off,
+    song_position,
+    spp_for_tick,
+)
+
+__all__ = ["Output", "Stats", "Scheduler", "run", "TRANSPORT_LEAD_NS"]
+
+# FA/FB go out 1 ms before the first F8. A receiver starts on the first F8 after
+# Start/Continue (MIDI 1.0; Kenton converters likewise), so the F8 — not the FA —
+# marks the downbeat and is put exactly on it. The FA/FB must already be on the
+# wire and parsed by then: one byte takes 0.32 ms on DIN, plus a USB-MIDI frame
+# (~1 ms granularity on many interfaces would merge them, which is still correct
+# order); 1 ms leaves room without the receiver noticing a gap.
+TRANSPORT_LEAD_NS = 1_000_000
+
+
+class Output(Protocol):
+    """What the scheduler needs of a sink (rig.midi sinks satisfy it)."""
+
+    name: str
+
+    def send(self, when_ns: int, data: bytes) -> None: ...
+
+
+@dataclass
+class Stats:
+    late: int = 0  # events handed to a sink after their deadline
+    dropped_notes: int = 0  # note-ons too late to play (and their note-offs)
+    late_clocks: int = 0  # clock ticks sent a little late (less than half a period)
+    missed_clocks: int = 0  # clock ticks dropped after a stall
+    sent: int = 0  # messages handed to sinks
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    device: str
+    output: Output
+    latency_ns: int
+
+
+@dataclass
+class _Playing:
+    arrangement: Arrangement
+    routes: dict[str, _Route] = field(default_factory=dict)
+
+
+class Scheduler:
+    """Plays arrangements on outputs from an `InternalClock` (see module doc)."""
+
+    def __init__(
+        self,
+        clock: InternalClock,
+        outputs: Mapping[str, Output],
+        *,
+        clock_latency_ms: Mapping[str, float] | None = None,
+        lookahead_ns: int = 15_000_000,
+        drop_late_ns: int = 50_000_000,
+        next_cue: Callable[[], Arrangement | None] | None = None,
+    ):
+        """`outputs`: device name → sink. `clock_latency_ms`: devices that get MIDI
+        clock, with their latency offset (clock is shifted like their notes)."""
+        self.clock = clock
+        self.outputs = dict(outputs)
+        self.clock_latency_ns = {
+            d: round(ms * 1e6) for d, ms in (clock_latency_ms or {}).items() if d in self.outputs
+        }
+        self.lookahead_ns = lookahead_ns
+        self.drop_late_ns = drop_late_ns
+        self.next_cue = next_cue
+        self.stats = Stats()
+        self.muted: set[str] = set()
+        self.arrangement: Arrangement | None = None
+        self.playing = False
+        self.ended = False  # the last arrangement played to its end
+        self.next_tick = 0  # first tick not yet handed to the sinks
+        self.switch_tick: int | None = None  # a pending cue change takes over here
+        self._pending: Arrangement | None = None
+        self._routes: dict[str, _Route] = {}
+        self._max_latency_ns = 0
+        self._sounding: dict[tuple[str, int, int], str] = {}  # (device, ch, note) → track
+        self._dropped: set[tuple[str, int, int]] = set()
+        self._last_ns: dict[str, int] = {}
+
+    # -- set-up --------------------------------------------------------------------
+    def load(self, arrangement: Arrangement) -> None:
+        """Make `arrangement` current (routes its tracks to devices with a sink)."""
+        self.arrangement = arrangement
+        self._routes = {}
+        for info in arrangement.tracks:
+            if info.device is not None and info.device in self.outputs:
+                self._routes[info.name] = _Route(
+                    info.device, self.outputs[info.device], round(info.latency_ms * 1e6)
+                )
+        lat = [r.latency_ns for r in self._routes.values()] + list(self.clock_latency_ns.values())
+        self._max_latency_ns = max([0, *lat])
+
+    # -- transport -----------------------------------------------------------------
+    def play(self, tick: int, at_ns: int, now_ns: int) -> None:
+        """Start at `tick` (the downbeat lands at `at_ns`): FA from the top, else SPP + FB."""
+        assert self.arrangement is not None, "load() an arrangement first"
+        if self.playing:
+            self.stop(now_ns)
+        if tick:
+            spp = spp_for_tick(tick)
+            tick = spp * TICKS_PER_SIXTEENTH  # SPP resolves to 16ths: start on the one it names
+        self.clock.start(tick, at_ns, tempo=self.arrangement.tempo)
+        self.next_tick = tick
+        self.playing = True
+        self.ended = False
+        for device, lat in self.clock_latency_ns.items():
+            first_clock = at_ns - lat
+            if tick:
+                # SPP is only valid while stopped, so it goes first, right away.
+                self._send(device, self._after_queued(device, now_ns), song_position(spp))
+                self._send(device, first_clock - TRANSPORT_LEAD_NS, CONTINUE)
+            else:
+                self._send(device, first_clock - TRANSPORT_LEAD_NS, START)
+
+    def stop(self, now_ns: int) -> None:
+        """Stop now: explicit note-offs for every sounding note, then FC."""
+        if not self.playing:
+            return
+        self.release(now_ns)
+        for device in self.clock_latency_ns:
+            self._send(device, self._after_queued(device, now_ns), STOP)
+        self.clock.stop()
+        self.playing = False
+        self.switch_tick = None
+        self._pending = None
+
+    def release(self, now_ns: int, track: str | None = None) -> int:
+        """Note-offs for the sounding notes (of one track, or all); returns how many."""
+        keys = [k for k, t in self._sounding.items() if track is None or t == track]
+        for key in keys:
+            device, channel, note = key
+            self._send(device, self._after_queued(device, now_ns), note_off(channel, note))
+            del self._sounding[key]
+        return len(keys)
+
+    def mute(self, track: str, now_ns: int) -> None:
+        self.muted.add(track)
+        self.release(now_ns, track)
+
+    def unmute(self, track: str) -> None:
+        self.muted.discard(track)
+
+    def set_bpm(self, bpm: float) -> None:
+        """Override the tempo from the first tick not yet scheduled (continuous timeline)."""
+        self.clock.set_bpm(bpm, self.next_tick)
+
+    def cue(self, arrangement: Arrangement, at_tick: int | None, now_ns: int) -> None:
+        """Switch to `arrangement` at `at_tick` of the current one (now, if stopped)."""
+        if not self.playing or at_tick is None:
+            was = self.playing
+            self.stop(now_ns)
+            self.load(arrangement)
+            self.ended = False
+            if was:
+                self.play(0, now_ns + 2 * self.lookahead_ns, now_ns)
+            return
+        self._pending = arrangement
+        self.switch_tick = max(at_tick, self.next_tick)
+
+    def forget(self, now_ns: int) -> None:
+        """The sinks just dropped their queues and released every note (panic).
+
+        Drops the note bookkeeping and hands the clock ticks that were queued
+        (deadline after now, tick before the horizon) to the sinks again: a panic
+        must not cost followers a clock tick.
+        """
+        self._sounding.clear()
+        self._dropped.clear()
+        self._last_ns.clear()
+        if not self.playing or not self.clock_latency_ns:
+            return
+        start = max(0, math.floor(self.clock.tick_at(now_ns - self._max_latency_ns)))
+        first = -(-start // TICKS_PER_CLOCK) * TICKS_PER_CLOCK
+        for tick in range(first, self.next_tick, TICKS_PER_CLOCK):
+            at = self.clock.ns_at(tick)
+            for device, lat in self.clock_latency_ns.items():
+                if at - lat > now_ns:
+                    self._send(device, at - lat, CLOCK)
+
+    @property
+    def sounding(self) -> int:
+        return len(self._sounding)
+
+    @property
+    def last_deadline_ns(self) -> int | None:
+        """The latest deadline handed to any sink (None before the first)."""
+        return max(self._last_ns.values(), default=None)
+
+    # -- the work ------------------------------------------------------------------
+    def pump(self, now_ns: int) -> None:
+        """Hand the sinks everything due before now + lookahead."""
+        while self.playing and self.arrangement is not None:
+            horizon_ns = now_ns + self.lookahead_ns + self._max_latency_ns
+            end = self.arrangement.length_ticks
+            if self.switch_tick is not None:
+                end = min(end, self.switch_tick)
+            tick_to = min(end, math.floor(self.clock.tick_at(horizon_ns)) + 1)
+            if tick_to > self.next_tick:
+                self._emit(self.next_tick, tick_to, now_ns)
+                self.next_tick = tick_to
+            if self.next_tick < end:
+                return
+            self._advance(end, now_ns)
+
+    def _advance(self, end: int, now_ns: int) -> None:
+        """The current arrangement is fully scheduled up to `end`: go on or stop there."""
+        boundary_ns = self.clock.ns_at(end)
+        nxt = self._pending
+        if nxt is None and self.next_cue is not None:
+            nxt = self.next_cue()
+        self._pending = None
+        self.switch_tick = None
+        # Release what still sounds just before the boundary (new notes may start on it).
+        self.release(max(now_ns, boundary_ns - 1))
+        if nxt is None:
+            for device, lat in self.clock_latency_ns.items():
+                self._send(device, max(self._after_queued(device, now_ns), boundary_ns - lat), STOP)
+            self.clock.stop()
+            self.playing = False
+            self.ended = True
+            return
+        self.load(nxt)
+        # The clock runs on without a Start: followers keep counting across cues.
+        self.clock.start(0, boundary_ns, tempo=nxt.tempo)
+        self.next_tick = 0
+
+    def _emit(self, tick_from: int, tick_to: int, now_ns: int) -> None:
+        clock = self.clock
+        assert self.arrangement is not None
+        # Clock first: at equal deadlines a follower sees the beat's F8 before its notes.
+        first = -(-tick_from // TICKS_PER_CLOCK) * TICKS_PER_CLOCK
+        for tick in range(first if self.clock_latency_ns else tick_to, tick_to, TICKS_PER_CLOCK):
+            at = clock.ns_at(tick)
+            half_period = (clock.ns_at(tick + TICKS_PER_CLOCK) - at) // 2
+            for device, lat in self.clock_latency_ns.items():
+                when = at - lat
+                overdue = now_ns - when
+                if overdue > half_period:
+                    self.stats.missed_clocks += 1
+                    continue
+                if overdue > 0:
+                    self.stats.late_clocks += 1
+                self._send(device, when, CLOCK)
+        for event in self.arrangement.query_ticks(tick_from, tick_to):
+            track = getattr(event, "track", None)  # tempo, meter, section: not for the wire
+            route = self._routes.get(track) if track is not None else None
+            if route is None or track in self.muted:
+                continue
+            when = clock.ns_at(event.tick) - route.latency_ns
+            overdue = now_ns - when
+            if overdue > 0:
+                self.stats.late += 1
+            if isinstance(event, NoteOn | NoteOff):
+                key = (route.device, event.channel, event.note)
+                if isinstance(event, NoteOn):
+                    if overdue > self.drop_late_ns:
+                        self.stats.dropped_notes += 1
+                        self._dropped.add(key)
+                        continue
+                    self._dropped.discard(key)
+                    self._sounding[key] = track
+                else:
+                    if key in self._dropped:
+                        self._dropped.discard(key)
+                        continue
+                    self._sounding.pop(key, None)
+            for data in event_bytes(event):
+                self._send(route.device, when, data)
+
+    def _after_queued(self, device: str, now_ns: int) -> int:
+        """A deadline after everything already handed to `device`, and not before now."""
+        last = self._last_ns.get(device)
+        return now_ns if last is None else max(now_ns, last + 1)
+
+    def _send(self, device: str, when_ns: int, data: bytes) -> None:
+        self.outputs[device].send(when_ns, data)
+        self.stats.sent += 1
+        if when_ns > self._last_ns.get(device, -(2**62)):
+            self._last_ns[device] = when_ns
+
+
+def run(
+    scheduler: Scheduler,
+    now_ns: Callable[[], int],
+    sleep_until: Callable[[int], None],
+    *,
+    interval_ns: int = 5_000_000,
+    done: Callable[[], bool],
+) -> None:
+    """Pump `scheduler` every `interval_ns` until `done()`: the engine's loop and the
+    offline twin's (with a fake `now_ns`/`sleep_until` that jumps time)."""
+    while not done():
+        now = now_ns()
+        scheduler.pump(now)
+        sleep_until(now + interval_ns)

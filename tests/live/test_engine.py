@@ -1,0 +1,180 @@
+"""The engine's transport and its OSC dispatch, in-process, on a clock that jumps.
+
+The real engine process on JACK is in test_engine_jack.py; here the same
+`Engine` is driven by the offline twin (fake time) and rig.midi's RecordingSink.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from rig.live.control import ControlClient, Status, decode, encode
+from rig.live.engine import START_DELAY_NS, Engine, bar_beat
+from rig.live.engine_process import handle, serve
+from rig.midi.notes import sounding_after
+from rig.midi.sink import RecordingSink
+from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
+from rig.song.events import PPQ, NoteOff, NoteOn
+from rig.song.tempomap import TempoMap
+from rig.timing import run
+
+MS = 1_000_000
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 10**9
+
+    def now_ns(self) -> int:
+        return self.now
+
+    def sleep_until(self, ns: int) -> None:
+        self.now = max(self.now, ns)
+
+
+def cue(name: str, bars: int = 4, bpm: float = 120.0) -> Arrangement:
+    """Whole-bar chords on 'keys' (long notes: something always sounds) and a 16th bass."""
+    events = []
+    for bar in range(bars):
+        t = bar * 4 * PPQ
+        for n in (60, 64, 67):
+            events += [NoteOn(t, "keys", 1, n, 90), NoteOff(t + 4 * PPQ - 10, "keys", 1, n)]
+        for i in range(16):
+            s = t + i * PPQ // 4
+            events += [
+                NoteOn(s, "bass", 0, 36 + i % 5, 100),
+                NoteOff(s + 200, "bass", 0, 36 + i % 5),
+            ]
+    tracks = [TrackInfo("keys", "virus", None, 1), TrackInfo("bass", "mono", None, 0)]
+    sections = [SectionSpan("a", 0, bars * 4 * PPQ, 1, bars, 4, 4)]
+    return Arrangement(name, events, TempoMap.constant(bpm), sections, tracks, bars * 4 * PPQ)
+
+
+def make(cues, time: FakeTime):
+    sinks = {d: RecordingSink(d, now=time.now_ns) for d in ("virus", "mono")}
+    for s in sinks.values():
+        s.open()
+    engine = Engine(cues, sinks, clock_latency_ms={"mono": 0.0})
+    return engine, sinks
+
+
+def advance(engine: Engine, time: FakeTime, ns: int) -> None:
+    end = time.now + ns
+    run(
+        engine.scheduler,
+        time.now_ns,
+        time.sleep_until,
+        interval_ns=4 * MS,
+        done=lambda: time.now >= end,
+    )
+
+
+def wire(sink: RecordingSink) -> list[bytes]:
+    return [d for _, d in sorted(sink.messages, key=lambda m: m[0])]
+
+
+def test_stop_locate_continue_and_nothing_left_sounding():
+    time = FakeTime()
+    engine, sinks = make([cue("one")], time)
+    engine.play(time.now)
+    advance(engine, time, 1300 * MS)
+    assert engine.state == "playing" and engine.scheduler.sounding > 0
+    engine.stop(time.now)
+    assert engine.position(time.now)[:2] == (1, 3)  # 1.25 s at 120 BPM: bar 1, beat 3
+    for sink in sinks.values():
+        assert sounding_after(wire(sink)) == []
+    engine.locate(time.now, 3)
+    engine.cont(time.now)
+    advance(engine, time, 600 * MS)
+    mono = wire(sinks["mono"])
+    assert mono.count(b"\xfa") == 1 and b"\xfc" in mono
+    assert bytes((0xF2, 32, 0)) in mono  # bar 3 = 32 sixteenths
+    assert mono.index(bytes((0xF2, 32, 0))) < mono.index(b"\xfb")
+    engine.stop(time.now)
+    assert all(sounding_after(wire(s)) == [] for s in sinks.values())
+
+
+def test_cue_change_waits_for_the_next_bar_line_and_ends_notes():
+    time = FakeTime()
+    engine, sinks = make([cue("one"), cue("two", bpm=90)], time)
+    engine.play(time.now)
+    advance(engine, time, 700 * MS)  # bar 1, beat 2
+    engine.cue(time.now, 1)
+    assert engine.arrangement.name == "one"
+    advance(engine, time, 2000 * MS)
+    assert engine.arrangement.name == "two" and engine.cue_index == 1
+    t0 = START_DELAY_NS + 10**9
+    virus = sorted(sinks["virus"].messages)
+    ons = [t for t, d in virus if d[0] == 0x91]
+    assert ons[:6] == [t0] * 3 + [t0 + 2 * 10**9] * 3  # cue two's first chord on bar 2's line
+    assert sounding_after([d for _, d in virus if _ <= t0 + 2 * 10**9 - 1]) == []
+    assert bar_beat(engine.arrangement, 0) == (1, 1)
+
+
+def test_mute_unmute_panic_and_a_set_that_ends():
+    time = FakeTime()
+    engine, sinks = make([cue("one", bars=1), cue("two", bars=1)], time)
+    engine.play(time.now)
+    advance(engine, time, 300 * MS)
+    engine.mute(time.now, "keys")
+    assert sounding_after(wire(sinks["virus"])) == []
+    advance(engine, time, 2000 * MS)
+    assert not [d for t, d in sinks["virus"].messages if d[0] == 0x91 and t > time.now - 1500 * MS]
+    engine.unmute("keys")
+    advance(engine, time, 200 * MS)
+    engine.panic(time.now)
+    assert all(s.sounding() == [] for s in sinks.values())
+    advance(engine, time, 3000 * MS)
+    assert engine.state == "ended"
+    assert all(sounding_after(wire(s)) == [] for s in sinks.values())
+    assert wire(sinks["mono"])[-1] == b"\xfc"
+
+
+def test_osc_dispatch_and_status_reply():
+    time = FakeTime()
+    engine, _ = make([cue("one")], time)
+    assert handle(engine, "/rig/play", [2], time.now) is None
+    assert engine.state == "playing"
+    address, args = handle(engine, "/rig/status", [], time.now)
+    status = Status.from_args(args)
+    assert address == "/rig/status" and status.state == "playing" and status.cue_name == "one"
+    assert decode(encode("/rig/tempo", 100.0)) == ("/rig/tempo", [100.0])
+
+
+def test_serve_answers_over_udp_and_quits():
+    time = FakeTime()
+    engine, _ = make([cue("one")], time)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.setblocking(False)
+    result = []
+    thread = threading.Thread(target=lambda: result.append(serve(engine, sock, None)))
+    thread.start()
+    with ControlClient(sock.getsockname()[1]) as control:
+        control.send("/rig/play")
+        status = control.status(timeout=2)
+        assert status is not None and status.state == "playing"
+        control.send("/rig/nonsense")
+        control.send("/rig/quit")
+    thread.join(5)
+    sock.close()
+    assert result == ["quit"]
+
+
+def test_a_wait_transition_stops_and_the_next_play_starts_the_next_cue():
+    time = FakeTime()
+    sinks = {d: RecordingSink(d, now=time.now_ns) for d in ("virus", "mono")}
+    for s in sinks.values():
+        s.open()
+    cues = [cue("one", bars=1), cue("two", bars=1), cue("three", bars=1)]
+    engine = Engine(cues, sinks, clock_latency_ms={"mono": 0.0}, transitions=["bar", "wait"])
+    engine.play(time.now)
+    for _ in range(1500):  # 6 s in 4 ms steps, through Engine.pump
+        engine.pump(time.now)
+        time.sleep_until(time.now + 4 * MS)
+    assert engine.state == "waiting" and engine.arrangement.name == "three"
+    mono = wire(sinks["mono"])
+    assert mono.count(b"\xfa") == 1 and mono.count(b"\xfc") == 1  # one+two ran on, then stop
+    engine.play(time.now)
+    assert engine.state == "playing" and engine.arrangement.name == "three"

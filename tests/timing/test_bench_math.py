@@ -1,0 +1,33 @@
+"""`rig bench clock`'s arithmetic: grid errors, drift, and the PNG writer."""
+
+from __future__ import annotations
+
+import zlib
+
+from rig.timing.clockbench import grid_errors, write_png
+
+
+def test_grid_errors_and_drift_of_a_known_series():
+    period = 20_833_333.0
+    exact = [1e9 + k * period for k in range(100)]
+    errors, drift = grid_errors(exact, period, 1e9)
+    assert max(abs(e) for e in errors) < 1e-6 and abs(drift) < 1e-6
+    slow = [1e9 + k * period * (1 + 100e-6) for k in range(100)]  # 100 ppm slow
+    errors, drift = grid_errors(slow, period, 1e9)
+    assert abs(drift - 100) < 1e-6
+    assert abs(errors[-1] - 99 * period * 100e-6 / 1000) < 1e-6  # grows to 206 µs
+    jitter = [t + (5000 if k % 2 else -5000) for k, t in enumerate(exact)]
+    errors, _ = grid_errors(jitter, period)  # t0 fitted
+    assert sorted({round(abs(e)) for e in errors}) in ([0, 10], [5])
+
+
+def test_png_is_a_valid_rgb_image(tmp_path):
+    path = tmp_path / "j.png"
+    write_png(path, [[0.0, 50.0, -700.0], []], width=40, strip=20)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR" and int.from_bytes(data[16:20], "big") == 40
+    idat = data.index(b"IDAT")
+    length = int.from_bytes(data[idat - 4 : idat], "big")
+    raw = zlib.decompress(data[idat + 4 : idat + 4 + length])
+    assert len(raw) == 40 * (1 + 40 * 3)
