@@ -507,7 +507,7 @@ class _SongLoader:
                 continue
             dev = self.ctx.devices.get(track.device) if track.device else None
             count = dev.programs.count if dev is not None else 128
-            if count == 0:
+            if dev is not None and count == 0:
                 self.problems.add(vnode.pos, f"{label}: device {dev.name} has no programs")
                 continue
             msb = lsb = None

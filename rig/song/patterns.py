@@ -87,8 +87,10 @@ class PatternReader:
             return None
 
         rate = Fraction(1, 16)
-        rate_given = (n := r.get("rate")) is not None
-        if rate_given:
+        rate_node = r.get("rate")
+        rate_given = rate_node is not None
+        if rate_node is not None:
+            n = rate_node
             rate = as_fraction(n, problems, f"{what}: rate") or rate
             if (rate * 4 * PPQ).denominator != 1:
                 problems.add(

@@ -16,7 +16,7 @@ from rig.song.load import display_path
 from rig.song.model import SetEntry, SetList
 from rig.source.errors import Problems, suggest
 from rig.source.fields import MapReader, as_list, as_str
-from rig.source.yamltree import load_yaml_file
+from rig.source.yamltree import Node, load_yaml_file
 
 __all__ = ["load_setlist", "is_setlist", "TRANSITIONS"]
 
@@ -49,7 +49,7 @@ def load_setlist(path: Path) -> SetList:
         for index, item in enumerate(items, start=1):
             what = f"cue {index}"
             transition = "wait"
-            song_node = item
+            song_node: Node | None = item
             if item.is_map:
                 er = MapReader(item, problems, what, ("song", "next", "about"))
                 song_node = er.get("song", required=True)
