@@ -24,6 +24,7 @@ fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test]' || exit 2
 
 python3 -m ruff check rig tests || exit 1
+python3 -m mypy || exit 1  # the pure core: rig.theory, rig.song, rig.source
 python3 -m pytest "$@"
 rc=$?
 if [ "$rc" = 5 ]; then
