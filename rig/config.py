@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from rig.source import Node, Pos, Problems, SourceError, load_yaml_file, suggest
-from rig.source.fields import MapReader, as_bool, as_int, as_map, as_number, as_str
+from rig.source.fields import MapReader, as_bool, as_int, as_list, as_map, as_number, as_str
 
 if TYPE_CHECKING:
     from rig.devices import Device
 
 __all__ = [
+    "KEY_ACTIONS",
+    "CONTROLLER_ACTIONS",
+    "QUANTIZE",
+    "ControllerMapping",
+    "ControllerConfig",
     "MIDI_BACKENDS",
     "RTMIDI_APIS",
     "AUDIO_BACKENDS",
@@ -49,11 +54,59 @@ _DEFAULT_BUFFER = 64
 _DEFAULT_OSC_HOST = "127.0.0.1"
 _DEFAULT_OSC_PORT = 9000
 
-_TOP_KEYS = ("midi", "audio", "patches", "devices", "osc")
+_TOP_KEYS = ("midi", "audio", "patches", "devices", "osc", "keys", "controller")
 _MIDI_KEYS = ("backend", "rtmidi_api", "client_name")
 _AUDIO_KEYS = ("backend", "sample_rate", "buffer")
-_BINDING_KEYS = ("port", "channel", "clock", "latency_ms")
-_OSC_KEYS = ("host", "port")
+_BINDING_KEYS = ("port", "channel", "clock", "latency_ms", "clock_while_stopped")
+_OSC_KEYS = ("host", "port", "open")
+
+# The live UI's remappable keys (rig live): action → default key (textual key names,
+# or a single character). Documented in config.yaml's `keys:` section.
+KEY_ACTIONS: dict[str, str] = {
+    "play": "p",
+    "stop": "s",
+    "continue": "c",
+    "next": "n",
+    "launch": "enter",
+    "cue_up": "up",
+    "cue_down": "down",
+    "cancel": "x",
+    "section": "j",
+    "section_prev": "left_square_bracket",
+    "section_next": "right_square_bracket",
+    "track_prev": "left",
+    "track_next": "right",
+    "mute": "m",
+    "solo": "o",
+    "quantize": "g",
+    "nudge_up": "plus",
+    "nudge_down": "minus",
+    "tap": "t",
+    "panic": "exclamation_mark",
+    "quit": "q",
+}
+# MIDI controller actions → the argument each needs (None: none).
+CONTROLLER_ACTIONS: dict[str, str | None] = {
+    "play": None,
+    "stop": None,
+    "continue": None,
+    "next": None,
+    "cancel": None,
+    "tap": None,
+    "panic": None,
+    "launch": "cue",
+    "section": "section",
+    "mute": "track",
+    "unmute": "track",
+    "solo": "track",
+    "unsolo": "track",
+    "toggle_mute": "track",
+    "toggle_solo": "track",
+    "nudge": "bpm",
+}
+QUANTIZE = ("now", "beat", "bar", "section", "cue")
+_CONTROLLER_KEYS = ("port", "channel", "map")
+_MAPPING_KEYS = ("note", "cc", "channel", "action", "cue", "section", "track", "bpm", "quantize")
 
 # JACK limits client names to 64 bytes (jack_client_name_size() incl. the NUL).
 _MAX_CLIENT_NAME = 63
@@ -69,6 +122,9 @@ class DeviceBinding:
     clock: bool | None  # send MIDI clock to this device
     latency_ms: float | None
     source: Pos
+    # Clock also while the transport is stopped (Hapax "always send clock"): some
+    # followers need it to settle their tempo before Start (hardware.md §1.7, §4).
+    clock_while_stopped: bool = False
 
     def channel_for(self, device: Device) -> int:
         return device.channel if self.channel is None else self.channel
@@ -78,6 +134,35 @@ class DeviceBinding:
 
     def latency_for(self, device: Device) -> float:
         return device.latency_ms if self.latency_ms is None else self.latency_ms
+
+
+@dataclass(frozen=True)
+class ControllerMapping:
+    """One note or CC of the controller → one live action.
+
+    A note triggers on note-on; a CC on a value rising to 64 or more (a button's
+    press; its release, below 64, does nothing)."""
+
+    kind: str  # "note" | "cc"
+    number: int  # 0..127
+    action: str  # a key of CONTROLLER_ACTIONS
+    channel: int | None = None  # 0-based; None: any (or the controller's channel)
+    cue: int | None = None  # launch: 0-based cue index (written 1-based in config.yaml)
+    section: str | int | None = None  # section name, or 0-based index (written 1-based)
+    track: str | None = None
+    bpm: float | None = None  # nudge: BPM up (+) or down (-)
+    quantize: str | None = None
+    source: Pos | None = None
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    """A MIDI controller on an input port found by name pattern."""
+
+    port: str
+    channel: int | None  # 0-based; None: any
+    mappings: tuple[ControllerMapping, ...]
+    source: Pos | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +180,15 @@ class Config:
     bindings: Mapping[str, DeviceBinding]  # by device id
     osc_host: str
     osc_port: int
+    # Bind osc_host (e.g. 0.0.0.0, for a phone) only when config.yaml says open: true;
+    # otherwise the engine listens on 127.0.0.1 alone.
+    osc_open: bool = False
+    keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # overrides
+    controller: ControllerConfig | None = None
+
+    @property
+    def osc_bind_host(self) -> str:
+        return self.osc_host if self.osc_open else _DEFAULT_OSC_HOST
 
     @property
     def devices_dir(self) -> Path:
@@ -216,7 +310,7 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
     node = r.get("devices")
     bindings = _bindings(node, problems, known) if node is not None else {}
 
-    osc_host, osc_port = _DEFAULT_OSC_HOST, _DEFAULT_OSC_PORT
+    osc_host, osc_port, osc_open = _DEFAULT_OSC_HOST, _DEFAULT_OSC_PORT, False
     node = r.get("osc")
     if node is not None:
         o = MapReader(node, problems, "osc", _OSC_KEYS)
@@ -226,7 +320,15 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         sub = o.get("port")
         if sub is not None:
             osc_port = as_int(sub, problems, "osc: port", 1, 65535) or osc_port
+        sub = o.get("open")
+        if sub is not None:
+            osc_open = bool(as_bool(sub, problems, "osc: open"))
         o.finish()
+
+    node = r.get("keys")
+    keys = _keys(node, problems) if node is not None else {}
+    node = r.get("controller")
+    controller = _controller(node, problems) if node is not None else None
 
     r.finish()
     problems.raise_if_any()
@@ -242,6 +344,143 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         bindings=MappingProxyType(bindings),
         osc_host=osc_host,
         osc_port=osc_port,
+        osc_open=osc_open,
+        keys=MappingProxyType(keys),
+        controller=controller,
+    )
+
+
+def _keys(node: Node, problems: Problems) -> dict[str, str]:
+    """`keys:` action → key; unknown actions and a key given to two actions are errors."""
+    items = as_map(node, problems, "keys")
+    if items is None:
+        return {}
+    out: dict[str, str] = {}
+    for action, value in items.items():
+        if action not in KEY_ACTIONS:
+            problems.add(
+                node.key_pos[action],
+                f"keys: unknown action '{action}'{suggest(action, KEY_ACTIONS, 'actions')}",
+            )
+            continue
+        key = "space" if value.value == " " else as_str(value, problems, f"keys: {action}")
+        if key is not None:
+            out[action] = key.strip()
+    taken: dict[str, str] = {}
+    for action in KEY_ACTIONS:  # the effective map: overrides plus the other defaults
+        key = out.get(action, KEY_ACTIONS[action])
+        if key in taken and (action in out or taken[key] in out):
+            where = action if action in out else taken[key]
+            problems.add(
+                items[where].pos,
+                f"keys: '{key}' is both '{taken[key]}' and '{action}'",
+            )
+        taken.setdefault(key, action)
+    return out
+
+
+def _controller(node: Node, problems: Problems) -> ControllerConfig | None:
+    c = MapReader(node, problems, "controller", _CONTROLLER_KEYS)
+    if not c.ok:
+        return None
+    port_node = c.get("port", required=True)
+    port = as_str(port_node, problems, "controller: port") if port_node is not None else None
+    if port is not None:
+        try:
+            _regex(port)
+        except ValueError as exc:
+            problems.add(port_node.pos, f"controller: port: {exc}")  # type: ignore[union-attr]
+    channel = None
+    sub = c.get("channel")
+    if sub is not None:
+        got = as_int(sub, problems, "controller: channel", 1, 16)
+        channel = None if got is None else got - 1
+    mappings: list[ControllerMapping] = []
+    sub = c.get("map")
+    seen: dict[tuple, int] = {}
+    for index, item in enumerate((as_list(sub, problems, "controller: map") or []) if sub else []):
+        mapping = _mapping(item, problems, f"controller: map {index + 1}")
+        if mapping is None:
+            continue
+        key = (mapping.kind, mapping.number, mapping.channel)
+        if key in seen:
+            problems.add(
+                item.pos,
+                f"controller: map {index + 1}: {mapping.kind} {mapping.number} is already "
+                f"mapped (map {seen[key]})",
+            )
+            continue
+        seen[key] = index + 1
+        mappings.append(mapping)
+    c.finish()
+    if port is None:
+        return None
+    return ControllerConfig(port, channel, tuple(mappings), node.pos)
+
+
+def _mapping(item: Node, problems: Problems, what: str) -> ControllerMapping | None:
+    m = MapReader(item, problems, what, _MAPPING_KEYS)
+    if not m.ok:
+        return None
+    kinds = [k for k in ("note", "cc") if m.has(k)]
+    if len(kinds) != 1:
+        problems.add(item.pos, f"{what}: give exactly one of 'note' or 'cc'")
+        m.finish()
+        return None
+    kind = kinds[0]
+    number = as_int(m.get(kind), problems, f"{what}: {kind}", 0, 127)  # type: ignore[arg-type]
+    action_node = m.get("action", required=True)
+    action = as_str(action_node, problems, f"{what}: action") if action_node else None
+    if action is not None and action not in CONTROLLER_ACTIONS:
+        problems.add(
+            action_node.pos,  # type: ignore[union-attr]
+            f"{what}: unknown action '{action}'{suggest(action, CONTROLLER_ACTIONS, 'actions')}",
+        )
+        action = None
+    channel = None
+    if (sub := m.get("channel")) is not None:
+        got = as_int(sub, problems, f"{what}: channel", 1, 16)
+        channel = None if got is None else got - 1
+    quantize = None
+    if (sub := m.get("quantize")) is not None:
+        quantize = _choice(sub, problems, f"{what}: quantize", QUANTIZE, "") or None
+    values: dict[str, object] = {}
+    needs = CONTROLLER_ACTIONS.get(action or "", None)
+    for arg in ("cue", "section", "track", "bpm"):
+        sub = m.get(arg)
+        if sub is None:
+            continue
+        if arg != needs:
+            problems.add(m.key_pos(arg), f"{what}: '{action}' takes no '{arg}'")
+            continue
+        if arg == "cue":
+            got = as_int(sub, problems, f"{what}: cue", 1, 999)
+            values[arg] = None if got is None else got - 1
+        elif arg == "section":
+            if isinstance(sub.value, int) and not isinstance(sub.value, bool):
+                got = as_int(sub, problems, f"{what}: section", 1, 999)
+                values[arg] = None if got is None else got - 1
+            else:
+                values[arg] = as_str(sub, problems, f"{what}: section")
+        elif arg == "track":
+            values[arg] = as_str(sub, problems, f"{what}: track")
+        else:
+            values[arg] = as_number(sub, problems, f"{what}: bpm", -100, 100)
+    if action is not None and needs is not None and values.get(needs) is None:
+        if not m.has(needs):
+            problems.add(item.pos, f"{what}: '{action}' needs '{needs}'")
+        action = None
+    m.finish()
+    if number is None or action is None:
+        return None
+    return ControllerMapping(
+        kind,
+        number,
+        action,
+        channel,
+        quantize=quantize,
+        source=item.pos,
+        **values,  # type: ignore[arg-type]
     )
 
 
@@ -290,6 +529,7 @@ def _bindings(node: Node, problems: Problems, known: list[str] | None) -> dict[s
         channel: int | None = None
         clock: bool | None = None
         latency: float | None = None
+        always = False
         if value.is_scalar:
             port_node: Node | None = value  # shorthand `virus: "Virus TI"`
         else:
@@ -307,6 +547,9 @@ def _bindings(node: Node, problems: Problems, known: list[str] | None) -> dict[s
             sub = b.get("latency_ms")
             if sub is not None:
                 latency = as_number(sub, problems, f"{what}: latency_ms", 0, 1000)
+            sub = b.get("clock_while_stopped")
+            if sub is not None:
+                always = bool(as_bool(sub, problems, f"{what}: clock_while_stopped"))
             b.finish()
         if port_node is None:
             continue
@@ -330,7 +573,7 @@ def _bindings(node: Node, problems: Problems, known: list[str] | None) -> dict[s
                 )
                 continue
             taken[slot] = (name, key_pos)
-        out[name] = DeviceBinding(name, port, channel, clock, latency, key_pos)
+        out[name] = DeviceBinding(name, port, channel, clock, latency, key_pos, always)
     return out
 
 

@@ -9,6 +9,9 @@ Every folder's tests may use them (mark such tests `@pytest.mark.jack`):
   when `jackd` is not installed (CI installs it).
 - `recorder` (function): `rig.midi.recorder.Recorder` in its own process, one
   MIDI input, frame-stamped messages back from `recorder.stop()`.
+- `clean_run` (function): runs a scenario against a fresh recorder until no xrun
+  fell while its messages arrived (see `CleanRuns`): frame-exact checks that
+  pass on an idle machine, retried only when the machine is really overloaded.
 - `fluidsynth` (module): fluidsynth with the TimGM6mb General MIDI soundfont on
   the same server, as a stand-in for a hardware synth: `.midi_in` is its MIDI
   input port, `.audio_out` its two audio outputs.
@@ -28,9 +31,10 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,6 +175,77 @@ def recorder(jack_server: JackServer) -> Iterator[object]:
         with contextlib.suppress(Exception):
             rec.stop()
         rec.kill()
+
+
+def cpu_busy() -> tuple[int, int]:
+    """(idle, total) jiffies of the whole machine so far (Linux /proc/stat)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return fields[3] + fields[4], sum(fields)
+
+
+# Above this share of the whole machine busy (both cores; this test's own engine,
+# recorder and jackd take ~10 %), an xrun is the machine's fault, not rig's.
+OVERLOADED_PERCENT = 40.0
+
+
+@dataclass
+class CleanRun:
+    events: list[tuple[int, bytes]]
+    result: Any
+    recorder: Any
+    attempts: int
+
+
+@dataclass
+class CleanRuns:
+    """Run `scenario(recorder)` against a fresh recorder until no xrun fell while its
+    messages arrived; returns a `CleanRun` (events, scenario's result, recorder).
+
+    Measured here: the dummy server at 64 frames xruns now and then when the VM is
+    busy, even for a C client (jack_midi_dump) — such an xrun can lose a cycle's
+    MIDI, and then a frame-exact check proves nothing either way. An xrun while a
+    client starts or leaves, outside the messages, is harmless and ignored. If every
+    attempt had xruns: on an otherwise idle machine that is rig's fault — fail; on
+    an overloaded one, skip with the figures.
+    """
+
+    server: JackServer
+    attempts: int = 3
+
+    def __call__(self, scenario: Callable[[Any], Any]) -> CleanRun:
+        from rig.midi.recorder import Recorder
+
+        tried = []
+        for attempt in range(1, self.attempts + 1):
+            before = cpu_busy()
+            rec = Recorder.spawn(self.server.env)
+            try:
+                result = scenario(rec)
+                events = rec.stop()
+            except BaseException:
+                rec.kill()
+                raise
+            after = cpu_busy()
+            bad = rec.xruns_near(events)
+            if not bad:
+                return CleanRun(events, result, rec, attempt)
+            total = after[1] - before[1]
+            busy = 100.0 * (1 - (after[0] - before[0]) / total) if total > 0 else 100.0
+            tried.append((len(bad), rec.xruns, busy))
+        text = ", ".join(f"{n} xrun(s) in the messages ({x} in all) at {b:.0f} % busy"
+                         for n, x, b in tried)  # fmt: skip
+        if min(b for _, _, b in tried) < OVERLOADED_PERCENT:
+            pytest.fail(f"xruns on a machine that was not overloaded: {text}")
+        pytest.skip(f"the machine is overloaded (JACK xruns in every attempt): {text}")
+
+
+@pytest.fixture
+def clean_run(jack_server: JackServer) -> CleanRuns:
+    """Run a scenario against a fresh recorder, again if an xrun spoiled it."""
+    return CleanRuns(jack_server)
 
 
 @dataclass

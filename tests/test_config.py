@@ -196,3 +196,82 @@ def test_match_port(pattern: str, expected: str | None) -> None:
 def test_match_port_bad_regex() -> None:
     with pytest.raises(ValueError, match="bad regular expression"):
         match_port("/[/", ["x"])
+
+
+def test_clock_while_stopped_per_device(tmp_path: Path) -> None:
+    text = (
+        "devices:\n"
+        "  monopoly: {port: Mono, clock: true, clock_while_stopped: true}\n"
+        "  rytm: {port: Rytm, clock: true}\n"
+        "  virus: {port: Virus, clock_while_stopped: often}\n"
+    )
+    path = write(tmp_path, text)
+    assert errors_of(path) == [
+        f"{path}:4:45: device 'virus': clock_while_stopped: expected true or false, got 'often'"
+    ]
+    path = write(tmp_path, text.replace("often", "false"))
+    bindings = load_config(path, KNOWN).bindings
+    assert bindings["monopoly"].clock_while_stopped is True
+    assert bindings["rytm"].clock_while_stopped is False  # the default: clock only while playing
+    assert bindings["virus"].clock_while_stopped is False
+
+
+def test_live_keys_controller_and_open_osc(tmp_path: Path) -> None:
+    from rig.config import KEY_ACTIONS
+
+    text = (
+        "osc: {host: 0.0.0.0, port: 9001, open: true}\n"
+        "keys: {play: space, quit: Q, panic: '!'}\n"
+        "controller:\n"
+        "  port: nanoPAD\n"
+        "  channel: 10\n"
+        "  map:\n"
+        "    - {note: 36, action: next, quantize: bar}\n"
+        "    - {note: 37, action: launch, cue: 3}\n"
+        "    - {cc: 64, action: toggle_mute, track: bass}\n"
+        "    - {note: 38, action: section, section: drop}\n"
+        "    - {note: 39, action: nudge, bpm: -0.5}\n"
+    )
+    config = load_config(write(tmp_path, text), KNOWN)
+    assert config.osc_open and config.osc_bind_host == "0.0.0.0"
+    assert dict(config.keys) == {"play": "space", "quit": "Q", "panic": "!"}
+    assert set(KEY_ACTIONS) >= set(config.keys)
+    controller = config.controller
+    assert controller is not None and (controller.port, controller.channel) == ("nanoPAD", 9)
+    launch = controller.mappings[1]
+    assert (launch.kind, launch.number, launch.action, launch.cue) == ("note", 37, "launch", 2)
+    assert controller.mappings[0].quantize == "bar"
+    assert controller.mappings[2].track == "bass" and controller.mappings[4].bpm == -0.5
+    assert str(controller.mappings[3].source) == f"{tmp_path / 'config.yaml'}:10:7"
+
+
+def test_osc_stays_on_loopback_unless_opened(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "osc: {host: 0.0.0.0}\n"), KNOWN)
+    assert not config.osc_open and config.osc_bind_host == "127.0.0.1"
+    assert default_config().osc_bind_host == "127.0.0.1" and default_config().controller is None
+
+
+def test_live_section_errors(tmp_path: Path) -> None:
+    text = (
+        "keys: {plya: p, stop: p}\n"
+        "controller:\n"
+        "  port: pads\n"
+        "  map:\n"
+        "    - {note: 36, action: lanuch}\n"
+        "    - {note: 37, action: launch}\n"
+        "    - {note: 38, cc: 1, action: stop}\n"
+        "    - {note: 39, action: stop, track: bass}\n"
+        "    - {note: 40, action: next, quantize: bars}\n"
+        "    - {note: 39, action: play}\n"
+    )
+    path = write(tmp_path, text)
+    assert errors_of(path) == [
+        f"{path}:1:8: keys: unknown action 'plya' (did you mean 'play'?)",
+        f"{path}:1:23: keys: 'p' is both 'play' and 'stop'",
+        f"{path}:5:26: controller: map 1: unknown action 'lanuch' (did you mean 'launch'?)",
+        f"{path}:6:7: controller: map 2: 'launch' needs 'cue'",
+        f"{path}:7:7: controller: map 3: give exactly one of 'note' or 'cc'",
+        f"{path}:8:32: controller: map 4: 'stop' takes no 'track'",
+        f"{path}:9:42: controller: map 5: quantize: unknown 'bars' (did you mean 'bar'?)",
+        f"{path}:10:7: controller: map 6: note 39 is already mapped (map 4)",
+    ]

@@ -38,6 +38,7 @@ exit codes: 0 played (or stopped with Ctrl-C), 1 bad song/set/config, 2 usage,
 """
 
 _POLL_S = 0.1
+_SETTLE_S = 0.3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -205,6 +206,9 @@ def _watch(engine, bar: int | None, seconds: float | None) -> int:  # noqa: ANN0
     from rig.live.control import ControlClient
 
     with ControlClient(engine.port) as control:
+        # Measured: the engine's JACK client often xruns once ~2 ms after its loop
+        # first runs (a cycle's MIDI can be lost); start the show after that.
+        time.sleep(_SETTLE_S)
         if bar is None or bar <= 1:
             control.send("/rig/play")
         else:

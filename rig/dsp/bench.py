@@ -23,6 +23,12 @@ __all__ = ["main"]
 EPILOG = """examples:
   rig bench render                         # every cue in songs/
   rig bench render songs/inferno.yaml songs/rivalry.yaml
+  rig bench render --live songs/inferno.yaml   # live on stand-ins: xruns, DSP load
+
+--live plays each cue on its stand-in voices in the real engine process on a
+private JACK dummy server (64-frame periods; --jack: the running server instead),
+from its densest stretch (or --from BAR) for --seconds, and prints the xruns and
+JACK's DSP load (the share of each period the graph takes).
 
 exit codes: 0 done, 1 errors in songs/config/voices, 2 usage, 3 pyo could not render
 """
@@ -37,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("songs", nargs="*", type=Path, help="cues (default: songs/*.yaml)")
     parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the rig config")
+    parser.add_argument("--live", action="store_true", help="play live on JACK: xruns, DSP load")
+    parser.add_argument("--seconds", type=float, default=20.0, help="--live: seconds per cue")
+    parser.add_argument("--from", dest="bar", type=int, default=None, help="--live: first bar")
+    parser.add_argument("--jack", action="store_true", help="--live: use the running JACK server")
+    parser.add_argument("--period", type=int, default=64, help="--live: frames per JACK period")
     return parser
 
 
@@ -52,6 +63,8 @@ def main(argv: list[str]) -> int:
     if not songs:
         print("rig bench render: no songs given and none in songs/", file=sys.stderr)
         return EXIT_USAGE
+    if args.live:
+        return _live(args, songs)
     cores = os.cpu_count() or 1
     header = (
         f"{'cue':<24} {'audio s':>8} {'wall s':>7} {'factor':>7} {'cpu s':>7} "
@@ -80,4 +93,32 @@ def main(argv: list[str]) -> int:
         return EXIT_UNAVAILABLE
     load = os.getloadavg()[0]
     print(f"\n{cores} cores; load average {load:.2f} (other work slows the wall-clock factor)")
+    return EXIT_OK
+
+
+def _live(args: argparse.Namespace, songs: list[Path]) -> int:
+    import contextlib
+
+    from rig.dsp.livebench import measure_live, print_live, private_jackd
+    from rig.dsp.server import AudioUnavailable
+    from rig.live.engine_process import EngineError
+    from rig.project import Project
+
+    figures = []
+    try:
+        project = Project.load(args.config)
+        server = contextlib.nullcontext() if args.jack else private_jackd(args.period)
+        with server:
+            for song in songs:
+                figures.append(measure_live(project, song, args.seconds, args.bar))
+    except InputError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (RuntimeError, AudioUnavailable, EngineError) as exc:
+        print(f"rig bench render --live: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    print_live(figures)
+    if figures:
+        f = figures[0]
+        print(f"\nJACK {f.period} frames at {f.rate} Hz; load average {os.getloadavg()[0]:.2f}")
     return EXIT_OK

@@ -14,6 +14,7 @@ from typing import Any
 
 from rig.dsp.instrument import Instrument
 from rig.dsp.spec import LaneSpec, VoiceSpec
+from rig.dsp.switch import Switch
 
 __all__ = ["DrumInstrument", "METAL_FREQS"]
 
@@ -89,6 +90,7 @@ class _Lane:
         self.uses_metal = spec.metal is not None
         self.active = True
         self.deadline = 0.0
+        self._switch: tuple[Switch, Switch, Switch] | None = None
 
     def _burst_env(self, pyo: ModuleType, decay: float, bursts: int, spacing: float) -> Any:
         if bursts <= 1:
@@ -102,27 +104,33 @@ class _Lane:
         points += [(t + 0.0005, 1.0), (t + decay, 0.0)]
         return pyo.Linseg(points)
 
+    def _switches(self) -> tuple[Switch, Switch, Switch]:
+        # C-level play/stop (rig.dsp.switch), made once every object exists.
+        if self._switch is None:
+            self._switch = (
+                Switch(self.objects),
+                Switch([*self.amp_envs, *self.mod_envs]),
+                Switch(self.amp_envs),
+            )
+        return self._switch
+
     def hit(self, gain: float, at: float) -> None:
+        objects, envs, _ = self._switches()
         if not self.active:
-            for obj in self.objects:
-                obj.play()
+            objects.on()
             self.active = True
         for env in self.amp_envs:
             env.mul = gain
-            env.play()
-        for env in self.mod_envs:
-            env.play()
+        envs.on()
         self.deadline = at + self.spec.length + _MARGIN
 
     def choke(self, at: float) -> None:
-        for env in self.amp_envs:
-            env.stop()
+        self._switches()[2].off()
         self.deadline = min(self.deadline, at + 0.02 + _MARGIN)
 
     def sleep(self) -> None:
         if self.active:
-            for obj in self.objects:
-                obj.stop()
+            self._switches()[0].off()
             self.active = False
 
 

@@ -62,6 +62,10 @@ class Params:
 
     def set(self, spec: ParamSpec, value: float) -> None:
         value = spec.clamp(value)
+        if self.values.get(spec.name) == value:
+            # Nothing moves: a program change re-sets every parameter, and each hook is
+            # Python in the audio callback (live) — skip what would not change a sample.
+            return
         self.values[spec.name] = value
         if spec.name in self.sigs:
             self.sigs[spec.name].value = value

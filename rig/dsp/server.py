@@ -12,7 +12,7 @@ import io
 import os
 from types import ModuleType
 
-__all__ = ["import_pyo", "offline_server", "jack_server", "AudioUnavailable", "SEED"]
+__all__ = ["import_pyo", "offline_server", "jack_server", "jack_rate", "AudioUnavailable", "SEED"]
 
 # pyo's random objects (Noise, ...) seed from the clock when the seed is 0; a fixed seed
 # makes every render of the same arrangement sample-identical.
@@ -49,15 +49,51 @@ def offline_server(pyo: ModuleType, sample_rate: int, buffer_size: int, path: st
 
 
 def jack_server(pyo: ModuleType, buffer_size: int = 64, client_name: str = "rig-voices"):
-    """A booted pyo server on the running JACK server (named by $JACK_DEFAULT_SERVER)."""
+    """A booted pyo server on the running JACK server (named by $JACK_DEFAULT_SERVER).
+
+    Raises AudioUnavailable (one line) when no JACK server runs or its rate is not
+    one pyo can follow; never starts a JACK server and never hangs waiting for one.
+    """
+    rate = jack_rate()
+    # libjack would otherwise try to exec jackd and wait for it (6 s here), then fail.
+    os.environ["JACK_NO_START_SERVER"] = "1"
     server = pyo.Server(
-        nchnls=2, buffersize=buffer_size, duplex=0, audio="jack", jackname=client_name
+        sr=rate, nchnls=2, buffersize=buffer_size, duplex=0, audio="jack", jackname=client_name
     )
     server.setVerbosity(1)
     server.setGlobalSeed(SEED)
     server.setJackAuto(False, False)  # rig connects ports itself, by name
+    # No pyo MIDI: rig's MIDI goes through its own sinks (pyo's JACK MIDI out repeats its
+    # last event every period), and portmidi's probe of ALSA fails noisily here.
+    server.deactivateMidi()
     server.boot()
     if not server.getIsBooted():
         server.shutdown()
-        raise AudioUnavailable("pyo could not connect to a JACK server (is jackd running?)")
+        raise AudioUnavailable("pyo could not connect to the JACK server")
     return server
+
+
+def jack_rate(server_name: str | None = None) -> int:
+    """The running JACK server's sample rate; AudioUnavailable (one line) when none runs.
+
+    Asked through JACK-Client first, because pyo's own failure is a page of libjack
+    noise and, with server autostart, a six-second wait.
+    """
+    try:
+        import jack
+    except ImportError:  # pragma: no cover - JACK-Client is a dependency
+        raise AudioUnavailable("JACK-Client is not installed") from None
+    name = server_name or os.environ.get("JACK_DEFAULT_SERVER")
+    kwargs = {"servername": name} if name else {}
+    jack.set_error_function(lambda msg: None)  # its refusals are the message below
+    try:
+        client = jack.Client("rig-voices-probe", no_start_server=True, **kwargs)
+    except jack.JackError:
+        where = f" '{name}'" if name else ""
+        raise AudioUnavailable(f"no JACK server{where} is running (start jackd first)") from None
+    finally:
+        jack.set_error_function()
+    try:
+        return int(client.samplerate)
+    finally:
+        client.close()

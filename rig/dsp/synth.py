@@ -16,6 +16,7 @@ from rig.dsp.alloc import MonoStack, PolyAllocator
 from rig.dsp.drums import SUSTAIN_FLOOR
 from rig.dsp.instrument import Instrument, Params
 from rig.dsp.spec import EnvSpec, OscSpec, VoiceSpec
+from rig.dsp.switch import Switch
 
 __all__ = ["SynthInstrument"]
 
@@ -25,6 +26,11 @@ PULSE_HARMONICS = 28
 _INF = math.inf
 # Extra time after an envelope should have ended before the slot is stopped.
 _MARGIN = 0.05
+# Highest filter cutoff, Hz. The ladder (MoogLP) and SVF filters turn unstable as the
+# cutoff nears Nyquist: a cutoff at 20 kHz with high resonance gave a 5-sample
+# full-scale spike at 48 kHz (Heartbeat III's arp at cutoff 127). 0.35 of 48 kHz
+# (0.38 of 44.1 kHz) is well inside their stable range and above what anyone hears.
+CUTOFF_CEILING = 16800.0
 
 
 class _Shared:
@@ -88,6 +94,7 @@ class _Slot:
         self.out = track(self._filter(pyo, spec, params, shared, mixed))
         self.sustain_zero = False
         self.active = True
+        self._switch: tuple[Switch, Switch] | None = None
         self.deadline = _INF
         self.spec = spec
         self.params = params
@@ -166,7 +173,9 @@ class _Slot:
             for term in terms[1:]:
                 exponent = track(exponent + term)
             octaves = track(pyo.Pow(2.0, exponent))
-            cutoff = track(pyo.Clip(track(octaves * cutoff), 20.0, 20000.0))
+            cutoff = track(pyo.Clip(track(octaves * cutoff), 20.0, CUTOFF_CEILING))
+        elif spec.upper(filt.cutoff) > CUTOFF_CEILING:
+            cutoff = track(pyo.Clip(cutoff, 20.0, CUTOFF_CEILING))
         res = params.signal(filt.resonance)
         if filt.kind == "lowpass24":
             return pyo.MoogLP(signal, freq=cutoff, res=res, mul=self.amp)
@@ -177,16 +186,21 @@ class _Slot:
 
     # -- lifecycle ------------------------------------------------------------------------
 
+    def _switches(self) -> tuple[Switch, Switch]:
+        # Made once every object exists (the first sleep, at the end of the instrument's
+        # construction): C-level play/stop, see rig.dsp.switch.
+        if self._switch is None:
+            self._switch = (Switch(self.objects), Switch(self.triggers))
+        return self._switch
+
     def wake(self) -> None:
         if not self.active:
-            for obj in self.objects:
-                obj.play()
+            self._switches()[0].on()
             self.active = True
 
     def sleep(self) -> None:
         if self.active:
-            for obj in self.objects:
-                obj.stop()
+            self._switches()[0].off()
             self.active = False
 
     def set_pitch(self, note: float, glide: float) -> None:
@@ -198,8 +212,7 @@ class _Slot:
         self.wake()
         self.set_pitch(note, glide)
         self.amp.mul = gain
-        for env in self.triggers:
-            env.play()
+        self._switches()[1].on()
         env = self.spec.amp_env
         if self.params.number(env.sustain) <= 2 * SUSTAIN_FLOOR:
             # Percussive (piano, pluck): silent after attack + decay even while held.
@@ -209,8 +222,7 @@ class _Slot:
             self.deadline = _INF
 
     def release(self, at: float) -> None:
-        for env in self.triggers:
-            env.stop()
+        self._switches()[1].off()
         end = at + self.params.number(self.spec.amp_env.release) + _MARGIN
         self.deadline = min(self.deadline, end)
 

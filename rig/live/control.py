@@ -1,33 +1,63 @@
-"""The engine's control protocol: OSC over UDP on 127.0.0.1 (the field's convention).
+"""The engine's control protocol: OSC over UDP (the field's convention).
 
-Address space (arguments in brackets are optional; bars are 1-based):
+The engine binds 127.0.0.1 unless config.yaml says `osc: {open: true}` (then it
+binds `osc.host`, e.g. 0.0.0.0, so a phone running TouchOSC on the same network
+reaches it). Arguments in brackets are optional; bars are 1-based, cue and
+section indexes 0-based. `quantize` is one of `now`, `beat`, `bar`, `section`,
+`cue` (cue end): the action lands exactly on the first such boundary the engine
+has not scheduled yet (`now` = within the lookahead, ~15 ms). While stopped,
+every action applies at once.
 
-| address         | arguments   | effect                                                  |
-|-----------------|-------------|---------------------------------------------------------|
-| `/rig/play`     | `[bar:int]` | play from bar 1 (Start) or from `bar` (SPP + Continue)  |
-| `/rig/stop`     |             | explicit note-offs for sounding notes, then Stop (FC)   |
-| `/rig/continue` |             | resume where stopped (SPP + Continue)                   |
-| `/rig/locate`   | `bar:int`   | go to `bar`; playing: note-offs, Stop, SPP, Continue    |
-| `/rig/tempo`    | `bpm:float` | tempo override from the next unscheduled tick           |
-| `/rig/cue`      | `index:int` | cue `index` (0-based) of the set; at the next bar line  |
-|                 |             | while playing, at once while stopped                    |
-| `/rig/mute`     | `track:str` | mute a track now (its sounding notes get note-offs)     |
-| `/rig/unmute`   | `track:str` | unmute a track                                          |
-| `/rig/panic`    |             | every sink drops its queue, note-offs for all that sounds |
-| `/rig/quit`     |             | stop cleanly and end the engine process                 |
-| `/rig/status`   |             | reply `/rig/status` to the sender (below)               |
+    /rig/play     [bar:int]            play the current cue from bar 1 (Start) or from
+                                       `bar` (SPP + Continue)
+    /rig/stop                          note-offs for what sounds, then Stop (FC)
+    /rig/continue                      resume where stopped (SPP + Continue)
+    /rig/locate   bar:int              go to `bar`; playing: note-offs, Stop, SPP, Continue
+    /rig/launch   index:int [quantize] launch cue `index` of the set (default: bar);
+                                       stopped: play it now
+    /rig/next     [quantize]           launch the next cue of the set (default: bar)
+    /rig/cue      index:int            stopped: select cue `index`; playing: launch at the
+                                       next bar
+    /rig/cancel                        cancel the queued launch, section jump or reload
+    /rig/section  name|index [quantize] jump to a section of the current cue (default: bar)
+    /rig/mute     track:str [quantize] mute a track (default: now); what it sounds gets
+                                       note-offs on the boundary
+    /rig/unmute   track:str [quantize] unmute (the track comes in with its next note)
+    /rig/solo     track:str [quantize] solo a track (several may be soloed)
+    /rig/unsolo   track:str [quantize] take a track out of the solo
+    /rig/tempo    bpm:float            tempo from the next unscheduled tick (until the
+                                       next cue)
+    /rig/nudge    delta:float          tempo up or down by `delta` BPM
+    /rig/tap                           tap tempo: two taps set it; a 2 s pause starts over
+    /rig/reload   bundle:str [quantize] swap in cues the controller compiled (a bundle
+                                       file, `rig.live.bundle`) at the boundary (default:
+                                       bar), at the same bar of the new version
+    /rig/panic                         every sink drops its queue; note-offs for all
+    /rig/quit                          stop cleanly and end the engine process
+    /rig/status                        reply `/rig/status` (below) to the sender
+    /rig/setlist                       reply `/rig/setlist`: set name, cue count, then per
+                                       cue: name, transition, sections (comma-separated)
 
-The `/rig/status` reply carries, in order: state (`"playing"`, `"stopped"`,
-`"waiting"` — a set's "wait" transition: the next cue waits for `/rig/play` —,
-`"ended"`), bar (int), beat (int, 1-based), bpm (float), late (int: events and
-clock ticks handed over after their deadline), cue (int index), cue name (str),
-missed clock ticks (int), dropped late notes (int), sounding notes (int), engine
-CPU seconds (float, user+system of the engine process), muted tracks (str,
-comma-separated).
+A remote that sends a button's value with an address that takes no argument
+(TouchOSC sends 1.0 on press and 0.0 on release) triggers on the press only;
+integer arguments may come as floats (`/rig/launch 3.0`).
+
+The `/rig/status` reply carries, in order (see `Status`): state (`"playing"`,
+`"stopped"`, `"waiting"` — a set's "wait" transition: the next cue waits for
+`/rig/play` —, `"ended"`), bar, beat, bpm, late (events and clock ticks handed
+over after their deadline), cue index, cue name, missed clock ticks, dropped late
+notes, sounding notes, engine CPU seconds, muted tracks (comma-separated), soloed
+tracks, section name, queued cue index (-1: nothing queued), queued kind
+(`cue`, `section`, `reload`), the bar where it lands, what it is (cue or section
+name), pending mutes (`op track@bar;...`), tracks (`name=device:status,...` with
+status `hw` — its MIDI port is connected —, `stand-in` — its software voice plays
+it —, or `none`), the last error, the number of cues, JACK xruns, reloads swapped
+in, the engine's pid.
 
 The engine reads its socket without ever blocking and replies with a single
 non-blocking `sendto`: a slow, busy or dead controller cannot hold it up. An
-unknown address or bad argument is answered with `/rig/error message`.
+unknown address or bad argument is answered with `/rig/error message` (and kept
+as the status's last error).
 """
 
 from __future__ import annotations
@@ -44,6 +74,7 @@ __all__ = [
     "HOST",
     "ADDRESSES",
     "Status",
+    "SetInfo",
     "encode",
     "decode",
     "ControlClient",
@@ -51,19 +82,29 @@ __all__ = [
 
 HOST = "127.0.0.1"
 
-# address → argument types (a trailing "?" marks an optional argument)
+# address → argument types (a trailing "?" marks an optional argument; "any": str or int)
 ADDRESSES: dict[str, tuple[str, ...]] = {
     "/rig/play": ("int?",),
     "/rig/stop": (),
     "/rig/continue": (),
     "/rig/locate": ("int",),
-    "/rig/tempo": ("float",),
+    "/rig/launch": ("int", "str?"),
+    "/rig/next": ("str?",),
     "/rig/cue": ("int",),
-    "/rig/mute": ("str",),
-    "/rig/unmute": ("str",),
+    "/rig/cancel": (),
+    "/rig/section": ("any", "str?"),
+    "/rig/mute": ("str", "str?"),
+    "/rig/unmute": ("str", "str?"),
+    "/rig/solo": ("str", "str?"),
+    "/rig/unsolo": ("str", "str?"),
+    "/rig/tempo": ("float",),
+    "/rig/nudge": ("float",),
+    "/rig/tap": (),
+    "/rig/reload": ("str", "str?"),
     "/rig/panic": (),
     "/rig/quit": (),
     "/rig/status": (),
+    "/rig/setlist": (),
 }
 
 
@@ -81,17 +122,51 @@ class Status:
     sounding: int = 0
     cpu_seconds: float = 0.0
     muted: str = ""
+    soloed: str = ""
+    section: str = ""
+    queued_cue: int = -1
+    queued_kind: str = ""
+    queued_bar: int = 0
+    queued_name: str = ""
+    pending: str = ""
+    tracks: str = ""
+    last_error: str = ""
+    cues: int = 1
+    xruns: int = 0
+    reloads: int = 0
+    pid: int = 0
 
     def args(self) -> list:
         return [
-            self.state, self.bar, self.beat, float(self.bpm), self.late, self.cue,
-            self.cue_name, self.missed_clocks, self.dropped_notes, self.sounding,
-            float(self.cpu_seconds), self.muted,
-        ]  # fmt: skip
+            float(v) if isinstance(v, float) else v
+            for v in (getattr(self, name) for name in self.__slots__)
+        ]
 
     @classmethod
     def from_args(cls, args: list) -> Status:
-        return cls(*args[: len(cls.__slots__)])
+        fields = list(args[: len(cls.__slots__)])
+        for i, name in enumerate(cls.__slots__[: len(fields)]):
+            if name in ("bpm", "cpu_seconds"):
+                fields[i] = float(fields[i])
+        return cls(*fields)
+
+    def track_list(self) -> list[tuple[str, str, str]]:
+        """(track, device, status) from `tracks`."""
+        out = []
+        for item in filter(None, self.tracks.split(",")):
+            name, _, rest = item.partition("=")
+            device, _, state = rest.rpartition(":")
+            out.append((name, device, state))
+        return out
+
+    def pending_list(self) -> list[tuple[str, str, int]]:
+        """(op, track, bar) from `pending`."""
+        out = []
+        for item in filter(None, self.pending.split(";")):
+            op, _, rest = item.partition(" ")
+            track, _, bar = rest.rpartition("@")
+            out.append((op, track, int(bar or 0)))
+        return out
 
     def line(self) -> str:
         """One line for the terminal."""
@@ -102,6 +177,33 @@ class Status:
         if self.muted:
             text += f"  muted {self.muted}"
         return text
+
+
+@dataclass(frozen=True, slots=True)
+class SetInfo:
+    """The `/rig/setlist` reply: the set's cues, how each leads on, their sections."""
+
+    name: str
+    cues: tuple[str, ...]
+    transitions: tuple[str, ...]
+    sections: tuple[tuple[str, ...], ...]
+
+    def args(self) -> list:
+        out: list = [self.name, len(self.cues)]
+        for cue, how, sections in zip(self.cues, self.transitions, self.sections, strict=True):
+            out += [cue, how, ",".join(sections)]
+        return out
+
+    @classmethod
+    def from_args(cls, args: list) -> SetInfo:
+        name, count, rest = str(args[0]), int(args[1]), args[2:]
+        cues, hows, sections = [], [], []
+        for i in range(count):
+            cue, how, secs = rest[3 * i : 3 * i + 3]
+            cues.append(str(cue))
+            hows.append(str(how))
+            sections.append(tuple(filter(None, str(secs).split(","))))
+        return cls(name, tuple(cues), tuple(hows), tuple(sections))
 
 
 def encode(address: str, *args: object) -> bytes:
@@ -128,13 +230,21 @@ class ControlClient:
         self._now = now
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind((HOST, 0))
+        self.errors: list[str] = []
 
     def send(self, address: str, *args: object) -> None:
         self._sock.sendto(encode(address, *args), self.address)
 
     def status(self, timeout: float = 1.0) -> Status | None:
         """Ask for and wait for a status reply; None if the engine does not answer."""
-        self.send("/rig/status")
+        reply = self.ask("/rig/status", timeout=timeout)
+        return None if reply is None else Status.from_args(reply)
+
+    def ask(self, address: str, *args: object, timeout: float = 1.0) -> list | None:
+        """Send `address` and wait for the reply of the same address (its arguments).
+
+        `/rig/error` replies that arrive meanwhile are kept in `errors`."""
+        self.send(address, *args)
         deadline = self._now() + timeout
         while (left := deadline - self._now()) > 0:
             self._sock.settimeout(left)
@@ -142,10 +252,19 @@ class ControlClient:
                 data = self._sock.recv(65536)
             except (TimeoutError, OSError):
                 return None
-            address, args = decode(data)
-            if address == "/rig/status":
-                return Status.from_args(args)
+            try:
+                got, reply = decode(data)
+            except ValueError:
+                continue
+            if got == address:
+                return reply
+            if got == "/rig/error" and reply:
+                self.errors.append(str(reply[0]))
         return None
+
+    def setlist(self, timeout: float = 1.0) -> SetInfo | None:
+        reply = self.ask("/rig/setlist", timeout=timeout)
+        return None if reply is None else SetInfo.from_args(reply)
 
     def close(self) -> None:
         self._sock.close()

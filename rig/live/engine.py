@@ -1,11 +1,22 @@
-"""The engine's transport: cues, play/stop/continue/locate, mutes, tempo, status.
+"""The engine's transport: cues, play/stop/continue/locate, quantized launches,
+section jumps, mutes and solos, tempo, hot reload, status.
 
 `Engine` is the single-threaded heart of the engine process (see
 `rig.live.engine_process` for the process, sockets and signals around it). It
 owns the clock source and the scheduler, receives commands with the current
 time passed in, and never sleeps or does I/O itself apart from handing bytes to
 its sinks — so the same object is driven by real time in the process and by a
-jumping clock in tests.
+jumping clock in tests (the offline twin).
+
+Quantized actions (launch a cue, jump to a section, mute/unmute/solo, reload)
+take a `quantize` of "now", "beat", "bar", "section" or "cue" (`rig.live.quantize`)
+and land **on the tick of that boundary**: the engine picks the first boundary at
+or after the first tick the scheduler has not handed over yet, and changes what
+the current `CueView` answers from that tick on (`rig.live.cueview`). A launch
+makes the view end at the boundary; the scheduler then releases what sounds just
+before it and goes on with the next view on the very tick — the clock runs on,
+no gap, no Start. While stopped, every action takes effect at once (a launch
+also starts playing).
 
 `dsp_hook` is where the DSP issue plugs in software voices: called on every pump
 with (now_ns, scheduler), it may route the tracks that have no hardware sink.
@@ -14,21 +25,27 @@ with (now_ns, scheduler), it may route the tracks that have no hardware sink.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
+from rig.live.cueview import CueView, MuteState, NotePairs
+from rig.live.quantize import boundary, check_quantize
+from rig.live.tap import TapTempo
 from rig.song.arrangement import Arrangement
 from rig.song.events import PPQ
 from rig.timing.clock import InternalClock
 from rig.timing.scheduler import Output, Scheduler
 
-__all__ = ["Engine", "bar_beat", "START_DELAY_NS"]
+__all__ = ["Engine", "Queued", "bar_beat", "START_DELAY_NS", "TRANSITIONS"]
 
 # From a command to the downbeat: longer than the lookahead (so the first events
 # are handed over on time) and long enough for a follower to chase an SPP
 # (3 bytes on DIN = 0.96 ms, plus its own seek) before the Continue.
 START_DELAY_NS = 50_000_000
 
+TRANSITIONS = ("bar", "wait")
 
-def bar_beat(arrangement: Arrangement, tick: int) -> tuple[int, int]:
+
+def bar_beat(arrangement: Arrangement | CueView, tick: int) -> tuple[int, int]:
     """1-based (bar, beat) of `tick`, beats in the bar's meter."""
     for span in arrangement.sections:
         if span.start_tick <= tick < span.end_tick:
@@ -44,6 +61,19 @@ def bar_beat(arrangement: Arrangement, tick: int) -> tuple[int, int]:
     return tick // (4 * PPQ) + 1, (tick % (4 * PPQ)) // PPQ + 1
 
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A switch waiting for its boundary: `tick` is in the current view's ticks."""
+
+    kind: str  # "cue" (a launch), "section" (a jump), "reload" (a new version, same bar)
+    index: int  # the cue that plays from the boundary on
+    tick: int
+    quantize: str
+    section: str = ""  # kind "section": the section's name
+    start_tick: int = 0  # kind "section": where it starts in the cue
+    bar: int = 1  # kind "reload": the bar to go on at in the new version
+
+
 class Engine:
     """Transport over a list of cues (a set, or one song)."""
 
@@ -57,6 +87,7 @@ class Engine:
         run_on: bool = True,
         transitions: Sequence[str] | None = None,
         dsp_hook: Callable[[int, Scheduler], None] | None = None,
+        set_name: str = "",
     ):
         """`run_on`: at the end of a cue, go on with the next one of the set.
         `transitions[i]`: after cue i, "bar" (go on at its last bar line, the default)
@@ -65,39 +96,62 @@ class Engine:
             raise ValueError("an engine needs at least one cue")
         self.cues = list(cues)
         self.cue_index = 0
+        self.run_on = run_on
+        self.transitions = list(transitions or [])
         self.clock = InternalClock(self.cues[0].tempo)
         self.scheduler = Scheduler(
             self.clock,
             outputs,
             clock_latency_ms=clock_latency_ms,
             lookahead_ns=lookahead_ns,
-            next_cue=self._next_cue if run_on else None,
+            next_cue=self._next_cue,
         )
-        self.scheduler.load(self.cues[0])
+        self._pairs: dict[int, NotePairs] = {}
+        self.view = self._view(0)
+        self.scheduler.load(self.view)
         self.position_tick = 0  # where a stopped transport stands (Continue resumes here)
-        self.transitions = list(transitions or [])
         self.waiting = False  # a "wait" transition: the next cue is loaded, not started
+        self.queued: Queued | None = None
         self.dsp_hook = dsp_hook
+        self.taps = TapTempo()
+        self.last_error = ""
+        self.reloads = 0  # versions swapped in (hot reload)
+        self.set_name = set_name
+        # Hot-reload bundles being read, (steps, quantize): the engine loop steps them
+        # between pumps (rig.live.dispatch.run_loads); the Engine never does I/O itself.
+        self.loads: list = []
+        # Applied to every arrangement a hot reload brings (software voices route their
+        # voice-only tracks the way they did the cues given at start).
+        self.adapt: Callable[[Arrangement], Arrangement] | None = None
 
-    # -- commands (now_ns always passed in) -----------------------------------------
+    # -- transport (now_ns always passed in) -----------------------------------------
     def play(self, now_ns: int, bar: int | None = None) -> None:
+        """Play the current cue from its top, or from `bar` (SPP + Continue)."""
         self.waiting = False
-        tick = 0 if bar is None or bar <= 1 else self.arrangement.bar_tick(bar)
+        if self.scheduler.playing:
+            self.scheduler.stop(now_ns)
+        self._reset(self.cue_index)
+        tick = 0 if bar is None or bar <= 1 else self.view.bar_tick(bar)
         self._start(tick, now_ns)
 
     def stop(self, now_ns: int) -> None:
         if self.scheduler.playing:
-            self.position_tick = self._tick_now(now_ns)
+            self.position_tick = self._tick_now(now_ns) + self.view.offset
         self.scheduler.stop(now_ns)
+        self.queued = None
+        self._reset(self.view.index)  # stopped views start at the cue's top: SPP is exact
 
     def cont(self, now_ns: int) -> None:
         if not self.scheduler.playing:
+            self.waiting = False
             self._start(self.position_tick, now_ns)
 
     def locate(self, now_ns: int, bar: int) -> None:
-        tick = self.arrangement.bar_tick(max(1, bar))
+        tick = self.cues[self.view.index].bar_tick(max(1, bar))
         if self.scheduler.playing:
             self.scheduler.stop(now_ns)
+            self.queued = None
+            self._reset(self.view.index)
             self._start(tick, now_ns)
         else:
             self.position_tick = tick
@@ -105,22 +159,18 @@ class Engine:
     def tempo(self, bpm: float) -> None:
         self.scheduler.set_bpm(bpm)
 
-    def cue(self, now_ns: int, index: int) -> None:
-        """Select cue `index`: now when stopped, at the next bar line while playing."""
-        if not 0 <= index < len(self.cues):
-            raise ValueError(f"no cue {index} (the set has {len(self.cues)})")
-        self.cue_index = index
-        if not self.scheduler.playing:
-            self.scheduler.cue(self.cues[index], None, now_ns)
-            self.position_tick = 0
-            return
-        self.scheduler.cue(self.cues[index], self._next_bar_tick(now_ns), now_ns)
+    def nudge(self, delta_bpm: float) -> float:
+        """Tempo up or down by `delta_bpm` from the next unscheduled tick; the new tempo."""
+        bpm = round(self.clock.bpm_at(max(0, self.scheduler.next_tick)) + delta_bpm, 3)
+        self.tempo(bpm)
+        return bpm
 
-    def mute(self, now_ns: int, track: str) -> None:
-        self.scheduler.mute(track, now_ns)
-
-    def unmute(self, track: str) -> None:
-        self.scheduler.unmute(track)
+    def tap(self, now_ns: int) -> float | None:
+        """A tap-tempo tap; sets and returns the tempo from the second tap on."""
+        bpm = self.taps.tap(now_ns)
+        if bpm is not None:
+            self.tempo(round(bpm, 2))
+        return bpm
 
     def panic(self, now_ns: int) -> None:
         """Every sink drops its queue and sends explicit note-offs for what sounds, now.
@@ -131,20 +181,150 @@ class Engine:
             sink.panic()  # type: ignore[attr-defined]
         self.scheduler.forget(now_ns)
 
+    # -- quantized actions -------------------------------------------------------------
+    def launch(self, now_ns: int, index: int, quantize: str = "bar") -> None:
+        """Launch cue `index` at the next `quantize` boundary (stopped: play it now)."""
+        self._check_cue(index)
+        check_quantize(quantize)
+        if not self.scheduler.playing:
+            self.cue_index = index
+            self.play(now_ns)
+            return
+        self._queue(Queued("cue", index, self._boundary(now_ns, quantize), quantize))
+
+    def launch_next(self, now_ns: int, quantize: str = "bar") -> None:
+        """The next cue of the set (the loaded one while a "wait" transition waits)."""
+        if self.waiting:
+            self.launch(now_ns, self.cue_index, quantize)
+            return
+        index = self.view.index + 1
+        if index >= len(self.cues):
+            raise ValueError("the last cue of the set is playing; there is no next cue")
+        self.launch(now_ns, index, quantize)
+
+    def cue(self, now_ns: int, index: int) -> None:
+        """Select cue `index`: now when stopped, at the next bar line while playing."""
+        self._check_cue(index)
+        if self.scheduler.playing:
+            self.launch(now_ns, index, "bar")
+            return
+        self.cue_index = index
+        self.waiting = False
+        self._reset(index)
+        self.position_tick = 0
+
+    def cancel(self, now_ns: int) -> bool:
+        """Cancel a queued launch, jump or reload; True if there was one."""
+        if self.queued is None:
+            return False
+        self.queued = None
+        self.view.restore_end()
+        return True
+
+    def section(self, now_ns: int, which: str | int, quantize: str = "bar") -> None:
+        """Jump to a section (name, or 0-based index) of the current cue at the boundary."""
+        check_quantize(quantize)
+        arrangement = self.cues[self.view.index]
+        spans = arrangement.sections
+        if isinstance(which, int) or str(which).lstrip("-").isdigit():
+            i = int(which)
+            if not 0 <= i < len(spans):
+                raise ValueError(f"no section {i} in '{arrangement.name}' (it has {len(spans)})")
+            span = spans[i]
+        else:
+            span = next((s for s in spans if s.name == which), None)  # type: ignore[assignment]
+            if span is None:
+                names = ", ".join(dict.fromkeys(s.name for s in spans))
+                raise ValueError(f"no section '{which}' in '{arrangement.name}' ({names})")
+        if not self.scheduler.playing:
+            self.position_tick = span.start_tick
+            return
+        at = self._boundary(now_ns, quantize)
+        self._queue(Queued("section", self.view.index, at, quantize, span.name, span.start_tick))
+
+    def mute(self, now_ns: int, track: str, quantize: str = "now") -> None:
+        self._mute_op(now_ns, "mute", track, quantize)
+
+    def unmute(self, now_ns: int, track: str, quantize: str = "now") -> None:
+        self._mute_op(now_ns, "unmute", track, quantize)
+
+    def solo(self, now_ns: int, track: str, quantize: str = "now") -> None:
+        self._mute_op(now_ns, "solo", track, quantize)
+
+    def unsolo(self, now_ns: int, track: str, quantize: str = "now") -> None:
+        self._mute_op(now_ns, "unsolo", track, quantize)
+
+    def reload(
+        self,
+        now_ns: int,
+        index: int,
+        arrangement: Arrangement,
+        quantize: str = "bar",
+        pairs: NotePairs | None = None,
+    ) -> None:
+        """Swap in a new version of cue `index`. Playing it: from the next boundary on,
+        at the same bar of the new version; otherwise the next time it plays."""
+        self._check_cue(index)
+        check_quantize(quantize)
+        self.cues[index] = self.adapt(arrangement) if self.adapt else arrangement
+        self._pairs.pop(index, None)
+        if pairs is not None:
+            self._pairs[index] = pairs
+        self.reloads += 1
+        if self.view.index != index:
+            return
+        if not self.scheduler.playing:
+            self._reset(index)
+            return
+        if self.queued is not None and self.queued.kind != "reload":
+            return  # the queued launch or jump re-reads the cue when it happens
+        at = self._boundary(now_ns, quantize)
+        if at >= self.view.natural_length:
+            self.cancel(now_ns)  # the old version ends first; the next play is the new one
+            return
+        bar = bar_beat(self.view, at)[0]
+        self._queue(Queued("reload", index, at, quantize, bar=bar))
+
+    def set_cues(
+        self,
+        cues: Sequence[Arrangement],
+        transitions: Sequence[str],
+        pairs: Sequence[NotePairs] | None = None,
+    ) -> None:
+        """A new version of the set: the playing cue plays on (found by its source file);
+        the new order and transitions apply from its end on."""
+        if not cues:
+            raise ValueError("a set needs at least one cue")
+        playing_source = self.cues[self.view.index].source
+        self.cues = [self.adapt(c) for c in cues] if self.adapt else list(cues)
+        self.transitions = list(transitions)
+        self._pairs = dict(enumerate(pairs)) if pairs is not None else {}
+        self.reloads += 1
+        found = [i for i, c in enumerate(self.cues) if c.source and c.source == playing_source]
+        index = found[0] if found else min(self.view.index, len(self.cues) - 1)
+        self.view.index = index
+        self.cue_index = index
+        if self.queued is not None and self.queued.index >= len(self.cues):
+            self.cancel(0)
+        if not self.scheduler.playing:
+            self._reset(index)
+
+    # -- the loop ----------------------------------------------------------------------
     def pump(self, now_ns: int) -> None:
         self.scheduler.pump(now_ns)
         if self.scheduler.ended:
             self.position_tick = 0
-            if self.waiting:
-                self.scheduler.cue(self.cues[self.cue_index], None, now_ns)
+            if self.waiting and self.view.index != self.cue_index:
+                self._reset(self.cue_index)  # the next cue waits, loaded and checked
+            elif self.view.offset:
+                self._reset(self.view.index)  # a jump's view ended: back to the cue's top
         if self.dsp_hook is not None:
             self.dsp_hook(now_ns, self.scheduler)
 
-    # -- state --------------------------------------------------------------------
+    # -- state -------------------------------------------------------------------------
     @property
-    def arrangement(self) -> Arrangement:
-        assert self.scheduler.arrangement is not None
-        return self.scheduler.arrangement
+    def arrangement(self) -> CueView:
+        return self.view
 
     @property
     def state(self) -> str:
@@ -154,12 +334,40 @@ class Engine:
             return "waiting"
         return "ended" if self.scheduler.ended else "stopped"
 
+    def tick(self, now_ns: int) -> int:
+        """The current tick of the current view (where a stopped transport stands)."""
+        if self.scheduler.playing:
+            return self._tick_now(now_ns)
+        return self.position_tick - self.view.offset
+
     def position(self, now_ns: int) -> tuple[int, int, float]:
         """(bar, beat, bpm) now."""
-        tick = self._tick_now(now_ns) if self.scheduler.playing else self.position_tick
-        bar, beat = bar_beat(self.arrangement, tick)
+        tick = self.tick(now_ns)
+        bar, beat = bar_beat(self.view, tick)
         return bar, beat, self.clock.bpm_at(max(0, tick))
 
+    def section_name(self, now_ns: int) -> str:
+        span = self.view.section_at(self.tick(now_ns))
+        return "" if span is None else span.name
+
+    def mute_state(self, now_ns: int) -> MuteState:
+        return self.view.state_at(self.tick(now_ns))
+
+    def pending_ops(self, now_ns: int) -> list[tuple[int, str, str]]:
+        """Queued mute/solo operations: (bar, op, track)."""
+        return [
+            (bar_beat(self.view, t)[0], op, name)
+            for t, op, name in self.view.pending(self.tick(now_ns))
+        ]
+
+    def queued_bar(self) -> int:
+        """The bar (of the current cue) where the queued switch happens; 0 if none."""
+        return 0 if self.queued is None else bar_beat(self.view, self.queued.tick)[0]
+
+    def track_names(self) -> list[str]:
+        return list(dict.fromkeys(t.name for c in self.cues for t in c.tracks))
+
+    # -- inside --------------------------------------------------------------------------
     def _tick_now(self, now_ns: int) -> int:
         return max(0, int(self.clock.tick_at(now_ns)))
 
@@ -167,17 +375,78 @@ class Engine:
         # From tick 0 the scheduler sends Start, else SPP + Continue (FA = SPP 0 + FB).
         self.scheduler.play(tick, now_ns + START_DELAY_NS, now_ns)
 
-    def _next_bar_tick(self, now_ns: int) -> int:
-        tick = max(self._tick_now(now_ns), self.scheduler.next_tick)
-        bar, _ = bar_beat(self.arrangement, tick)
-        return self.arrangement.bar_tick(bar + 1)
+    def _check_cue(self, index: int) -> None:
+        if not 0 <= index < len(self.cues):
+            raise ValueError(f"no cue {index} (the set has {len(self.cues)})")
 
-    def _next_cue(self) -> Arrangement | None:
-        if self.cue_index + 1 >= len(self.cues):
+    def _first_free_tick(self, now_ns: int) -> int:
+        """The first tick a change can still reach: nothing at or after it is handed over."""
+        return max(self._tick_now(now_ns), self.scheduler.next_tick)
+
+    def _boundary(self, now_ns: int, quantize: str) -> int:
+        view = self.view
+        return boundary(view.sections, view.length_ticks, self._first_free_tick(now_ns), quantize)
+
+    def _queue(self, queued: Queued) -> None:
+        """One switch waits at a time: the newest replaces an older one."""
+        self.queued = queued
+        self.view.restore_end()
+        self.view.end_at(queued.tick)
+
+    def _mute_op(self, now_ns: int, op: str, track: str, quantize: str) -> None:
+        check_quantize(quantize)
+        if track not in self.track_names():
+            known = ", ".join(self.track_names())
+            raise ValueError(f"no track '{track}' in the set ({known})")
+        if not self.scheduler.playing:
+            self._reset(self.view.index, self.view.final_state.apply(op, track))
+            return
+        self.view.add(self._boundary(now_ns, quantize), op, track)
+
+    def _view(
+        self,
+        index: int,
+        offset: int = 0,
+        state: MuteState | None = None,
+        later: Sequence[tuple[int, str, str]] = (),
+    ) -> CueView:
+        if index not in self._pairs:
+            self._pairs[index] = NotePairs(self.cues[index])
+        view = CueView(
+            self.cues[index], index=index, offset=offset, state=state, pairs=self._pairs[index]
+        )
+        for tick, op, name in later:
+            view.add(tick, op, name)
+        return view
+
+    def _reset(self, index: int, state: MuteState | None = None) -> None:
+        """Load a fresh view of cue `index` from its top (transport not running)."""
+        self.view = self._view(index, 0, state if state is not None else self.view.final_state)
+        self.scheduler.load(self.view)
+
+    def _next_cue(self) -> CueView | None:
+        """The scheduler reached the end of the current view: what plays on the boundary."""
+        at = self.view.length_ticks
+        state, later = self.view.carry(at)
+        queued, self.queued = self.queued, None
+        if queued is not None:
+            offset = 0
+            if queued.kind == "section":
+                offset = queued.start_tick
+            elif queued.kind == "reload":
+                arrangement = self.cues[queued.index]
+                offset = arrangement.bar_tick(queued.bar) if queued.bar > 1 else 0
+                offset = min(offset, arrangement.length_ticks)
+            self.cue_index = queued.index
+            self.view = self._view(queued.index, offset, state, later)
+            return self.view
+        if not self.run_on or self.view.index + 1 >= len(self.cues):
             return None
-        how = self.transitions[self.cue_index] if self.cue_index < len(self.transitions) else "bar"
-        self.cue_index += 1
+        index = self.view.index
+        how = self.transitions[index] if index < len(self.transitions) else "bar"
+        self.cue_index = index + 1
         if how == "wait":
             self.waiting = True  # stop here; pump() loads the next cue
             return None
-        return self.cues[self.cue_index]
+        self.view = self._view(self.cue_index, 0, state, later)
+        return self.view

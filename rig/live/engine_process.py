@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
-from rig.live.control import ADDRESSES, HOST, Status, decode, encode
+from rig.live.control import HOST, decode, encode
 from rig.live.engine import Engine
 from rig.live.engine_sinks import OutputSpec, open_sinks, timing_logs
 from rig.song.arrangement import Arrangement
@@ -80,55 +80,28 @@ def _cpu_seconds() -> float:
     return t.user + t.system
 
 
-def _bind(port: int) -> tuple[socket.socket, list[str]]:
+def _bind(port: int, host: str = HOST) -> tuple[socket.socket, list[str]]:
+    """The engine's OSC socket: loopback unless the config opened it (`osc.open`)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     warnings = []
     try:
-        sock.bind((HOST, port))
+        sock.bind((host, port))
     except OSError as exc:
         if port == 0:
             raise
         warnings.append(f"OSC port {port} is busy ({exc.strerror}); using a free one")
-        sock.bind((HOST, 0))
+        sock.bind((host, 0))
     sock.setblocking(False)
     return sock, warnings
 
 
-def _status(engine: Engine, now_ns: int) -> Status:
-    bar, beat, bpm = engine.position(now_ns)
-    stats = engine.scheduler.stats
-    return Status(
-        engine.state, bar, beat, bpm, stats.late + stats.late_clocks + stats.missed_clocks,
-        engine.cue_index, engine.arrangement.name, stats.missed_clocks, stats.dropped_notes,
-        engine.scheduler.sounding, _cpu_seconds(), ",".join(sorted(engine.scheduler.muted)),
-    )  # fmt: skip
-
-
 def handle(engine: Engine, address: str, args: list, now_ns: int) -> tuple[str, list] | None:
-    """Apply one command; returns a reply (address, args) or None. ValueError on bad input."""
-    if address not in ADDRESSES:
-        raise ValueError(f"unknown address {address}")
-    if address == "/rig/play":
-        engine.play(now_ns, int(args[0]) if args else None)
-    elif address == "/rig/stop":
-        engine.stop(now_ns)
-    elif address == "/rig/continue":
-        engine.cont(now_ns)
-    elif address == "/rig/locate":
-        engine.locate(now_ns, int(args[0]))
-    elif address == "/rig/tempo":
-        engine.tempo(float(args[0]))
-    elif address == "/rig/cue":
-        engine.cue(now_ns, int(args[0]))
-    elif address == "/rig/mute":
-        engine.mute(now_ns, str(args[0]))
-    elif address == "/rig/unmute":
-        engine.unmute(str(args[0]))
-    elif address == "/rig/panic":
-        engine.panic(now_ns)
-    elif address == "/rig/status":
-        return "/rig/status", _status(engine, now_ns).args()
-    return None
+    """Apply one command; returns a reply (address, args) or None. ValueError on bad input.
+
+    The address space and its dispatch live in rig.live.control / rig.live.dispatch."""
+    from rig.live.dispatch import handle as dispatch
+
+    return dispatch(engine, address, args, now_ns, _cpu_seconds())
 
 
 def serve(
@@ -141,11 +114,15 @@ def serve(
     should_quit: Callable[[], bool] = lambda: False,
 ) -> str:
     """The engine loop; returns why it ended ("quit", "signal", "controller gone")."""
+    from rig.live.dispatch import run_loads
+
     parent = os.getppid()
     watch = [sock] + ([conn] if conn is not None else [])
     while True:
         now = now_ns()
         engine.pump(now)
+        if engine.loads:  # hot reload: read a bundle a few small steps at a time
+            run_loads(engine, now_ns)
         if should_quit():
             return "signal"
         timeout = max(0.0, (now + interval_ns - now_ns()) / 1e9)
@@ -204,8 +181,39 @@ def shutdown(
             host.close()
 
 
+def _voice_player(spec: EngineSpec, sinks: dict, warnings: list[str]) -> tuple:
+    """(outputs, cues, player): software voices on JACK when `spec.extra["voices"]` asks
+    for them (a `rig.live.voices.VoiceSettings`), else the sinks as they are.
+
+    Without JACK the voices are a warning (tracks without hardware stay silent), or,
+    when the config demands JACK audio, an error.
+    """
+    settings = spec.extra.get("voices")
+    if settings is None:
+        return sinks, list(spec.cues), None
+    from rig.dsp.server import AudioUnavailable
+    from rig.live.voices import VoicePlayer
+
+    player = VoicePlayer(settings, spec.cues)
+    try:
+        player.open()
+    except AudioUnavailable as exc:
+        player.close()
+        if settings.required:
+            raise EngineError(f"software voices: {exc}") from None
+        warnings.append(f"software voices: {exc}; tracks without hardware are silent")
+        return sinks, list(spec.cues), None
+    outputs = player.outputs(sinks)
+    warnings += player.messages
+    return outputs, player.cues, player
+
+
 def engine_main(spec: EngineSpec, conn: Connection) -> None:
     """Entry point of the spawned engine process."""
+    from rig.midi.realtime import freeze_heap, prepare_realtime_process
+
+    # Before any JACK client exists: short GIL hand-over, no GC pauses at start-up.
+    prepare_realtime_process()
     quit_flag = [False]
 
     def on_signal(signum: int, frame: object) -> None:
@@ -214,20 +222,34 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     sinks: dict = {}
+    player = None
     try:
         sinks, warnings = open_sinks(spec.outputs, log_timing=spec.log_timing)
-        sock, more = _bind(spec.osc_port)
+        sock, more = _bind(spec.osc_port, spec.extra.get("osc_host", HOST))
         warnings += more
         clock_ms = {o.device: o.latency_ms for o in spec.outputs if o.clock and o.device in sinks}
+        outputs, cues, player = _voice_player(spec, sinks, warnings)
         engine = Engine(
-            spec.cues,
-            sinks,
+            cues,
+            outputs,
             clock_latency_ms=clock_ms,
             lookahead_ns=round(spec.lookahead_ms * 1e6),
             run_on=spec.run_on,
             transitions=spec.transitions,
+            dsp_hook=player,
         )
+        engine.scheduler.idle_clock(o.device for o in spec.outputs if o.clock_stopped)
+        if player is not None:
+            from rig.live.voices import route_voice_tracks
+
+            # Cues swapped in later (launch of a reloaded set, hot reload) get their
+            # voice-only tracks routed to the stand-ins too.
+            engine.adapt = lambda arrangement: route_voice_tracks([arrangement])[0]
+            player.attach(engine.scheduler)
+            player.start()
     except Exception as exc:  # reported to the controller as one line
+        if player is not None:
+            player.close()
         for sink in sinks.values():
             with contextlib.suppress(Exception):
                 sink.close()
@@ -236,6 +258,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         with contextlib.suppress(OSError):
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
+    freeze_heap()  # cues and engine built: out of the collector's sight
     realtime = spec.realtime and _try_realtime()
     conn.send(("ready", sock.getsockname()[1], warnings, realtime))
     reason = "quit"
@@ -249,9 +272,12 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         )
     finally:
         shutdown(engine, list(sinks.values()))
+        voice_stats = player.stats() if player is not None else {}
+        if player is not None:
+            player.close()
         sock.close()
         with contextlib.suppress(OSError, BrokenPipeError):
-            conn.send(("bye", reason, _cpu_seconds(), timing_logs(sinks)))
+            conn.send(("bye", reason, _cpu_seconds(), timing_logs(sinks), voice_stats))
         conn.close()
 
 

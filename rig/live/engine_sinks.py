@@ -4,9 +4,11 @@
 pattern, backend, clock on/off, latency) that crosses into the engine process;
 `outputs_from_project` makes them from a `rig.project.Project`. `open_sinks` opens
 one sink per device. A device whose port is missing at start is a one-line
-warning and the show goes on: a JACK sink stays registered and connects by
-itself when a matching port appears; a backend that cannot start at all leaves
-its devices out (their tracks are skipped; the DSP issue routes them to
+warning and the show goes on, its sink kept: a JACK sink stays registered and
+connects by itself when a matching port appears (port-registration callback),
+an rtmidi sink polls the port list and opens the port when it appears; until
+then its messages are dropped (counted). A backend that cannot start at all
+leaves its devices out (their tracks are skipped; the DSP issue routes them to
 stand-in voices).
 
 Latency is applied by the scheduler (it schedules earlier), so sinks are opened
@@ -31,6 +33,8 @@ class OutputSpec:
     latency_ms: float = 0.0
     rtmidi_api: str = "auto"
     client_name: str = "rig"
+    spin_us: float | None = None  # rtmidi: spin margin before each deadline (None: default)
+    clock_stopped: bool = False  # MIDI clock also while the transport is stopped
 
 
 def outputs_from_project(project: Any) -> list[OutputSpec]:
@@ -50,6 +54,7 @@ def outputs_from_project(project: Any) -> list[OutputSpec]:
                 latency_ms=float(binding.latency_for(device)),
                 rtmidi_api=config.rtmidi_api,
                 client_name=config.client_name,
+                clock_stopped=bool(getattr(binding, "clock_while_stopped", False)),
             )
         )
     return out
@@ -87,11 +92,8 @@ def open_sinks(
             if not getattr(sink, "connected", True):
                 warnings.append(
                     f"{spec.device}: no MIDI port matches '{spec.port}'; playing on without it"
-                    + (" (connected when it appears)" if spec.backend == "jack" else "")
+                    " (connected when it appears)"
                 )
-                if spec.backend != "jack":
-                    sink.close()
-                    continue
             sinks[spec.device] = sink
     finally:
         midi_log.setLevel(level)
@@ -110,12 +112,14 @@ def _make_sink(spec: OutputSpec, hosts: dict[str, Any], log_timing: bool) -> Any
     if spec.backend == "rtmidi":
         from rig.midi.rtmidi_sink import RtMidiSink
 
+        kwargs = {} if spec.spin_us is None else {"spin_us": spec.spin_us}
         return RtMidiSink(
             spec.device,
             spec.port,
             api=spec.rtmidi_api,
             client_name=spec.client_name,
             log_sends=log_timing,
+            **kwargs,
         )
     raise ValueError(f"unknown MIDI backend '{spec.backend}' (choose from: jack, rtmidi)")
 

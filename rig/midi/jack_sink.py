@@ -41,6 +41,7 @@ from typing import Any
 
 from rig.midi.notes import NoteTracker
 from rig.midi.ports import BackendUnavailable, jack_unavailable_reason, match_port
+from rig.midi.realtime import try_realtime
 from rig.midi.sink import check_message
 
 __all__ = ["JackHost", "JackSink"]
@@ -208,6 +209,9 @@ class JackHost:
 
     # watcher thread --------------------------------------------------------
     def _watch(self) -> None:
+        # SCHED_FIFO (lowest) where permitted: a normal thread preempted by a busy
+        # machine while it holds the GIL would stall the process callback with it.
+        try_realtime(1)
         while True:
             try:
                 go_on = self._wake.get(timeout=_WATCH_INTERVAL_S)

@@ -13,7 +13,9 @@ the only exact time JACK gives, the same frame the sender wrote it at.
 The child talks to the parent over its stdin/stdout: one JSON line when ready
 (port name, sample rate, period), "stop" on stdin (or stdin closing — a parent
 that dies takes the recorder with it), then one line per message
-(``<frame> <hex>``) and a final ``end <xruns>`` line.
+(``<frame> <hex>``) and a final ``end <xruns> <frame,frame,...>`` line: how many
+xruns the server reported while recording, and about when (the frame JACK was
+at when the notification arrived, a few periods after the xrun itself).
 
 Run directly: ``python -m rig.midi.recorder --client NAME --port in``.
 """
@@ -45,6 +47,7 @@ class Recorder:
         self.rate = rate
         self.period = period
         self.xruns = 0  # known after stop()
+        self.xrun_frames: list[int] = []  # about when each xrun was (known after stop())
         self._proc = proc
         self._events: list[tuple[int, bytes]] | None = None
 
@@ -102,7 +105,9 @@ class Recorder:
         for row in out.splitlines():
             head, _, rest = row.partition(" ")
             if head == "end":
-                self.xruns = int(rest or 0)
+                count, _, frames = rest.partition(" ")
+                self.xruns = int(count or 0)
+                self.xrun_frames = [int(f) for f in frames.split(",") if f]
                 ended = True
             elif head:
                 events.append((int(head), bytes.fromhex(rest)))
@@ -110,6 +115,20 @@ class Recorder:
             raise RecorderError(f"recorder ended badly: {err.strip()[-300:]}")
         self._events = events
         return list(events)
+
+    def xruns_near(self, events: list[tuple[int, bytes]], margin_s: float = 0.05) -> list[int]:
+        """Frames of the xruns that fell while `events` arrived (± `margin_s`).
+
+        Only those can have cost a message or moved its frame; an xrun while a
+        client started or left, before or after the messages, cannot. The margin
+        (37 periods of 64 frames) covers the notification's delay (a few periods)
+        many times over.
+        """
+        if not events:
+            return list(self.xrun_frames)
+        margin = round(margin_s * self.rate)
+        first, last = events[0][0] - margin, events[-1][0] + margin
+        return [f for f in self.xrun_frames if first <= f <= last]
 
     def kill(self) -> None:
         """End the recorder without collecting (its port vanishes at once)."""
@@ -150,10 +169,16 @@ def _child(argv: list[str]) -> int:
 
     import jack
 
+    from rig.midi.realtime import prepare_realtime_process
+
+    # The witness must not xrun by itself: short GIL hand-over, and no cyclic GC
+    # at all (the events are plain tuples; a collection over a long recording
+    # would stall the process callback that allocates them).
+    prepare_realtime_process()
     client = jack.Client(args.client, no_start_server=True)
     port = client.midi_inports.register(args.port)
     events: list[tuple[int, bytes]] = []
-    xruns = [0]
+    xruns: list[int] = []
 
     @client.set_process_callback
     def process(nframes: int) -> None:
@@ -164,7 +189,7 @@ def _child(argv: list[str]) -> int:
 
     @client.set_xrun_callback
     def xrun(delay: float) -> None:
-        xruns[0] += 1
+        xruns.append(client.frame_time)
 
     client.activate()
     print(
@@ -179,7 +204,7 @@ def _child(argv: list[str]) -> int:
     out = sys.stdout
     for frame, data in events:
         out.write(f"{frame} {data.hex()}\n")
-    out.write(f"end {xruns[0]}\n")
+    out.write(f"end {len(xruns)} {','.join(map(str, xruns))}\n")
     out.flush()
     return 0
 

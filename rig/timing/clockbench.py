@@ -43,7 +43,7 @@ from pathlib import Path
 
 from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
 
-__all__ = ["main", "SUMMARY", "Result", "grid_errors", "write_png"]
+__all__ = ["main", "SUMMARY", "Result", "grid_errors", "match_planned", "write_png"]
 
 SUMMARY = "benchmark the MIDI clock (jitter, drift, CPU) against a naive sleep loop"
 
@@ -111,23 +111,49 @@ def _pct(sorted_values: list[float], p: float) -> float:
     return sorted_values[i]
 
 
-def grid_errors(times_ns: list[float], period_ns: float, t0_ns: float | None = None):
+def grid_errors(
+    times_ns: list[float],
+    period_ns: float,
+    t0_ns: float | None = None,
+    indices: list[int] | None = None,
+):
     """(signed errors µs, drift ppm) of tick times against t0 + k·period.
 
     t0 None: fitted as the median offset. Drift: least-squares slope vs period.
+    `indices`: each time's tick number k (default 0, 1, 2, ...; give them when
+    ticks may be missing, so one lost tick does not shift all later ones).
     """
     n = len(times_ns)
     if n < 2:
         return [], 0.0
+    ks = list(range(n)) if indices is None else list(indices)
     if t0_ns is None:
-        offsets = sorted(t - k * period_ns for k, t in enumerate(times_ns))
+        offsets = sorted(t - k * period_ns for k, t in zip(ks, times_ns, strict=True))
         t0_ns = offsets[n // 2]
-    errors = [(t - t0_ns - k * period_ns) / 1000 for k, t in enumerate(times_ns)]
-    mean_k = (n - 1) / 2
+    errors = [(t - t0_ns - k * period_ns) / 1000 for k, t in zip(ks, times_ns, strict=True)]
+    mean_k = sum(ks) / n
     mean_t = sum(times_ns) / n
-    num = sum((k - mean_k) * (t - mean_t) for k, t in enumerate(times_ns))
-    den = sum((k - mean_k) ** 2 for k in range(n))
+    num = sum((k - mean_k) * (t - mean_t) for k, t in zip(ks, times_ns, strict=True))
+    den = sum((k - mean_k) ** 2 for k in ks)
     return errors, (num / den / period_ns - 1) * 1e6
+
+
+def match_planned(frames: list[int], planned: list[int]) -> tuple[list[int], int]:
+    """(index of the nearest planned frame for each received frame, max |frame - plan|).
+
+    A tick lost on the way (an xrun drops a cycle's MIDI) then costs one tick, not a
+    shift of every later tick against its plan."""
+    import bisect
+
+    out, worst = [], 0
+    for f in frames:
+        i = bisect.bisect_left(planned, f)
+        if i == len(planned) or (i > 0 and f - planned[i - 1] <= planned[i] - f):
+            i -= 1
+        out.append(max(0, i))
+        if planned:
+            worst = max(worst, abs(f - planned[max(0, i)]))
+    return out, worst
 
 
 # -- load generators ----------------------------------------------------------------
@@ -304,10 +330,13 @@ def _run_all(seconds: float, bpm: float, say) -> list[Result]:
             frames_per_ns = rate.finish()
             frames = [f for f, d in events if d == b"\xf8"]
             times = [f / frames_per_ns for f in frames]
-            errors, drift = grid_errors(times, period_ns)
             planned = [f for _, f in log[1:-1]]  # FA first, FC last, F8 between
-            off = max((abs(a - b) for a, b in zip(frames, planned, strict=False)), default=0)
+            ks, off = match_planned(frames, planned)
+            errors, drift = grid_errors(times, period_ns, indices=ks)
+            lost = len(planned) - len(frames)
             note = f"{len(frames)} ticks, late {late}, rate {frames_per_ns * 1e9:.1f} Hz"
+            if rec.xruns or lost:
+                note += f", {rec.xruns} xrun(s), {lost} tick(s) lost"
             result = Result(METHODS[2], load, "recorder", errors, drift, cpu, ticks=len(frames))
             result.frame_error = (off, len(frames))
             result.note = note

@@ -15,6 +15,13 @@ chord smeared over a stall is wrong music). Clock ticks more than half a clock
 period late are dropped and counted, never sent as a catch-up burst: followers
 read a burst as a tempo spike; after the stall the clock resumes on the grid.
 
+Clock while stopped (per device, `idle_clock()`): some followers need F8 while
+stopped to settle their tempo before Start (hardware.md §1.7, §4; the Hapax's
+"always send clock"). Those devices get F8 on a free-running grid at the
+current tempo, continuing the playing grid after a stop without a gap, and a
+start is moved onto that grid (by less than one clock period), so a follower
+sees one unbroken clock from before the Start to after it.
+
 The scheduler is single-threaded and time-free: the caller passes `now_ns`, so
 the engine drives it on real time and tests drive the same code on a fake clock
 that jumps (the offline twin). Sounding notes are tracked per (device, channel,
@@ -26,7 +33,7 @@ note-off.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -123,6 +130,10 @@ class Scheduler:
         self._sounding: dict[tuple[str, int, int], str] = {}  # (device, ch, note) → track
         self._dropped: set[tuple[str, int, int]] = set()
         self._last_ns: dict[str, int] = {}
+        self.idle_devices: tuple[str, ...] = ()  # clock also while stopped
+        self._idle_anchor_ns: int | None = None  # grid point k = 0 of the stopped clock
+        self._idle_k = 0  # next grid point to hand over
+        self._idle_period_ns = 0.0
 
     # -- set-up --------------------------------------------------------------------
     def load(self, arrangement: Arrangement) -> None:
@@ -137,12 +148,24 @@ class Scheduler:
         lat = [r.latency_ns for r in self._routes.values()] + list(self.clock_latency_ns.values())
         self._max_latency_ns = max([0, *lat])
 
+    def idle_clock(self, devices: Iterable[str]) -> None:
+        """Send MIDI clock to `devices` (of those with clock) while stopped, too."""
+        self.idle_devices = tuple(d for d in devices if d in self.clock_latency_ns)
+        self._idle_anchor_ns = None
+
     # -- transport -----------------------------------------------------------------
     def play(self, tick: int, at_ns: int, now_ns: int) -> None:
-        """Start at `tick` (the downbeat lands at `at_ns`): FA from the top, else SPP + FB."""
+        """Start at `tick` (the downbeat lands at `at_ns`): FA from the top, else SPP + FB.
+
+        With a clock running while stopped, the downbeat moves later onto its grid
+        (less than one clock period) so the clock goes on without a hiccup."""
         assert self.arrangement is not None, "load() an arrangement first"
         if self.playing:
             self.stop(now_ns)
+        if self.idle_devices and self._idle_anchor_ns is not None:
+            at_ns = self._idle_grid_at_or_after(at_ns)
+            self._pump_idle(now_ns, until_ns=at_ns - 1)  # the stopped clock runs up to it
+        self._idle_anchor_ns = None
         if tick:
             spp = spp_for_tick(tick)
             tick = spp * TICKS_PER_SIXTEENTH  # SPP resolves to 16ths: start on the one it names
@@ -166,6 +189,7 @@ class Scheduler:
         self.release(now_ns)
         for device in self.clock_latency_ns:
             self._send(device, self._after_queued(device, now_ns), STOP)
+        self._idle_from_playing()
         self.clock.stop()
         self.playing = False
         self.switch_tick = None
@@ -214,6 +238,10 @@ class Scheduler:
         self._sounding.clear()
         self._dropped.clear()
         self._last_ns.clear()
+        if not self.playing and self._idle_anchor_ns is not None:
+            # The stopped clock's queued ticks were dropped too: hand them over again.
+            behind = (now_ns - self._idle_anchor_ns) / self._idle_period_ns
+            self._idle_k = min(self._idle_k, max(0, math.floor(behind) + 1))
         if not self.playing or not self.clock_latency_ns:
             return
         start = max(0, math.floor(self.clock.tick_at(now_ns - self._max_latency_ns)))
@@ -236,6 +264,10 @@ class Scheduler:
     # -- the work ------------------------------------------------------------------
     def pump(self, now_ns: int) -> None:
         """Hand the sinks everything due before now + lookahead."""
+        if not self.playing:
+            if self.idle_devices:
+                self._pump_idle(now_ns)
+            return
         while self.playing and self.arrangement is not None:
             horizon_ns = now_ns + self.lookahead_ns + self._max_latency_ns
             end = self.arrangement.length_ticks
@@ -262,6 +294,7 @@ class Scheduler:
         if nxt is None:
             for device, lat in self.clock_latency_ns.items():
                 self._send(device, max(self._after_queued(device, now_ns), boundary_ns - lat), STOP)
+            self._idle_from_playing()
             self.clock.stop()
             self.playing = False
             self.ended = True
@@ -313,6 +346,48 @@ class Scheduler:
                     self._sounding.pop(key, None)
             for data in event_bytes(event):
                 self._send(route.device, when, data)
+
+    # -- clock while stopped ------------------------------------------------------------
+    def _idle_from_playing(self) -> None:
+        """Stopping: the stopped clock goes on from the playing clock's next grid point."""
+        if not self.idle_devices:
+            return
+        tick = -(-self.next_tick // TICKS_PER_CLOCK) * TICKS_PER_CLOCK
+        self._idle_period_ns = self._clock_period_ns(tick)
+        self._idle_anchor_ns = self.clock.ns_at(tick)
+        self._idle_k = 0
+
+    def _clock_period_ns(self, tick: int) -> float:
+        return 60e9 / (self.clock.bpm_at(max(0, tick)) * 24)
+
+    def _idle_grid_at_or_after(self, at_ns: int) -> int:
+        assert self._idle_anchor_ns is not None
+        k = max(self._idle_k, math.ceil((at_ns - self._idle_anchor_ns) / self._idle_period_ns))
+        return self._idle_anchor_ns + round(k * self._idle_period_ns)
+
+    def _pump_idle(self, now_ns: int, until_ns: int | None = None) -> None:
+        period = self._clock_period_ns(self.next_tick)
+        if self._idle_anchor_ns is None or period != self._idle_period_ns:
+            # First start, or the tempo changed: a new grid from the next point on.
+            start = now_ns + self.lookahead_ns
+            if self._idle_anchor_ns is not None:
+                start = max(now_ns, self._idle_grid_at_or_after(now_ns))
+            self._idle_anchor_ns, self._idle_k, self._idle_period_ns = start, 0, period
+        horizon_ns = now_ns + self.lookahead_ns + self._max_latency_ns
+        if until_ns is not None:
+            horizon_ns = until_ns
+        half = period / 2
+        while True:
+            at = self._idle_anchor_ns + round(self._idle_k * period)
+            if at > horizon_ns:
+                return
+            self._idle_k += 1
+            for device in self.idle_devices:
+                when = at - self.clock_latency_ns[device]
+                if now_ns - when > half:  # a stall: skip, never a burst
+                    self.stats.missed_clocks += 1
+                    continue
+                self._send(device, max(when, self._after_queued(device, now_ns) - 1), CLOCK)
 
     def _after_queued(self, device: str, now_ns: int) -> int:
         """A deadline after everything already handed to `device`, and not before now."""

@@ -117,11 +117,12 @@ def test_mute_unmute_panic_and_a_set_that_ends():
     engine, sinks = make([cue("one", bars=1), cue("two", bars=1)], time)
     engine.play(time.now)
     advance(engine, time, 300 * MS)
-    engine.mute(time.now, "keys")
+    engine.mute(time.now, "keys")  # lands on the first tick not yet handed over
+    advance(engine, time, 20 * MS)
     assert sounding_after(wire(sinks["virus"])) == []
     advance(engine, time, 2000 * MS)
     assert not [d for t, d in sinks["virus"].messages if d[0] == 0x91 and t > time.now - 1500 * MS]
-    engine.unmute("keys")
+    engine.unmute(time.now, "keys")
     advance(engine, time, 200 * MS)
     engine.panic(time.now)
     assert all(s.sounding() == [] for s in sinks.values())

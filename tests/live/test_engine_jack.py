@@ -3,7 +3,11 @@
 Everything is asserted at the independent recorder (another process, JACK frame
 stamps): notes land on the very frame of their clock tick, transport bytes are
 right for play and --from, and no note is left sounding after stop, panic,
-SIGTERM of the engine, or SIGKILL of the controlling process.
+SIGTERM of the engine, SIGKILL of the controlling process, or a receiver that
+vanishes (and is reconnected when it returns).
+
+Each scenario runs through `clean_run` (tests/conftest.py): a run during which
+the JACK server xrunned is repeated, and fails only if the machine was idle.
 """
 
 from __future__ import annotations
@@ -48,9 +52,13 @@ def song(bars: int = 4, tempo: TempoMap | None = None) -> Arrangement:
                        bars * 4 * PPQ)  # fmt: skip
 
 
-def engine_for(arr: Arrangement, port: str, **kw) -> EngineProcess:
+def engine_for(arr: Arrangement, port: str, settle: float = 0.3, **kw) -> EngineProcess:
     outputs = (OutputSpec("synth", port, "jack", clock=True),) + kw.pop("more", ())
-    return EngineProcess(EngineSpec((arr,), outputs, **kw)).start()
+    engine = EngineProcess(EngineSpec((arr,), outputs, **kw)).start()
+    # Measured: the engine's first loop iterations right after start-up often cost
+    # one xrun (before anything is sent). Start the show after that.
+    time.sleep(settle)
+    return engine
 
 
 def wait_state(control: ControlClient, state: str, timeout: float) -> None:
@@ -67,28 +75,31 @@ def messages(events: list[tuple[int, bytes]]) -> list[bytes]:
     return [d for _, d in events]
 
 
-def require_no_xruns(recorder) -> None:
-    """Frame-exact checks mean nothing across an xrun: a dummy server that misses its
-    cycles (an overloaded machine) loses MIDI buffers. Say so instead of failing."""
-    if recorder.xruns:
-        pytest.skip(f"the JACK server had {recorder.xruns} xrun(s) during the run (overloaded)")
+def play_to_the_end(arr: Arrangement, **kw):
+    """A scenario: play `arr` from the top to its end; the final status."""
+
+    def scenario(recorder):
+        # A fresh JACK client's frame line settles over ~2 s (the dummy driver is not
+        # exactly 48 kHz): frame-exact spacing is measured after that.
+        engine = engine_for(arr, recorder.port, settle=2.0, **kw)
+        try:
+            with ControlClient(engine.port) as control:
+                control.send("/rig/play")
+                wait_state(control, "ended", 15)
+                return control.status()
+        finally:
+            engine.stop()
+
+    return scenario
 
 
-def test_notes_land_on_the_frame_of_their_clock_tick(recorder):
+def test_notes_land_on_the_frame_of_their_clock_tick(clean_run):
     ramp = TempoMap(
         [TempoSegment(0, 120.0, 180.0, 8 * PPQ), TempoSegment(8 * PPQ, 180.0, 180.0, None)]
     )
     arr = song(bars=3, tempo=ramp)
-    engine = engine_for(arr, recorder.port)
-    try:
-        with ControlClient(engine.port) as control:
-            control.send("/rig/play")
-            wait_state(control, "ended", 15)
-            status = control.status()
-    finally:
-        engine.stop()
-    events = recorder.stop()
-    require_no_xruns(recorder)
+    run = clean_run(play_to_the_end(arr))
+    events, status = run.events, run.result
     data = messages(events)
     assert data[0] == b"\xfa" and data[-1] == b"\xfc"
     clocks = [f for f, d in events if d == b"\xf8"]
@@ -121,17 +132,19 @@ def test_notes_land_on_the_frame_of_their_clock_tick(recorder):
     assert status is not None and status.late == 0
 
 
-def test_from_bar_sends_spp_then_continue_and_lands_on_the_downbeat(recorder):
+def test_from_bar_sends_spp_then_continue_and_lands_on_the_downbeat(clean_run):
     arr = song(bars=4)
-    engine = engine_for(arr, recorder.port)
-    try:
-        with ControlClient(engine.port) as control:
-            control.send("/rig/play", 3)
-            wait_state(control, "ended", 15)
-    finally:
-        engine.stop()
-    events = recorder.stop()
-    require_no_xruns(recorder)
+
+    def scenario(recorder):
+        engine = engine_for(arr, recorder.port)
+        try:
+            with ControlClient(engine.port) as control:
+                control.send("/rig/play", 3)
+                wait_state(control, "ended", 15)
+        finally:
+            engine.stop()
+
+    events = clean_run(scenario).events
     data = messages(events)
     assert b"\xfa" not in data
     assert data[0] == bytes((0xF2, 32, 0))  # bar 3 of 4/4 = 32 sixteenths
@@ -142,25 +155,26 @@ def test_from_bar_sends_spp_then_continue_and_lands_on_the_downbeat(recorder):
     assert len([d for d in data if d == b"\xf8"]) == 2 * 4 * 24
 
 
-def test_stop_and_panic_leave_nothing_sounding(recorder):
-    engine = engine_for(song(bars=8), recorder.port)
-    try:
-        with ControlClient(engine.port) as control:
-            control.send("/rig/play")
-            time.sleep(1.1)
-            control.send("/rig/panic")
-            time.sleep(0.6)
-            control.send("/rig/mute", "keys")
-            time.sleep(0.3)
-            control.send("/rig/unmute", "keys")
-            time.sleep(1.0)
-            control.send("/rig/stop")
-            wait_state(control, "stopped", 5)
-            time.sleep(0.2)
-    finally:
-        engine.stop()
-    events = recorder.stop()
-    require_no_xruns(recorder)
+def test_stop_and_panic_leave_nothing_sounding(clean_run):
+    def scenario(recorder):
+        engine = engine_for(song(bars=8), recorder.port)
+        try:
+            with ControlClient(engine.port) as control:
+                control.send("/rig/play")
+                time.sleep(1.1)
+                control.send("/rig/panic")
+                time.sleep(0.6)
+                control.send("/rig/mute", "keys")
+                time.sleep(0.3)
+                control.send("/rig/unmute", "keys")
+                time.sleep(1.0)
+                control.send("/rig/stop")
+                wait_state(control, "stopped", 5)
+                time.sleep(0.2)
+        finally:
+            engine.stop()
+
+    events = clean_run(scenario).events
     data = messages(events)
     assert b"\xfc" in data
     assert sounding_after(data) == []
@@ -170,16 +184,19 @@ def test_stop_and_panic_leave_nothing_sounding(recorder):
     assert max(gaps) <= 802 and min(gaps) >= 798  # 150 BPM: 800 frames
 
 
-def test_sigterm_of_the_engine_stops_cleanly(recorder):
-    engine = engine_for(song(bars=8), recorder.port)
-    with ControlClient(engine.port) as control:
-        control.send("/rig/play")
-        time.sleep(1.3)
-        os.kill(engine.pid, signal.SIGTERM)
-        assert engine.wait(10) == 0
-    events = recorder.stop()
-    require_no_xruns(recorder)
-    data = messages(events)
+def test_sigterm_of_the_engine_stops_cleanly(clean_run):
+    def scenario(recorder):
+        engine = engine_for(song(bars=8), recorder.port)
+        with ControlClient(engine.port) as control:
+            control.send("/rig/play")
+            time.sleep(1.3)
+            os.kill(engine.pid, signal.SIGTERM)
+            assert engine.wait(10) == 0
+        return engine
+
+    run = clean_run(scenario)
+    engine = run.result
+    data = messages(run.events)
     assert data.count(b"\x90\x24\x64") >= 1 and b"\xfc" in data
     assert sounding_after(data) == []
     assert engine.exit_info is not None and engine.exit_info[0] == "signal"
@@ -193,6 +210,7 @@ from rig.live.control import ControlClient
 if __name__ == "__main__":
     spec = pickle.loads(open(sys.argv[1], "rb").read())
     engine = EngineProcess(spec).start()
+    time.sleep(0.3)  # past the engine's start-up (see engine_for)
     ControlClient(engine.port).send("/rig/play")
     print(engine.pid, flush=True)
     while True:
@@ -200,30 +218,31 @@ if __name__ == "__main__":
 """
 
 
-def test_sigkill_of_the_controller_stops_the_engine_cleanly(recorder, tmp_path, jack_server):
-    spec_path = tmp_path / "spec.pickle"
-    spec = EngineSpec((song(bars=16),), (OutputSpec("synth", recorder.port, "jack", clock=True),))
-    spec_path.write_bytes(pickle.dumps(spec))
+def test_sigkill_of_the_controller_stops_the_engine_cleanly(clean_run, tmp_path, jack_server):
     script = tmp_path / "controller.py"
     script.write_text(CONTROLLER)
     env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
-    controller = subprocess.Popen([sys.executable, str(script), str(spec_path)],
-                                  stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
-    try:
-        engine_pid = int(controller.stdout.readline())
-        time.sleep(1.5)
-        controller.kill()
-        controller.wait(5)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _running(engine_pid):
-            time.sleep(0.05)
-        assert not _running(engine_pid), "the engine outlived its controller"
-    finally:
-        if controller.poll() is None:
+
+    def scenario(recorder):
+        spec_path = tmp_path / "spec.pickle"
+        output = OutputSpec("synth", recorder.port, "jack", clock=True)
+        spec_path.write_bytes(pickle.dumps(EngineSpec((song(bars=16),), (output,))))
+        controller = subprocess.Popen([sys.executable, str(script), str(spec_path)],
+                                      stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+        try:
+            engine_pid = int(controller.stdout.readline())
+            time.sleep(1.5)
             controller.kill()
-    events = recorder.stop()
-    require_no_xruns(recorder)
-    data = messages(events)
+            controller.wait(5)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and _running(engine_pid):
+                time.sleep(0.05)
+            assert not _running(engine_pid), "the engine outlived its controller"
+        finally:
+            if controller.poll() is None:
+                controller.kill()
+
+    data = messages(clean_run(scenario).events)
     assert data.count(b"\xf8") > 24 and data[-1] in (b"\xfc", b"\xb1\x7b\x00", b"\xb0\x7b\x00")
     assert b"\xfc" in data
     assert sounding_after(data) == []
@@ -238,16 +257,55 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def test_a_missing_device_is_a_warning_and_the_show_goes_on(recorder):
+def test_a_missing_device_is_a_warning_and_the_show_goes_on(clean_run):
     tracks_song = song(bars=2)
     missing = (OutputSpec("absent", "no-such-port-anywhere", "jack", clock=True),)
-    engine = engine_for(tracks_song, recorder.port, more=missing)
+
+    def scenario(recorder):
+        engine = engine_for(tracks_song, recorder.port, more=missing)
+        try:
+            assert any("absent" in w and "no-such-port-anywhere" in w for w in engine.warnings)
+            with ControlClient(engine.port) as control:
+                control.send("/rig/play")
+                wait_state(control, "ended", 15)
+        finally:
+            engine.stop()
+
+    data = messages(clean_run(scenario).events)
+    assert len([d for d in data if d[0] & 0xF0 == 0x90]) == 2 * (16 + 3)
+
+
+@pytest.mark.parametrize("backend", ["jack", "rtmidi"])
+def test_a_receiver_that_vanishes_and_returns(jack_server, backend):
+    """Mid-show the receiver's port goes away (its notes are forgotten: nothing can
+    reach them) and comes back under the same name: the sink reconnects by itself,
+    notes arrive again, and the new receiver is left with nothing sounding."""
+    from rig.midi.recorder import Recorder
+
+    name = f"rig-vanish-{backend}"
+    first = Recorder.spawn(jack_server.env, client_name=name)
+    output = OutputSpec("synth", f"{name}:in", backend, clock=True, rtmidi_api="jack",
+                        client_name=f"rig-{backend}")  # fmt: skip
+    engine = EngineProcess(EngineSpec((song(bars=16),), (output,))).start()
+    second = None
     try:
-        assert any("absent" in w and "no-such-port-anywhere" in w for w in engine.warnings)
         with ControlClient(engine.port) as control:
             control.send("/rig/play")
-            wait_state(control, "ended", 15)
+            time.sleep(1.5)
+            before = first.stop()  # the port vanishes mid-note
+            time.sleep(1.0)
+            second = Recorder.spawn(jack_server.env, client_name=name)
+            time.sleep(2.5)  # rtmidi polls the port list every 0.5 s; JACK gets a callback
+            assert control.status().state == "playing"
+            control.send("/rig/stop")
+            wait_state(control, "stopped", 5)
+            time.sleep(0.3)
     finally:
         engine.stop()
-    data = messages(recorder.stop())
-    assert len([d for d in data if d[0] & 0xF0 == 0x90]) == 2 * (16 + 3)
+        after = second.stop() if second is not None else []
+    ons_before = [d for _, d in before if d[0] & 0xF0 == 0x90]
+    ons_after = [d for _, d in after if d[0] & 0xF0 == 0x90]
+    assert len(ons_before) > 10 and len(ons_after) > 10, (len(ons_before), len(ons_after))
+    data = messages(after)
+    assert b"\xfc" in data and data.count(b"\xf8") > 24
+    assert sounding_after(data) == []

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import wave
 from pathlib import Path
 
 import pytest
@@ -16,24 +21,31 @@ pytestmark = [pytest.mark.jack, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_rig_play_from_a_bar_with_a_missing_device(recorder, jack_server, tmp_path):
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        f"patches: {REPO / 'patches'}\n"
-        "devices:\n"
-        f"  monopoly: {{port: '{recorder.port}', clock: true}}\n"
-        "  virus: {port: 'no-such-port'}\n"
-        "osc: {port: 39123}\n"
-    )
-    env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
-    cmd = [sys.executable, "-m", "rig.cli", "play", str(REPO / "songs/inferno.yaml")]
-    cmd += ["--from", "9", "--for", "3", "--config", str(config), "--osc-port", "0"]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+def test_rig_play_from_a_bar_with_a_missing_device(clean_run, jack_server, tmp_path):
+    """Start/SPP/Continue for --from through the real CLI, and a missing device at
+    start: one warning line, and the show runs on the devices that are there."""
+
+    def scenario(recorder):
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            f"patches: {REPO / 'patches'}\n"
+            "devices:\n"
+            f"  monopoly: {{port: '{recorder.port}', clock: true}}\n"
+            "  virus: {port: 'no-such-port'}\n"
+            "osc: {port: 39123}\n"
+        )
+        env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
+        cmd = [sys.executable, "-m", "rig.cli", "play", str(REPO / "songs/inferno.yaml")]
+        cmd += ["--from", "9", "--for", "3", "--config", str(config), "--osc-port", "0"]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+
+    run = clean_run(scenario)
+    done = run.result
     assert done.returncode == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "virus" in warnings[0] and "no-such-port" in warnings[0]
     assert "bar 9 beat 1" in done.stdout
-    data = [d for _, d in recorder.stop()]
+    data = [d for _, d in run.events]
     assert data[0] == bytes((0xF2, 0, 1))  # bar 9 = 128 sixteenths: lsb 0, msb 1
     assert data[1] == b"\xfb" and data[2] == b"\xf8"
     assert any(d[0] & 0xF0 == 0x90 for d in data)
@@ -49,3 +61,177 @@ def test_rig_play_rejects_bad_arguments():
     missing = subprocess.run([*run, "songs/nope.yaml"], env=env, cwd=REPO,
                              capture_output=True, text=True)  # fmt: skip
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+FLUTE_SONG = """\
+cue: Flute check
+tempo: 120
+meter: 4/4
+tracks:
+  flute: {device: gm}
+patterns:
+  line: {track: flute, steps: "A4 ~ ~ . C5 ~ ~ . E5 ~ ~ . A5 ~ ~ ."}
+sections:
+  - {name: one, bars: 1, play: [line], program: {flute: 73}}
+"""
+PITCHES = (69, 72, 76, 81)  # A4 C5 E5 A5, a quarter note apart, 3/16 long each
+
+
+def _config(tmp_path, body: str) -> Path:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"patches: {REPO / 'patches'}\naudio: {{backend: offline}}\n" + body)
+    return config
+
+
+def _wait_connected(port: str, timeout: float = 10.0) -> None:
+    import jack
+
+    probe = jack.Client("rigtest-play-probe", no_start_server=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while not probe.get_all_connections(port):
+            assert time.monotonic() < deadline, f"nothing connected to {port}"
+            time.sleep(0.02)
+    finally:
+        probe.close()
+
+
+@pytest.mark.audio
+def test_rig_play_sounds_a_cue_on_fluidsynth_at_its_pitches(jack_server, fluidsynth, tmp_path):
+    """`rig play` with the gm device bound to fluidsynth: the audio it makes has each
+    note of the cue at its pitch (FFT peak within 30 cents), in order."""
+    import numpy as np
+
+    if shutil.which("jack_capture") is None:
+        pytest.skip("jack_capture is not installed (Debian: apt-get install jack-capture)")
+    song = tmp_path / "flute.yaml"
+    song.write_text(FLUTE_SONG)
+    config = _config(tmp_path, f"devices:\n  gm: {{port: '{fluidsynth.midi_in}'}}\n")
+    wav = tmp_path / "cue.wav"
+    cmd = ["jack_capture", "-d", "6", "-b", "16", "-f", "wav", "--daemon"]
+    for port in fluidsynth.audio_out:
+        cmd += ["-p", port]
+    capture = subprocess.Popen([*cmd, str(wav)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    _wait_connected(fluidsynth.audio_out[0])
+    env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
+    play = [sys.executable, "-m", "rig.cli", "play", str(song), "--config", str(config)]
+    done = subprocess.run([*play, "--osc-port", "0"], env=env, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr
+    capture.wait(timeout=30)
+    with wave.open(str(wav)) as w:
+        rate, channels = w.getframerate(), w.getnchannels()
+        raw = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+    audio = raw.reshape(-1, channels).mean(axis=1) / 32768.0
+    level = np.abs(audio)
+    assert level.max() > 0.01, "fluidsynth was silent"
+    onset = int(np.argmax(level > 0.1 * level.max()))  # the first note's attack
+    for i, note in enumerate(PITCHES):
+        a = onset + int((i * 0.5 + 0.08) * rate)  # quarter notes at 120 BPM: 0.5 s apart
+        b = onset + int((i * 0.5 + 0.33) * rate)  # each 3/16 = 0.375 s long
+        chunk = audio[a:b] * np.hanning(b - a)
+        spectrum = np.abs(np.fft.rfft(chunk, n=1 << 16))
+        freqs = np.fft.rfftfreq(1 << 16, 1 / rate)
+        band = (freqs > 100) & (freqs < 4000)
+        peak = freqs[band][np.argmax(spectrum[band])]
+        cents = 1200 * np.log2(peak / (440.0 * 2 ** ((note - 69) / 12)))
+        assert abs(cents) < 30, f"note {i + 1} ({note}): peak {peak:.1f} Hz, {cents:+.0f} cents"
+
+
+def _playing_cue(status, index: int) -> bool:  # noqa: ANN001 - rig.live.control.Status
+    return (
+        status is not None
+        and status.cue == index
+        and getattr(status, "queued_cue", -1) == -1  # not merely queued
+    )
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.audio
+def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, recorder, tmp_path):
+    """Issue 6: songs/sets/heated-rivalry-night.yaml through `rig play` to fluidsynth.
+
+    The set lasts 40 minutes; this plays every cue for a few seconds, launched over
+    OSC (`/rig/cue i`, taking over at the next bar line), with every device bound to
+    fluidsynth and the rig's ports mirrored to the recorder: each cue whose opening
+    seconds have notes on a device must get notes through, and nothing is left sounding.
+    """
+    import jack
+
+    from rig.live.control import ControlClient
+    from rig.project import Project
+    from rig.song.events import NoteOn
+
+    set_path = REPO / "songs/sets/heated-rivalry-night.yaml"
+    # One GM synth stands in for every device. config.yaml refuses two devices whose
+    # channels overlap on one port (each would hear the other's notes): here that is
+    # the point, so each device names fluidsynth's port by an equivalent pattern.
+    client, _, port = fluidsynth.midi_in.partition(":")
+    patterns = (fluidsynth.midi_in, f"/^{client}:{port}$/", f"/{client}:{port}/",
+                f"/^{client}:/", f"{client}:")  # fmt: skip
+    devices = ("virus", "juno60", "monopoly", "rytm", "gm")
+    body = "midi: {client_name: rigset}\ndevices:\n"
+    body += "".join(f"  {d}: {{port: '{p}'}}\n" for d, p in zip(devices, patterns, strict=True))
+    config = _config(tmp_path, body)
+    cues = Project.load(config).arrangements(set_path)
+    osc = _free_udp_port()
+    env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
+    cmd = [sys.executable, "-m", "rig.cli", "play", str(set_path), "--config", str(config),
+           "--osc-port", str(osc)]  # fmt: skip
+    player = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    probe = jack.Client("rigtest-set-probe", no_start_server=True)
+    windows = []
+    try:
+        deadline = time.monotonic() + 20
+        while not probe.get_ports("^rigset:", is_midi=True, is_output=True):
+            assert time.monotonic() < deadline and player.poll() is None, "rig play did not start"
+            time.sleep(0.05)
+        time.sleep(0.5)  # every device's port registered
+        for port in probe.get_ports("^rigset:", is_midi=True, is_output=True):
+            probe.connect(port, recorder.port)
+        with ControlClient(osc) as control:
+            for index in range(len(cues)):
+                if index:
+                    control.send("/rig/cue", index)
+                deadline = time.monotonic() + 15
+                # /rig/cue takes over at the next bar line: wait until it has.
+                while not _playing_cue(control.status(timeout=0.5), index):
+                    assert time.monotonic() < deadline, f"cue {index} never started"
+                    time.sleep(0.02)
+                start = probe.frame_time
+                time.sleep(3.0)
+                windows.append((index, start, probe.frame_time))
+            control.send("/rig/stop")
+            time.sleep(0.5)
+        player.send_signal(signal.SIGINT)  # Ctrl-C: rig play stops the engine cleanly
+        assert player.wait(15) == 0, player.stderr.read()
+    finally:
+        if player.poll() is None:
+            player.kill()
+        probe.close()
+    events = recorder.stop()
+    data = [d for _, d in events]
+    assert sounding_after(data) == []
+    silent = []
+    for index, first, last in windows:
+        arr = cues[index]
+        # Notes on a device in the opening 2.5 s of the cue (it may begin up to a bar late).
+        end_tick = arr.tempo.tick_at(2.5)
+        hardware = {t.name for t in arr.tracks if t.device is not None}
+        expected = [
+            e
+            for e in arr.events
+            if isinstance(e, NoteOn) and e.track in hardware and e.tick < end_tick
+        ]
+        got = [d for f, d in events if first <= f < last and d[0] & 0xF0 == 0x90 and d[2]]
+        if expected and not got:
+            silent.append(arr.name)
+    assert silent == [], f"no notes arrived for {silent}"

@@ -31,3 +31,14 @@ def test_png_is_a_valid_rgb_image(tmp_path):
     length = int.from_bytes(data[idat - 4 : idat], "big")
     raw = zlib.decompress(data[idat + 4 : idat + 4 + length])
     assert len(raw) == 40 * (1 + 40 * 3)
+
+
+def test_a_lost_tick_costs_one_tick_not_a_shift_of_all_later_ones():
+    from rig.timing.clockbench import grid_errors, match_planned
+
+    planned = [1000 * k for k in range(10)]
+    received = [f for f in planned if f != 4000]  # one lost on the way
+    ks, worst = match_planned(received, planned)
+    assert ks == [0, 1, 2, 3, 5, 6, 7, 8, 9] and worst == 0
+    errors, drift = grid_errors([float(f) for f in received], 1000.0, 0.0, indices=ks)
+    assert errors == [0.0] * 9 and abs(drift) < 1e-9

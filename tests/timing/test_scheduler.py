@@ -282,3 +282,58 @@ def test_tempo_override_keeps_the_timeline_continuous():
     assert len(fast) + len(slow) >= len(gaps) - 1  # one gap straddles the change
     assert gaps.index(slow[0]) >= len(fast)  # all fast gaps, then all slow ones
     assert len(clocks) == 16 * 24
+
+
+def test_clock_while_stopped_runs_on_one_grid_through_start_and_stop():
+    """Stopped: F8 on a free grid at the song's tempo; Start moves onto that grid (less
+    than one period later), so one unbroken clock runs from before FA to after FC."""
+    arr = song(TempoMap.constant(120), bars=1)
+    idle, plain = Collect("mono"), Collect("virus")
+    clock = InternalClock(arr.tempo)
+    sched = Scheduler(clock, {"mono": idle, "virus": plain},
+                      clock_latency_ms={"mono": 0.0, "virus": 0.0})  # fmt: skip
+    sched.idle_clock(["mono", "nowhere"])  # only devices that have clock
+    assert sched.idle_devices == ("mono",)
+    sched.load(arr)
+    time = FakeTime(T0)
+    period = 60e9 / (120 * 24)
+    run(sched, time.now_ns, time.sleep_until, interval_ns=3 * MS,
+        done=lambda: time.now >= T0 + 300 * MS)  # fmt: skip
+    assert plain.sent == [] and len(idle.clocks()) >= 12  # stopped: only "mono" gets clock
+    sched.play(0, time.now + 50 * MS, time.now)  # lands on the grid, not at +50 ms
+    run(sched, time.now_ns, time.sleep_until, interval_ns=3 * MS, done=lambda: not sched.playing)
+    end = time.now
+    run(sched, time.now_ns, time.sleep_until, interval_ns=3 * MS,
+        done=lambda: time.now >= end + 200 * MS)  # fmt: skip
+    data = [d for _, d in idle.sent]
+    assert data.count(START) == 1 and data.count(STOP) == 1
+    clocks = idle.clocks()
+    first = clocks[0]
+    for k, t in enumerate(clocks):  # one grid from the first stopped F8 to the last
+        assert abs(t - (first + k * period)) <= 1, k
+    at_start = next(t for t, d in idle.sent if d == START) + TRANSPORT_LEAD_NS
+    assert at_start in clocks  # the downbeat is a grid point
+    played = [t for t in clocks if at_start <= t < at_start + 2 * 10**9]
+    assert len(played) == 4 * 24 and len(clocks) > 4 * 24 + 20
+    # The other device: Start, 96 clocks, Stop — nothing while stopped.
+    assert [d for _, d in plain.sent if d in (START, STOP)] == [START, STOP]
+    assert len(plain.clocks()) == 4 * 24 and plain.clocks()[0] == at_start
+
+
+def test_clock_while_stopped_survives_a_panic_without_a_gap():
+    arr = song(TempoMap.constant(120), bars=1)
+    out = Collect("mono")
+    sched = Scheduler(InternalClock(arr.tempo), {"mono": out}, clock_latency_ms={"mono": 0.0})
+    sched.idle_clock(["mono"])
+    sched.load(arr)
+    time = FakeTime(T0)
+    run(sched, time.now_ns, time.sleep_until, interval_ns=5 * MS,
+        done=lambda: time.now >= T0 + 200 * MS)  # fmt: skip
+    # A panic drops what the sink had queued (deadlines after now): hand them over again.
+    out.sent = [(t, d) for t, d in out.sent if t <= time.now]
+    sched.forget(time.now)
+    run(sched, time.now_ns, time.sleep_until, interval_ns=5 * MS,
+        done=lambda: time.now >= T0 + 400 * MS)  # fmt: skip
+    clocks = out.clocks()
+    gaps = {b - a for a, b in zip(clocks, clocks[1:], strict=False)}
+    assert gaps <= {20833333, 20833334}

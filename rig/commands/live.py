@@ -1,0 +1,246 @@
+"""`rig live SET`: perform a set — engine process, live host, terminal UI, hot reload.
+
+The composition root for the stage. Three processes, so nothing but the engine
+keeps time and the UI can die without a gap in the music:
+
+    rig live (this process: the UI, file watching)  ──OSC──▶  engine process
+                                                               ▲ owned by
+    live host (detached: MIDI controller, engine watchdog) ────┘
+
+`--attach` starts only a new UI for the host and engine already running (found
+through the session file, `rig.live.session`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+
+__all__ = ["main", "SUMMARY"]
+
+SUMMARY = "perform a set: engine, terminal UI, quantized launches, mutes, hot reload"
+
+EPILOG = """examples:
+  rig live songs/sets/heated-rivalry-night.yaml
+  rig live songs/inferno.yaml --config stage.yaml
+  rig live songs/sets/heated-rivalry-night.yaml --attach    # a new UI for the running show
+
+Keys (remappable in config.yaml, keys:): p play, s stop, c continue, n next cue,
+up/down choose a cue, enter launch it, x cancel, [ ] choose a section, j jump to it,
+1-9 or left/right choose a track, m mute, o solo, g quantize (now/beat/bar/section/
+cue), + - tempo, t tap, ! panic, q quit (asks first while playing: y stop and quit,
+d quit the UI only — the music plays on).
+
+Launches, jumps, mutes and solos land exactly on the next boundary of the chosen
+quantize. Songs, sets and patches are watched: a valid edit is swapped in at the
+next bar; an invalid one is shown as file:line:col and the old version plays on.
+A MIDI controller (config.yaml, controller:) and OSC remotes (osc:, see
+rig/live/control.py) reach the same actions. Killing the UI (even kill -9) leaves
+the music playing; --attach reconnects.
+
+exit codes: 0 done, 1 bad song/set/config, 2 usage, 3 the engine cannot start or
+(--attach) no running show
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rig live",
+        description=SUMMARY,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("path", type=Path, metavar="SET", help="a set file (or one cue)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.yaml"),
+        metavar="PATH",
+        help="config file (default: ./config.yaml, or the built-in default)",
+    )
+    parser.add_argument(
+        "--attach", action="store_true", help="connect a new UI to the show already running"
+    )
+    parser.add_argument(
+        "--osc-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="OSC control port (default: config.yaml osc.port)",
+    )
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    from rig.project import Project
+    from rig.source.errors import InputError
+
+    try:
+        project = Project.load(args.config)
+    except InputError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"rig live: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    port = project.config.osc_port if args.osc_port is None else args.osc_port
+    if not port and not args.attach:
+        port = _free_port()  # the session file is named by the port: pick it here
+    if args.attach:
+        return _attach(args, project, port)
+    try:
+        cues = project.arrangements(args.path)
+    except InputError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"rig live: {exc.filename or args.path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from rig.live.session import read_session, session_path
+
+    running = read_session(session_path(port))
+    if running is not None and running.alive():
+        print(
+            f"rig live: a show is already running on OSC port {port} ({running.set_path}); "
+            "use --attach",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    session = _start_host(args, project, cues, port)
+    if isinstance(session, int):
+        return session
+    return _run_ui(args, project, session, cues)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _transitions(project, path: Path, count: int) -> tuple[str, ...]:  # noqa: ANN001
+    from rig.song.setlist import is_setlist
+
+    if count > 1 or is_setlist(path):
+        return tuple(entry.next for entry in project.setlist(path).entries)
+    return ("bar",)
+
+
+def _start_host(args, project, cues, port: int):  # noqa: ANN001, ANN202 - Session | int
+    from rig.live.engine_process import EngineSpec
+    from rig.live.engine_sinks import outputs_from_project
+    from rig.live.host import HostSpec
+    from rig.live.session import read_session, session_dir, session_path
+
+    config = project.config
+    transitions = _transitions(project, args.path, len(cues))
+    engine = EngineSpec(
+        tuple(cues),
+        tuple(outputs_from_project(project)),
+        osc_port=port,
+        transitions=transitions,
+        extra={"osc_host": config.osc_bind_host},
+    )
+    api = "jack" if config.midi_backend == "jack" else config.rtmidi_api
+    spec = HostSpec(engine, str(args.path.resolve()), str(args.config), config.controller, api)
+    folder = session_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, spec_file = tempfile.mkstemp(prefix="host-", suffix=".pickle", dir=folder)
+    with os.fdopen(fd, "wb") as out:
+        pickle.dump(spec, out)
+    target = session_path(port)
+    log = folder / f"host-{os.getpid()}.log"
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))
+    )
+    with open(log, "wb") as err:
+        host = subprocess.Popen(
+            [sys.executable, "-m", "rig.live.host", spec_file, str(target)],
+            stdin=subprocess.DEVNULL,
+            stdout=err,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # no SIGHUP, not in our process group: the UI may die
+            env=env,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        session = read_session(target)
+        if session is not None:
+            if session.error:
+                print(f"rig live: the engine did not start: {session.error}", file=sys.stderr)
+                return EXIT_UNAVAILABLE
+            for warning in session.warnings:
+                print(f"rig live: warning: {warning}", file=sys.stderr)
+            return session
+        if host.poll() is not None:
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+            print(f"rig live: the live host ended: {' / '.join(tail)}", file=sys.stderr)
+            return EXIT_UNAVAILABLE
+        time.sleep(0.05)
+    print("rig live: the engine did not start within 30 s", file=sys.stderr)
+    return EXIT_UNAVAILABLE
+
+
+def _attach(args, project, port: int) -> int:  # noqa: ANN001
+    from rig.live.session import find_sessions, read_session, session_path
+
+    session = read_session(session_path(port))
+    if session is None or not session.alive():
+        wanted = str(args.path.resolve())
+        found = [s for _, s in find_sessions() if s.set_path == wanted] or [
+            s for _, s in find_sessions()
+        ]
+        session = found[0] if len(found) == 1 else None
+    if session is None:
+        print("rig live: no running show to attach to (start one with rig live SET)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_UNAVAILABLE
+    return _run_ui(args, project, session, None)
+
+
+def _run_ui(args, project, session, cues) -> int:  # noqa: ANN001
+    from rig.live.link import EngineLink
+    from rig.live.ui import LiveApp
+    from rig.live.watch import Reloader
+    from rig.project import Project
+
+    link = EngineLink(session.port, engine_pid=session.engine_pid)
+    bundles = Path(tempfile.mkdtemp(prefix="rig-bundles-"))
+    reloader = None
+    try:
+        reloader = Reloader(
+            lambda: Project.load(args.config),
+            args.path,
+            link.send,
+            bundles,
+            cues=cues,
+            transitions=_transitions(project, args.path, len(cues)) if cues else (),
+        )
+    except Exception as exc:  # files broken since the show started: no hot reload
+        print(f"rig live: hot reload is off: {exc}", file=sys.stderr)
+    app = LiveApp(link, keys=project.config.keys, reloader=reloader)
+    try:
+        result = app.run()
+    finally:
+        link.close()
+    if result == "detach":
+        print(
+            f"rig live: the engine plays on (OSC port {session.port}); "
+            f"rig live {args.path} --attach reconnects",
+            file=sys.stderr,
+        )
+    return EXIT_OK

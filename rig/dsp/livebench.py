@@ -1,0 +1,210 @@
+"""`rig bench render --live`: play cues on their stand-ins on JACK; count xruns, read DSP load.
+
+For each cue: the real engine process (`rig.live.engine_process`) with every
+device on its stand-in voice plays the cue (from `--from BAR`, for `--seconds`)
+on a JACK server with 64-frame periods. A witness client in this process counts
+the server's xruns and samples JACK's DSP load (`jack_cpu_load`: the share of
+each period the whole graph takes) every 100 ms; the engine process reports its
+own CPU time. By default a private dummy server is started (`jackd -R -d dummy`,
+as in the tests), so the figures do not depend on a sound card.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["LiveFigures", "private_jackd", "measure_live", "densest_bar", "print_live"]
+
+# The first xrun-free second after a client joins is not the show: JACK re-plans its
+# graph when the engine's clients (pyo, MIDI) arrive.
+_SETTLE_S = 1.0
+
+
+@dataclass(frozen=True)
+class LiveFigures:
+    cue: str
+    seconds: float  # played (measured part)
+    xruns: int  # while playing, after the settle time
+    dsp_mean: float  # JACK DSP load, % of the period
+    dsp_max: float
+    engine_cpu: float  # engine process CPU, % of one core, over the whole run
+    instruments: int
+    applied: int  # events applied on the audio thread
+    late: int  # of which more than a block late
+    callback_max_us: float  # longest event-applying callback (audio thread, GIL held)
+    period: int
+    rate: int
+
+
+@contextlib.contextmanager
+def private_jackd(period: int = 64, rate: int = 48000) -> Iterator[str]:
+    """A private `jackd -d dummy` (realtime where permitted); yields its name."""
+    import jack
+
+    if shutil.which("jackd") is None:
+        raise RuntimeError("jackd is not installed (Debian: apt-get install jackd2)")
+    name = f"rig-bench-{os.getpid()}"
+    log = tempfile.NamedTemporaryFile(prefix="rig-bench-jackd-", suffix=".log", delete=False)
+    cmd = ["jackd", "-n", name, "-R", "-d", "dummy", "-r", str(rate), "-p", str(period)]
+    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    jack.set_error_function(lambda msg: None)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"jackd did not start (see {log.name})")
+            try:
+                jack.Client("rig-bench-probe", no_start_server=True, servername=name).close()
+                break
+            except jack.JackError:
+                time.sleep(0.05)
+    finally:
+        jack.set_error_function()
+    old = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    try:
+        yield name
+    finally:
+        if old is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = old
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        Path(log.name).unlink(missing_ok=True)
+
+
+class _Witness:
+    """A JACK client counting xruns and sampling the DSP load (not in the graph's path)."""
+
+    def __init__(self) -> None:
+        import jack
+
+        self.client = jack.Client("rig-bench-witness", no_start_server=True)
+        self.xruns = 0
+        self.client.set_xrun_callback(self._xrun)
+        self.client.activate()
+        self.loads: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="rig-bench-load", daemon=True)
+
+    def _xrun(self, delay: float) -> None:
+        self.xruns += 1
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            self.loads.append(float(self.client.cpu_load()))
+
+    def start(self) -> None:
+        self.xruns = 0
+        self.loads.clear()
+        self._thread.start()
+
+    def stop(self) -> tuple[int, list[float]]:
+        self._stop.set()
+        self._thread.join()
+        xruns = self.xruns
+        self.client.deactivate()
+        self.client.close()
+        return xruns, list(self.loads)
+
+
+def measure_live(project, song: Path, seconds: float, bar: int | None) -> LiveFigures:  # noqa: ANN001
+    """Play `song` from `bar` for `seconds` on stand-ins on the current JACK server."""
+    from rig.live.control import ControlClient
+    from rig.live.engine_process import EngineProcess, EngineSpec
+    from rig.live.voices import voice_settings
+
+    arr = project.arrangement(song)
+    if bar is None:
+        bar = densest_bar(arr, seconds)
+    settings = voice_settings(project, [arr])
+    spec = EngineSpec((arr,), (), run_on=False, extra={"voices": settings})
+    engine = EngineProcess(spec).start()
+    witness = _Witness()
+    try:
+        import jack
+
+        probe = jack.Client("rig-bench-probe", no_start_server=True)
+        period, rate = int(probe.blocksize), int(probe.samplerate)
+        probe.close()
+        with ControlClient(engine.port) as control:
+            control.send("/rig/play", bar)
+            time.sleep(_SETTLE_S)
+            first = control.status()
+            witness.start()
+            started = time.monotonic()
+            time.sleep(seconds)
+            xruns, loads = witness.stop()
+            wall = time.monotonic() - started
+            last = control.status()
+    finally:
+        engine.stop()
+    stats = (engine.exit_info or ("", 0.0, {}, {}))[3] if engine.exit_info else {}
+    cpu = 0.0
+    if first is not None and last is not None:
+        cpu = 100 * (last.cpu_seconds - first.cpu_seconds) / wall
+    return LiveFigures(
+        cue=arr.name,
+        seconds=wall,
+        xruns=xruns,
+        dsp_mean=sum(loads) / len(loads) if loads else 0.0,
+        dsp_max=max(loads, default=0.0),
+        engine_cpu=cpu,
+        instruments=int(stats.get("instruments", 0)),
+        applied=int(stats.get("applied", 0)),
+        late=int(stats.get("late", 0)),
+        callback_max_us=float(stats.get("callback_max_us", 0.0)),
+        period=period,
+        rate=rate,
+    )
+
+
+def densest_bar(arr, seconds: float) -> int:  # noqa: ANN001 - an Arrangement
+    """The bar from which `seconds` of the cue hold the most note-ons."""
+    from rig.song.events import NoteOn
+
+    ons = sorted(e.tick for e in arr.events if isinstance(e, NoteOn))
+    if not ons:
+        return 1
+    best, best_bar = -1, 1
+    bars = max(1, arr.length_bars)
+    for bar in range(1, bars + 1):
+        start = arr.bar_tick(bar)
+        t0 = arr.tempo.seconds_at(start)
+        count = sum(1 for t in ons if start <= t and arr.tempo.seconds_at(t) < t0 + seconds)
+        if count > best:
+            best, best_bar = count, bar
+    return best_bar
+
+
+def print_live(figures: Sequence[LiveFigures]) -> None:
+    header = (
+        f"{'cue':<24} {'played s':>8} {'xruns':>5} {'DSP mean':>8} {'DSP max':>7} "
+        f"{'engine CPU':>10} {'voices':>6} {'events':>6} {'late':>4} {'apply max':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for f in figures:
+        print(
+            f"{f.cue[:24]:<24} {f.seconds:8.1f} {f.xruns:5d} {f.dsp_mean:7.1f}% "
+            f"{f.dsp_max:6.1f}% {f.engine_cpu:9.1f}% {f.instruments:6d} {f.applied:6d} "
+            f"{f.late:4d} {f.callback_max_us:6.0f} us",
+            flush=True,
+        )

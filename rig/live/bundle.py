@@ -1,0 +1,137 @@
+"""Hot reload's hand-over: compiled cues in a file the engine reads a little at a time.
+
+Compiling a cue takes 6-45 ms of pure Python here (the songs of this repository),
+unpickling one in one go 2-20 ms: either would hold the engine process's GIL
+longer than the scheduler's 15 ms lookahead and the JACK callback's 1.3 ms
+period. So the *controller* (the live UI process, which watches the files)
+loads, checks and compiles; a valid result is written as a **bundle** — a stream
+of small pickles: a header, then per cue its metadata and its events in chunks
+of `CHUNK` — and only the bundle's path crosses OSC (`/rig/reload path`). The
+engine loop reads it with `load_steps`, a generator that does one small step
+(one chunk, ≲0.3 ms) per `next()`, between pumps, and ends with a `Bundle` of
+ready `Arrangement`s and their note pairs. No big data crosses the socket, no
+thread competes with the clock for the GIL.
+
+The bundle file is the engine's once read: `load_steps` deletes it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rig.live.cueview import NotePairs
+from rig.song.arrangement import Arrangement
+
+__all__ = ["CHUNK", "Bundle", "write_bundle", "load_steps", "load_bundle"]
+
+CHUNK = 256  # events per pickle: ~0.1-0.3 ms to unpickle here
+_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What a reload brings: `cues` as (index in the set, arrangement, note pairs).
+
+    `full_set`: the set itself changed — `cues` is the whole new list, in order,
+    with its `transitions`.
+    """
+
+    cues: tuple[tuple[int, Arrangement, NotePairs], ...]
+    full_set: bool = False
+    transitions: tuple[str, ...] = ()
+
+
+def write_bundle(
+    directory: Path,
+    cues: Sequence[tuple[int, Arrangement]],
+    *,
+    full_set: bool = False,
+    transitions: Sequence[str] = (),
+) -> Path:
+    """Write a bundle into `directory` (atomically: the engine never sees half a file)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".tmp", dir=directory)
+    with os.fdopen(fd, "wb") as out:
+        head = {
+            "version": _VERSION,
+            "count": len(cues),
+            "full_set": full_set,
+            "transitions": tuple(transitions),
+        }
+        pickle.dump(head, out, protocol=pickle.HIGHEST_PROTOCOL)
+        for index, arr in cues:
+            meta = {
+                "index": index,
+                "name": arr.name,
+                "tempo": arr.tempo,
+                "sections": arr.sections,
+                "tracks": arr.tracks,
+                "length_ticks": arr.length_ticks,
+                "source": arr.source,
+                "key": arr.key,
+                "chunks": -(-len(arr.events) // CHUNK),
+            }
+            pickle.dump(meta, out, protocol=pickle.HIGHEST_PROTOCOL)
+            for start in range(0, len(arr.events), CHUNK):
+                pickle.dump(arr.events[start : start + CHUNK], out, pickle.HIGHEST_PROTOCOL)
+    final = Path(tmp).with_name(Path(tmp).name.replace(".bundle-", "bundle-")[:-4] + ".pickle")
+    os.replace(tmp, final)
+    return final
+
+
+def _assemble(meta: dict, events: list, ticks: list[int]) -> Arrangement:
+    """An Arrangement from events already in order (the controller's Arrangement sorted
+    them): built empty, then given its events, so nothing is sorted again here."""
+    arr = Arrangement(
+        meta["name"], (), meta["tempo"], meta["sections"], meta["tracks"], meta["length_ticks"],
+        meta["source"], meta["key"],
+    )  # fmt: skip
+    arr.events = tuple(events)
+    arr._ticks = ticks  # noqa: SLF001 - the index Arrangement keeps for query_ticks
+    return arr
+
+
+def load_steps(path: Path) -> Generator[None, None, Bundle]:
+    """Read a bundle one small step per `next()`; the generator's return value is the
+    Bundle (StopIteration.value). Raises ValueError for a file that is not one."""
+    try:
+        with open(path, "rb") as src:
+            head = pickle.load(src)
+            if not isinstance(head, dict) or head.get("version") != _VERSION:
+                raise ValueError(f"{path}: not a rig reload bundle")
+            cues = []
+            for _ in range(head["count"]):
+                meta = pickle.load(src)
+                events: list = []
+                ticks: list[int] = []
+                for _chunk in range(meta["chunks"]):
+                    yield
+                    chunk = pickle.load(src)
+                    events.extend(chunk)
+                    ticks.extend(e.tick for e in chunk)
+                arr = _assemble(meta, events, ticks)
+                pairs = yield from NotePairs.build_steps(arr, CHUNK * 4)
+                cues.append((meta["index"], arr, pairs))
+    except (OSError, EOFError, pickle.UnpicklingError, KeyError, TypeError) as exc:
+        raise ValueError(f"cannot read reload bundle {path}: {exc}") from exc
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    return Bundle(tuple(cues), bool(head["full_set"]), tuple(head["transitions"]))
+
+
+def load_bundle(path: Path) -> Bundle:
+    """All steps at once (tests, tools)."""
+    steps = load_steps(path)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value

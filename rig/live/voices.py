@@ -1,0 +1,597 @@
+"""Software voices live: a pyo server on JACK in the engine process, and hardware fallback.
+
+The scheduler knows outputs only by device name and hands them MIDI bytes with
+absolute monotonic deadlines. This module gives it two more kinds of output:
+
+- `VoiceOutput` (name ``voice:<track>``) for a track that is a software voice
+  only; `route_voice_tracks` gives such tracks that device name, so the
+  scheduler routes, mutes, stops and releases them like any other.
+- `FallbackOutput` (the device's own name) wrapping the device's MIDI sink:
+  while the sink is connected the hardware plays; while its port is absent (at
+  start, or gone during the show) the device's stand-in voice plays, with a
+  one-line message. When the port returns, the hardware takes over at the next
+  bar line: messages sounding from that bar on go to the sink (preceded by the
+  last program and CC values of each channel, so the synth sounds as the
+  stand-in did), and the stand-in gets all-notes-off on that bar, so nothing
+  it held keeps sounding.
+
+Timing (DESIGN.md: "events applied on the audio block they fall in"): an event
+is queued with the time it should *sound* — the scheduler's deadline plus the
+device latency it subtracted for the hardware — and applied by pyo's per-block
+callback (JACK's real-time thread for pyo's client) on the block whose first
+frame is nearest, using JACK's own frame↔time mapping (`rig.midi.jacktime`),
+the same one the JACK MIDI sink writes frames with. A note sent to a synth and
+the same note on its stand-in then leave JACK in the same cycle (± half a block).
+The engine thread only decodes bytes and puts tuples on a queue; it never waits
+for the audio thread, and the audio thread only holds the GIL to apply what is
+due (pyo holds it anyway while it computes the block).
+
+One instrument per (output, channel, voice): a multi-part Virus with three
+parts in use gets three stand-ins, as the hardware has three parts. All of them
+are built before the show starts (building a pad takes tens of ms of Python:
+never in the middle of a song).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import heapq
+import itertools
+import logging
+import queue
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rig.dsp.spec import VoiceSpec
+from rig.song.arrangement import Arrangement
+
+__all__ = [
+    "voice_extra",
+    "VoiceSettings",
+    "VoicePlayer",
+    "VoiceOutput",
+    "FallbackOutput",
+    "voice_settings",
+    "route_voice_tracks",
+    "VOICE_PREFIX",
+]
+
+log = logging.getLogger(__name__)
+
+VOICE_PREFIX = "voice:"
+# Stand-in voices are silent after this long without a note: their slots sleep.
+_HOUSEKEEP_BLOCKS = 16
+# Frames an event may be behind its block before it counts as late (JACK's
+# estimate of a frame's time wobbles by a fraction of a frame between cycles).
+_GRACE_FRAMES = 2
+# Hardware messages kept for a replay on the stand-in if the port vanishes: the
+# scheduler hands over this far ahead (lookahead + latency), so these are the
+# messages that would otherwise be lost on the dead port.
+_RECENT_NS = 200_000_000
+# Chased program/CC values reach the synth this long before its first bar.
+_CHASE_LEAD_NS = 2_000_000
+_BANK_SELECT = (0, 32)
+SWITCH_INTERVAL_S = 0.0001
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """What the engine process needs to play software voices; pickled across the spawn."""
+
+    voices: Mapping[str, VoiceSpec]  # voice name → spec (every voice the cues use)
+    cc_names: Mapping[str, Mapping[int, str]]  # device → CC number → its name
+    required: bool = False  # config audio.backend "jack": no JACK is an error, not a warning
+    gain_db: float = -6.0  # master level: many tracks at their voice levels add up
+    connect: str | None = "auto"  # "auto": the first two physical playback ports; None: none
+    client_name: str = "rig-voices"
+
+
+def voice_settings(project: Any, cues: Sequence[Arrangement]) -> VoiceSettings:
+    """VoiceSettings for `cues` from a `rig.project.Project` (InputError for a bad voice)."""
+    from rig.dsp.loader import load_voice
+
+    voices_dir = project.config.voices_dir
+    names = sorted({t.voice for arr in cues for t in arr.tracks if t.voice})
+    voices = {name: load_voice(voices_dir / f"{name}.yaml") for name in names}
+    cc_names: dict[str, dict[int, str]] = {}
+    for device_id, device in project.devices.items():
+        table: dict[int, str] = {}
+        for name, cc in device.ccs.items():
+            table.setdefault(cc.number, name)  # the first name given for a number
+        cc_names[device_id] = table
+    return VoiceSettings(
+        voices=voices, cc_names=cc_names, required=project.config.audio_backend == "jack"
+    )
+
+
+def voice_extra(project: Any, cues: Sequence[Arrangement]) -> dict[str, Any]:
+    """What an EngineSpec's `extra` needs for live stand-in voices (none for offline audio)."""
+    if project.config.audio_backend == "offline":
+        return {}
+    return {"voices": voice_settings(project, cues)}
+
+
+def route_voice_tracks(cues: Sequence[Arrangement]) -> list[Arrangement]:
+    """The cues with every voice-only track routed to output ``voice:<track>``."""
+    out = []
+    for arr in cues:
+        if not any(t.device is None and t.voice for t in arr.tracks):
+            out.append(arr)
+            continue
+        routed = copy.copy(arr)
+        routed.tracks = tuple(
+            dataclasses.replace(t, device=VOICE_PREFIX + t.name)
+            if t.device is None and t.voice
+            else t
+            for t in arr.tracks
+        )
+        out.append(routed)
+    return out
+
+
+# -- outputs the scheduler sees ---------------------------------------------------------
+
+
+class VoiceOutput:
+    """A software-voice track as a scheduler output."""
+
+    def __init__(self, name: str, player: VoicePlayer) -> None:
+        self.name = name
+        self.late = 0
+        self.connected = True
+        self._player = player
+
+    def send(self, when_ns: int, data: bytes) -> None:
+        self._player.play(self.name, when_ns, data)
+
+    def panic(self) -> None:
+        self._player.all_off(self.name, 0)
+
+    def close(self) -> None:
+        pass
+
+
+class FallbackOutput:
+    """A device: its MIDI sink while connected, its stand-in voice while not."""
+
+    def __init__(
+        self,
+        device: str,
+        hardware: Any | None,
+        player: VoicePlayer,
+        *,
+        latency_ns: int = 0,
+        stand_in: str = "",
+    ) -> None:
+        self.name = device
+        self.hardware = hardware
+        self.latency_ns = latency_ns
+        self.stand_in = stand_in
+        self.late = 0
+        self.connected = True  # something always plays it
+        self._player = player
+        self._hw_from: int | None = 0 if self._hw_connected() else None
+        self._generation = 0
+        self._recent: list[tuple[int, bytes]] = []  # (sounding ns, data) sent to hardware
+        self._chase: dict[tuple[int, int], bytes] = {}  # (channel, CC) / (channel, -1) → msg
+
+    @property
+    def on_hardware(self) -> bool:
+        return self._hw_from is not None
+
+    def _hw_connected(self) -> bool:
+        return self.hardware is not None and bool(getattr(self.hardware, "connected", False))
+
+    # scheduler side (engine thread) ------------------------------------------
+    def send(self, when_ns: int, data: bytes) -> None:
+        if data[0] >= 0xF0:  # clock, transport, SPP: the hardware's business only
+            if self.hardware is not None:
+                self.hardware.send(when_ns, data)
+            return
+        sound_ns = when_ns + self.latency_ns
+        kind = data[0] & 0xF0
+        if kind == 0xB0 and len(data) >= 3:
+            self._chase[(data[0] & 0x0F, data[1])] = data
+        elif kind == 0xC0:
+            self._chase[(data[0] & 0x0F, -1)] = data
+        if self._hw_from is not None and sound_ns >= self._hw_from:
+            self.hardware.send(when_ns, data)
+            recent = self._recent
+            recent.append((sound_ns, data))
+            if len(recent) > 64 and recent[0][0] < sound_ns - _RECENT_NS:
+                del recent[: len(recent) // 2]
+        else:
+            self._player.play(self.name, sound_ns, data, latency_ns=0)
+
+    def panic(self) -> None:
+        if self.hardware is not None:
+            self.hardware.panic()
+        self._player.all_off(self.name, 0)
+
+    def close(self) -> None:
+        pass  # the sink is closed by its owner; the stand-in by the player
+
+    # dsp hook side (engine thread, every pump) -----------------------------------
+    def poll(self, now_ns: int, next_bar_ns: Callable[[], int | None]) -> str | None:
+        """Follow the port: fall back at once, hand back at the next bar. A message or None."""
+        connected = self._hw_connected()
+        if self._hw_from is not None and not connected:
+            self._hw_from = None
+            self._generation += 1  # a pending stand-in all-off must not fire now
+            # What the scheduler already gave the dead port and is still to sound.
+            for sound_ns, data in self._recent:
+                if sound_ns >= now_ns:
+                    self._player.play(self.name, sound_ns, data, latency_ns=0)
+            self._recent.clear()
+            return f"{self.name}: MIDI port gone; its stand-in voice {self.stand_in} plays on"
+        if self._hw_from is None and connected:
+            bar_ns = next_bar_ns()
+            at = now_ns if bar_ns is None else max(now_ns, bar_ns)
+            self._hw_from = at
+            self._generation += 1
+            self._player.all_off(self.name, at, self, self._generation)
+            chase_at = max(now_ns, at - self.latency_ns - _CHASE_LEAD_NS)
+            for _, msg in sorted(self._chase.items(), key=lambda kv: kv[0][1] < 0, reverse=True):
+                self.hardware.send(chase_at, msg)  # program changes first, then CCs
+            when = "now" if bar_ns is None else "at the next bar"
+            return f"{self.name}: MIDI port is back; the hardware takes over {when}"
+        return None
+
+    def generation_is(self, generation: int) -> bool:
+        return self._generation == generation
+
+
+# -- the player ---------------------------------------------------------------------------
+
+
+class VoicePlayer:
+    """The pyo server on JACK and every stand-in instrument; the engine's `dsp_hook`.
+
+    Lifecycle: `open()` (boots pyo, builds instruments; AudioUnavailable when pyo
+    cannot run on JACK), `outputs(sinks, cues)`, `attach(scheduler)`, `start()`,
+    then the engine calls the player every pump; `close()` at the end.
+    """
+
+    def __init__(
+        self,
+        settings: VoiceSettings,
+        cues: Sequence[Arrangement],
+        *,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.cues = route_voice_tracks(cues)
+        self.messages: list[str] = []  # one line per fallback / handover, in order
+        self.applied = 0  # events applied on the audio thread
+        self.late = 0  # events applied more than a block after they should have sounded
+        self.blocks = 0
+        self.callback_max_ns = 0  # longest time spent applying events in one block
+        self.callback_slow = 0  # blocks where that took more than 0.25 ms
+        self._say = say or (lambda line: log.warning("%s", line))
+        self._pyo: Any = None
+        self.server: Any = None
+        self._client: Any = None  # JACK-Client: frame times and port connections
+        self._clock: Any = None
+        self._instruments: dict[tuple[str, int, str], Any] = {}
+        self._maps: dict[int, tuple[Any, dict[str, dict[int, Any]]]] = {}  # id(arr) →
+        self._current: dict[str, dict[int, Any]] = {}
+        self._current_arr: Arrangement | None = None
+        self._scheduler: Any = None
+        self._fallbacks: list[FallbackOutput] = []
+        self._queue: queue.SimpleQueue[tuple] = queue.SimpleQueue()
+        self._heap: list[tuple] = []
+        self._seq = itertools.count()
+        self._frame0: int | None = None
+        self._sr = 48000
+        self._bs = 64
+        self._master: Any = None
+
+    # set-up (engine process, before the show) ------------------------------------
+    def open(self) -> VoicePlayer:
+        from rig.dsp.play import build_instrument
+        from rig.dsp.server import import_pyo, jack_server
+
+        self._pyo = pyo = import_pyo()
+        self._open_client()
+        self._bs = int(self._client.blocksize)
+        self._sr = int(self._client.samplerate)
+        # pyo's block = JACK's period: one callback per cycle, so the cycle's first
+        # frame is the block's first frame.
+        self.server = jack_server(pyo, self._bs, self.settings.client_name)
+        for arr in self.cues:
+            for info in arr.tracks:
+                out = _output_of(info)
+                if out is None or info.voice not in self.settings.voices:
+                    continue
+                key = (out, info.channel, info.voice)
+                if key not in self._instruments:
+                    spec = self.settings.voices[info.voice]
+                    self._instruments[key] = build_instrument(pyo, spec)
+        outs = [inst.out for inst in self._instruments.values()]
+        gain = 10 ** (self.settings.gain_db / 20)
+        if outs:
+            self._master = pyo.Mix(outs, voices=2, mul=gain)
+        else:
+            self._master = pyo.Sig([0.0, 0.0])
+        self._master.out()
+        self.server.setCallback(self._on_block)
+        return self
+
+    def _open_client(self) -> None:
+        import jack
+
+        from rig.dsp.server import AudioUnavailable, jack_rate
+        from rig.midi.jacktime import JackClock
+
+        jack_rate()  # AudioUnavailable, in one line, when no server runs
+        try:
+            self._client = jack.Client(f"{self.settings.client_name}-ctl", no_start_server=True)
+        except jack.JackError as exc:
+            raise AudioUnavailable(f"cannot open a JACK client ({exc})") from None
+        self._clock = JackClock(self._client)
+
+    def outputs(self, sinks: Mapping[str, Any]) -> dict[str, Any]:
+        """The scheduler's outputs: every device of the cues (hardware or stand-in) and
+        every voice track. `sinks` are the opened MIDI sinks by device."""
+        outputs: dict[str, Any] = {}
+        latency: dict[str, float] = {}
+        stand_in: dict[str, str] = {}
+        for arr in self.cues:
+            for info in arr.tracks:
+                if info.device is None:
+                    continue
+                latency.setdefault(info.device, info.latency_ms)
+                if info.voice:
+                    stand_in.setdefault(info.device, info.voice)
+        for device in sorted(set(latency) | set(sinks)):
+            if device.startswith(VOICE_PREFIX):
+                outputs[device] = VoiceOutput(device, self)
+                continue
+            fb = FallbackOutput(
+                device,
+                sinks.get(device),
+                self,
+                latency_ns=round(latency.get(device, 0.0) * 1e6),
+                stand_in=stand_in.get(device, ""),
+            )
+            self._fallbacks.append(fb)
+            outputs[device] = fb
+            if not fb.on_hardware and device in latency:
+                line = f"{device}: plays on its stand-in voice {fb.stand_in} until its port appears"
+                if device not in stand_in:
+                    line = f"{device}: not connected and no stand-in voice; its tracks are silent"
+                self.messages.append(line)
+        return outputs
+
+    def attach(self, scheduler: Any) -> None:
+        self._scheduler = scheduler
+
+    def start(self) -> None:
+        # pyo's JACK thread needs the GIL for every block. A thread asking for the GIL
+        # waits up to the switch interval (5 ms by default) before the holder is made to
+        # drop it, so the engine thread pumping a dense bar could hold up the audio by
+        # several periods: xruns. 0.1 ms bounds that wait well inside a 1.33 ms period.
+        # The engine process does nothing else, so the extra switching costs little.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        self.server.start()
+        self._connect_outputs()
+
+    def _connect_outputs(self) -> None:
+        if self.settings.connect is None:
+            return
+        import jack
+
+        client = self._client
+        mine = [p.name for p in client.get_ports(f"^{self.settings.client_name}:", is_output=True)]
+        if self.settings.connect == "auto":
+            targets = client.get_ports(is_audio=True, is_input=True, is_physical=True)
+        else:
+            targets = client.get_ports(self.settings.connect, is_audio=True, is_input=True)
+        for src, dst in zip(mine, targets, strict=False):
+            with contextlib.suppress(jack.JackError):
+                client.connect(src, dst.name)
+
+    @property
+    def ports(self) -> list[str]:
+        """Full JACK names of the voices' audio outputs."""
+        name = self.settings.client_name
+        return [p.name for p in self._client.get_ports(f"^{name}:", is_audio=True, is_output=True)]
+
+    def close(self) -> None:
+        if self.server is not None:
+            server, self.server = self.server, None
+            with contextlib.suppress(Exception):
+                server.stop()
+            time.sleep(0.05)  # let a callback in flight finish before objects go
+            server.setCallback(_nothing)
+            self._instruments.clear()
+            self._maps.clear()
+            self._current = {}
+            self._master = None
+            import gc
+
+            gc.collect()  # pyo objects must die while their server still exists
+            with contextlib.suppress(Exception):
+                server.shutdown()
+        if self._client is not None:
+            client, self._client = self._client, None
+            with contextlib.suppress(Exception):
+                client.close()
+
+    def stats(self) -> dict[str, Any]:
+        """Figures for the controller at the end (picklable)."""
+        return {
+            "applied": self.applied,
+            "late": self.late,
+            "blocks": self.blocks,
+            "instruments": len(self._instruments),
+            "callback_max_us": self.callback_max_ns / 1000,
+            "callback_slow": self.callback_slow,
+            "messages": list(self.messages),
+        }
+
+    # the engine's dsp_hook (engine thread) ---------------------------------------
+    def __call__(self, now_ns: int, scheduler: Any) -> None:
+        if self._scheduler is None:
+            self._scheduler = scheduler
+        for fb in self._fallbacks:
+            line = fb.poll(now_ns, lambda: self._next_bar_ns(now_ns))
+            if line is not None:
+                self.messages.append(line)
+                self._say(line)
+
+    def _next_bar_ns(self, now_ns: int) -> int | None:
+        from rig.live.engine import bar_beat
+
+        sched = self._scheduler
+        if sched is None or not sched.playing or sched.arrangement is None:
+            return None
+        tick = max(int(sched.clock.tick_at(now_ns)), sched.next_tick)
+        arr = sched.arrangement
+        bar, beat = bar_beat(arr, tick)
+        bar_tick = arr.bar_tick(bar)
+        if bar_tick < tick:
+            bar_tick = arr.bar_tick(bar + 1)
+        return int(sched.clock.ns_at(bar_tick))
+
+    # outputs → audio thread ----------------------------------------------------------
+    def play(self, output: str, sound_ns: int, data: bytes, latency_ns: int = 0) -> None:
+        """Queue one MIDI message of `output` to sound at `sound_ns` on its stand-in."""
+        inst = self._instrument(output, data[0] & 0x0F)
+        if inst is None:
+            return
+        kind = data[0] & 0xF0
+        if kind == 0x90 and data[2] > 0:
+            item = ("on", data[1], data[2])
+        elif kind == 0x80 or kind == 0x90:
+            item = ("off", data[1], 0)
+        elif kind == 0xB0:
+            if data[1] in _BANK_SELECT:
+                return
+            name = self.settings.cc_names.get(output, {}).get(data[1], "")
+            item = ("cc", data[1], data[2], name)
+        elif kind == 0xC0:
+            item = ("pc", data[1], 0)
+        else:
+            return  # pitch bend, aftertouch: the voices have no use for them yet
+        self._queue.put((sound_ns + latency_ns, next(self._seq), inst, item, None, 0))
+
+    def all_off(
+        self, output: str, sound_ns: int, owner: FallbackOutput | None = None, generation: int = 0
+    ) -> None:
+        """Release everything `output`'s stand-ins hold, at `sound_ns` (0: at once)."""
+        for inst in {id(i): i for i in self._instruments_of(output)}.values():
+            self._queue.put((sound_ns, next(self._seq), inst, ("alloff",), owner, generation))
+
+    def _instrument(self, output: str, channel: int) -> Any:
+        sched = self._scheduler
+        view = sched.arrangement if sched is not None else None
+        # The engine may play a view of the arrangement (rig.live.cueview): map by its base.
+        arr = getattr(view, "base", view)
+        if arr is not self._current_arr:
+            self._current_arr = arr
+            self._current = self._map_for(arr) if arr is not None else {}
+        by_channel = self._current.get(output)
+        if by_channel is None:
+            return None
+        return by_channel.get(channel)
+
+    def _map_for(self, arr: Any) -> dict[str, dict[int, Any]]:
+        """output → channel → instrument for the tracks of `arr` (instruments made at open)."""
+        found = self._maps.get(id(arr))
+        if found is not None and found[0] is arr:
+            return found[1]
+        per_output: dict[str, dict[int, Any]] = {}
+        for info in arr.tracks:
+            out = _output_of(info)
+            inst = self._instruments.get((out, info.channel, info.voice)) if out else None
+            if inst is not None:
+                per_output.setdefault(out, {}).setdefault(info.channel, inst)
+        self._maps[id(arr)] = (arr, per_output)
+        return per_output
+
+    def _instruments_of(self, output: str) -> list[Any]:
+        return [inst for (out, _, _), inst in self._instruments.items() if out == output]
+
+    # pyo's callback (JACK's real-time thread, GIL held) ------------------------------
+    def _on_block(self) -> None:
+        began = time.perf_counter_ns()
+        try:
+            self._block()
+        finally:
+            spent = time.perf_counter_ns() - began
+            if spent > self.callback_max_ns:
+                self.callback_max_ns = spent
+            if spent > 250_000:
+                self.callback_slow += 1
+
+    def _block(self) -> None:
+        cycle = self._clock.cycle(self._bs)
+        start = cycle.frames
+        if self._frame0 is None:
+            self._frame0 = start
+        self.blocks += 1
+        heap = self._heap
+        get = self._queue.get_nowait
+        while True:
+            try:
+                heapq.heappush(heap, get())
+            except queue.Empty:
+                break
+        if not heap:
+            if self.blocks % _HOUSEKEEP_BLOCKS == 0:
+                self._housekeep((start - self._frame0) / self._sr)
+            return
+        half = self._bs // 2
+        due_ns = cycle.ns_of(start + half)  # nearest block: due before its middle
+        late_ns = cycle.ns_of(start - half - _GRACE_FRAMES)
+        at = (start - self._frame0) / self._sr
+        while heap and heap[0][0] < due_ns:
+            sound_ns, _, inst, item, owner, generation = heapq.heappop(heap)
+            if owner is not None and not owner.generation_is(generation):
+                continue
+            if sound_ns and sound_ns < late_ns:
+                self.late += 1
+            try:
+                _apply(inst, item, at)
+            except Exception:  # never raise in the audio thread
+                log.exception("applying %s", item)
+            self.applied += 1
+        if self.blocks % _HOUSEKEEP_BLOCKS == 0:
+            self._housekeep(at)
+
+    def _housekeep(self, at: float) -> None:
+        for inst in self._instruments.values():
+            inst.housekeep(at)
+
+
+def _output_of(info: Any) -> str | None:
+    """The output a track plays on: its device, or ``voice:<track>`` for a voice track."""
+    if not info.voice:
+        return None
+    if info.device is None:
+        return VOICE_PREFIX + info.name
+    return info.device
+
+
+def _apply(inst: Any, item: tuple, at: float) -> None:
+    kind = item[0]
+    if kind == "on":
+        inst.note_on(item[1], item[2], at)
+    elif kind == "off":
+        inst.note_off(item[1], at)
+    elif kind == "cc":
+        inst.control(item[3], item[1], item[2], at)
+    elif kind == "pc":
+        inst.program(item[1], at)
+    elif kind == "alloff":
+        inst.all_notes_off(at)
+
+
+def _nothing() -> None:
+    pass

@@ -1,0 +1,158 @@
+"""Hot reload: watch songs, sets and patches; compile what changed; hand it to the engine.
+
+Runs in the controlling process (the live UI), never in the engine: loading and
+compiling a cue is 6-45 ms of Python here. On every change (watchfiles, debounced):
+
+- the project (config.yaml, device definitions) is re-read if one of its files
+  changed, then every cue of the set is loaded, checked and compiled — a theme
+  shared by several cues may have changed, and all problems are reported at once;
+- an **invalid** edit is reported as `file:line:col: message` and nothing is sent:
+  the old version keeps playing;
+- a **valid** edit is compared with what the engine has; only the cues whose
+  events, tempo, sections or tracks differ go into a bundle (`rig.live.bundle`),
+  and `/rig/reload <bundle> <quantize>` tells the engine to swap them in at the
+  next boundary (a cue that is playing goes on at the same bar of its new
+  version). An edit of the set file itself (order, transitions) sends the whole set.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rig.live.bundle import write_bundle
+from rig.song.arrangement import Arrangement
+from rig.source.errors import InputError
+
+__all__ = ["Reloader", "same_music"]
+
+Report = Callable[[str, bool], None]  # (message, is_error)
+
+
+def same_music(a: Arrangement, b: Arrangement) -> bool:
+    """True when the engine would play `a` and `b` the same."""
+    return (
+        a.events == b.events
+        and a.length_ticks == b.length_ticks
+        and a.sections == b.sections
+        and a.tracks == b.tracks
+        and a.tempo.segments == b.tempo.segments
+        and a.name == b.name
+    )
+
+
+class Reloader:
+    """Compiles the set on change and sends what changed (see module doc).
+
+    `load_project()` returns a `rig.project.Project`; `send(address, *args)` reaches
+    the engine. `cues`/`transitions` start as what the engine was given.
+    """
+
+    def __init__(
+        self,
+        load_project: Callable[[], Any],
+        set_path: Path,
+        send: Callable[..., None],
+        bundle_dir: Path,
+        *,
+        cues: Sequence[Arrangement] | None = None,
+        transitions: Sequence[str] = (),
+        quantize: str = "bar",
+        extra_paths: Sequence[Path] = (),
+    ):
+        self.load_project = load_project
+        self.set_path = set_path.resolve()
+        self.send = send
+        self.bundle_dir = bundle_dir
+        self.quantize = quantize
+        self.project = load_project()
+        self.is_set = self._is_set()
+        self.cues = list(cues) if cues is not None else self._compile()[0]
+        self.transitions = tuple(transitions) or self._transitions()
+        self.extra_paths = [p.resolve() for p in extra_paths]
+        self._stop = threading.Event()
+
+    # -- one round -----------------------------------------------------------------------
+    def check(self, changed: set[Path] | None = None) -> tuple[str, bool]:
+        """Re-read after `changed` files changed; (message for the UI, is_error)."""
+        changed = {p.resolve() for p in changed or set()}
+        try:
+            if any(self._is_project_file(p) for p in changed):
+                self.project = self.load_project()
+            cues, transitions = self._compile()
+        except InputError as exc:
+            errors = [str(e) for e in exc.errors]
+            more = f"  (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            return f"not reloaded, the old version plays on: {errors[0]}{more}", True
+        except OSError as exc:
+            return f"not reloaded: {exc.filename}: {exc.strerror}", True
+        sources = [c.source for c in cues]
+        if sources != [c.source for c in self.cues] or transitions != self.transitions:
+            path = write_bundle(
+                self.bundle_dir, list(enumerate(cues)), full_set=True, transitions=transitions
+            )
+            self.send("/rig/reload", str(path), self.quantize)
+            self.cues, self.transitions = cues, transitions
+            return f"set reloaded: {len(cues)} cues", False
+        fresh = [(i, c) for i, c in enumerate(cues) if not same_music(c, self.cues[i])]
+        if not fresh:
+            return "saved: no change to the music", False
+        path = write_bundle(self.bundle_dir, fresh)
+        self.send("/rig/reload", str(path), self.quantize)
+        self.cues = cues
+        names = ", ".join(c.name for _, c in fresh)
+        return f"reloaded {names}: takes effect at the next {self.quantize}", False
+
+    # -- watching ------------------------------------------------------------------------
+    def paths(self) -> list[Path]:
+        """What to watch: the folder holding the set and its cues (includes and themes
+        live there too), the patches folder and the config file."""
+        files = [self.set_path] + [Path(c.source).resolve() for c in self.cues if c.source]
+        common = Path(_common(files))
+        out = [common, self.project.config.patches_dir]
+        config_path = Path(self.project.config.path)
+        if config_path.exists():
+            out.append(config_path.resolve())
+        out += self.extra_paths
+        return [p for p in dict.fromkeys(out) if p.exists()]
+
+    def watch(self, report: Report) -> None:
+        """Block, watching, until `stop()`; report the outcome of every change."""
+        import watchfiles
+
+        for changes in watchfiles.watch(
+            *self.paths(), stop_event=self._stop, debounce=300, raise_interrupt=False
+        ):
+            yamls = {Path(p) for _, p in changes if p.endswith((".yaml", ".yml"))}
+            if yamls:
+                report(*self.check(yamls))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- inside ----------------------------------------------------------------------------
+    def _is_set(self) -> bool:
+        from rig.song.setlist import is_setlist
+
+        return is_setlist(self.set_path)
+
+    def _compile(self) -> tuple[list[Arrangement], tuple[str, ...]]:
+        cues = self.project.arrangements(self.set_path)
+        return cues, self._transitions()
+
+    def _transitions(self) -> tuple[str, ...]:
+        if not self._is_set():
+            return ("bar",)
+        return tuple(e.next for e in self.project.setlist(self.set_path).entries)
+
+    def _is_project_file(self, path: Path) -> bool:
+        config = self.project.config
+        return path == Path(config.path).resolve() or config.patches_dir in path.parents
+
+
+def _common(paths: list[Path]) -> str:
+    import os
+
+    return os.path.commonpath([str(p.parent) for p in paths])

@@ -1,0 +1,117 @@
+"""Shared helpers of the live tests: small cues with recognisable notes, a fake clock,
+the engine on recording sinks, and checks on what went out."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rig.live.engine import START_DELAY_NS, Engine
+from rig.midi.sink import RecordingSink
+from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
+from rig.song.events import PPQ, ControlChange, NoteOff, NoteOn, ProgramChange
+from rig.song.tempomap import TempoMap
+
+MS = 1_000_000
+BAR_NS = 2_000_000_000  # 4/4 at 120 BPM
+BEAT_NS = 500_000_000
+T0 = 10**9  # FakeTime's start
+DOWNBEAT = T0 + START_DELAY_NS  # where bar 1 lands after play() at T0
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def now_ns(self) -> int:
+        return self.now
+
+    def sleep_until(self, ns: int) -> None:
+        self.now = max(self.now, ns)
+
+
+def cue(
+    name: str,
+    bars: int = 4,
+    *,
+    base: int = 36,
+    sections: tuple[tuple[str, int], ...] | None = None,
+    bpm: float = 120.0,
+    program: int | None = None,
+    devices: tuple[str, str] = ("virus", "mono"),
+) -> Arrangement:
+    """Whole-bar chords on 'keys' (ch 1) and 16ths on 'bass' (ch 0).
+
+    Bass pitches say where a note comes from: `base` + bar index (0-based), so a
+    note on the wire tells which cue and bar produced it. Chord roots: 60 + bar % 4.
+    """
+    events: list = []
+    if program is not None:
+        events.append(ProgramChange(0, "keys", 1, program))
+    for bar in range(bars):
+        t = bar * 4 * PPQ
+        events.append(ControlChange(t, "keys", 1, 74, (bar * 10) % 128, "cutoff"))
+        root = 60 + bar % 4
+        for n in (root, root + 4, root + 7):
+            events += [NoteOn(t, "keys", 1, n, 90), NoteOff(t + 4 * PPQ - 10, "keys", 1, n)]
+        for i in range(16):
+            s = t + i * PPQ // 4
+            note = base + bar
+            events += [NoteOn(s, "bass", 0, note, 100), NoteOff(s + 200, "bass", 0, note)]
+    tracks = [TrackInfo("keys", devices[0], None, 1), TrackInfo("bass", devices[1], None, 0)]
+    spans = []
+    start, bar1 = 0, 1
+    for sec_name, sec_bars in sections or (("a", bars),):
+        spans.append(SectionSpan(sec_name, start, start + sec_bars * 4 * PPQ, bar1, sec_bars, 4, 4))
+        start += sec_bars * 4 * PPQ
+        bar1 += sec_bars
+    return Arrangement(
+        name, events, TempoMap.constant(bpm), spans, tracks, bars * 4 * PPQ, source=f"{name}.yaml"
+    )
+
+
+def make(cues, time: FakeTime, **kw) -> tuple[Engine, dict[str, RecordingSink]]:
+    sinks = {d: RecordingSink(d, now=time.now_ns) for d in ("virus", "mono")}
+    for s in sinks.values():
+        s.open()
+    engine = Engine(cues, sinks, clock_latency_ms={"mono": 0.0}, **kw)
+    return engine, sinks
+
+
+def advance(engine: Engine, time: FakeTime, ns: int, step: int = 4 * MS) -> None:
+    """Pump the engine every `step` for `ns` of fake time (the offline twin)."""
+    end = time.now + ns
+    while time.now < end:
+        engine.pump(time.now)
+        time.sleep_until(time.now + step)
+
+
+def timeline(sink: RecordingSink) -> list[tuple[int, bytes]]:
+    return sorted(sink.messages, key=lambda m: m[0])
+
+
+def ons(sink: RecordingSink, channel: int | None = None) -> list[tuple[int, int]]:
+    """(deadline, note) of every note-on."""
+    return [
+        (t, d[1])
+        for t, d in timeline(sink)
+        if d[0] & 0xF0 == 0x90 and d[2] and (channel is None or d[0] & 15 == channel)
+    ]
+
+
+def offs(sink: RecordingSink) -> list[tuple[int, int]]:
+    return [(t, d[1]) for t, d in timeline(sink) if d[0] & 0xF0 == 0x80]
+
+
+def clean_pairs(sink: RecordingSink) -> None:
+    """Every note on the wire is one on, then one off: no double note-ons (a re-trigger
+    would show as an extra off), no stray note-offs, nothing left sounding."""
+    state: dict[tuple[int, int], bool] = defaultdict(bool)
+    for when, data in timeline(sink):
+        kind, key = data[0] & 0xF0, (data[0] & 15, data[1] if len(data) > 1 else 0)
+        if kind == 0x90 and data[2]:
+            assert not state[key], f"note-on of a sounding note {key} at {when}"
+            state[key] = True
+        elif kind == 0x80:
+            assert state[key], f"note-off of a silent note {key} at {when}"
+            state[key] = False
+    assert not any(state.values()), f"left sounding: {[k for k, v in state.items() if v]}"

@@ -1,0 +1,133 @@
+"""The MIDI controller: config mapping → OSC (pure), and a JACK MIDI port playing the
+controller's part, whose notes and CCs reach a real engine loop."""
+
+from __future__ import annotations
+
+import queue
+import socket
+import threading
+import time
+
+import pytest
+from livetools import cue
+
+from rig.config import ControllerConfig, ControllerMapping
+from rig.live.control import Status
+from rig.live.controller import ControllerInput, ControllerMap
+from rig.live.engine import Engine
+from rig.live.engine_process import serve
+from rig.midi.sink import RecordingSink
+
+MAPPINGS = (
+    ControllerMapping("note", 36, "play"),
+    ControllerMapping("note", 37, "stop"),
+    ControllerMapping("note", 38, "launch", cue=1, quantize="bar"),
+    ControllerMapping("cc", 20, "toggle_mute", track="keys", quantize="now"),
+    ControllerMapping("note", 40, "nudge", bpm=-2.0),
+    ControllerMapping("note", 41, "section", section="b"),
+)
+
+
+def test_the_map_turns_notes_and_cc_presses_into_osc():
+    cmap = ControllerMap(ControllerConfig("pads", None, MAPPINGS))
+    none = lambda: None  # noqa: E731
+    assert cmap.messages(bytes((0x90, 36, 100)), none) == [("/rig/play", ())]
+    assert cmap.messages(bytes((0x90, 36, 0)), none) == []  # note-on velocity 0 = off
+    assert cmap.messages(bytes((0x80, 36, 0)), none) == []
+    assert cmap.messages(bytes((0x99, 38, 1)), none) == [("/rig/launch", (1, "bar"))]
+    muted = lambda: Status("playing", 1, 1, 120.0, 0, 0, muted="keys")  # noqa: E731
+    assert cmap.messages(bytes((0xB0, 20, 127)), none) == [("/rig/mute", ("keys", "now"))]
+    assert cmap.messages(bytes((0xB0, 20, 100)), muted) == []  # still held: once per press
+    assert cmap.messages(bytes((0xB0, 20, 0)), muted) == []  # release
+    assert cmap.messages(bytes((0xB0, 20, 127)), muted) == [("/rig/unmute", ("keys", "now"))]
+    assert cmap.messages(bytes((0x90, 40, 9)), none) == [("/rig/nudge", (-2.0,))]
+    assert cmap.messages(bytes((0x90, 41, 9)), none) == [("/rig/section", ("b",))]
+    assert cmap.messages(bytes((0x90, 99, 9)), none) == []
+    on_ch2 = ControllerMap(ControllerConfig("pads", 1, MAPPINGS))
+    assert on_ch2.messages(bytes((0x90, 36, 100)), none) == []
+    assert on_ch2.messages(bytes((0x91, 36, 100)), none) == [("/rig/play", ())]
+
+
+class JackPads:
+    """A JACK client with one MIDI output: a stand-in for a hardware controller."""
+
+    def __init__(self, name: str):
+        import jack
+
+        self.client = jack.Client(name, no_start_server=True)
+        self.port = self.client.midi_outports.register("out")
+        self.pending: queue.Queue[bytes] = queue.Queue()
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+
+    def _process(self, frames: int) -> None:
+        self.port.clear_buffer()
+        while True:
+            try:
+                data = self.pending.get_nowait()
+            except queue.Empty:
+                return
+            self.port.write_midi_event(0, data)
+
+    def send(self, *data: int) -> None:
+        self.pending.put(bytes(data))
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+@pytest.mark.jack
+def test_a_controller_on_a_jack_midi_port_drives_the_engine(jack_server):
+    sinks = {d: RecordingSink(d) for d in ("virus", "mono")}
+    for s in sinks.values():
+        s.open()
+    engine = Engine(
+        [cue("one", bars=8, sections=(("a", 4), ("b", 4))), cue("two")],
+        sinks,
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.setblocking(False)
+    thread = threading.Thread(target=serve, args=(engine, sock, None), daemon=True)
+    thread.start()
+    pads = JackPads("rigtest-pads")
+    config = ControllerConfig("rigtest-pads", None, MAPPINGS)
+    controller = ControllerInput(config, sock.getsockname()[1], api="jack", retry_s=0.2)
+    try:
+        controller.start()
+        deadline = time.monotonic() + 5
+        while controller.connected_to is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert controller.connected_to and "rigtest-pads" in controller.connected_to
+        time.sleep(0.3)  # JACK applies a new connection from one of its next cycles
+
+        def until(test) -> None:
+            end = time.monotonic() + 5
+            while not test():
+                assert time.monotonic() < end, (
+                    f"no effect: handled {controller.handled}, state {engine.state}, "
+                    f"{engine.last_error}, {pads.client.get_all_connections(pads.port)}"
+                )
+                time.sleep(0.02)
+
+        pads.send(0x90, 36, 100)  # play
+        until(lambda: engine.state == "playing")
+        pads.send(0x90, 38, 100)  # launch cue 2 at the next bar
+        # (right after the start, bar 1's own line may still be ahead: then it is that one)
+        until(lambda: (engine.queued and engine.queued.index == 1) or engine.view.index == 1)
+        pads.send(0xB0, 20, 127)  # toggle mute keys
+        until(lambda: "keys" in engine.mute_state(time.monotonic_ns()).muted)
+        pads.send(0xB0, 20, 0)
+        pads.send(0xB0, 20, 127)  # and back
+        until(lambda: not engine.mute_state(time.monotonic_ns()).muted)
+        pads.send(0x90, 37, 100)  # stop
+        until(lambda: engine.state == "stopped")
+        assert controller.handled == 5
+    finally:
+        controller.stop()
+        pads.close()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"/rig/quit\x00\x00\x00,\x00\x00\x00", sock.getsockname())
+        thread.join(5)
+        sock.close()

@@ -1,0 +1,149 @@
+"""The OSC address space: dispatch in-process, bundles for hot reload, and a real
+engine process driven by OSC from yet another process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time as wall
+from pathlib import Path
+
+import pytest
+from livetools import BAR_NS, DOWNBEAT, MS, FakeTime, advance, clean_pairs, cue, make, ons
+
+from rig.live.bundle import load_bundle, write_bundle
+from rig.live.control import ADDRESSES, ControlClient, SetInfo, Status, decode, encode
+from rig.live.dispatch import handle, run_loads
+from rig.live.engine_process import EngineProcess, EngineSpec
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_every_address_is_documented():
+    import rig.live.control as control
+
+    for address in ADDRESSES:
+        assert address in control.__doc__, address
+
+
+def test_dispatch_converts_remote_values_and_reports_errors():
+    time = FakeTime()
+    engine, sinks = make([cue("one", base=36), cue("two", base=60)], time)
+    handle(engine, "/rig/play", [], time.now)
+    advance(engine, time, 600 * MS)
+    handle(engine, "/rig/launch", [1.0, "bar"], time.now)  # TouchOSC sends floats
+    handle(engine, "/rig/mute", ["keys", "bar"], time.now)
+    _, args = handle(engine, "/rig/status", [], time.now)
+    status = Status.from_args(args)
+    assert (status.queued_cue, status.queued_kind, status.queued_bar) == (1, "cue", 2)
+    assert status.queued_name == "two" and status.pending == "mute keys@2"
+    assert status.track_list() == [("keys", "virus", "hw"), ("bass", "mono", "hw")]
+    assert status.pending_list() == [("mute", "keys", 2)]
+    handle(engine, "/rig/cancel", [0.0], time.now)  # a button's release: ignored
+    assert engine.queued is not None
+    handle(engine, "/rig/cancel", [1.0], time.now)
+    assert engine.queued is None
+    with pytest.raises(ValueError, match="unknown quantize 'bars'"):
+        handle(engine, "/rig/launch", [1, "bars"], time.now)
+    with pytest.raises(ValueError, match="no cue 7"):
+        handle(engine, "/rig/launch", [7], time.now)
+    with pytest.raises(ValueError, match="expected"):
+        handle(engine, "/rig/mute", [], time.now)
+    with pytest.raises(ValueError, match="unknown address"):
+        handle(engine, "/rig/explode", [], time.now)
+    assert engine.last_error == "unknown address /rig/explode"
+    _, args = handle(engine, "/rig/setlist", [], time.now)
+    info = SetInfo.from_args(decode(encode("/rig/setlist", *args))[1])
+    assert info.cues == ("one", "two") and info.transitions == ("bar", "bar")
+    assert info.sections == (("a",), ("a",))
+    handle(engine, "/rig/section", ["0", "now"], time.now)
+    handle(engine, "/rig/nudge", [2], time.now)
+    handle(engine, "/rig/stop", [], time.now)
+    for sink in sinks.values():
+        clean_pairs(sink)
+
+
+def test_a_bundle_round_trips_and_a_reload_lands_at_the_boundary(tmp_path):
+    time = FakeTime()
+    engine, sinks = make([cue("one", bars=8, base=36)], time)
+    new = cue("one", bars=8, base=70)
+    path = write_bundle(tmp_path, [(0, new)])
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    handle(engine, "/rig/play", [], time.now)
+    advance(engine, time, 50 * MS + 300 * MS)
+    handle(engine, "/rig/reload", [str(path), "bar"], time.now)
+    steps = 0
+    while engine.loads:
+        run_loads(engine, lambda: time.now, budget_ns=0)  # one step per loop, as worst case
+        steps += 1
+    assert steps > 2 and not path.exists()  # read in steps, and consumed
+    assert engine.queued is not None and engine.queued.kind == "reload"
+    advance(engine, time, 2 * BAR_NS)
+    bass = [n for t, n in ons(sinks["mono"], 0)]
+    assert bass[:16] == [36] * 16 and bass[16:32] == [71] * 16  # bar 2 of the new version
+    assert ons(sinks["mono"], 0)[16][0] == DOWNBEAT + BAR_NS
+    back = load_bundle(write_bundle(tmp_path, [(0, new)]))
+    (index, arr, pairs), *_ = back.cues
+    assert (
+        index == 0
+        and arr.events == new.events
+        and arr.query_ticks(0, 100) == new.query_ticks(0, 100)
+    )
+    assert len(pairs.notes) == 8 * (3 + 16)
+
+
+def test_a_bad_bundle_is_an_error_in_the_status_and_the_music_goes_on(tmp_path):
+    time = FakeTime()
+    engine, _ = make([cue("one", bars=8)], time)
+    handle(engine, "/rig/play", [], time.now)
+    bad = tmp_path / "junk.pickle"
+    bad.write_bytes(b"not a pickle at all")
+    handle(engine, "/rig/reload", [str(bad)], time.now)
+    run_loads(engine, lambda: time.now)
+    assert "cannot read reload bundle" in engine.last_error and engine.state == "playing"
+    with pytest.raises(ValueError, match="no bundle file"):
+        handle(engine, "/rig/reload", [str(tmp_path / "gone.pickle")], time.now)
+
+
+SENDER = """
+import sys
+from rig.live.control import ControlClient
+with ControlClient(int(sys.argv[1])) as c:
+    c.send(sys.argv[2], *[int(a) if a.isdigit() else a for a in sys.argv[3:]])
+"""
+
+
+def _send_from_another_process(port: int, *message: str) -> None:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    subprocess.run([sys.executable, "-c", SENDER, str(port), *message], env=env, check=True)
+
+
+def _wait(control: ControlClient, test, timeout: float = 10.0) -> Status:
+    deadline = wall.monotonic() + timeout
+    while wall.monotonic() < deadline:
+        status = control.status(timeout=0.5)
+        if status is not None and test(status):
+            return status
+        wall.sleep(0.02)
+    raise AssertionError(f"status never matched; last: {status}")
+
+
+def test_osc_from_another_process_reaches_a_real_engine_process():
+    spec = EngineSpec((cue("one", bars=8, base=36), cue("two", bars=8, base=60)), ())
+    engine = EngineProcess(spec).start()
+    try:
+        with ControlClient(engine.port) as control:
+            _send_from_another_process(engine.port, "/rig/play")
+            _wait(control, lambda s: s.state == "playing")
+            _send_from_another_process(engine.port, "/rig/launch", "1", "bar")
+            status = _wait(control, lambda s: s.queued_cue == 1 or s.cue == 1)
+            _send_from_another_process(engine.port, "/rig/mute", "keys", "now")
+            status = _wait(control, lambda s: s.cue == 1 and "keys" in s.muted)
+            assert status.cue_name == "two" and status.queued_cue == -1
+            assert status.pid == engine.pid and status.late == 0
+            _send_from_another_process(engine.port, "/rig/section", "0", "now")
+            _send_from_another_process(engine.port, "/rig/nope")
+            _wait(control, lambda s: s.last_error == "unknown address /rig/nope")
+    finally:
+        engine.stop()

@@ -1,0 +1,160 @@
+"""The live UI under textual's headless Pilot: key presses reach a real engine loop
+(an `Engine` served over the same OSC protocol, in a thread) and the screen shows
+the engine's new state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from pathlib import Path
+
+from livetools import cue
+
+from rig.live.engine import Engine
+from rig.live.engine_process import serve
+from rig.live.link import EngineLink
+from rig.live.ui import LiveApp, key_map
+from rig.midi.sink import RecordingSink
+from rig.song.arrangement import SectionSpan
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def served(cues, **kw):
+    """An Engine on recording sinks behind a real UDP socket and the real serve loop."""
+    sinks = {d: RecordingSink(d) for d in ("virus", "mono")}
+    for s in sinks.values():
+        s.open()
+    engine = Engine(cues, sinks, clock_latency_ms={"mono": 0.0}, **kw)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.setblocking(False)
+    ended: list[str] = []
+    thread = threading.Thread(target=lambda: ended.append(serve(engine, sock, None)), daemon=True)
+    thread.start()
+    try:
+        yield engine, sock.getsockname()[1], sinks, ended
+    finally:
+        if thread.is_alive():
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.sendto(b"/rig/quit\x00\x00\x00,\x00\x00\x00", sock.getsockname())
+        thread.join(5)
+        sock.close()
+
+
+def text(app: LiveApp, selector: str) -> str:
+    return str(app.query_one(selector).render())
+
+
+async def until(pilot, test, timeout: float = 10.0) -> None:
+    """Wait until `test()` holds; a widget not yet built (a query error) counts as not yet."""
+    from textual.css.query import QueryError
+    from textual.widgets.data_table import RowDoesNotExist
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if test():
+                return
+        except (QueryError, RowDoesNotExist, LookupError):
+            pass
+        await pilot.pause(0.05)
+    raise AssertionError("the UI never showed it")
+
+
+def sectioned(name: str, base: int):
+    arr = cue(name, bars=8, base=base, sections=(("intro", 2), ("verse", 2), ("drop", 4)))
+    assert isinstance(arr.sections[0], SectionSpan)
+    return arr
+
+
+def test_keys_reach_the_engine_and_the_screen_follows():
+    async def scenario() -> None:
+        with served([sectioned("Rivalry", 36), sectioned("Ciel", 60)]) as (engine, port, _, ended):
+            link = EngineLink(port)
+            app = LiveApp(link, poll_s=0.05)
+            async with app.run_test(size=(150, 40)) as pilot:
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                assert "Rivalry" in text(app, "#top")
+                await pilot.press("p")
+                await until(pilot, lambda: "PLAYING" in text(app, "#top"))
+                assert engine.state == "playing"
+                # Launch the second cue at the next bar: queued, then playing.
+                await pilot.press("down", "enter")
+                await until(pilot, lambda: "⏭ launch Ciel" in text(app, "#top"))
+                await until(pilot, lambda: "cue 2/2 Ciel" in text(app, "#top"), 5)
+                # Mute track 2 (bass) now: the tracks table says so.
+                await pilot.press("g", "g", "g", "g", "g")  # bar → section → cue → now → beat → bar
+                assert app.quantize == "bar"
+                await pilot.press("2", "m")
+                await until(pilot, lambda: "bass" in engine.mute_state(time.monotonic_ns()).muted)
+                await until(pilot, lambda: "MUTED" in str(app.query_one("#tracks").get_row_at(1)))
+                # Jump to the section "drop" at the next bar.
+                await pilot.press("right_square_bracket", "right_square_bracket", "j")
+                await until(pilot, lambda: "section drop" in text(app, "#top"), 5)
+                await pilot.press("plus")
+                await until(pilot, lambda: "121.0 BPM" in text(app, "#top"))
+                # Quit asks first while playing; "n" keeps everything running.
+                await pilot.press("q")
+                await pilot.pause(0.1)
+                assert app.screen.__class__.__name__ == "QuitScreen"
+                await pilot.press("n")
+                await pilot.pause(0.1)
+                assert engine.state == "playing"
+                await pilot.press("q", "y")
+                await until(pilot, lambda: ended == ["quit"])
+            assert app.return_value == "quit"
+
+    asyncio.run(scenario())
+
+
+def test_errors_and_a_dead_engine_are_shown():
+    async def scenario() -> None:
+        with served([sectioned("Rivalry", 36)]) as (engine, port, _, ended):
+            link = EngineLink(port)
+            app = LiveApp(link, poll_s=0.05, keys={"launch": "l"})
+            assert app.keys["launch"] == "l" and app.keys["section_prev"] == "left_square_bracket"
+            async with app.run_test(size=(150, 40)) as pilot:
+                await until(pilot, lambda: app.status is not None)
+                await pilot.press("n")  # no next cue in a one-cue set
+                await until(pilot, lambda: "no next cue" in text(app, "#message"))
+                link.send("/rig/quit")  # the engine loop ends: no more answers
+                await until(pilot, lambda: "not answering" in text(app, "#message"))
+                link.engine_pid = 2**22 + 12345  # a pid that does not exist: "the engine died"
+                await until(pilot, lambda: "ENGINE PROCESS HAS DIED" in text(app, "#message"))
+                await pilot.press("q")  # no question when nothing plays
+                await until(pilot, lambda: app.return_value == "quit")
+
+    asyncio.run(scenario())
+
+
+def test_key_map_takes_config_names_and_characters():
+    keys = key_map({"panic": "!", "tap": "space", "quit": "Q"})
+    assert keys["panic"] == "exclamation_mark" and keys["tap"] == "space" and keys["quit"] == "Q"
+
+
+def test_screenshot_for_the_readme(tmp_path):
+    """Renders docs/live.svg (the README's screenshot) from a real session state."""
+
+    async def scenario() -> str:
+        cues = [sectioned(n, 36 + 4 * i) for i, n in enumerate(("Rivalry", "Heartbeat", "Ciel"))]
+        with served(cues, transitions=["bar", "wait"]) as (engine, port, _, _ended):
+            link = EngineLink(port)
+            app = LiveApp(link, poll_s=0.05)
+            async with app.run_test(size=(130, 34)) as pilot:
+                await until(pilot, lambda: app.status is not None)
+                await pilot.press("p", "2", "o")
+                await until(pilot, lambda: "SOLO" in str(app.query_one("#tracks").get_row_at(1)))
+                await pilot.press("down", "down", "enter")
+                await until(pilot, lambda: "⏭" in text(app, "#top"))
+                return app.export_screenshot(title="rig live")
+
+    svg = asyncio.run(scenario())
+    assert "Rivalry" in svg and "PLAYING" in svg
+    target = REPO / "docs" / "live.svg"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(svg, encoding="utf-8")

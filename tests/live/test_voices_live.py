@@ -1,0 +1,333 @@
+"""Software voices live: the real engine process with pyo on a private JACK dummy server.
+
+Witnesses share nothing with the engine: the stand-ins' audio is captured by
+`rig.dsp.capture` (its own process, JACK frame stamps) and hardware MIDI by the
+MIDI recorder, on the same frame timeline, so "the stand-in stops and the
+hardware takes over at the bar" is checked to the frame.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rig.dsp.capture import AudioCapture
+from rig.dsp.loader import load_voice
+from rig.live.control import ControlClient
+from rig.live.engine_process import EngineError, EngineProcess, EngineSpec
+from rig.live.engine_sinks import OutputSpec
+from rig.live.voices import VoiceSettings
+from rig.midi.notes import sounding_after
+from rig.midi.recorder import Recorder
+from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
+from rig.song.events import PPQ, NoteOff, NoteOn
+from rig.song.tempomap import TempoMap
+
+pytestmark = [pytest.mark.jack, pytest.mark.audio, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+VOICES = REPO / "patches" / "voices"
+SR = 48000
+BLOCK = 64
+# A sine with a 1 ms attack and 20 ms release, no effects: onsets and ends are sharp.
+TEST_VOICE = """\
+description: test sine
+mode: poly
+voices: 4
+level: -6
+velocity: 0
+oscillators:
+  - {wave: sine}
+filter: {type: none}
+amp: {attack: 0.001, decay: 0.01, sustain: 1, release: 0.02}
+"""
+
+
+def sine_voice(tmp_path: Path):
+    path = tmp_path / "test-sine.yaml"
+    path.write_text(TEST_VOICE)
+    return load_voice(path)
+
+
+def beats(track: str, count: int, pitch: int, channel: int = 0, downbeat: int | None = None):
+    """A note on every beat, half a beat long; `downbeat` marks each bar's first note."""
+    events = []
+    for b in range(count):
+        note = downbeat if downbeat is not None and b % 4 == 0 else pitch
+        events += [
+            NoteOn(b * PPQ, track, channel, note, 100),
+            NoteOff(b * PPQ + PPQ // 2, track, channel, note),
+        ]
+    return events
+
+
+def arrangement(events, tracks, bars: int, bpm: float = 120.0) -> Arrangement:
+    length = bars * 4 * PPQ
+    return Arrangement(
+        "voices-live", events, TempoMap.constant(bpm),
+        [SectionSpan("a", 0, length, 1, bars, 4, 4)], tracks, length,
+    )  # fmt: skip
+
+
+def settings(voices: dict, cc_names=None) -> VoiceSettings:
+    # connect=None: the dummy server's playback ports would only add load.
+    return VoiceSettings(voices=voices, cc_names=cc_names or {}, connect=None, required=True)
+
+
+def start(arr: Arrangement, voice_settings: VoiceSettings, outputs=()) -> EngineProcess:
+    spec = EngineSpec((arr,), tuple(outputs), extra={"voices": voice_settings})
+    return EngineProcess(spec).start()
+
+
+def wait_state(control: ControlClient, state: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = control.status(timeout=0.5)
+        if status is not None and status.state == state:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"engine never reached {state}")
+
+
+def capture(jack_server) -> AudioCapture:
+    return AudioCapture.spawn(["rig-voices:output_1", "rig-voices:output_2"], jack_server.env)
+
+
+def onsets(x: np.ndarray, threshold: float, gap: int = SR // 10) -> list[int]:
+    """First samples above `threshold` after at least `gap` samples below it."""
+    loud = np.nonzero(np.abs(x) > threshold)[0]
+    if not len(loud):
+        return []
+    starts = [int(loud[0])]
+    for prev, cur in zip(loud, loud[1:], strict=False):
+        if cur - prev > gap:
+            starts.append(int(cur))
+    return starts
+
+
+def rises(x: np.ndarray, smooth: int = 240, ratio: float = 3.0) -> list[int]:
+    """Onsets over a ringing tail: the smoothed energy (5 ms) crossing halfway between its
+    level 10 ms before and its peak in the next 20 ms, where that peak is `ratio` times
+    the level before."""
+    energy = np.convolve(np.square(x), np.ones(smooth) / smooth, mode="same")
+    back, ahead = SR // 100, SR // 50
+    found: list[int] = []
+    i = back
+    floor = 1e-4 * energy.max()
+    while i < len(energy) - ahead:
+        before = energy[i - back] + floor
+        peak = energy[i : i + ahead].max()
+        if peak > ratio * before and energy[i] > before + 0.5 * (peak - before):
+            found.append(i)
+            i += SR // 10
+        else:
+            i += 8
+    return found
+
+
+def f0(x: np.ndarray, fmin: float = 60.0, fmax: float = 1500.0) -> float:
+    """Fundamental by normalised autocorrelation with parabolic refinement."""
+    x = x - x.mean()
+    n = len(x)
+    spec = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(spec * np.conj(spec))[:n]
+    ac /= ac[0]
+    lo, hi = int(SR / fmax), int(SR / fmin)
+    lag = lo + int(np.argmax(ac[lo:hi]))
+    # The first peak close to the best one: not an octave below.
+    for cand in range(lo, hi):
+        if ac[cand] > 0.9 * ac[lag] and ac[cand] >= ac[cand - 1] and ac[cand] >= ac[cand + 1]:
+            lag = cand
+            break
+    a, b, c = ac[lag - 1], ac[lag], ac[lag + 1]
+    shift = 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c else 0.0
+    return SR / (lag + shift)
+
+
+def midi_hz(note: int) -> float:
+    return 440.0 * 2 ** ((note - 69) / 12)
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x)))) if len(x) else 0.0
+
+
+def skip_on_xruns(*takes) -> None:
+    xruns = sum(t.xruns for t in takes)
+    if xruns > 1:  # a client joining the graph may cost one
+        pytest.skip(f"the JACK server had {xruns} xruns during the run (overloaded machine)")
+
+
+def test_a_software_track_plays_its_pitch_on_its_beats(jack_server):
+    # 8 beats of A3 on the piano voice at 120 BPM: an onset every 24000 frames.
+    arr = arrangement(beats("keys", 8, 57), [TrackInfo("keys", None, "piano", 0)], bars=2)
+    engine = start(arr, settings({"piano": load_voice(VOICES / "piano.yaml")}))
+    cap = capture(jack_server)
+    try:
+        with ControlClient(engine.port) as control:
+            control.send("/rig/play")
+            wait_state(control, "ended", 15)
+            time.sleep(0.5)
+    finally:
+        take = cap.stop()
+        engine.stop()
+    skip_on_xruns(take)
+    mono = take.audio.mean(axis=1)
+    peak = np.abs(mono).max()
+    assert peak > 1e-3, "no sound from the software track"
+    found = rises(mono)
+    assert len(found) == 8, found
+    gaps = np.diff(found)
+    # Each onset on its block (±half a block); the energy crossing is found to ~2 ms.
+    assert np.all(np.abs(gaps - SR // 2) <= BLOCK + 96), gaps
+    first = found[0]
+    pitch = f0(mono[first + 2400 : first + 2400 + 9600])
+    assert abs(pitch / midi_hz(57) - 1) < 0.01, f"{pitch:.2f} Hz"
+    stats = engine.exit_info[3]
+    assert stats["applied"] == 16 and stats["late"] == 0
+
+
+def test_a_device_whose_port_is_missing_is_heard_on_its_stand_in(jack_server, tmp_path):
+    arr = arrangement(beats("lead", 8, 69), [TrackInfo("lead", "synth", "test-sine", 0)], bars=2)
+    outputs = [OutputSpec("synth", "no-such-port-anywhere", "jack")]
+    engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}), outputs)
+    assert any("synth" in w and "stand-in" in w for w in engine.warnings), engine.warnings
+    cap = capture(jack_server)
+    try:
+        with ControlClient(engine.port) as control:
+            control.send("/rig/play")
+            wait_state(control, "ended", 15)
+            time.sleep(0.3)
+    finally:
+        take = cap.stop()
+        engine.stop()
+    mono = take.audio.mean(axis=1)
+    found = onsets(mono, 0.1 * np.abs(mono).max())
+    assert len(found) == 8
+    assert abs(f0(mono[found[0] + 1200 : found[0] + 6000]) / 440.0 - 1) < 0.01
+
+
+def test_stand_in_audio_lines_up_with_hardware_midi_through_latency_offsets(
+    jack_server, recorder, tmp_path
+):
+    # "hw" is a synth on the recorder (latency 0, with clock); "late" has no port, a
+    # 10 ms latency (its MIDI would go 480 frames early) and plays on its stand-in,
+    # which must sound on the beat all the same: on the frame of hw's note.
+    events = beats("hw", 8, 60) + beats("late", 8, 69, channel=1)
+    tracks = [
+        TrackInfo("hw", "hw", None, 0),
+        TrackInfo("late", "slow", "test-sine", 1, latency_ms=10.0),
+    ]
+    arr = arrangement(events, tracks, bars=2)
+    outputs = [
+        OutputSpec("hw", recorder.port, "jack", clock=True),
+        OutputSpec("slow", "no-such-port-anywhere", "jack", latency_ms=10.0),
+    ]
+    engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}), outputs)
+    cap = capture(jack_server)
+    try:
+        with ControlClient(engine.port) as control:
+            control.send("/rig/play")
+            wait_state(control, "ended", 15)
+            time.sleep(0.3)
+    finally:
+        take = cap.stop()
+        engine.stop()
+    midi = recorder.stop()
+    skip_on_xruns(take)
+    if recorder.xruns > 1:
+        pytest.skip(f"the JACK server had {recorder.xruns} xruns while recording MIDI")
+    note_frames = [f for f, d in midi if d[0] & 0xF0 == 0x90 and d[2] > 0]
+    mono = take.audio.mean(axis=1)
+    found = [take.first_frame + i for i in onsets(mono, 0.05 * np.abs(mono).max())]
+    assert len(note_frames) == len(found) == 8
+    for midi_frame, audio_frame in zip(note_frames, found, strict=True):
+        # Applied on the block nearest the note's frame (±32), plus the 1 ms attack
+        # crossing 5 % (a few frames).
+        assert -BLOCK // 2 - 2 <= audio_frame - midi_frame <= BLOCK // 2 + 8, (
+            audio_frame - midi_frame
+        )
+
+
+def test_a_port_appearing_mid_show_takes_over_at_the_next_bar(jack_server, tmp_path):
+    # 6 bars of beats; the downbeat of each bar is note 72, the others 69. The synth's
+    # port appears during bar 2: from the next bar line on its notes arrive as MIDI,
+    # and the stand-in falls silent (its all-notes-off at that bar).
+    bars = 6
+    events = beats("lead", bars * 4, 69, downbeat=72)
+    arr = arrangement(events, [TrackInfo("lead", "synth", "test-sine", 0)], bars=bars)
+    name = f"late-synth-{os.getpid()}"
+    outputs = [OutputSpec("synth", name, "jack")]
+    engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}), outputs)
+    cap = capture(jack_server)
+    rec = None
+    try:
+        with ControlClient(engine.port) as control:
+            control.send("/rig/play")
+            time.sleep(2.0 + 0.9)  # into bar 2 (2 s a bar at 120 BPM)
+            rec = Recorder.spawn(jack_server.env, client_name=name)
+            wait_state(control, "ended", 20)
+            time.sleep(0.3)
+    finally:
+        take = cap.stop()
+        engine.stop()
+        midi = rec.stop() if rec is not None else []
+    messages = engine.exit_info[3]["messages"]
+    assert any("back" in m and "next bar" in m for m in messages), messages
+    ons = [(f, d) for f, d in midi if d[0] & 0xF0 == 0x90 and d[2] > 0]
+    assert ons, "no MIDI reached the synth after its port appeared"
+    # The hardware starts on a downbeat and plays every note from there on.
+    assert ons[0][1][1] == 72
+    bars_on_hw = len(ons) // 4
+    assert len(ons) % 4 == 0 and 1 <= bars_on_hw <= bars - 2
+    assert sounding_after([d for _, d in midi]) == []
+    handover = ons[0][0]  # frame of the first hardware note
+    mono = take.audio.mean(axis=1)
+    cut = take.frame_index(handover)
+    before = mono[max(0, cut - SR) : cut]
+    after = mono[cut + SR // 20 :]  # the stand-in's 20 ms release is over
+    assert rms(before) > 0.01, "the stand-in was not playing before the handover"
+    assert np.abs(after).max() < 1e-4, "the stand-in still sounds after the handover"
+    # Bars before the handover were heard on the stand-in: one onset per beat.
+    found = onsets(mono[:cut], 0.1 * np.abs(before).max())
+    assert len(found) == (bars - bars_on_hw) * 4
+
+
+def test_no_jack_server_is_a_clear_error_not_a_hang(tmp_path):
+    # In a child process with no server: pyo must not be asked to boot blind (it would
+    # try to start jackd, wait, then print a page of libjack errors).
+    code = (
+        "from rig.dsp.server import import_pyo, jack_server, AudioUnavailable\n"
+        "try:\n"
+        "    jack_server(import_pyo())\n"
+        "except AudioUnavailable as exc:\n"
+        "    print('ERROR', exc)\n"
+    )
+    env = dict(os.environ, JACK_DEFAULT_SERVER=f"rig-none-{os.getpid()}")
+    env["PYTHONPATH"] = str(REPO)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ERROR no JACK server"), proc.stdout
+    assert "start jackd" in proc.stdout
+
+
+def test_engine_that_needs_jack_audio_without_a_server_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", f"rig-none-{os.getpid()}")
+    arr = arrangement(beats("keys", 4, 60), [TrackInfo("keys", None, "test-sine", 0)], bars=1)
+    with pytest.raises(EngineError, match="no JACK server"):
+        start(arr, settings({"test-sine": sine_voice(tmp_path)}))
+    # Not required (config audio: auto): a warning, and the engine runs.
+    loose = VoiceSettings({"test-sine": sine_voice(tmp_path)}, {}, connect=None)
+    engine = EngineProcess(EngineSpec((arr,), (), extra={"voices": loose})).start()
+    try:
+        assert any("software voices" in w and "no JACK server" in w for w in engine.warnings)
+    finally:
+        engine.stop()

@@ -1,0 +1,79 @@
+"""Hot reload in the controlling process: watchfiles sees an edit, a bad one is reported
+with its position and nothing is sent, a good one sends a bundle with what changed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from rig.live.bundle import load_bundle
+from rig.live.watch import Reloader
+from rig.project import Project
+
+REPO = Path(__file__).resolve().parents[2]
+
+SONG = """cue: {name}
+tempo: 120
+meter: 4/4
+tracks:
+  bass: {{device: monopoly}}
+patterns:
+  line: {{track: bass, steps: "{note} . {note} .", rate: 1/8}}
+sections:
+  - {{name: a, bars: 4, play: [line]}}
+"""
+
+
+def project_files(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "songs").mkdir()
+    for name, note in (("one", "C2"), ("two", "E2")):
+        (tmp_path / "songs" / f"{name}.yaml").write_text(SONG.format(name=name, note=note))
+    set_path = tmp_path / "songs" / "night.yaml"
+    set_path.write_text("set: Night\ncues:\n  - {song: one.yaml, next: bar}\n  - two.yaml\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"patches: {REPO / 'patches'}\n")
+    return set_path, config
+
+
+def test_check_reports_errors_and_sends_only_what_changed(tmp_path):
+    set_path, config = project_files(tmp_path)
+    sent: list[tuple] = []
+    reloader = Reloader(lambda: Project.load(config), set_path,
+                        lambda *m: sent.append(m), tmp_path / "b")  # fmt: skip
+    assert [c.name for c in reloader.cues] == ["one", "two"]
+    assert reloader.check() == ("saved: no change to the music", False)
+    two = tmp_path / "songs" / "two.yaml"
+    two.write_text(SONG.format(name="two", note="X9"))
+    message, error = reloader.check({two})
+    assert error and f"{two}:7:" in message and sent == []
+    two.write_text(SONG.format(name="two", note="G2"))
+    assert reloader.check({two}) == ("reloaded two: takes effect at the next bar", False)
+    ((address, path, quantize),) = sent
+    bundle = load_bundle(Path(path))
+    assert address == "/rig/reload" and quantize == "bar" and not bundle.full_set
+    assert [(i, a.name) for i, a, _ in bundle.cues] == [(1, "two")]
+    set_path.write_text("set: Night\ncues:\n  - two.yaml\n  - {song: one.yaml, next: bar}\n")
+    assert reloader.check({set_path}) == ("set reloaded: 2 cues", False)
+    bundle = load_bundle(Path(sent[-1][1]))
+    assert bundle.full_set and [a.name for _, a, _ in bundle.cues] == ["two", "one"]
+    assert bundle.transitions == ("wait", "bar")
+
+
+def test_watch_sees_a_saved_file(tmp_path):
+    set_path, config = project_files(tmp_path)
+    reports: list[tuple[str, bool]] = []
+    reloader = Reloader(lambda: Project.load(config), set_path, lambda *m: None, tmp_path / "b")
+    assert tmp_path / "songs" in reloader.paths()
+    thread = threading.Thread(target=reloader.watch, args=(lambda *r: reports.append(r),))
+    thread.start()
+    try:
+        time.sleep(0.5)
+        (tmp_path / "songs" / "one.yaml").write_text(SONG.format(name="one", note="D2"))
+        deadline = time.monotonic() + 10
+        while not reports and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        reloader.stop()
+        thread.join(5)
+    assert reports == [("reloaded one: takes effect at the next bar", False)]
