@@ -181,7 +181,9 @@ def test_stop_and_panic_leave_nothing_sounding(clean_run):
     # Panic cost the followers no clock tick: spacing stays one tick per 1/24 beat.
     clocks = [f for f, d in events if d == b"\xf8"]
     gaps = [b - a for a, b in zip(clocks, clocks[1:], strict=False)]
-    assert max(gaps) <= 802 and min(gaps) >= 798  # 150 BPM: 800 frames
+    # 150 BPM: 800 frames. A panic must not cost a tick (that would be a 1600-frame gap);
+    # ±6 frames allow the smoothed JACK time mapping restarting after a wobble (see jacktime).
+    assert max(gaps) <= 806 and min(gaps) >= 794
 
 
 def test_sigterm_of_the_engine_stops_cleanly(clean_run):
