@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    from rig.live.voices import voice_extra
     from rig.project import Project
     from rig.source.errors import InputError
 
@@ -100,6 +101,7 @@ def main(argv: list[str]) -> int:
         return _attach(args, project, port)
     try:
         cues = project.arrangements(args.path)
+        voices = voice_extra(project, cues)
     except InputError as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
@@ -117,7 +119,7 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    session = _start_host(args, project, cues, port)
+    session = _start_host(args, project, cues, port, voices)
     if isinstance(session, int):
         return session
     return _run_ui(args, project, session, cues)
@@ -139,7 +141,7 @@ def _transitions(project, path: Path, count: int) -> tuple[str, ...]:  # noqa: A
     return ("bar",)
 
 
-def _start_host(args, project, cues, port: int):  # noqa: ANN001, ANN202 - Session | int
+def _start_host(args, project, cues, port: int, voices: dict):  # noqa: ANN001, ANN202 - Session | int
     from rig.live.engine_process import EngineSpec
     from rig.live.engine_sinks import outputs_from_project
     from rig.live.host import HostSpec
@@ -152,7 +154,7 @@ def _start_host(args, project, cues, port: int):  # noqa: ANN001, ANN202 - Sessi
         tuple(outputs_from_project(project)),
         osc_port=port,
         transitions=transitions,
-        extra={"osc_host": config.osc_bind_host},
+        extra={"osc_host": config.osc_bind_host, **voices},
     )
     api = "jack" if config.midi_backend == "jack" else config.rtmidi_api
     spec = HostSpec(engine, str(args.path.resolve()), str(args.config), config.controller, api)

@@ -93,12 +93,14 @@ def main(argv: list[str]) -> int:
 
     from rig.live.engine_process import EngineError, EngineProcess, EngineSpec
     from rig.live.engine_sinks import outputs_from_project
+    from rig.live.voices import voice_extra
     from rig.project import DEFAULT_CONFIG, Project
     from rig.source.errors import InputError
 
     try:
         project = Project.load(args.config if args.config != DEFAULT_CONFIG else DEFAULT_CONFIG)
         cues = project.arrangements(args.path)
+        extra = voice_extra(project, cues)
     except InputError as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
@@ -128,7 +130,9 @@ def main(argv: list[str]) -> int:
     transitions: tuple[str, ...] = ()
     if len(cues) > 1:
         transitions = tuple(entry.next for entry in project.setlist(args.path).entries)
-    spec = EngineSpec(tuple(cues), tuple(outputs), osc_port=osc_port, transitions=transitions)
+    spec = EngineSpec(
+        tuple(cues), tuple(outputs), osc_port=osc_port, transitions=transitions, extra=extra
+    )
     engine = EngineProcess(spec)
     try:
         engine.start()

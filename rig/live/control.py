@@ -50,8 +50,9 @@ notes, sounding notes, engine CPU seconds, muted tracks (comma-separated), soloe
 tracks, section name, queued cue index (-1: nothing queued), queued kind
 (`cue`, `section`, `reload`), the bar where it lands, what it is (cue or section
 name), pending mutes (`op track@bar;...`), tracks (`name=device:status,...` with
-status `hw` — its MIDI port is connected —, `stand-in` — its software voice plays
-it —, or `none`), the last error, the number of cues, JACK xruns, reloads swapped
+status `hw` — its MIDI port is connected —, `stand-in` — the device's port is
+missing and its software stand-in plays it —, `voice` — a software-voice track —,
+or `none`: not heard), the last error, the number of cues, JACK xruns, reloads swapped
 in, the engine's pid.
 
 The engine reads its socket without ever blocking and replies with a single

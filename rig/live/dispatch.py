@@ -135,17 +135,21 @@ def _apply(
 
 
 def track_status(engine: Engine) -> list[tuple[str, str, str]]:
-    """(track, device, "hw" | "stand-in" | "none") for the tracks of the current cue."""
+    """(track, device or voice, "hw" | "stand-in" | "voice" | "none") for the tracks of
+    the current cue: who is heard playing each track right now."""
     out = []
     for info in engine.view.tracks:
         sink = engine.scheduler.outputs.get(info.device) if info.device else None
-        if sink is not None and getattr(sink, "connected", True):
-            state = "hw"
-        elif info.voice:
-            state = "stand-in"
-        else:
+        if sink is None:
             state = "none"
-        out.append((info.name, info.device or info.voice or "", state))
+        elif info.device.startswith("voice:"):  # a software-voice track (rig.live.voices)
+            state = "voice"
+        elif hasattr(sink, "on_hardware"):  # a device with a stand-in (rig.live.voices)
+            state = "hw" if sink.on_hardware else "stand-in" if sink.stand_in else "none"
+        else:
+            state = "hw" if getattr(sink, "connected", True) else "none"
+        shown = info.voice if state == "voice" else info.device
+        out.append((info.name, shown or "", state))
     return out
 
 

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from typing import Any
 
 from rig.live.control import HOST, decode, encode
 from rig.live.engine import Engine
@@ -181,16 +182,16 @@ def shutdown(
             host.close()
 
 
-def _voice_player(spec: EngineSpec, sinks: dict, warnings: list[str]) -> tuple:
-    """(outputs, cues, player): software voices on JACK when `spec.extra["voices"]` asks
-    for them (a `rig.live.voices.VoiceSettings`), else the sinks as they are.
+def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
+    """The software voices on JACK when `spec.extra["voices"]` asks for them (a
+    `rig.live.voices.VoiceSettings`), opened; else None.
 
     Without JACK the voices are a warning (tracks without hardware stay silent), or,
     when the config demands JACK audio, an error.
     """
     settings = spec.extra.get("voices")
     if settings is None:
-        return sinks, list(spec.cues), None
+        return None
     from rig.dsp.server import AudioUnavailable
     from rig.live.voices import VoicePlayer
 
@@ -202,10 +203,8 @@ def _voice_player(spec: EngineSpec, sinks: dict, warnings: list[str]) -> tuple:
         if settings.required:
             raise EngineError(f"software voices: {exc}") from None
         warnings.append(f"software voices: {exc}; tracks without hardware are silent")
-        return sinks, list(spec.cues), None
-    outputs = player.outputs(sinks)
-    warnings += player.messages
-    return outputs, player.cues, player
+        return None
+    return player
 
 
 def engine_main(spec: EngineSpec, conn: Connection) -> None:
@@ -224,11 +223,20 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     sinks: dict = {}
     player = None
     try:
-        sinks, warnings = open_sinks(spec.outputs, log_timing=spec.log_timing)
+        warnings: list[str] = []
+        player = _voice_player(spec, warnings)
+        stand_ins = player.stand_ins if player is not None else {}
+        sinks, more = open_sinks(spec.outputs, log_timing=spec.log_timing, stand_ins=stand_ins)
+        warnings += more
         sock, more = _bind(spec.osc_port, spec.extra.get("osc_host", HOST))
         warnings += more
         clock_ms = {o.device: o.latency_ms for o in spec.outputs if o.clock and o.device in sinks}
-        outputs, cues, player = _voice_player(spec, sinks, warnings)
+        outputs: dict = sinks
+        cues = list(spec.cues)
+        if player is not None:
+            outputs = player.outputs(sinks, bound=[o.device for o in spec.outputs])
+            warnings += player.messages
+            cues = player.cues
         engine = Engine(
             cues,
             outputs,

@@ -18,6 +18,7 @@ with no latency of their own.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,13 +62,26 @@ def outputs_from_project(project: Any) -> list[OutputSpec]:
 
 
 def open_sinks(
-    specs: tuple[OutputSpec, ...] | list[OutputSpec], *, log_timing: bool = False
+    specs: tuple[OutputSpec, ...] | list[OutputSpec],
+    *,
+    log_timing: bool = False,
+    stand_ins: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Open a sink per spec: (device → sink, one-line warnings).
 
     `log_timing` makes sinks keep their delivery log (`rig bench`): a JACK sink its
     (deadline, frame) pairs, an rtmidi sink its (deadline, sent) pairs.
+    `stand_ins` (device → voice) are the software voices that play a device whose
+    port is missing: its one warning line says so.
     """
+    stand_ins = stand_ins or {}
+
+    def meanwhile(device: str) -> str:
+        voice = stand_ins.get(device)
+        if voice:
+            return f"its stand-in voice {voice} plays"
+        return "playing on without it"
+
     from rig.midi.ports import BackendUnavailable
 
     sinks: dict[str, Any] = {}
@@ -82,17 +96,17 @@ def open_sinks(
                 sink = _make_sink(spec, hosts, log_timing)
                 sink.open()
             except BackendUnavailable as exc:
-                warnings.append(f"{spec.device}: {exc}; playing on without it")
+                warnings.append(f"{spec.device}: {exc}; {meanwhile(spec.device)}")
                 continue
             except Exception as exc:  # a port that cannot open must not stop the show
                 warnings.append(
-                    f"{spec.device}: cannot open MIDI output ({exc}); playing on without it"
+                    f"{spec.device}: cannot open MIDI output ({exc}); {meanwhile(spec.device)}"
                 )
                 continue
             if not getattr(sink, "connected", True):
                 warnings.append(
-                    f"{spec.device}: no MIDI port matches '{spec.port}'; playing on without it"
-                    " (connected when it appears)"
+                    f"{spec.device}: no MIDI port matches '{spec.port}'; "
+                    f"{meanwhile(spec.device)} (connected when it appears)"
                 )
             sinks[spec.device] = sink
     finally:

@@ -51,6 +51,8 @@ ACTION_LABELS: dict[str, str] = {
     "quit": "quit",
 }
 NUDGE_BPM = 1.0
+# A track's status word (rig.live.control) as the tracks table shows it.
+_HEARD_ON = {"hw": "hardware", "stand-in": "stand-in", "voice": "software", "none": "—"}
 
 
 def _key_name(key: str) -> str:
@@ -256,7 +258,7 @@ class LiveApp(App[str]):
                     str(i + 1),
                     name,
                     device,
-                    {"hw": "hardware", "stand-in": "stand-in", "none": "—"}.get(state, state),
+                    _HEARD_ON.get(state, state),
                     "MUTED" if name in muted else "",
                     "SOLO" if name in soloed else "",
                     " ".join(pending.get(name, [])),

@@ -58,6 +58,7 @@ __all__ = [
     "FallbackOutput",
     "voice_settings",
     "route_voice_tracks",
+    "stand_in_voices",
     "VOICE_PREFIX",
 ]
 
@@ -114,6 +115,16 @@ def voice_extra(project: Any, cues: Sequence[Arrangement]) -> dict[str, Any]:
     if project.config.audio_backend == "offline":
         return {}
     return {"voices": voice_settings(project, cues)}
+
+
+def stand_in_voices(cues: Sequence[Arrangement]) -> dict[str, str]:
+    """device → its stand-in voice: the first voice a track on that device names."""
+    found: dict[str, str] = {}
+    for arr in cues:
+        for info in arr.tracks:
+            if info.device is not None and info.voice and not info.device.startswith(VOICE_PREFIX):
+                found.setdefault(info.device, info.voice)
+    return found
 
 
 def route_voice_tracks(cues: Sequence[Arrangement]) -> list[Arrangement]:
@@ -335,19 +346,22 @@ class VoicePlayer:
             raise AudioUnavailable(f"cannot open a JACK client ({exc})") from None
         self._clock = JackClock(self._client)
 
-    def outputs(self, sinks: Mapping[str, Any]) -> dict[str, Any]:
+    @property
+    def stand_ins(self) -> dict[str, str]:
+        """device → the stand-in voice that plays it when its port is missing."""
+        return stand_in_voices(self.cues)
+
+    def outputs(self, sinks: Mapping[str, Any], bound: Sequence[str] = ()) -> dict[str, Any]:
         """The scheduler's outputs: every device of the cues (hardware or stand-in) and
-        every voice track. `sinks` are the opened MIDI sinks by device."""
+        every voice track. `sinks` are the opened MIDI sinks by device; `bound` the
+        devices config.yaml gives a port (their sink already warned when it is missing)."""
         outputs: dict[str, Any] = {}
         latency: dict[str, float] = {}
-        stand_in: dict[str, str] = {}
+        stand_in = self.stand_ins
         for arr in self.cues:
             for info in arr.tracks:
-                if info.device is None:
-                    continue
-                latency.setdefault(info.device, info.latency_ms)
-                if info.voice:
-                    stand_in.setdefault(info.device, info.voice)
+                if info.device is not None:
+                    latency.setdefault(info.device, info.latency_ms)
         for device in sorted(set(latency) | set(sinks)):
             if device.startswith(VOICE_PREFIX):
                 outputs[device] = VoiceOutput(device, self)
@@ -361,10 +375,12 @@ class VoicePlayer:
             )
             self._fallbacks.append(fb)
             outputs[device] = fb
-            if not fb.on_hardware and device in latency:
-                line = f"{device}: plays on its stand-in voice {fb.stand_in} until its port appears"
-                if device not in stand_in:
-                    line = f"{device}: not connected and no stand-in voice; its tracks are silent"
+            if not fb.on_hardware and device in latency and device not in bound:
+                line = f"{device}: no MIDI port for it in config.yaml; "
+                if device in stand_in:
+                    line += f"its stand-in voice {fb.stand_in} plays"
+                else:
+                    line += "no stand-in voice either: its tracks are silent"
                 self.messages.append(line)
         return outputs
 

@@ -25,7 +25,8 @@ Hot-plug: JACK's port- and client-registration callbacks (non-real-time
 thread, where calling the server is forbidden) wake a watcher thread that
 reconciles each sink: a destination that is gone makes the sink
 `connected = False` and forgets its sounding notes (they cannot be reached);
-a port matching the pattern that (re)appears is connected again.
+a port matching the pattern that (re)appears is connected again and first gets
+explicit note-offs for the notes that sounded when it went away.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class _Control:
 
 _PANIC = _Control("panic")
 _FORGET = _Control("forget")
+_RECONNECTED = _Control("reconnected")
 
 
 class JackHost:
@@ -365,8 +367,8 @@ class JackSink:
         if target is None:
             return
         self.host.client.connect(port, target)
-        # A (re)appearing receiver has nothing sounding from us.
-        self._queue.put(_FORGET)
+        # A receiver that went away mid-note may still hold it: release those first.
+        self._queue.put(_RECONNECTED)
         self.destination = target
         self.connected = True
         log.info("%s: connected to %s", self.name, target)
@@ -394,6 +396,8 @@ class JackSink:
                 panicked = True
             elif item is _FORGET:
                 self._tracker.forget()
+            elif item is _RECONNECTED:
+                overflow.extend(self._tracker.reconnected())
             else:
                 heapq.heappush(heap, item)
         self._written = 0

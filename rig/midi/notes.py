@@ -11,7 +11,8 @@ the receiver — not which ones were *scheduled* to sound. From that it can:
   Many synths ignore All Notes Off (CC 123), so the explicit offs come first and
   CC 123 is only an extra, for the channels that had notes;
 - forget: when the receiving port vanishes, its notes cannot be reached any
-  more; a returning port starts with nothing sounding.
+  more; they are kept aside, and a returning port first gets explicit
+  note-offs for them (a synth whose cable was pulled mid-note still holds it).
 
 A note-on with velocity 0 is a note-off (MIDI 1.0 running-status convention).
 The tracker is not thread-safe: each sink uses it from its one delivery thread.
@@ -67,11 +68,13 @@ def is_note_off(data: bytes) -> bool:
 class NoteTracker:
     """Which (channel, note) pairs sound at one receiving port."""
 
-    __slots__ = ("_sounding",)
+    __slots__ = ("_sounding", "_lost")
 
     def __init__(self) -> None:
         # (channel, note) -> None; a dict keeps note-on order for release().
         self._sounding: dict[tuple[int, int], None] = {}
+        # Sounding when the receiver went away: released when it is back.
+        self._lost: dict[tuple[int, int], None] = {}
 
     def deliver(self, data: bytes) -> tuple[bytes, ...]:
         """The messages to put on the wire for `data`, updating what sounds.
@@ -104,8 +107,18 @@ class NoteTracker:
         return offs
 
     def forget(self) -> None:
-        """Drop every sounding note without sending anything (the receiver is gone)."""
+        """The receiver is gone: nothing sounding can be reached; keep the notes aside."""
+        self._lost.update(self._sounding)
         self._sounding.clear()
+
+    def reconnected(self) -> list[bytes]:
+        """The receiver is (back) on the wire: explicit note-offs for every note it may
+        still hold from before it went away (or that was sent while it was away); clears.
+        """
+        keys = {**self._lost, **self._sounding}
+        self._lost.clear()
+        self._sounding.clear()
+        return [note_off(ch, note) for ch, note in keys]
 
     def sounding(self) -> list[tuple[int, int]]:
         """(channel, note) pairs sounding now, in note-on order."""

@@ -268,7 +268,9 @@ class RtMidiSink:
         if target is None:
             return
         out.open_port(ports.index(target), name=self._port_name)
-        self._tracker.forget()
         self.destination = target
         self.connected = True
+        # A receiver that went away mid-note may still hold it: release those first.
+        for msg in self._tracker.reconnected():
+            self._emit(msg)
         log.info("%s: connected to %s", self.name, target)

@@ -63,6 +63,16 @@ def test_forget_sends_nothing() -> None:
     assert t.release() == []
 
 
+def test_a_returning_receiver_gets_offs_for_what_it_held() -> None:
+    t = NoteTracker()
+    t.deliver(on(60))
+    t.deliver(on(64))
+    t.forget()  # the receiver vanished holding 60 and 64
+    t.deliver(on(67))  # sent while it was away
+    assert t.reconnected() == [note_off(0, 60), note_off(0, 64), note_off(0, 67)]
+    assert t.reconnected() == [] and t.sounding() == []
+
+
 def test_other_messages_pass_untouched() -> None:
     t = NoteTracker()
     for msg in (b"\xf8", b"\xfa", b"\xb0\x4a\x40", b"\xc0\x05", b"\xf2\x10\x00"):
