@@ -2,11 +2,79 @@
 
 Exit codes everywhere: 0 ok, 1 bad input (songs, config, devices), 2 usage,
 3 a needed runtime (JACK server, MIDI port, audio) is not available.
+
+Also the two steps every verb starts with, shared so that all verbs answer a
+bad command line or a broken file the same way: `parse_args` and `load_or_report`.
 """
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from rig.source.errors import InputError
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 
-__all__ = ["EXIT_OK", "EXIT_BAD_INPUT", "EXIT_USAGE", "EXIT_UNAVAILABLE"]
+__all__ = [
+    "EXIT_OK",
+    "EXIT_BAD_INPUT",
+    "EXIT_USAGE",
+    "EXIT_UNAVAILABLE",
+    "parse_args",
+    "print_input_error",
+    "load_or_report",
+]
+
+T = TypeVar("T")
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit code when argparse wants to end the program.
+
+    argparse ends the process itself (SystemExit) after printing `--help` or a
+    usage error. A verb's `main` returns its exit code instead, so that `rig.cli`
+    and tests calling `main` see 0 (help) or EXIT_USAGE (bad arguments) as a
+    return value, never an exception. argparse has already printed what it had
+    to say. Use: `args = parse_args(parser, argv)`, then
+    `if isinstance(args, int): return args`.
+    """
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
+
+
+def print_input_error(exc: InputError) -> None:
+    """Every problem of `exc` on stderr, one `file:line:col: message` a line.
+
+    All of them, not just the first: one run should show the whole list to fix.
+    """
+    for error in exc.errors:
+        print(error, file=sys.stderr)
+
+
+def load_or_report(verb: str, load: Callable[[], T], *, path: object = None) -> T | int:
+    """`load()`'s result, or EXIT_BAD_INPUT after telling the user why it failed.
+
+    Loading the config, project, songs or sets is where user files break; the
+    verbs report that the same way, without a traceback: an InputError as its
+    `file:line:col: message` lines, an OSError as `rig VERB: FILE: reason`, where
+    FILE is the file the OS named, else `path` (the file the verb was opening).
+    `load` takes no arguments: pass a lambda or a local function when several
+    steps belong together. Use: `project = load_or_report("show", ...)`, then
+    `if isinstance(project, int): return project`.
+    """
+    try:
+        return load()
+    except InputError as exc:
+        print_input_error(exc)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"rig {verb}: {exc.filename or path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK, load_or_report, parse_args, print_input_error
 from rig.source.errors import InputError, Pos, SourceError
 
 __all__ = ["main", "SUMMARY"]
@@ -94,16 +94,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders to check")
     parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the rig config")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
+    if isinstance(args, int):
+        return args
 
     from rig.project import Project
 
-    try:
-        project = Project.load(args.config)
-    except InputError as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
+    project = load_or_report("check", lambda: Project.load(args.config), path=args.config)
+    if isinstance(project, int):
+        return project
     failed = 0
     files = _expand(args.paths)
     if not files:
@@ -114,8 +113,7 @@ def main(argv: list[str]) -> int:
             kind = check_file(project, path)
         except InputError as exc:
             failed += 1
-            for error in exc.errors:
-                print(error, file=sys.stderr)
+            print_input_error(exc)
             continue
         if not args.quiet:
             print(f"ok  {kind:<7} {path}")

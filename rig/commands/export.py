@@ -10,8 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
-from rig.source.errors import InputError
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK, load_or_report, parse_args
 
 __all__ = ["main", "SUMMARY"]
 
@@ -46,22 +45,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
-        return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
+    args = parse_args(_parser(), argv)
+    if isinstance(args, int):
+        return args
 
     from rig.midi.smf import export_smf
     from rig.project import Project
 
-    try:
+    def load():  # noqa: ANN202 - (Arrangement, key)
         project = Project.load(args.config)
         arrangement = project.arrangement(args.song, args.seed)
-        key = getattr(arrangement, "key", None) or project.song(args.song).key
-    except InputError as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return arrangement, getattr(arrangement, "key", None) or project.song(args.song).key
+
+    loaded = load_or_report("export", load, path=args.song)
+    if isinstance(loaded, int):
+        return loaded
+    arrangement, key = loaded
     try:
         midi = export_smf(arrangement, args.output, key=key)
     except OSError as exc:

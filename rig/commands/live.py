@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, load_or_report, parse_args
 
 __all__ = ["main", "SUMMARY"]
 
@@ -80,35 +80,29 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    args = parse_args(_parser(), argv)
+    if isinstance(args, int):
+        return args
     from rig.live.voices import voice_extra
     from rig.project import Project
-    from rig.source.errors import InputError
 
-    try:
-        project = Project.load(args.config)
-    except InputError as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        print(f"rig live: {exc.filename}: {exc.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    project = load_or_report("live", lambda: Project.load(args.config))
+    if isinstance(project, int):
+        return project
     port = project.config.osc_port if args.osc_port is None else args.osc_port
     if not port and not args.attach:
         port = _free_port()  # the session file is named by the port: pick it here
     if args.attach:
         return _attach(args, project, port)
-    try:
+
+    def load():  # noqa: ANN202 - ([Arrangement], voice extras)
         cues = project.arrangements(args.path)
-        voices = voice_extra(project, cues)
-    except InputError as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        print(f"rig live: {exc.filename or args.path}: {exc.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return cues, voice_extra(project, cues)
+
+    loaded = load_or_report("live", load, path=args.path)
+    if isinstance(loaded, int):
+        return loaded
+    cues, voices = loaded
     from rig.live.session import read_session, session_path
 
     running = read_session(session_path(port))

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, load_or_report, parse_args
 
 __all__ = ["main", "SUMMARY"]
 
@@ -83,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    args = parse_args(_parser(), argv)
+    if isinstance(args, int):
+        return args
     if args.bar is not None and args.bar < 1:
         print("rig play: --from: bars are numbered from 1", file=sys.stderr)
         return EXIT_USAGE
@@ -95,19 +97,16 @@ def main(argv: list[str]) -> int:
     from rig.live.engine_sinks import outputs_from_project
     from rig.live.voices import voice_extra
     from rig.project import DEFAULT_CONFIG, Project
-    from rig.source.errors import InputError
 
-    try:
+    def load():  # noqa: ANN202 - (Project, [Arrangement], voice extras)
         project = Project.load(args.config if args.config != DEFAULT_CONFIG else DEFAULT_CONFIG)
         cues = project.arrangements(args.path)
-        extra = voice_extra(project, cues)
-    except InputError as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        print(f"rig play: {exc.filename or args.path}: {exc.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return project, cues, voice_extra(project, cues)
+
+    loaded = load_or_report("play", load, path=args.path)
+    if isinstance(loaded, int):
+        return loaded
+    project, cues, extra = loaded
     if args.bar is not None and args.bar > max(1, cues[0].length_bars):
         print(
             f"rig play: --from {args.bar}: '{cues[0].name}' has {cues[0].length_bars} bars",

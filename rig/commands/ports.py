@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, load_or_report, parse_args
 
 __all__ = ["main", "SUMMARY"]
 
@@ -48,23 +48,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:
-        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    args = parse_args(_parser(), argv)
+    if isinstance(args, int):
+        return args
     from rig.midi.outputs import config_or_default
     from rig.midi.ports import BackendUnavailable, list_ports, match_port, quiet_stderr
-    from rig.source.errors import InputError
 
-    try:
-        config = config_or_default(args.config)
-    except InputError as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        print(f"rig ports: {exc.filename}: {exc.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    config = load_or_report("ports", lambda: config_or_default(args.config))
+    if isinstance(config, int):
+        return config
     backend = args.backend or config.midi_backend
     api = args.api or config.rtmidi_api
     try:

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from rig.commands import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    load_or_report,
+    parse_args,
+    print_input_error,
+)
 from rig.source.errors import InputError
 
 __all__ = ["main", "SUMMARY", "ProgressBar"]
@@ -82,20 +89,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:
-        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    args = parse_args(_parser(), argv)
+    if isinstance(args, int):
+        return args
     from rig.dsp.render import RenderError, render
     from rig.dsp.server import AudioUnavailable
     from rig.project import Project
 
-    try:
+    def load():  # noqa: ANN202 - (Project, [Arrangement])
         project = Project.load(args.config)
-        arrangements = project.arrangements(args.song, args.seed)
-    except InputError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return project, project.arrangements(args.song, args.seed)
+
+    loaded = load_or_report("render", load, path=args.song)
+    if isinstance(loaded, int):
+        return loaded
+    project, arrangements = loaded
     voices_dir = project.config.voices_dir
     reports = []
     try:
@@ -113,7 +121,7 @@ def main(argv: list[str]) -> int:
             if len(arrangements) > 1:
                 _join(parts, args.output)
     except InputError as exc:
-        print(exc, file=sys.stderr)
+        print_input_error(exc)
         return EXIT_BAD_INPUT
     except (RenderError, AudioUnavailable) as exc:
         print(f"rig render: {exc}", file=sys.stderr)

@@ -12,8 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
-from rig.source.errors import InputError
+from rig.commands import EXIT_OK, EXIT_USAGE, load_or_report, parse_args
 
 __all__ = ["main", "SUMMARY"]
 
@@ -54,11 +53,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
-        return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
+    args = parse_args(_parser(), argv)
+    if isinstance(args, int):
+        return args
     if args.width is not None and args.width < 20:
         print("rig show: --width must be at least 20", file=sys.stderr)
         return EXIT_USAGE
@@ -66,14 +63,15 @@ def main(argv: list[str]) -> int:
     from rig.project import Project
     from rig.view import render_picture
 
-    try:
+    def load():  # noqa: ANN202 - (Arrangement, key)
         project = Project.load(args.config)
         arrangement = project.arrangement(args.song, args.seed)
-        key = getattr(arrangement, "key", None) or project.song(args.song).key
-    except InputError as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return arrangement, getattr(arrangement, "key", None) or project.song(args.song).key
+
+    loaded = load_or_report("show", load, path=args.song)
+    if isinstance(loaded, int):
+        return loaded
+    arrangement, key = loaded
     width = args.width or shutil.get_terminal_size(fallback=(100, 24)).columns
     color = args.color
     if color is None:

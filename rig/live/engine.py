@@ -61,6 +61,16 @@ def bar_beat(arrangement: Arrangement | CueView, tick: int) -> tuple[int, int]:
     return tick // (4 * PPQ) + 1, (tick % (4 * PPQ)) // PPQ + 1
 
 
+def tick_of(arrangement: Arrangement | CueView, bar: int, beat: int = 1) -> int:
+    """The tick where 1-based `beat` of 1-based `bar` starts (the inverse of `bar_beat`)."""
+    start = arrangement.bar_tick(bar)
+    denominator = 4
+    for span in arrangement.sections:
+        if span.start_tick <= start:
+            denominator = span.denominator
+    return start + (beat - 1) * (PPQ * 4 // denominator)
+
+
 @dataclass(frozen=True, slots=True)
 class Queued:
     """A switch waiting for its boundary: `tick` is in the current view's ticks."""

@@ -29,14 +29,18 @@ import pickle
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rig.live.control import ControlClient, Status
+from rig.live.engine import bar_beat, tick_of
 from rig.live.engine_process import EngineError, EngineProcess, EngineSpec
 from rig.live.session import Session, remove_session, write_session
+from rig.song.arrangement import Arrangement
+from rig.song.events import PPQ
 
-__all__ = ["HostSpec", "main", "resume_bar"]
+__all__ = ["HostSpec", "main", "resume_at"]
 
 _POLL_S = 0.25
 
@@ -53,22 +57,43 @@ class HostSpec:
     restart: bool = True  # a dead engine is replaced and resumes at the next bar
 
 
-def resume_bar(status: Status, seconds_since: float) -> int:
-    """The bar to resume at after a crash: the next bar line after where the music is
-    now (the last status's bar, advanced by the time since, at its tempo)."""
-    bars = seconds_since * status.bpm / 60.0 / 4.0
-    return status.bar + max(1, math.ceil(bars + (status.beat - 1) / 4.0))
+def resume_at(
+    cues: Sequence[Arrangement], status: Status, seconds_since: float
+) -> tuple[int, int] | None:
+    """(cue index, bar) to resume at after a crash: the first bar line after where the
+    music is now — the last status's bar and beat, advanced by the time since along
+    the cue's tempo map (scaled by a nudged tempo) and its meters. A cue that would
+    have ended by now resumes with the next cue of the set (None after the last)."""
+    arr = cues[status.cue]
+    tick = tick_of(arr, status.bar, status.beat)
+    tempo = arr.tempo
+    nudge = status.bpm / tempo.bpm_at(tick) if status.bpm > 0 else 1.0
+    # The status says the beat that had begun: the music may be up to a beat further.
+    now_tick = tempo.tick_at(tempo.seconds_at(tick) + seconds_since * nudge) + PPQ
+    bar, _ = bar_beat(arr, math.floor(now_tick))
+    if bar + 1 <= arr.length_bars:
+        return status.cue, bar + 1
+    if status.cue + 1 < len(cues):
+        return status.cue + 1, 1
+    return None
 
 
 def _panic(engine_spec: EngineSpec) -> None:
-    """Note-offs for all notes on all channels of every output: the dead engine's notes."""
+    """Note-offs for all notes of every channel the cues use on each output: the dead
+    engine's notes (its note tracking died with it). Only those channels: on a DIN
+    cable every message costs ~1 ms, and 16 × 128 of them would take two seconds."""
     from rig.live.engine_sinks import open_sinks
     from rig.midi.notes import all_notes_off, note_off
 
+    channels: dict[str, set[int]] = {}
+    for arr in engine_spec.cues:
+        for info in arr.tracks:
+            if info.device is not None:
+                channels.setdefault(info.device, set()).add(info.channel)
     sinks, _ = open_sinks(engine_spec.outputs)
     now = time.monotonic_ns()
-    for sink in sinks.values():
-        for channel in range(16):
+    for device, sink in sinks.items():
+        for channel in sorted(channels.get(device, range(16))):
             for note in range(128):
                 sink.send(now, note_off(channel, note))
             sink.send(now, all_notes_off(channel))
@@ -128,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
                 control.address = (control.address[0], engine.port)
                 if last is not None and last[0].state == "playing":
                     status, at = last
-                    control.send("/rig/cue", status.cue)
-                    control.send("/rig/play", resume_bar(status, time.monotonic() - at))
+                    resume = resume_at(spec.engine.cues, status, time.monotonic() - at)
+                    if resume is not None:
+                        control.send("/rig/cue", resume[0])
+                        control.send("/rig/play", resume[1])
     finally:
         if controller is not None:
             controller.stop()

@@ -335,3 +335,102 @@ def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_s
         assert data.count(b"\xfa") == 1 and b"\xfc" in data and sounding_after(data) == []
 
     exactly(jack_server, scenario, check)
+
+
+HELD = """cue: Crash Test
+tempo: 150
+meter: 4/4
+tracks:
+  bass: {device: monopoly}
+patterns:
+  line: {track: bass, steps: "C2 ~ ~ ~", rate: 1/4, gate: 100%}
+sections:
+  - {name: a, bars: 64, play: [line]}
+"""
+
+
+def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_server, tmp_path):
+    """Issue 5: the engine is SIGKILLed mid-note. The host ends the held note (nobody
+    else can: the engine's note tracking died with it), starts a new engine and
+    resumes the cue with SPP + Continue at the bar line after where the music would be."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from rig.live.session import find_sessions
+
+    seen: dict = {}
+
+    def scenario(recorder):
+        song_path, config = stage(tmp_path, recorder.port)
+        song_path.write_text(HELD)
+        sessions = tmp_path / "sessions"
+        env = dict(os.environ, PYTHONPATH=str(REPO), RIG_LIVE_DIR=str(sessions),
+                   TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver",
+                   **jack_server.env)  # fmt: skip
+        cmd = [sys.executable, "-m", "rig.cli", "live", str(song_path), "--config", str(config),
+               "--osc-port", "0"]  # fmt: skip
+        ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        session = None
+        try:
+            deadline = time.monotonic() + 30
+            while not (found := find_sessions(sessions)):
+                assert time.monotonic() < deadline and ui.poll() is None, "rig live did not start"
+                time.sleep(0.05)
+            _, session = found[0]
+            with ControlClient(session.port) as control:
+                control.send("/rig/play")
+                wait_for(control, lambda s: s.state == "playing" and s.bar == 2 and s.beat == 3)
+                os.kill(session.engine_pid, signal.SIGKILL)
+                seen["killed_in_bar"] = 2
+            deadline = time.monotonic() + 30
+            while True:  # the host writes the new engine's port when it has restarted
+                found = find_sessions(sessions)
+                if found and found[0][1].restarts == 1:
+                    break
+                assert time.monotonic() < deadline, "the host did not restart the engine"
+                time.sleep(0.05)
+            restarted = found[0][1]
+            assert restarted.engine_pid != session.engine_pid
+            with ControlClient(restarted.port) as control:
+                status = wait_for(control, lambda s: s.state == "playing")
+                wait_for(control, lambda s: s.bar == status.bar + 2)
+                control.send("/rig/stop")
+                wait_for(control, lambda s: s.state == "stopped")
+                control.send("/rig/quit")
+            deadline = time.monotonic() + 10
+            while find_sessions(sessions) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            ui.kill()
+            ui.wait(5)
+            for _, left in find_sessions(sessions):  # a failed run: end the show
+                os.kill(left.host_pid, signal.SIGTERM)
+
+    def check(events, clean):
+        data = [d for _, d in events]
+        # The host's note-offs begin with note 0 on the song's channel (C2 is 36).
+        panic = data.index(bytes((0x80, 0, 64)))
+        assert sounding_after(data[:panic]) == [(0, 36)]  # the engine died holding C2
+        spp = next(i for i in range(panic, len(data)) if data[i][0] == 0xF2)
+        assert sounding_after(data[:spp]) == []  # ... and the host ended it
+        assert data[spp + 1] == b"\xfb"  # Continue, then the clock from the resumed bar
+        sixteenths = data[spp][1] | data[spp][2] << 7
+        assert sixteenths % 16 == 0  # on a bar line
+        bar = sixteenths // 16 + 1
+        assert bar > seen["killed_in_bar"]
+        # The next bar line after where the music would have been: the old timeline
+        # (bar 1 on the first F8 after Start) puts that bar within a bar and a beat
+        # after the resumed downbeat (the status polled every 0.25 s may be a beat old).
+        start = data.index(b"\xfa")
+        first_clock = next(f for f, d in events[start:] if d == b"\xf8")
+        downbeat = next(f for f, d in events[spp:] if d == b"\xf8")
+        bar_frames = BAR * 800
+        ahead = first_clock + (bar - 1) * bar_frames - downbeat
+        assert -0.3 * 48000 <= ahead <= 1.25 * bar_frames + 0.3 * 48000, ahead / bar_frames
+        resumed = [(f, d) for f, d in events[spp:] if d[0] == 0x90 and d[2]]
+        assert resumed and resumed[0] == (downbeat, bytes((0x90, 36, resumed[0][1][2])))
+        assert sounding_after(data) == []
+
+    exactly(jack_server, scenario, check)
