@@ -78,6 +78,8 @@ _RECENT_NS = 200_000_000
 _CHASE_LEAD_NS = 2_000_000
 _BANK_SELECT = (0, 32)
 SWITCH_INTERVAL_S = 0.0001
+# The live master never goes above this (render normalises its files to the same peak).
+LIMIT_DBFS = -1.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class VoiceSettings:
     gain_db: float = -6.0  # master level: many tracks at their voice levels add up
     connect: str | None = "auto"  # "auto": the first two physical playback ports; None: none
     client_name: str = "rig-voices"
+    limit: bool = True  # the master limiter (off only to show, in a test, what it holds)
 
 
 def voice_settings(project: Any, cues: Sequence[Arrangement]) -> VoiceSettings:
@@ -300,6 +303,8 @@ class VoicePlayer:
         self._frame0: int | None = None
         self._sr = 48000
         self._bs = 64
+        self._mix: Any = None
+        self._limiter: Any = None
         self._master: Any = None
 
     # set-up (engine process, before the show) ------------------------------------
@@ -326,9 +331,21 @@ class VoicePlayer:
         outs = [inst.out for inst in self._instruments.values()]
         gain = 10 ** (self.settings.gain_db / 20)
         if outs:
-            self._master = pyo.Mix(outs, voices=2, mul=gain)
+            self._mix = pyo.Mix(outs, voices=2, mul=gain)
         else:
-            self._master = pyo.Sig([0.0, 0.0])
+            self._mix = pyo.Sig([0.0, 0.0])
+        self._master = self._mix
+        if self.settings.limit:
+            # Live has no second pass to set the level as `rig render` has. A fast
+            # compressor holds a pile-up of voices near the threshold; the clip catches
+            # what it lets through in its first millisecond. No look-ahead: that would
+            # delay the voices behind the hardware they stand in for.
+            self._limiter = pyo.Compress(
+                self._mix, thresh=LIMIT_DBFS - 2, ratio=20, risetime=0.001, falltime=0.08,
+                lookahead=0, knee=0.2,
+            )  # fmt: skip
+            ceiling = 10 ** (LIMIT_DBFS / 20)
+            self._master = pyo.Clip(self._limiter, min=-ceiling, max=ceiling)
         self._master.out()
         self.server.setCallback(self._on_block)
         return self
@@ -428,7 +445,7 @@ class VoicePlayer:
             self._instruments.clear()
             self._maps.clear()
             self._current = {}
-            self._master = None
+            self._master = self._limiter = self._mix = None
             import gc
 
             gc.collect()  # pyo objects must die while their server still exists

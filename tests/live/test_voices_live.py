@@ -331,3 +331,38 @@ def test_engine_that_needs_jack_audio_without_a_server_says_so(tmp_path, monkeyp
         assert any("software voices" in w and "no JACK server" in w for w in engine.warnings)
     finally:
         engine.stop()
+
+
+LOUD_VOICE = TEST_VOICE.replace("level: -6", "level: 0").replace("voices: 4", "voices: 8")
+
+
+def test_the_live_master_limiter_holds_a_pile_up_under_minus_one_dbfs(jack_server, tmp_path):
+    """Eight loud sines at once (an octave-spread chord on two tracks) sum far above
+    full scale: JACK's float audio would pass that on to the sound card, which clips.
+    The same song with the limiter off shows the pile-up is real."""
+    path = tmp_path / "loud-sine.yaml"
+    path.write_text(LOUD_VOICE)
+    voices = {"loud-sine": load_voice(path)}
+    events = []
+    for track, channel, notes in (("a", 0, (45, 52, 57, 64)), ("b", 1, (48, 55, 60, 67))):
+        for note in notes:
+            events += [NoteOn(0, track, channel, note, 127), NoteOff(4 * PPQ, track, channel, note)]
+    tracks = [TrackInfo("a", None, "loud-sine", 0), TrackInfo("b", None, "loud-sine", 1)]
+    arr = arrangement(events, tracks, bars=1)
+    peaks = {}
+    for limit in (False, True):
+        voice_settings = VoiceSettings(voices=voices, cc_names={}, connect=None, required=True,
+                                       gain_db=0.0, limit=limit)  # fmt: skip
+        engine = start(arr, voice_settings)
+        cap = capture(jack_server)
+        try:
+            with ControlClient(engine.port) as control:
+                control.send("/rig/play")
+                wait_state(control, "ended", 15)
+                time.sleep(0.2)
+        finally:
+            take = cap.stop()
+            engine.stop()
+        peaks[limit] = float(np.abs(take.audio).max())
+    assert peaks[False] > 2.0, peaks  # the pile-up, unlimited
+    assert 0.5 < peaks[True] <= 10 ** (-1 / 20) + 1e-6, peaks  # loud, and never over −1 dBFS
