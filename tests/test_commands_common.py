@@ -13,11 +13,14 @@ from rig.commands import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_USAGE,
+    load_cue,
     load_or_report,
     parse_args,
     print_input_error,
 )
 from rig.source.errors import InputError, Pos, SourceError
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,6 +115,27 @@ def test_load_or_report_real_missing_file(
     missing = tmp_path / "nowhere.yaml"
     assert load_or_report("ports", missing.read_text) == EXIT_BAD_INPUT
     assert capsys.readouterr().err == f"rig ports: {missing}: No such file or directory\n"
+
+
+def test_load_or_report_passes_arguments_on() -> None:
+    assert load_or_report("demo", divmod, 17, 5) == (3, 2)
+
+
+def test_load_cue_through_load_or_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = REPO / "config.yaml"
+    loaded = load_or_report("show", load_cue, config, REPO / "songs" / "inferno.yaml")
+    assert not isinstance(loaded, int)
+    arrangement, key = loaded
+    assert arrangement.length_bars > 0
+    assert key is None or isinstance(key, str)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("cue: Bad\ntempo: fast\n", encoding="utf-8")
+    assert load_or_report("show", load_cue, config, bad, path=bad) == EXIT_BAD_INPUT
+    out, err = capsys.readouterr()
+    assert out == "" and err and "Traceback" not in err
+    assert all(":" in line for line in err.splitlines())  # file:line:col: message lines
 
 
 def test_load_or_report_lets_other_exceptions_through() -> None:

@@ -12,9 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rig.source.errors import InputError
+
+if TYPE_CHECKING:
+    from rig.song.arrangement import Arrangement
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
@@ -29,6 +33,7 @@ __all__ = [
     "parse_args",
     "print_input_error",
     "load_or_report",
+    "load_cue",
 ]
 
 T = TypeVar("T")
@@ -59,22 +64,36 @@ def print_input_error(exc: InputError) -> None:
         print(error, file=sys.stderr)
 
 
-def load_or_report(verb: str, load: Callable[[], T], *, path: object = None) -> T | int:
-    """`load()`'s result, or EXIT_BAD_INPUT after telling the user why it failed.
+def load_or_report(verb: str, load: Callable[..., T], *args: Any, path: object = None) -> T | int:
+    """`load(*args)`'s result, or EXIT_BAD_INPUT after telling the user why it failed.
 
     Loading the config, project, songs or sets is where user files break; the
     verbs report that the same way, without a traceback: an InputError as its
     `file:line:col: message` lines, an OSError as `rig VERB: FILE: reason`, where
     FILE is the file the OS named, else `path` (the file the verb was opening).
-    `load` takes no arguments: pass a lambda or a local function when several
-    steps belong together. Use: `project = load_or_report("show", ...)`, then
-    `if isinstance(project, int): return project`.
+    When several steps belong together, pass a local function that does them all.
+    Use: `config = load_or_report("ports", config_or_default, args.config)`, then
+    `if isinstance(config, int): return config`.
     """
     try:
-        return load()
+        return load(*args)
     except InputError as exc:
         print_input_error(exc)
         return EXIT_BAD_INPUT
     except OSError as exc:
         print(f"rig {verb}: {exc.filename or path}: {exc.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def load_cue(config: Path, song: Path, seed: int | None = None) -> tuple[Arrangement, str | None]:
+    """One cue's Arrangement and its key, for the verbs that take exactly one cue.
+
+    The key travels beside the Arrangement (an Arrangement may not carry one):
+    from the Arrangement when it has it, else from the song file. Raises what
+    the loaders raise; wrap it in `load_or_report`.
+    """
+    from rig.project import Project  # on demand: `rig --help` need not load the song code
+
+    project = Project.load(config)
+    arrangement = project.arrangement(song, seed)
+    return arrangement, getattr(arrangement, "key", None) or project.song(song).key

@@ -100,7 +100,7 @@ def main(argv: list[str]) -> int:
 
     from rig.project import Project
 
-    project = load_or_report("check", lambda: Project.load(args.config), path=args.config)
+    project = load_or_report("check", Project.load, args.config, path=args.config)
     if isinstance(project, int):
         return project
     failed = 0

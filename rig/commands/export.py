@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, load_or_report, parse_args
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK, load_cue, load_or_report, parse_args
 
 __all__ = ["main", "SUMMARY"]
 
@@ -50,14 +50,8 @@ def main(argv: list[str]) -> int:
         return args
 
     from rig.midi.smf import export_smf
-    from rig.project import Project
 
-    def load():  # noqa: ANN202 - (Arrangement, key)
-        project = Project.load(args.config)
-        arrangement = project.arrangement(args.song, args.seed)
-        return arrangement, getattr(arrangement, "key", None) or project.song(args.song).key
-
-    loaded = load_or_report("export", load, path=args.song)
+    loaded = load_or_report("export", load_cue, args.config, args.song, args.seed, path=args.song)
     if isinstance(loaded, int):
         return loaded
     arrangement, key = loaded

@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
     from rig.live.voices import voice_extra
     from rig.project import Project
 
-    project = load_or_report("live", lambda: Project.load(args.config))
+    project = load_or_report("live", Project.load, args.config)
     if isinstance(project, int):
         return project
     port = project.config.osc_port if args.osc_port is None else args.osc_port

@@ -73,7 +73,7 @@ def main(argv: list[str]) -> int:
     from rig.midi.outputs import config_or_default, open_sink, panic_messages, send_paced
     from rig.midi.ports import BackendUnavailable, list_ports, match_port, quiet_stderr
 
-    config = load_or_report("panic", lambda: config_or_default(args.config))
+    config = load_or_report("panic", config_or_default, args.config)
     if isinstance(config, int):
         return config
     config = dataclasses.replace(

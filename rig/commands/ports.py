@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
     from rig.midi.outputs import config_or_default
     from rig.midi.ports import BackendUnavailable, list_ports, match_port, quiet_stderr
 
-    config = load_or_report("ports", lambda: config_or_default(args.config))
+    config = load_or_report("ports", config_or_default, args.config)
     if isinstance(config, int):
         return config
     backend = args.backend or config.midi_backend

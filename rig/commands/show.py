@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from rig.commands import EXIT_OK, EXIT_USAGE, load_or_report, parse_args
+from rig.commands import EXIT_OK, EXIT_USAGE, load_cue, load_or_report, parse_args
 
 __all__ = ["main", "SUMMARY"]
 
@@ -60,15 +60,9 @@ def main(argv: list[str]) -> int:
         print("rig show: --width must be at least 20", file=sys.stderr)
         return EXIT_USAGE
 
-    from rig.project import Project
     from rig.view import render_picture
 
-    def load():  # noqa: ANN202 - (Arrangement, key)
-        project = Project.load(args.config)
-        arrangement = project.arrangement(args.song, args.seed)
-        return arrangement, getattr(arrangement, "key", None) or project.song(args.song).key
-
-    loaded = load_or_report("show", load, path=args.song)
+    loaded = load_or_report("show", load_cue, args.config, args.song, args.seed, path=args.song)
     if isinstance(loaded, int):
         return loaded
     arrangement, key = loaded
