@@ -144,6 +144,12 @@ def _child(argv: list[str]) -> int:
 
     import jack
 
+    from rig.midi.realtime import prepare_realtime_process
+
+    # The witness must not xrun by itself: the callback allocates a tuple, a list and
+    # its arrays every cycle, and a cyclic collection over a few seconds of them held
+    # the GIL past a 64-frame period (measured: 3-9 xruns ~6 s into every take).
+    prepare_realtime_process()
     client = jack.Client(args.client, no_start_server=True)
     inputs = [client.inports.register(f"in_{i + 1}") for i in range(len(args.ports))]
     blocks: list[tuple[int, list[np.ndarray]]] = []

@@ -80,6 +80,7 @@ _BANK_SELECT = (0, 32)
 SWITCH_INTERVAL_S = 0.0001
 # The live master never goes above this (render normalises its files to the same peak).
 LIMIT_DBFS = -1.0
+LIMIT_LOOKAHEAD_MS = 1.0
 
 
 @dataclass(frozen=True)
@@ -304,6 +305,7 @@ class VoicePlayer:
         self._sr = 48000
         self._bs = 64
         self._mix: Any = None
+        self._early_ns = 0  # events are applied this much before they sound (the limiter's delay)
         self._limiter: Any = None
         self._master: Any = None
 
@@ -338,12 +340,14 @@ class VoicePlayer:
         if self.settings.limit:
             # Live has no second pass to set the level as `rig render` has. A fast
             # compressor holds a pile-up of voices near the threshold; the clip catches
-            # what it lets through in its first millisecond. No look-ahead: that would
-            # delay the voices behind the hardware they stand in for.
+            # what its attack lets through. Its look-ahead delays the voices (pyo's
+            # shortest is 1 ms; asked for less it delays 25 ms, measured): events are
+            # applied that much earlier, so the voices stay on the hardware's frame.
             self._limiter = pyo.Compress(
                 self._mix, thresh=LIMIT_DBFS - 2, ratio=20, risetime=0.001, falltime=0.08,
-                lookahead=0, knee=0.2,
+                lookahead=LIMIT_LOOKAHEAD_MS, knee=0.2,
             )  # fmt: skip
+            self._early_ns = round(LIMIT_LOOKAHEAD_MS * 1e6)
             ceiling = 10 ** (LIMIT_DBFS / 20)
             self._master = pyo.Clip(self._limiter, min=-ceiling, max=ceiling)
         self._master.out()
@@ -581,8 +585,9 @@ class VoicePlayer:
                 self._housekeep((start - self._frame0) / self._sr)
             return
         half = self._bs // 2
-        due_ns = cycle.ns_of(start + half)  # nearest block: due before its middle
-        late_ns = cycle.ns_of(start - half - _GRACE_FRAMES)
+        # Nearest block: due before its middle (the limiter's delay earlier).
+        due_ns = cycle.ns_of(start + half) + self._early_ns
+        late_ns = cycle.ns_of(start - half - _GRACE_FRAMES) + self._early_ns
         at = (start - self._frame0) / self._sr
         while heap and heap[0][0] < due_ns:
             sound_ns, _, inst, item, owner, generation = heapq.heappop(heap)

@@ -158,26 +158,46 @@ def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x)))) if len(x) else 0.0
 
 
-def skip_on_xruns(*takes) -> None:
-    xruns = sum(t.xruns for t in takes)
-    if xruns > 1:  # a client joining the graph may cost one
-        pytest.skip(f"the JACK server had {xruns} xruns during the run (overloaded machine)")
+def checked_take(once, check, tries: int = 3) -> None:
+    """`once()` → (result, xruns); `check(result)` asserts. A check that fails on a run
+    with xruns (more than one: a client joining the graph may cost one) is run again —
+    an xrun's lost cycle looks like a late voice —; one that fails on a clean run fails
+    the test; skip, saying so, when every run failed with xruns."""
+    seen = []
+    for _ in range(tries):
+        result, xruns = once()
+        try:
+            check(result)
+            return
+        except AssertionError as exc:
+            if xruns <= 1:
+                raise
+            seen.append((xruns, str(exc).splitlines()[0][:120]))
+    pytest.skip(f"every run had JACK xruns and failed ({seen}): overloaded machine")
 
 
 def test_a_software_track_plays_its_pitch_on_its_beats(jack_server):
     # 8 beats of A3 on the piano voice at 120 BPM: an onset every 24000 frames.
     arr = arrangement(beats("keys", 8, 57), [TrackInfo("keys", None, "piano", 0)], bars=2)
-    engine = start(arr, settings({"piano": load_voice(VOICES / "piano.yaml")}))
-    cap = capture(jack_server)
-    try:
-        with ControlClient(engine.port) as control:
-            control.send("/rig/play")
-            wait_state(control, "ended", 15)
-            time.sleep(0.5)
-    finally:
-        take = cap.stop()
-        engine.stop()
-    skip_on_xruns(take)
+
+    def once():
+        engine = start(arr, settings({"piano": load_voice(VOICES / "piano.yaml")}))
+        cap = capture(jack_server)
+        try:
+            with ControlClient(engine.port) as control:
+                control.send("/rig/play")
+                wait_state(control, "ended", 15)
+                time.sleep(0.5)
+        finally:
+            take = cap.stop()
+            engine.stop()
+        return (take, engine), take.xruns
+
+    checked_take(once, check_pitch_and_beats)
+
+
+def check_pitch_and_beats(result) -> None:
+    take, engine = result
     mono = take.audio.mean(axis=1)
     peak = np.abs(mono).max()
     assert peak > 1e-3, "no sound from the software track"
@@ -213,9 +233,7 @@ def test_a_device_whose_port_is_missing_is_heard_on_its_stand_in(jack_server, tm
     assert abs(f0(mono[found[0] + 1200 : found[0] + 6000]) / 440.0 - 1) < 0.01
 
 
-def test_stand_in_audio_lines_up_with_hardware_midi_through_latency_offsets(
-    jack_server, recorder, tmp_path
-):
+def test_stand_in_audio_lines_up_with_hardware_midi_through_latency_offsets(jack_server, tmp_path):
     # "hw" is a synth on the recorder (latency 0, with clock); "late" has no port, a
     # 10 ms latency (its MIDI would go 480 frames early) and plays on its stand-in,
     # which must sound on the beat all the same: on the frame of hw's note.
@@ -225,24 +243,34 @@ def test_stand_in_audio_lines_up_with_hardware_midi_through_latency_offsets(
         TrackInfo("late", "slow", "test-sine", 1, latency_ms=10.0),
     ]
     arr = arrangement(events, tracks, bars=2)
-    outputs = [
-        OutputSpec("hw", recorder.port, "jack", clock=True),
-        OutputSpec("slow", "no-such-port-anywhere", "jack", latency_ms=10.0),
-    ]
-    engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}), outputs)
-    cap = capture(jack_server)
-    try:
-        with ControlClient(engine.port) as control:
-            control.send("/rig/play")
-            wait_state(control, "ended", 15)
-            time.sleep(0.3)
-    finally:
-        take = cap.stop()
-        engine.stop()
-    midi = recorder.stop()
-    skip_on_xruns(take)
-    if recorder.xruns > 1:
-        pytest.skip(f"the JACK server had {recorder.xruns} xruns while recording MIDI")
+
+    def once():
+        recorder = Recorder.spawn(jack_server.env)
+        outputs = [
+            OutputSpec("hw", recorder.port, "jack", clock=True),
+            OutputSpec("slow", "no-such-port-anywhere", "jack", latency_ms=10.0),
+        ]
+        try:
+            engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}), outputs)
+            cap = capture(jack_server)
+            try:
+                with ControlClient(engine.port) as control:
+                    control.send("/rig/play")
+                    wait_state(control, "ended", 15)
+                    time.sleep(0.3)
+            finally:
+                take = cap.stop()
+                engine.stop()
+            midi = recorder.stop()
+        finally:
+            recorder.kill()
+        return (take, midi), max(take.xruns, recorder.xruns)
+
+    checked_take(once, check_lined_up)
+
+
+def check_lined_up(result) -> None:
+    take, midi = result
     note_frames = [f for f, d in midi if d[0] & 0xF0 == 0x90 and d[2] > 0]
     mono = take.audio.mean(axis=1)
     found = [take.first_frame + i for i in onsets(mono, 0.05 * np.abs(mono).max())]
