@@ -83,6 +83,7 @@ KEY_ACTIONS: dict[str, str] = {
     "nudge_down": "minus",
     "tap": "t",
     "panic": "exclamation_mark",
+    "keys": "question_mark",
     "quit": "q",
 }
 # MIDI controller actions → the argument each needs (None: none).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -25,13 +26,13 @@ from rig.config import KEY_ACTIONS, QUANTIZE
 from rig.live.control import Status
 from rig.live.link import EngineLink
 
-__all__ = ["LiveApp", "QuitScreen", "key_map", "ACTION_LABELS"]
+__all__ = ["LiveApp", "QuitScreen", "KeysScreen", "key_map", "ACTION_LABELS", "FOOTER_ACTIONS"]
 
 ACTION_LABELS: dict[str, str] = {
     "play": "play",
     "stop": "stop",
     "continue": "continue",
-    "next": "next cue",
+    "next": "next",
     "launch": "launch",
     "cue_up": "cue ↑",
     "cue_down": "cue ↓",
@@ -48,8 +49,13 @@ ACTION_LABELS: dict[str, str] = {
     "nudge_down": "tempo −",
     "tap": "tap",
     "panic": "panic",
+    "keys": "keys",
     "quit": "quit",
 }
+# The footer shows these: they fit 80 columns, 22 keys do not; `keys` (?) lists all.
+FOOTER_ACTIONS = frozenset(
+    ("play", "stop", "next", "launch", "cancel", "mute", "panic", "keys", "quit")
+)
 NUDGE_BPM = 1.0
 # A track's status word (rig.live.control) as the tracks table shows it.
 _HEARD_ON = {"hw": "hardware", "stand-in": "stand-in", "voice": "software", "none": "—"}
@@ -94,6 +100,32 @@ class QuitScreen(ModalScreen[str]):
         self.dismiss(choice)
 
 
+class KeysScreen(ModalScreen[None]):
+    """Every key and what it does (config.yaml `keys:` remaps them); any key closes it."""
+
+    def __init__(self, keys: Mapping[str, str]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        width = max(len(_shown_key(k)) for k in self.keys.values())
+        lines = [f"  {_shown_key(key):>{width}}  {ACTION_LABELS[action]}"
+                 for action, key in self.keys.items()]  # fmt: skip
+        lines.append(f"  {'1-9':>{width}}  select track 1-9")
+        yield Static("\n".join(["Keys (any key closes)", "", *lines]), id="keys-list")
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        self.dismiss(None)
+
+
+def _shown_key(key: str) -> str:
+    """A textual key name as a performer reads it: question_mark → ?."""
+    from textual.keys import format_key
+
+    return format_key(key)
+
+
 class LiveApp(App[str]):
     """The live UI. `link` reaches the engine; `reloader` (optional) watches files."""
 
@@ -108,6 +140,8 @@ class LiveApp(App[str]):
     #tracks { width: 1fr; }
     QuitScreen { align: center middle; }
     #quit-question { width: 76; height: 9; border: thick $warning; padding: 1 2; }
+    KeysScreen { align: center middle; }
+    #keys-list { width: 44; height: auto; border: thick $accent; padding: 1 2; }
     """
 
     def __init__(
@@ -157,7 +191,8 @@ class LiveApp(App[str]):
         tracks = self.query_one("#tracks", DataTable)
         tracks.add_columns("#", "track", "device", "port", "mute", "solo", "queued")
         for action, key in self.keys.items():
-            self.bind(key, f"ui_{action}", description=ACTION_LABELS[action])
+            self.bind(key, f"ui_{action}", description=ACTION_LABELS[action],
+                      show=action in FOOTER_ACTIONS)  # fmt: skip
         for digit in range(1, 10):
             self.bind(str(digit), f"ui_track({digit - 1})", show=False)
         self.link.send("/rig/setlist")
@@ -378,6 +413,9 @@ class LiveApp(App[str]):
         self._send("/rig/panic")
         self.message = "panic: note-offs sent for everything that sounded"
         self.message_is_error = False
+
+    def action_ui_keys(self) -> None:
+        self.push_screen(KeysScreen(self.keys))
 
     def action_ui_quit(self) -> None:
         playing = self.status is not None and self.status.state == "playing"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -16,7 +17,7 @@ from livetools import cue
 from rig.live.engine import Engine
 from rig.live.engine_process import serve
 from rig.live.link import EngineLink
-from rig.live.ui import LiveApp, key_map
+from rig.live.ui import ACTION_LABELS, LiveApp, key_map
 from rig.midi.sink import RecordingSink
 from rig.song.arrangement import SectionSpan
 
@@ -158,3 +159,34 @@ def test_screenshot_for_the_readme(tmp_path):
     target = REPO / "docs" / "live.svg"
     target.parent.mkdir(exist_ok=True)
     target.write_text(svg, encoding="utf-8")
+
+
+def test_a_narrow_terminal_shows_the_main_keys_and_question_mark_lists_all():
+    from rig.live.ui import FOOTER_ACTIONS, KeysScreen
+
+    async def scenario() -> None:
+        with served([sectioned("Rivalry", 36)]) as (engine, port, _, _ended):
+            app = LiveApp(EngineLink(port), poll_s=0.05, keys={"tap": "space"})
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: app.status is not None)
+                shown = {
+                    b.binding.description for b in app.active_bindings.values() if b.binding.show
+                }
+                assert shown == {ACTION_LABELS[a] for a in FOOTER_ACTIONS}
+                # All of them fit 80 columns: the last ones are on the screen too.
+                await pilot.pause(0.3)
+                svg = app.export_screenshot()
+                screen = "".join(re.findall(r">([^<>]*)</text>", svg)).replace("&#160;", " ")
+                assert " ? keys  q quit" in screen, screen[-300:]
+                await pilot.press("question_mark")
+                await until(pilot, lambda: isinstance(app.screen, KeysScreen))
+                listing = str(app.screen.query_one("#keys-list").render())
+                for action, label in ACTION_LABELS.items():
+                    assert label in listing, action
+                assert "space  tap" in listing  # the remapped key, as config.yaml set it
+                await pilot.press("x")  # any key closes it, and does nothing else
+                await until(pilot, lambda: not isinstance(app.screen, KeysScreen))
+                await pilot.pause(0.2)
+                assert engine.queued is None and app.status.state == "stopped"
+
+    asyncio.run(scenario())
