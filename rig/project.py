@@ -65,6 +65,13 @@ class Project:
     def setlist(self, path: Path) -> SetList:
         return load_setlist(path)
 
+    def transitions(self, path: Path) -> tuple[str, ...]:
+        """How each cue of a set hands over to the next (`next:` of its entries);
+        ("bar",) for a single cue."""
+        if not is_setlist(path):
+            return ("bar",)
+        return tuple(entry.next for entry in self.setlist(path).entries)
+
     def arrangements(self, path: Path, seed: int | None = None) -> list[Arrangement]:
         """A cue, or every cue of a set in order; all problems of all files at once."""
         if not is_setlist(path):

@@ -127,14 +127,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _transitions(project, path: Path, count: int) -> tuple[str, ...]:  # noqa: ANN001
-    from rig.song.setlist import is_setlist
-
-    if count > 1 or is_setlist(path):
-        return tuple(entry.next for entry in project.setlist(path).entries)
-    return ("bar",)
-
-
 def _start_host(args, project, cues, port: int, voices: dict):  # noqa: ANN001, ANN202 - Session | int
     from rig.live.engine_process import EngineSpec
     from rig.live.engine_sinks import outputs_from_project
@@ -142,7 +134,7 @@ def _start_host(args, project, cues, port: int, voices: dict):  # noqa: ANN001, 
     from rig.live.session import read_session, session_dir, session_path
 
     config = project.config
-    transitions = _transitions(project, args.path, len(cues))
+    transitions = project.transitions(args.path)
     engine = EngineSpec(
         tuple(cues),
         tuple(outputs_from_project(project)),
@@ -224,7 +216,7 @@ def _run_ui(args, project, session, cues) -> int:  # noqa: ANN001
             link.send,
             bundles,
             cues=cues,
-            transitions=_transitions(project, args.path, len(cues)) if cues else (),
+            transitions=project.transitions(args.path) if cues else (),
         )
     except Exception as exc:  # files broken since the show started: no hot reload
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)

@@ -64,6 +64,8 @@ def resume_at(
     music is now — the last status's bar and beat, advanced by the time since along
     the cue's tempo map (scaled by a nudged tempo) and its meters. A cue that would
     have ended by now resumes with the next cue of the set (None after the last)."""
+    if not 0 <= status.cue < len(cues):  # the set was edited to fewer cues meanwhile
+        return None
     arr = cues[status.cue]
     tick = tick_of(arr, status.bar, status.beat)
     tempo = arr.tempo
@@ -109,6 +111,29 @@ def _panic(engine_spec: EngineSpec) -> None:
             host.close()
 
 
+def _latest(spec: HostSpec) -> EngineSpec:
+    """The engine spec with the set as its files are now: a restarted engine plays the
+    versions hot reload swapped in (or edits made while no UI was attached), not the
+    ones the show started with. Files that do not load now: the show's own versions."""
+    import dataclasses
+
+    from rig.live.voices import voice_extra
+    from rig.project import Project
+    from rig.source.errors import InputError
+
+    try:
+        project = Project.load(Path(spec.config_path))
+        set_path = Path(spec.set_path)
+        cues = project.arrangements(set_path)
+        extra = {**spec.engine.extra, **voice_extra(project, cues)}
+        transitions = project.transitions(set_path)
+    except (InputError, OSError) as exc:
+        print(f"rig live: restarting with the versions the show started with: {exc}",
+              file=sys.stderr)  # fmt: skip
+        return spec.engine
+    return dataclasses.replace(spec.engine, cues=tuple(cues), transitions=transitions, extra=extra)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     spec_path, session_path = Path(args[0]), Path(args[1])
@@ -141,10 +166,10 @@ def main(argv: list[str] | None = None) -> int:
                 engine.wait(1.0)
                 if engine.exit_info is not None:  # ended by /rig/quit or a signal: done
                     break
-                _panic(spec.engine)  # died: nobody else can end its notes
+                _panic(engine.spec)  # died: nobody else can end its notes
                 if not spec.restart:
                     break
-                engine = EngineProcess(spec.engine).start()
+                engine = EngineProcess(_latest(spec)).start()
                 session = Session(
                     engine.port, engine.pid or 0, os.getpid(), spec.set_path,
                     warnings=tuple(engine.warnings), restarts=session.restarts + 1,
@@ -153,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                 control.address = (control.address[0], engine.port)
                 if last is not None and last[0].state == "playing":
                     status, at = last
-                    resume = resume_at(spec.engine.cues, status, time.monotonic() - at)
+                    resume = resume_at(engine.spec.cues, status, time.monotonic() - at)
                     if resume is not None:
                         control.send("/rig/cue", resume[0])
                         control.send("/rig/play", resume[1])
