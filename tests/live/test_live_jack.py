@@ -201,6 +201,30 @@ def stage(tmp_path, recorder_port: str, note: str = "C2"):
     return song_path, config
 
 
+def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
+    """`rig live SONG` (headless UI) in its own process; (ui process, its session) once
+    the host has written the session file."""
+    import os
+    import subprocess
+    import sys
+
+    from rig.live.session import find_sessions
+
+    env = dict(os.environ, PYTHONPATH=str(REPO), RIG_LIVE_DIR=str(sessions),
+               TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver",
+               **jack_server.env)  # fmt: skip
+    cmd = [sys.executable, "-m", "rig.cli", "live", str(song_path), "--config", str(config),
+           "--osc-port", "0"]  # fmt: skip
+    ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not (found := find_sessions(sessions)):
+        if time.monotonic() > deadline or ui.poll() is not None:
+            ui.kill()
+            raise AssertionError("rig live did not start")
+        time.sleep(0.05)
+    return ui, found[0][1]
+
+
 def test_hot_reload_a_bad_edit_keeps_the_old_events_a_good_one_lands_on_a_bar(
     jack_server, tmp_path
 ):
@@ -261,8 +285,6 @@ def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_s
     import asyncio
     import os
     import signal
-    import subprocess
-    import sys
 
     from rig.live.link import EngineLink
     from rig.live.session import find_sessions
@@ -270,19 +292,8 @@ def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_s
 
     def scenario(recorder):
         song_path, config = stage(tmp_path, recorder.port)
-        env = dict(os.environ, PYTHONPATH=str(REPO), RIG_LIVE_DIR=str(tmp_path / "sessions"),
-                   TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver",
-                   **jack_server.env)  # fmt: skip
-        cmd = [sys.executable, "-m", "rig.cli", "live", str(song_path), "--config", str(config),
-               "--osc-port", "0"]  # fmt: skip
-        ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        session = None
+        ui, session = launch_live(jack_server, song_path, config, tmp_path / "sessions")
         try:
-            deadline = time.monotonic() + 30
-            while not (found := find_sessions(tmp_path / "sessions")):
-                assert time.monotonic() < deadline and ui.poll() is None, "rig live did not start"
-                time.sleep(0.05)
-            _, session = found[0]
             with ControlClient(session.port) as control:
                 control.send("/rig/play")
                 wait_for(control, lambda s: s.state == "playing" and s.bar == 2)
@@ -356,8 +367,6 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
     the bar line after where the music would be."""
     import os
     import signal
-    import subprocess
-    import sys
 
     from rig.live.session import find_sessions
 
@@ -367,19 +376,8 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         song_path, config = stage(tmp_path, recorder.port)
         song_path.write_text(HELD)
         sessions = tmp_path / "sessions"
-        env = dict(os.environ, PYTHONPATH=str(REPO), RIG_LIVE_DIR=str(sessions),
-                   TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver",
-                   **jack_server.env)  # fmt: skip
-        cmd = [sys.executable, "-m", "rig.cli", "live", str(song_path), "--config", str(config),
-               "--osc-port", "0"]  # fmt: skip
-        ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        session = None
+        ui, session = launch_live(jack_server, song_path, config, sessions)
         try:
-            deadline = time.monotonic() + 30
-            while not (found := find_sessions(sessions)):
-                assert time.monotonic() < deadline and ui.poll() is None, "rig live did not start"
-                time.sleep(0.05)
-            _, session = found[0]
             with ControlClient(session.port) as control:
                 control.send("/rig/play")
                 wait_for(control, lambda s: s.state == "playing" and s.bar == 2)

@@ -99,6 +99,22 @@ def capture(jack_server) -> AudioCapture:
     return AudioCapture.spawn(["rig-voices:output_1", "rig-voices:output_2"], jack_server.env)
 
 
+def play_through(jack_server, arr, voice_settings, outputs=(), tail: float = 0.3):
+    """Play `arr` to its end on a real engine with `voice_settings`, the stand-ins'
+    audio captured; (take, engine) once both stopped (`tail` s of release kept)."""
+    engine = start(arr, voice_settings, outputs)
+    cap = capture(jack_server)
+    try:
+        with ControlClient(engine.port) as control:
+            control.send("/rig/play")
+            wait_state(control, "ended", 15)
+            time.sleep(tail)
+    finally:
+        take = cap.stop()
+        engine.stop()
+    return take, engine
+
+
 def onsets(x: np.ndarray, threshold: float, gap: int = SR // 10) -> list[int]:
     """First samples above `threshold` after at least `gap` samples below it."""
     loud = np.nonzero(np.abs(x) > threshold)[0]
@@ -181,16 +197,9 @@ def test_a_software_track_plays_its_pitch_on_its_beats(jack_server):
     arr = arrangement(beats("keys", 8, 57), [TrackInfo("keys", None, "piano", 0)], bars=2)
 
     def once():
-        engine = start(arr, settings({"piano": load_voice(VOICES / "piano.yaml")}))
-        cap = capture(jack_server)
-        try:
-            with ControlClient(engine.port) as control:
-                control.send("/rig/play")
-                wait_state(control, "ended", 15)
-                time.sleep(0.5)
-        finally:
-            take = cap.stop()
-            engine.stop()
+        take, engine = play_through(
+            jack_server, arr, settings({"piano": load_voice(VOICES / "piano.yaml")}), tail=0.5
+        )
         return (take, engine), take.xruns
 
     checked_take(once, check_pitch_and_beats)
@@ -216,17 +225,9 @@ def check_pitch_and_beats(result) -> None:
 def test_a_device_whose_port_is_missing_is_heard_on_its_stand_in(jack_server, tmp_path):
     arr = arrangement(beats("lead", 8, 69), [TrackInfo("lead", "synth", "test-sine", 0)], bars=2)
     outputs = [OutputSpec("synth", "no-such-port-anywhere", "jack")]
-    engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}), outputs)
+    take, engine = play_through(jack_server, arr, settings({"test-sine": sine_voice(tmp_path)}),
+                                outputs)  # fmt: skip
     assert any("synth" in w and "stand-in" in w for w in engine.warnings), engine.warnings
-    cap = capture(jack_server)
-    try:
-        with ControlClient(engine.port) as control:
-            control.send("/rig/play")
-            wait_state(control, "ended", 15)
-            time.sleep(0.3)
-    finally:
-        take = cap.stop()
-        engine.stop()
     mono = take.audio.mean(axis=1)
     found = onsets(mono, 0.1 * np.abs(mono).max())
     assert len(found) == 8
@@ -251,16 +252,9 @@ def test_stand_in_audio_lines_up_with_hardware_midi_through_latency_offsets(jack
             OutputSpec("slow", "no-such-port-anywhere", "jack", latency_ms=10.0),
         ]
         try:
-            engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}), outputs)
-            cap = capture(jack_server)
-            try:
-                with ControlClient(engine.port) as control:
-                    control.send("/rig/play")
-                    wait_state(control, "ended", 15)
-                    time.sleep(0.3)
-            finally:
-                take = cap.stop()
-                engine.stop()
+            take, engine = play_through(
+                jack_server, arr, settings({"test-sine": sine_voice(tmp_path)}), outputs, tail=0.3
+            )
             midi = recorder.stop()
         finally:
             recorder.kill()
@@ -381,16 +375,7 @@ def test_the_live_master_limiter_holds_a_pile_up_under_minus_one_dbfs(jack_serve
     for limit in (False, True):
         voice_settings = VoiceSettings(voices=voices, cc_names={}, connect=None, required=True,
                                        gain_db=0.0, limit=limit)  # fmt: skip
-        engine = start(arr, voice_settings)
-        cap = capture(jack_server)
-        try:
-            with ControlClient(engine.port) as control:
-                control.send("/rig/play")
-                wait_state(control, "ended", 15)
-                time.sleep(0.2)
-        finally:
-            take = cap.stop()
-            engine.stop()
+        take, engine = play_through(jack_server, arr, voice_settings, tail=0.2)
         peaks[limit] = float(np.abs(take.audio).max())
     assert peaks[False] > 2.0, peaks  # the pile-up, unlimited
     assert 0.5 < peaks[True] <= 10 ** (-1 / 20) + 1e-6, peaks  # loud, and never over −1 dBFS
