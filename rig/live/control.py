@@ -32,6 +32,10 @@ every action applies at once.
     /rig/reload   bundle:str [quantize] swap in cues the controller compiled (a bundle
                                        file, `rig.live.bundle`) at the boundary (default:
                                        bar), at the same bar of the new version
+    /rig/voice    name:str file:str [quantize] swap in a new version of software voice
+                                       `name` (a file the controller wrote,
+                                       `rig.live.bundle.write_voice`) at the boundary
+                                       (default: bar); notes it holds then are released
     /rig/panic                         every sink drops its queue; note-offs for all
     /rig/quit                          stop cleanly and end the engine process
     /rig/status                        reply `/rig/status` (below) to the sender
@@ -102,6 +106,7 @@ ADDRESSES: dict[str, tuple[str, ...]] = {
     "/rig/nudge": ("float",),
     "/rig/tap": (),
     "/rig/reload": ("str", "str?"),
+    "/rig/voice": ("str", "str", "str?"),
     "/rig/panic": (),
     "/rig/quit": (),
     "/rig/status": (),

@@ -4,7 +4,9 @@
 remotes are: TouchOSC sends every value as a float, and a button sends 1.0 on
 press and 0.0 on release) and calls the engine. `run_loads` does the hot-reload
 work the engine loop fits between pumps: a few short steps of reading a bundle
-(`rig.live.bundle`), then the swap.
+(`rig.live.bundle`), then the swap. `/rig/voice` hands a software voice's new
+version to the voice player (`rig.live.voices.VoicePlayer.replace_voice`), which
+swaps it in at the next boundary.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from rig.live.bundle import Bundle, load_steps
+from rig.live.bundle import Bundle, load_steps, read_voice
 from rig.live.control import ADDRESSES, SetInfo, Status
 from rig.live.engine import Engine
-from rig.live.quantize import check_quantize
+from rig.live.quantize import boundary, check_quantize
 
-__all__ = ["handle", "status", "setlist", "run_loads", "track_status"]
+__all__ = ["handle", "status", "setlist", "run_loads", "track_status", "boundary_ns"]
 
 
 def _int(value: object, what: str) -> int:
@@ -92,6 +94,8 @@ def _apply(
     quantize = None
     if verb in ("launch", "section", "mute", "unmute", "solo", "unsolo", "reload"):
         quantize = check_quantize(args[1]) if len(args) > 1 else None
+    elif verb == "voice":
+        quantize = check_quantize(args[2]) if len(args) > 2 else None
     elif verb == "next" and args:
         quantize = check_quantize(args[0])
     if verb == "play":
@@ -125,6 +129,8 @@ def _apply(
         if not path.is_file():
             raise ValueError(f"reload: no bundle file {path}")
         engine.loads.append((load_steps(path), quantize or "bar"))
+    elif verb == "voice":
+        _voice(engine, args[0], Path(args[1]), quantize or "bar", now_ns)
     elif verb == "panic":
         engine.panic(now_ns)
     elif verb == "status":
@@ -132,6 +138,30 @@ def _apply(
     elif verb == "setlist":
         return "/rig/setlist", setlist(engine).args()
     return None
+
+
+def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) -> None:
+    """Swap in software voice `name`'s new version (the file the controller wrote) at
+    the next `quantize` boundary; at once while stopped."""
+    got, spec = read_voice(path)  # read (and removed) even when nothing can play it
+    if got != name:
+        raise ValueError(f"voice {name}: the file {path} holds voice {got}")
+    player = engine.dsp_hook
+    if player is None or not hasattr(player, "replace_voice"):
+        raise ValueError(f"voice {name}: no software voices are running")
+    player.replace_voice(name, spec, boundary_ns(engine, now_ns, quantize))
+
+
+def boundary_ns(engine: Engine, now_ns: int, quantize: str) -> int:
+    """When the next `quantize` boundary sounds: the first at or after the first tick
+    the scheduler has not handed over (as `Engine` quantizes its actions); `now_ns`
+    while stopped. The clock counts the current view's ticks."""
+    if not engine.scheduler.playing:
+        return now_ns
+    view = engine.view
+    first_free = max(int(engine.clock.tick_at(now_ns)), engine.scheduler.next_tick, 0)
+    tick = boundary(view.sections, view.length_ticks, first_free, quantize)
+    return int(engine.clock.ns_at(tick))
 
 
 def track_status(engine: Engine) -> list[tuple[str, str, str]]:

@@ -30,6 +30,16 @@ One instrument per (output, channel, voice): a multi-part Virus with three
 parts in use gets three stand-ins, as the hardware has three parts. All of them
 are built before the show starts (building a pad takes tens of ms of Python:
 never in the middle of a song).
+
+Hot reload of a voice (`replace_voice`, from `/rig/voice`): the new version is
+built at once in the engine thread for every (output, channel) the voice plays,
+silent, and its output is added to the master mix (a new `Mix` crossfaded in over
+the old on the same content: inaudible). An event is routed by the time it
+*sounds*: before the swap time to the old instrument, from it on to the new one.
+The old one gets all-notes-off at the swap time (a note held across it is
+released there, as at a hardware handover), rings out its release and is dropped
+a few seconds later from the engine thread. The program and CC values the old
+one last got are given to the new one first, so it sounds as the old one was set.
 """
 
 from __future__ import annotations
@@ -78,6 +88,14 @@ _RECENT_NS = 200_000_000
 _CHASE_LEAD_NS = 2_000_000
 _BANK_SELECT = (0, 32)
 SWITCH_INTERVAL_S = 0.0001
+# A replaced voice is kept (and mixed) this long after its swap: its release and effect tails.
+_RETIRE_NS = 5_000_000_000
+# The master chain is rebuilt when a voice comes or goes; the old and new chains carry
+# the same signals then (the voice that comes or goes is silent), so the crossfade only
+# hides what their limiters' states differ by.
+_REMIX_FADE_S = 0.005
+_REMIX_WAIT_NS = 5_000_000  # a new chain runs silent this long before it fades in
+_RETIRE_CHAIN_NS = 100_000_000  # a chain faded out is dropped this long after
 # The live master never goes above this (render normalises its files to the same peak).
 LIMIT_DBFS = -1.0
 LIMIT_LOOKAHEAD_MS = 1.0
@@ -304,10 +322,18 @@ class VoicePlayer:
         self._frame0: int | None = None
         self._sr = 48000
         self._bs = 64
-        self._mix: Any = None
         self._early_ns = 0  # events are applied this much before they sound (the limiter's delay)
-        self._limiter: Any = None
-        self._master: Any = None
+        self._chain: _Chain | None = None  # what reaches the JACK ports
+        self._old_chains: list[tuple[int, _Chain]] = []  # (drop at ns, chain faded out)
+        self._gain = 1.0
+        # Hot reload of voices (see the module doc); all engine-thread state except
+        # `_extra`, which the audio thread reads (replaced whole, never mutated).
+        self._swaps: list[_Swap] = []  # waiting for their time
+        self._next: dict[int, tuple[int, Any]] = {}  # id(old) → (swap ns, new)
+        self._retiring: list[tuple[int, Any]] = []  # (drop at ns, old instrument)
+        self._extra: tuple[Any, ...] = ()  # instruments besides `_instruments` still live
+        self._chase: dict[int, dict[tuple, tuple]] = {}  # id(inst) → last pc / cc items
+        self.build_ms: list[float] = []  # time to build each reloaded voice's instruments
 
     # set-up (engine process, before the show) ------------------------------------
     def open(self) -> VoicePlayer:
@@ -330,29 +356,37 @@ class VoicePlayer:
                 if key not in self._instruments:
                     spec = self.settings.voices[info.voice]
                     self._instruments[key] = build_instrument(pyo, spec)
-        outs = [inst.out for inst in self._instruments.values()]
-        gain = 10 ** (self.settings.gain_db / 20)
-        if outs:
-            self._mix = pyo.Mix(outs, voices=2, mul=gain)
-        else:
-            self._mix = pyo.Sig([0.0, 0.0])
-        self._master = self._mix
+        self._gain = 10 ** (self.settings.gain_db / 20)
         if self.settings.limit:
-            # Live has no second pass to set the level as `rig render` has. A fast
-            # compressor holds a pile-up of voices near the threshold; the clip catches
-            # what its attack lets through. Its look-ahead delays the voices (pyo's
-            # shortest is 1 ms; asked for less it delays 25 ms, measured): events are
-            # applied that much earlier, so the voices stay on the hardware's frame.
-            self._limiter = pyo.Compress(
-                self._mix, thresh=LIMIT_DBFS - 2, ratio=20, risetime=0.001, falltime=0.08,
-                lookahead=LIMIT_LOOKAHEAD_MS, knee=0.2,
-            )  # fmt: skip
             self._early_ns = round(LIMIT_LOOKAHEAD_MS * 1e6)
-            ceiling = 10 ** (LIMIT_DBFS / 20)
-            self._master = pyo.Clip(self._limiter, min=-ceiling, max=ceiling)
-        self._master.out()
+        self._chain = self._master_chain(list(self._instruments.values()), level=1.0)
+        self._chain.out.out()
         self.server.setCallback(self._on_block)
         return self
+
+    def _master_chain(self, instruments: Sequence[Any], level: float) -> _Chain:
+        """Mix → limiter → clip over `instruments`, at `level` (a 0..1 fader)."""
+        pyo = self._pyo
+        outs = [inst.out for inst in instruments]
+        fade = pyo.SigTo(level, time=_REMIX_FADE_S, init=level)
+        if not outs:
+            mix = pyo.Sig([0.0, 0.0])
+            return _Chain(mix, None, mix, fade)
+        if not self.settings.limit:
+            mix = pyo.Mix(outs, voices=2, mul=fade * self._gain)
+            return _Chain(mix, None, mix, fade)
+        mix = pyo.Mix(outs, voices=2, mul=self._gain)
+        # Live has no second pass to set the level as `rig render` has. A fast
+        # compressor holds a pile-up of voices near the threshold; the clip catches
+        # what its attack lets through. Its look-ahead delays the voices (pyo's
+        # shortest is 1 ms; asked for less it delays 25 ms, measured): events are
+        # applied that much earlier (`_early_ns`), so the voices stay on the hardware's frame.
+        limiter = pyo.Compress(
+            mix, thresh=LIMIT_DBFS - 2, ratio=20, risetime=0.001, falltime=0.08,
+            lookahead=LIMIT_LOOKAHEAD_MS, knee=0.2,
+        )  # fmt: skip
+        ceiling = 10 ** (LIMIT_DBFS / 20)
+        return _Chain(mix, limiter, pyo.Clip(limiter, min=-ceiling, max=ceiling, mul=fade), fade)
 
     def _open_client(self) -> None:
         import jack
@@ -449,7 +483,13 @@ class VoicePlayer:
             self._instruments.clear()
             self._maps.clear()
             self._current = {}
-            self._master = self._limiter = self._mix = None
+            self._swaps.clear()
+            self._next.clear()
+            self._retiring.clear()
+            self._chase.clear()
+            self._extra = ()
+            self._old_chains.clear()
+            self._chain = None
             import gc
 
             gc.collect()  # pyo objects must die while their server still exists
@@ -470,6 +510,8 @@ class VoicePlayer:
             "callback_max_us": self.callback_max_ns / 1000,
             "callback_slow": self.callback_slow,
             "messages": list(self.messages),
+            "voice_build_ms": list(self.build_ms),
+            "clock_reseeds": int(getattr(self._clock, "reseeds", 0)),
         }
 
     # the engine's dsp_hook (engine thread) ---------------------------------------
@@ -481,6 +523,8 @@ class VoicePlayer:
             if line is not None:
                 self.messages.append(line)
                 self._say(line)
+        if self._swaps or self._retiring:
+            self._follow_swaps(now_ns)
 
     def _next_bar_ns(self, now_ns: int) -> int | None:
         from rig.live.engine import bar_beat
@@ -502,6 +546,11 @@ class VoicePlayer:
         inst = self._instrument(output, data[0] & 0x0F)
         if inst is None:
             return
+        when = sound_ns + latency_ns
+        nxt = self._next.get(id(inst)) if self._next else None
+        while nxt is not None and when >= nxt[0]:  # a reloaded voice plays from its time on
+            inst = nxt[1]
+            nxt = self._next.get(id(inst))
         kind = data[0] & 0xF0
         if kind == 0x90 and data[2] > 0:
             item = ("on", data[1], data[2])
@@ -516,7 +565,14 @@ class VoicePlayer:
             item = ("pc", data[1], 0)
         else:
             return  # pitch bend, aftertouch: the voices have no use for them yet
-        self._queue.put((sound_ns + latency_ns, next(self._seq), inst, item, None, 0))
+        self._queue.put((when, next(self._seq), inst, item, None, 0))
+        if kind == 0xB0 or kind == 0xC0:
+            self._chase.setdefault(id(inst), {})[item[:2] if kind == 0xB0 else ("pc",)] = item
+            while nxt is not None:  # a version waiting for its time follows the settings
+                inst = nxt[1]
+                self._queue.put((when, next(self._seq), inst, item, None, 0))
+                self._chase.setdefault(id(inst), {})[item[:2] if kind == 0xB0 else ("pc",)] = item
+                nxt = self._next.get(id(inst))
 
     def all_off(
         self, output: str, sound_ns: int, owner: FallbackOutput | None = None, generation: int = 0
@@ -553,7 +609,96 @@ class VoicePlayer:
         return per_output
 
     def _instruments_of(self, output: str) -> list[Any]:
-        return [inst for (out, _, _), inst in self._instruments.items() if out == output]
+        found = [inst for (out, _, _), inst in self._instruments.items() if out == output]
+        found += [swap.new for swap in self._swaps if swap.key[0] == output]
+        return found
+
+    # hot reload of a voice (engine thread) ---------------------------------------------
+    def replace_voice(
+        self, name: str, spec: VoiceSpec, at_ns: int, now_ns: int | None = None
+    ) -> int:
+        """Play voice `name` as `spec` from `at_ns` (monotonic ns) on; returns how many
+        instruments were built. ValueError when no track plays that voice."""
+        from rig.dsp.play import build_instrument
+
+        keys = [key for key in self._instruments if key[2] == name]
+        if not keys:
+            raise ValueError(f"voice {name}: no track of the set plays it here")
+        began = time.perf_counter_ns()
+        made = [(key, self._latest(key), build_instrument(self._pyo, spec)) for key in keys]
+        self.build_ms.append((time.perf_counter_ns() - began) / 1e6)
+        put = self._queue.put
+        for key, old, new in made:
+            # Program first, then CCs: as the old version was set (applied at once: silent).
+            chase = self._chase.get(id(old), {})
+            for item in sorted(chase.values(), key=lambda it: it[0] != "pc"):
+                put((0, next(self._seq), new, item, None, 0))
+            self._chase[id(new)] = dict(chase)
+            put((at_ns, next(self._seq), old, ("alloff",), None, 0))
+            self._next[id(old)] = (at_ns, new)
+            self._swaps.append(_Swap(name, at_ns, key, old, new))
+        self._update_extra()
+        self._remix(time.monotonic_ns() if now_ns is None else now_ns)
+        return len(made)
+
+    def _latest(self, key: tuple[str, int, str]) -> Any:
+        """The newest version for `key`: one waiting for its time, else the playing one."""
+        for swap in reversed(self._swaps):
+            if swap.key == key:
+                return swap.new
+        return self._instruments[key]
+
+    def _follow_swaps(self, now_ns: int) -> None:
+        """Swaps whose time has come: the maps point to the new version (no event for
+        an earlier time is queued any more); replaced versions are dropped after
+        their tails."""
+        due = [swap for swap in self._swaps if swap.at_ns <= now_ns]
+        if due:
+            self._swaps = [swap for swap in self._swaps if swap.at_ns > now_ns]
+            for swap in due:
+                old, new = swap.old, swap.new
+                self._instruments[swap.key] = new
+                for _, per_output in self._maps.values():
+                    by_channel = per_output.get(swap.key[0], {})
+                    for channel, inst in by_channel.items():
+                        if inst is old:
+                            by_channel[channel] = new
+                self._next.pop(id(old), None)
+                self._retiring.append((swap.at_ns + _RETIRE_NS, old))
+            self._update_extra()
+            names = dict.fromkeys(swap.name for swap in due)
+            for name in names:
+                count = sum(1 for swap in due if swap.name == name)
+                self.messages.append(f"voice {name}: new version playing ({count} instrument(s))")
+        gone = [old for drop_ns, old in self._retiring if drop_ns <= now_ns]
+        if gone:
+            self._retiring = [(t, old) for t, old in self._retiring if t > now_ns]
+            for old in gone:
+                self._chase.pop(id(old), None)
+            self._update_extra()
+            self._remix(now_ns)  # a mix without them; the last reference goes with the old
+        if self._old_chains and self._old_chains[0][0] <= now_ns:
+            self._old_chains = [(t, c) for t, c in self._old_chains if t > now_ns]
+
+    def _update_extra(self) -> None:
+        # One assignment: the audio thread iterates the tuple it finds.
+        self._extra = (*(swap.new for swap in self._swaps), *(old for _, old in self._retiring))
+
+    def _remix(self, now_ns: int) -> None:
+        """A new master chain over every live instrument, crossfaded in for the old one.
+
+        Not a new input for the old chain: pyo computes objects in the order they were
+        made, so an old limiter reading a new mix would hear it a block late. The new
+        chain runs silent a few blocks (its limiter's look-ahead fills, its envelope
+        settles), then the audio thread starts both fades on the same block."""
+        live = {id(i): i for i in (*self._instruments.values(), *self._extra)}
+        old = self._chain
+        new = self._master_chain(list(live.values()), level=0.0)
+        new.out.out()
+        self._chain = new
+        fade_ns = now_ns + _REMIX_WAIT_NS
+        self._queue.put((fade_ns, next(self._seq), None, ("fade", old, new), None, 0))
+        self._old_chains.append((fade_ns + _RETIRE_CHAIN_NS, old))
 
     # pyo's callback (JACK's real-time thread, GIL held) ------------------------------
     def _on_block(self) -> None:
@@ -599,13 +744,37 @@ class VoicePlayer:
                 _apply(inst, item, at)
             except Exception:  # never raise in the audio thread
                 log.exception("applying %s", item)
-            self.applied += 1
+            if inst is not None:  # an event, not a master-chain fade
+                self.applied += 1
         if self.blocks % _HOUSEKEEP_BLOCKS == 0:
             self._housekeep(at)
 
     def _housekeep(self, at: float) -> None:
         for inst in self._instruments.values():
             inst.housekeep(at)
+        for inst in self._extra:
+            inst.housekeep(at)
+
+
+@dataclass
+class _Chain:
+    """The master chain: `mix` of the instruments → `limiter` → `out`, scaled by `fade`."""
+
+    mix: Any
+    limiter: Any
+    out: Any
+    fade: Any
+
+
+@dataclass
+class _Swap:
+    """A reloaded voice's instrument for one (output, channel, voice), waiting for `at_ns`."""
+
+    name: str
+    at_ns: int
+    key: tuple[str, int, str]
+    old: Any
+    new: Any
 
 
 def _output_of(info: Any) -> str | None:
@@ -629,6 +798,9 @@ def _apply(inst: Any, item: tuple, at: float) -> None:
         inst.program(item[1], at)
     elif kind == "alloff":
         inst.all_notes_off(at)
+    elif kind == "fade":  # one master chain out, the next in, from the same block
+        item[1].fade.value = 0.0
+        item[2].fade.value = 1.0
 
 
 def _nothing() -> None:

@@ -13,22 +13,32 @@ compiling a cue is 6-45 ms of Python here. On every change (watchfiles, debounce
   and `/rig/reload <bundle> <quantize>` tells the engine to swap them in at the
   next boundary (a cue that is playing goes on at the same bar of its new
   version). An edit of the set file itself (order, transitions) sends the whole set.
+
+A software voice a cue uses (`patches/voices/<name>.yaml`) is checked on its own:
+an invalid edit is reported (`file:line:col: message`; the old voice plays on), a
+valid one that sounds different from what the engine has is written to a small
+file (`rig.live.bundle.write_voice`) and `/rig/voice <name> <file> <quantize>`
+makes the engine build the new instrument and swap it in at the next boundary.
+An edit of a voice no cue uses changes nothing live (a new voice file may make a
+song valid, so it still counts as a project change).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rig.live.bundle import write_bundle
+from rig.dsp.spec import VoiceSpec
+from rig.live.bundle import write_bundle, write_voice
 from rig.song.arrangement import Arrangement
 from rig.source.errors import InputError
 
 __all__ = ["Reloader", "same_music"]
 
 Report = Callable[[str, bool], None]  # (message, is_error)
+_NO_CHANGE = "saved: no change to the music"
 
 
 def same_music(a: Arrangement, b: Arrangement) -> bool:
@@ -47,7 +57,9 @@ class Reloader:
     """Compiles the set on change and sends what changed (see module doc).
 
     `load_project()` returns a `rig.project.Project`; `send(address, *args)` reaches
-    the engine. `cues`/`transitions` start as what the engine was given.
+    the engine. `cues`/`transitions` start as what the engine was given; `voices`
+    (name → spec) as the software voices it plays, read from the voice files now
+    when not given.
     """
 
     def __init__(
@@ -61,6 +73,7 @@ class Reloader:
         transitions: Sequence[str] = (),
         quantize: str = "bar",
         extra_paths: Sequence[Path] = (),
+        voices: Mapping[str, VoiceSpec] | None = None,
     ):
         self.load_project = load_project
         self.set_path = set_path.resolve()
@@ -72,12 +85,26 @@ class Reloader:
         self.cues = list(cues) if cues is not None else self._compile()[0]
         self.transitions = tuple(transitions) or self._transitions()
         self.extra_paths = [p.resolve() for p in extra_paths]
+        self.voices: dict[str, VoiceSpec] = (
+            dict(voices) if voices is not None else self._read_voices()
+        )
         self._stop = threading.Event()
 
     # -- one round -----------------------------------------------------------------------
     def check(self, changed: set[Path] | None = None) -> tuple[str, bool]:
         """Re-read after `changed` files changed; (message for the UI, is_error)."""
         changed = {p.resolve() for p in changed or set()}
+        voice_files = sorted(p for p in changed if self._voice_in_use(p))
+        outcomes: list[tuple[str, bool]] = []
+        if changed - set(voice_files) or not voice_files:
+            outcomes.append(self._check_music(changed - set(voice_files)))
+        outcomes += [self._check_voice(p) for p in voice_files]
+        if len(outcomes) > 1:
+            outcomes = [o for o in outcomes if o[0] != _NO_CHANGE] or outcomes[:1]
+        return "; ".join(m for m, _ in outcomes), any(e for _, e in outcomes)
+
+    def _check_music(self, changed: set[Path]) -> tuple[str, bool]:
+        """Songs, sets, config and devices: compile the set, send the cues that changed."""
         try:
             if any(self._is_project_file(p) for p in changed):
                 self.project = self.load_project()
@@ -98,12 +125,32 @@ class Reloader:
             return f"set reloaded: {len(cues)} cues", False
         fresh = [(i, c) for i, c in enumerate(cues) if not same_music(c, self.cues[i])]
         if not fresh:
-            return "saved: no change to the music", False
+            return _NO_CHANGE, False
         path = write_bundle(self.bundle_dir, fresh)
         self.send("/rig/reload", str(path), self.quantize)
         self.cues = cues
         names = ", ".join(c.name for _, c in fresh)
         return f"reloaded {names}: takes effect at the next {self.quantize}", False
+
+    def _check_voice(self, path: Path) -> tuple[str, bool]:
+        """A voice file a cue uses: check it; send it when it sounds different."""
+        from rig.dsp.loader import load_voice
+
+        name = path.stem
+        try:
+            spec = load_voice(path)
+        except InputError as exc:
+            errors = [str(e) for e in exc.errors]
+            more = f"  (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            return f"not reloaded, the old voice plays on: {errors[0]}{more}", True
+        except OSError as exc:
+            return f"not reloaded, the old voice plays on: {path}: {exc.strerror}", True
+        if self.voices.get(name) == spec:
+            return f"voice {name} saved: no change to the sound", False
+        bundle = write_voice(self.bundle_dir, name, spec)
+        self.send("/rig/voice", name, str(bundle), self.quantize)
+        self.voices[name] = spec
+        return f"voice {name} reloaded: takes effect at the next {self.quantize}", False
 
     # -- watching ------------------------------------------------------------------------
     def paths(self) -> list[Path]:
@@ -146,6 +193,32 @@ class Reloader:
         if not self._is_set():
             return ("bar",)
         return tuple(e.next for e in self.project.setlist(self.set_path).entries)
+
+    def _voices_in_use(self) -> set[str]:
+        return {t.voice for c in self.cues for t in c.tracks if t.voice}
+
+    def _voice_in_use(self, path: Path) -> bool:
+        """A voice file (in the voices folder) of a voice some cue of the set uses."""
+        voices_dir = Path(self.project.config.voices_dir).resolve()
+        return (
+            path.parent == voices_dir
+            and path.suffix == ".yaml"
+            and path.stem in self._voices_in_use()
+        )
+
+    def _read_voices(self) -> dict[str, VoiceSpec]:
+        """The voices the cues use as their files say now (what the engine was started
+        with); a voice that does not load is left out (the engine could not have it)."""
+        from rig.dsp.loader import load_voice
+
+        voices_dir = Path(self.project.config.voices_dir)
+        found: dict[str, VoiceSpec] = {}
+        for name in sorted(self._voices_in_use()):
+            try:
+                found[name] = load_voice(voices_dir / f"{name}.yaml")
+            except (InputError, OSError):
+                continue
+        return found
 
     def _is_project_file(self, path: Path) -> bool:
         config = self.project.config

@@ -3,11 +3,13 @@ with its position and nothing is sent, a good one sends a bundle with what chang
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from pathlib import Path
 
-from rig.live.bundle import load_bundle
+from rig.dsp.loader import load_voice
+from rig.live.bundle import load_bundle, read_voice
 from rig.live.watch import Reloader
 from rig.project import Project
 
@@ -77,3 +79,64 @@ def test_watch_sees_a_saved_file(tmp_path):
         reloader.stop()
         thread.join(5)
     assert reports == [("reloaded one: takes effect at the next bar", False)]
+
+
+VOICE = """description: test sine
+mode: poly
+voices: 4
+level: -6
+oscillators:
+  - {{wave: sine, octave: {octave}}}
+filter: {{type: none}}
+amp: {{attack: 0.001, decay: 0.01, sustain: 1, release: 0.02}}
+"""
+
+
+def test_a_voice_a_cue_uses_is_checked_and_sent_on_its_own(tmp_path):
+    set_path, config = project_files(tmp_path)
+    shutil.copytree(REPO / "patches", tmp_path / "patches")
+    config.write_text("patches: patches\n")
+    voice = tmp_path / "patches" / "voices" / "test-sine.yaml"
+    voice.write_text(VOICE.format(octave=0))
+    one = tmp_path / "songs" / "one.yaml"
+    one.write_text(SONG.format(name="one", note="C2").replace(
+        "  bass: {device: monopoly}\n", "  bass: {device: monopoly}\n  lead: {voice: test-sine}\n"
+    ))  # fmt: skip
+    sent: list[tuple] = []
+    reloader = Reloader(lambda: Project.load(config), set_path,
+                        lambda *m: sent.append(m), tmp_path / "b")  # fmt: skip
+    assert "test-sine" in reloader.voices
+    # Invalid: its position is reported, nothing is sent.
+    voice.write_text(VOICE.format(octave=0).replace("wave: sine", "wave: sinus"))
+    message, error = reloader.check({voice})
+    assert error and message.startswith("not reloaded, the old voice plays on: ")
+    assert f"{voice}:6:" in message and sent == []
+    # Saved unchanged: nothing to send.
+    voice.write_text(VOICE.format(octave=0))
+    assert reloader.check({voice}) == ("voice test-sine saved: no change to the sound", False)
+    # Valid and different: the new spec goes to the engine, quantized.
+    voice.write_text(VOICE.format(octave=1))
+    assert reloader.check({voice}) == (
+        "voice test-sine reloaded: takes effect at the next bar",
+        False,
+    )
+    ((address, name, path, quantize),) = sent
+    assert (address, name, quantize) == ("/rig/voice", "test-sine", "bar")
+    got, spec = read_voice(Path(path))
+    assert got == "test-sine" and spec == load_voice(voice) and spec.oscillators[0].octave == 1
+    assert not Path(path).exists()  # the engine's once read
+    # A voice no cue uses: nothing live changes.
+    horns = tmp_path / "patches" / "voices" / "horns.yaml"
+    horns.write_text(horns.read_text() + "\n# edited\n")
+    assert reloader.check({horns}) == ("saved: no change to the music", False)
+    assert len(sent) == 1
+    # A song and a voice saved together: both outcomes, one line.
+    voice.write_text(VOICE.format(octave=-1))
+    two = tmp_path / "songs" / "two.yaml"
+    two.write_text(SONG.format(name="two", note="G2"))
+    message, error = reloader.check({voice, two})
+    assert not error and message == (
+        "reloaded two: takes effect at the next bar; "
+        "voice test-sine reloaded: takes effect at the next bar"
+    )
+    assert [m[0] for m in sent] == ["/rig/voice", "/rig/reload", "/rig/voice"]
