@@ -24,6 +24,7 @@ EPILOG = """examples:
   rig bench render                         # every cue in songs/
   rig bench render songs/inferno.yaml songs/rivalry.yaml
   rig bench render --live songs/inferno.yaml   # live on stand-ins: xruns, DSP load
+  rig bench render --live songs/sets/heated-rivalry-night.yaml  # each cue, whole set loaded
 
 --live plays each cue on its stand-in voices in the real engine process on a
 private JACK dummy server (64-frame periods; --jack: the running server instead),
@@ -41,7 +42,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("songs", nargs="*", type=Path, help="cues (default: songs/*.yaml)")
+    parser.add_argument(
+        "songs",
+        nargs="*",
+        type=Path,
+        help="cues, or sets (--live: each cue inside the whole set) (default: songs/*.yaml)",
+    )
     parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the rig config")
     parser.add_argument("--live", action="store_true", help="play live on JACK: xruns, DSP load")
     parser.add_argument("--seconds", type=float, default=20.0, help="--live: seconds per cue")
@@ -103,6 +109,7 @@ def _live(args: argparse.Namespace, songs: list[Path]) -> int:
     from rig.dsp.server import AudioUnavailable
     from rig.live.engine_process import EngineError
     from rig.project import Project
+    from rig.song.setlist import is_setlist
 
     figures = []
     try:
@@ -110,7 +117,15 @@ def _live(args: argparse.Namespace, songs: list[Path]) -> int:
         server = contextlib.nullcontext() if args.jack else private_jackd(args.period)
         with server:
             for song in songs:
-                figures.append(measure_live(project, song, args.seconds, args.bar))
+                if is_setlist(song):  # every cue inside the whole show's engine
+                    show = project.arrangements(song)
+                    for cue in show:
+                        source = Path(cue.source)
+                        figures.append(
+                            measure_live(project, source, args.seconds, args.bar, show=show)
+                        )
+                else:
+                    figures.append(measure_live(project, song, args.seconds, args.bar))
     except InputError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -125,17 +125,30 @@ class _Witness:
         return xruns, list(self.loads)
 
 
-def measure_live(project, song: Path, seconds: float, bar: int | None) -> LiveFigures:  # noqa: ANN001
-    """Play `song` from `bar` for `seconds` on stand-ins on the current JACK server."""
+def measure_live(
+    project,
+    song: Path,
+    seconds: float,
+    bar: int | None,
+    *,
+    show: Sequence | None = None,  # noqa: ANN001
+) -> LiveFigures:
+    """Play `song` from `bar` for `seconds` on stand-ins on the current JACK server.
+
+    `show` (the cues of a set, `song` among them): the engine holds every instrument
+    of the set, as `rig play SET` does — the load of the real show, where the other
+    cues' voices (and their effects) run too."""
     from rig.live.control import ControlClient
     from rig.live.engine_process import EngineProcess, EngineSpec
     from rig.live.voices import voice_settings
 
-    arr = project.arrangement(song)
+    cues = list(show) if show else [project.arrangement(song)]
+    index = next((i for i, c in enumerate(cues) if c.source == str(song)), 0)
+    arr = cues[index]
     if bar is None:
         bar = densest_bar(arr, seconds)
-    settings = voice_settings(project, [arr])
-    spec = EngineSpec((arr,), (), run_on=False, extra={"voices": settings})
+    settings = voice_settings(project, cues)
+    spec = EngineSpec(tuple(cues), (), run_on=False, extra={"voices": settings})
     engine = EngineProcess(spec).start()
     witness = _Witness()
     try:
@@ -145,6 +158,8 @@ def measure_live(project, song: Path, seconds: float, bar: int | None) -> LiveFi
         period, rate = int(probe.blocksize), int(probe.samplerate)
         probe.close()
         with ControlClient(engine.port) as control:
+            if index:
+                control.send("/rig/cue", index)
             control.send("/rig/play", bar)
             time.sleep(_SETTLE_S)
             first = control.status()

@@ -1,0 +1,35 @@
+"""`rig bench render --live` runs for real: a set's cues, each inside an engine that
+holds the whole set's instruments, on the test session's JACK server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.jack, pytest.mark.audio, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_live_bench_of_a_set_measures_each_cue_with_the_whole_set_loaded(jack_server, tmp_path):
+    set_path = tmp_path / "night.yaml"
+    set_path.write_text(
+        "set: Night\ncues:\n"
+        f"  - {{song: {REPO / 'songs/utopie.yaml'}}}\n"
+        f"  - {{song: {REPO / 'songs/heartbeat-1.yaml'}, next: bar}}\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
+    cmd = [sys.executable, "-m", "rig.cli", "bench", "render", "--live", "--jack",
+           "--seconds", "1", "--config", str(REPO / "config.yaml"), str(set_path)]  # fmt: skip
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split("  ")[0].strip(): line for line in done.stdout.splitlines()}
+    assert "Utopie" in rows and "Heartbeat I" in rows, done.stdout
+    # Both cues ran with the same instruments: every voice of the set was built.
+    counts = {row.split()[-5] for name, row in rows.items() if name in ("Utopie", "Heartbeat I")}
+    assert len(counts) == 1 and int(counts.pop()) >= 4, done.stdout
+    assert "JACK 64 frames at 48000 Hz" in done.stdout
