@@ -32,14 +32,16 @@ are built before the show starts (building a pad takes tens of ms of Python:
 never in the middle of a song).
 
 Hot reload of a voice (`replace_voice`, from `/rig/voice`): the new version is
-built at once in the engine thread for every (output, channel) the voice plays,
-silent, and its output is added to the master mix (a new `Mix` crossfaded in over
-the old on the same content: inaudible). An event is routed by the time it
-*sounds*: before the swap time to the old instrument, from it on to the new one.
-The old one gets all-notes-off at the swap time (a note held across it is
-released there, as at a hardware handover), rings out its release and is dropped
-a few seconds later from the engine thread. The program and CC values the old
-one last got are given to the new one first, so it sounds as the old one was set.
+built at once in the engine thread for every (output, channel) the voice plays
+(1-6 ms per instrument here, the pianos the longest: well inside the scheduler's
+lookahead), silent, and joins the master through a new master chain (mix, limiter,
+clip) crossfaded in for the old one while both carry the same sound: inaudible.
+An event is routed by the time it *sounds*: before the swap time to the old
+instrument, from it on to the new one. The old one gets all-notes-off at the swap
+time (a note held across it is released there, as at a hardware handover), rings
+out its release and is dropped a few seconds later from the engine thread. The
+program and CC values the old one last got are given to the new one first, so it
+sounds as the old one was set.
 """
 
 from __future__ import annotations
@@ -523,7 +525,7 @@ class VoicePlayer:
             if line is not None:
                 self.messages.append(line)
                 self._say(line)
-        if self._swaps or self._retiring:
+        if self._swaps or self._retiring or self._old_chains:
             self._follow_swaps(now_ns)
 
     def _next_bar_ns(self, now_ns: int) -> int | None:
@@ -738,7 +740,7 @@ class VoicePlayer:
             sound_ns, _, inst, item, owner, generation = heapq.heappop(heap)
             if owner is not None and not owner.generation_is(generation):
                 continue
-            if sound_ns and sound_ns < late_ns:
+            if sound_ns and sound_ns < late_ns and inst is not None:
                 self.late += 1
             try:
                 _apply(inst, item, at)

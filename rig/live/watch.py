@@ -147,6 +147,9 @@ class Reloader:
             return f"not reloaded, the old voice plays on: {path}: {exc.strerror}", True
         if self.voices.get(name) == spec:
             return f"voice {name} saved: no change to the sound", False
+        if self.project.config.audio_backend == "offline":  # the engine plays no voices
+            self.voices[name] = spec
+            return f"voice {name} checked: software voices do not play live (audio: offline)", False
         bundle = write_voice(self.bundle_dir, name, spec)
         self.send("/rig/voice", name, str(bundle), self.quantize)
         self.voices[name] = spec

@@ -140,3 +140,14 @@ def test_a_voice_a_cue_uses_is_checked_and_sent_on_its_own(tmp_path):
         "voice test-sine reloaded: takes effect at the next bar"
     )
     assert [m[0] for m in sent] == ["/rig/voice", "/rig/reload", "/rig/voice"]
+    # Software voices off (audio: offline): checked, nothing sent.
+    config.write_text("patches: patches\naudio: {backend: offline}\n")
+    quiet: list[tuple] = []
+    offline = Reloader(lambda: Project.load(config), set_path,
+                       lambda *m: quiet.append(m), tmp_path / "b")  # fmt: skip
+    voice.write_text(VOICE.format(octave=2))
+    assert offline.check({voice}) == (
+        "voice test-sine checked: software voices do not play live (audio: offline)",
+        False,
+    )
+    assert quiet == []
