@@ -110,9 +110,7 @@ class Reloader:
                 self.project = self.load_project()
             cues, transitions = self._compile()
         except InputError as exc:
-            errors = [str(e) for e in exc.errors]
-            more = f"  (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            return f"not reloaded, the old version plays on: {errors[0]}{more}", True
+            return f"not reloaded, the old version plays on: {_first_error(exc)}", True
         except OSError as exc:
             return f"not reloaded: {exc.filename}: {exc.strerror}", True
         sources = [c.source for c in cues]
@@ -140,9 +138,7 @@ class Reloader:
         try:
             spec = load_voice(path)
         except InputError as exc:
-            errors = [str(e) for e in exc.errors]
-            more = f"  (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            return f"not reloaded, the old voice plays on: {errors[0]}{more}", True
+            return f"not reloaded, the old voice plays on: {_first_error(exc)}", True
         except OSError as exc:
             return f"not reloaded, the old voice plays on: {path}: {exc.strerror}", True
         if self.voices.get(name) == spec:
@@ -226,6 +222,13 @@ class Reloader:
     def _is_project_file(self, path: Path) -> bool:
         config = self.project.config
         return path == Path(config.path).resolve() or config.patches_dir in path.parents
+
+
+def _first_error(exc: InputError) -> str:
+    """The first problem, and how many more: one line fits the UI's message row."""
+    errors = [str(e) for e in exc.errors]
+    more = f"  (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{errors[0]}{more}"
 
 
 def _common(paths: list[Path]) -> str:
