@@ -120,7 +120,7 @@ class Reloader:
             )
             self.send("/rig/reload", str(path), self.quantize)
             self.cues, self.transitions = cues, transitions
-            return f"set reloaded: {len(cues)} cues", False
+            return self._with_unloaded_voices(f"set reloaded: {len(cues)} cues")
         fresh = [(i, c) for i, c in enumerate(cues) if not same_music(c, self.cues[i])]
         if not fresh:
             return _NO_CHANGE, False
@@ -128,7 +128,20 @@ class Reloader:
         self.send("/rig/reload", str(path), self.quantize)
         self.cues = cues
         names = ", ".join(c.name for _, c in fresh)
-        return f"reloaded {names}: takes effect at the next {self.quantize}", False
+        message = f"reloaded {names}: takes effect at the next {self.quantize}"
+        return self._with_unloaded_voices(message)
+
+    def _with_unloaded_voices(self, message: str) -> tuple[str, bool]:
+        """`message`, and an error when the set now names software voices the running
+        engine has no instrument for: their tracks (or stand-ins) are silent until the
+        engine starts again — the performer must hear of it, not find out by ear."""
+        if self.project.config.audio_backend == "offline":
+            return message, False
+        missing = sorted(self._voices_in_use() - set(self.voices))
+        if not missing:
+            return message, False
+        voices = ", ".join(missing)
+        return f"{message}; voice {voices} is not in the running engine: silent until restart", True
 
     def _check_voice(self, path: Path) -> tuple[str, bool]:
         """A voice file a cue uses: check it; send it when it sounds different."""

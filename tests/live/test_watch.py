@@ -151,3 +151,30 @@ def test_a_voice_a_cue_uses_is_checked_and_sent_on_its_own(tmp_path):
         False,
     )
     assert quiet == []
+
+
+def test_a_voice_the_running_engine_lacks_is_reported_not_left_silent(tmp_path):
+    """A song edit that adds a software-voice track: the music is reloaded, and the UI
+    says that voice is not in the engine (it cannot sound until a restart)."""
+    set_path, config = project_files(tmp_path)
+    sent: list[tuple] = []
+    reloader = Reloader(lambda: Project.load(config), set_path,
+                        lambda *m: sent.append(m), tmp_path / "b")  # fmt: skip
+    one = tmp_path / "songs" / "one.yaml"
+    one.write_text(SONG.format(name="one", note="C2").replace(
+        "  bass: {device: monopoly}\n", "  bass: {device: monopoly}\n  keys: {voice: piano}\n"
+    ))  # fmt: skip
+    message, error = reloader.check({one})
+    assert error and [m[0] for m in sent] == ["/rig/reload"]
+    assert message == (
+        "reloaded one: takes effect at the next bar; "
+        "voice piano is not in the running engine: silent until restart"
+    )
+    # With offline audio the engine plays no voices at all: nothing to warn about.
+    config.write_text(f"patches: {REPO / 'patches'}\naudio: {{backend: offline}}\n")
+    offline = Reloader(lambda: Project.load(config), set_path,
+                       lambda *m: sent.append(m), tmp_path / "c")  # fmt: skip
+    one.write_text(SONG.format(name="one", note="D2").replace(
+        "  bass: {device: monopoly}\n", "  bass: {device: monopoly}\n  keys: {voice: guitar}\n"
+    ))  # fmt: skip
+    assert offline.check({one}) == ("reloaded one: takes effect at the next bar", False)
