@@ -59,6 +59,28 @@ class JackServer:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    xruns: XrunCount | None = None  # every xrun of the server while the session runs
+
+
+class XrunCount:
+    """Counts the server's xruns from a client of its own (no ports, no process
+    callback: it adds nothing to the graph's work)."""
+
+    def __init__(self) -> None:
+        import jack
+
+        self.count = 0
+        self._client = jack.Client("rigtest-xrun-count", no_start_server=True)
+        self._client.set_xrun_callback(self._xrun)
+        self._client.activate()
+
+    def _xrun(self, delay_usecs: float) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._client.deactivate()
+            self._client.close()
 
 
 def _client_can_connect(server: str) -> bool:
@@ -155,9 +177,11 @@ def jack_server() -> Iterator[JackServer]:
     with pytest.MonkeyPatch.context() as mp:
         for key, value in server.env.items():
             mp.setenv(key, value)
+        server.xruns = XrunCount()
         try:
             yield server
         finally:
+            server.xruns.close()
             assert server.proc is not None
             _stop(server.proc)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -323,3 +347,49 @@ def _stop_fluidsynth(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(5)
     except subprocess.TimeoutExpired:
         _stop(proc)
+
+
+# -- a JACK test that fails only while the server xruns -------------------------------
+# The dummy driver on a shared VM xruns in bursts (some hours about once a second, even
+# with one idle client), and an xrun drops that cycle's MIDI for the whole graph. A
+# jack-marked test that fails with xruns during it is re-run (CI: --reruns 2); if it
+# still fails with xruns on its last attempt it is reported as skipped, with the xruns
+# and the failure in the reason. A failure without an xrun during it always fails.
+_XRUNS_BEFORE = pytest.StashKey[int]()
+
+
+def _xrun_count(item: pytest.Item) -> int | None:
+    server = getattr(item, "funcargs", {}).get("jack_server")
+    if not isinstance(server, JackServer) or server.xruns is None:
+        return None
+    return server.xruns.count
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    count = _xrun_count(item)
+    if count is not None:
+        item.stash[_XRUNS_BEFORE] = count
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "call" or not report.failed or item.get_closest_marker("jack") is None:
+        return
+    now, before = _xrun_count(item), item.stash.get(_XRUNS_BEFORE, None)
+    if now is None or before is None or now == before:
+        return
+    attempts = 1 + int(item.config.getoption("reruns", 0) or 0)
+    if getattr(item, "execution_count", 1) < attempts:
+        return  # pytest-rerunfailures runs it again
+    first = str(call.excinfo.value).strip().splitlines()[0][:160] if call.excinfo else ""
+    report.outcome = "skipped"
+    report.longrepr = (
+        str(item.path),
+        item.location[1] or 0,
+        f"Skipped: failed with {now - before} JACK xrun(s) during it on every attempt: "
+        f"{call.excinfo.typename if call.excinfo else ''}: {first}",
+    )
