@@ -161,3 +161,16 @@ def test_every_verb_returns_2_for_a_bad_option_and_0_for_help(
     assert f"rig {verb}: error:" in err and "Traceback" not in err
     assert cli_main([verb, "--help"]) == EXIT_OK
     assert capsys.readouterr().out.startswith(f"usage: rig {verb}")
+
+
+def test_command_parser_gives_every_verb_the_same_config_option():
+    from rig.commands import CONFIG_HELP, command_parser
+
+    parser = command_parser("rig demo", "A demo.", "examples:\n  rig demo   # as written")
+    assert parser.parse_args([]).config == Path("config.yaml")
+    assert parser.parse_args(["--config", "x.yaml"]).config == Path("x.yaml")
+    text = parser.format_help()
+    assert CONFIG_HELP in " ".join(text.split())  # argparse wraps the help line
+    assert "  rig demo   # as written" in text  # examples printed as written
+    bare = command_parser("rig bare", "No rig.", "", config=False)
+    assert not hasattr(bare.parse_args([]), "config")

@@ -3,8 +3,9 @@
 Exit codes everywhere: 0 ok, 1 bad input (songs, config, devices), 2 usage,
 3 a needed runtime (JACK server, MIDI port, audio) is not available.
 
-Also the two steps every verb starts with, shared so that all verbs answer a
-bad command line or a broken file the same way: `parse_args` and `load_or_report`.
+Also the steps every verb starts with, shared so that all verbs look and answer
+alike: `command_parser` (the same layout and `--config`), `parse_args` (a bad
+command line) and `load_or_report` (a broken file).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_USAGE",
     "EXIT_UNAVAILABLE",
+    "CONFIG_HELP",
+    "command_parser",
     "parse_args",
     "print_input_error",
     "load_or_report",
@@ -37,6 +40,26 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+CONFIG_HELP = "config file (default: ./config.yaml, or the built-in default)"
+
+
+def command_parser(
+    prog: str, description: str, epilog: str, *, config: bool = True
+) -> argparse.ArgumentParser:
+    """The parser of one verb: its examples (`epilog`) printed as written, and the
+    `--config PATH` option every verb that reads the rig takes."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if config:
+        parser.add_argument(
+            "--config", type=Path, default=Path("config.yaml"), metavar="PATH", help=CONFIG_HELP
+        )
+    return parser
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace | int:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, load_or_report, parse_args, print_input_error
+from rig.commands import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    command_parser,
+    load_or_report,
+    parse_args,
+    print_input_error,
+)
 from rig.source.errors import InputError, Pos, SourceError
 
 __all__ = ["main", "SUMMARY"]
@@ -84,15 +90,13 @@ def check_file(project, path: Path) -> str:  # noqa: ANN001 - Project
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="rig check",
-        description="Check songs, sets, theme files, device definitions, voices and the config. "
+    parser = command_parser(
+        "rig check",
+        "Check songs, sets, theme files, device definitions, voices and the config. "
         "Every problem is printed, not just the first.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        EPILOG,
     )
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders to check")
-    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the rig config")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     args = parse_args(parser, argv)
     if isinstance(args, int):

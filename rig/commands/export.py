@@ -10,7 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, load_cue, load_or_report, parse_args
+from rig.commands import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    command_parser,
+    load_cue,
+    load_or_report,
+    parse_args,
+)
 
 __all__ = ["main", "SUMMARY"]
 
@@ -31,15 +38,9 @@ or the file could not be written, 2 usage
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rig export",
-        description="Write a cue as a type-1 Standard MIDI File.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("rig export", "Write a cue as a type-1 Standard MIDI File.", EPILOG)
     parser.add_argument("song", type=Path, help="the cue (songs/NAME.yaml)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the .mid file to write")
-    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the rig config")
     parser.add_argument("--seed", type=int, default=None, help="seed for probability steps")
     return parser
 

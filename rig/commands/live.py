@@ -22,7 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, load_or_report, parse_args
+from rig.commands import (
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    command_parser,
+    load_or_report,
+    parse_args,
+)
 
 __all__ = ["main", "SUMMARY"]
 
@@ -52,20 +59,8 @@ exit codes: 0 done, 1 bad song/set/config, 2 usage, 3 the engine cannot start or
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rig live",
-        description=SUMMARY,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("rig live", SUMMARY, EPILOG)
     parser.add_argument("path", type=Path, metavar="SET", help="a set file (or one cue)")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=Path("config.yaml"),
-        metavar="PATH",
-        help="config file (default: ./config.yaml, or the built-in default)",
-    )
     parser.add_argument(
         "--attach", action="store_true", help="connect a new UI to the show already running"
     )

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, load_or_report, parse_args
+from rig.commands import (
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    command_parser,
+    load_or_report,
+    parse_args,
+)
 
 __all__ = ["main", "SUMMARY"]
 
@@ -31,19 +37,7 @@ exit codes: 0 sent (or nothing to send to), 1 bad config, 2 usage,
 def _parser() -> argparse.ArgumentParser:
     from rig.config import MIDI_BACKENDS, RTMIDI_APIS
 
-    parser = argparse.ArgumentParser(
-        prog="rig panic",
-        description=SUMMARY,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=Path("config.yaml"),
-        metavar="PATH",
-        help="config file (default: ./config.yaml, or the built-in default)",
-    )
+    parser = command_parser("rig panic", SUMMARY, EPILOG)
     parser.add_argument(
         "--port",
         action="append",

@@ -13,7 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, load_or_report, parse_args
+from rig.commands import (
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    command_parser,
+    load_or_report,
+    parse_args,
+)
 
 __all__ = ["main", "SUMMARY"]
 
@@ -42,12 +49,7 @@ _SETTLE_S = 0.3
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rig play",
-        description=SUMMARY,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("rig play", SUMMARY, EPILOG)
     parser.add_argument("path", type=Path, metavar="SONG|SET", help="a cue file or a set file")
     parser.add_argument(
         "--from",
@@ -64,13 +66,6 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SECONDS",
         help="stop after this many seconds",
-    )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=Path("config.yaml"),
-        metavar="PATH",
-        help="config file (default: ./config.yaml, or the built-in default)",
     )
     parser.add_argument(
         "--osc-port",

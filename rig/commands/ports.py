@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, load_or_report, parse_args
+from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, command_parser, load_or_report, parse_args
 
 __all__ = ["main", "SUMMARY"]
 
@@ -29,19 +28,7 @@ exit codes: 0 listed, 1 bad config, 2 usage, 3 the MIDI backend cannot start
 def _parser() -> argparse.ArgumentParser:
     from rig.config import MIDI_BACKENDS, RTMIDI_APIS
 
-    parser = argparse.ArgumentParser(
-        prog="rig ports",
-        description=SUMMARY,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=Path("config.yaml"),
-        metavar="PATH",
-        help="config file (default: ./config.yaml, or the built-in default)",
-    )
+    parser = command_parser("rig ports", SUMMARY, EPILOG)
     parser.add_argument("--backend", choices=MIDI_BACKENDS, help="override midi.backend")
     parser.add_argument("--api", choices=RTMIDI_APIS, help="override midi.rtmidi_api")
     return parser

@@ -19,6 +19,7 @@ from rig.commands import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_UNAVAILABLE,
+    command_parser,
     load_or_report,
     parse_args,
     print_input_error,
@@ -74,16 +75,12 @@ class ProgressBar:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rig render",
-        description="Render a cue or a set to a WAV file on the pyo software voices.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = command_parser(
+        "rig render", "Render a cue or a set to a WAV file on the pyo software voices.", EPILOG
     )
     parser.add_argument("song", type=Path, help="a cue (songs/NAME.yaml) or a set (songs/sets/)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the .wav file to write")
     parser.add_argument("--stems", type=Path, default=None, help="folder for one WAV per track")
-    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the rig config")
     parser.add_argument("--seed", type=int, default=None, help="seed for probability steps")
     return parser
 

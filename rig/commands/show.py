@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from rig.commands import EXIT_OK, EXIT_USAGE, load_cue, load_or_report, parse_args
+from rig.commands import EXIT_OK, EXIT_USAGE, command_parser, load_cue, load_or_report, parse_args
 
 __all__ = ["main", "SUMMARY"]
 
@@ -31,11 +31,10 @@ exit codes: 0 ok, 1 errors in the song/config (printed as file:line:col: message
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rig show",
-        description="Draw a cue in the terminal: sections and tempo over bars, one row per track.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = command_parser(
+        "rig show",
+        "Draw a cue in the terminal: sections and tempo over bars, one row per track.",
+        EPILOG,
     )
     parser.add_argument("song", type=Path, help="the cue (songs/NAME.yaml)")
     parser.add_argument(
@@ -47,7 +46,6 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="colour the rows (default: when printing to a terminal and NO_COLOR is unset)",
     )
-    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the rig config")
     parser.add_argument("--seed", type=int, default=None, help="seed for probability steps")
     return parser
 

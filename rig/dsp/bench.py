@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, command_parser
 from rig.source.errors import InputError
 
 __all__ = ["main"]
@@ -36,11 +36,8 @@ exit codes: 0 done, 1 errors in songs/config/voices, 2 usage, 3 pyo could not re
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rig bench render",
-        description="Render cues offline and print the real-time factor of each.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = command_parser(
+        "rig bench render", "Render cues offline and print the real-time factor of each.", EPILOG
     )
     parser.add_argument(
         "songs",
@@ -48,7 +45,6 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="cues, or sets (--live: each cue inside the whole set) (default: songs/*.yaml)",
     )
-    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="the rig config")
     parser.add_argument("--live", action="store_true", help="play live on JACK: xruns, DSP load")
     parser.add_argument("--seconds", type=float, default=20.0, help="--live: seconds per cue")
     parser.add_argument("--from", dest="bar", type=int, default=None, help="--live: first bar")

@@ -41,7 +41,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE
+from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, command_parser
 
 __all__ = ["main", "SUMMARY", "Result", "grid_errors", "match_planned", "write_png"]
 
@@ -402,12 +402,7 @@ def write_png(path: Path, series: list[list[float]], width: int = 900, strip: in
 
 # -- the command -----------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rig bench clock",
-        description=SUMMARY,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser("rig bench clock", SUMMARY, EPILOG, config=False)
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each run")
     parser.add_argument("--bpm", type=float, default=120.0, help="clock tempo")
     parser.add_argument("--out", type=Path, default=Path("results"), help="results folder")
