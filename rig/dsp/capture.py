@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rig.midi.witness import spawn_witness, stop_witness
+
 __all__ = ["AudioCapture", "Take", "CaptureError"]
 
 
@@ -69,45 +71,21 @@ class AudioCapture:
         timeout: float = 10.0,
     ) -> AudioCapture:
         """Start recording `ports` (full JACK names of audio outputs) and wait until it runs."""
-        env = dict(os.environ)
-        env.update(server_env or {})
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         name = client_name or f"rig-capture-{secrets.token_hex(3)}"
         fd, tmp = tempfile.mkstemp(prefix="rig-capture-", suffix=".npy")
         os.close(fd)
-        cmd = [sys.executable, "-m", "rig.dsp.capture", "--client", name, "--out", tmp, *ports]
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            text=True,
-        )
-        line = _read_line(proc, timeout)
-        if not line:
-            proc.kill()
-            _, err = proc.communicate()
+        args = ["--client", name, "--out", tmp, *ports]
+        try:
+            proc, info = spawn_witness(
+                "rig.dsp.capture", args, server_env, timeout, CaptureError, "audio capture"
+            )
+        except CaptureError:
             Path(tmp).unlink(missing_ok=True)
-            reason = (err or "").strip().splitlines()[-1:] or ["no answer"]
-            raise CaptureError(f"audio capture did not start: {reason[0]}")
-        info = json.loads(line)
+            raise
         return cls(proc, Path(tmp), int(info["rate"]))
 
     def stop(self, timeout: float = 20.0) -> Take:
-        try:
-            assert self._proc.stdin is not None
-            self._proc.stdin.write("stop\n")
-            self._proc.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-        try:
-            out, err = self._proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.communicate()
-            raise CaptureError("audio capture did not stop") from None
+        out, err = stop_witness(self._proc, timeout, CaptureError, "audio capture")
         try:
             info = json.loads(out.strip().splitlines()[-1])
             audio = np.load(self._path)
@@ -122,17 +100,6 @@ class AudioCapture:
             self._proc.kill()
         self._proc.communicate()
         self._path.unlink(missing_ok=True)
-
-
-def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    import selectors
-
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout):
-            return ""
-    return proc.stdout.readline()
 
 
 def _child(argv: list[str]) -> int:

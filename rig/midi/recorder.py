@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
-import selectors
 import subprocess
 import sys
 from collections.abc import Mapping
-from pathlib import Path
+
+from rig.midi.witness import spawn_witness, stop_witness
 
 __all__ = ["Recorder", "RecorderError"]
 
@@ -61,45 +60,18 @@ class Recorder:
         timeout: float = 10.0,
     ) -> Recorder:
         """Start a recorder with one MIDI input called `port_name` and wait until it runs."""
-        env = dict(os.environ)
-        env.update(server_env or {})
-        # The child imports rig from the same tree as the parent, installed or not.
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         name = client_name or f"rig-recorder-{secrets.token_hex(3)}"
-        cmd = [sys.executable, "-m", "rig.midi.recorder", "--client", name, "--port", port_name]
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            text=True,
+        args = ["--client", name, "--port", port_name]
+        proc, info = spawn_witness(
+            "rig.midi.recorder", args, server_env, timeout, RecorderError, "recorder"
         )
-        line = _read_line(proc, timeout)
-        if not line:
-            proc.kill()
-            _, err = proc.communicate()
-            reason = (err or "").strip().splitlines()[-1:] or ["no answer"]
-            raise RecorderError(f"recorder did not start: {reason[0]}")
-        info = json.loads(line)
         return cls(proc, info["port"], int(info["rate"]), int(info["period"]))
 
     def stop(self, timeout: float = 10.0) -> list[tuple[int, bytes]]:
         """Stop recording; every message received, as `(frame, bytes)` in arrival order."""
         if self._events is not None:
             return list(self._events)
-        try:
-            self._proc.stdin.write("stop\n")  # type: ignore[union-attr]
-            self._proc.stdin.flush()  # type: ignore[union-attr]
-        except (BrokenPipeError, ValueError):
-            pass
-        try:
-            out, err = self._proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.communicate()
-            raise RecorderError("recorder did not stop") from None
+        out, err = stop_witness(self._proc, timeout, RecorderError, "recorder")
         events: list[tuple[int, bytes]] = []
         ended = False
         for row in out.splitlines():
@@ -150,15 +122,6 @@ class Recorder:
                 self.stop()
             except RecorderError:
                 self.kill()
-
-
-def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout):
-            return ""
-    return proc.stdout.readline()
 
 
 def _child(argv: list[str]) -> int:

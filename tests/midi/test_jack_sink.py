@@ -6,6 +6,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -277,3 +278,20 @@ def test_jack_clock_follows_jack_get_time(host: JackHost) -> None:
     after = time.monotonic_ns()
     measured = jack_us * 1000 + 500 - (before + after) // 2
     assert abs(measured - clock.offset_ns) < 50_000 + (after - before)
+
+
+def test_a_witness_that_cannot_start_says_why_and_leaves_nothing_behind(tmp_path) -> None:
+    """The recorder and the audio capture share their start-up (rig.midi.witness): with
+    no such JACK server each raises its own error naming JACK's reason."""
+    import tempfile
+
+    from rig.dsp.capture import AudioCapture, CaptureError
+    from rig.midi.recorder import RecorderError
+
+    env = {"JACK_DEFAULT_SERVER": f"rigtest-none-{tmp_path.name}", "JACK_NO_START_SERVER": "1"}
+    with pytest.raises(RecorderError, match="recorder did not start: .*JackOpenError"):
+        Recorder.spawn(env, timeout=10)
+    before = set(Path(tempfile.gettempdir()).glob("rig-capture-*.npy"))
+    with pytest.raises(CaptureError, match="audio capture did not start: .*JackOpenError"):
+        AudioCapture.spawn(["nobody:out"], env, timeout=10)
+    assert set(Path(tempfile.gettempdir()).glob("rig-capture-*.npy")) == before
