@@ -3,8 +3,10 @@ the engine on recording sinks, and checks on what went out."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 
+from rig.live.control import ControlClient, Status
 from rig.live.engine import START_DELAY_NS, Engine
 from rig.midi.sink import RecordingSink
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
@@ -119,3 +121,19 @@ def clean_pairs(sink: RecordingSink) -> None:
             assert state[key], f"note-off of a silent note {key} at {when}"
             state[key] = False
     assert not any(state.values()), f"left sounding: {[k for k, v in state.items() if v]}"
+
+
+def wait_for(control: ControlClient, test, timeout: float = 15.0) -> Status:
+    """Poll a real engine's status until `test(status)` holds; its status then."""
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status = control.status(timeout=0.5)
+        if status is not None and test(status):
+            return status
+        time.sleep(0.02)
+    raise AssertionError(f"engine never got there; last status {status}")
+
+
+def wait_state(control: ControlClient, state: str, timeout: float) -> None:
+    wait_for(control, lambda s: s.state == state, timeout)

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from livetools import wait_state
 
 from rig.live.control import ControlClient
 from rig.live.engine_process import EngineProcess, EngineSpec
@@ -59,16 +60,6 @@ def engine_for(arr: Arrangement, port: str, settle: float = 0.3, **kw) -> Engine
     # one xrun (before anything is sent). Start the show after that.
     time.sleep(settle)
     return engine
-
-
-def wait_state(control: ControlClient, state: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = control.status(timeout=0.5)
-        if status is not None and status.state == state:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"engine never reached {state}")
 
 
 def messages(events: list[tuple[int, bytes]]) -> list[bytes]:

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from livetools import SPOILED_BY_XRUNS, cue
+from livetools import SPOILED_BY_XRUNS, cue, wait_for
 
-from rig.live.control import ControlClient, Status
+from rig.live.control import ControlClient
 from rig.live.engine_process import EngineProcess, EngineSpec
 from rig.live.engine_sinks import OutputSpec
 from rig.midi.notes import sounding_after
@@ -32,17 +32,6 @@ def song(name: str, bars: int, base: int):
 def start(recorder, cues, **kw) -> EngineProcess:
     outputs = (OutputSpec("synth", recorder.port, "jack", clock=True),)
     return EngineProcess(EngineSpec(tuple(cues), outputs, **kw)).start()
-
-
-def wait_for(control: ControlClient, test, timeout: float = 15.0) -> Status:
-    deadline = time.monotonic() + timeout
-    status = None
-    while time.monotonic() < deadline:
-        status = control.status(timeout=0.5)
-        if status is not None and test(status):
-            return status
-        time.sleep(0.02)
-    raise AssertionError(f"engine never got there; last status {status}")
 
 
 def exactly(jack_server, scenario, check, tries: int = 4) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from livetools import SPOILED_BY_XRUNS
+from livetools import SPOILED_BY_XRUNS, wait_state
 
 from rig.dsp.capture import AudioCapture
 from rig.dsp.loader import load_voice
@@ -84,16 +84,6 @@ def settings(voices: dict, cc_names=None) -> VoiceSettings:
 def start(arr: Arrangement, voice_settings: VoiceSettings, outputs=()) -> EngineProcess:
     spec = EngineSpec((arr,), tuple(outputs), extra={"voices": voice_settings})
     return EngineProcess(spec).start()
-
-
-def wait_state(control: ControlClient, state: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = control.status(timeout=0.5)
-        if status is not None and status.state == state:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"engine never reached {state}")
 
 
 def capture(jack_server) -> AudioCapture:
