@@ -101,9 +101,10 @@ def main(argv: list[str]) -> int:
 def _live(args: argparse.Namespace, songs: list[Path]) -> int:
     import contextlib
 
-    from rig.dsp.livebench import measure_live, print_live, private_jackd
+    from rig.dsp.livebench import measure_live, print_live
     from rig.dsp.server import AudioUnavailable
     from rig.live.engine_process import EngineError
+    from rig.midi.jackd import private_jackd
     from rig.project import Project
     from rig.song.setlist import is_setlist
 

@@ -11,19 +11,13 @@ as in the tests), so the figures do not depend on a sound card.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LiveFigures", "private_jackd", "measure_live", "densest_bar", "print_live"]
+__all__ = ["LiveFigures", "measure_live", "densest_bar", "print_live"]
 
 # The first xrun-free second after a client joins is not the show: JACK re-plans its
 # graph when the engine's clients (pyo, MIDI) arrive.
@@ -44,50 +38,6 @@ class LiveFigures:
     callback_max_us: float  # longest event-applying callback (audio thread, GIL held)
     period: int
     rate: int
-
-
-@contextlib.contextmanager
-def private_jackd(period: int = 64, rate: int = 48000) -> Iterator[str]:
-    """A private `jackd -d dummy` (realtime where permitted); yields its name."""
-    import jack
-
-    if shutil.which("jackd") is None:
-        raise RuntimeError("jackd is not installed (Debian: apt-get install jackd2)")
-    name = f"rig-bench-{os.getpid()}"
-    log = tempfile.NamedTemporaryFile(prefix="rig-bench-jackd-", suffix=".log", delete=False)
-    cmd = ["jackd", "-n", name, "-R", "-d", "dummy", "-r", str(rate), "-p", str(period)]
-    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    jack.set_error_function(lambda msg: None)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"jackd did not start (see {log.name})")
-            try:
-                jack.Client("rig-bench-probe", no_start_server=True, servername=name).close()
-                break
-            except jack.JackError:
-                time.sleep(0.05)
-    finally:
-        jack.set_error_function()
-    old = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    try:
-        yield name
-    finally:
-        if old is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = old
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        Path(log.name).unlink(missing_ok=True)
 
 
 class _Witness:

@@ -29,12 +29,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
-import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import zlib
@@ -409,70 +406,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _start_jackd(name: str, log: Path) -> subprocess.Popen | None:
-    import jack
-
-    for realtime in (True, False):
-        cmd = ["jackd", "-n", name] + (["-R"] if realtime else [])
-        cmd += ["-d", "dummy", "-r", "48000", "-p", "64"]
-        env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-        jack.set_error_function(lambda msg: None)
-        deadline = time.monotonic() + 10
-        try:
-            while time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    jack.Client("rig-bench-probe", no_start_server=True, servername=name).close()
-                    return proc
-                except jack.JackError:
-                    time.sleep(0.05)
-        finally:
-            jack.set_error_function()
-        _stop(proc)
-    return None
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.seconds < 1 or not 20 <= args.bpm <= 300:
         print("rig bench: --seconds must be >= 1 and --bpm within 20..300", file=sys.stderr)
         return EXIT_USAGE
-    if shutil.which("jackd") is None:
-        print("rig bench: jackd is not installed (Debian: apt-get install jackd2)", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-    name = f"rig-bench-{os.getpid()}"
-    tmp = Path(tempfile.mkdtemp(prefix="rig-bench-"))
-    jackd = _start_jackd(name, tmp / "jackd.log")
-    if jackd is None:
-        print("rig bench: jackd did not start (see its log above)", file=sys.stderr)
-        return EXIT_UNAVAILABLE
-    saved = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
+    from rig.midi.jackd import private_jackd
+
     try:
-        time.sleep(2.0)  # let JACK's DLL settle before anything is measured
-        print("method | load | measured at | " + " | ".join(HEADER[3:]))
-        results = _run_all(args.seconds, args.bpm, lambda s: print(s, flush=True))
+        with private_jackd():
+            time.sleep(2.0)  # let JACK's DLL settle before anything is measured
+            print("method | load | measured at | " + " | ".join(HEADER[3:]))
+            results = _run_all(args.seconds, args.bpm, lambda s: print(s, flush=True))
+    except RuntimeError as exc:  # jackd missing or not starting
+        print(f"rig bench: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         print("rig bench: interrupted", file=sys.stderr)
         return EXIT_OK
-    finally:
-        if saved is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = saved
-        _stop(jackd)
-        shutil.rmtree(tmp, ignore_errors=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "clock-bench.md").write_text(markdown(results, args.seconds, args.bpm))
     write_png(args.out / "clock-jitter.png", [r.errors_us for r in results])

@@ -1,0 +1,86 @@
+"""A private JACK dummy server for the benchmarks: `rig bench clock` and
+`rig bench render --live` measure on a server of their own, not on whatever runs.
+
+`jackd -n rig-bench-<pid> -R -d dummy` (without `-R` where realtime scheduling is
+refused), `JACK_DEFAULT_SERVER` naming it while it runs so every client of the
+process and its children use it; stopped and its log removed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["private_jackd"]
+
+
+@contextlib.contextmanager
+def private_jackd(period: int = 64, rate: int = 48000) -> Iterator[str]:
+    """Run a private `jackd -d dummy`; yields its name. RuntimeError (one line) when
+    jackd is not installed or does not start."""
+    if shutil.which("jackd") is None:
+        raise RuntimeError("jackd is not installed (Debian: apt-get install jackd2)")
+    name = f"rig-bench-{os.getpid()}"
+    folder = Path(tempfile.mkdtemp(prefix="rig-bench-jackd-"))
+    proc = None
+    try:
+        for realtime in (True, False):
+            proc = _start(name, period, rate, realtime, folder / "jackd.log")
+            if proc is not None:
+                break
+        if proc is None:
+            log = (folder / "jackd.log").read_text(errors="replace").strip().splitlines()
+            raise RuntimeError(f"jackd did not start: {log[-1] if log else 'no output'}")
+        saved = os.environ.get("JACK_DEFAULT_SERVER")
+        os.environ["JACK_DEFAULT_SERVER"] = name
+        try:
+            yield name
+        finally:
+            if saved is None:
+                os.environ.pop("JACK_DEFAULT_SERVER", None)
+            else:
+                os.environ["JACK_DEFAULT_SERVER"] = saved
+    finally:
+        if proc is not None:
+            _stop(proc)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(name: str, period: int, rate: int, realtime: bool, log: Path) -> subprocess.Popen | None:
+    import jack
+
+    cmd = ["jackd", "-n", name] + (["-R"] if realtime else [])
+    cmd += ["-d", "dummy", "-r", str(rate), "-p", str(period)]
+    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    jack.set_error_function(lambda msg: None)
+    deadline = time.monotonic() + 10
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                jack.Client("rig-bench-probe", no_start_server=True, servername=name).close()
+                return proc
+            except jack.JackError:
+                time.sleep(0.05)
+    finally:
+        jack.set_error_function()
+    _stop(proc)
+    return None
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
