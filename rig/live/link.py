@@ -10,30 +10,14 @@ when the engine's pid is known — whether that process still exists.
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Callable
 
 from rig.live.control import HOST, SetInfo, Status, decode, encode
+from rig.live.session import pid_alive
 
 __all__ = ["EngineLink"]
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    except OSError:
-        return True
-    return state not in ("Z", "X")  # a zombie is dead (no init reaps it in a container)
 
 
 class EngineLink:
@@ -101,7 +85,7 @@ class EngineLink:
 
     def engine_dead(self) -> bool:
         """True when the engine process is known to be gone."""
-        return self.engine_pid is not None and not _pid_alive(self.engine_pid)
+        return self.engine_pid is not None and not pid_alive(self.engine_pid)
 
     def wait_status(self, timeout: float = 2.0) -> Status | None:
         """Block until a status arrives (start-up and tests only, never in the UI loop)."""

@@ -22,6 +22,7 @@ __all__ = [
     "read_session",
     "remove_session",
     "find_sessions",
+    "pid_alive",
 ]
 
 
@@ -37,18 +38,17 @@ class Session:
     started: float = field(default=0.0)
 
     def alive(self) -> bool:
-        return _alive(self.host_pid)
+        return pid_alive(self.host_pid)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while process `pid` runs. A zombie counts as dead (in a container no init
+    may reap it); without /proc (macOS) the kernel is asked with signal 0."""
     if pid <= 0:
         return False
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    except OSError:
+    except (OSError, IndexError):
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -56,6 +56,7 @@ def _alive(pid: int) -> bool:
         except PermissionError:
             return True
         return True
+    return state not in ("Z", "X")
 
 
 def session_dir() -> Path:
