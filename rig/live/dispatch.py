@@ -21,6 +21,7 @@ from rig.live.bundle import Bundle, load_steps, read_voice
 from rig.live.control import ADDRESSES, SetInfo, Status
 from rig.live.engine import Engine
 from rig.live.quantize import boundary, check_quantize
+from rig.live.voices import VOICE_PREFIX
 
 __all__ = ["handle", "status", "setlist", "run_loads", "track_status", "boundary_ns"]
 
@@ -172,7 +173,7 @@ def track_status(engine: Engine) -> list[tuple[str, str, str]]:
         sink = engine.scheduler.outputs.get(info.device) if info.device else None
         if sink is None:
             state = "none"
-        elif info.device.startswith("voice:"):  # a software-voice track (rig.live.voices)
+        elif info.device.startswith(VOICE_PREFIX):  # a software-voice track
             state = "voice"
         elif hasattr(sink, "on_hardware"):  # a device with a stand-in (rig.live.voices)
             state = "hw" if sink.on_hardware else "stand-in" if sink.stand_in else "none"
