@@ -29,7 +29,10 @@ EPILOG = """examples:
 --live plays each cue on its stand-in voices in the real engine process on a
 private JACK dummy server (64-frame periods; --jack: the running server instead),
 from its densest stretch (or --from BAR) for --seconds, and prints the xruns and
-JACK's DSP load (the share of each period the graph takes).
+JACK's DSP load (the share of each period the graph takes). Then a control runs as
+long: plain pyo oscillators at the same DSP load, no rig. A shared VM xruns by
+itself, more the more it computes; the control's xruns are that, and the cue's
+above them are what the voices add.
 
 exit codes: 0 done, 1 errors in songs/config/voices, 2 usage, 3 pyo could not render
 """
@@ -50,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--from", dest="bar", type=int, default=None, help="--live: first bar")
     parser.add_argument("--jack", action="store_true", help="--live: use the running JACK server")
     parser.add_argument("--period", type=int, default=64, help="--live: frames per JACK period")
+    parser.add_argument(
+        "--no-control",
+        dest="control",
+        action="store_false",
+        help="--live: skip the control run (plain pyo DSP at the same load, no rig)",
+    )
     return parser
 
 
@@ -119,10 +128,19 @@ def _live(args: argparse.Namespace, songs: list[Path]) -> int:
                     for cue in show:
                         source = Path(cue.source)
                         figures.append(
-                            measure_live(project, source, args.seconds, args.bar, show=show)
+                            measure_live(
+                                project,
+                                source,
+                                args.seconds,
+                                args.bar,
+                                show=show,
+                                control=args.control,
+                            )
                         )
                 else:
-                    figures.append(measure_live(project, song, args.seconds, args.bar))
+                    figures.append(
+                        measure_live(project, song, args.seconds, args.bar, control=args.control)
+                    )
     except InputError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -7,6 +7,10 @@ the server's xruns and samples JACK's DSP load (`jack_cpu_load`: the share of
 each period the whole graph takes) every 100 ms; the engine process reports its
 own CPU time. By default a private dummy server is started (`jackd -R -d dummy`,
 as in the tests), so the figures do not depend on a sound card.
+
+Then the control (`rig.dsp.loadcontrol`): plain pyo DSP at the same load, no rig,
+for the same time on the same server. Its xruns are the machine's own at that
+load; the cue's above them are the voices'.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ class LiveFigures:
     callback_max_us: float  # longest event-applying callback (audio thread, GIL held)
     period: int
     rate: int
+    control_xruns: int | None = None  # the same DSP load with no rig in it (None: not run)
+    control_dsp: float = 0.0
 
 
 class _Witness:
@@ -68,7 +74,8 @@ class _Witness:
 
     def stop(self) -> tuple[int, list[float]]:
         self._stop.set()
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
         xruns = self.xruns
         self.client.deactivate()
         self.client.close()
@@ -82,6 +89,7 @@ def measure_live(
     bar: int | None,
     *,
     show: Sequence | None = None,  # noqa: ANN001
+    control: bool = True,
 ) -> LiveFigures:
     """Play `song` from `bar` for `seconds` on stand-ins on the current JACK server.
 
@@ -125,11 +133,13 @@ def measure_live(
     cpu = 0.0
     if first is not None and last is not None:
         cpu = 100 * (last.cpu_seconds - first.cpu_seconds) / wall
+    dsp_mean = sum(loads) / len(loads) if loads else 0.0
+    control_xruns, control_dsp = _control(period, dsp_mean, seconds) if control else (None, 0.0)
     return LiveFigures(
         cue=arr.name,
         seconds=wall,
         xruns=xruns,
-        dsp_mean=sum(loads) / len(loads) if loads else 0.0,
+        dsp_mean=dsp_mean,
         dsp_max=max(loads, default=0.0),
         engine_cpu=cpu,
         instruments=int(stats.get("instruments", 0)),
@@ -138,7 +148,35 @@ def measure_live(
         callback_max_us=float(stats.get("callback_max_us", 0.0)),
         period=period,
         rate=rate,
+        control_xruns=control_xruns,
+        control_dsp=control_dsp,
     )
+
+
+def _control(period: int, dsp_target: float, seconds: float) -> tuple[int, float]:
+    """Xruns and DSP load of the load control at `dsp_target` for `seconds`."""
+    from rig.dsp.loadcontrol import LoadControl
+
+    with LoadControl(period) as control:
+        sampler = _Witness()
+        try:
+            control.match(dsp_target, lambda: _mean_load(sampler.client, 1.0))
+        finally:
+            sampler.stop()
+        time.sleep(_SETTLE_S)
+        witness = _Witness()
+        witness.start()
+        time.sleep(seconds)
+        xruns, loads = witness.stop()
+    return xruns, sum(loads) / len(loads) if loads else 0.0
+
+
+def _mean_load(client, seconds: float) -> float:  # noqa: ANN001 - a jack.Client
+    samples = []
+    for _ in range(max(1, round(seconds / 0.1))):
+        time.sleep(0.1)
+        samples.append(float(client.cpu_load()))
+    return sum(samples) / len(samples)
 
 
 def densest_bar(arr, seconds: float) -> int:  # noqa: ANN001 - an Arrangement
@@ -162,7 +200,8 @@ def densest_bar(arr, seconds: float) -> int:  # noqa: ANN001 - an Arrangement
 def print_live(figures: Sequence[LiveFigures]) -> None:
     header = (
         f"{'cue':<24} {'played s':>8} {'xruns':>5} {'DSP mean':>8} {'DSP max':>7} "
-        f"{'engine CPU':>10} {'voices':>6} {'events':>6} {'late':>4} {'apply max':>9}"
+        f"{'engine CPU':>10} {'voices':>6} {'events':>6} {'late':>4} {'apply max':>9} "
+        f"{'control xruns':>13} {'at DSP':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -170,6 +209,19 @@ def print_live(figures: Sequence[LiveFigures]) -> None:
         print(
             f"{f.cue[:24]:<24} {f.seconds:8.1f} {f.xruns:5d} {f.dsp_mean:7.1f}% "
             f"{f.dsp_max:6.1f}% {f.engine_cpu:9.1f}% {f.instruments:6d} {f.applied:6d} "
-            f"{f.late:4d} {f.callback_max_us:6.0f} us",
+            f"{f.late:4d} {f.callback_max_us:6.0f} us "
+            + (
+                f"{f.control_xruns:13d} {f.control_dsp:5.1f}%"
+                if f.control_xruns is not None
+                else f"{'-':>13} {'-':>6}"
+            ),
             flush=True,
+        )
+    ran = [f for f in figures if f.control_xruns is not None]
+    if ran:
+        ours = sum(f.xruns for f in ran)
+        theirs = sum(f.control_xruns or 0 for f in ran)
+        print(
+            f"\nxruns: {ours} with the voices, {theirs} in the control (plain pyo DSP at the"
+            f" same load, no rig) over the same {sum(f.seconds for f in ran):.0f} s"
         )
