@@ -91,6 +91,7 @@ class _Lane:
         self.active = True
         self.deadline = 0.0
         self._switch: tuple[Switch, Switch, Switch] | None = None
+        self._set_gains = [stream.setMul for env in self.amp_envs for stream in env._base_objs]
 
     def _burst_env(self, pyo: ModuleType, decay: float, bursts: int, spacing: float) -> Any:
         if bursts <= 1:
@@ -119,8 +120,8 @@ class _Lane:
         if not self.active:
             objects.on()
             self.active = True
-        for env in self.amp_envs:
-            env.mul = gain
+        for set_gain in self._set_gains:  # C setters: no pyo argument checks live
+            set_gain(gain)
         envs.on()
         self.deadline = at + self.spec.length + _MARGIN
 
@@ -137,8 +138,8 @@ class _Lane:
 class _KitSources:
     """Sources every lane shares: one white noise, the metal bank, the cowbell pair."""
 
-    def __init__(self, pyo: ModuleType, spec: VoiceSpec):
-        self.noise = pyo.Noise()
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec, rests: Any):
+        self.noise = rests(pyo.Noise())  # runs only while the kit sounds
         metal_lanes = [lane.metal for lane in spec.lanes if lane.metal]
         tune = metal_lanes[0].tune if metal_lanes else 1.0
         freqs = [f * tune for f in METAL_FREQS]
@@ -152,13 +153,14 @@ class _KitSources:
 class DrumInstrument(Instrument):
     def __init__(self, pyo: ModuleType, spec: VoiceSpec):
         super().__init__(pyo, spec)
-        self.kit = _KitSources(pyo, spec)
+        self.kit = _KitSources(pyo, spec, self.rests)
         self.lanes = [_Lane(pyo, lane, self.kit) for lane in spec.lanes]
         self.by_note = {lane.spec.note: lane for lane in self.lanes}
         self.by_name = {lane.spec.name: lane for lane in self.lanes}
-        left = pyo.Mix([lane.left for lane in self.lanes], voices=1)
-        right = pyo.Mix([lane.right for lane in self.lanes], voices=1)
-        dry = pyo.Mix([left, right], voices=2)
+        t = self.rests
+        left = t(pyo.Mix([lane.left for lane in self.lanes], voices=1))
+        right = t(pyo.Mix([lane.right for lane in self.lanes], voices=1))
+        dry = t(pyo.Mix([left, right], voices=2))
         for lane in self.lanes:
             lane.sleep()
         self._metal_sleep()
@@ -174,6 +176,7 @@ class DrumInstrument(Instrument):
         lane = self.by_note.get(note)
         if lane is None:
             return
+        self.wake()
         for name in lane.spec.choke:
             self.by_name[name].choke(at)
         if lane.uses_metal and not self.kit.active:
@@ -190,9 +193,12 @@ class DrumInstrument(Instrument):
         for lane in self.lanes:
             lane.choke(at)
 
-    def housekeep(self, at: float) -> None:
+    def _housekeep_slots(self, at: float) -> None:
         for lane in self.lanes:
             if lane.active and at >= lane.deadline:
                 lane.sleep()
         if self.kit.active and not any(lane.active and lane.uses_metal for lane in self.lanes):
             self._metal_sleep()
+
+    def _sounding(self) -> bool:
+        return any(lane.active for lane in self.lanes)

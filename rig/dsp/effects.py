@@ -7,7 +7,7 @@ Every setting may follow a named parameter, so CC automation reaches effects too
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -20,49 +20,72 @@ __all__ = ["build_effects"]
 
 
 def build_effects(
-    pyo: ModuleType, stereo: Any, effects: Sequence[EffectSpec], params: Params
+    pyo: ModuleType,
+    stereo: Any,
+    effects: Sequence[EffectSpec],
+    params: Params,
+    track: Callable[[Any], Any] = lambda obj: obj,
 ) -> Any:
-    """`stereo` (a 2-stream pyo object) through each effect in order."""
+    """`stereo` (a 2-stream pyo object) through each effect in order. Every pyo
+    object made here is passed to `track` (the instrument stops them while it rests);
+    arithmetic on a parameter's number makes none."""
+    t = track
     signal = stereo
     for fx in effects:
         get = {key: params.signal(value) for key, value in fx.settings}
         if fx.kind == "drive":
             # Disto's drive near 1 is a hard clipper; keep it musical.
-            wet = pyo.Disto(signal, drive=_scale(get["amount"], 0.9), slope=0.6, mul=0.7)
-            signal = _blend(pyo, signal, wet, get["mix"])
+            drive = _scale(t, get["amount"], 0.9)
+            wet = t(pyo.Disto(signal, drive=drive, slope=0.6, mul=0.7))
+            signal = _blend(t, signal, wet, get["mix"])
         elif fx.kind == "filter":
             # A 12 dB state-variable lowpass on the whole part (the Rytm's filter, say).
-            q = get["resonance"] * 9.3 + 0.7
-            signal = pyo.SVF(signal, freq=get["cutoff"], q=q, type=0.0)
+            q = _op(t, _op(t, get["resonance"] * 9.3) + 0.7)
+            signal = t(pyo.SVF(signal, freq=get["cutoff"], q=q, type=0.0))
         elif fx.kind == "chorus":
-            signal = _chorus(pyo, signal, get["rate"], get["depth"], get["mix"])
+            signal = _chorus(pyo, t, signal, get["rate"], get["depth"], get["mix"])
         elif fx.kind == "delay":
             # Left and right echo 8% apart: a little width without a ping-pong rhythm.
             time = get["time"]
-            wet = pyo.Delay(
-                signal, delay=[time, _scale(time, 1.08)], feedback=get["feedback"], maxdelay=2.2
+            wet = t(
+                pyo.Delay(
+                    signal,
+                    delay=[time, _scale(t, time, 1.08)],
+                    feedback=get["feedback"],
+                    maxdelay=2.2,
+                )
             )
-            signal = signal + wet * get["mix"]
+            signal = t(signal + t(wet * get["mix"]))
         elif fx.kind == "reverb":
             # Freeverb above size 0.95 rings almost forever; cap it so tails end.
-            size = _scale(get["size"], 0.95)
-            signal = pyo.Freeverb(signal, size=size, damp=get["damp"], bal=get["mix"])
+            size = _scale(t, get["size"], 0.95)
+            signal = t(pyo.Freeverb(signal, size=size, damp=get["damp"], bal=get["mix"]))
     return signal
 
 
-def _scale(value: Any, factor: float) -> Any:
-    return value * factor
+def _op(track: Callable[[Any], Any], result: Any) -> Any:
+    """`result` of arithmetic: a pyo object (tracked) or a plain number."""
+    return result if isinstance(result, int | float) else track(result)
 
 
-def _blend(pyo: ModuleType, dry: Any, wet: Any, mix: Any) -> Any:
-    return dry * (1.0 - mix) + wet * mix
+def _scale(track: Callable[[Any], Any], value: Any, factor: float) -> Any:
+    return _op(track, value * factor)
 
 
-def _chorus(pyo: ModuleType, signal: Any, rate: Any, depth: Any, mix: Any) -> Any:
+def _blend(track: Callable[[Any], Any], dry: Any, wet: Any, mix: Any) -> Any:
+    t = track
+    return t(t(dry * _op(t, 1.0 - mix)) + t(wet * mix))
+
+
+def _chorus(
+    pyo: ModuleType, track: Callable[[Any], Any], signal: Any, rate: Any, depth: Any, mix: Any
+) -> Any:
     """Juno-style stereo chorus: one LFO sweeps the left delay up while the right goes down."""
-    lfo = pyo.LFO(freq=rate, sharp=0.0, type=3)  # triangle, like the Juno's BBD clock
-    swing = lfo * (depth * 0.0035)
+    t = track
+    lfo = t(pyo.LFO(freq=rate, sharp=0.0, type=3))  # triangle, like the Juno's BBD clock
+    swing = t(lfo * _op(t, depth * 0.0035))
     # 3.5 ms ± up to 3.5 ms: the bucket-brigade range of the Juno-60 chorus.
-    delays = [swing + 0.0040, 0.0040 - swing]
-    wet = pyo.Delay(signal, delay=delays, feedback=0.0, maxdelay=0.02)
-    return signal * (1.0 - mix * 0.5) + wet * mix
+    delays = [t(swing + 0.0040), t(0.0040 - swing)]
+    wet = t(pyo.Delay(signal, delay=delays, feedback=0.0, maxdelay=0.02))
+    dry_level = _op(t, 1.0 - _op(t, mix * 0.5))
+    return t(t(signal * dry_level) + t(wet * mix))

@@ -5,6 +5,12 @@ An instrument is built once per track on a pyo server and then driven by events
 in seconds, which it uses to know when a voice slot has fallen silent: silent
 slots are stopped, so pyo does not compute them (most of a pad's slots are idle
 most of the time; this is what keeps offline renders well above real time).
+
+The whole instrument rests too: once every slot is silent and its effects' tails
+have rung out (`VoiceSpec.tail_seconds`), what runs whether or not a note plays —
+effects, LFOs, noise, the mix of the slots — is stopped, and woken by the next
+note-on on the block it plays. A show loads every instrument of the set while a
+cue uses a few: the others then cost nothing (live, on JACK's real-time thread).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 
 from rig.dsp.effects import build_effects
 from rig.dsp.spec import ParamSpec, Value, VoiceSpec
+from rig.dsp.switch import Switch
 
 __all__ = ["Params", "Instrument", "db_to_amp", "PEDAL_NAMES", "VOLUME_NAMES"]
 
@@ -39,6 +46,7 @@ class Params:
         self.values: dict[str, float] = {p.name: p.value for p in spec.params}
         # Made on first use: parameters only read by envelopes need no audio-rate stream.
         self.sigs: dict[str, Any] = {}
+        self._setters: dict[str, Callable[[float], Any]] = {}
         self.hooks: dict[str, list[Callable[[float], None]]] = {}
 
     def signal(self, value: Value) -> Any:
@@ -48,7 +56,11 @@ class Params:
         if value not in self.sigs:
             # 20 ms smoothing: 7-bit CC steps would otherwise zipper audibly on cutoff sweeps.
             now = self.values[value]
-            self.sigs[value] = self.pyo.SigTo(now, time=0.02, init=now)
+            sig = self.pyo.SigTo(now, time=0.02, init=now)
+            self.sigs[value] = sig
+            # Its stream's C setter: `.value =` without pyo's Python checks (audio thread).
+            (stream,) = sig._base_objs
+            self._setters[value] = stream.setValue
         return self.sigs[value]
 
     def number(self, value: Value) -> float:
@@ -67,8 +79,9 @@ class Params:
             # Python in the audio callback (live) — skip what would not change a sample.
             return
         self.values[spec.name] = value
-        if spec.name in self.sigs:
-            self.sigs[spec.name].value = value
+        setter = self._setters.get(spec.name)
+        if setter is not None:
+            setter(value)
         for hook in self.hooks.get(spec.name, ()):
             hook(value)
 
@@ -88,14 +101,29 @@ class Instrument:
         self.out: Any = None
         self._volume = pyo.SigTo(1.0, time=0.02, init=1.0)
         self._expression = pyo.SigTo(1.0, time=0.02, init=1.0)
+        self._resting_objects: list[Any] = []  # run only while the instrument sounds
+        self._rest_switch: Switch | None = None
+        self.resting = False
+        self._quiet_since: float | None = None  # stream time every slot was found silent
+
+    def rests(self, obj: Any) -> Any:
+        """Register `obj` as one that only matters while the instrument sounds; returns it."""
+        self._resting_objects.append(obj)
+        return obj
 
     def _finish(self, dry: Any) -> None:
-        wet = build_effects(self.pyo, dry, self.spec.effects, self.params)
+        wet = build_effects(self.pyo, dry, self.spec.effects, self.params, track=self.rests)
         pan = self.spec.pan
         gains = [min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)]
         level = db_to_amp(self.spec.level)
         gain = self._volume * self._expression
         self.out = self.pyo.Sig(wet, mul=[gain * (g * level) for g in gains])
+        # Never played, nothing rings: rest from the start (a show's idle instruments cost
+        # nothing). The switch is built here, not on the audio thread: collecting the
+        # streams of a pad's effects and mixes is ~100 µs of Python.
+        self._rest_switch = Switch(self._resting_objects)
+        self._rest_switch.off()
+        self.resting = True
 
     # -- events ----------------------------------------------------------------------
 
@@ -109,7 +137,34 @@ class Instrument:
         raise NotImplementedError
 
     def housekeep(self, at: float) -> None:
-        """Stop slots that have fallen silent by `at`."""
+        """Stop slots that have fallen silent by `at`; rest once the tails are over."""
+        self._housekeep_slots(at)
+        if self._sounding():
+            self._quiet_since = None
+        elif not self.resting:
+            if self._quiet_since is None:
+                self._quiet_since = at
+            elif at - self._quiet_since >= self.spec.tail_seconds():
+                self._rest_switches().off()
+                self.resting = True
+
+    def wake(self) -> None:
+        """Before a note: everything that rests runs again from this block."""
+        if self.resting:
+            self._rest_switches().on()
+            self.resting = False
+        self._quiet_since = None
+
+    def _rest_switches(self) -> Switch:
+        assert self._rest_switch is not None, "_finish() builds it"
+        return self._rest_switch
+
+    def _housekeep_slots(self, at: float) -> None:
+        """Stop the slots (lanes) that have fallen silent by `at` (subclasses)."""
+
+    def _sounding(self) -> bool:
+        """True while a slot (lane) runs (subclasses)."""
+        return True
 
     def _pedal_up(self, at: float) -> None:
         """Release notes the pedal was holding (synths override)."""

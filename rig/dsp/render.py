@@ -62,6 +62,7 @@ class RenderReport:
     skipped: tuple[str, ...] = ()  # tracks with no software voice
     stems: tuple[Path, ...] = ()
     unmatched: dict[str, tuple[str, ...]] = field(default_factory=dict)  # track → CC names
+    rests: dict[str, int] = field(default_factory=dict)  # track → times its instrument rested
 
     @property
     def realtime_factor(self) -> float:
@@ -278,6 +279,7 @@ def render(
         skipped=skipped,
         stems=tuple(stem_paths),
         unmatched={r.track: r.unmatched for r in ordered if r.unmatched},
+        rests={r.track: r.rests for r in ordered},
     )
 
 

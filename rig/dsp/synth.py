@@ -36,9 +36,10 @@ CUTOFF_CEILING = 16800.0
 class _Shared:
     """Instrument-wide sources: LFO sums per target, noise, wave tables."""
 
-    def __init__(self, pyo: ModuleType, spec: VoiceSpec, params: Params):
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec, params: Params, rests: Any):
+        t = rests  # every object here runs only while the instrument sounds
         waves = {o.wave for o in spec.oscillators}
-        self.noise = pyo.Noise() if waves & {"noise", "string"} else None
+        self.noise = t(pyo.Noise()) if waves & {"noise", "string"} else None
         self.saw_table = pyo.SawTable(order=PULSE_HARMONICS) if "pulse" in waves else None
         self.harm_tables = {
             i: pyo.HarmTable(list(o.harmonics) or [1.0])
@@ -50,13 +51,13 @@ class _Shared:
             rate = params.signal(lfo.rate)
             depth = params.signal(lfo.depth)
             if lfo.wave == "sine":
-                src = pyo.Sine(freq=rate, mul=depth)
+                src = t(pyo.Sine(freq=rate, mul=depth))
             else:
                 kind = {"saw": 0, "square": 2, "triangle": 3}[lfo.wave]
-                src = pyo.LFO(freq=rate, sharp=0.5, type=kind, mul=depth)
+                src = t(pyo.LFO(freq=rate, sharp=0.5, type=kind, mul=depth))
             by_target.setdefault(lfo.to, []).append(src)
         self.lfo = {
-            target: srcs[0] if len(srcs) == 1 else pyo.Mix(srcs, voices=1)
+            target: srcs[0] if len(srcs) == 1 else t(pyo.Mix(srcs, voices=1))
             for target, srcs in by_target.items()
         }
         self.widths: dict[int, Any] = {}
@@ -64,7 +65,8 @@ class _Shared:
             if osc.wave == "pulse":
                 width = params.signal(osc.width)
                 if "width" in self.lfo:
-                    width = pyo.Clip(width + self.lfo["width"] * 0.5, 0.02, 0.98)
+                    swing = t(self.lfo["width"] * 0.5)
+                    width = t(pyo.Clip(t(width + swing), 0.02, 0.98))
                 self.widths[i] = width
 
 
@@ -75,11 +77,15 @@ class _Slot:
         self.objects: list[Any] = []
         track = self._track
         self.pitch = pyo.SigTo(60.0, time=0.0, init=60.0)
+        (stream,) = self.pitch._base_objs
+        self._set_pitch, self._set_glide = stream.setValue, stream.setTime
         pitch = self.pitch
         if "pitch" in shared.lfo:
             pitch = track(self.pitch + shared.lfo["pitch"])
         freq = track(pyo.MToF(pitch))
         self.amp = self._env(pyo, params, spec.amp_env)
+        (stream,) = self.amp._base_objs
+        self._set_gain = stream.setMul
         self.triggers = [self.amp]
         self.exciter = None
         if any(o.wave == "string" for o in spec.oscillators):
@@ -204,14 +210,16 @@ class _Slot:
             self.active = False
 
     def set_pitch(self, note: float, glide: float) -> None:
-        # SigTo reads its time when the value changes, so set the time first.
-        self.pitch.time = glide
-        self.pitch.value = float(note)
+        # SigTo reads its time when the value changes, so set the time first. The C
+        # setters of its one stream: what `.time = `/`.value = ` end with, without ~4 µs
+        # of pyo's Python argument checks each (this runs on the audio thread live).
+        self._set_glide(glide)
+        self._set_pitch(float(note))
 
     def start(self, note: int, gain: float, at: float, glide: float) -> None:
         self.wake()
         self.set_pitch(note, glide)
-        self.amp.mul = gain
+        self._set_gain(gain)  # the amplitude envelope's mul (C setter, as above)
         self._switches()[1].on()
         env = self.spec.amp_env
         if self.params.number(env.sustain) <= 2 * SUSTAIN_FLOOR:
@@ -232,7 +240,7 @@ class SynthInstrument(Instrument):
 
     def __init__(self, pyo: ModuleType, spec: VoiceSpec):
         super().__init__(pyo, spec)
-        shared = _Shared(pyo, spec, self.params)
+        shared = _Shared(pyo, spec, self.params, self.rests)
         self._shared = shared
         self.slots = [_Slot(pyo, spec, self.params, shared) for _ in range(spec.voices)]
         for slot in self.slots:
@@ -245,17 +253,21 @@ class SynthInstrument(Instrument):
         self._finish(self._stereo(pyo, spec, shared))
 
     def _stereo(self, pyo: ModuleType, spec: VoiceSpec, shared: _Shared) -> Any:
+        t = self.rests
         outs = [slot.out for slot in self.slots]
         if len(outs) == 1:
-            dry = pyo.Mix(outs, voices=2)
+            dry = t(pyo.Mix(outs, voices=2))
         else:
             # Even slots lean left, odd slots right: width without a panner per note.
-            even = pyo.Mix(outs[0::2], voices=1)
-            odd = pyo.Mix(outs[1::2], voices=1)
+            even = t(pyo.Mix(outs[0::2], voices=1))
+            odd = t(pyo.Mix(outs[1::2], voices=1))
             a, b = (1.0 + spec.spread) / 2.0, (1.0 - spec.spread) / 2.0
-            dry = pyo.Mix([even * a + odd * b, even * b + odd * a], voices=2)
+            left = t(t(even * a) + t(odd * b))
+            right = t(t(even * b) + t(odd * a))
+            dry = t(pyo.Mix([left, right], voices=2))
         if "amp" in shared.lfo:
-            dry = dry * (1.0 - (shared.lfo["amp"] + 1.0) * 0.25)
+            swell = t(t(t(shared.lfo["amp"] + 1.0) * 0.25))
+            dry = t(dry * t(1.0 - swell))
         return dry
 
     def _gain(self, velocity: int) -> float:
@@ -266,6 +278,7 @@ class SynthInstrument(Instrument):
         return max(0.0, self.params.number(self.spec.glide))
 
     def note_on(self, note: int, velocity: int, at: float) -> None:
+        self.wake()
         self.down.add(note)
         self.sustained.discard(note)
         if self.mono:
@@ -316,7 +329,10 @@ class SynthInstrument(Instrument):
             if slot.active:
                 slot.release(at)
 
-    def housekeep(self, at: float) -> None:
+    def _housekeep_slots(self, at: float) -> None:
         for slot in self.slots:
             if slot.active and at >= slot.deadline:
                 slot.sleep()
+
+    def _sounding(self) -> bool:
+        return any(slot.active for slot in self.slots)

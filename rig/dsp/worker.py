@@ -66,6 +66,7 @@ class TrackResult:
     frames: int
     seconds: float  # wall time taken
     unmatched: tuple[str, ...]  # CC names no parameter of the voice answered
+    rests: int = 0  # times the instrument went to rest (silent, tails over: nothing computed)
 
     @classmethod
     def from_json(cls, data: dict) -> TrackResult:
@@ -80,7 +81,7 @@ def render_track(job: TrackJob, report: Callable[[str, float], None]) -> TrackRe
     total_blocks = -(-job.end_frame // bs) + int(job.max_tail * sr / bs)
     server = offline_server(pyo, sr, bs, job.path, total_blocks * bs / sr)
     try:
-        unmatched = _play(pyo, server, job, report)
+        unmatched, rests = _play(pyo, server, job, report)
     finally:
         # pyo objects freed after their server is gone (or while the next one boots)
         # crash the process (measured: a segfault on the 5th render in one process).
@@ -88,10 +89,11 @@ def render_track(job: TrackJob, report: Callable[[str, float], None]) -> TrackRe
         server.shutdown()
     report(job.track, 1.0)
     frames = os.path.getsize(job.path) // 8  # float32 × 2 channels
-    return TrackResult(job.track, job.path, frames, time.perf_counter() - started, unmatched)
+    seconds = time.perf_counter() - started
+    return TrackResult(job.track, job.path, frames, seconds, unmatched, rests)
 
 
-def _play(pyo: ModuleType, server, job: TrackJob, report) -> tuple[str, ...]:  # noqa: ANN001
+def _play(pyo: ModuleType, server, job: TrackJob, report) -> tuple[tuple[str, ...], int]:  # noqa: ANN001
     """Build the voice, run the server to the end of the tail; every pyo object dies here."""
     sr, bs = job.sample_rate, job.buffer_size
     end_block = -(-job.end_frame // bs)
@@ -103,7 +105,7 @@ def _play(pyo: ModuleType, server, job: TrackJob, report) -> tuple[str, ...]:  #
     meter = pyo.PeakAmp(instrument.out)
     # Events are bucketed by their nearest block once, so the callback compares integers.
     timed = [((frame + bs // 2) // bs, event) for frame, event in job.events]
-    state = {"block": 0, "next": 0, "loud": 0.0, "quiet": 0}
+    state = {"block": 0, "next": 0, "loud": 0.0, "quiet": 0, "rests": 0}
 
     def on_block() -> None:
         block = state["block"]
@@ -115,7 +117,9 @@ def _play(pyo: ModuleType, server, job: TrackJob, report) -> tuple[str, ...]:  #
             i += 1
         state["next"] = i
         if block % HOUSEKEEP_BLOCKS == 0:
+            resting = instrument.resting
             instrument.housekeep(at)
+            state["rests"] += instrument.resting and not resting
         if block % progress_every == 0:
             report(job.track, min(1.0, block / max(1, end_block)))
         if block < end_block:
@@ -137,7 +141,7 @@ def _play(pyo: ModuleType, server, job: TrackJob, report) -> tuple[str, ...]:  #
     server.setCallback(on_block)
     server.start()
     server.setCallback(_nothing)  # drop the closure (and the instrument with it)
-    return tuple(sorted(instrument.unmatched))
+    return tuple(sorted(instrument.unmatched)), int(state["rests"])
 
 
 def _nothing() -> None:
