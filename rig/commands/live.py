@@ -111,7 +111,8 @@ def main(argv: list[str]) -> int:
     session = _start_host(args, project, cues, port, voices)
     if isinstance(session, int):
         return session
-    return _run_ui(args, project, session, cues)
+    settings = voices.get("voices")  # the voices the engine was built with, as it has them
+    return _run_ui(args, project, session, cues, settings.voices if settings else None)
 
 
 def _free_port() -> int:
@@ -195,7 +196,7 @@ def _attach(args, project, port: int) -> int:  # noqa: ANN001
     return _run_ui(args, project, session, None)
 
 
-def _run_ui(args, project, session, cues) -> int:  # noqa: ANN001
+def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
     from rig.live.link import EngineLink
     from rig.live.ui import LiveApp
     from rig.live.watch import Reloader
@@ -212,6 +213,7 @@ def _run_ui(args, project, session, cues) -> int:  # noqa: ANN001
             bundles,
             cues=cues,
             transitions=project.transitions(args.path) if cues else (),
+            voices=voices,
         )
     except Exception as exc:  # files broken since the show started: no hot reload
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)

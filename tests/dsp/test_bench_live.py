@@ -30,6 +30,13 @@ def test_live_bench_of_a_set_measures_each_cue_with_the_whole_set_loaded(jack_se
     rows = {line.split("  ")[0].strip(): line for line in done.stdout.splitlines()}
     assert "Utopie" in rows and "Heartbeat I" in rows, done.stdout
     # Both cues ran with the same instruments: every voice of the set was built.
-    counts = {row.split()[-5] for name, row in rows.items() if name in ("Utopie", "Heartbeat I")}
+    counts = {row.split()[-7] for name, row in rows.items() if name in ("Utopie", "Heartbeat I")}
     assert len(counts) == 1 and int(counts.pop()) >= 4, done.stdout
     assert "JACK 64 frames at 48000 Hz" in done.stdout
+    # Each cue's control ran: plain pyo DSP brought near the cue's load, its xruns counted.
+    for name in ("Utopie", "Heartbeat I"):
+        cells = rows[name].split()
+        cue_dsp, control_dsp = float(cells[3].rstrip("%")), float(cells[-1].rstrip("%"))
+        assert int(cells[-2]) >= 0 and control_dsp > 0, rows[name]
+        assert abs(control_dsp - cue_dsp) < max(3.0, 0.5 * cue_dsp), rows[name]
+    assert "in the control (plain pyo DSP at the same load, no rig)" in done.stdout
