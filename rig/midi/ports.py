@@ -143,21 +143,18 @@ def _rtmidi_ports(api: str, client_name: str) -> PortList:
     import rtmidi
 
     api_id = rtmidi_api(api)
-    try:
-        out = rtmidi.MidiOut(api_id, name=client_name)
-    except rtmidi.RtMidiError as exc:
-        raise BackendUnavailable(f"rtmidi ({api}) cannot start: {exc}") from None
-    try:
-        outputs = out.get_ports()
-        used = rtmidi.get_api_name(out.get_current_api())
-    finally:
-        out.delete()
-    try:
-        inp = rtmidi.MidiIn(api_id, name=client_name)
-    except rtmidi.RtMidiError as exc:
-        raise BackendUnavailable(f"rtmidi ({api}) cannot start: {exc}") from None
-    try:
-        inputs = inp.get_ports()
-    finally:
-        inp.delete()
-    return PortList(f"rtmidi/{used}", tuple(outputs), tuple(inputs))
+
+    def ports(kind: type) -> tuple[tuple[str, ...], str]:
+        """The port names one rtmidi client of `kind` (MidiOut/MidiIn) sees, and its API."""
+        try:
+            client = kind(api_id, name=client_name)
+        except rtmidi.RtMidiError as exc:
+            raise BackendUnavailable(f"rtmidi ({api}) cannot start: {exc}") from None
+        try:
+            return tuple(client.get_ports()), rtmidi.get_api_name(client.get_current_api())
+        finally:
+            client.delete()
+
+    outputs, used = ports(rtmidi.MidiOut)
+    inputs, _ = ports(rtmidi.MidiIn)
+    return PortList(f"rtmidi/{used}", outputs, inputs)
