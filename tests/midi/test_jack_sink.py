@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sinktools import MS, off, on, replug, wait_until
 
 from rig.midi.jack_sink import JackHost, JackSink
 from rig.midi.notes import note_off, sounding_after
@@ -16,17 +17,7 @@ from rig.midi.recorder import Recorder
 
 pytestmark = pytest.mark.jack
 
-MS = 1_000_000
 _ports = itertools.count()
-
-
-def wait_until(pred: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +36,6 @@ def make_sink(host: JackHost, pattern: str, **kw: object) -> JackSink:
     sink.open()
     assert wait_until(lambda: sink.connected), "sink did not connect"
     return sink
-
-
-def on(note: int, ch: int = 0, vel: int = 100) -> bytes:
-    return bytes((0x90 | ch, note, vel))
-
-
-def off(note: int, ch: int = 0) -> bytes:
-    return bytes((0x80 | ch, note, 0))
 
 
 def _play_grid(host: JackHost, env: dict[str, str]) -> dict[str, object]:
@@ -227,23 +210,7 @@ def test_vanished_receiver_is_released_when_it_returns(jack_server: object, host
     env = jack_server.env  # type: ignore[attr-defined]
     first = Recorder.spawn(env, client_name="rigtest-replug")
     sink = make_sink(host, "rigtest-replug:in")
-    sink.send(time.monotonic_ns() + 10 * MS, on(60))
-    assert wait_until(lambda: sink.sounding() == [(0, 60)])
-    time.sleep(0.05)  # let it pass the transport before the receiver goes
-    assert [m for _, m in first.stop()] == [on(60)]  # the receiver goes away, note held
-    assert wait_until(lambda: not sink.connected), "vanished port not noticed"
-    assert wait_until(lambda: sink.sounding() == []), "notes of a vanished port not forgotten"
-    sink.send(time.monotonic_ns() + 10 * MS, on(61))  # plays into the void, no error
-    time.sleep(0.05)
-    second = Recorder.spawn(env, client_name="rigtest-replug")
-    try:
-        assert wait_until(lambda: sink.connected), "returning port not reconnected"
-        sink.send(time.monotonic_ns() + 20 * MS, on(62))
-        sink.send(time.monotonic_ns() + 40 * MS, off(62))
-        time.sleep(0.1)
-        sink.close()
-    finally:
-        got = [m for _, m in second.stop()]
+    got = replug(sink, first, env, "rigtest-replug", held=60, void=61, new=62)
     # First explicit offs for what it may hold from before (60 sounded when it went,
     # 61 was sent into the void), then what was sent after it came back.
     assert got == [note_off(0, 60), note_off(0, 61), on(62), off(62)]

@@ -9,34 +9,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 
 import pytest
+from sinktools import MS, off, on, replug, wait_until
 
 from rig.midi.notes import note_off, sounding_after
 from rig.midi.recorder import Recorder
 from rig.midi.rtmidi_sink import RtMidiSink
 
 pytestmark = pytest.mark.jack
-
-MS = 1_000_000
-
-
-def wait_until(pred: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
-
-
-def on(note: int, ch: int = 0, vel: int = 100) -> bytes:
-    return bytes((0x90 | ch, note, vel))
-
-
-def off(note: int, ch: int = 0) -> bytes:
-    return bytes((0x80 | ch, note, 0))
 
 
 def test_arrives_within_one_period_of_the_deadline(jack_server: object, recorder: Recorder) -> None:
@@ -134,23 +115,7 @@ def test_vanishing_port_is_released_when_it_returns(
     assert not sink.connected
     assert any("no MIDI port matches" in r.getMessage() for r in caplog.records)
     first = Recorder.spawn(env, client_name="rigtest-rtreplug")
-    try:
-        assert wait_until(lambda: sink.connected), "port not found by polling"
-        sink.send(time.monotonic_ns() + 10 * MS, on(70))
-        assert wait_until(lambda: sink.sounding() == [(0, 70)])
-        time.sleep(0.05)  # let it pass the transport before the receiver goes
-    finally:
-        assert [m for _, m in first.stop()] == [on(70)]
-    assert wait_until(lambda: not sink.connected), "vanished port not noticed"
-    assert sink.sounding() == []
-    second = Recorder.spawn(env, client_name="rigtest-rtreplug")
-    try:
-        assert wait_until(lambda: sink.connected), "returning port not reconnected"
-        sink.send(time.monotonic_ns() + 10 * MS, on(71))
-        sink.send(time.monotonic_ns() + 30 * MS, off(71))
-        time.sleep(0.1)
-        sink.close()
-    finally:
-        got = [m for _, m in second.stop()]
+    assert wait_until(lambda: sink.connected), "port not found by polling"
+    got = replug(sink, first, env, "rigtest-rtreplug", held=70, void=None, new=71)
     # The note it held when it went away is released first.
     assert got == [note_off(0, 70), on(71), off(71)]
