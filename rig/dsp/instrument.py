@@ -105,6 +105,7 @@ class Instrument:
         self._rest_switch: Switch | None = None
         self.resting = False
         self._quiet_since: float | None = None  # stream time every slot was found silent
+        self._tail = spec.tail_seconds()  # how long the effects may ring after the slots
 
     def rests(self, obj: Any) -> Any:
         """Register `obj` as one that only matters while the instrument sounds; returns it."""
@@ -144,7 +145,7 @@ class Instrument:
         elif not self.resting:
             if self._quiet_since is None:
                 self._quiet_since = at
-            elif at - self._quiet_since >= self.spec.tail_seconds():
+            elif at - self._quiet_since >= self._tail:
                 self._rest_switches().off()
                 self.resting = True
 
