@@ -28,9 +28,11 @@ _INF = math.inf
 _MARGIN = 0.05
 # Highest filter cutoff, Hz. The ladder (MoogLP) and SVF filters turn unstable as the
 # cutoff nears Nyquist: a cutoff at 20 kHz with high resonance gave a 5-sample
-# full-scale spike at 48 kHz (Heartbeat III's arp at cutoff 127). 0.35 of 48 kHz
-# (0.38 of 44.1 kHz) is well inside their stable range and above what anyone hears.
-CUTOFF_CEILING = 16800.0
+# full-scale spike at 48 kHz (Heartbeat III's arp at cutoff 127); at 16.8 kHz the same
+# arp, its filter LFO at another phase, blew up to inf/NaN within one block (resonance
+# 0.6, envelope 3 octaves up; the NaN then silenced the whole normalised render). At
+# 12 kHz (0.25 of 48 kHz) neither happens; a 24 dB ladder that high is open to the ear.
+CUTOFF_CEILING = 12000.0
 
 
 class _Shared:
