@@ -42,6 +42,13 @@ time (a note held across it is released there, as at a hardware handover), rings
 out its release and is dropped a few seconds later from the engine thread. The
 program and CC values the old one last got are given to the new one first, so it
 sounds as the old one was set.
+
+A filter pushed far enough (a resonant ladder at the top of its range, measured) can
+blow up to inf/NaN, and one NaN reaching the master limiter would silence everything
+until restart. So every housekeeping (16 blocks) the audio thread checks each
+instrument's output and the master's: a non-finite one is stopped at once (pyo zeroes a
+stopped object's output), and the engine thread rebuilds it — the same path as a hot
+reload, at once — and brings in a fresh master chain; a one-line message says so.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ import dataclasses
 import heapq
 import itertools
 import logging
+import math
 import queue
 import sys
 import time
@@ -336,6 +344,10 @@ class VoicePlayer:
         self._extra: tuple[Any, ...] = ()  # instruments besides `_instruments` still live
         self._chase: dict[int, dict[tuple, tuple]] = {}  # id(inst) → last pc / cc items
         self.build_ms: list[float] = []  # time to build each reloaded voice's instruments
+        # Outputs the audio thread found non-finite and stopped (instruments, chains),
+        # for the engine thread to rebuild.
+        self._faults: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.faults = 0
 
     # set-up (engine process, before the show) ------------------------------------
     def open(self) -> VoicePlayer:
@@ -513,6 +525,7 @@ class VoicePlayer:
             "callback_slow": self.callback_slow,
             "messages": list(self.messages),
             "voice_build_ms": list(self.build_ms),
+            "faults": self.faults,
             "clock_reseeds": int(getattr(self._clock, "reseeds", 0)),
         }
 
@@ -525,8 +538,35 @@ class VoicePlayer:
             if line is not None:
                 self.messages.append(line)
                 self._say(line)
+        if not self._faults.empty():
+            self._rebuild_faulted(now_ns)
         if self._swaps or self._retiring or self._old_chains:
             self._follow_swaps(now_ns)
+
+    def _rebuild_faulted(self, now_ns: int) -> None:
+        """Instruments whose output went non-finite: a fresh one takes each one's place at
+        once (chased to its program and CCs); then a fresh master chain."""
+        from rig.dsp.play import build_instrument
+
+        broken = []
+        while True:
+            try:
+                broken.append(self._faults.get_nowait())
+            except queue.Empty:
+                break
+        for item in broken:
+            if isinstance(item, _Chain):
+                continue  # the remix below replaces it
+            for key in [k for k, inst in self._instruments.items() if inst is item]:
+                self._swap_in(key, item, build_instrument(self._pyo, item.spec), now_ns)
+                line = (
+                    f"voice {key[2]} on {key[0]}: its sound went out of range (inf/NaN); "
+                    "rebuilt, playing again"
+                )
+                self.messages.append(line)
+                self._say(line)
+        self._update_extra()
+        self._remix(now_ns)
 
     def _next_bar_ns(self, now_ns: int) -> int | None:
         from rig.live.engine import bar_beat
@@ -629,19 +669,23 @@ class VoicePlayer:
         began = time.perf_counter_ns()
         made = [(key, self._latest(key), build_instrument(self._pyo, spec)) for key in keys]
         self.build_ms.append((time.perf_counter_ns() - began) / 1e6)
-        put = self._queue.put
         for key, old, new in made:
-            # Program first, then CCs: as the old version was set (applied at once: silent).
-            chase = self._chase.get(id(old), {})
-            for item in sorted(chase.values(), key=lambda it: it[0] != "pc"):
-                put((0, next(self._seq), new, item, None, 0))
-            self._chase[id(new)] = dict(chase)
-            put((at_ns, next(self._seq), old, ("alloff",), None, 0))
-            self._next[id(old)] = (at_ns, new)
-            self._swaps.append(_Swap(name, at_ns, key, old, new))
+            self._swap_in(key, old, new, at_ns)
         self._update_extra()
         self._remix(time.monotonic_ns() if now_ns is None else now_ns)
         return len(made)
+
+    def _swap_in(self, key: tuple[str, int, str], old: Any, new: Any, at_ns: int) -> None:
+        """`new` plays for `key` from `at_ns` on, instead of `old` (engine thread)."""
+        put = self._queue.put
+        # Program first, then CCs: as the old version was set (applied at once: silent).
+        chase = self._chase.get(id(old), {})
+        for item in sorted(chase.values(), key=lambda it: it[0] != "pc"):
+            put((0, next(self._seq), new, item, None, 0))
+        self._chase[id(new)] = dict(chase)
+        put((at_ns, next(self._seq), old, ("alloff",), None, 0))
+        self._next[id(old)] = (at_ns, new)
+        self._swaps.append(_Swap(key[2], at_ns, key, old, new))
 
     def _latest(self, key: tuple[str, int, str]) -> Any:
         """The newest version for `key`: one waiting for its time, else the playing one."""
@@ -752,10 +796,18 @@ class VoicePlayer:
             self._housekeep(at)
 
     def _housekeep(self, at: float) -> None:
-        for inst in self._instruments.values():
+        for inst in (*self._instruments.values(), *self._extra):
             inst.housekeep(at)
-        for inst in self._extra:
-            inst.housekeep(at)
+            if not _finite(inst.out) and not getattr(inst, "faulted", False):
+                inst.out.stop()  # zeroes it: the master hears silence from the next block
+                inst.faulted = True
+                self.faults += 1
+                self._faults.put(inst)
+        chain = self._chain
+        if chain is not None and not chain.faulted and not _finite(chain.out):
+            chain.out.stop()
+            chain.faulted = True
+            self._faults.put(chain)
 
 
 @dataclass
@@ -766,6 +818,12 @@ class _Chain:
     limiter: Any
     out: Any
     fade: Any
+    faulted: bool = False  # its output went non-finite and was stopped
+
+
+def _finite(obj: Any) -> bool:
+    """Whether a pyo object's last output samples are finite numbers."""
+    return all(math.isfinite(x) for x in obj.get(all=True))
 
 
 @dataclass
