@@ -215,6 +215,10 @@ class LiveApp(App[str]):
         self.link.request()
 
     def refresh_view(self) -> None:
+        if len(self.screen_stack) > 1:
+            # Another screen (the key list) is on top: the show's widgets are not the
+            # active screen's, and querying them there fails; they refresh on return.
+            return
         status = self.status
         top = self.query_one("#top", Static)
         message = self.query_one("#message", Static)
