@@ -18,6 +18,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.keys import _character_to_key
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
@@ -219,6 +220,12 @@ class LiveApp(App[str]):
             # Another screen (the key list) is on top: the show's widgets are not the
             # active screen's, and querying them there fails; they refresh on return.
             return
+        try:
+            self._refresh_widgets()
+        except NoMatches:
+            pass  # a tick while the screen is being built or torn down: nothing to show on
+
+    def _refresh_widgets(self) -> None:
         status = self.status
         top = self.query_one("#top", Static)
         message = self.query_one("#message", Static)
