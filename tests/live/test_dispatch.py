@@ -6,11 +6,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time as wall
 from pathlib import Path
 
 import pytest
-from livetools import BAR_NS, DOWNBEAT, MS, FakeTime, advance, clean_pairs, cue, make, ons
+from livetools import (
+    BAR_NS,
+    DOWNBEAT,
+    MS,
+    FakeTime,
+    advance,
+    clean_pairs,
+    cue,
+    make,
+    ons,
+    wait_for,
+)
 
 from rig.live.bundle import load_bundle, write_bundle
 from rig.live.control import ADDRESSES, ControlClient, SetInfo, Status, decode, encode
@@ -119,31 +129,21 @@ def _send_from_another_process(port: int, *message: str) -> None:
     subprocess.run([sys.executable, "-c", SENDER, str(port), *message], env=env, check=True)
 
 
-def _wait(control: ControlClient, test, timeout: float = 10.0) -> Status:
-    deadline = wall.monotonic() + timeout
-    while wall.monotonic() < deadline:
-        status = control.status(timeout=0.5)
-        if status is not None and test(status):
-            return status
-        wall.sleep(0.02)
-    raise AssertionError(f"status never matched; last: {status}")
-
-
 def test_osc_from_another_process_reaches_a_real_engine_process():
     spec = EngineSpec((cue("one", bars=8, base=36), cue("two", bars=8, base=60)), ())
     engine = EngineProcess(spec).start()
     try:
         with ControlClient(engine.port) as control:
             _send_from_another_process(engine.port, "/rig/play")
-            _wait(control, lambda s: s.state == "playing")
+            wait_for(control, lambda s: s.state == "playing", timeout=10.0)
             _send_from_another_process(engine.port, "/rig/launch", "1", "bar")
-            status = _wait(control, lambda s: s.queued_cue == 1 or s.cue == 1)
+            status = wait_for(control, lambda s: s.queued_cue == 1 or s.cue == 1, timeout=10.0)
             _send_from_another_process(engine.port, "/rig/mute", "keys", "now")
-            status = _wait(control, lambda s: s.cue == 1 and "keys" in s.muted)
+            status = wait_for(control, lambda s: s.cue == 1 and "keys" in s.muted, timeout=10.0)
             assert status.cue_name == "two" and status.queued_cue == -1
             assert status.pid == engine.pid and status.late == 0
             _send_from_another_process(engine.port, "/rig/section", "0", "now")
             _send_from_another_process(engine.port, "/rig/nope")
-            _wait(control, lambda s: s.last_error == "unknown address /rig/nope")
+            wait_for(control, lambda s: s.last_error == "unknown address /rig/nope", timeout=10.0)
     finally:
         engine.stop()
