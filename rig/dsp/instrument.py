@@ -105,6 +105,7 @@ class Instrument:
         self._rest_switch: Switch | None = None
         self.resting = False
         self._quiet_since: float | None = None  # stream time every slot was found silent
+        self.faulted = False  # live: its output went non-finite and was stopped
         self._tail = spec.tail_seconds()  # how long the effects may ring after the slots
 
     def rests(self, obj: Any) -> Any:

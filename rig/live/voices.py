@@ -798,7 +798,7 @@ class VoicePlayer:
     def _housekeep(self, at: float) -> None:
         for inst in (*self._instruments.values(), *self._extra):
             inst.housekeep(at)
-            if not _finite(inst.out) and not getattr(inst, "faulted", False):
+            if not inst.faulted and not _finite(inst.out):
                 inst.out.stop()  # zeroes it: the master hears silence from the next block
                 inst.faulted = True
                 self.faults += 1
