@@ -7,7 +7,7 @@ Every folder's tests may use them (mark such tests `@pytest.mark.jack`):
   `JACK_DEFAULT_SERVER` names it, so in-process clients (JACK-Client, rtmidi's
   JACK API) and child processes given `jack_server.env` all use it. Skips only
   when `jackd` is not installed (CI installs it).
-- `recorder` (function): `rig.midi.recorder.Recorder` in its own process, one
+- `recorder` (function): `rig.probe.recorder.Recorder` in its own process, one
   MIDI input, frame-stamped messages back from `recorder.stop()`.
 - `clean_run` (function): runs a scenario against a fresh recorder until no xrun
   fell while its messages arrived (see `CleanRuns`): frame-exact checks that
@@ -190,7 +190,7 @@ def jack_server() -> Iterator[JackServer]:
 @pytest.fixture
 def recorder(jack_server: JackServer) -> Iterator[object]:
     """A frame-stamping MIDI recorder in its own process; `recorder.stop()` returns events."""
-    from rig.midi.recorder import Recorder
+    from rig.probe.recorder import Recorder
 
     rec = Recorder.spawn(jack_server.env)
     try:
@@ -240,7 +240,7 @@ class CleanRuns:
     attempts: int = 3
 
     def __call__(self, scenario: Callable[[Any], Any]) -> CleanRun:
-        from rig.midi.recorder import Recorder
+        from rig.probe.recorder import Recorder
 
         tried = []
         for attempt in range(1, self.attempts + 1):

@@ -8,7 +8,7 @@ keeps time and the UI can die without a gap in the music:
     live host (detached: MIDI controller, engine watchdog) ────┘
 
 `--attach` starts only a new UI for the host and engine already running (found
-through the session file, `rig.live.session`).
+through the session file, `rig.stage.session`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ Launches, jumps, mutes and solos land exactly on the next boundary of the chosen
 quantize. Songs, sets and patches are watched: a valid edit is swapped in at the
 next bar; an invalid one is shown as file:line:col and the old version plays on.
 A MIDI controller (config.yaml, controller:) and OSC remotes (osc:, see
-rig/live/control.py) reach the same actions. Killing the UI (even kill -9) leaves
+rig/control/protocol.py) reach the same actions. Killing the UI (even kill -9) leaves
 the music playing; --attach reconnects.
 
 exit codes: 0 done, 1 bad song/set/config, 2 usage, 3 the engine cannot start or
@@ -78,8 +78,8 @@ def main(argv: list[str]) -> int:
     args = parse_args(_parser(), argv)
     if isinstance(args, int):
         return args
-    from rig.live.voices import voice_extra
     from rig.project import Project
+    from rig.voices.player import voice_extra
 
     project = load_or_report("live", Project.load, args.config)
     if isinstance(project, int):
@@ -98,7 +98,7 @@ def main(argv: list[str]) -> int:
     if isinstance(loaded, int):
         return loaded
     cues, voices = loaded
-    from rig.live.session import read_session, session_path
+    from rig.stage.session import read_session, session_path
 
     running = read_session(session_path(port))
     if running is not None and running.alive():
@@ -124,10 +124,10 @@ def _free_port() -> int:
 
 
 def _start_host(args, project, cues, port: int, voices: dict):  # noqa: ANN001, ANN202 - Session | int
-    from rig.live.engine_process import EngineSpec
-    from rig.live.engine_sinks import outputs_from_project
-    from rig.live.host import HostSpec
-    from rig.live.session import read_session, session_dir, session_path
+    from rig.engine.process import EngineSpec
+    from rig.engine.sinks import outputs_from_project
+    from rig.stage.host import HostSpec
+    from rig.stage.session import read_session, session_dir, session_path
 
     config = project.config
     transitions = project.transitions(args.path)
@@ -153,7 +153,7 @@ def _start_host(args, project, cues, port: int, voices: dict):  # noqa: ANN001, 
     )
     with open(log, "wb") as err:
         host = subprocess.Popen(
-            [sys.executable, "-m", "rig.live.host", spec_file, str(target)],
+            [sys.executable, "-m", "rig.stage.host", spec_file, str(target)],
             stdin=subprocess.DEVNULL,
             stdout=err,
             stderr=subprocess.STDOUT,
@@ -180,7 +180,7 @@ def _start_host(args, project, cues, port: int, voices: dict):  # noqa: ANN001, 
 
 
 def _attach(args, project, port: int) -> int:  # noqa: ANN001
-    from rig.live.session import find_sessions, read_session, session_path
+    from rig.stage.session import find_sessions, read_session, session_path
 
     session = read_session(session_path(port))
     if session is None or not session.alive():
@@ -197,10 +197,10 @@ def _attach(args, project, port: int) -> int:  # noqa: ANN001
 
 
 def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
-    from rig.live.link import EngineLink
-    from rig.live.ui import LiveApp
-    from rig.live.watch import Reloader
+    from rig.control.link import EngineLink
     from rig.project import Project
+    from rig.stage.ui.app import LiveApp
+    from rig.stage.watch import Reloader
 
     link = EngineLink(session.port, engine_pid=session.engine_pid)
     bundles = Path(tempfile.mkdtemp(prefix="rig-bundles-"))

@@ -1,7 +1,7 @@
 """`rig play SONG|SET`: play a cue or a whole set to the configured MIDI devices.
 
 The composition root for playing: builds the project, spawns the engine process
-(`rig.live.engine_process`) with one sink per bound device, starts it over OSC
+(`rig.engine.process`) with one sink per bound device, starts it over OSC
 and prints a status line per bar. This process only watches: if it is busy or
 dies, the engine keeps time (and, if it dies, stops cleanly by itself).
 """
@@ -33,7 +33,7 @@ EPILOG = """examples:
 
 The engine runs in its own process and listens for OSC on 127.0.0.1 (port from
 config.yaml, osc.port): /rig/stop, /rig/locate BAR, /rig/mute TRACK, /rig/panic ...
-(see rig/live/control.py). A device whose port is missing gives a one-line warning
+(see rig/control/protocol.py). A device whose port is missing gives a one-line warning
 and the show goes on without it.
 
 With no JACK server (no sound card) and no configured device connected, nothing can
@@ -88,10 +88,10 @@ def main(argv: list[str]) -> int:
         print("rig play: --for: give a positive number of seconds", file=sys.stderr)
         return EXIT_USAGE
 
-    from rig.live.engine_process import EngineError, EngineProcess, EngineSpec
-    from rig.live.engine_sinks import outputs_from_project
-    from rig.live.voices import voice_extra
+    from rig.engine.process import EngineError, EngineProcess, EngineSpec
+    from rig.engine.sinks import outputs_from_project
     from rig.project import DEFAULT_CONFIG, Project
+    from rig.voices.player import voice_extra
 
     def load():  # noqa: ANN202 - (Project, [Arrangement], voice extras)
         project = Project.load(args.config if args.config != DEFAULT_CONFIG else DEFAULT_CONFIG)
@@ -201,7 +201,7 @@ def _rehearse_offline(args: argparse.Namespace, reason: str) -> int:
 
 
 def _watch(engine, bar: int | None, seconds: float | None) -> int:  # noqa: ANN001
-    from rig.live.control import ControlClient
+    from rig.control.protocol import ControlClient
 
     with ControlClient(engine.port) as control:
         # Measured: the engine's JACK client often xruns once ~2 ms after its loop

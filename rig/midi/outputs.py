@@ -1,6 +1,6 @@
 """Opening sinks from config.yaml for one-shot commands (`rig ports`, `rig panic`).
 
-The engine has its own composition root (`rig.live.engine_sinks`); commands that
+The engine has its own composition root (`rig.engine.sinks`); commands that
 only need "the configured backend and which device sits on which port" use
 these helpers, so both ask the same questions the same way.
 """

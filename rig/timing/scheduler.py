@@ -37,10 +37,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from rig.song.arrangement import Arrangement
-from rig.song.events import NoteOff, NoteOn
-from rig.timing.clock import InternalClock
-from rig.timing.midibytes import (
+from rig.midi.wire import (
     CLOCK,
     CONTINUE,
     START,
@@ -52,6 +49,9 @@ from rig.timing.midibytes import (
     song_position,
     spp_for_tick,
 )
+from rig.song.arrangement import Arrangement
+from rig.song.events import NoteOff, NoteOn
+from rig.timing.clock import InternalClock
 
 __all__ = ["Output", "Stats", "Scheduler", "run", "TRANSPORT_LEAD_NS"]
 

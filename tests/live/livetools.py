@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from rig.live.control import ControlClient, Status
-from rig.live.engine import START_DELAY_NS, Engine
+from rig.control.protocol import ControlClient, Status
+from rig.engine.transport import START_DELAY_NS, Engine
 from rig.midi.sink import RecordingSink
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, ControlChange, NoteOff, NoteOn, ProgramChange

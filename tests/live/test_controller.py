@@ -12,11 +12,11 @@ import pytest
 from livetools import cue
 
 from rig.config import ControllerConfig, ControllerMapping
-from rig.live.control import Status
-from rig.live.controller import ControllerInput, ControllerMap
-from rig.live.engine import Engine
-from rig.live.engine_process import serve
+from rig.control.protocol import Status
+from rig.engine.process import serve
+from rig.engine.transport import Engine
 from rig.midi.sink import RecordingSink
+from rig.stage.controller import ControllerInput, ControllerMap
 
 MAPPINGS = (
     ControllerMapping("note", 36, "play"),

@@ -22,16 +22,16 @@ from livetools import (
     wait_for,
 )
 
-from rig.live.bundle import load_bundle, write_bundle
-from rig.live.control import ADDRESSES, ControlClient, SetInfo, Status, decode, encode
-from rig.live.dispatch import handle, run_loads
-from rig.live.engine_process import EngineProcess, EngineSpec
+from rig.control.protocol import ADDRESSES, ControlClient, SetInfo, Status, decode, encode
+from rig.engine.bundle import load_bundle, write_bundle
+from rig.engine.dispatch import handle, run_loads
+from rig.engine.process import EngineProcess, EngineSpec
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_address_is_documented():
-    import rig.live.control as control
+    import rig.control.protocol as control
 
     for address in ADDRESSES:
         assert address in control.__doc__, address
@@ -118,7 +118,7 @@ def test_a_bad_bundle_is_an_error_in_the_status_and_the_music_goes_on(tmp_path):
 
 SENDER = """
 import sys
-from rig.live.control import ControlClient
+from rig.control.protocol import ControlClient
 with ControlClient(int(sys.argv[1])) as c:
     c.send(sys.argv[2], *[int(a) if a.isdigit() else a for a in sys.argv[3:]])
 """

@@ -9,9 +9,9 @@ from __future__ import annotations
 import socket
 import threading
 
-from rig.live.control import ControlClient, Status, decode, encode
-from rig.live.engine import START_DELAY_NS, Engine, bar_beat
-from rig.live.engine_process import handle, serve
+from rig.control.protocol import ControlClient, Status, decode, encode
+from rig.engine.process import handle, serve
+from rig.engine.transport import START_DELAY_NS, Engine, bar_beat
 from rig.midi.notes import sounding_after
 from rig.midi.sink import RecordingSink
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from livetools import wait_state
 
-from rig.live.control import ControlClient
-from rig.live.engine_process import EngineProcess, EngineSpec
-from rig.live.engine_sinks import OutputSpec
+from rig.control.protocol import ControlClient
+from rig.engine.process import EngineProcess, EngineSpec
+from rig.engine.sinks import OutputSpec
 from rig.midi.notes import sounding_after
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
@@ -197,8 +197,8 @@ def test_sigterm_of_the_engine_stops_cleanly(clean_run):
 
 CONTROLLER = """
 import pickle, sys, time
-from rig.live.engine_process import EngineProcess
-from rig.live.control import ControlClient
+from rig.engine.process import EngineProcess
+from rig.control.protocol import ControlClient
 
 if __name__ == "__main__":
     spec = pickle.loads(open(sys.argv[1], "rb").read())
@@ -273,7 +273,7 @@ def test_a_receiver_that_vanishes_and_returns(jack_server, backend):
     """Mid-show the receiver's port goes away (its notes are forgotten: nothing can
     reach them) and comes back under the same name: the sink reconnects by itself,
     notes arrive again, and the new receiver is left with nothing sounding."""
-    from rig.midi.recorder import Recorder
+    from rig.probe.recorder import Recorder
 
     name = f"rig-vanish-{backend}"
     first = Recorder.spawn(jack_server.env, client_name=name)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from livetools import SPOILED_BY_XRUNS, cue, wait_for
 
-from rig.live.control import ControlClient
-from rig.live.engine_process import EngineProcess, EngineSpec
-from rig.live.engine_sinks import OutputSpec
+from rig.control.protocol import ControlClient
+from rig.engine.process import EngineProcess, EngineSpec
+from rig.engine.sinks import OutputSpec
 from rig.midi.notes import sounding_after
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
@@ -39,7 +39,7 @@ def exactly(jack_server, scenario, check, tries: int = 4) -> None:
     machine xruns now and then even idle (measured: 2 in 3 s, no clients); a check
     that fails on a run with xruns is run again on a fresh recorder, one that fails
     on a clean run fails the test."""
-    from rig.midi.recorder import Recorder
+    from rig.probe.recorder import Recorder
 
     seen = []
     for _ in range(tries):
@@ -197,7 +197,7 @@ def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
     import subprocess
     import sys
 
-    from rig.live.session import find_sessions
+    from rig.stage.session import find_sessions
 
     env = dict(os.environ, PYTHONPATH=str(REPO), RIG_LIVE_DIR=str(sessions),
                TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver",
@@ -217,9 +217,9 @@ def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
 def test_hot_reload_a_bad_edit_keeps_the_old_events_a_good_one_lands_on_a_bar(
     jack_server, tmp_path
 ):
-    from rig.live.engine_sinks import outputs_from_project
-    from rig.live.watch import Reloader
+    from rig.engine.sinks import outputs_from_project
     from rig.project import Project
+    from rig.stage.watch import Reloader
 
     outcome: dict = {}
 
@@ -275,9 +275,9 @@ def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_s
     import os
     import signal
 
-    from rig.live.link import EngineLink
-    from rig.live.session import find_sessions
-    from rig.live.ui import LiveApp
+    from rig.control.link import EngineLink
+    from rig.stage.session import find_sessions
+    from rig.stage.ui.app import LiveApp
 
     def scenario(recorder):
         song_path, config = stage(tmp_path, recorder.port)
@@ -357,7 +357,7 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
     import os
     import signal
 
-    from rig.live.session import find_sessions
+    from rig.stage.session import find_sessions
 
     seen: dict = {}
 
@@ -427,7 +427,7 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         assert resumed and {d[1] for _, d in resumed} == {43}
         assert sounding_after(data) == []
 
-    from rig.midi.recorder import Recorder
+    from rig.probe.recorder import Recorder
 
     recorder = Recorder.spawn(jack_server.env)
     try:

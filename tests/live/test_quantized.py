@@ -23,9 +23,9 @@ from livetools import (
     timeline,
 )
 
-from rig.live.engine import Engine
-from rig.live.quantize import boundary
+from rig.engine.transport import Engine
 from rig.song.events import PPQ
+from rig.song.quantize import boundary
 
 
 def bass(engine_sinks) -> list[tuple[int, int]]:

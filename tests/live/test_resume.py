@@ -1,4 +1,4 @@
-"""Where a restarted engine resumes after a crash (`rig.live.host.resume_at`): the
+"""Where a restarted engine resumes after a crash (`rig.stage.host.resume_at`): the
 next bar line after where the music would be now, in the cue's own meter and tempo."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rig.live.control import Status
-from rig.live.engine import bar_beat, tick_of
-from rig.live.host import resume_at
+from rig.control.protocol import Status
+from rig.engine.transport import bar_beat, tick_of
 from rig.project import Project
+from rig.stage.host import resume_at
 
 REPO = Path(__file__).resolve().parents[2]
 

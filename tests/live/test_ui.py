@@ -14,12 +14,12 @@ from pathlib import Path
 
 from livetools import cue
 
-from rig.live.engine import Engine
-from rig.live.engine_process import serve
-from rig.live.link import EngineLink
-from rig.live.ui import ACTION_LABELS, LiveApp, key_map
+from rig.control.link import EngineLink
+from rig.engine.process import serve
+from rig.engine.transport import Engine
 from rig.midi.sink import RecordingSink
 from rig.song.arrangement import SectionSpan
+from rig.stage.ui.app import ACTION_LABELS, LiveApp, key_map
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -162,7 +162,7 @@ def test_screenshot_for_the_readme(tmp_path):
 
 
 def test_a_narrow_terminal_shows_the_main_keys_and_question_mark_lists_all():
-    from rig.live.ui import FOOTER_ACTIONS, KeysScreen
+    from rig.stage.ui.app import FOOTER_ACTIONS, KeysScreen
 
     async def scenario() -> None:
         with served([sectioned("Rivalry", 36)]) as (engine, port, _, _ended):

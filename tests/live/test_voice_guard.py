@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from test_voices_live import SR, TEST_VOICE, arrangement, f0, midi_hz, rms
 
-from rig.dsp.capture import AudioCapture
 from rig.dsp.loader import load_voice
-from rig.live.voices import VoicePlayer, VoiceSettings
+from rig.probe.capture import AudioCapture
 from rig.song.arrangement import TrackInfo
+from rig.voices.player import VoicePlayer, VoiceSettings
 
 pytestmark = [pytest.mark.jack, pytest.mark.audio, pytest.mark.slow]
 

@@ -31,10 +31,10 @@ from test_voices_live import (
     wait_state,
 )
 
+from rig.control.protocol import ControlClient, Status
 from rig.dsp.loader import load_voice
-from rig.live.bundle import write_voice
-from rig.live.control import ControlClient, Status
-from rig.live.dispatch import handle
+from rig.engine.bundle import write_voice
+from rig.engine.dispatch import handle
 from rig.song.arrangement import TrackInfo
 
 BARS = 4

@@ -1,7 +1,7 @@
 """Software voices live: the real engine process with pyo on a private JACK dummy server.
 
 Witnesses share nothing with the engine: the stand-ins' audio is captured by
-`rig.dsp.capture` (its own process, JACK frame stamps) and hardware MIDI by the
+`rig.probe.capture` (its own process, JACK frame stamps) and hardware MIDI by the
 MIDI recorder, on the same frame timeline, so "the stand-in stops and the
 hardware takes over at the bar" is checked to the frame.
 """
@@ -18,17 +18,17 @@ import numpy as np
 import pytest
 from livetools import SPOILED_BY_XRUNS, wait_state
 
-from rig.dsp.capture import AudioCapture
+from rig.control.protocol import ControlClient
 from rig.dsp.loader import load_voice
-from rig.live.control import ControlClient
-from rig.live.engine_process import EngineError, EngineProcess, EngineSpec
-from rig.live.engine_sinks import OutputSpec
-from rig.live.voices import VoiceSettings
+from rig.engine.process import EngineError, EngineProcess, EngineSpec
+from rig.engine.sinks import OutputSpec
 from rig.midi.notes import sounding_after
-from rig.midi.recorder import Recorder
+from rig.probe.capture import AudioCapture
+from rig.probe.recorder import Recorder
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
 from rig.song.tempomap import TempoMap
+from rig.voices.player import VoiceSettings
 
 pytestmark = [pytest.mark.jack, pytest.mark.audio, pytest.mark.slow]
 

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from rig.dsp.loader import load_voice
-from rig.live.bundle import load_bundle, read_voice
-from rig.live.watch import Reloader
+from rig.engine.bundle import load_bundle, read_voice
 from rig.project import Project
+from rig.stage.watch import Reloader
 
 REPO = Path(__file__).resolve().parents[2]
 

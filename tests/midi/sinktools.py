@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rig.midi.recorder import Recorder
+from rig.probe.recorder import Recorder
 
 MS = 1_000_000
 

@@ -8,7 +8,7 @@ import pytest
 
 from rig.cli import main
 from rig.midi.notes import sounding_after
-from rig.midi.recorder import Recorder
+from rig.probe.recorder import Recorder
 
 pytestmark = pytest.mark.jack
 

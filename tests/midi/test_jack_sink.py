@@ -13,7 +13,7 @@ from sinktools import MS, off, on, replug, wait_until
 
 from rig.midi.jack_sink import JackHost, JackSink
 from rig.midi.notes import note_off, sounding_after
-from rig.midi.recorder import Recorder
+from rig.probe.recorder import Recorder
 
 pytestmark = pytest.mark.jack
 
@@ -248,12 +248,12 @@ def test_jack_clock_follows_jack_get_time(host: JackHost) -> None:
 
 
 def test_a_witness_that_cannot_start_says_why_and_leaves_nothing_behind(tmp_path) -> None:
-    """The recorder and the audio capture share their start-up (rig.midi.witness): with
+    """The recorder and the audio capture share their start-up (rig.probe.witness): with
     no such JACK server each raises its own error naming JACK's reason."""
     import tempfile
 
-    from rig.dsp.capture import AudioCapture, CaptureError
-    from rig.midi.recorder import RecorderError
+    from rig.probe.capture import AudioCapture, CaptureError
+    from rig.probe.recorder import RecorderError
 
     env = {"JACK_DEFAULT_SERVER": f"rigtest-none-{tmp_path.name}", "JACK_NO_START_SERVER": "1"}
     with pytest.raises(RecorderError, match="recorder did not start: .*JackOpenError"):

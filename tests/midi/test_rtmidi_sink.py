@@ -14,8 +14,8 @@ import pytest
 from sinktools import MS, off, on, replug, wait_until
 
 from rig.midi.notes import note_off, sounding_after
-from rig.midi.recorder import Recorder
 from rig.midi.rtmidi_sink import RtMidiSink
+from rig.probe.recorder import Recorder
 
 pytestmark = pytest.mark.jack
 

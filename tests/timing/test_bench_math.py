@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 
-from rig.timing.clockbench import grid_errors, write_png
+from rig.commands.bench.clock import grid_errors, write_png
 
 
 def test_grid_errors_and_drift_of_a_known_series():
@@ -34,7 +34,7 @@ def test_png_is_a_valid_rgb_image(tmp_path):
 
 
 def test_a_lost_tick_costs_one_tick_not_a_shift_of_all_later_ones():
-    from rig.timing.clockbench import grid_errors, match_planned
+    from rig.commands.bench.clock import grid_errors, match_planned
 
     planned = [1000 * k for k in range(10)]
     received = [f for f in planned if f != 4000]  # one lost on the way

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 
+from rig.midi.wire import CLOCK, CONTINUE, START, STOP, spp_for_tick
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, ControlChange, NoteOff, NoteOn, ProgramChange
 from rig.song.tempomap import TempoMap, TempoSegment
 from rig.timing import InternalClock, Scheduler, run
-from rig.timing.midibytes import CLOCK, CONTINUE, START, STOP, spp_for_tick
 from rig.timing.scheduler import TRANSPORT_LEAD_NS
 
 MS = 1_000_000

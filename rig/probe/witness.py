@@ -1,5 +1,5 @@
 """The parent side of a witness process: a JACK client in a child Python process
-(`rig.midi.recorder` for MIDI, `rig.dsp.capture` for audio) that shares nothing with
+(`rig.probe.recorder` for MIDI, `rig.probe.capture` for audio) that shares nothing with
 the code under test.
 
 Both speak the same line protocol over the child's stdin/stdout: one JSON line when

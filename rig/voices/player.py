@@ -569,7 +569,7 @@ class VoicePlayer:
         self._remix(now_ns)
 
     def _next_bar_ns(self, now_ns: int) -> int | None:
-        from rig.live.engine import bar_beat
+        from rig.engine.transport import bar_beat
 
         sched = self._scheduler
         if sched is None or not sched.playing or sched.arrangement is None:
@@ -626,7 +626,7 @@ class VoicePlayer:
     def _instrument(self, output: str, channel: int) -> Any:
         sched = self._scheduler
         view = sched.arrangement if sched is not None else None
-        # The engine may play a view of the arrangement (rig.live.cueview): map by its base.
+        # The engine may play a view of the arrangement (rig.engine.cueview): map by its base.
         arr = getattr(view, "base", view)
         if arr is not self._current_arr:
             self._current_arr = arr

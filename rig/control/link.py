@@ -14,8 +14,8 @@ import socket
 import time
 from collections.abc import Callable
 
-from rig.live.control import HOST, SetInfo, Status, decode, encode
-from rig.live.session import pid_alive
+from rig.control.protocol import HOST, SetInfo, Status, decode, encode
+from rig.stage.session import pid_alive
 
 __all__ = ["EngineLink"]
 

@@ -110,10 +110,10 @@ def main(argv: list[str]) -> int:
 def _live(args: argparse.Namespace, songs: list[Path]) -> int:
     import contextlib
 
-    from rig.dsp.livebench import measure_live, print_live
+    from rig.commands.bench.live import measure_live, print_live
     from rig.dsp.server import AudioUnavailable
-    from rig.live.engine_process import EngineError
-    from rig.midi.jackd import private_jackd
+    from rig.engine.process import EngineError
+    from rig.probe.jackd import private_jackd
     from rig.project import Project
     from rig.song.setlist import is_setlist
 

@@ -2,7 +2,7 @@
 
 Why a process: the GIL. A busy Python thread in the same process as the clock
 lost ticks here (DESIGN.md, timing), so the controller — CLI now, live UI later —
-runs elsewhere and talks OSC (`rig.live.control`). The process is started with
+runs elsewhere and talks OSC (`rig.control.protocol`). The process is started with
 `multiprocessing` in *spawn* mode (a clean interpreter: no inherited threads,
 JACK clients or locks).
 
@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from rig.live.control import HOST, decode, encode
-from rig.live.engine import Engine
-from rig.live.engine_sinks import OutputSpec, open_sinks, timing_logs
+from rig.control.protocol import HOST, decode, encode
+from rig.engine.sinks import OutputSpec, open_sinks, timing_logs
+from rig.engine.transport import Engine
 from rig.song.arrangement import Arrangement
 
 __all__ = ["EngineSpec", "EngineProcess", "EngineError", "engine_main", "serve"]
@@ -99,8 +99,8 @@ def _bind(port: int, host: str = HOST) -> tuple[socket.socket, list[str]]:
 def handle(engine: Engine, address: str, args: list, now_ns: int) -> tuple[str, list] | None:
     """Apply one command; returns a reply (address, args) or None. ValueError on bad input.
 
-    The address space and its dispatch live in rig.live.control / rig.live.dispatch."""
-    from rig.live.dispatch import handle as dispatch
+    The address space and its dispatch live in rig.control.protocol / rig.engine.dispatch."""
+    from rig.engine.dispatch import handle as dispatch
 
     return dispatch(engine, address, args, now_ns, _cpu_seconds())
 
@@ -115,7 +115,7 @@ def serve(
     should_quit: Callable[[], bool] = lambda: False,
 ) -> str:
     """The engine loop; returns why it ended ("quit", "signal", "controller gone")."""
-    from rig.live.dispatch import run_loads
+    from rig.engine.dispatch import run_loads
 
     parent = os.getppid()
     watch = [sock] + ([conn] if conn is not None else [])
@@ -184,7 +184,7 @@ def shutdown(
 
 def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
     """The software voices on JACK when `spec.extra["voices"]` asks for them (a
-    `rig.live.voices.VoiceSettings`), opened; else None.
+    `rig.voices.player.VoiceSettings`), opened; else None.
 
     Without JACK the voices are a warning (tracks without hardware stay silent), or,
     when the config demands JACK audio, an error.
@@ -193,7 +193,7 @@ def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
     if settings is None:
         return None
     from rig.dsp.server import AudioUnavailable
-    from rig.live.voices import VoicePlayer
+    from rig.voices.player import VoicePlayer
 
     player = VoicePlayer(settings, spec.cues)
     try:
@@ -248,7 +248,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         )
         engine.scheduler.idle_clock(o.device for o in spec.outputs if o.clock_stopped)
         if player is not None:
-            from rig.live.voices import route_voice_tracks
+            from rig.voices.player import route_voice_tracks
 
             # Cues swapped in later (launch of a reloaded set, hot reload) get their
             # voice-only tracks routed to the stand-ins too.

@@ -1,6 +1,6 @@
 """An independent JACK audio recorder in its own process, stamped with JACK frames.
 
-The audio twin of `rig.midi.recorder`: tests and `rig bench render --live` need a
+The audio twin of `rig.probe.recorder`: tests and `rig bench render --live` need a
 witness of what the software voices put on JACK that shares nothing with the
 engine process (no GIL, no clock reading). The child is a JACK client with one
 audio input per source port, connected at start; its process callback copies
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rig.midi.witness import spawn_witness, stop_witness
+from rig.probe.witness import spawn_witness, stop_witness
 
 __all__ = ["AudioCapture", "Take", "CaptureError"]
 
@@ -77,7 +77,7 @@ class AudioCapture:
         args = ["--client", name, "--out", tmp, *ports]
         try:
             proc, info = spawn_witness(
-                "rig.dsp.capture", args, server_env, timeout, CaptureError, "audio capture"
+                "rig.probe.capture", args, server_env, timeout, CaptureError, "audio capture"
             )
         except CaptureError:
             Path(tmp).unlink(missing_ok=True)
@@ -103,7 +103,7 @@ class AudioCapture:
 
 
 def _child(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rig.dsp.capture")
+    parser = argparse.ArgumentParser(prog="python -m rig.probe.capture")
     parser.add_argument("--client", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("ports", nargs="+")

@@ -1,11 +1,11 @@
 """OSC messages → `Engine` calls, the status reply, and the engine loop's small steps.
 
-`handle` checks a message against `rig.live.control.ADDRESSES` (lenient where
+`handle` checks a message against `rig.control.protocol.ADDRESSES` (lenient where
 remotes are: TouchOSC sends every value as a float, and a button sends 1.0 on
 press and 0.0 on release) and calls the engine. `run_loads` does the hot-reload
 work the engine loop fits between pumps: a few short steps of reading a bundle
-(`rig.live.bundle`), then the swap. `/rig/voice` hands a software voice's new
-version to the voice player (`rig.live.voices.VoicePlayer.replace_voice`), which
+(`rig.engine.bundle`), then the swap. `/rig/voice` hands a software voice's new
+version to the voice player (`rig.voices.player.VoicePlayer.replace_voice`), which
 swaps it in at the next boundary.
 """
 
@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from rig.live.bundle import Bundle, load_steps, read_voice
-from rig.live.control import ADDRESSES, SetInfo, Status
-from rig.live.engine import Engine
-from rig.live.quantize import boundary, check_quantize
-from rig.live.voices import VOICE_PREFIX
+from rig.control.protocol import ADDRESSES, SetInfo, Status
+from rig.engine.bundle import Bundle, load_steps, read_voice
+from rig.engine.transport import Engine
+from rig.song.quantize import boundary, check_quantize
+from rig.voices.player import VOICE_PREFIX
 
 __all__ = ["handle", "status", "setlist", "run_loads", "track_status", "boundary_ns"]
 
@@ -175,7 +175,7 @@ def track_status(engine: Engine) -> list[tuple[str, str, str]]:
             state = "none"
         elif info.device.startswith(VOICE_PREFIX):  # a software-voice track
             state = "voice"
-        elif hasattr(sink, "on_hardware"):  # a device with a stand-in (rig.live.voices)
+        elif hasattr(sink, "on_hardware"):  # a device with a stand-in (rig.voices.player)
             state = "hw" if sink.on_hardware else "stand-in" if sink.stand_in else "none"
         else:
             state = "hw" if getattr(sink, "connected", True) else "none"

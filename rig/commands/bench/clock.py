@@ -1,7 +1,7 @@
 """`rig bench clock`: how well the MIDI clock keeps time here, against a naive loop.
 
 Starts a private JACK dummy server and the frame-stamping recorder
-(`rig.midi.recorder`), then sends a clock for N seconds in each configuration:
+(`rig.probe.recorder`), then sends a clock for N seconds in each configuration:
 
 - naive: ``send(F8); sleep(interval)`` in this process (python-rtmidi, JACK API),
   measured at the send side — what a simple Python sequencer does;
@@ -221,9 +221,9 @@ def _clock_song(seconds: float, bpm: float):
 
 def _engine_run(backend: str, port: str, song, client: str):
     """Play `song` as clock only through the engine process; (logs, cpu %, late, exit)."""
-    from rig.live.control import ControlClient
-    from rig.live.engine_process import EngineProcess, EngineSpec
-    from rig.live.engine_sinks import OutputSpec
+    from rig.control.protocol import ControlClient
+    from rig.engine.process import EngineProcess, EngineSpec
+    from rig.engine.sinks import OutputSpec
 
     output = OutputSpec("bench", port, backend, clock=True, rtmidi_api="jack", client_name=client)
     engine = EngineProcess(EngineSpec((song,), (output,), log_timing=True)).start()
@@ -292,7 +292,7 @@ class _FrameRate:
 
 
 def _run_all(seconds: float, bpm: float, say) -> list[Result]:
-    from rig.midi.recorder import Recorder
+    from rig.probe.recorder import Recorder
 
     period_ns = round(60e9 / (bpm * 24))
     song = _clock_song(seconds, bpm)
@@ -411,7 +411,7 @@ def main(argv: list[str]) -> int:
     if args.seconds < 1 or not 20 <= args.bpm <= 300:
         print("rig bench: --seconds must be >= 1 and --bpm within 20..300", file=sys.stderr)
         return EXIT_USAGE
-    from rig.midi.jackd import private_jackd
+    from rig.probe.jackd import private_jackd
 
     try:
         with private_jackd():

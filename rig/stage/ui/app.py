@@ -24,8 +24,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from rig.config import KEY_ACTIONS, QUANTIZE
-from rig.live.control import Status
-from rig.live.link import EngineLink
+from rig.control.link import EngineLink
+from rig.control.protocol import Status
 
 __all__ = ["LiveApp", "QuitScreen", "KeysScreen", "key_map", "ACTION_LABELS", "FOOTER_ACTIONS"]
 
@@ -58,7 +58,7 @@ FOOTER_ACTIONS = frozenset(
     ("play", "stop", "next", "launch", "cancel", "mute", "panic", "keys", "quit")
 )
 NUDGE_BPM = 1.0
-# A track's status word (rig.live.control) as the tracks table shows it.
+# A track's status word (rig.control.protocol) as the tracks table shows it.
 _HEARD_ON = {"hw": "hardware", "stand-in": "stand-in", "voice": "software", "none": "—"}
 
 

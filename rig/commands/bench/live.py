@@ -1,6 +1,6 @@
 """`rig bench render --live`: play cues on their stand-ins on JACK; count xruns, read DSP load.
 
-For each cue: the real engine process (`rig.live.engine_process`) with every
+For each cue: the real engine process (`rig.engine.process`) with every
 device on its stand-in voice plays the cue (from `--from BAR`, for `--seconds`)
 on a JACK server with 64-frame periods. A witness client in this process counts
 the server's xruns and samples JACK's DSP load (`jack_cpu_load`: the share of
@@ -8,7 +8,7 @@ each period the whole graph takes) every 100 ms; the engine process reports its
 own CPU time. By default a private dummy server is started (`jackd -R -d dummy`,
 as in the tests), so the figures do not depend on a sound card.
 
-Then the control (`rig.dsp.loadcontrol`): plain pyo DSP at the same load, no rig,
+Then the control (`rig.probe.loadcontrol`): plain pyo DSP at the same load, no rig,
 for the same time on the same server. Its xruns are the machine's own at that
 load; the cue's above them are the voices'.
 """
@@ -96,9 +96,9 @@ def measure_live(
     `show` (the cues of a set, `song` among them): the engine holds every instrument
     of the set, as `rig play SET` does — the load of the real show, where the other
     cues' voices (and their effects) run too."""
-    from rig.live.control import ControlClient
-    from rig.live.engine_process import EngineProcess, EngineSpec
-    from rig.live.voices import voice_settings
+    from rig.control.protocol import ControlClient
+    from rig.engine.process import EngineProcess, EngineSpec
+    from rig.voices.player import voice_settings
 
     cues = list(show) if show else [project.arrangement(song)]
     index = next((i for i, c in enumerate(cues) if c.source == str(song)), 0)
@@ -155,7 +155,7 @@ def measure_live(
 
 def _control(period: int, dsp_target: float, seconds: float) -> tuple[int, float]:
     """Xruns and DSP load of the load control at `dsp_target` for `seconds`."""
-    from rig.dsp.loadcontrol import LoadControl
+    from rig.probe.loadcontrol import LoadControl
 
     with LoadControl(period) as control:
         sampler = _Witness()

@@ -2,17 +2,17 @@
 section jumps, mutes and solos, tempo, hot reload, status.
 
 `Engine` is the single-threaded heart of the engine process (see
-`rig.live.engine_process` for the process, sockets and signals around it). It
+`rig.engine.process` for the process, sockets and signals around it). It
 owns the clock source and the scheduler, receives commands with the current
 time passed in, and never sleeps or does I/O itself apart from handing bytes to
 its sinks — so the same object is driven by real time in the process and by a
 jumping clock in tests (the offline twin).
 
 Quantized actions (launch a cue, jump to a section, mute/unmute/solo, reload)
-take a `quantize` of "now", "beat", "bar", "section" or "cue" (`rig.live.quantize`)
+take a `quantize` of "now", "beat", "bar", "section" or "cue" (`rig.song.quantize`)
 and land **on the tick of that boundary**: the engine picks the first boundary at
 or after the first tick the scheduler has not handed over yet, and changes what
-the current `CueView` answers from that tick on (`rig.live.cueview`). A launch
+the current `CueView` answers from that tick on (`rig.engine.cueview`). A launch
 makes the view end at the boundary; the scheduler then releases what sounds just
 before it and goes on with the next view on the very tick — the clock runs on,
 no gap, no Start. While stopped, every action takes effect at once (a launch
@@ -27,13 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rig.live.cueview import CueView, MuteState, NotePairs
-from rig.live.quantize import boundary, check_quantize
-from rig.live.tap import TapTempo
+from rig.engine.cueview import CueView, MuteState, NotePairs
 from rig.song.arrangement import Arrangement
 from rig.song.events import PPQ
+from rig.song.quantize import boundary, check_quantize
 from rig.timing.clock import InternalClock
 from rig.timing.scheduler import Output, Scheduler
+from rig.timing.tap import TapTempo
 
 __all__ = ["Engine", "Queued", "bar_beat", "START_DELAY_NS", "TRANSITIONS"]
 
@@ -128,7 +128,7 @@ class Engine:
         self.reloads = 0  # versions swapped in (hot reload)
         self.set_name = set_name
         # Hot-reload bundles being read, (steps, quantize): the engine loop steps them
-        # between pumps (rig.live.dispatch.run_loads); the Engine never does I/O itself.
+        # between pumps (rig.engine.dispatch.run_loads); the Engine never does I/O itself.
         self.loads: list = []
         # Applied to every arrangement a hot reload brings (software voices route their
         # voice-only tracks the way they did the cues given at start).

@@ -30,11 +30,11 @@ def main(argv: list[str]) -> int:
         return 0 if argv else EXIT_USAGE
     what, rest = argv[0], argv[1:]
     if what == "clock":
-        from rig.timing.clockbench import main as clock_main
+        from rig.commands.bench.clock import main as clock_main
 
         return clock_main(rest)
     if what == "render":
-        from rig.dsp.bench import main as render_main
+        from rig.commands.bench.render import main as render_main
 
         return render_main(rest)
     print(f"rig bench: unknown benchmark '{what}' (clock or render)", file=sys.stderr)

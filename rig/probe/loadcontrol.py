@@ -9,7 +9,7 @@ at the DSP load the cue's run showed; its xruns, counted right after the cue's
 over the same time, are what this machine does with that much DSP load.
 The cue's xruns above the control's are the ones rig's voices add.
 
-Run as `python -m rig.dsp.loadcontrol`: the parent writes a number of voices per
+Run as `python -m rig.probe.loadcontrol`: the parent writes a number of voices per
 line on stdin (0 ends); the child answers ``ok N`` when they play.
 """
 
@@ -32,7 +32,7 @@ class LoadControl:
     """The control child process; `play(n)` sets how many of its voices compute."""
 
     def __init__(self, period: int) -> None:
-        cmd = [sys.executable, "-m", "rig.dsp.loadcontrol", str(period)]
+        cmd = [sys.executable, "-m", "rig.probe.loadcontrol", str(period)]
         self._proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )

@@ -1,15 +1,15 @@
 """The live session's host: a small detached process that owns the engine process.
 
 Why a third process: the engine stops cleanly when its controller dies (it holds
-the controller's pipe; see `rig.live.engine_process`) — right for `rig play`, but
+the controller's pipe; see `rig.engine.process`) — right for `rig play`, but
 on stage the UI must be killable without stopping the music. So `rig live`
 starts this host in its own session (no terminal, no SIGHUP, not in the UI's
 process group) and the host starts the engine. The UI is then just one more OSC
 controller: SIGKILL it and the host and engine play on; `rig live --attach`
-starts a new UI that finds them through the session file (`rig.live.session`).
+starts a new UI that finds them through the session file (`rig.stage.session`).
 
 The host also:
-- runs the MIDI controller (`rig.live.controller`), so pads keep working while no
+- runs the MIDI controller (`rig.stage.controller`), so pads keep working while no
   UI is attached;
 - watches the engine: if it dies (a crash, a SIGKILL), the host sends explicit
   note-offs for every note on every channel of the configured ports (nobody else
@@ -17,7 +17,7 @@ The host also:
   music was playing, resumes the same cue at the next bar;
 - ends when the engine ends by `/rig/quit`, removing the session file.
 
-Run as ``python -m rig.live.host SPEC SESSION`` (`rig live` does it).
+Run as ``python -m rig.stage.host SPEC SESSION`` (`rig live` does it).
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.live.control import ControlClient, Status
-from rig.live.engine import bar_beat, tick_of
-from rig.live.engine_process import EngineError, EngineProcess, EngineSpec
-from rig.live.session import Session, remove_session, write_session
+from rig.control.protocol import ControlClient, Status
+from rig.engine.process import EngineError, EngineProcess, EngineSpec
+from rig.engine.transport import bar_beat, tick_of
 from rig.song.arrangement import Arrangement
 from rig.song.events import PPQ
+from rig.stage.session import Session, remove_session, write_session
 
 __all__ = ["HostSpec", "main", "resume_at"]
 
@@ -84,7 +84,7 @@ def _panic(engine_spec: EngineSpec) -> None:
     """Note-offs for all notes of every channel the cues use on each output: the dead
     engine's notes (its note tracking died with it). Only those channels: on a DIN
     cable every message costs ~1 ms, and 16 × 128 of them would take two seconds."""
-    from rig.live.engine_sinks import open_sinks
+    from rig.engine.sinks import open_sinks
     from rig.midi.notes import all_notes_off, note_off
 
     channels: dict[str, set[int]] = {}
@@ -117,9 +117,9 @@ def _latest(spec: HostSpec) -> EngineSpec:
     ones the show started with. Files that do not load now: the show's own versions."""
     import dataclasses
 
-    from rig.live.voices import voice_extra
     from rig.project import Project
     from rig.source.errors import InputError
+    from rig.voices.player import voice_extra
 
     try:
         project = Project.load(Path(spec.config_path))
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 def _start_controller(spec: HostSpec, port: int):  # noqa: ANN202 - ControllerInput | None
     if spec.controller is None:
         return None
-    from rig.live.controller import ControllerInput
+    from rig.stage.controller import ControllerInput
 
     client_name = next((o.client_name for o in spec.engine.outputs), "rig")
     controller = ControllerInput(

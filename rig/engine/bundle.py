@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.dsp.spec import VoiceSpec
-from rig.live.cueview import NotePairs
+from rig.engine.cueview import NotePairs
 from rig.song.arrangement import Arrangement
 
 __all__ = [

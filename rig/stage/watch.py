@@ -9,7 +9,7 @@ compiling a cue is 6-45 ms of Python here. On every change (watchfiles, debounce
 - an **invalid** edit is reported as `file:line:col: message` and nothing is sent:
   the old version keeps playing;
 - a **valid** edit is compared with what the engine has; only the cues whose
-  events, tempo, sections or tracks differ go into a bundle (`rig.live.bundle`),
+  events, tempo, sections or tracks differ go into a bundle (`rig.engine.bundle`),
   and `/rig/reload <bundle> <quantize>` tells the engine to swap them in at the
   next boundary (a cue that is playing goes on at the same bar of its new
   version). An edit of the set file itself (order, transitions) sends the whole set.
@@ -17,7 +17,7 @@ compiling a cue is 6-45 ms of Python here. On every change (watchfiles, debounce
 A software voice a cue uses (`patches/voices/<name>.yaml`) is checked on its own:
 an invalid edit is reported (`file:line:col: message`; the old voice plays on), a
 valid one that sounds different from what the engine has is written to a small
-file (`rig.live.bundle.write_voice`) and `/rig/voice <name> <file> <quantize>`
+file (`rig.engine.bundle.write_voice`) and `/rig/voice <name> <file> <quantize>`
 makes the engine build the new instrument and swap it in at the next boundary.
 An edit of a voice no cue uses changes nothing live (a new voice file may make a
 song valid, so it still counts as a project change).
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.dsp.spec import VoiceSpec
-from rig.live.bundle import write_bundle, write_voice
+from rig.engine.bundle import write_bundle, write_voice
 from rig.song.arrangement import Arrangement
 from rig.source.errors import InputError
 

@@ -2,7 +2,7 @@
 
 Pure functions of a cue's sections (meters) and a tick. The engine asks for the
 first boundary at or after the first tick the scheduler has not handed over yet,
-so the change lands exactly on that boundary's tick (see `rig.live.cueview`).
+so the change lands exactly on that boundary's tick (see `rig.engine.cueview`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ that dies takes the recorder with it), then one line per message
 xruns the server reported while recording, and about when (the frame JACK was
 at when the notification arrived, a few periods after the xrun itself).
 
-Run directly: ``python -m rig.midi.recorder --client NAME --port in``.
+Run directly: ``python -m rig.probe.recorder --client NAME --port in``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-from rig.midi.witness import spawn_witness, stop_witness
+from rig.probe.witness import spawn_witness, stop_witness
 
 __all__ = ["Recorder", "RecorderError"]
 
@@ -63,7 +63,7 @@ class Recorder:
         name = client_name or f"rig-recorder-{secrets.token_hex(3)}"
         args = ["--client", name, "--port", port_name]
         proc, info = spawn_witness(
-            "rig.midi.recorder", args, server_env, timeout, RecorderError, "recorder"
+            "rig.probe.recorder", args, server_env, timeout, RecorderError, "recorder"
         )
         return cls(proc, info["port"], int(info["rate"]), int(info["period"]))
 
@@ -125,7 +125,7 @@ class Recorder:
 
 
 def _child(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rig.midi.recorder")
+    parser = argparse.ArgumentParser(prog="python -m rig.probe.recorder")
     parser.add_argument("--client", required=True, help="JACK client name")
     parser.add_argument("--port", default="in", help="MIDI input port name")
     args = parser.parse_args(argv)

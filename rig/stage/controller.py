@@ -18,11 +18,11 @@ import threading
 from collections.abc import Callable
 
 from rig.config import ControllerConfig, ControllerMapping, match_port
-from rig.live.control import ControlClient, Status
+from rig.control.protocol import ControlClient, Status
 
 __all__ = ["ControllerMap", "ControllerInput"]
 
-log = logging.getLogger("rig.live.controller")
+log = logging.getLogger("rig.stage.controller")
 
 Message = tuple[str, tuple]
 

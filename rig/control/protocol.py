@@ -30,11 +30,11 @@ every action applies at once.
     /rig/nudge    delta:float          tempo up or down by `delta` BPM
     /rig/tap                           tap tempo: two taps set it; a 2 s pause starts over
     /rig/reload   bundle:str [quantize] swap in cues the controller compiled (a bundle
-                                       file, `rig.live.bundle`) at the boundary (default:
+                                       file, `rig.engine.bundle`) at the boundary (default:
                                        bar), at the same bar of the new version
     /rig/voice    name:str file:str [quantize] swap in a new version of software voice
                                        `name` (a file the controller wrote,
-                                       `rig.live.bundle.write_voice`) at the boundary
+                                       `rig.engine.bundle.write_voice`) at the boundary
                                        (default: bar); notes it holds then are released
     /rig/panic                         every sink drops its queue; note-offs for all
     /rig/quit                          stop cleanly and end the engine process

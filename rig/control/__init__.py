@@ -1,0 +1,3 @@
+"""rig.control: the OSC contract the engine and its controllers both import, and the
+controllers' client end. Nothing else.
+"""
