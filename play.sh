@@ -8,5 +8,5 @@
 # Extra arguments go to `rig play` (e.g. --config my-rig.yaml).
 set -euo pipefail
 cd "$(dirname "$0")"
-python3 -m pip install -q --disable-pip-version-check -e . >/dev/null
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e . >/dev/null
 exec rig play songs/sets/heated-rivalry-night.yaml "$@"

@@ -78,8 +78,8 @@ def main(argv: list[str]) -> int:
     args = parse_args(_parser(), argv)
     if isinstance(args, int):
         return args
+    from rig.engine.spec import engine_spec
     from rig.project import Project
-    from rig.voices.player import voice_extra
 
     project = load_or_report("live", Project.load, args.config)
     if isinstance(project, int):
@@ -90,14 +90,21 @@ def main(argv: list[str]) -> int:
     if args.attach:
         return _attach(args, project, port)
 
-    def load():  # noqa: ANN202 - ([Arrangement], voice extras)
+    def load():  # noqa: ANN202 - ([Arrangement], EngineSpec)
         cues = project.arrangements(args.path)
-        return cues, voice_extra(project, cues)
+        return cues, engine_spec(project, args.path, cues, osc_port=port)
 
     loaded = load_or_report("live", load, path=args.path)
     if isinstance(loaded, int):
         return loaded
-    cues, voices = loaded
+    cues, spec = loaded
+    from rig.engine.sinks import nothing_to_play_on
+
+    reason = nothing_to_play_on(project.config)
+    if reason is not None:
+        print(f"rig live: nothing can sound live here: {reason}", file=sys.stderr)
+        print(f"rig live: rehearse offline instead: rig play {args.path}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     from rig.stage.session import read_session, session_path
 
     running = read_session(session_path(port))
@@ -108,11 +115,12 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    session = _start_host(args, project, cues, port, voices)
+    session = _start_host(args, project, spec)
     if isinstance(session, int):
         return session
-    settings = voices.get("voices")  # the voices the engine was built with, as it has them
-    return _run_ui(args, project, session, cues, settings.voices if settings else None)
+    # The voices the engine was built with, as it has them.
+    voices = spec.voices.voices if spec.voices is not None else None
+    return _run_ui(args, project, session, cues, voices)
 
 
 def _free_port() -> int:
@@ -123,21 +131,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_host(args, project, cues, port: int, voices: dict):  # noqa: ANN001, ANN202 - Session | int
-    from rig.engine.process import EngineSpec
-    from rig.engine.sinks import outputs_from_project
+def _start_host(args, project, engine):  # noqa: ANN001, ANN202 - Session | int
     from rig.stage.host import HostSpec
     from rig.stage.session import read_session, session_dir, session_path
 
     config = project.config
-    transitions = project.transitions(args.path)
-    engine = EngineSpec(
-        tuple(cues),
-        tuple(outputs_from_project(project)),
-        osc_port=port,
-        transitions=transitions,
-        extra={"osc_host": config.osc_bind_host, **voices},
-    )
+    port = engine.osc_port
     api = "jack" if config.midi_backend == "jack" else config.rtmidi_api
     spec = HostSpec(engine, str(args.path.resolve()), str(args.config), config.controller, api)
     folder = session_dir()

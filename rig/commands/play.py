@@ -88,20 +88,20 @@ def main(argv: list[str]) -> int:
         print("rig play: --for: give a positive number of seconds", file=sys.stderr)
         return EXIT_USAGE
 
-    from rig.engine.process import EngineError, EngineProcess, EngineSpec
-    from rig.engine.sinks import outputs_from_project
-    from rig.project import DEFAULT_CONFIG, Project
-    from rig.voices.player import voice_extra
+    from rig.engine.process import EngineError, EngineProcess
+    from rig.engine.sinks import nothing_to_play_on
+    from rig.engine.spec import engine_spec
+    from rig.project import Project
 
-    def load():  # noqa: ANN202 - (Project, [Arrangement], voice extras)
-        project = Project.load(args.config if args.config != DEFAULT_CONFIG else DEFAULT_CONFIG)
+    def load():  # noqa: ANN202 - (Project, [Arrangement], EngineSpec)
+        project = Project.load(args.config)
         cues = project.arrangements(args.path)
-        return project, cues, voice_extra(project, cues)
+        return project, cues, engine_spec(project, args.path, cues, osc_port=args.osc_port)
 
     loaded = load_or_report("play", load, path=args.path)
     if isinstance(loaded, int):
         return loaded
-    project, cues, extra = loaded
+    project, cues, spec = loaded
     if args.bar is not None and args.bar > max(1, cues[0].length_bars):
         print(
             f"rig play: --from {args.bar}: '{cues[0].name}' has {cues[0].length_bars} bars",
@@ -109,24 +109,16 @@ def main(argv: list[str]) -> int:
         )
         return EXIT_USAGE
 
-    reason = _nothing_to_play_on(project)
+    reason = nothing_to_play_on(project.config)
     if reason is not None:
         return _rehearse_offline(args, reason)
 
-    outputs = outputs_from_project(project)
-    if not outputs:
+    if not spec.outputs:
         print(
             "rig play: warning: no device is bound to a MIDI port in the config; "
             "nothing goes out over MIDI",
             file=sys.stderr,
         )
-    osc_port = project.config.osc_port if args.osc_port is None else args.osc_port
-    transitions: tuple[str, ...] = ()
-    if len(cues) > 1:
-        transitions = tuple(entry.next for entry in project.setlist(args.path).entries)
-    spec = EngineSpec(
-        tuple(cues), tuple(outputs), osc_port=osc_port, transitions=transitions, extra=extra
-    )
     engine = EngineProcess(spec)
     try:
         engine.start()
@@ -149,51 +141,14 @@ def main(argv: list[str]) -> int:
             print(f"rig play: engine CPU {info[1]:.2f} s", file=sys.stderr)
 
 
-def _jack_running(client_name: str) -> bool:
-    from rig.midi.ports import BackendUnavailable, list_ports, quiet_stderr
-
-    try:
-        with quiet_stderr():  # libjack prints several lines when no server runs
-            list_ports("jack", client_name=f"{client_name}-probe")
-    except BackendUnavailable:
-        return False
-    return True
-
-
-def _nothing_to_play_on(project) -> str | None:  # noqa: ANN001 - Project
-    """Why this machine can only rehearse offline, or None when something can sound live.
-
-    Live needs a JACK server for the software voices (audio backend auto/jack) or, at
-    least, one configured device present on its MIDI port.
-    """
-    from rig.midi.ports import BackendUnavailable, list_ports, match_port, quiet_stderr
-
-    config = project.config
-    if config.audio_backend == "offline":
-        reason = "config.yaml asks for offline audio"
-    elif _jack_running(config.client_name):
-        return None
-    else:
-        reason = "no JACK server is running (no sound card for live audio)"
-    try:
-        with quiet_stderr():
-            ports = list_ports(
-                config.midi_backend, config.rtmidi_api, client_name=f"{config.client_name}-probe"
-            )
-    except (BackendUnavailable, ValueError):
-        return reason + " and no MIDI backend is available"
-    if any(match_port(b.port, ports.outputs) for b in config.bindings.values()):
-        return None
-    return reason + " and none of the configured MIDI devices is connected"
-
-
 def _rehearse_offline(args: argparse.Namespace, reason: str) -> int:
     """Rehearse anywhere: render the cue/set on the stand-in voices to out/<name>.wav."""
     from rig.commands.render import main as render_main
 
     out = Path("out") / f"{args.path.stem}.wav"
-    print(f"rig play: {reason}:", file=sys.stderr)
-    print(f"rig play: rendering on the software stand-in voices to {out}", file=sys.stderr)
+    print(f"rig play: nothing can sound live here: {reason}", file=sys.stderr)
+    print(f"rig play: rehearsing offline: rendering on the stand-in voices to {out}",
+          file=sys.stderr)  # fmt: skip
     if args.bar is not None or args.seconds is not None:
         print("rig play: (--from and --for apply to live playing only)", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -10,14 +10,15 @@ when the engine's pid is known — whether that process still exists.
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from rig.control.protocol import HOST, SetInfo, Status, decode, encode
-from rig.stage.session import pid_alive
 
-__all__ = ["EngineLink"]
+__all__ = ["EngineLink", "pid_alive"]
 
 
 class EngineLink:
@@ -99,3 +100,21 @@ class EngineLink:
 
     def close(self) -> None:
         self._sock.close()
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process `pid` runs. A zombie counts as dead (in a container no init
+    may reap it); without /proc (macOS) the kernel is asked with signal 0."""
+    if pid <= 0:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return state not in ("Z", "X")

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from rig.dsp.params import Params
 from rig.dsp.spec import EffectSpec
-
-if TYPE_CHECKING:
-    from rig.dsp.instrument import Params
 
 __all__ = ["build_effects"]
 

@@ -79,10 +79,12 @@ def jack_rate(server_name: str | None = None) -> int:
     Asked through JACK-Client first, because pyo's own failure is a page of libjack
     noise and, with server autostart, a six-second wait.
     """
+    from rig.midi.ports import BackendUnavailable, load_jack
+
     try:
-        import jack
-    except ImportError:  # pragma: no cover - JACK-Client is a dependency
-        raise AudioUnavailable("JACK-Client is not installed") from None
+        jack = load_jack()
+    except BackendUnavailable as exc:
+        raise AudioUnavailable(str(exc)) from None
     name = server_name or os.environ.get("JACK_DEFAULT_SERVER")
     kwargs = {"servername": name} if name else {}
     jack.set_error_function(lambda msg: None)  # its refusals are the message below

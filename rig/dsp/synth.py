@@ -14,7 +14,8 @@ from typing import Any
 
 from rig.dsp.alloc import MonoStack, PolyAllocator
 from rig.dsp.drums import SUSTAIN_FLOOR
-from rig.dsp.instrument import Instrument, Params
+from rig.dsp.instrument import Instrument
+from rig.dsp.params import Params
 from rig.dsp.spec import EnvSpec, OscSpec, VoiceSpec
 from rig.dsp.switch import Switch
 

@@ -21,7 +21,7 @@ from rig.control.protocol import ADDRESSES, SetInfo, Status
 from rig.engine.bundle import Bundle, load_steps, read_voice
 from rig.engine.transport import Engine
 from rig.song.quantize import boundary, check_quantize
-from rig.voices.player import VOICE_PREFIX
+from rig.voices.settings import VOICE_PREFIX
 
 __all__ = ["handle", "status", "setlist", "run_loads", "track_status", "boundary_ns"]
 

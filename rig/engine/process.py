@@ -1,4 +1,4 @@
-"""The engine process: its own interpreter doing only timing and MIDI (DSP later).
+"""The engine process: its own interpreter doing only timing, MIDI and the stand-ins' DSP.
 
 Why a process: the GIL. A busy Python thread in the same process as the clock
 lost ticks here (DESIGN.md, timing), so the controller — CLI now, live UI later —
@@ -28,16 +28,15 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 from rig.control.protocol import HOST, decode, encode
-from rig.engine.sinks import OutputSpec, open_sinks, timing_logs
+from rig.engine.sinks import open_sinks, timing_logs
+from rig.engine.spec import EngineSpec
 from rig.engine.transport import Engine
-from rig.song.arrangement import Arrangement
 
-__all__ = ["EngineSpec", "EngineProcess", "EngineError", "engine_main", "serve"]
+__all__ = ["EngineProcess", "EngineError", "engine_main", "serve"]
 
 # After the final Stop: time for queued messages to leave the sinks (JACK delivers
 # in its next process cycle, 1.3 ms at 64 frames; rtmidi's sender thread at once).
@@ -46,22 +45,6 @@ _DRAIN_NS = 30_000_000
 
 class EngineError(Exception):
     """The engine process could not start (one line, for the user)."""
-
-
-@dataclass(frozen=True)
-class EngineSpec:
-    """Everything the engine process needs; pickled across the spawn."""
-
-    cues: tuple[Arrangement, ...]
-    outputs: tuple[OutputSpec, ...] = ()
-    osc_port: int = 0  # 0: any free port (reported back)
-    lookahead_ms: float = 15.0
-    interval_ms: float = 5.0
-    run_on: bool = True  # a set goes on to the next cue at the end of one
-    transitions: tuple[str, ...] = ()  # per cue of a set: "bar" (go on) or "wait"
-    realtime: bool = True  # try SCHED_FIFO for the engine thread; quiet fallback
-    log_timing: bool = False  # sinks log deliveries; returned in exit_info (rig bench)
-    extra: dict = field(default_factory=dict)  # hook for later issues (DSP settings)
 
 
 def _try_realtime() -> bool:
@@ -183,13 +166,12 @@ def shutdown(
 
 
 def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
-    """The software voices on JACK when `spec.extra["voices"]` asks for them (a
-    `rig.voices.player.VoiceSettings`), opened; else None.
+    """The software voices on JACK when `spec.voices` asks for them, opened; else None.
 
     Without JACK the voices are a warning (tracks without hardware stay silent), or,
     when the config demands JACK audio, an error.
     """
-    settings = spec.extra.get("voices")
+    settings = spec.voices
     if settings is None:
         return None
     from rig.dsp.server import AudioUnavailable
@@ -228,7 +210,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         stand_ins = player.stand_ins if player is not None else {}
         sinks, more = open_sinks(spec.outputs, log_timing=spec.log_timing, stand_ins=stand_ins)
         warnings += more
-        sock, more = _bind(spec.osc_port, spec.extra.get("osc_host", HOST))
+        sock, more = _bind(spec.osc_port, spec.osc_host)
         warnings += more
         clock_ms = {o.device: o.latency_ms for o in spec.outputs if o.clock and o.device in sinks}
         outputs: dict = sinks
@@ -248,7 +230,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         )
         engine.scheduler.idle_clock(o.device for o in spec.outputs if o.clock_stopped)
         if player is not None:
-            from rig.voices.player import route_voice_tracks
+            from rig.voices.settings import route_voice_tracks
 
             # Cues swapped in later (launch of a reloaded set, hot reload) get their
             # voice-only tracks routed to the stand-ins too.

@@ -22,7 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OutputSpec", "open_sinks", "outputs_from_project", "timing_logs"]
+__all__ = [
+    "OutputSpec",
+    "open_sinks",
+    "outputs_from_project",
+    "timing_logs",
+    "nothing_to_play_on",
+]
 
 
 @dataclass(frozen=True)
@@ -146,3 +152,45 @@ def timing_logs(sinks: dict[str, Any]) -> dict[str, list[tuple[int, int]]]:
         if log:
             out[device] = list(log)
     return out
+
+
+def _jack_down(client_name: str) -> str | None:
+    """Why no JACK client can run here (no library, no server), or None when one can."""
+    from rig.midi.ports import BackendUnavailable, JackMissing, list_ports, quiet_stderr
+
+    try:
+        with quiet_stderr():  # libjack prints several lines when no server runs
+            list_ports("jack", client_name=f"{client_name}-probe")
+    except JackMissing as exc:
+        return str(exc)
+    except BackendUnavailable:
+        return "no JACK server is running (no sound card for live audio)"
+    return None
+
+
+def nothing_to_play_on(config: Any) -> str | None:
+    """Why this machine can only rehearse offline, or None when something can sound live.
+
+    Live needs a JACK server for the software voices (audio backend auto/jack) or, at
+    least, one configured device present on its MIDI port (`config` a rig.config.Config).
+    `rig play` rehearses offline then; `rig live` refuses (nothing would sound).
+    """
+    from rig.midi.ports import BackendUnavailable, list_ports, match_port, quiet_stderr
+
+    if config.audio_backend == "offline":
+        reason = "config.yaml asks for offline audio"
+    else:
+        down = _jack_down(config.client_name)
+        if down is None:
+            return None
+        reason = down
+    try:
+        with quiet_stderr():
+            ports = list_ports(
+                config.midi_backend, config.rtmidi_api, client_name=f"{config.client_name}-probe"
+            )
+    except (BackendUnavailable, ValueError):
+        return reason + "; no MIDI backend is available either"
+    if any(match_port(b.port, ports.outputs) for b in config.bindings.values()):
+        return None
+    return reason + "; none of the configured MIDI devices is connected"

@@ -29,13 +29,12 @@ from dataclasses import dataclass
 
 from rig.engine.cueview import CueView, MuteState, NotePairs
 from rig.song.arrangement import Arrangement
-from rig.song.events import PPQ
-from rig.song.quantize import boundary, check_quantize
+from rig.song.quantize import bar_beat, boundary, check_quantize
 from rig.timing.clock import InternalClock
 from rig.timing.scheduler import Output, Scheduler
 from rig.timing.tap import TapTempo
 
-__all__ = ["Engine", "Queued", "bar_beat", "START_DELAY_NS", "TRANSITIONS"]
+__all__ = ["Engine", "Queued", "START_DELAY_NS", "TRANSITIONS"]
 
 # From a command to the downbeat: longer than the lookahead (so the first events
 # are handed over on time) and long enough for a follower to chase an SPP
@@ -43,32 +42,6 @@ __all__ = ["Engine", "Queued", "bar_beat", "START_DELAY_NS", "TRANSITIONS"]
 START_DELAY_NS = 50_000_000
 
 TRANSITIONS = ("bar", "wait")
-
-
-def bar_beat(arrangement: Arrangement | CueView, tick: int) -> tuple[int, int]:
-    """1-based (bar, beat) of `tick`, beats in the bar's meter."""
-    for span in arrangement.sections:
-        if span.start_tick <= tick < span.end_tick:
-            into = tick - span.start_tick
-            beat_ticks = PPQ * 4 // span.denominator
-            bar = span.start_bar + into // span.bar_ticks
-            return bar, (into % span.bar_ticks) // beat_ticks + 1
-    if arrangement.sections:
-        last = arrangement.sections[-1]
-        into = tick - last.start_tick
-        beat_ticks = PPQ * 4 // last.denominator
-        return last.start_bar + into // last.bar_ticks, (into % last.bar_ticks) // beat_ticks + 1
-    return tick // (4 * PPQ) + 1, (tick % (4 * PPQ)) // PPQ + 1
-
-
-def tick_of(arrangement: Arrangement | CueView, bar: int, beat: int = 1) -> int:
-    """The tick where 1-based `beat` of 1-based `bar` starts (the inverse of `bar_beat`)."""
-    start = arrangement.bar_tick(bar)
-    denominator = 4
-    for span in arrangement.sections:
-        if span.start_tick <= start:
-            denominator = span.denominator
-    return start + (beat - 1) * (PPQ * 4 // denominator)
 
 
 @dataclass(frozen=True, slots=True)

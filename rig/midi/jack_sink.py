@@ -41,7 +41,7 @@ from collections import deque
 from typing import Any
 
 from rig.midi.notes import NoteTracker
-from rig.midi.ports import BackendUnavailable, jack_unavailable_reason, match_port
+from rig.midi.ports import BackendUnavailable, jack_unavailable_reason, load_jack, match_port
 from rig.midi.realtime import try_realtime
 from rig.midi.sink import check_message
 
@@ -97,9 +97,9 @@ class JackHost:
         """Open the JACK client, activate it and start the watcher thread."""
         if self.client is not None:
             return
-        import jack
-
         from rig.midi.jacktime import JackClock
+
+        jack = load_jack()
 
         try:
             kwargs = {"servername": self.server} if self.server else {}

@@ -24,6 +24,7 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 
 # One matching rule for the whole rig (config checks, `rig ports`, the sinks).
 from rig.config import match_port
@@ -32,6 +33,8 @@ __all__ = [
     "BACKENDS",
     "RTMIDI_APIS",
     "BackendUnavailable",
+    "JackMissing",
+    "load_jack",
     "PortList",
     "match_port",
     "matching_ports",
@@ -54,6 +57,27 @@ RTMIDI_APIS = {
 
 class BackendUnavailable(Exception):
     """A MIDI backend could not start (no JACK server, no ALSA sequencer, ...)."""
+
+
+class JackMissing(BackendUnavailable):
+    """The JACK library (libjack) is not installed, so no JACK client can open."""
+
+
+def load_jack() -> ModuleType:
+    """The `jack` module; `JackMissing` (one line) where libjack is not installed.
+
+    JACK-Client is a pip dependency, but it loads libjack at import time and raises
+    `OSError('JACK library not found')` on a machine without it (a fresh laptop, a CI
+    box, macOS without JACK). rig runs there too — it rehearses offline, or uses
+    rtmidi — so every JACK import in rig goes through here.
+    """
+    try:
+        import jack
+    except (OSError, ImportError) as exc:
+        raise JackMissing(
+            f"the JACK library (libjack) is not installed here ({exc})"
+        ) from None
+    return jack
 
 
 @dataclass(frozen=True)
@@ -125,7 +149,7 @@ def jack_unavailable_reason(exc: Exception) -> str:
 
 
 def _jack_ports(client_name: str) -> PortList:
-    import jack
+    jack = load_jack()
 
     try:
         client = jack.Client(client_name, no_start_server=True)

@@ -54,7 +54,12 @@ def private_jackd(period: int = 64, rate: int = 48000) -> Iterator[str]:
 
 
 def _start(name: str, period: int, rate: int, realtime: bool, log: Path) -> subprocess.Popen | None:
-    import jack
+    from rig.midi.ports import BackendUnavailable, load_jack
+
+    try:
+        jack = load_jack()
+    except BackendUnavailable as exc:
+        raise RuntimeError(str(exc)) from None
 
     cmd = ["jackd", "-n", name] + (["-R"] if realtime else [])
     cmd += ["-d", "dummy", "-r", str(rate), "-p", str(period)]

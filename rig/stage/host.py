@@ -34,10 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.control.protocol import ControlClient, Status
-from rig.engine.process import EngineError, EngineProcess, EngineSpec
-from rig.engine.transport import bar_beat, tick_of
+from rig.engine.process import EngineError, EngineProcess
+from rig.engine.spec import EngineSpec
 from rig.song.arrangement import Arrangement
 from rig.song.events import PPQ
+from rig.song.quantize import bar_beat, tick_of
 from rig.stage.session import Session, remove_session, write_session
 
 __all__ = ["HostSpec", "main", "resume_at"]
@@ -115,23 +116,20 @@ def _latest(spec: HostSpec) -> EngineSpec:
     """The engine spec with the set as its files are now: a restarted engine plays the
     versions hot reload swapped in (or edits made while no UI was attached), not the
     ones the show started with. Files that do not load now: the show's own versions."""
-    import dataclasses
-
+    from rig.engine.spec import engine_spec
     from rig.project import Project
     from rig.source.errors import InputError
-    from rig.voices.player import voice_extra
 
     try:
         project = Project.load(Path(spec.config_path))
         set_path = Path(spec.set_path)
         cues = project.arrangements(set_path)
-        extra = {**spec.engine.extra, **voice_extra(project, cues)}
-        transitions = project.transitions(set_path)
+        # The running show's OSC port: controllers and the session file know it.
+        return engine_spec(project, set_path, cues, osc_port=spec.engine.osc_port)
     except (InputError, OSError) as exc:
         print(f"rig live: restarting with the versions the show started with: {exc}",
               file=sys.stderr)  # fmt: skip
         return spec.engine
-    return dataclasses.replace(spec.engine, cues=tuple(cues), transitions=transitions, extra=extra)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from rig.control.link import pid_alive
+
 __all__ = [
     "Session",
     "session_dir",
@@ -22,7 +24,6 @@ __all__ = [
     "read_session",
     "remove_session",
     "find_sessions",
-    "pid_alive",
 ]
 
 
@@ -39,24 +40,6 @@ class Session:
 
     def alive(self) -> bool:
         return pid_alive(self.host_pid)
-
-
-def pid_alive(pid: int) -> bool:
-    """True while process `pid` runs. A zombie counts as dead (in a container no init
-    may reap it); without /proc (macOS) the kernel is asked with signal 0."""
-    if pid <= 0:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    return state not in ("Z", "X")
 
 
 def session_dir() -> Path:

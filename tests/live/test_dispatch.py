@@ -25,7 +25,8 @@ from livetools import (
 from rig.control.protocol import ADDRESSES, ControlClient, SetInfo, Status, decode, encode
 from rig.engine.bundle import load_bundle, write_bundle
 from rig.engine.dispatch import handle, run_loads
-from rig.engine.process import EngineProcess, EngineSpec
+from rig.engine.process import EngineProcess
+from rig.engine.spec import EngineSpec
 
 REPO = Path(__file__).resolve().parents[2]
 

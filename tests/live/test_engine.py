@@ -11,11 +11,12 @@ import threading
 
 from rig.control.protocol import ControlClient, Status, decode, encode
 from rig.engine.process import handle, serve
-from rig.engine.transport import START_DELAY_NS, Engine, bar_beat
+from rig.engine.transport import START_DELAY_NS, Engine
 from rig.midi.notes import sounding_after
 from rig.midi.sink import RecordingSink
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
+from rig.song.quantize import bar_beat
 from rig.song.tempomap import TempoMap
 from rig.timing import run
 

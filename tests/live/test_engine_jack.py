@@ -24,8 +24,9 @@ import pytest
 from livetools import wait_state
 
 from rig.control.protocol import ControlClient
-from rig.engine.process import EngineProcess, EngineSpec
+from rig.engine.process import EngineProcess
 from rig.engine.sinks import OutputSpec
+from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn

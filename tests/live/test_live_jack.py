@@ -14,8 +14,9 @@ import pytest
 from livetools import SPOILED_BY_XRUNS, cue, wait_for
 
 from rig.control.protocol import ControlClient
-from rig.engine.process import EngineProcess, EngineSpec
+from rig.engine.process import EngineProcess
 from rig.engine.sinks import OutputSpec
+from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from rig.control.protocol import Status
-from rig.engine.transport import bar_beat, tick_of
 from rig.project import Project
+from rig.song.quantize import bar_beat, tick_of
 from rig.stage.host import resume_at
 
 REPO = Path(__file__).resolve().parents[2]

@@ -20,7 +20,8 @@ from test_voices_live import SR, TEST_VOICE, arrangement, f0, midi_hz, rms
 from rig.dsp.loader import load_voice
 from rig.probe.capture import AudioCapture
 from rig.song.arrangement import TrackInfo
-from rig.voices.player import VoicePlayer, VoiceSettings
+from rig.voices.player import VoicePlayer
+from rig.voices.settings import VoiceSettings
 
 pytestmark = [pytest.mark.jack, pytest.mark.audio, pytest.mark.slow]
 

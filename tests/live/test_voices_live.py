@@ -20,15 +20,16 @@ from livetools import SPOILED_BY_XRUNS, wait_state
 
 from rig.control.protocol import ControlClient
 from rig.dsp.loader import load_voice
-from rig.engine.process import EngineError, EngineProcess, EngineSpec
+from rig.engine.process import EngineError, EngineProcess
 from rig.engine.sinks import OutputSpec
+from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
 from rig.probe.capture import AudioCapture
 from rig.probe.recorder import Recorder
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
 from rig.song.tempomap import TempoMap
-from rig.voices.player import VoiceSettings
+from rig.voices.settings import VoiceSettings
 
 pytestmark = [pytest.mark.jack, pytest.mark.audio, pytest.mark.slow]
 
@@ -82,7 +83,7 @@ def settings(voices: dict, cc_names=None) -> VoiceSettings:
 
 
 def start(arr: Arrangement, voice_settings: VoiceSettings, outputs=()) -> EngineProcess:
-    spec = EngineSpec((arr,), tuple(outputs), extra={"voices": voice_settings})
+    spec = EngineSpec((arr,), tuple(outputs), voices=voice_settings)
     return EngineProcess(spec).start()
 
 
@@ -339,7 +340,7 @@ def test_engine_that_needs_jack_audio_without_a_server_says_so(tmp_path, monkeyp
         start(arr, settings({"test-sine": sine_voice(tmp_path)}))
     # Not required (config audio: auto): a warning, and the engine runs.
     loose = VoiceSettings({"test-sine": sine_voice(tmp_path)}, {}, connect=None)
-    engine = EngineProcess(EngineSpec((arr,), (), extra={"voices": loose})).start()
+    engine = EngineProcess(EngineSpec((arr,), (), voices=loose)).start()
     try:
         assert any("software voices" in w and "no JACK server" in w for w in engine.warnings)
     finally:

@@ -222,8 +222,9 @@ def _clock_song(seconds: float, bpm: float):
 def _engine_run(backend: str, port: str, song, client: str):
     """Play `song` as clock only through the engine process; (logs, cpu %, late, exit)."""
     from rig.control.protocol import ControlClient
-    from rig.engine.process import EngineProcess, EngineSpec
+    from rig.engine.process import EngineProcess
     from rig.engine.sinks import OutputSpec
+    from rig.engine.spec import EngineSpec
 
     output = OutputSpec("bench", port, backend, clock=True, rtmidi_api="jack", client_name=client)
     engine = EngineProcess(EngineSpec((song,), (output,), log_timing=True)).start()

@@ -97,8 +97,9 @@ def measure_live(
     of the set, as `rig play SET` does — the load of the real show, where the other
     cues' voices (and their effects) run too."""
     from rig.control.protocol import ControlClient
-    from rig.engine.process import EngineProcess, EngineSpec
-    from rig.voices.player import voice_settings
+    from rig.engine.process import EngineProcess
+    from rig.engine.spec import EngineSpec
+    from rig.voices.settings import voice_settings
 
     cues = list(show) if show else [project.arrangement(song)]
     index = next((i for i, c in enumerate(cues) if c.source == str(song)), 0)
@@ -106,12 +107,13 @@ def measure_live(
     if bar is None:
         bar = densest_bar(arr, seconds)
     settings = voice_settings(project, cues)
-    spec = EngineSpec(tuple(cues), (), run_on=False, extra={"voices": settings})
+    spec = EngineSpec(tuple(cues), run_on=False, voices=settings)
     engine = EngineProcess(spec).start()
     witness = _Witness()
     try:
-        import jack
+        from rig.midi.ports import load_jack
 
+        jack = load_jack()
         probe = jack.Client("rig-bench-probe", no_start_server=True)
         period, rate = int(probe.blocksize), int(probe.samplerate)
         probe.close()

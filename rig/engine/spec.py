@@ -1,0 +1,64 @@
+"""What the engine process is given: one typed, picklable `EngineSpec`, built in one place.
+
+`engine_spec(project, path, ...)` is the only builder a command uses: `rig play`,
+`rig live`, the live host's restart and the benchmarks all get the same outputs,
+voices, transitions and OSC address from the same project, so a config setting
+(`osc: {open: true}`, `audio: {backend: offline}`) means the same for each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rig.control.protocol import HOST
+from rig.engine.sinks import OutputSpec, outputs_from_project
+from rig.song.arrangement import Arrangement
+from rig.voices.settings import VoiceSettings, voice_settings
+
+__all__ = ["EngineSpec", "engine_spec"]
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything the engine process needs; pickled across the spawn."""
+
+    cues: tuple[Arrangement, ...]
+    outputs: tuple[OutputSpec, ...] = ()
+    osc_port: int = 0  # 0: any free port (reported back)
+    osc_host: str = HOST  # loopback unless config.yaml opens OSC (`osc: {open: true}`)
+    lookahead_ms: float = 15.0
+    interval_ms: float = 5.0
+    run_on: bool = True  # a set goes on to the next cue at the end of one
+    transitions: tuple[str, ...] = ()  # per cue of a set: "bar" (go on) or "wait"
+    realtime: bool = True  # try SCHED_FIFO for the engine thread; quiet fallback
+    log_timing: bool = False  # sinks log deliveries; returned in exit_info (rig bench)
+    voices: VoiceSettings | None = None  # live stand-in voices (None: MIDI only)
+
+
+def engine_spec(
+    project: Any,
+    path: Path | None,
+    cues: Sequence[Arrangement],
+    *,
+    osc_port: int | None = None,
+    **tuning: Any,
+) -> EngineSpec:
+    """The EngineSpec for `cues` (loaded from `path`, a song or a set) in `project`
+    (a `rig.project.Project`): its bound outputs, its stand-in voices unless the
+    config asks for offline audio, the set's transitions, the config's OSC address.
+    `tuning` sets the remaining fields (lookahead, run_on, log_timing...)."""
+    config = project.config
+    voices = None if config.audio_backend == "offline" else voice_settings(project, cues)
+    transitions = project.transitions(path) if path is not None else ()
+    return EngineSpec(
+        cues=tuple(cues),
+        outputs=tuple(outputs_from_project(project)),
+        osc_port=config.osc_port if osc_port is None else osc_port,
+        osc_host=config.osc_bind_host,
+        transitions=transitions,
+        voices=voices,
+        **tuning,
+    )
