@@ -17,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from rig.song.quantize import QUANTIZE
 from rig.source import Node, Pos, Problems, SourceError, load_yaml_file, suggest
 from rig.source.fields import MapReader, as_bool, as_int, as_list, as_map, as_number, as_str
 
@@ -30,6 +31,8 @@ __all__ = [
     "ControllerMapping",
     "ControllerConfig",
     "MIDI_BACKENDS",
+    "DEFAULT_CONFIG",
+    "config_or_default",
     "RTMIDI_APIS",
     "AUDIO_BACKENDS",
     "DeviceBinding",
@@ -42,7 +45,16 @@ __all__ = [
 ]
 
 MIDI_BACKENDS = ("jack", "rtmidi")
-RTMIDI_APIS = ("auto", "alsa", "jack", "coremidi", "windows")
+# rtmidi API names accepted in config.yaml → the attribute of the `rtmidi` module.
+RTMIDI_APIS: Mapping[str, str] = MappingProxyType({
+    "auto": "API_UNSPECIFIED",
+    "alsa": "API_LINUX_ALSA",
+    "jack": "API_UNIX_JACK",
+    "coremidi": "API_MACOSX_CORE",
+    "windows": "API_WINDOWS_MM",
+})  # fmt: skip
+# Where every command looks for the config; absent there, the embedded default is used.
+DEFAULT_CONFIG = Path("config.yaml")
 AUDIO_BACKENDS = ("auto", "jack", "offline")
 
 _DEFAULT_MIDI_BACKEND = "jack"
@@ -105,7 +117,6 @@ CONTROLLER_ACTIONS: dict[str, str | None] = {
     "toggle_solo": "track",
     "nudge": "bpm",
 }
-QUANTIZE = ("now", "beat", "bar", "section", "cue")
 _CONTROLLER_KEYS = ("port", "channel", "map")
 _MAPPING_KEYS = ("note", "cc", "channel", "action", "cue", "section", "track", "bpm", "quantize")
 
@@ -248,6 +259,18 @@ def default_config() -> Config:
         osc_host=_DEFAULT_OSC_HOST,
         osc_port=_DEFAULT_OSC_PORT,
     )
+
+
+def config_or_default(path: Path) -> Config:
+    """config.yaml at `path`; the built-in default when the default path is absent.
+
+    Raises InputError for a bad config, FileNotFoundError for a named one that is missing.
+    """
+    if path == DEFAULT_CONFIG and not path.exists():
+        return default_config()
+    if not path.exists():
+        raise FileNotFoundError(2, "no such file", str(path))
+    return load_config(path)
 
 
 def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Config:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig.config import Config, check_bindings, default_config, load_config
+from rig.config import DEFAULT_CONFIG, Config, check_bindings, default_config, load_config
 from rig.devices import Device, load_devices
 from rig.song.arrangement import Arrangement
 from rig.song.compile import compile_song
@@ -22,7 +22,6 @@ from rig.source.errors import InputError
 
 __all__ = ["Project", "DEFAULT_CONFIG"]
 
-DEFAULT_CONFIG = Path("config.yaml")
 
 
 @dataclass(frozen=True)

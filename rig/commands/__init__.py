@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rig.config import DEFAULT_CONFIG
 from rig.source.errors import InputError
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def command_parser(
     )
     if config:
         parser.add_argument(
-            "--config", type=Path, default=Path("config.yaml"), metavar="PATH", help=CONFIG_HELP
+            "--config", type=Path, default=DEFAULT_CONFIG, metavar="PATH", help=CONFIG_HELP
         )
     return parser
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rig.midi.wire import all_notes_off, is_note_off, is_note_on, note_off
+
 __all__ = [
     "NoteTracker",
     "note_off",
@@ -30,40 +32,6 @@ __all__ = [
     "is_note_off",
     "sounding_after",
 ]
-
-_NOTE_OFF = 0x80
-_NOTE_ON = 0x90
-_CONTROL = 0xB0
-_ALL_SOUND_OFF = 120
-_ALL_NOTES_OFF = 123
-# Release velocity for the note-offs rig makes up itself: 64 is the MIDI 1.0
-# default for "no release velocity sensing".
-_RELEASE_VELOCITY = 64
-
-
-def note_off(channel: int, note: int) -> bytes:
-    """An explicit Note Off (0x8n) message."""
-    return bytes((_NOTE_OFF | (channel & 0x0F), note & 0x7F, _RELEASE_VELOCITY))
-
-
-def all_notes_off(channel: int, *, sound_off: bool = False) -> bytes:
-    """CC 123 All Notes Off (or CC 120 All Sound Off) on `channel`."""
-    number = _ALL_SOUND_OFF if sound_off else _ALL_NOTES_OFF
-    return bytes((_CONTROL | (channel & 0x0F), number, 0))
-
-
-def is_note_on(data: bytes) -> bool:
-    """True for a Note On with velocity > 0."""
-    return len(data) >= 3 and data[0] & 0xF0 == _NOTE_ON and data[2] > 0
-
-
-def is_note_off(data: bytes) -> bool:
-    """True for a Note Off, or a Note On with velocity 0."""
-    if len(data) < 3:
-        return False
-    kind = data[0] & 0xF0
-    return kind == _NOTE_OFF or (kind == _NOTE_ON and data[2] == 0)
-
 
 class NoteTracker:
     """Which (channel, note) pairs sound at one receiving port."""

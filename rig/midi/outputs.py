@@ -9,28 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
-from rig.config import Config, default_config, load_config
+from rig.config import Config, config_or_default
 from rig.midi.notes import all_notes_off, note_off
 
 __all__ = ["config_or_default", "panic_messages", "open_sink", "send_paced"]
-
-DEFAULT_CONFIG = Path("config.yaml")
-
-
-def config_or_default(path: Path) -> Config:
-    """config.yaml at `path`; the built-in default when the default path is absent.
-
-    Raises InputError for a bad config, FileNotFoundError for a named one that is missing.
-    """
-    if path == DEFAULT_CONFIG and not path.exists():
-        return default_config()
-    if not path.exists():
-        raise FileNotFoundError(2, "no such file", str(path))
-    return load_config(path)
-
 
 def panic_messages(channels: Iterable[int] = range(16)) -> Iterator[bytes]:
     """Per channel: an explicit note-off for each of the 128 notes, then CC 123 and CC 120.

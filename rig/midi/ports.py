@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 # One matching rule for the whole rig (config checks, `rig ports`, the sinks).
-from rig.config import match_port
+from rig.config import MIDI_BACKENDS, RTMIDI_APIS, match_port
 
 __all__ = [
     "BACKENDS",
@@ -44,15 +44,7 @@ __all__ = [
     "jack_unavailable_reason",
 ]
 
-BACKENDS = ("jack", "rtmidi")
-# Names accepted for `rtmidi` APIs -> the attribute of the `rtmidi` module.
-RTMIDI_APIS = {
-    "auto": "API_UNSPECIFIED",
-    "alsa": "API_LINUX_ALSA",
-    "jack": "API_UNIX_JACK",
-    "coremidi": "API_MACOSX_CORE",
-    "windows": "API_WINDOWS_MM",
-}
+BACKENDS = MIDI_BACKENDS
 
 
 class BackendUnavailable(Exception):

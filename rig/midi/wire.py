@@ -1,4 +1,6 @@
-"""Events → MIDI wire bytes, and the clock/transport messages (MIDI 1.0 facts as data).
+"""MIDI 1.0 wire facts in one table: status bytes, controller numbers, and events → bytes.
+
+Every module that writes or reads MIDI bytes takes its numbers from here.
 
 Channel messages are built from the event's own fields (channel 0..15). A
 program change with a bank goes out as CC 0 (bank MSB), CC 32 (bank LSB), then
@@ -19,8 +21,23 @@ __all__ = [
     "CLOCKS_PER_BEAT",
     "TICKS_PER_CLOCK",
     "TICKS_PER_SIXTEENTH",
+    "NOTE_OFF",
+    "NOTE_ON",
+    "CONTROL",
+    "PROGRAM",
+    "STATUS_MASK",
+    "CHANNEL_MASK",
+    "SYSTEM",
+    "BANK_SELECT",
+    "CC_SUSTAIN",
+    "CC_ALL_SOUND_OFF",
+    "CC_ALL_NOTES_OFF",
+    "RELEASE_VELOCITY",
     "event_bytes",
     "note_off",
+    "all_notes_off",
+    "is_note_on",
+    "is_note_off",
     "song_position",
     "spp_for_tick",
 ]
@@ -35,17 +52,49 @@ CLOCKS_PER_BEAT = 24
 TICKS_PER_CLOCK = PPQ // CLOCKS_PER_BEAT  # 80
 TICKS_PER_SIXTEENTH = PPQ // 4  # 480: one SPP unit ("MIDI beat") = 6 clocks
 
-_NOTE_OFF = 0x80
-_NOTE_ON = 0x90
-_CONTROL = 0xB0
-_PROGRAM = 0xC0
+# Channel voice messages: status = kind | channel (0..15).
+NOTE_OFF = 0x80
+NOTE_ON = 0x90
+CONTROL = 0xB0
+PROGRAM = 0xC0
+STATUS_MASK = 0xF0
+CHANNEL_MASK = 0x0F
+SYSTEM = 0xF0  # at or above: system common / real-time, no channel
+# Controller numbers.
 _BANK_MSB = 0
 _BANK_LSB = 32
+BANK_SELECT = (_BANK_MSB, _BANK_LSB)
+CC_SUSTAIN = 64
+CC_ALL_SOUND_OFF = 120
+CC_ALL_NOTES_OFF = 123
+# Release velocity for the note-offs rig makes up itself: 64 is the MIDI 1.0
+# default for "no release velocity sensing".
+RELEASE_VELOCITY = 64
+_NOTE_OFF, _NOTE_ON, _CONTROL, _PROGRAM = NOTE_OFF, NOTE_ON, CONTROL, PROGRAM
 
 
 def note_off(channel: int, note: int) -> bytes:
-    """An explicit note-off (status 8n, velocity 64): many synths ignore All Notes Off."""
-    return bytes((_NOTE_OFF | channel, note, 64))
+    """An explicit Note Off (8n, release velocity 64): many synths ignore All Notes Off."""
+    return bytes((NOTE_OFF | (channel & CHANNEL_MASK), note & 0x7F, RELEASE_VELOCITY))
+
+
+def all_notes_off(channel: int, *, sound_off: bool = False) -> bytes:
+    """CC 123 All Notes Off (or CC 120 All Sound Off) on `channel`."""
+    number = CC_ALL_SOUND_OFF if sound_off else CC_ALL_NOTES_OFF
+    return bytes((CONTROL | (channel & CHANNEL_MASK), number, 0))
+
+
+def is_note_on(data: bytes) -> bool:
+    """True for a Note On with velocity > 0."""
+    return len(data) >= 3 and data[0] & STATUS_MASK == NOTE_ON and data[2] > 0
+
+
+def is_note_off(data: bytes) -> bool:
+    """True for a Note Off, or a Note On with velocity 0."""
+    if len(data) < 3:
+        return False
+    kind = data[0] & STATUS_MASK
+    return kind == NOTE_OFF or (kind == NOTE_ON and data[2] == 0)
 
 
 def event_bytes(event: Event) -> list[bytes]:

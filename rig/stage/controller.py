@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from rig.config import ControllerConfig, ControllerMapping, match_port
 from rig.control.protocol import ControlClient, Status
+from rig.midi.wire import CHANNEL_MASK, CONTROL, NOTE_ON, STATUS_MASK
 
 __all__ = ["ControllerMap", "ControllerInput"]
 
@@ -37,12 +38,13 @@ class ControllerMap:
     def find(self, data: bytes) -> ControllerMapping | None:
         if len(data) < 3:
             return None
-        kind, channel, number, value = data[0] & 0xF0, data[0] & 0x0F, data[1], data[2]
+        kind, channel = data[0] & STATUS_MASK, data[0] & CHANNEL_MASK
+        number, value = data[1], data[2]
         if self.config.channel is not None and channel != self.config.channel:
             return None
-        if kind == 0x90 and value > 0:
+        if kind == NOTE_ON and value > 0:
             wanted = "note"
-        elif kind == 0xB0:
+        elif kind == CONTROL:
             key = (channel, number)
             if value < 64:  # released: the next press may act again
                 self._cc_down.discard(key)

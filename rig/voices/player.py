@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from rig.midi.realtime import SWITCH_INTERVAL_S
 from rig.song.arrangement import Arrangement
 from rig.voices.guard import Guard
 from rig.voices.master import LIMIT_LOOKAHEAD_MS, MasterChain, build_master
@@ -48,7 +49,7 @@ from rig.voices.settings import (
 )
 from rig.voices.swap import HotSwap, Swap
 
-__all__ = ["VoicePlayer", "SWITCH_INTERVAL_S"]
+__all__ = ["VoicePlayer"]
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,6 @@ _HOUSEKEEP_BLOCKS = 16
 # estimate of a frame's time wobbles by a fraction of a frame between cycles).
 _GRACE_FRAMES = 2
 _BANK_SELECT = (0, 32)
-SWITCH_INTERVAL_S = 0.0001
 
 
 # -- the player ---------------------------------------------------------------------------

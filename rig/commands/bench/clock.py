@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, command_parser
+from rig.midi.wire import CLOCK
 
 __all__ = ["main", "SUMMARY", "Result", "grid_errors", "match_planned", "write_png"]
 
@@ -197,7 +198,7 @@ def _naive(port_pattern: str, seconds: float, period_ns: int) -> tuple[list[int]
     cpu0 = time.thread_time()
     start = time.monotonic_ns()
     for _ in range(count):
-        out.send_message([0xF8])
+        out.send_message(CLOCK)
         stamps.append(time.monotonic_ns())
         time.sleep(interval)
     wall = (time.monotonic_ns() - start) / 1e9

@@ -23,9 +23,10 @@ from textual.keys import _character_to_key
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from rig.config import KEY_ACTIONS, QUANTIZE
+from rig.config import KEY_ACTIONS
 from rig.control.link import EngineLink
 from rig.control.protocol import Status
+from rig.song.quantize import QUANTIZE
 
 __all__ = ["LiveApp", "QuitScreen", "KeysScreen", "key_map", "ACTION_LABELS", "FOOTER_ACTIONS"]
 
