@@ -15,7 +15,9 @@ import gc
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from rig.control.protocol import ADDRESSES, SetInfo, Status
 from rig.engine.bundle import Bundle, load_steps, read_voice
@@ -150,7 +152,7 @@ def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) ->
     player = engine.dsp_hook
     if player is None or not hasattr(player, "replace_voice"):
         raise ValueError(f"voice {name}: no software voices are running")
-    player.replace_voice(name, spec, boundary_ns(engine, now_ns, quantize))
+    player.replace_voice(name, spec, boundary_ns(engine, now_ns, quantize), now_ns)
 
 
 def boundary_ns(engine: Engine, now_ns: int, quantize: str) -> int:
@@ -240,6 +242,9 @@ def run_loads(
     engine: Engine,
     now_ns: Callable[[], int] = time.monotonic_ns,
     budget_ns: int = 1_000_000,
+    *,
+    guard: AbstractContextManager[Any] | None = None,
+    swap_now: Callable[[], int] | None = None,
 ) -> None:
     """Step the pending reload bundles for about `budget_ns`; swap in what is done.
 
@@ -247,7 +252,11 @@ def run_loads(
     the lookahead and the JACK callback waits for the GIL no longer than one chunk.
     The cyclic GC is held off meanwhile: unpickling thousands of events would set
     off a full collection inside a step (13 ms measured here); the loaded cue is
-    frozen out of the collector once swapped in, like the cues built at start."""
+    frozen out of the collector once swapped in, like the cues built at start.
+
+    Frame mode (rig.engine.cycle): `guard` (the frame loop's lock) is held only for
+    the swap, which lands at `swap_now()` (the next cycle's first frame); the steps
+    run outside it, so JACK's callback never waits for a bundle being read."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -261,7 +270,8 @@ def run_loads(
                 continue
             except StopIteration as done:
                 engine.loads.pop(0)
-                _swap(engine, done.value, quantize, now_ns())
+                with guard if guard is not None else nullcontext():
+                    _swap(engine, done.value, quantize, (swap_now or now_ns)())
                 gc.freeze()
             except ValueError as exc:
                 engine.loads.pop(0)

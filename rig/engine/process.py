@@ -29,12 +29,15 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rig.control.protocol import HOST, decode, encode
 from rig.engine.sinks import open_sinks, timing_logs
 from rig.engine.spec import EngineSpec
 from rig.engine.transport import Engine
+
+if TYPE_CHECKING:
+    from rig.engine.cycle import FrameLoop
 
 __all__ = ["EngineProcess", "EngineError", "engine_main", "serve"]
 
@@ -96,20 +99,37 @@ def serve(
     now_ns: Callable[[], int] = time.monotonic_ns,
     interval_ns: int = 5_000_000,
     should_quit: Callable[[], bool] = lambda: False,
+    loop: FrameLoop | None = None,
 ) -> str:
-    """The engine loop; returns why it ended ("quit", "signal", "controller gone")."""
+    """The engine loop; returns why it ended ("quit", "signal", "controller gone").
+
+    With a `loop` (JACK: the engine pumps in the process callback, see
+    `rig.engine.cycle`) this thread only runs commands, the DSP hook and hot-reload
+    steps, each under the loop's lock, with `now` = the next cycle's first frame."""
     from rig.engine.dispatch import run_loads
 
     parent = os.getppid()
     watch = [sock] + ([conn] if conn is not None else [])
+    guard: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if loop is not None:
+        now_ns = loop.now_ns
+        guard = loop.lock
     while True:
-        now = now_ns()
-        engine.pump(now)
+        began = time.monotonic_ns()
+        with guard:
+            now = now_ns()
+            if loop is None:
+                engine.pump(now)
+            elif engine.dsp_hook is not None:
+                engine.dsp_hook(now, engine.scheduler)
         if engine.loads:  # hot reload: read a bundle a few small steps at a time
-            run_loads(engine, now_ns)
+            if loop is None:
+                run_loads(engine, now_ns)
+            else:
+                run_loads(engine, time.monotonic_ns, guard=loop.lock, swap_now=loop.now_ns)
         if should_quit():
             return "signal"
-        timeout = max(0.0, (now + interval_ns - now_ns()) / 1e9)
+        timeout = max(0.0, (began + interval_ns - time.monotonic_ns()) / 1e9)
         try:
             ready, _, _ = select.select(watch, [], [], timeout)
         except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
@@ -132,7 +152,8 @@ def serve(
                     address, args = decode(data)
                     if address == "/rig/quit":
                         return "quit"
-                    reply = handle(engine, address, args, now_ns())
+                    with guard:
+                        reply = handle(engine, address, args, now_ns())
                 except (ValueError, IndexError, TypeError) as exc:
                     reply = ("/rig/error", [str(exc)])
                 if reply is not None:
@@ -145,14 +166,27 @@ def serve(
 
 
 def shutdown(
-    engine: Engine, sinks: Sequence, now_ns: Callable[[], int] = time.monotonic_ns
+    engine: Engine,
+    sinks: Sequence,
+    now_ns: Callable[[], int] = time.monotonic_ns,
+    loop: FrameLoop | None = None,
 ) -> None:
-    """Stop (note-offs, Stop), wait for the sinks to deliver it, close them."""
-    engine.stop(now_ns())
+    """Stop (note-offs, Stop), wait for the sinks to deliver it, close them.
+
+    With a frame `loop` the wait is on the frame timeline (bounded in wall time:
+    a server that stopped running cycles must not hold the exit)."""
+    if loop is not None:
+        now_ns = loop.now_ns
+    with loop.lock if loop is not None else contextlib.nullcontext():
+        engine.stop(now_ns())
     last = engine.scheduler.last_deadline_ns
     wait_until = max(now_ns(), last or 0) + _DRAIN_NS
-    while (left := wait_until - now_ns()) > 0:
-        time.sleep(left / 1e9)
+    give_up = time.monotonic_ns() + 2 * _DRAIN_NS + 1_000_000_000
+    while (left := wait_until - now_ns()) > 0 and time.monotonic_ns() < give_up:
+        time.sleep(min(left, _DRAIN_NS) / 1e9)
+    if loop is not None:
+        for host in {id(s.host): s.host for s in sinks if getattr(s, "host", None)}.values():
+            host.driver = None  # the engine is done: the sinks only deliver from here
     hosts = {}
     for sink in sinks:
         with contextlib.suppress(Exception):
@@ -189,6 +223,52 @@ def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
     return player
 
 
+def _frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> FrameLoop | None:
+    """JACK frames drive the engine when every MIDI output is on JACK (rtmidi keeps
+    its deadline sender thread on monotonic time, so a mixed rig stays on that).
+
+    The loop is installed on the JACK sinks' host (one client); with no JACK sink
+    (voices only) a host of its own drives it. None: stay on monotonic time."""
+    if any(o.backend != "jack" for o in spec.outputs):
+        return None
+    from rig.engine.cycle import FrameLoop
+    from rig.midi.jack_sink import JackHost
+    from rig.midi.ports import BackendUnavailable
+    from rig.timing.timeline import Timeline
+
+    hosts = (s.host for s in sinks.values() if isinstance(getattr(s, "host", None), JackHost))
+    host = next(hosts, None)
+    if host is None:
+        if player is None:
+            return None
+        host = JackHost(spec.voices.client_name + "-engine" if spec.voices else "rig-engine")
+        try:
+            host.open()
+        except BackendUnavailable:
+            return None
+        sinks["\0frame-host"] = _HostOnly(host)
+    timeline = Timeline(host.samplerate, int(host.client.frame_time))
+    loop = FrameLoop(engine, timeline)
+    late_ns = round(spec.late_note_ms * 1e6)
+    for sink in sinks.values():
+        if hasattr(sink, "drop_late_ns"):
+            sink.drop_late_ns = late_ns
+    if player is not None:
+        player.use_timeline(timeline, late_ns)
+    host.use_timeline(timeline, loop)
+    return loop
+
+
+class _HostOnly:
+    """A JACK host without sinks (voices only), closed with the sinks at the end."""
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+
+    def close(self) -> None:
+        pass
+
+
 def engine_main(spec: EngineSpec, conn: Connection) -> None:
     """Entry point of the spawned engine process."""
     from rig.midi.realtime import freeze_heap, prepare_realtime_process
@@ -204,6 +284,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     sinks: dict = {}
     player = None
+    loop = None
     try:
         warnings: list[str] = []
         player = _voice_player(spec, warnings)
@@ -224,6 +305,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             outputs,
             clock_latency_ms=clock_ms,
             lookahead_ns=round(spec.lookahead_ms * 1e6),
+            late_note_ns=round(spec.late_note_ms * 1e6),
             run_on=spec.run_on,
             transitions=spec.transitions,
             dsp_hook=player,
@@ -237,6 +319,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             engine.adapt = lambda arrangement: route_voice_tracks([arrangement])[0]
             player.attach(engine.scheduler)
             player.start()
+        loop = _frame_loop(engine, spec, sinks, player)
     except Exception as exc:  # reported to the controller as one line
         if player is not None:
             player.close()
@@ -259,9 +342,10 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             conn,
             interval_ns=round(spec.interval_ms * 1e6),
             should_quit=lambda: quit_flag[0],
+            loop=loop,
         )
     finally:
-        shutdown(engine, list(sinks.values()))
+        shutdown(engine, list(sinks.values()), loop=loop)
         voice_stats = player.stats() if player is not None else {}
         if player is not None:
             player.close()

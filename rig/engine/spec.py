@@ -30,6 +30,7 @@ class EngineSpec:
     osc_port: int = 0  # 0: any free port (reported back)
     osc_host: str = HOST  # loopback unless config.yaml opens OSC (`osc: {open: true}`)
     lookahead_ms: float = 15.0
+    late_note_ms: float = 30.0  # a note-on later than this (a stall) is dropped with its off
     interval_ms: float = 5.0
     run_on: bool = True  # a set goes on to the next cue at the end of one
     transitions: tuple[str, ...] = ()  # per cue of a set: "bar" (go on) or "wait"

@@ -67,6 +67,7 @@ class Engine:
         *,
         clock_latency_ms: Mapping[str, float] | None = None,
         lookahead_ns: int = 15_000_000,
+        late_note_ns: int = 30_000_000,
         run_on: bool = True,
         transitions: Sequence[str] | None = None,
         dsp_hook: Callable[[int, Scheduler], None] | None = None,
@@ -87,6 +88,7 @@ class Engine:
             outputs,
             clock_latency_ms=clock_latency_ms,
             lookahead_ns=lookahead_ns,
+            drop_late_ns=late_note_ns,
             next_cue=self._next_cue,
         )
         self._pairs: dict[int, NotePairs] = {}
@@ -293,7 +295,9 @@ class Engine:
             self._reset(index)
 
     # -- the loop ----------------------------------------------------------------------
-    def pump(self, now_ns: int) -> None:
+    def pump(self, now_ns: int, hooks: bool = True) -> None:
+        """Hand the sinks what is due; `hooks=False` leaves out the `dsp_hook` (the
+        frame loop pumps on JACK's RT thread, the hook runs in the main loop)."""
         self.scheduler.pump(now_ns)
         if self.scheduler.ended:
             self.position_tick = 0
@@ -301,7 +305,7 @@ class Engine:
                 self._reset(self.cue_index)  # the next cue waits, loaded and checked
             elif self.view.offset:
                 self._reset(self.view.index)  # a jump's view ended: back to the cue's top
-        if self.dsp_hook is not None:
+        if hooks and self.dsp_hook is not None:
             self.dsp_hook(now_ns, self.scheduler)
 
     # -- state -------------------------------------------------------------------------

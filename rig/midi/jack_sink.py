@@ -44,6 +44,7 @@ from rig.midi.notes import NoteTracker
 from rig.midi.ports import BackendUnavailable, jack_unavailable_reason, load_jack, match_port
 from rig.midi.realtime import try_realtime
 from rig.midi.sink import check_message
+from rig.midi.wire import is_note_on
 
 __all__ = ["JackHost", "JackSink"]
 
@@ -88,6 +89,11 @@ class JackHost:
         self.xruns = 0
         self.cycles = 0
         self._sinks: tuple[JackSink, ...] = ()
+        # Frame mode (rig.engine.cycle): sinks map deadlines through this exact
+        # frame line instead of JACK's DLL, and `driver(cycle)` (the engine's
+        # FrameLoop) runs first in every process callback.
+        self.timeline: Any = None
+        self.driver: Any = None
         self._lock = threading.Lock()
         self._wake: queue.SimpleQueue[bool] = queue.SimpleQueue()
         self._watcher: threading.Thread | None = None
@@ -186,8 +192,24 @@ class JackHost:
         ]
 
     # JACK callbacks --------------------------------------------------------
+    def use_timeline(self, timeline: Any, driver: Any = None) -> None:
+        """Frame mode: deadlines are timeline ns (`rig.timing.timeline`), mapped to
+        frames exactly; `driver(cycle)` is called first in each process callback."""
+        self.timeline = timeline
+        self.driver = driver
+
     def _process(self, nframes: int) -> None:
-        cycle = self.clock.cycle(nframes)
+        timeline = self.timeline
+        client = self.client
+        if client is None:  # closing: the callback may still run once or twice
+            return
+        if timeline is not None:
+            cycle = timeline.cycle(client.last_frame_time, nframes)
+            driver = self.driver
+            if driver is not None:
+                driver(cycle)
+        else:
+            cycle = self.clock.cycle(nframes)
         for sink in self._sinks:
             sink._process(cycle)
         self.cycles += 1
@@ -251,11 +273,14 @@ class JackSink:
         self.name = name
         self.pattern = pattern
         self.late = 0
-        self.dropped = 0  # messages lost (none so far: a full buffer defers them)
+        self.dropped = 0  # late note-ons dropped after an xrun (a full buffer defers)
         self.overflows = 0  # times the port's buffer was full within a cycle
         self.connected = False
         self.destination: str | None = None
         self.latency_ns = round(latency_ms * 1e6)
+        # Frame mode: a note-on this late (an xrun skipped its frames) is dropped;
+        # its note-off still goes out (harmless for a silent note).
+        self.drop_late_ns = 30_000_000
         self.frame_log: deque[tuple[int, int]] | None = (
             deque(maxlen=100_000) if log_frames else None
         )
@@ -408,12 +433,19 @@ class JackSink:
             overflow.popleft()
             self.late += 1
         offset = 0
+        drop_before = None
+        timeline = self.host.timeline
+        if timeline is not None:
+            drop_before = first - self.drop_late_ns * timeline.rate // 1_000_000_000
         while heap and not overflow:
             frame = cycle.frame_of(heap[0][0])
             if frame >= end:
                 break
             when, _, data = heapq.heappop(heap)
             late = frame < first - _GRACE_FRAMES
+            if late and drop_before is not None and frame < drop_before and is_note_on(data):
+                self.dropped += 1
+                continue
             # Offsets never go backwards: JACK refuses out-of-order events.
             offset = max(offset, frame - first, 0)
             for msg in self._tracker.deliver(data):

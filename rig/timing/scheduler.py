@@ -33,6 +33,7 @@ note-off.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -62,6 +63,8 @@ __all__ = ["Output", "Stats", "Scheduler", "run", "TRANSPORT_LEAD_NS"]
 # (~1 ms granularity on many interfaces would merge them, which is still correct
 # order); 1 ms leaves room without the receiver noticing a gap.
 TRANSPORT_LEAD_NS = 1_000_000
+# After an xrun, notes that ended this recently get their note-off again.
+RESEND_WINDOW_NS = 100_000_000
 
 
 class Output(Protocol):
@@ -78,6 +81,7 @@ class Stats:
     dropped_notes: int = 0  # note-ons too late to play (and their note-offs)
     late_clocks: int = 0  # clock ticks sent a little late (less than half a period)
     missed_clocks: int = 0  # clock ticks dropped after a stall
+    resent_offs: int = 0  # note-offs sent again after an xrun (see `after_xrun`)
     sent: int = 0  # messages handed to sinks
 
 
@@ -104,7 +108,7 @@ class Scheduler:
         *,
         clock_latency_ms: Mapping[str, float] | None = None,
         lookahead_ns: int = 15_000_000,
-        drop_late_ns: int = 50_000_000,
+        drop_late_ns: int = 30_000_000,
         next_cue: Callable[[], Arrangement | None] | None = None,
     ):
         """`outputs`: device name → sink. `clock_latency_ms`: devices that get MIDI
@@ -130,6 +134,9 @@ class Scheduler:
         self._sounding: dict[tuple[str, int, int], str] = {}  # (device, ch, note) → track
         self._dropped: set[tuple[str, int, int]] = set()
         self._last_ns: dict[str, int] = {}
+        # Note-offs handed over lately, (deadline, device, channel, note): sent
+        # again after an xrun (`after_xrun`).
+        self._recent_offs: deque[tuple[int, str, int, int]] = deque(maxlen=512)
         self.idle_devices: tuple[str, ...] = ()  # clock also while stopped
         self._idle_anchor_ns: int | None = None  # grid point k = 0 of the stopped clock
         self._idle_k = 0  # next grid point to hand over
@@ -200,7 +207,9 @@ class Scheduler:
         keys = [k for k, t in self._sounding.items() if track is None or t == track]
         for key in keys:
             device, channel, note = key
-            self._send(device, self._after_queued(device, now_ns), note_off(channel, note))
+            when = self._after_queued(device, now_ns)
+            self._send(device, when, note_off(channel, note))
+            self._recent_offs.append((when, device, channel, note))
             del self._sounding[key]
         return len(keys)
 
@@ -251,6 +260,28 @@ class Scheduler:
             for device, lat in self.clock_latency_ns.items():
                 if at - lat > now_ns:
                     self._send(device, at - lat, CLOCK)
+
+    def after_xrun(self, now_ns: int, window_ns: int = RESEND_WINDOW_NS) -> int:
+        """Cycles were missed: every note that ended in the last `window_ns` gets its
+        note-off again (unless it sounds again since); returns how many.
+
+        An xrun can lose a cycle's MIDI on the way to a receiver, and a lost note-off
+        hangs a synth, while a second note-off for a silent note does nothing."""
+        sent = 0
+        done: set[tuple[str, int, int]] = set()
+        for when, device, channel, note in reversed(self._recent_offs):
+            key = (device, channel, note)
+            if when > now_ns or key in done:
+                continue
+            if when < now_ns - window_ns:
+                break
+            done.add(key)
+            if key in self._sounding:
+                continue
+            self._send(device, self._after_queued(device, now_ns), note_off(channel, note))
+            sent += 1
+        self.stats.resent_offs += sent
+        return sent
 
     @property
     def sounding(self) -> int:
@@ -344,6 +375,7 @@ class Scheduler:
                         self._dropped.discard(key)
                         continue
                     self._sounding.pop(key, None)
+                    self._recent_offs.append((when, *key))
             for data in event_bytes(event):
                 self._send(route.device, when, data)
 

@@ -92,6 +92,9 @@ class VoicePlayer(HotSwap, Guard):
         self.server: Any = None
         self._client: Any = None  # JACK-Client: frame times and port connections
         self._clock: Any = None
+        self._timeline: Any = None  # frame mode: `use_timeline`
+        self.drop_late_ns = 0
+        self.dropped = 0  # late note-ons dropped in frame mode
         self._instruments: dict[tuple[str, int, str], Any] = {}
         self._maps: dict[int, tuple[Any, dict[str, dict[int, Any]]]] = {}  # id(arr) →
         self._current: dict[str, dict[int, Any]] = {}
@@ -205,6 +208,13 @@ class VoicePlayer(HotSwap, Guard):
                 self.messages.append(line)
         return outputs
 
+    def use_timeline(self, timeline: Any, drop_late_ns: int = 30_000_000) -> None:
+        """Frame mode (rig.engine.cycle): deadlines are timeline ns on JACK's frame
+        counter, the line the MIDI sinks write on; a note-on later than
+        `drop_late_ns` (cycles lost to an xrun) is dropped, as the sinks drop it."""
+        self.drop_late_ns = drop_late_ns
+        self._timeline = timeline
+
     def attach(self, scheduler: Any) -> None:
         self._scheduler = scheduler
 
@@ -271,6 +281,7 @@ class VoicePlayer(HotSwap, Guard):
         return {
             "applied": self.applied,
             "late": self.late,
+            "dropped": self.dropped,
             "blocks": self.blocks,
             "instruments": len(self._instruments),
             "callback_max_us": self.callback_max_ns / 1000,
@@ -394,10 +405,16 @@ class VoicePlayer(HotSwap, Guard):
                 self.callback_slow += 1
 
     def _block(self) -> None:
-        cycle = self._clock.cycle(self._bs)
+        timeline = self._timeline
+        if timeline is not None:
+            raw = int(self._client.last_frame_time)
+            cycle = timeline.cycle(raw, self._bs)
+        else:
+            cycle = self._clock.cycle(self._bs)
+            raw = cycle.frames
         start = cycle.frames
         if self._frame0 is None:
-            self._frame0 = start
+            self._frame0 = raw
         self.blocks += 1
         heap = self._heap
         get = self._queue.get_nowait
@@ -408,16 +425,20 @@ class VoicePlayer(HotSwap, Guard):
                 break
         if not heap:
             if self.blocks % _HOUSEKEEP_BLOCKS == 0:
-                self._housekeep((start - self._frame0) / self._sr)
+                self._housekeep(((raw - self._frame0) % (1 << 32)) / self._sr)
             return
         half = self._bs // 2
         # Nearest block: due before its middle (the limiter's delay earlier).
         due_ns = cycle.ns_of(start + half) + self._early_ns
         late_ns = cycle.ns_of(start - half - _GRACE_FRAMES) + self._early_ns
-        at = (start - self._frame0) / self._sr
+        at = ((raw - self._frame0) % (1 << 32)) / self._sr  # the instruments' clock
+        drop_ns = cycle.ns_of(start) - self.drop_late_ns if timeline is not None else None
         while heap and heap[0][0] < due_ns:
             sound_ns, _, inst, item, owner, generation = heapq.heappop(heap)
             if owner is not None and not owner.generation_is(generation):
+                continue
+            if drop_ns is not None and item[0] == "on" and 0 < sound_ns < drop_ns:
+                self.dropped += 1
                 continue
             if sound_ns and sound_ns < late_ns and inst is not None:
                 self.late += 1

@@ -70,8 +70,9 @@ class HotSwap:
     def replace_voice(
         self, name: str, spec: VoiceSpec, at_ns: int, now_ns: int | None = None
     ) -> int:
-        """Play voice `name` as `spec` from `at_ns` (monotonic ns) on; returns how many
-        instruments were built. ValueError when no track plays that voice."""
+        """Play voice `name` as `spec` from `at_ns` (the engine's ns: timeline ns with
+        JACK) on; returns how many instruments were built. ValueError when no track
+        plays that voice."""
         from rig.dsp.play import build_instrument
 
         keys = [key for key in self._instruments if key[2] == name]

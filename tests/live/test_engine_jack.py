@@ -6,8 +6,10 @@ right for play and --from, and no note is left sounding after stop, panic,
 SIGTERM of the engine, SIGKILL of the controlling process, or a receiver that
 vanishes (and is reconnected when it returns).
 
-Each scenario runs through `clean_run` (tests/conftest.py): a run during which
-the JACK server xrunned is repeated, and fails only if the machine was idle.
+The frame-exact scenarios run with the server in JACK freewheel (the `freewheel`
+fixture): the engine's clock is JACK's frame counter, so it plays the very same
+frames as in real time, faster and without deadlines — nothing can xrun, and
+every check is a plain assertion, run once.
 """
 
 from __future__ import annotations
@@ -54,28 +56,35 @@ def song(bars: int = 4, tempo: TempoMap | None = None) -> Arrangement:
                        bars * 4 * PPQ)  # fmt: skip
 
 
-def engine_for(arr: Arrangement, port: str, settle: float = 0.3, **kw) -> EngineProcess:
+def engine_for(arr: Arrangement, port: str, **kw) -> EngineProcess:
     outputs = (OutputSpec("synth", port, "jack", clock=True),) + kw.pop("more", ())
-    engine = EngineProcess(EngineSpec((arr,), outputs, **kw)).start()
-    # Measured: the engine's first loop iterations right after start-up often cost
-    # one xrun (before anything is sent). Start the show after that.
-    time.sleep(settle)
-    return engine
+    return EngineProcess(EngineSpec((arr,), outputs, **kw)).start()
 
 
 def messages(events: list[tuple[int, bytes]]) -> list[bytes]:
     return [d for _, d in events]
 
 
-def play_to_the_end(arr: Arrangement, **kw):
-    """A scenario: play `arr` from the top to its end; the final status."""
+def take(recorder, scenario):
+    """Run `scenario(recorder)`; (the recorder's frame-stamped events, its result)."""
+    result = scenario(recorder)
+    return recorder.stop(), result
+
+
+def map_frame(seconds: float, rate: int = 48000) -> int:
+    """The frame the tempo map puts `seconds` on: the engine's own arithmetic (ns on
+    the tempo map, then the nearest frame; rig.timing.timeline)."""
+    ns = round(seconds * 1e9)
+    return (ns * rate + 500_000_000) // 1_000_000_000
+
+
+def play_to_the_end(arr: Arrangement, freewheel, **kw):
+    """A scenario: play `arr` from the top to its end in freewheel; the final status."""
 
     def scenario(recorder):
-        # A fresh JACK client's frame line settles over ~2 s (the dummy driver is not
-        # exactly 48 kHz): frame-exact spacing is measured after that.
-        engine = engine_for(arr, recorder.port, settle=2.0, **kw)
+        engine = engine_for(arr, recorder.port, **kw)
         try:
-            with ControlClient(engine.port) as control:
+            with freewheel, ControlClient(engine.port) as control:
                 control.send("/rig/play")
                 wait_state(control, "ended", 15)
                 return control.status()
@@ -85,13 +94,12 @@ def play_to_the_end(arr: Arrangement, **kw):
     return scenario
 
 
-def test_notes_land_on_the_frame_of_their_clock_tick(clean_run):
+def test_notes_land_on_the_frame_of_their_clock_tick(freewheel, recorder):
     ramp = TempoMap(
         [TempoSegment(0, 120.0, 180.0, 8 * PPQ), TempoSegment(8 * PPQ, 180.0, 180.0, None)]
     )
     arr = song(bars=3, tempo=ramp)
-    run = clean_run(play_to_the_end(arr))
-    events, status = run.events, run.result
+    events, status = take(recorder, play_to_the_end(arr, freewheel))
     data = messages(events)
     assert data[0] == b"\xfa" and data[-1] == b"\xfc"
     clocks = [f for f, d in events if d == b"\xf8"]
@@ -105,38 +113,28 @@ def test_notes_land_on_the_frame_of_their_clock_tick(clean_run):
     for (frame, d), (tick, channel, note) in zip(ons, expected, strict=True):
         assert (d[0] & 15, d[1]) == (channel, note)
         assert frame == clocks[tick // 80], f"tick {tick}: {frame - clocks[tick // 80]} frames off"
-    # The clock follows the ramp (1000 → 667 frames per tick) in closed form. Frames are
-    # not monotonic time: the dummy driver's rate differs from 48 kHz and JACK's DLL is
-    # still settling on a fresh server (measured: a bump of up to 7 frames over the first
-    # second), so each spacing is compared within 3 frames, and the whole curve, with
-    # the rate fitted from the first and last tick, within 10 frames (a ramp linear in
-    # time instead of in beats would be ~850 frames off at beat 4).
-    gaps = [b - a for a, b in zip(clocks, clocks[1:], strict=False)]
-    for k, gap in enumerate(gaps):
-        ideal = (ramp.seconds_at((k + 1) * 80) - ramp.seconds_at(k * 80)) * 48000
-        assert abs(gap - ideal) <= 3, (k, gap, ideal)
-    last = len(clocks) - 1
-    rate = (clocks[-1] - clocks[0]) / ramp.seconds_at(last * 80)
-    assert abs(rate / 48000 - 1) < 1e-3
-    for k, frame in enumerate(clocks):
-        assert abs(frame - clocks[0] - ramp.seconds_at(k * 80) * rate) <= 10, k
+    # The clock follows the ramp (1000 → 667 frames per tick) on the very frames the
+    # tempo map gives: 0 frames off, every tick (a ramp linear in time instead of in
+    # beats would be ~850 frames off at beat 4).
+    off = [clocks[k] - clocks[0] - map_frame(ramp.seconds_at(k * 80)) for k in range(len(clocks))]
+    assert off == [0] * len(clocks)
     assert sounding_after(data) == []
     assert status is not None and status.late == 0
 
 
-def test_from_bar_sends_spp_then_continue_and_lands_on_the_downbeat(clean_run):
+def test_from_bar_sends_spp_then_continue_and_lands_on_the_downbeat(freewheel, recorder):
     arr = song(bars=4)
 
     def scenario(recorder):
         engine = engine_for(arr, recorder.port)
         try:
-            with ControlClient(engine.port) as control:
+            with freewheel, ControlClient(engine.port) as control:
                 control.send("/rig/play", 3)
                 wait_state(control, "ended", 15)
         finally:
             engine.stop()
 
-    events = clean_run(scenario).events
+    events, _ = take(recorder, scenario)
     data = messages(events)
     assert b"\xfa" not in data
     assert data[0] == bytes((0xF2, 32, 0))  # bar 3 of 4/4 = 32 sixteenths
@@ -147,11 +145,12 @@ def test_from_bar_sends_spp_then_continue_and_lands_on_the_downbeat(clean_run):
     assert len([d for d in data if d == b"\xf8"]) == 2 * 4 * 24
 
 
-def test_stop_and_panic_leave_nothing_sounding(clean_run):
+def test_stop_and_panic_leave_nothing_sounding(freewheel, recorder):
     def scenario(recorder):
-        engine = engine_for(song(bars=8), recorder.port)
+        # Long enough to be still playing after the sleeps, however fast freewheel runs.
+        engine = engine_for(song(bars=400), recorder.port)
         try:
-            with ControlClient(engine.port) as control:
+            with freewheel, ControlClient(engine.port) as control:
                 control.send("/rig/play")
                 time.sleep(1.1)
                 control.send("/rig/panic")
@@ -166,31 +165,30 @@ def test_stop_and_panic_leave_nothing_sounding(clean_run):
         finally:
             engine.stop()
 
-    events = clean_run(scenario).events
+    events, _ = take(recorder, scenario)
     data = messages(events)
     assert b"\xfc" in data
     assert sounding_after(data) == []
     # Panic cost the followers no clock tick: spacing stays one tick per 1/24 beat.
     clocks = [f for f, d in events if d == b"\xf8"]
     gaps = [b - a for a, b in zip(clocks, clocks[1:], strict=False)]
-    # 150 BPM: 800 frames. A panic must not cost a tick (that would be a 1600-frame gap);
-    # ±6 frames allow the smoothed JACK time mapping restarting after a wobble (see jacktime).
-    assert max(gaps) <= 806 and min(gaps) >= 794
+    # 150 BPM: 800 frames, every one. A panic must not cost a tick (a 1600-frame gap).
+    assert set(gaps) == {800}
 
 
-def test_sigterm_of_the_engine_stops_cleanly(clean_run):
+def test_sigterm_of_the_engine_stops_cleanly(freewheel, recorder):
     def scenario(recorder):
-        engine = engine_for(song(bars=8), recorder.port)
+        engine = engine_for(song(bars=400), recorder.port)
         with ControlClient(engine.port) as control:
             control.send("/rig/play")
-            time.sleep(1.3)
+            with freewheel:
+                time.sleep(1.3)
             os.kill(engine.pid, signal.SIGTERM)
             assert engine.wait(10) == 0
         return engine
 
-    run = clean_run(scenario)
-    engine = run.result
-    data = messages(run.events)
+    events, engine = take(recorder, scenario)
+    data = messages(events)
     assert data.count(b"\x90\x24\x64") >= 1 and b"\xfc" in data
     assert sounding_after(data) == []
     assert engine.exit_info is not None and engine.exit_info[0] == "signal"
@@ -204,7 +202,6 @@ from rig.control.protocol import ControlClient
 if __name__ == "__main__":
     spec = pickle.loads(open(sys.argv[1], "rb").read())
     engine = EngineProcess(spec).start()
-    time.sleep(0.3)  # past the engine's start-up (see engine_for)
     ControlClient(engine.port).send("/rig/play")
     print(engine.pid, flush=True)
     while True:
@@ -212,7 +209,9 @@ if __name__ == "__main__":
 """
 
 
-def test_sigkill_of_the_controller_stops_the_engine_cleanly(clean_run, tmp_path, jack_server):
+def test_sigkill_of_the_controller_stops_the_engine_cleanly(
+    freewheel, recorder, tmp_path, jack_server
+):
     script = tmp_path / "controller.py"
     script.write_text(CONTROLLER)
     env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
@@ -220,7 +219,7 @@ def test_sigkill_of_the_controller_stops_the_engine_cleanly(clean_run, tmp_path,
     def scenario(recorder):
         spec_path = tmp_path / "spec.pickle"
         output = OutputSpec("synth", recorder.port, "jack", clock=True)
-        spec_path.write_bytes(pickle.dumps(EngineSpec((song(bars=16),), (output,))))
+        spec_path.write_bytes(pickle.dumps(EngineSpec((song(bars=400),), (output,))))
         controller = subprocess.Popen([sys.executable, str(script), str(spec_path)],
                                       stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
         try:
@@ -236,7 +235,7 @@ def test_sigkill_of_the_controller_stops_the_engine_cleanly(clean_run, tmp_path,
             if controller.poll() is None:
                 controller.kill()
 
-    data = messages(clean_run(scenario).events)
+    data = messages(take(recorder, scenario)[0])
     assert data.count(b"\xf8") > 24 and data[-1] in (b"\xfc", b"\xb1\x7b\x00", b"\xb0\x7b\x00")
     assert b"\xfc" in data
     assert sounding_after(data) == []
@@ -251,7 +250,7 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def test_a_missing_device_is_a_warning_and_the_show_goes_on(clean_run):
+def test_a_missing_device_is_a_warning_and_the_show_goes_on(freewheel, recorder):
     tracks_song = song(bars=2)
     missing = (OutputSpec("absent", "no-such-port-anywhere", "jack", clock=True),)
 
@@ -259,13 +258,13 @@ def test_a_missing_device_is_a_warning_and_the_show_goes_on(clean_run):
         engine = engine_for(tracks_song, recorder.port, more=missing)
         try:
             assert any("absent" in w and "no-such-port-anywhere" in w for w in engine.warnings)
-            with ControlClient(engine.port) as control:
+            with freewheel, ControlClient(engine.port) as control:
                 control.send("/rig/play")
                 wait_state(control, "ended", 15)
         finally:
             engine.stop()
 
-    data = messages(clean_run(scenario).events)
+    data = messages(take(recorder, scenario)[0])
     assert len([d for d in data if d[0] & 0xF0 == 0x90]) == 2 * (16 + 3)
 
 

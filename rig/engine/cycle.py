@@ -1,0 +1,85 @@
+"""The engine driven by JACK's process cycle: one frame line for MIDI and voices.
+
+`FrameLoop` is called first thing in the MIDI host's process callback
+(`rig.midi.jack_sink.JackHost`), with the cycle on the engine's timeline
+(`rig.timing.timeline`). It pumps the engine with `now` = the cycle's first
+frame, so the scheduler hands the sinks every event up to `now + lookahead` as
+timeline ns, which the JACK sinks write at `frame_of(ns) - cycle start` — exact
+integer frames from the tempo map, no wall-clock mapping. The stand-in voices get
+the same timeline deadlines and apply them on the pyo block whose frames hold
+them (`VoicePlayer.use_timeline`). In JACK freewheel the same code runs cycle
+after cycle without deadlines, so tests are exact and cannot xrun.
+
+Where a clock source decides the beat position per frame: the engine's
+`InternalClock` (tick <-> timeline ns through the tempo map). A source that
+follows MIDI clock in, Link or MTC replaces that object; the loop only passes
+frames as ns.
+
+The controller's commands arrive in the engine process's main thread (OSC); they
+run under `lock`, which the callback also takes, with `now_ns()` = the first
+frame of the next cycle — so a command takes effect on the frame timeline, from
+the next cycle on, quantized by the engine as before.
+
+Xruns: when a cycle does not start where the previous one ended, the frames in
+between were never processed. The pump then finds the missed window's events
+overdue: note-offs go out at frame 0 of this cycle, note-ons later than the
+scheduler's `drop_late_ns` are dropped with their note-offs, clock ticks more
+than half a period late are skipped (no catch-up burst), and
+`Scheduler.after_xrun` sends the note-offs of the last 100 ms again (a lost one
+hangs a synth; a duplicate is harmless).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from rig.timing.timeline import FrameCycle, Timeline
+
+__all__ = ["FrameLoop"]
+
+
+class FrameLoop:
+    """Pumps an engine from JACK process cycles on one `Timeline`."""
+
+    def __init__(self, engine: Any, timeline: Timeline) -> None:
+        self.engine = engine
+        self.timeline = timeline
+        self.lock = threading.Lock()
+        self.cycles = 0
+        self.jumps = 0  # cycles that did not start where the last one ended
+        self.missed_frames = 0  # frames never processed (the sum of the jumps)
+        self.errors = 0
+        self.last_error = ""
+        self._next_frame: int | None = None  # frame the next cycle should start at
+
+    def now_ns(self) -> int:
+        """Timeline ns of the next cycle's first frame (for commands: they land there)."""
+        frame = self._next_frame
+        return self.timeline.ns_of(frame if frame is not None else 0)
+
+    def now_frame(self) -> int:
+        return self._next_frame if self._next_frame is not None else 0
+
+    def seconds(self) -> float:
+        """Timeline seconds since the origin (frames / rate)."""
+        return self.timeline.seconds_of(self.now_frame())
+
+    def __call__(self, cycle: FrameCycle) -> None:
+        """The process callback's first step (JACK's real-time thread)."""
+        expected = self._next_frame
+        now = cycle.start_ns
+        jumped = expected is not None and cycle.frames != expected
+        with self.lock:
+            try:
+                if jumped:
+                    assert expected is not None
+                    self.jumps += 1
+                    self.missed_frames += max(0, cycle.frames - expected)
+                    self.engine.scheduler.after_xrun(now)
+                self.engine.pump(now, hooks=False)
+            except Exception as exc:  # never raise in the RT thread; the status shows it
+                self.errors += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+            self._next_frame = cycle.frames + cycle.nframes
+            self.cycles += 1
