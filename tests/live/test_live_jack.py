@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from livetools import SPOILED_BY_XRUNS, cue, wait_for
+from livetools import cue, wait_for
 
 from rig.control.protocol import ControlClient
 from rig.engine.process import EngineProcess
@@ -35,29 +35,21 @@ def start(recorder, cues, **kw) -> EngineProcess:
     return EngineProcess(EngineSpec(tuple(cues), outputs, **kw)).start()
 
 
-def exactly(jack_server, scenario, check, tries: int = 4) -> None:
-    """Run `scenario(recorder)` and `check(events)`. The dummy JACK driver of this
-    machine xruns now and then even idle (measured: 2 in 3 s, no clients); a check
-    that fails on a run with xruns is run again on a fresh recorder, one that fails
-    on a clean run fails the test."""
+def witness(jack_server, scenario, check) -> None:
+    """Run `scenario(recorder)` once against a fresh recorder, then `check(events)`.
+
+    Frame-exact scenarios play inside `with freewheel` (no deadlines, no xruns: the
+    engine's clock is JACK's frame counter); the real-time ones assert robustness
+    only, which xruns cannot spoil. Either way: one run, no retry, no skip."""
     from rig.probe.recorder import Recorder
 
-    seen = []
-    for _ in range(tries):
-        rec = Recorder.spawn(jack_server.env)
-        try:
-            scenario(rec)
-            events = rec.stop()
-        finally:
-            rec.kill()
-        try:
-            check(events) if check.__code__.co_argcount == 1 else check(events, not rec.xruns)
-            return
-        except SPOILED_BY_XRUNS as exc:
-            if not rec.xruns:
-                raise
-            seen.append((rec.xruns, str(exc).splitlines()[0][:200]))
-    pytest.skip(f"every run had JACK xruns ({seen}); frame-exact checks need one without")
+    rec = Recorder.spawn(jack_server.env)
+    try:
+        scenario(rec)
+        events = rec.stop()
+    finally:
+        rec.kill()
+    check(events)
 
 
 def clocks_of(events) -> list[int]:
@@ -69,28 +61,28 @@ def bass_ons(events) -> list[tuple[int, int]]:
 
 
 def assert_steady_clock(clocks: list[int]) -> None:
-    """One F8 every 800 frames (±2: JACK's DLL), no gap, no burst."""
+    """One F8 every 800 frames, exactly: no gap, no burst."""
     gaps = [b - a for a, b in zip(clocks, clocks[1:], strict=False)]
-    assert max(gaps) <= 802 and min(gaps) >= 798, (min(gaps), max(gaps))
+    assert set(gaps) == {800}, (min(gaps), max(gaps))
 
 
-def test_a_launch_queued_mid_bar_starts_on_the_next_bars_first_frame(jack_server):
+def test_a_launch_queued_mid_bar_starts_on_the_next_bars_first_frame(jack_server, freewheel):
     def scenario(recorder):
-        engine = start(recorder, [song("one", 4, 36), song("two", 4, 60)])
+        engine = start(recorder, [song("one", 32, 36), song("two", 4, 60)])
         try:
-            with ControlClient(engine.port) as control:
+            with freewheel, ControlClient(engine.port) as control:
                 control.send("/rig/play")
-                wait_for(control, lambda s: s.state == "playing" and s.beat >= 2)  # mid bar 1
+                wait_for(control, lambda s: s.state == "playing" and s.beat >= 2)  # mid bar
                 control.send("/rig/launch", 1, "bar")
                 status = wait_for(control, lambda s: s.cue == 1)
                 assert status.cue_name == "two" and status.late == 0
-                time.sleep(0.3)
+                wait_for(control, lambda s: s.bar >= 2)  # into cue two's second bar
                 control.send("/rig/stop")
                 wait_for(control, lambda s: s.state == "stopped")
         finally:
             engine.stop()
 
-    exactly(jack_server, scenario, check_launch)
+    witness(jack_server, scenario, check_launch)
 
 
 def check_launch(events) -> None:
@@ -98,28 +90,33 @@ def check_launch(events) -> None:
     notes = bass_ons(events)
     first_new = next(i for i, (_, n) in enumerate(notes) if n >= 60)
     frame, note = notes[first_new]
-    assert note == 60 and frame == clocks[BAR]  # bar 2's first frame, exactly
-    assert [n for _, n in notes[:first_new]] == [36] * 16  # all of bar 1, no cut
-    assert notes[first_new - 1][0] == clocks[BAR - 6]  # the last 16th before it: no gap
-    assert notes[first_new + 1][0] == clocks[BAR + 6]
+    # On the first frame of a bar line (the one after the launch), exactly.
+    assert note == 60 and frame in clocks and clocks.index(frame) % BAR == 0
+    at = clocks.index(frame)
+    assert at >= BAR and first_new == 16 * at // BAR  # every 16th before it, no cut
+    assert {n for _, n in notes[:first_new]} == {36}
+    assert notes[first_new - 1][0] == clocks[at - 6]  # the last 16th before it: no gap
+    assert notes[first_new + 1][0] == clocks[at + 6]
     assert_steady_clock(clocks)  # the clock ran through the switch
     assert [d for _, d in events].count(b"\xfa") == 1
     assert sounding_after([d for _, d in events]) == []
 
 
-def test_a_set_transition_bar_starts_the_next_cue_exactly_on_the_boundary(jack_server):
+def test_a_set_transition_bar_starts_the_next_cue_exactly_on_the_boundary(
+    jack_server, freewheel
+):
     def scenario(recorder):
         cues = [song("one", 1, 36), song("two", 1, 60), song("three", 1, 80)]
         engine = start(recorder, cues, transitions=("bar", "wait"))
         try:
-            with ControlClient(engine.port) as control:
+            with freewheel, ControlClient(engine.port) as control:
                 control.send("/rig/play")
                 status = wait_for(control, lambda s: s.state == "waiting")
                 assert status.cue_name == "three"
         finally:
             engine.stop()
 
-    exactly(jack_server, scenario, check_transition)
+    witness(jack_server, scenario, check_transition)
 
 
 def check_transition(events) -> None:
@@ -132,36 +129,42 @@ def check_transition(events) -> None:
     assert sounding_after([d for _, d in events]) == []
 
 
-def test_quantized_mute_cuts_on_the_beat_and_unmute_comes_in_on_the_bar(jack_server):
+def test_quantized_mute_cuts_on_the_beat_and_unmute_comes_in_on_the_bar(jack_server, freewheel):
     def scenario(recorder):
-        engine = start(recorder, [song("one", 8, 36)])
+        engine = start(recorder, [song("one", 64, 36)])
         try:
-            with ControlClient(engine.port) as control:
+            with freewheel, ControlClient(engine.port) as control:
                 control.send("/rig/play")
-                wait_for(control, lambda s: s.state == "playing" and s.bar == 2 and s.beat == 2)
+                wait_for(control, lambda s: s.state == "playing" and (s.bar, s.beat) >= (2, 2))
                 control.send("/rig/mute", "keys", "beat")
-                wait_for(control, lambda s: "keys" in s.muted)
-                wait_for(control, lambda s: s.bar == 4)
+                muted = wait_for(control, lambda s: "keys" in s.muted)
+                wait_for(control, lambda s: s.bar >= muted.bar + 2)
                 control.send("/rig/unmute", "keys", "bar")
-                status = wait_for(control, lambda s: s.bar == 5 and not s.muted)
+                status = wait_for(control, lambda s: not s.muted)
                 assert status.pending == ""
                 control.send("/rig/stop")
                 wait_for(control, lambda s: s.state == "stopped")
         finally:
             engine.stop()
 
-    exactly(jack_server, scenario, check_mutes)
+    witness(jack_server, scenario, check_mutes)
 
 
 def check_mutes(events) -> None:
     clocks = clocks_of(events)
     keys = [(f, d) for f, d in events if d[0] & 0x0F == 1 and d[0] & 0xE0 == 0x80]
     chord_ons = sorted({f for f, d in keys if d[0] == 0x91 and d[2]})
-    # Chords on bars 1 and 2, muted through bars 3 and 4, back on bar 5's first frame.
-    assert chord_ons[:3] == [clocks[0], clocks[BAR], clocks[4 * BAR]]
-    # The bar-2 chord is cut on a beat of bar 2 (3rd or 4th: the mute came on beat 2).
-    cut = sorted({f for f, d in keys if d[0] == 0x81 and clocks[BAR] < f < clocks[2 * BAR]})
-    assert len(cut) == 1 and cut[0] in (clocks[BAR + 48], clocks[BAR + 72]), cut
+    bars = [clocks.index(f) // BAR for f in chord_ons]
+    # Every chord on a bar's first frame; bars in a row, then muted bars, then back on.
+    assert all(clocks.index(f) % BAR == 0 for f in chord_ons)
+    gap = next(i for i in range(1, len(bars)) if bars[i] != bars[i - 1] + 1)
+    assert bars[:gap] == list(range(gap)) and bars[gap] >= bars[gap - 1] + 2
+    # The last chord before the mute ends on one frame: cut on a beat of its bar, or
+    # at its own end (one tick before the bar line) when the mute's beat was the bar.
+    last = clocks.index(chord_ons[gap - 1])
+    cut = sorted({f for f, d in keys if d[0] == 0x81 and clocks[last] < f < clocks[last + BAR]})
+    assert len(cut) == 1 and cut[0] in clocks, cut
+    assert clocks.index(cut[0]) % 24 == 0 or clocks.index(cut[0]) % BAR == BAR - 1
     assert len([1 for f, d in keys if d[0] == 0x81 and f == cut[0]]) == 3
     assert_steady_clock(clocks)
     assert sounding_after([d for _, d in events]) == []
@@ -216,7 +219,7 @@ def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
 
 
 def test_hot_reload_a_bad_edit_keeps_the_old_events_a_good_one_lands_on_a_bar(
-    jack_server, tmp_path
+    jack_server, freewheel, tmp_path
 ):
     from rig.engine.sinks import outputs_from_project
     from rig.project import Project
@@ -231,24 +234,23 @@ def test_hot_reload_a_bad_edit_keeps_the_old_events_a_good_one_lands_on_a_bar(
         spec = EngineSpec(tuple(cues), tuple(outputs_from_project(project)))
         engine = EngineProcess(spec).start()
         try:
-            with ControlClient(engine.port) as control:
+            with freewheel, ControlClient(engine.port) as control:
                 reloader = Reloader(lambda: Project.load(config), song_path, control.send,
                                     tmp_path / "bundles", cues=cues)  # fmt: skip
                 control.send("/rig/play")
-                wait_for(control, lambda s: s.state == "playing" and s.bar == 2)
+                wait_for(control, lambda s: s.state == "playing" and s.bar >= 2)
                 song_path.write_text(SONG.replace("NOTE", "H2"))  # no such note
                 outcome["bad"] = reloader.check({song_path})
-                wait_for(control, lambda s: s.bar == 3)
                 song_path.write_text(SONG.replace("NOTE", "G2"))
                 outcome["good"] = reloader.check({song_path})
                 outcome["status"] = wait_for(control, lambda s: s.reloads == 1)
-                wait_for(control, lambda s: s.bar == outcome["status"].bar + 2)
+                wait_for(control, lambda s: s.bar >= outcome["status"].bar + 2)
                 control.send("/rig/stop")
                 wait_for(control, lambda s: s.state == "stopped")
         finally:
             engine.stop()
 
-    def check(events, clean):
+    def check(events):
         message, error = outcome["bad"]
         assert error and f"{tmp_path / 'song.yaml'}:7:" in message and "H2" in message
         assert outcome["good"] == ("reloaded Reload Test: takes effect at the next bar", False)
@@ -257,18 +259,13 @@ def test_hot_reload_a_bad_edit_keeps_the_old_events_a_good_one_lands_on_a_bar(
         first = next(i for i, (_, n) in enumerate(notes) if n == 43)  # G2
         assert {n for _, n in notes[:first]} == {36} and {n for _, n in notes[first:]} == {43}
         frame = notes[first][0]
-        assert frame in clocks  # on the frame of its clock tick
-        # On a bar line after the good edit (positions by time: an xrun may lose an F8).
-        spacing = (clocks[-1] - clocks[0]) / (len(clocks) - 1)
-        bars = (frame - clocks[0]) / spacing / BAR
-        assert abs(bars - round(bars)) < 0.01 and round(bars) >= 3, bars
-        assert abs(frame - notes[first - 1][0] - 24 * spacing) < 24  # the beat before: no gap
-        if clean:
-            assert clocks.index(frame) % BAR == 0
-            assert_steady_clock(clocks)
+        assert frame in clocks  # on the frame of its clock tick, on a bar line
+        assert clocks.index(frame) % BAR == 0 and clocks.index(frame) >= 2 * BAR
+        assert frame - notes[first - 1][0] == 24 * 800  # the beat before: no gap
+        assert_steady_clock(clocks)
         assert sounding_after([d for _, d in events]) == []
 
-    exactly(jack_server, scenario, check)
+    witness(jack_server, scenario, check)
 
 
 def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_server, tmp_path):
@@ -325,17 +322,17 @@ def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_s
                 while session.alive() and time.monotonic() < deadline:
                     time.sleep(0.05)
 
-    def check(events, clean):
+    def check(events):
+        # Real time (robustness): an xrun may write a tick late at a cycle's first
+        # frame, but the UI's death costs no tick and leaves nothing sounding.
         clocks = clocks_of(events)
         assert len(clocks) > 2 * BAR  # played on through the kill
         gaps = [b - a for a, b in zip(clocks, clocks[1:], strict=False)]
         assert max(gaps) < 1.5 * 800  # no gap when the UI died (not one tick missing)
-        if clean:
-            assert_steady_clock(clocks)
         data = [d for _, d in events]
         assert data.count(b"\xfa") == 1 and b"\xfc" in data and sounding_after(data) == []
 
-    exactly(jack_server, scenario, check)
+    witness(jack_server, scenario, check)
 
 
 HELD = """cue: Crash Test
