@@ -13,10 +13,6 @@ from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, ControlChange, NoteOff, NoteOn, ProgramChange
 from rig.song.tempomap import TempoMap
 
-# What a check of a run spoiled by xruns may raise: a failed assertion, or a lookup of
-# a message the xrun lost (a clock tick, a note). On a clean run each one fails.
-SPOILED_BY_XRUNS = (AssertionError, IndexError, ValueError, StopIteration)
-
 MS = 1_000_000
 BAR_NS = 2_000_000_000  # 4/4 at 120 BPM
 BEAT_NS = 500_000_000

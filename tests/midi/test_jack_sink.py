@@ -38,74 +38,41 @@ def make_sink(host: JackHost, pattern: str, **kw: object) -> JackSink:
     return sink
 
 
-def _play_grid(host: JackHost, env: dict[str, str]) -> dict[str, object]:
-    """60 messages on a 10 ms grid through a fresh sink into a fresh recorder."""
-    rec = Recorder.spawn(env)
-    sink = make_sink(host, rec.port, log_frames=True)
-    xruns, reseeds = host.xruns, host.clock.reseeds
-    step_ns = 10 * MS  # = 480 frames at 48 kHz
-    start = time.monotonic_ns() + 80 * MS
-    sent: list[tuple[int, bytes]] = []
-    for k in range(60):
-        note = 60 + (k // 3) % 12
-        msg = (b"\xf8", on(note), off(note))[k % 3]  # clock ticks between notes
-        sent.append((start + k * step_ns, msg))
-    for when, msg in sent:
-        sink.send(when, msg)
-    # JACK's own view of "now" in frames, sampled while the messages play.
-    samples: list[tuple[int, int]] = []
-    end = sent[-1][0] + 50 * MS
-    while time.monotonic_ns() < end:
-        before = time.monotonic_ns()
-        frame = host.client.frame_time
-        after = time.monotonic_ns()
-        if after - before < 50_000:
-            samples.append(((before + after) // 2, frame))
-        time.sleep(0.003)
-    sink.close()
-    got = rec.stop()
-    return {
-        "sent": sent,
-        "got": got,
-        "intended": [frame for _, frame in sink.frame_log],  # type: ignore[union-attr]
-        "samples": samples,
-        "late": sink.late,
-        "dropped": sink.dropped,
-        "xruns": host.xruns - xruns + rec.xruns,
-        "reseeds": host.clock.reseeds - reseeds,
-    }
+def test_messages_land_on_exactly_the_mapped_frames(
+    jack_server: object, host: JackHost, freewheel: object
+) -> None:
+    """The engine's JACK path: deadlines on the frame timeline (rig.timing.timeline)
+    land on exactly their frames at an independent recorder, in freewheel."""
+    from rig.timing.timeline import Timeline
 
-
-def test_messages_land_on_exactly_the_mapped_frames(jack_server: object, host: JackHost) -> None:
-    # An xrun voids a run (JACK itself may then drop or delay a cycle's MIDI):
-    # try again, a few times, before giving up on an overloaded machine.
-    for _ in range(3):
-        run = _play_grid(host, jack_server.env)  # type: ignore[attr-defined]
-        if run["xruns"] == 0:
-            break
-    else:
-        pytest.skip(f"JACK xruns in every attempt ({run['xruns']} in the last): machine overloaded")
-    sent: list[tuple[int, bytes]] = run["sent"]  # type: ignore[assignment]
-    got: list[tuple[int, bytes]] = run["got"]  # type: ignore[assignment]
+    rec = Recorder.spawn(jack_server.env)  # type: ignore[attr-defined]
+    timeline = Timeline(host.samplerate, host.client.frame_time)
+    host.use_timeline(timeline)
+    try:
+        sink = make_sink(host, rec.port, log_frames=True)
+        step_ns = 10 * MS  # = 480 frames at 48 kHz
+        start = timeline.ns_of(timeline.unwrap(host.client.frame_time)) + 200 * MS
+        sent: list[tuple[int, bytes]] = []
+        for k in range(60):
+            note = 60 + (k // 3) % 12
+            msg = (b"\xf8", on(note), off(note))[k % 3]  # clock ticks between notes
+            sent.append((start + k * step_ns, msg))
+        for when, msg in sent:
+            sink.send(when, msg)
+        with freewheel:  # type: ignore[attr-defined]
+            assert sink.drain(timeout=20), "the sink never delivered"
+            host.wait_cycles(4, timeout=5)
+        sink.close()
+        got = rec.stop()
+    finally:
+        host.use_timeline(None)
+        rec.kill()
     assert [m for _, m in got] == [m for _, m in sent]  # all of them, in order
-    errors = [f - i for (f, _), i in zip(got, run["intended"], strict=True)]  # type: ignore[call-overload]
-    assert errors == [0] * len(sent)  # 0 frames of error
-    assert run["late"] == 0 and run["dropped"] == 0
-    # A 10 ms grid of deadlines is a 480-frame grid of frames.
-    steps = {b[0] - a[0] for a, b in zip(got, got[1:], strict=False)}
-    if run["reseeds"] == 0:
-        assert steps <= {479, 480, 481}, steps
-    else:
-        # JACK re-timed its cycles: the line re-seeds, a step of a few frames.
-        assert all(abs(s - 480) <= 6 for s in steps), steps
-    # ... and the mapping agrees with JACK's own frame time: the smoothed line
-    # keeps within 4 frames of JACK's per-cycle estimate, which itself wanders.
-    per_ns = host.samplerate / 1e9
-    samples: list[tuple[int, int]] = run["samples"]  # type: ignore[assignment]
-    for (frame, _), (when, _) in zip(got, sent, strict=True):
-        t, f = min(samples, key=lambda s: abs(s[0] - when))
-        expected = f + (when - t) * per_ns
-        assert abs(frame - expected) <= 5, (frame, expected)
+    expected = [timeline.origin + timeline.frame_of(when) for when, _ in sent]
+    assert [f for f, _ in got] == expected  # 0 frames of error
+    assert sink.late == 0 and sink.dropped == 0
+    # A 10 ms grid of deadlines is a 480-frame grid of frames, exactly.
+    assert {b[0] - a[0] for a, b in zip(got, got[1:], strict=False)} == {480}
 
 
 def test_same_deadline_keeps_send_order(host: JackHost, recorder: Recorder) -> None:
