@@ -76,7 +76,8 @@ class FrameLoop:
                     assert expected is not None
                     self.jumps += 1
                     self.missed_frames += max(0, cycle.frames - expected)
-                    self.engine.scheduler.after_xrun(now)
+                    since = self.timeline.ns_of(expected)
+                    self.engine.scheduler.after_xrun(now, since)
                 self.engine.pump(now, hooks=False)
             except Exception as exc:  # never raise in the RT thread; the status shows it
                 self.errors += 1

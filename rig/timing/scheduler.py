@@ -261,19 +261,23 @@ class Scheduler:
                 if at - lat > now_ns:
                     self._send(device, at - lat, CLOCK)
 
-    def after_xrun(self, now_ns: int, window_ns: int = RESEND_WINDOW_NS) -> int:
-        """Cycles were missed: every note that ended in the last `window_ns` gets its
-        note-off again (unless it sounds again since); returns how many.
+    def after_xrun(
+        self, now_ns: int, since_ns: int | None = None, window_ns: int = RESEND_WINDOW_NS
+    ) -> int:
+        """Cycles from `since_ns` to `now_ns` were missed: every note that ended in
+        them or in the `window_ns` before gets its note-off again (unless it sounds
+        again since); returns how many.
 
         An xrun can lose a cycle's MIDI on the way to a receiver, and a lost note-off
         hangs a synth, while a second note-off for a silent note does nothing."""
+        since_ns = now_ns if since_ns is None else min(since_ns, now_ns)
         sent = 0
         done: set[tuple[str, int, int]] = set()
         for when, device, channel, note in reversed(self._recent_offs):
             key = (device, channel, note)
             if when > now_ns or key in done:
                 continue
-            if when < now_ns - window_ns:
+            if when < since_ns - window_ns:
                 break
             done.add(key)
             if key in self._sounding:

@@ -1,0 +1,83 @@
+"""The engine on the frame timeline, without JACK: `FrameLoop` driven by made-up
+process cycles (the offline twin of the JACK callback), and `Timeline`'s arithmetic."""
+
+from __future__ import annotations
+
+from livetools import cue, make
+
+from rig.engine.cycle import FrameLoop
+from rig.midi.notes import sounding_after
+from rig.midi.wire import CLOCK
+from rig.timing.timeline import ORIGIN_NS, Timeline
+
+RATE, PERIOD = 48000, 64
+
+
+class FrameTime:
+    """The RecordingSinks' `now`: the loop's next cycle (what the engine sees)."""
+
+    def __init__(self) -> None:
+        self.loop: FrameLoop | None = None
+
+    def now_ns(self) -> int:
+        return self.loop.now_ns() if self.loop is not None else ORIGIN_NS
+
+
+def run_cycles(loop: FrameLoop, first: int, count: int) -> int:
+    """`count` cycles from frame `first` (32-bit JACK frames); the next cycle's frame."""
+    for k in range(count):
+        loop(loop.timeline.cycle((first + k * PERIOD) % (1 << 32), PERIOD))
+    return first + count * PERIOD
+
+
+def engine_on_frames(origin: int = 5_000, bars: int = 8):
+    time = FrameTime()
+    engine, sinks = make([cue("one", bars)], time)
+    loop = FrameLoop(engine, Timeline(RATE, origin))
+    time.loop = loop
+    return engine, sinks, loop
+
+
+def test_frames_and_ns_are_exact_inverses_and_unwrap_across_the_32_bit_wrap():
+    line = Timeline(RATE, origin_frame=(1 << 32) - 100)
+    for frame in (0, 1, 63, 64, 47_999, 48_000, 10**9):
+        assert line.frame_of(line.ns_of(frame)) == frame
+    assert line.ns_of(RATE) - line.ns_of(0) == 1_000_000_000
+    assert line.unwrap((1 << 32) - 100) == 0 and line.unwrap(28) == 128  # past the wrap
+    cycle = line.cycle(28, PERIOD)
+    assert (cycle.frames, cycle.end_ns - cycle.start_ns) == (128, line.ns_of(64) - ORIGIN_NS)
+
+
+def test_clock_and_notes_land_on_the_tempo_maps_frames():
+    engine, sinks, loop = engine_on_frames()
+    frame = run_cycles(loop, 5_000, 10)
+    with loop.lock:
+        engine.play(loop.now_ns())
+    run_cycles(loop, frame, 2 * 48_000 // PERIOD)  # two seconds: one bar at 120 BPM
+    line = loop.timeline
+    clocks = [line.frame_of(when) for when, data in sinks["mono"].messages if data == CLOCK]
+    # 120 BPM: a tick every 1000 frames, exactly, from the downbeat on.
+    gaps = {b - a for a, b in zip(clocks, clocks[1:], strict=False)}
+    assert len(clocks) > 90 and gaps == {1000}
+    ons = [line.frame_of(w) for w, d in sinks["mono"].messages if d[0] == 0x90 and d[2]]
+    assert ons[:4] == [clocks[0], clocks[6], clocks[12], clocks[18]]  # 16ths on their ticks
+    assert loop.jumps == 0 and loop.errors == 0
+
+
+def test_missed_cycles_drop_late_note_ons_send_offs_again_and_leave_nothing_sounding():
+    engine, sinks, loop = engine_on_frames()
+    frame = run_cycles(loop, 5_000, 4)
+    with loop.lock:
+        engine.play(loop.now_ns())
+    frame = run_cycles(loop, frame, 48_000 // PERIOD)
+    frame += 200 * RATE // 1000  # an xrun: 200 ms of frames never processed
+    frame = run_cycles(loop, frame, 48_000 // PERIOD)
+    assert loop.jumps == 1 and loop.missed_frames == 9600
+    stats = engine.scheduler.stats
+    assert stats.dropped_notes > 0  # the missed window's note-ons, later than 30 ms
+    assert stats.missed_clocks > 0  # ... and its clock ticks: no catch-up burst
+    assert stats.resent_offs > 0  # the notes that ended just before: offs again
+    with loop.lock:
+        engine.stop(loop.now_ns())
+    for sink in sinks.values():
+        assert sounding_after([d for _, d in sorted(sink.messages, key=lambda m: m[0])]) == []
