@@ -17,6 +17,13 @@ DLL rounding between cycles is not lateness). Because JACK runs a client after
 the clients that feed it, the receiver stamps the message with the same frame in
 the same cycle.
 
+Frame mode (`JackHost.use_timeline`, what the engine uses with JACK MIDI): the
+deadlines are timeline ns on JACK's own frame counter (`rig.timing.timeline`), so a
+message's frame is exact integer arithmetic, no DLL; the host's `driver` (the
+engine's `rig.engine.cycle.FrameLoop`) runs first in each process callback and
+hands over what is due. A note-on more than `drop_late_ns` behind its frame (an
+xrun skipped its cycles) is dropped; its note-off still goes out.
+
 Control messages (panic, forget) travel the same queue, so they are ordered
 with respect to sends: a panic drops what was queued before it and writes
 explicit note-offs for every sounding note at offset 0 of the next cycle.
