@@ -120,7 +120,10 @@ def start_jackd(
     """Start `jackd` under `name`; None if it died or never accepted a client."""
     import jack
 
-    cmd = ["jackd", "-n", name]
+    # -t: a client may take 5 s for a cycle before jackd gives up on it (default 0.5 s).
+    # In freewheel a Python client on an overloaded machine can be that slow once, and
+    # a client jackd gave up on stops being called: the music would stand still.
+    cmd = ["jackd", "-n", name, "-t", "5000"]
     if realtime:
         cmd.append("-R")
     cmd += ["-d", "dummy", "-r", str(SAMPLE_RATE), "-p", str(PERIOD)]
