@@ -81,6 +81,8 @@ def test_keys_reach_the_engine_and_the_screen_follows():
             async with app.run_test(size=(150, 40)) as pilot:
                 await until(pilot, lambda: "STOPPED" in text(app, "#top"))
                 assert "Rivalry" in text(app, "#top")
+                # No table holds the keys (a focused table kept up/down/enter: issue 12).
+                assert app.focused is None
                 await pilot.press("p")
                 await until(pilot, lambda: "PLAYING" in text(app, "#top"))
                 assert engine.state == "playing"

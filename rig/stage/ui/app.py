@@ -28,7 +28,15 @@ from rig.control.link import EngineLink
 from rig.control.protocol import Status
 from rig.song.quantize import QUANTIZE
 
-__all__ = ["LiveApp", "QuitScreen", "KeysScreen", "key_map", "ACTION_LABELS", "FOOTER_ACTIONS"]
+__all__ = [
+    "LiveApp",
+    "ShowTable",
+    "QuitScreen",
+    "KeysScreen",
+    "key_map",
+    "ACTION_LABELS",
+    "FOOTER_ACTIONS",
+]
 
 ACTION_LABELS: dict[str, str] = {
     "play": "play",
@@ -128,11 +136,21 @@ def _shown_key(key: str) -> str:
     return format_key(key)
 
 
+class ShowTable(DataTable):
+    """A display-only table: it never takes the focus, so the performer's keys (up,
+    down, enter) reach the app's bindings. A focused DataTable kept them for its own
+    cursor: the highlight moved to the chosen cue while the app still pointed at
+    cue 1, and enter (the table's "select") never launched (issue 12, items 1-2)."""
+
+    can_focus = False
+
+
 class LiveApp(App[str]):
     """The live UI. `link` reaches the engine; `reloader` (optional) watches files."""
 
     TITLE = "rig live"
     ENABLE_COMMAND_PALETTE = False  # every key is the performer's
+    AUTO_FOCUS = None  # no widget takes the keys: see ShowTable
     CSS = """
     #top { height: 3; padding: 0 1; background: $boost; }
     #message { height: 2; padding: 0 1; }
@@ -177,18 +195,15 @@ class LiveApp(App[str]):
         yield Static("connecting to the engine…", id="top")
         with Horizontal():
             with Vertical():
-                yield DataTable(id="cues", cursor_type="row", zebra_stripes=True)
+                yield ShowTable(id="cues", cursor_type="row", zebra_stripes=True)
             with Vertical():
-                yield DataTable(id="tracks", cursor_type="row", zebra_stripes=True)
+                yield ShowTable(id="tracks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="sections")
         yield Static("", id="message")
         yield Footer()
 
     def on_mount(self) -> None:
         cues = self.query_one("#cues", DataTable)
-        # Display only: the app's keys (up, down, enter...) must not go to a table.
-        for table in self.query(DataTable):
-            table.can_focus = False
         cues.add_columns(" ", "#", "cue", "then")
         tracks = self.query_one("#tracks", DataTable)
         tracks.add_columns("#", "track", "device", "port", "mute", "solo", "queued")
