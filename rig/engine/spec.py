@@ -36,6 +36,9 @@ class EngineSpec:
     realtime: bool = True  # try SCHED_FIFO for the engine thread; quiet fallback
     log_timing: bool = False  # sinks log deliveries; returned in exit_info (rig bench)
     voices: VoiceSettings | None = None  # live stand-in voices (None: MIDI only)
+    # A sounding-note map the live host created (rig.engine.soundmap): the engine
+    # writes each note it sends there, so the host can end them if the engine dies.
+    soundmap: str = ""
 
 
 def engine_spec(

@@ -404,11 +404,13 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         # Nothing here is frame-exact: the kill and the new engine's start always cost
         # JACK xruns (measured: 2-3 bursts, the last ~5 ms before the resumed SPP).
         data = [d for _, d in events]
-        # The host's note-offs begin with note 0 on the song's channel (G2 is 43).
-        panic = data.index(bytes((0x80, 0, 64)))
-        assert sounding_after(data[:panic]) == [(0, 43)]  # the engine died holding G2
-        spp = next(i for i in range(panic, len(data)) if data[i][0] == 0xF2)
-        assert sounding_after(data[:spp]) == []  # ... and the host ended it
+        # The engine died holding G2 (43); the host ended exactly that note.
+        spp = next(i for i, d in enumerate(data) if d[0] == 0xF2)
+        held = max(i for i in range(spp) if data[i][0] == 0x90 and data[i][1] == 43)
+        assert sounding_after(data[: held + 1]) == [(0, 43)]
+        between = [d for d in data[held + 1 : spp] if d[0] < 0xF0]  # not clock, Stop...
+        assert between == [bytes((0x80, 43, 64))]  # one note-off, nothing else
+        assert sounding_after(data[:spp]) == []
         assert data[spp + 1] == b"\xfb"  # Continue, then the clock from the resumed bar
         sixteenths = data[spp][1] | data[spp][2] << 7
         assert sixteenths % 16 == 0  # on a bar line
