@@ -195,6 +195,16 @@ def _attach(args, project, port: int) -> int:  # noqa: ANN001
     return _run_ui(args, project, session, None)
 
 
+def _session_reader(host_pid: int):  # noqa: ANN202 - () -> Session | None
+    """Reads the session file of the host `host_pid` (the UI follows its restarts)."""
+    from rig.stage.session import find_sessions
+
+    def read():  # noqa: ANN202
+        return next((s for _, s in find_sessions() if s.host_pid == host_pid), None)
+
+    return read
+
+
 def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
     from rig.control.link import EngineLink
     from rig.project import Project
@@ -216,7 +226,8 @@ def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
         )
     except Exception as exc:  # files broken since the show started: no hot reload
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)
-    app = LiveApp(link, keys=project.config.keys, reloader=reloader)
+    app = LiveApp(link, keys=project.config.keys, reloader=reloader,
+                  session=_session_reader(session.host_pid))  # fmt: skip
     try:
         result = app.run()
     finally:

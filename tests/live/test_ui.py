@@ -192,3 +192,39 @@ def test_a_narrow_terminal_shows_the_main_keys_and_question_mark_lists_all():
                 assert engine.queued is None and app.status.state == "stopped"
 
     asyncio.run(scenario())
+
+
+def test_a_crash_says_the_host_restarts_the_engine_and_the_ui_follows_it():
+    """Issue 12, item 4: while the live host restarts a dead engine the UI says so
+    (not "restart with rig live"), then talks to the new engine on its new port."""
+    import os
+
+    from rig.stage.session import Session
+
+    dead_pid = 2**22 + 12345
+
+    async def scenario() -> None:
+        with served([sectioned("Rivalry", 36)]) as (engine, port, _, _ended):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as gone:
+                gone.bind(("127.0.0.1", 0))
+                old_port = gone.getsockname()[1]
+            note = "the engine died; 5 note-offs sent; restarting it"
+            sessions = [Session(old_port, dead_pid, os.getpid(), "set.yaml",
+                                engine_state="restarting", note=note)]  # fmt: skip
+            link = EngineLink(old_port, engine_pid=dead_pid)
+            app = LiveApp(link, poll_s=0.05, session=lambda: sessions[-1])
+            async with app.run_test(size=(120, 30)) as pilot:
+                await until(pilot, lambda: "ENGINE CRASHED" in text(app, "#message"))
+                shown = text(app, "#message")
+                assert "5 note-offs sent" in shown and "resumes" in shown
+                assert "rig live" not in shown
+                sessions.append(Session(port, os.getpid(), os.getpid(), "set.yaml",
+                                        restarts=1, engine_state="restarted",
+                                        note="restarted at 21:14:03, cue 1, bar 9"))  # fmt: skip
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                assert link.address[1] == port
+                await until(pilot, lambda: "engine restarted" in text(app, "#message"))
+                await pilot.press("s")  # the performer acts: the note has been seen
+                await until(pilot, lambda: "restarted" not in text(app, "#message"))
+
+    asyncio.run(scenario())

@@ -14,19 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from textual import events
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.keys import _character_to_key
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from rig.config import KEY_ACTIONS
 from rig.control.link import EngineLink
 from rig.control.protocol import Status
 from rig.song.quantize import QUANTIZE
+from rig.stage.session import Session
+from rig.stage.ui.keys import ACTION_LABELS, FOOTER_ACTIONS, key_map
+from rig.stage.ui.screens import KeysScreen, QuitScreen
 
 __all__ = [
     "LiveApp",
@@ -38,102 +36,9 @@ __all__ = [
     "FOOTER_ACTIONS",
 ]
 
-ACTION_LABELS: dict[str, str] = {
-    "play": "play",
-    "stop": "stop",
-    "continue": "continue",
-    "next": "next",
-    "launch": "launch",
-    "cue_up": "cue ↑",
-    "cue_down": "cue ↓",
-    "cancel": "cancel",
-    "section": "jump",
-    "section_prev": "section ←",
-    "section_next": "section →",
-    "track_prev": "track ←",
-    "track_next": "track →",
-    "mute": "mute",
-    "solo": "solo",
-    "quantize": "quantize",
-    "nudge_up": "tempo +",
-    "nudge_down": "tempo −",
-    "tap": "tap",
-    "panic": "panic",
-    "keys": "keys",
-    "quit": "quit",
-}
-# The footer shows these: they fit 80 columns, 22 keys do not; `keys` (?) lists all.
-FOOTER_ACTIONS = frozenset(
-    ("play", "stop", "next", "launch", "cancel", "mute", "panic", "keys", "quit")
-)
 NUDGE_BPM = 1.0
 # A track's status word (rig.control.protocol) as the tracks table shows it.
 _HEARD_ON = {"hw": "hardware", "stand-in": "stand-in", "voice": "software", "none": "—"}
-
-
-def _key_name(key: str) -> str:
-    """A key from config.yaml as textual names it: "[" → left_square_bracket."""
-    key = key.strip()
-    if key == " ":
-        return "space"
-    if len(key) == 1 and not key.isalnum():
-        return _character_to_key(key)
-    return key
-
-
-def key_map(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """action → textual key: the defaults with config.yaml's overrides."""
-    keys = dict(KEY_ACTIONS)
-    keys.update(overrides or {})
-    return {action: _key_name(key) for action, key in keys.items()}
-
-
-class QuitScreen(ModalScreen[str]):
-    """Asked before quitting while the music plays."""
-
-    BINDINGS = [
-        Binding("y", "choose('stop')", "stop the music and quit"),
-        Binding("d", "choose('detach')", "quit, music plays on"),
-        Binding("n,escape", "choose('cancel')", "cancel"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield Static(
-            "The music is playing.\n\n"
-            "  y  stop it and quit\n"
-            "  d  quit the UI only: the engine plays on (rig live --attach reconnects)\n"
-            "  n  cancel",
-            id="quit-question",
-        )
-
-    def action_choose(self, choice: str) -> None:
-        self.dismiss(choice)
-
-
-class KeysScreen(ModalScreen[None]):
-    """Every key and what it does (config.yaml `keys:` remaps them); any key closes it."""
-
-    def __init__(self, keys: Mapping[str, str]) -> None:
-        super().__init__()
-        self.keys = keys
-
-    def compose(self) -> ComposeResult:
-        width = max(len(_shown_key(k)) for k in self.keys.values())
-        lines = [f"  {_shown_key(key):>{width}}  {ACTION_LABELS[action]}"
-                 for action, key in self.keys.items()]  # fmt: skip
-        lines.append(f"  {'1-9':>{width}}  select track 1-9")
-        yield Static("\n".join(["Keys (any key closes)", "", *lines]), id="keys-list")
-
-    def on_key(self, event: events.Key) -> None:
-        event.stop()
-        self.dismiss(None)
-
-
-def _shown_key(key: str) -> str:
-    """A textual key name as a performer reads it: question_mark → ?."""
-    from textual.keys import format_key
-
-    return format_key(key)
 
 
 class ShowTable(DataTable):
@@ -173,6 +78,7 @@ class LiveApp(App[str]):
         poll_s: float = 0.1,
         reloader: object | None = None,
         on_exit: Callable[[str], None] | None = None,
+        session: Callable[[], Session | None] | None = None,
     ):
         super().__init__()
         self.link = link
@@ -189,6 +95,11 @@ class LiveApp(App[str]):
         self._shown: dict[str, object] = {}
         self._ticks = 0
         self._on_exit = on_exit
+        # The live host's session file (rig.stage.session), read once a second: it
+        # says when the host restarts a dead engine, and where the new one listens.
+        self._read_session = session
+        self.session: Session | None = None
+        self.restart_note = ""  # what the host last said about a restart
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -226,6 +137,8 @@ class LiveApp(App[str]):
     def tick(self) -> None:
         self.link.poll()
         self._ticks += 1
+        if self._read_session is not None and self._ticks % max(1, round(1 / self.poll_s)) == 1:
+            self._follow_session()
         if self.link.setlist is None or self._ticks % 20 == 0:
             self.link.send("/rig/setlist")
         self.refresh_view()
@@ -275,13 +188,33 @@ class LiveApp(App[str]):
         )
         return f"{line1}\n{line2}" + (f"\n{set_name}" if set_name else "")
 
+    def _follow_session(self) -> None:
+        """Read the host's session: a restarted engine has a new port and pid."""
+        assert self._read_session is not None
+        session = self._read_session()
+        if session is None:
+            return
+        if session.engine_pid and session.engine_pid != self.link.engine_pid:
+            self.link.follow(session.port, session.engine_pid)
+        if session.note and (self.session is None or session.note != self.session.note):
+            self.restart_note = session.note
+        self.session = session
+
     def _message_text(self, s: Status | None) -> tuple[str, bool]:
+        session = self.session
+        host_alive = session is not None and session.alive()
+        if host_alive and session is not None and session.engine_state == "restarting":
+            return f"ENGINE CRASHED — {session.note}; the music resumes at the next bar", True
         if self.link.engine_dead():
+            if host_alive:
+                return "ENGINE CRASHED — the live host is restarting it…", True
             return (
                 "THE ENGINE PROCESS HAS DIED — nothing is playing. "
                 "Restart with rig live (the set is unchanged).",
                 True,
             )
+        if self.restart_note and s is not None:
+            return f"engine restarted: {self.restart_note}", True
         if self.link.last_reply and not self.link.connected:
             return "the engine is not answering…", True
         if self.message:
@@ -354,6 +287,7 @@ class LiveApp(App[str]):
     # -- actions (key bindings) -------------------------------------------------------------
     def _send(self, address: str, *args: object) -> None:
         self.message = ""
+        self.restart_note = ""  # seen: the performer acts again
         self.link.errors.clear()
         self.link.send(address, *args)
 
