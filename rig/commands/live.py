@@ -90,9 +90,13 @@ def main(argv: list[str]) -> int:
     if args.attach:
         return _attach(args, project, port)
 
+    from rig.stage.session import session_dir
+
     def load():  # noqa: ANN202 - ([Arrangement], EngineSpec)
         cues = project.arrangements(args.path)
-        return cues, engine_spec(project, args.path, cues, osc_port=port)
+        # Hot reload hands the engine files in the session folder, and only there.
+        return cues, engine_spec(project, args.path, cues, osc_port=port,
+                                 bundle_dir=str(session_dir()))  # fmt: skip
 
     loaded = load_or_report("live", load, path=args.path)
     if isinstance(loaded, int):
@@ -140,7 +144,7 @@ def _start_host(args, project, engine):  # noqa: ANN001, ANN202 - Session | int
     api = "jack" if config.midi_backend == "jack" else config.rtmidi_api
     spec = HostSpec(engine, str(args.path.resolve()), str(args.config), config.controller, api)
     folder = session_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, spec_file = tempfile.mkstemp(prefix="host-", suffix=".pickle", dir=folder)
     with os.fdopen(fd, "wb") as out:
         pickle.dump(spec, out)
@@ -212,7 +216,12 @@ def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
     from rig.stage.watch import Reloader
 
     link = EngineLink(session.port, engine_pid=session.engine_pid)
-    bundles = Path(tempfile.mkdtemp(prefix="rig-bundles-"))
+    from rig.stage.session import session_dir
+
+    folder = session_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Inside the session folder: the only place the engine reads reload files from.
+    bundles = Path(tempfile.mkdtemp(prefix="bundles-", dir=folder))
     reloader = None
     try:
         reloader = Reloader(

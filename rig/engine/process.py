@@ -242,7 +242,12 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             run_on=spec.run_on,
             transitions=spec.transitions,
             dsp_hook=player,
+            set_name=spec.set_name,
         )
+        if spec.bundle_dir:
+            from pathlib import Path
+
+            engine.bundle_dir = Path(spec.bundle_dir)
         engine.scheduler.idle_clock(o.device for o in spec.outputs if o.clock_stopped)
         if player is not None:
             from rig.voices.settings import route_voice_tracks

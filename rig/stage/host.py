@@ -98,7 +98,8 @@ def _latest(spec: HostSpec) -> EngineSpec:
         set_path = Path(spec.set_path)
         cues = project.arrangements(set_path)
         # The running show's OSC port: controllers and the session file know it.
-        return engine_spec(project, set_path, cues, osc_port=spec.engine.osc_port)
+        return engine_spec(project, set_path, cues, osc_port=spec.engine.osc_port,
+                           bundle_dir=spec.engine.bundle_dir)  # fmt: skip
     except (InputError, OSError) as exc:
         print(f"rig live: restarting with the versions the show started with: {exc}",
               file=sys.stderr)  # fmt: skip

@@ -228,7 +228,8 @@ def test_hot_reload_a_bad_edit_keeps_the_old_events_a_good_one_lands_on_a_bar(
         song_path, config = stage(tmp_path, recorder.port)
         project = Project.load(config)
         cues = project.arrangements(song_path)
-        spec = EngineSpec(tuple(cues), tuple(outputs_from_project(project)))
+        spec = EngineSpec(tuple(cues), tuple(outputs_from_project(project)),
+                          bundle_dir=str(tmp_path))  # fmt: skip
         engine = EngineProcess(spec).start()
         try:
             with ControlClient(engine.port) as control:

@@ -68,6 +68,7 @@ def test_the_voice_address_lands_on_the_boundary_or_says_why_not(tmp_path):
     spec = sine_voice(tmp_path)
     time = FakeTime()
     engine, _ = make([cue("one", base=36)], time)
+    engine.bundle_dir = tmp_path  # the live session's folder
     path = write_voice(tmp_path / "b", "test-sine", spec)
     with pytest.raises(ValueError, match="voice test-sine: no software voices are running"):
         handle(engine, "/rig/voice", ["test-sine", str(path)], time.now)
@@ -75,11 +76,12 @@ def test_the_voice_address_lands_on_the_boundary_or_says_why_not(tmp_path):
     assert not path.exists()  # read (and removed) all the same
     _, args = handle(engine, "/rig/status", [], time.now)
     assert Status.from_args(args).last_error == engine.last_error
-    with pytest.raises(ValueError, match="cannot read voice file"):
+    with pytest.raises(ValueError, match="no such file"):
         handle(engine, "/rig/voice", ["test-sine", str(path)], time.now)
 
     swaps = Swaps()
     engine, _ = make([cue("one", base=36)], time, dsp_hook=swaps)
+    engine.bundle_dir = tmp_path
     # Stopped: at once.
     handle(engine, "/rig/voice", ["test-sine", str(write_voice(tmp_path, "test-sine", spec))],
            time.now)  # fmt: skip
@@ -105,7 +107,8 @@ def test_a_reloaded_voice_takes_over_on_the_next_bar(jack_server, tmp_path):
     new_spec = octave_up(tmp_path)
 
     def once():
-        engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}))
+        engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}),
+                       bundle_dir=str(tmp_path))  # fmt: skip
         cap = capture(jack_server)
         try:
             with ControlClient(engine.port) as control:
