@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import re
 import socket
 import threading
@@ -141,7 +142,7 @@ def test_key_map_takes_config_names_and_characters():
 
 
 def test_screenshot_for_the_readme(tmp_path):
-    """Renders docs/live.svg (the README's screenshot) from a real session state."""
+    """Renders the README's screenshot (docs/live.svg) from a real session state."""
 
     async def scenario() -> str:
         cues = [sectioned(n, 36 + 4 * i) for i, n in enumerate(("Rivalry", "Heartbeat", "Ciel"))]
@@ -158,9 +159,9 @@ def test_screenshot_for_the_readme(tmp_path):
 
     svg = asyncio.run(scenario())
     assert "Rivalry" in svg and "PLAYING" in svg
-    target = REPO / "docs" / "live.svg"
-    target.parent.mkdir(exist_ok=True)
-    target.write_text(svg, encoding="utf-8")
+    # Into tmp_path only: a test never writes into the repository (README's copy:
+    # docs/live.svg, refreshed by hand from this file when the screen changes).
+    (tmp_path / "live.svg").write_text(svg, encoding="utf-8")
 
 
 def test_a_narrow_terminal_shows_the_main_keys_and_question_mark_lists_all():
@@ -226,5 +227,34 @@ def test_a_crash_says_the_host_restarts_the_engine_and_the_ui_follows_it():
                 await until(pilot, lambda: "engine restarted" in text(app, "#message"))
                 await pilot.press("s")  # the performer acts: the note has been seen
                 await until(pilot, lambda: "restarted" not in text(app, "#message"))
+
+    asyncio.run(scenario())
+
+
+def test_names_with_brackets_are_shown_as_written_and_old_errors_go_away():
+    """Issue 12: textual markup in a cue name ("[b]", "[/red]") is text, not style
+    (an unbalanced tag made textual raise); an OSC error leaves the screen after
+    ERROR_SHOW_S instead of staying for minutes."""
+    from rig.stage.ui.app import ERROR_SHOW_S
+
+    clock = [1000.0]
+
+    async def scenario() -> None:
+        names = ("[b]Heat[/b]", "Riv [/red] alry")
+        cues = [sectioned(n, 36 + 4 * i) for i, n in enumerate(names)]
+        with served(cues) as (engine, port, _, _ended):
+            link = EngineLink(port)
+            app = LiveApp(link, poll_s=0.05, now=lambda: clock[0])
+            async with app.run_test(size=(120, 30)) as pilot:
+                await until(pilot, lambda: app.link.setlist is not None)
+                await until(pilot, lambda: "[b]Heat[/b]" in text(app, "#top"))
+                await pilot.pause(0.3)
+                svg = app.export_screenshot()
+                screen = "".join(re.findall(r">([^<>]*)</text>", svg)).replace("&#160;", " ")
+                assert "Riv [/red] alry" in html.unescape(screen), screen
+                link.send("/rig/nudge", "fast")  # a remote's bad argument
+                await until(pilot, lambda: "expected a number" in text(app, "#message"))
+                clock[0] += ERROR_SHOW_S + 1
+                await until(pilot, lambda: text(app, "#message") == "")
 
     asyncio.run(scenario())

@@ -12,8 +12,10 @@ the footer lists them. Track selection is also on the digit keys 1-9.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 
+from rich.markup import escape as esc
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -37,6 +39,7 @@ __all__ = [
 ]
 
 NUDGE_BPM = 1.0
+ERROR_SHOW_S = 10.0  # an engine error stays this long on the screen
 # A track's status word (rig.control.protocol) as the tracks table shows it.
 _HEARD_ON = {"hw": "hardware", "stand-in": "stand-in", "voice": "software", "none": "—"}
 
@@ -79,6 +82,7 @@ class LiveApp(App[str]):
         reloader: object | None = None,
         on_exit: Callable[[str], None] | None = None,
         session: Callable[[], Session | None] | None = None,
+        now: Callable[[], float] = time.monotonic,
     ):
         super().__init__()
         self.link = link
@@ -98,6 +102,8 @@ class LiveApp(App[str]):
         # The live host's session file (rig.stage.session), read once a second: it
         # says when the host restarts a dead engine, and where the new one listens.
         self._read_session = session
+        self._now = now
+        self._error_seen: tuple[str, float] = ("", 0.0)
         self.session: Session | None = None
         self.restart_note = ""  # what the host last said about a restart
 
@@ -110,7 +116,7 @@ class LiveApp(App[str]):
             with Vertical():
                 yield ShowTable(id="tracks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="sections")
-        yield Static("", id="message")
+        yield Static("", id="message", markup=False)  # file names, engine errors: as they are
         yield Footer()
 
     def on_mount(self) -> None:
@@ -172,8 +178,8 @@ class LiveApp(App[str]):
     def _top_text(self, s: Status) -> str:
         set_name = self.link.setlist.name if self.link.setlist and self.link.setlist.name else ""
         line1 = (
-            f"[b]{s.state.upper()}[/b]  cue {s.cue + 1}/{s.cues} [b]{s.cue_name}[/b]"
-            f"  section [b]{s.section or '-'}[/b]  bar [b]{s.bar}:{s.beat}[/b]"
+            f"[b]{s.state.upper()}[/b]  cue {s.cue + 1}/{s.cues} [b]{esc(s.cue_name)}[/b]"
+            f"  section [b]{esc(s.section) or '-'}[/b]  bar [b]{s.bar}:{s.beat}[/b]"
             f"  [b]{s.bpm:.1f}[/b] BPM"
         )
         queued = ""
@@ -181,12 +187,12 @@ class LiveApp(App[str]):
             what = {"cue": "launch", "section": "jump to", "reload": "new version of"}.get(
                 s.queued_kind, s.queued_kind
             )
-            queued = f"  ⏭ {what} [b]{s.queued_name}[/b] at bar {s.queued_bar}"
+            queued = f"  ⏭ {what} [b]{esc(s.queued_name)}[/b] at bar {s.queued_bar}"
         line2 = (
             f"quantize [b]{self.quantize}[/b]  late {s.late}  xruns {s.xruns}"
             f"  sounding {s.sounding}  reloads {s.reloads}{queued}"
         )
-        return f"{line1}\n{line2}" + (f"\n{set_name}" if set_name else "")
+        return f"{line1}\n{line2}" + (f"\n{esc(set_name)}" if set_name else "")
 
     def _follow_session(self) -> None:
         """Read the host's session: a restarted engine has a new port and pid."""
@@ -219,11 +225,18 @@ class LiveApp(App[str]):
             return "the engine is not answering…", True
         if self.message:
             return self.message, self.message_is_error
-        if self.link.errors:
-            return f"engine: {self.link.errors[-1]}", True
-        if s is not None and s.last_error:
-            return f"engine: {s.last_error}", True
+        error = self.link.errors[-1] if self.link.errors else s.last_error if s else ""
+        if error and self._fresh(error):
+            return f"engine: {error}", True
         return "", False
+
+    def _fresh(self, error: str) -> bool:
+        """True for `ERROR_SHOW_S` after `error` first appeared: an old OSC error
+        (the engine keeps its last one) must not sit on the screen for minutes."""
+        now = self._now()
+        if self._error_seen[0] != error:
+            self._error_seen = (error, now)
+        return now - self._error_seen[1] < ERROR_SHOW_S
 
     def _update_cues(self, s: Status) -> None:
         info = self.link.setlist
@@ -235,7 +248,7 @@ class LiveApp(App[str]):
             mark = (
                 "▶" if i == s.cue else ("⏭" if i == s.queued_cue and s.queued_kind == "cue" else "")
             )
-            rows.append((mark, str(i + 1), name, hows[i] if i < len(hows) else ""))
+            rows.append((mark, str(i + 1), esc(name), hows[i] if i < len(hows) else ""))
         self._fill("#cues", rows, self.selected_cue)
 
     def _update_tracks(self, s: Status) -> None:
@@ -251,8 +264,8 @@ class LiveApp(App[str]):
             rows.append(
                 (
                     str(i + 1),
-                    name,
-                    device,
+                    esc(name),
+                    esc(device),
                     _HEARD_ON.get(state, state),
                     "MUTED" if name in muted else "",
                     "SOLO" if name in soloed else "",
@@ -267,7 +280,7 @@ class LiveApp(App[str]):
         self.selected_section = min(self.selected_section, max(0, len(sections) - 1))
         parts = []
         for i, name in enumerate(sections):
-            text = f"[b]{name}[/b]" if name == s.section else name
+            text = f"[b]{esc(name)}[/b]" if name == s.section else esc(name)
             parts.append(f"[reverse]{text}[/reverse]" if i == self.selected_section else text)
         self.query_one("#sections", Static).update("sections: " + "  ".join(parts))
 
