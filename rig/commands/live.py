@@ -119,9 +119,23 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    session = _start_host(args, project, spec)
+    import signal
+
+    # SIGTERM (a service manager, a shutdown) ends the show, even while it starts.
+    terminated: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: terminated.append(signum))
+    try:
+        session = _start_host(args, project, spec)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if isinstance(session, int):
         return session
+    if terminated:
+        from rig.control.protocol import ControlClient
+
+        with ControlClient(session.port) as control:
+            control.send("/rig/quit")
+        return EXIT_OK
     # The voices the engine was built with, as it has them.
     voices = spec.voices.voices if spec.voices is not None else None
     return _run_ui(args, project, session, cues, voices)
@@ -237,9 +251,20 @@ def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)
     app = LiveApp(link, keys=project.config.keys, reloader=reloader,
                   session=_session_reader(session.host_pid))  # fmt: skip
+    import signal
+
+    def end_show(signum: int, frame: object) -> None:
+        # SIGTERM is what a service manager or a shutdown sends to the process it
+        # started (this one): the show ends (the engine stops cleanly), unlike a
+        # kill -9 or a lost terminal, where the music plays on for --attach.
+        link.send("/rig/quit")
+        app.exit("quit")
+
+    previous = signal.signal(signal.SIGTERM, end_show)
     try:
         result = app.run()
     finally:
+        signal.signal(signal.SIGTERM, previous)
         link.close()
     if result == "detach":
         print(

@@ -440,3 +440,43 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
     finally:
         recorder.kill()
     check(events)
+
+
+@pytest.mark.parametrize("target", ["host", "ui"])
+def test_sigterm_ends_the_show_with_note_offs(jack_server, tmp_path, target):
+    """Issue 12, item 12: `kill` (SIGTERM: what a service manager or a shutdown
+    sends) of the `rig live` process or of its host ends the show: the engine stops
+    cleanly (note-offs, Stop), and the host and its session are gone."""
+    import os
+    import signal
+
+    from rig.probe.recorder import Recorder
+    from rig.stage.session import find_sessions
+
+    recorder = Recorder.spawn(jack_server.env)
+    sessions = tmp_path / "sessions"
+    try:
+        song_path, config = stage(tmp_path, recorder.port)
+        song_path.write_text(HELD)
+        ui, session = launch_live(jack_server, song_path, config, sessions)
+        try:
+            with ControlClient(session.port) as control:
+                control.send("/rig/play")
+                wait_for(control, lambda s: s.state == "playing" and s.bar == 2 and s.beat == 2)
+            os.kill(session.host_pid if target == "host" else ui.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while session.alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not session.alive(), "the host ignored SIGTERM"
+            assert not find_sessions(sessions)
+        finally:
+            ui.kill()
+            ui.wait(5)
+            for _, left in find_sessions(sessions):  # a failed run: end the show
+                os.kill(left.host_pid, signal.SIGKILL)
+        events = recorder.stop()
+    finally:
+        recorder.kill()
+    data = [d for _, d in events]
+    assert any(d[0] == 0x90 and d[2] for d in data)  # it played
+    assert b"\xfc" in data and sounding_after(data) == []  # Stop, and nothing left sounding
