@@ -51,7 +51,8 @@ quantize. Songs, sets and patches are watched: a valid edit is swapped in at the
 next bar; an invalid one is shown as file:line:col and the old version plays on.
 A MIDI controller (config.yaml, controller:) and OSC remotes (osc:, see
 rig/control/protocol.py) reach the same actions. Killing the UI (even kill -9) leaves
-the music playing; --attach reconnects.
+the music playing; --attach reconnects. SIGTERM (kill PID) ends the show cleanly. If
+the engine dies, its sounding notes get note-offs and it restarts at the next bar.
 
 exit codes: 0 done, 1 bad song/set/config, 2 usage, 3 the engine cannot start or
 (--attach) no running show
