@@ -71,6 +71,7 @@ def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tm
     try:
         with TmuxShow(cmd, width=width, height=height, env=env, cwd=tmp_path, name="rigtest") as t:
             t.wait("STOPPED", "Third Rail", " launch ")  # the footer names it
+            t.wait("queued", "plays on")  # the tracks table's last column fits (item 8)
             t.wait("Test Night")  # the set's name (/rig/setlist carried "" before)
             t.keys("p")
             t.wait("PLAYING", "First Light")

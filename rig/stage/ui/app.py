@@ -64,12 +64,12 @@ class LiveApp(App[str]):
     #message { height: 2; padding: 0 1; }
     #message.error { color: $error; text-style: bold; }
     #sections { height: 1; padding: 0 1; }
-    #cues { width: 1fr; }
-    #tracks { width: 1fr; }
+    #cue-pane { width: 2fr; }
+    #track-pane { width: 3fr; }
     QuitScreen { align: center middle; }
     #quit-question { width: 76; height: 9; border: thick $warning; padding: 1 2; }
     KeysScreen { align: center middle; }
-    #keys-list { width: 44; height: auto; border: thick $accent; padding: 1 2; }
+    #keys-list { width: 76; height: auto; border: thick $accent; padding: 0 1; }
     """
 
     def __init__(
@@ -111,9 +111,9 @@ class LiveApp(App[str]):
     def compose(self) -> ComposeResult:
         yield Static("connecting to the engine…", id="top")
         with Horizontal():
-            with Vertical():
+            with Vertical(id="cue-pane"):
                 yield ShowTable(id="cues", cursor_type="row", zebra_stripes=True)
-            with Vertical():
+            with Vertical(id="track-pane"):
                 yield ShowTable(id="tracks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="sections")
         yield Static("", id="message", markup=False)  # file names, engine errors: as they are
@@ -123,7 +123,9 @@ class LiveApp(App[str]):
         cues = self.query_one("#cues", DataTable)
         cues.add_columns(" ", "#", "cue", "then")
         tracks = self.query_one("#tracks", DataTable)
-        tracks.add_columns("#", "track", "device", "port", "mute", "solo", "queued")
+        # One narrow column for mute and solo (M, S, MS): at 80 columns the queued
+        # changes must stay readable (issue 12, item 8).
+        tracks.add_columns("#", "track", "device", "plays on", "m/s", "queued")
         for action, key in self.keys.items():
             self.bind(key, f"ui_{action}", description=ACTION_LABELS[action],
                       show=action in FOOTER_ACTIONS)  # fmt: skip
@@ -267,8 +269,7 @@ class LiveApp(App[str]):
                     esc(name),
                     esc(device),
                     _HEARD_ON.get(state, state),
-                    "MUTED" if name in muted else "",
-                    "SOLO" if name in soloed else "",
+                    ("M" if name in muted else "") + ("S" if name in soloed else ""),
                     " ".join(pending.get(name, [])),
                 )
             )

@@ -46,10 +46,15 @@ class KeysScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         width = max(len(_shown_key(k)) for k in self.keys.values())
-        lines = [f"  {_shown_key(key):>{width}}  {ACTION_LABELS[action]}"
+        items = [f"{_shown_key(key):>{width}}  {ACTION_LABELS[action]}"
                  for action, key in self.keys.items()]  # fmt: skip
-        lines.append(f"  {'1-9':>{width}}  select track 1-9")
-        yield Static("\n".join(["Keys (any key closes)", "", *lines]), id="keys-list")
+        items.append(f"{'1-9':>{width}}  select track 1-9")
+        # Two columns: 23 lines do not fit a 24-line terminal with a border.
+        half = (len(items) + 1) // 2
+        left, right = items[:half], items[half:]
+        column = max(len(i) for i in left) + 4
+        lines = [f"{a:<{column}}{b}" for a, b in zip(left, right + [""], strict=False)]
+        yield Static("\n".join(["Keys (any key closes)", *lines]), id="keys-list", markup=False)
 
     def on_key(self, event: events.Key) -> None:
         event.stop()
