@@ -106,9 +106,10 @@ def test_keys_reach_the_engine_and_the_screen_follows():
                 await pilot.press("q")
                 await pilot.pause(0.1)
                 assert app.screen.__class__.__name__ == "QuitScreen"
-                await pilot.press("n")
+                await pilot.press("n")  # cancels, and is not also "next cue"
                 await pilot.pause(0.1)
-                assert engine.state == "playing"
+                assert app.screen.__class__.__name__ != "QuitScreen"
+                assert engine.state == "playing" and engine.queued is None
                 await pilot.press("q", "y")
                 await until(pilot, lambda: ended == ["quit"])
             assert app.return_value == "quit"
@@ -265,5 +266,24 @@ def test_names_with_brackets_are_shown_as_written_and_old_errors_go_away():
                 await until(pilot, lambda: "expected a number" in text(app, "#message"))
                 clock[0] += ERROR_SHOW_S + 1
                 await until(pilot, lambda: text(app, "#message") == "")
+
+    asyncio.run(scenario())
+
+
+def test_the_section_chooser_starts_at_the_playing_section():
+    """Issue 12, item 10: a UI that comes to a cue playing its second section points
+    `j` at that section, not at section 1."""
+
+    async def scenario() -> None:
+        with served([sectioned("Rivalry", 36)]) as (engine, port, _, _ended):
+            link = EngineLink(port)
+            link.send("/rig/play")
+            link.send("/rig/section", "verse", "now")
+            app = LiveApp(link, poll_s=0.05)
+            async with app.run_test(size=(100, 30)) as pilot:
+                await until(pilot, lambda: "section verse" in text(app, "#top"))
+                await until(pilot, lambda: app.link.setlist is not None)
+                await pilot.pause(0.2)
+                assert app.selected_section == 1
 
     asyncio.run(scenario())

@@ -26,7 +26,7 @@ from rig.control.protocol import Status
 from rig.song.quantize import QUANTIZE
 from rig.stage.session import Session
 from rig.stage.ui.keys import ACTION_LABELS, FOOTER_ACTIONS, key_map
-from rig.stage.ui.screens import KeysScreen, QuitScreen
+from rig.stage.ui.screens import KeysScreen, QuitScreen, _shown_key
 
 __all__ = [
     "LiveApp",
@@ -93,6 +93,7 @@ class LiveApp(App[str]):
         self.quantize = "bar"
         self.selected_cue = 0
         self.selected_section = 0
+        self._sections_of: tuple[int, tuple[str, ...]] | None = None
         self.selected_track = 0
         self.message = ""  # the UI's own message (reload results); errors override
         self.message_is_error = False
@@ -194,6 +195,10 @@ class LiveApp(App[str]):
             f"quantize [b]{self.quantize}[/b]  late {s.late}  xruns {s.xruns}"
             f"  sounding {s.sounding}  reloads {s.reloads}{queued}"
         )
+        if s.state == "waiting":  # a set's "wait" transition: nothing starts by itself
+            play = _shown_key(self.keys["play"])
+            line2 = f"[b]waiting for launch: press {esc(play)} to start {esc(s.cue_name)}[/b]"
+            line2 += f"  {line2_rest}" if (line2_rest := queued.strip()) else ""
         return f"{line1}\n{line2}" + (f"\n{esc(set_name)}" if set_name else "")
 
     def _follow_session(self) -> None:
@@ -278,6 +283,12 @@ class LiveApp(App[str]):
     def _update_sections(self, s: Status) -> None:
         info = self.link.setlist
         sections = info.sections[s.cue] if info and s.cue < len(info.sections) else ()
+        if sections and self._sections_of != (s.cue, sections):
+            # A new cue (or the first look at one): the chooser starts at the section
+            # that plays, not at section 1 (issue 12, item 10).
+            self._sections_of = (s.cue, sections)
+            if s.section in sections:
+                self.selected_section = sections.index(s.section)
         self.selected_section = min(self.selected_section, max(0, len(sections) - 1))
         parts = []
         for i, name in enumerate(sections):

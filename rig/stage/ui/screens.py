@@ -21,7 +21,6 @@ class QuitScreen(ModalScreen[str]):
     BINDINGS = [
         Binding("y", "choose('stop')", "stop the music and quit"),
         Binding("d", "choose('detach')", "quit, music plays on"),
-        Binding("n,escape", "choose('cancel')", "cancel"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -29,12 +28,19 @@ class QuitScreen(ModalScreen[str]):
             "The music is playing.\n\n"
             "  y  stop it and quit\n"
             "  d  quit the UI only: the engine plays on (rig live --attach reconnects)\n"
-            "  n  cancel",
+            "  any other key: cancel (n is also next cue: it only cancels here)",
             id="quit-question",
         )
 
     def action_choose(self, choice: str) -> None:
         self.dismiss(choice)
+
+    def on_key(self, event: events.Key) -> None:
+        """Any key but y and d cancels, and does nothing else: a performer who
+        meant n (next cue) or escape gets the show back, unchanged."""
+        if event.key not in ("y", "d"):
+            event.stop()
+            self.dismiss("cancel")
 
 
 class KeysScreen(ModalScreen[None]):
