@@ -205,7 +205,11 @@ def track_status(engine: Engine) -> list[tuple[str, str, str]]:
 
 
 def _xruns(engine: Engine) -> int:
-    hosts = {id(h): h for s in engine.scheduler.outputs.values() if (h := getattr(s, "host", None))}
+    """JACK xruns of the engine's MIDI client(s). A device with a stand-in is a
+    `FallbackOutput` around its sink (`.hardware`): look through it — the UI showed
+    `xruns 0` while jackd logged thousands for rig's client (issue 12, item 6)."""
+    sinks = [getattr(o, "hardware", None) or o for o in engine.scheduler.outputs.values()]
+    hosts = {id(h): h for s in sinks if (h := getattr(s, "host", None))}
     return sum(int(getattr(h, "xruns", 0)) for h in hosts.values())
 
 

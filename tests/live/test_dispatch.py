@@ -173,3 +173,20 @@ def test_osc_from_another_process_reaches_a_real_engine_process():
             wait_for(control, lambda s: s.last_error == "unknown address /rig/nope", timeout=10.0)
     finally:
         engine.stop()
+
+
+def test_xruns_are_counted_through_a_stand_in_wrapper():
+    """Issue 12, item 6: a device with a stand-in reaches the scheduler wrapped
+    (rig.voices.outputs.FallbackOutput, its sink in `.hardware`); the status still
+    counts its JACK client's xruns."""
+    from types import SimpleNamespace
+
+    time = FakeTime()
+    engine, sinks = make([cue("one", bars=2)], time)
+    host = SimpleNamespace(xruns=7)
+    sinks["virus"].host = host  # type: ignore[attr-defined]
+    sinks["mono"].host = host  # type: ignore[attr-defined]  (one client, counted once)
+    for device in ("virus", "mono"):
+        engine.scheduler.outputs[device] = SimpleNamespace(hardware=sinks[device])
+    _, args = handle(engine, "/rig/status", [], time.now)
+    assert Status.from_args(args).xruns == 7
