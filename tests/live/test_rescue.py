@@ -63,7 +63,7 @@ def test_sigkill_mid_chord_every_note_gets_its_note_off(jack_server, recorder, t
                 wait_for(control, lambda s: s.bar == 2 and s.beat == 2)
             kills.append(probe.frame_time)
             engine.kill()
-            assert rescue.release() >= 4  # the chord and the bass note, at least
+            assert rescue.release() >= 3  # the chord at least
             time.sleep(0.3)
     finally:
         probe.close()
@@ -73,7 +73,9 @@ def test_sigkill_mid_chord_every_note_gets_its_note_off(jack_server, recorder, t
     for i, kill in enumerate(kills):
         until = kills[i + 1] if i + 1 < len(kills) else events[-1][0] + 1
         held = sounding_after([d for f, d in events if f < kill])
-        assert len(held) == 4, held  # a three-note chord on channel 2, bass on channel 1
+        # Bar 2's chord (channel 2) always; its 16th bass note (channel 1) when the
+        # kill falls inside one.
+        assert {(1, 61), (1, 65), (1, 68)} <= set(held) and len(held) <= 4, held
         after = [(f, d) for f, d in events if kill <= f < until and d[0] & 0xF0 == 0x80]
         for channel, note in held:
             frame = next(f for f, d in after if d[0] & 0x0F == channel and d[1] == note)
