@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEY_ACTIONS",
+    "CONFIG_KEYS",
     "CONTROLLER_ACTIONS",
     "QUANTIZE",
     "ControllerMapping",
@@ -66,7 +67,7 @@ _DEFAULT_BUFFER = 64
 _DEFAULT_OSC_HOST = "127.0.0.1"
 _DEFAULT_OSC_PORT = 9000
 
-_TOP_KEYS = ("midi", "audio", "patches", "devices", "osc", "keys", "controller")
+CONFIG_KEYS = ("midi", "audio", "patches", "devices", "osc", "keys", "controller")
 _MIDI_KEYS = ("backend", "rtmidi_api", "client_name")
 _AUDIO_KEYS = ("backend", "sample_rate", "buffer")
 _BINDING_KEYS = ("port", "channel", "clock", "latency_ms", "clock_while_stopped")
@@ -281,7 +282,7 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
     """
     problems = Problems()
     root = load_yaml_file(path)
-    r = MapReader(root, problems, "config", _TOP_KEYS)
+    r = MapReader(root, problems, "config", CONFIG_KEYS)
     base = path.resolve().parent
 
     midi_backend, rtmidi_api = _DEFAULT_MIDI_BACKEND, _DEFAULT_RTMIDI_API

@@ -164,3 +164,17 @@ def test_unknown_verb_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
     code, out, err = run(["chekc", "songs"], capsys)
     assert (code, out) == (2, "")
     assert err.startswith("rig: unknown command 'chekc' (try: check")
+
+
+def test_check_rejects_what_rig_play_rejects_and_knows_a_keys_only_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12, item 13: overlapping channel ranges on one port (rig play refuses
+    them) fail `rig check` too; a config with only `keys:` is a config."""
+    overlap = write(tmp_path, "stage.yaml", "devices:\n  virus: {port: Desk, channel: 2}\n"
+                                            "  rytm: {port: desk, channel: 16}\n")  # fmt: skip
+    code, _, err = run(["check", str(overlap), "--config", CONFIG], capsys)
+    assert code == 1 and f"{overlap}:3:3: device 'rytm': channel 16 on port 'desk'" in err
+    keys = write(tmp_path, "keys.yaml", "keys: {panic: '!'}\n")
+    code, out, err = run(["check", str(keys), "--config", CONFIG], capsys)
+    assert (code, err) == (0, "") and out == f"ok  config  {keys}\n"

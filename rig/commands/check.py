@@ -42,7 +42,9 @@ def _kind(path: Path) -> str:
         return "device"
     if "themes" in keys:
         return "themes"
-    if keys & {"midi", "audio", "devices", "patches", "osc"}:
+    from rig.config import CONFIG_KEYS
+
+    if keys & set(CONFIG_KEYS):  # a config with only keys: or controller: is one too
         return "config"
     raise InputError(
         [
@@ -81,7 +83,12 @@ def check_file(project, path: Path) -> str:  # noqa: ANN001 - Project
     elif kind == "device":
         load_device(path)
     elif kind == "config":
-        load_config(path, known_devices=project.devices)
+        from rig.config import check_bindings
+
+        config = load_config(path, known_devices=project.devices)
+        # What rig play / rig live also refuse (overlapping channel ranges on one port).
+        if problems := check_bindings(config, project.devices):
+            raise InputError(problems)
     elif kind == "voice":
         from rig.dsp.loader import load_voice
 

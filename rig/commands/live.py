@@ -51,7 +51,8 @@ quantize. Songs, sets and patches are watched: a valid edit is swapped in at the
 next bar; an invalid one is shown as file:line:col and the old version plays on.
 A MIDI controller (config.yaml, controller:) and OSC remotes (osc:, see
 rig/control/protocol.py) reach the same actions. Killing the UI (even kill -9) leaves
-the music playing; --attach reconnects.
+the music playing; --attach reconnects. SIGTERM (kill PID) ends the show cleanly. If
+the engine dies, its sounding notes get note-offs and it restarts at the next bar.
 
 exit codes: 0 done, 1 bad song/set/config, 2 usage, 3 the engine cannot start or
 (--attach) no running show
@@ -90,9 +91,13 @@ def main(argv: list[str]) -> int:
     if args.attach:
         return _attach(args, project, port)
 
+    from rig.stage.session import session_dir
+
     def load():  # noqa: ANN202 - ([Arrangement], EngineSpec)
         cues = project.arrangements(args.path)
-        return cues, engine_spec(project, args.path, cues, osc_port=port)
+        # Hot reload hands the engine files in the session folder, and only there.
+        return cues, engine_spec(project, args.path, cues, osc_port=port,
+                                 bundle_dir=str(session_dir()))  # fmt: skip
 
     loaded = load_or_report("live", load, path=args.path)
     if isinstance(loaded, int):
@@ -115,9 +120,23 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    session = _start_host(args, project, spec)
+    import signal
+
+    # SIGTERM (a service manager, a shutdown) ends the show, even while it starts.
+    terminated: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: terminated.append(signum))
+    try:
+        session = _start_host(args, project, spec)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if isinstance(session, int):
         return session
+    if terminated:
+        from rig.control.protocol import ControlClient
+
+        with ControlClient(session.port) as control:
+            control.send("/rig/quit")
+        return EXIT_OK
     # The voices the engine was built with, as it has them.
     voices = spec.voices.voices if spec.voices is not None else None
     return _run_ui(args, project, session, cues, voices)
@@ -140,7 +159,7 @@ def _start_host(args, project, engine):  # noqa: ANN001, ANN202 - Session | int
     api = "jack" if config.midi_backend == "jack" else config.rtmidi_api
     spec = HostSpec(engine, str(args.path.resolve()), str(args.config), config.controller, api)
     folder = session_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, spec_file = tempfile.mkstemp(prefix="host-", suffix=".pickle", dir=folder)
     with os.fdopen(fd, "wb") as out:
         pickle.dump(spec, out)
@@ -195,6 +214,16 @@ def _attach(args, project, port: int) -> int:  # noqa: ANN001
     return _run_ui(args, project, session, None)
 
 
+def _session_reader(host_pid: int):  # noqa: ANN202 - () -> Session | None
+    """Reads the session file of the host `host_pid` (the UI follows its restarts)."""
+    from rig.stage.session import find_sessions
+
+    def read():  # noqa: ANN202
+        return next((s for _, s in find_sessions() if s.host_pid == host_pid), None)
+
+    return read
+
+
 def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
     from rig.control.link import EngineLink
     from rig.project import Project
@@ -202,7 +231,12 @@ def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
     from rig.stage.watch import Reloader
 
     link = EngineLink(session.port, engine_pid=session.engine_pid)
-    bundles = Path(tempfile.mkdtemp(prefix="rig-bundles-"))
+    from rig.stage.session import session_dir
+
+    folder = session_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Inside the session folder: the only place the engine reads reload files from.
+    bundles = Path(tempfile.mkdtemp(prefix="bundles-", dir=folder))
     reloader = None
     try:
         reloader = Reloader(
@@ -216,10 +250,22 @@ def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
         )
     except Exception as exc:  # files broken since the show started: no hot reload
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)
-    app = LiveApp(link, keys=project.config.keys, reloader=reloader)
+    app = LiveApp(link, keys=project.config.keys, reloader=reloader,
+                  session=_session_reader(session.host_pid))  # fmt: skip
+    import signal
+
+    def end_show(signum: int, frame: object) -> None:
+        # SIGTERM is what a service manager or a shutdown sends to the process it
+        # started (this one): the show ends (the engine stops cleanly), unlike a
+        # kill -9 or a lost terminal, where the music plays on for --attach.
+        link.send("/rig/quit")
+        app.exit("quit")
+
+    previous = signal.signal(signal.SIGTERM, end_show)
     try:
         result = app.run()
     finally:
+        signal.signal(signal.SIGTERM, previous)
         link.close()
     if result == "detach":
         print(

@@ -51,6 +51,11 @@ class EngineLink:
         except OSError as exc:  # the engine's port is gone: the status will say so
             self.errors.append(f"cannot reach the engine: {exc.strerror}")
 
+    def follow(self, port: int, engine_pid: int) -> None:
+        """The live host restarted the engine: talk to the new one from now on."""
+        self.address = (HOST, port)
+        self.engine_pid = engine_pid
+
     def request(self) -> None:
         """Ask for a status (the reply is read by a later `poll()`)."""
         self.send("/rig/status")

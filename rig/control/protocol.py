@@ -31,7 +31,9 @@ every action applies at once.
     /rig/tap                           tap tempo: two taps set it; a 2 s pause starts over
     /rig/reload   bundle:str [quantize] swap in cues the controller compiled (a bundle
                                        file, `rig.engine.bundle`) at the boundary (default:
-                                       bar), at the same bar of the new version
+                                       bar), at the same bar of the new version; only
+                                       a regular file of this user inside the live
+                                       session's folder (EngineSpec.bundle_dir) is read
     /rig/voice    name:str file:str [quantize] swap in a new version of software voice
                                        `name` (a file the controller wrote,
                                        `rig.engine.bundle.write_voice`) at the boundary

@@ -128,12 +128,11 @@ def _apply(
     elif verb == "tap":
         engine.tap(now_ns)
     elif verb == "reload":
-        path = Path(args[0])
-        if not path.is_file():
-            raise ValueError(f"reload: no bundle file {path}")
+        path = _own_file(engine, "reload", args[0])
         engine.loads.append((load_steps(path), quantize or "bar"))
     elif verb == "voice":
-        _voice(engine, args[0], Path(args[1]), quantize or "bar", now_ns)
+        path = _own_file(engine, f"voice {args[0]}", args[1])
+        _voice(engine, args[0], path, quantize or "bar", now_ns)
     elif verb == "panic":
         engine.panic(now_ns)
     elif verb == "status":
@@ -141,6 +140,27 @@ def _apply(
     elif verb == "setlist":
         return "/rig/setlist", setlist(engine).args()
     return None
+
+
+def _own_file(engine: Engine, what: str, name: str) -> Path:
+    """`name` if it is a regular file inside the engine's bundle folder (the live
+    session's, owned by this user). A bundle is unpickled and a voice file removed
+    after reading: a remote (OSC may be open to the network) must not name any
+    other file."""
+    folder = engine.bundle_dir
+    if folder is None:
+        raise ValueError(f"{what}: this engine takes no files (not a live session)")
+    path = Path(name)
+    try:
+        real, home = path.resolve(strict=True), folder.resolve(strict=True)
+        stat = real.stat()
+    except OSError:
+        raise ValueError(f"{what}: no such file {path}") from None
+    if not real.is_relative_to(home) or path.is_symlink():
+        raise ValueError(f"{what}: {path} is not in the session folder {home}")
+    if not real.is_file() or stat.st_uid != os.getuid():
+        raise ValueError(f"{what}: {path} is not a file of this user")
+    return real
 
 
 def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) -> None:
@@ -187,7 +207,11 @@ def track_status(engine: Engine) -> list[tuple[str, str, str]]:
 
 
 def _xruns(engine: Engine) -> int:
-    hosts = {id(h): h for s in engine.scheduler.outputs.values() if (h := getattr(s, "host", None))}
+    """JACK xruns of the engine's MIDI client(s). A device with a stand-in is a
+    `FallbackOutput` around its sink (`.hardware`): look through it — the UI showed
+    `xruns 0` while jackd logged thousands for rig's client (issue 12, item 6)."""
+    sinks = [getattr(o, "hardware", None) or o for o in engine.scheduler.outputs.values()]
+    hosts = {id(h): h for s in sinks if (h := getattr(s, "host", None))}
     return sum(int(getattr(h, "xruns", 0)) for h in hosts.values())
 
 

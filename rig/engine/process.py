@@ -269,6 +269,19 @@ class _HostOnly:
         pass
 
 
+def _mapped(sinks: dict, path: str, warnings: list[str]) -> dict:
+    """`sinks`, each also writing its notes into the host's sounding-note map."""
+    from pathlib import Path
+
+    from rig.engine.soundmap import SoundMap, map_sinks
+
+    try:
+        return map_sinks(sinks, SoundMap.attach(Path(path)))
+    except (OSError, ValueError) as exc:
+        warnings.append(f"no note rescue if the engine dies: {exc}")
+        return sinks
+
+
 def engine_main(spec: EngineSpec, conn: Connection) -> None:
     """Entry point of the spawned engine process."""
     from rig.midi.realtime import freeze_heap, prepare_realtime_process
@@ -291,6 +304,8 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         stand_ins = player.stand_ins if player is not None else {}
         sinks, more = open_sinks(spec.outputs, log_timing=spec.log_timing, stand_ins=stand_ins)
         warnings += more
+        if spec.soundmap:  # the live host ends these notes if this process dies
+            sinks = _mapped(sinks, spec.soundmap, warnings)
         sock, more = _bind(spec.osc_port, spec.osc_host)
         warnings += more
         clock_ms = {o.device: o.latency_ms for o in spec.outputs if o.clock and o.device in sinks}
@@ -309,7 +324,12 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             run_on=spec.run_on,
             transitions=spec.transitions,
             dsp_hook=player,
+            set_name=spec.set_name,
         )
+        if spec.bundle_dir:
+            from pathlib import Path
+
+            engine.bundle_dir = Path(spec.bundle_dir)
         engine.scheduler.idle_clock(o.device for o in spec.outputs if o.clock_stopped)
         if player is not None:
             from rig.voices.settings import route_voice_tracks
@@ -395,6 +415,11 @@ class EngineProcess:
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
+
+    @property
+    def sentinel(self) -> int | None:
+        """A descriptor that becomes readable when the process ends (for select)."""
+        return None if self._proc is None else self._proc.sentinel
 
     def stop(self, timeout: float = 5.0) -> int | None:
         """Ask the engine to stop cleanly and wait; SIGTERM, then SIGKILL, if it hangs."""

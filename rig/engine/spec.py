@@ -16,6 +16,7 @@ from typing import Any
 from rig.control.protocol import HOST
 from rig.engine.sinks import OutputSpec, outputs_from_project
 from rig.song.arrangement import Arrangement
+from rig.song.setlist import is_setlist
 from rig.voices.settings import VoiceSettings, voice_settings
 
 __all__ = ["EngineSpec", "engine_spec"]
@@ -37,6 +38,13 @@ class EngineSpec:
     realtime: bool = True  # try SCHED_FIFO for the engine thread; quiet fallback
     log_timing: bool = False  # sinks log deliveries; returned in exit_info (rig bench)
     voices: VoiceSettings | None = None  # live stand-in voices (None: MIDI only)
+    # A sounding-note map the live host created (rig.engine.soundmap): the engine
+    # writes each note it sends there, so the host can end them if the engine dies.
+    soundmap: str = ""
+    set_name: str = ""  # the set's `set:` name (the /rig/setlist reply carries it)
+    # Where /rig/reload and /rig/voice may read files: only inside this folder (the
+    # live session's), never any path a remote names ("" = nowhere: both refused).
+    bundle_dir: str = ""
 
 
 def engine_spec(
@@ -54,6 +62,9 @@ def engine_spec(
     config = project.config
     voices = None if config.audio_backend == "offline" else voice_settings(project, cues)
     transitions = project.transitions(path) if path is not None else ()
+    set_name = ""
+    if path is not None and is_setlist(path):
+        set_name = project.setlist(path).name
     return EngineSpec(
         cues=tuple(cues),
         outputs=tuple(outputs_from_project(project)),
@@ -61,5 +72,6 @@ def engine_spec(
         osc_host=config.osc_bind_host,
         transitions=transitions,
         voices=voices,
+        set_name=set_name,
         **tuning,
     )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from rig.engine.cueview import CueView, MuteState, NotePairs
 from rig.song.arrangement import Arrangement
@@ -80,6 +81,8 @@ class Engine:
             raise ValueError("an engine needs at least one cue")
         self.cues = list(cues)
         self.cue_index = 0
+        # The only folder /rig/reload and /rig/voice may read (rig.engine.dispatch).
+        self.bundle_dir: Path | None = None
         self.run_on = run_on
         self.transitions = list(transitions or [])
         self.clock = InternalClock(self.cues[0].tempo)

@@ -11,10 +11,12 @@ starts a new UI that finds them through the session file (`rig.stage.session`).
 The host also:
 - runs the MIDI controller (`rig.stage.controller`), so pads keep working while no
   UI is attached;
-- watches the engine: if it dies (a crash, a SIGKILL), the host sends explicit
-  note-offs for every note on every channel of the configured ports (nobody else
-  can: the engine's note tracking died with it), starts a new engine and, if the
-  music was playing, resumes the same cue at the next bar;
+- watches the engine: the moment it dies (a crash, a SIGKILL), the host sends
+  note-offs for exactly the notes it held (`rig.stage.rescue`, from the engine's
+  shared-memory sounding-note map), starts a new engine and, if the music was
+  playing, resumes the same cue at the next bar; the session file says so to the UI;
+- ends the show on SIGTERM/SIGINT (a service manager, a logout): the engine stops
+  cleanly, or, if it cannot (its JACK server gone), is killed and its notes released;
 - ends when the engine ends by `/rig/quit`, removing the session file.
 
 Run as ``python -m rig.stage.host SPEC SESSION`` (`rig live` does it).
@@ -26,11 +28,12 @@ import contextlib
 import math
 import os
 import pickle
+import select
 import signal
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rig.control.protocol import ControlClient, Status
@@ -39,6 +42,7 @@ from rig.engine.spec import EngineSpec
 from rig.song.arrangement import Arrangement
 from rig.song.events import PPQ
 from rig.song.quantize import bar_beat, tick_of
+from rig.stage.rescue import Rescue
 from rig.stage.session import Session, remove_session, write_session
 
 __all__ = ["HostSpec", "main", "resume_at"]
@@ -81,37 +85,6 @@ def resume_at(
     return None
 
 
-def _panic(engine_spec: EngineSpec) -> None:
-    """Note-offs for all notes of every channel the cues use on each output: the dead
-    engine's notes (its note tracking died with it). Only those channels: on a DIN
-    cable every message costs ~1 ms, and 16 × 128 of them would take two seconds."""
-    from rig.engine.sinks import open_sinks
-    from rig.midi.notes import all_notes_off, note_off
-
-    channels: dict[str, set[int]] = {}
-    for arr in engine_spec.cues:
-        for info in arr.tracks:
-            if info.device is not None:
-                channels.setdefault(info.device, set()).add(info.channel)
-    sinks, _ = open_sinks(engine_spec.outputs)
-    now = time.monotonic_ns()
-    for device, sink in sinks.items():
-        for channel in sorted(channels.get(device, range(16))):
-            for note in range(128):
-                sink.send(now, note_off(channel, note))
-            sink.send(now, all_notes_off(channel))
-    time.sleep(0.3)  # JACK delivers in its next cycles; rtmidi's sender thread at once
-    hosts = {}
-    for sink in sinks.values():
-        with contextlib.suppress(Exception):
-            sink.close()
-        if (host := getattr(sink, "host", None)) is not None:
-            hosts[id(host)] = host
-    for host in hosts.values():
-        with contextlib.suppress(Exception):
-            host.close()
-
-
 def _latest(spec: HostSpec) -> EngineSpec:
     """The engine spec with the set as its files are now: a restarted engine plays the
     versions hot reload swapped in (or edits made while no UI was attached), not the
@@ -125,7 +98,8 @@ def _latest(spec: HostSpec) -> EngineSpec:
         set_path = Path(spec.set_path)
         cues = project.arrangements(set_path)
         # The running show's OSC port: controllers and the session file know it.
-        return engine_spec(project, set_path, cues, osc_port=spec.engine.osc_port)
+        return engine_spec(project, set_path, cues, osc_port=spec.engine.osc_port,
+                           bundle_dir=spec.engine.bundle_dir)  # fmt: skip
     except (InputError, OSError) as exc:
         print(f"rig live: restarting with the versions the show started with: {exc}",
               file=sys.stderr)  # fmt: skip
@@ -142,9 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, True))
     signal.signal(signal.SIGINT, lambda *_: stop.__setitem__(0, True))
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    rescue = Rescue(spec.engine.outputs, session_path.with_suffix(".notes")).open()
+    mapped = str(rescue.path)
     try:
-        engine = EngineProcess(spec.engine).start()
+        engine = EngineProcess(replace(spec.engine, soundmap=mapped)).start()
     except EngineError as exc:
+        rescue.close()
         write_session(session_path, Session(0, 0, os.getpid(), spec.set_path, error=str(exc)))
         return 3
     controller = _start_controller(spec, engine.port)
@@ -155,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with ControlClient(engine.port) as control:
             while not stop[0]:
-                time.sleep(_POLL_S)
+                # Wake the moment the engine process ends (its sentinel), else poll.
+                with contextlib.suppress(InterruptedError, OSError, ValueError):
+                    select.select([engine.sentinel], [], [], _POLL_S)
+                if stop[0]:
+                    break
                 if engine.alive():
                     status = control.status(timeout=0.2)
                     if status is not None:
@@ -164,28 +145,57 @@ def main(argv: list[str] | None = None) -> int:
                 engine.wait(1.0)
                 if engine.exit_info is not None:  # ended by /rig/quit or a signal: done
                     break
-                _panic(engine.spec)  # died: nobody else can end its notes
+                released = rescue.release()  # died: nobody else can end its notes
+                what = f"the engine died; {released} note-offs sent"
                 if not spec.restart:
+                    gone = replace(session, engine_state="gone", note=f"{what}; not restarted")
+                    write_session(session_path, gone)
                     break
-                engine = EngineProcess(_latest(spec)).start()
+                session = replace(session, engine_state="restarting",
+                                  note=f"{what}; restarting it")  # fmt: skip
+                write_session(session_path, session)
+                engine, resume = _restart(spec, mapped, control, last)
+                where = f"cue {resume[0] + 1}, bar {resume[1]}" if resume else "stopped"
                 session = Session(
                     engine.port, engine.pid or 0, os.getpid(), spec.set_path,
                     warnings=tuple(engine.warnings), restarts=session.restarts + 1,
+                    engine_state="restarted",
+                    note=f"{what}; restarted at {time.strftime('%H:%M:%S')}, {where}",
                 )  # fmt: skip
                 write_session(session_path, session)
-                control.address = (control.address[0], engine.port)
-                if last is not None and last[0].state == "playing":
-                    status, at = last
-                    resume = resume_at(engine.spec.cues, status, time.monotonic() - at)
-                    if resume is not None:
-                        control.send("/rig/cue", resume[0])
-                        control.send("/rig/play", resume[1])
     finally:
         if controller is not None:
             controller.stop()
-        engine.stop()
+        _stop_engine(engine, rescue)
+        rescue.close()
         remove_session(session_path)
     return 0
+
+
+def _restart(
+    spec: HostSpec, mapped: str, control: ControlClient, last: tuple[Status, float] | None
+) -> tuple[EngineProcess, tuple[int, int] | None]:
+    """A new engine on the set as its files are now; resumes at the next bar if the
+    music was playing. Returns it and where it resumed (cue index, bar) or None."""
+    engine = EngineProcess(replace(_latest(spec), soundmap=mapped)).start()
+    control.address = (control.address[0], engine.port)
+    resume = None
+    if last is not None and last[0].state == "playing":
+        status, at = last
+        resume = resume_at(engine.spec.cues, status, time.monotonic() - at)
+        if resume is not None:
+            control.send("/rig/cue", resume[0])
+            control.send("/rig/play", resume[1])
+    return engine, resume
+
+
+def _stop_engine(engine: EngineProcess, rescue: Rescue) -> None:
+    """End the show: the engine stops cleanly (note-offs, Stop); one that does not end
+    in time (its JACK server gone, a hang) is killed and its notes are released here."""
+    engine.stop(timeout=2.0)
+    if engine.exit_info is None:
+        rescue.release()
+        time.sleep(0.05)  # the rescue's note-offs leave in the next cycles
 
 
 def _start_controller(spec: HostSpec, port: int):  # noqa: ANN202 - ControllerInput | None

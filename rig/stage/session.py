@@ -37,6 +37,11 @@ class Session:
     restarts: int = 0
     error: str = ""  # the engine could not start (the host then ends)
     started: float = field(default=0.0)
+    # What the host last did to the engine, for the UI: "" (running), "restarting"
+    # (it died; notes released, a new one is starting), "restarted", "gone" (it died
+    # and is not restarted). `note` says it in one line.
+    engine_state: str = ""
+    note: str = ""
 
     def alive(self) -> bool:
         return pid_alive(self.host_pid)

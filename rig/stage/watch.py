@@ -238,10 +238,18 @@ class Reloader:
 
 
 def _first_error(exc: InputError) -> str:
-    """The first problem, and how many more: one line fits the UI's message row."""
-    errors = [str(e) for e in exc.errors]
+    """The most telling problem, and how many more: one line fits the UI's message
+    row. A problem with one name ("unknown note 'H1' (did you mean 'B1'?)") is the
+    cause; a count that comes out wrong because of it ("bar 1 has 15 steps") is a
+    consequence, so names go first (issue 12, item 11); otherwise file order."""
+    ranked = sorted(exc.errors, key=lambda e: 0 if _names_something(e.message) else 1)
+    errors = [str(e) for e in ranked]
     more = f"  (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{errors[0]}{more}"
+
+
+def _names_something(message: str) -> bool:
+    return "unknown " in message or "did you mean" in message
 
 
 def _common(paths: list[Path]) -> str:

@@ -78,6 +78,7 @@ def test_dispatch_converts_remote_values_and_reports_errors():
 def test_a_bundle_round_trips_and_a_reload_lands_at_the_boundary(tmp_path):
     time = FakeTime()
     engine, sinks = make([cue("one", bars=8, base=36)], time)
+    engine.bundle_dir = tmp_path  # the live session's folder
     new = cue("one", bars=8, base=70)
     path = write_bundle(tmp_path, [(0, new)])
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
@@ -107,14 +108,38 @@ def test_a_bundle_round_trips_and_a_reload_lands_at_the_boundary(tmp_path):
 def test_a_bad_bundle_is_an_error_in_the_status_and_the_music_goes_on(tmp_path):
     time = FakeTime()
     engine, _ = make([cue("one", bars=8)], time)
+    engine.bundle_dir = tmp_path
     handle(engine, "/rig/play", [], time.now)
     bad = tmp_path / "junk.pickle"
     bad.write_bytes(b"not a pickle at all")
     handle(engine, "/rig/reload", [str(bad)], time.now)
     run_loads(engine, lambda: time.now)
     assert "cannot read reload bundle" in engine.last_error and engine.state == "playing"
-    with pytest.raises(ValueError, match="no bundle file"):
+    with pytest.raises(ValueError, match="no such file"):
         handle(engine, "/rig/reload", [str(tmp_path / "gone.pickle")], time.now)
+
+
+def test_reload_and_voice_read_only_files_in_the_session_folder(tmp_path):
+    """`/rig/reload` unpickles and `/rig/voice` deletes what it names: a remote (OSC
+    may be open to the network) must not reach any other file."""
+    time = FakeTime()
+    engine, _ = make([cue("one", bars=8)], time)
+    outside = tmp_path / "elsewhere.pickle"
+    outside.write_bytes(b"x")
+    with pytest.raises(ValueError, match="takes no files"):  # not a live session
+        handle(engine, "/rig/reload", [str(outside)], time.now)
+    session = tmp_path / "session"
+    session.mkdir()
+    engine.bundle_dir = session
+    for address, args in (("/rig/reload", [str(outside)]),
+                          ("/rig/voice", ["pad", str(outside)]),
+                          ("/rig/reload", [str(session / ".." / "elsewhere.pickle")])):  # fmt: skip
+        with pytest.raises(ValueError, match="not in the session folder"):
+            handle(engine, address, args, time.now)
+    (session / "link.pickle").symlink_to(outside)
+    with pytest.raises(ValueError, match="not in the session folder"):
+        handle(engine, "/rig/reload", [str(session / "link.pickle")], time.now)
+    assert outside.exists() and not engine.loads
 
 
 SENDER = """
@@ -148,3 +173,20 @@ def test_osc_from_another_process_reaches_a_real_engine_process():
             wait_for(control, lambda s: s.last_error == "unknown address /rig/nope", timeout=10.0)
     finally:
         engine.stop()
+
+
+def test_xruns_are_counted_through_a_stand_in_wrapper():
+    """Issue 12, item 6: a device with a stand-in reaches the scheduler wrapped
+    (rig.voices.outputs.FallbackOutput, its sink in `.hardware`); the status still
+    counts its JACK client's xruns."""
+    from types import SimpleNamespace
+
+    time = FakeTime()
+    engine, sinks = make([cue("one", bars=2)], time)
+    host = SimpleNamespace(xruns=7)
+    sinks["virus"].host = host  # type: ignore[attr-defined]
+    sinks["mono"].host = host  # type: ignore[attr-defined]  (one client, counted once)
+    for device in ("virus", "mono"):
+        engine.scheduler.outputs[device] = SimpleNamespace(hardware=sinks[device])
+    _, args = handle(engine, "/rig/status", [], time.now)
+    assert Status.from_args(args).xruns == 7

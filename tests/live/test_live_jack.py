@@ -231,7 +231,8 @@ def test_hot_reload_a_bad_edit_keeps_the_old_events_a_good_one_lands_on_a_bar(
         song_path, config = stage(tmp_path, recorder.port)
         project = Project.load(config)
         cues = project.arrangements(song_path)
-        spec = EngineSpec(tuple(cues), tuple(outputs_from_project(project)))
+        spec = EngineSpec(tuple(cues), tuple(outputs_from_project(project)),
+                          bundle_dir=str(tmp_path))  # fmt: skip
         engine = EngineProcess(spec).start()
         try:
             with freewheel, ControlClient(engine.port) as control:
@@ -401,11 +402,13 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         # Nothing here is frame-exact: the kill and the new engine's start always cost
         # JACK xruns (measured: 2-3 bursts, the last ~5 ms before the resumed SPP).
         data = [d for _, d in events]
-        # The host's note-offs begin with note 0 on the song's channel (G2 is 43).
-        panic = data.index(bytes((0x80, 0, 64)))
-        assert sounding_after(data[:panic]) == [(0, 43)]  # the engine died holding G2
-        spp = next(i for i in range(panic, len(data)) if data[i][0] == 0xF2)
-        assert sounding_after(data[:spp]) == []  # ... and the host ended it
+        # The engine died holding G2 (43); the host ended exactly that note.
+        spp = next(i for i, d in enumerate(data) if d[0] == 0xF2)
+        held = max(i for i in range(spp) if data[i][0] == 0x90 and data[i][1] == 43)
+        assert sounding_after(data[: held + 1]) == [(0, 43)]
+        between = [d for d in data[held + 1 : spp] if d[0] < 0xF0]  # not clock, Stop...
+        assert between == [bytes((0x80, 43, 64))]  # one note-off, nothing else
+        assert sounding_after(data[:spp]) == []
         assert data[spp + 1] == b"\xfb"  # Continue, then the clock from the resumed bar
         sixteenths = data[spp][1] | data[spp][2] << 7
         assert sixteenths % 16 == 0  # on a bar line
@@ -434,3 +437,43 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
     finally:
         recorder.kill()
     check(events)
+
+
+@pytest.mark.parametrize("target", ["host", "ui"])
+def test_sigterm_ends_the_show_with_note_offs(jack_server, tmp_path, target):
+    """Issue 12, item 12: `kill` (SIGTERM: what a service manager or a shutdown
+    sends) of the `rig live` process or of its host ends the show: the engine stops
+    cleanly (note-offs, Stop), and the host and its session are gone."""
+    import os
+    import signal
+
+    from rig.probe.recorder import Recorder
+    from rig.stage.session import find_sessions
+
+    recorder = Recorder.spawn(jack_server.env)
+    sessions = tmp_path / "sessions"
+    try:
+        song_path, config = stage(tmp_path, recorder.port)
+        song_path.write_text(HELD)
+        ui, session = launch_live(jack_server, song_path, config, sessions)
+        try:
+            with ControlClient(session.port) as control:
+                control.send("/rig/play")
+                wait_for(control, lambda s: s.state == "playing" and s.bar == 2 and s.beat == 2)
+            os.kill(session.host_pid if target == "host" else ui.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while session.alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not session.alive(), "the host ignored SIGTERM"
+            assert not find_sessions(sessions)
+        finally:
+            ui.kill()
+            ui.wait(5)
+            for _, left in find_sessions(sessions):  # a failed run: end the show
+                os.kill(left.host_pid, signal.SIGKILL)
+        events = recorder.stop()
+    finally:
+        recorder.kill()
+    data = [d for _, d in events]
+    assert any(d[0] == 0x90 and d[2] for d in data)  # it played
+    assert b"\xfc" in data and sounding_after(data) == []  # Stop, and nothing left sounding

@@ -67,6 +67,7 @@ def test_the_voice_address_lands_on_the_boundary_or_says_why_not(tmp_path):
     spec = sine_voice(tmp_path)
     time = FakeTime()
     engine, _ = make([cue("one", base=36)], time)
+    engine.bundle_dir = tmp_path  # the live session's folder
     path = write_voice(tmp_path / "b", "test-sine", spec)
     with pytest.raises(ValueError, match="voice test-sine: no software voices are running"):
         handle(engine, "/rig/voice", ["test-sine", str(path)], time.now)
@@ -74,11 +75,12 @@ def test_the_voice_address_lands_on_the_boundary_or_says_why_not(tmp_path):
     assert not path.exists()  # read (and removed) all the same
     _, args = handle(engine, "/rig/status", [], time.now)
     assert Status.from_args(args).last_error == engine.last_error
-    with pytest.raises(ValueError, match="cannot read voice file"):
+    with pytest.raises(ValueError, match="no such file"):
         handle(engine, "/rig/voice", ["test-sine", str(path)], time.now)
 
     swaps = Swaps()
     engine, _ = make([cue("one", base=36)], time, dsp_hook=swaps)
+    engine.bundle_dir = tmp_path
     # Stopped: at once.
     handle(engine, "/rig/voice", ["test-sine", str(write_voice(tmp_path, "test-sine", spec))],
            time.now)  # fmt: skip
@@ -102,7 +104,7 @@ def test_a_reloaded_voice_takes_over_on_the_next_bar(jack_server, freewheel, tmp
         beats("lead", BARS * 4, 69), [TrackInfo("lead", None, "test-sine", 0)], bars=BARS
     )
     new_spec = octave_up(tmp_path)
-    engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}))
+    engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}), bundle_dir=str(tmp_path))
     cap = capture(jack_server)
     try:
         # In freewheel: the new version is built while the engine's lock holds the

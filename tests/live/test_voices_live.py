@@ -83,8 +83,10 @@ def settings(voices: dict, cc_names=None) -> VoiceSettings:
     return VoiceSettings(voices=voices, cc_names=cc_names or {}, connect=None, required=True)
 
 
-def start(arr: Arrangement, voice_settings: VoiceSettings, outputs=()) -> EngineProcess:
-    spec = EngineSpec((arr,), tuple(outputs), voices=voice_settings)
+def start(
+    arr: Arrangement, voice_settings: VoiceSettings, outputs=(), bundle_dir: str = ""
+) -> EngineProcess:
+    spec = EngineSpec((arr,), tuple(outputs), voices=voice_settings, bundle_dir=bundle_dir)
     return EngineProcess(spec).start()
 
 

@@ -178,3 +178,17 @@ def test_a_voice_the_running_engine_lacks_is_reported_not_left_silent(tmp_path):
         "  bass: {device: monopoly}\n", "  bass: {device: monopoly}\n  keys: {voice: guitar}\n"
     ))  # fmt: skip
     assert offline.check({one}) == ("reloaded one: takes effect at the next bar", False)
+
+
+def test_the_message_row_shows_the_cause_before_its_consequences():
+    """Issue 12, item 11: a wrong note also makes its bar's step count wrong; the one
+    line the UI has names the note, not the count."""
+    from rig.source.errors import InputError, Pos, SourceError
+    from rig.stage.watch import _first_error
+
+    exc = InputError([
+        SourceError(Pos("song.yaml", 7, 20), "steps: bar 1 has 15 steps, the meter needs 16"),
+        SourceError(Pos("song.yaml", 7, 31), "steps: unknown note 'H1' (did you mean 'B1'?)"),
+    ])  # fmt: skip
+    line = _first_error(exc)
+    assert line.startswith("song.yaml:7:31: steps: unknown note 'H1'") and "(and 1 more)" in line

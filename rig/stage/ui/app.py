@@ -12,120 +12,45 @@ the footer lists them. Track selection is also on the digit keys 1-9.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 
-from textual import events
+from rich.markup import escape as esc
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.keys import _character_to_key
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from rig.config import KEY_ACTIONS
 from rig.control.link import EngineLink
 from rig.control.protocol import Status
 from rig.song.quantize import QUANTIZE
+from rig.stage.session import Session
+from rig.stage.ui.keys import ACTION_LABELS, FOOTER_ACTIONS, key_map
+from rig.stage.ui.screens import KeysScreen, QuitScreen, _shown_key
 
-__all__ = ["LiveApp", "QuitScreen", "KeysScreen", "key_map", "ACTION_LABELS", "FOOTER_ACTIONS"]
+__all__ = [
+    "LiveApp",
+    "ShowTable",
+    "QuitScreen",
+    "KeysScreen",
+    "key_map",
+    "ACTION_LABELS",
+    "FOOTER_ACTIONS",
+]
 
-ACTION_LABELS: dict[str, str] = {
-    "play": "play",
-    "stop": "stop",
-    "continue": "continue",
-    "next": "next",
-    "launch": "launch",
-    "cue_up": "cue ↑",
-    "cue_down": "cue ↓",
-    "cancel": "cancel",
-    "section": "jump",
-    "section_prev": "section ←",
-    "section_next": "section →",
-    "track_prev": "track ←",
-    "track_next": "track →",
-    "mute": "mute",
-    "solo": "solo",
-    "quantize": "quantize",
-    "nudge_up": "tempo +",
-    "nudge_down": "tempo −",
-    "tap": "tap",
-    "panic": "panic",
-    "keys": "keys",
-    "quit": "quit",
-}
-# The footer shows these: they fit 80 columns, 22 keys do not; `keys` (?) lists all.
-FOOTER_ACTIONS = frozenset(
-    ("play", "stop", "next", "launch", "cancel", "mute", "panic", "keys", "quit")
-)
 NUDGE_BPM = 1.0
+ERROR_SHOW_S = 10.0  # an engine error stays this long on the screen
 # A track's status word (rig.control.protocol) as the tracks table shows it.
 _HEARD_ON = {"hw": "hardware", "stand-in": "stand-in", "voice": "software", "none": "—"}
 
 
-def _key_name(key: str) -> str:
-    """A key from config.yaml as textual names it: "[" → left_square_bracket."""
-    key = key.strip()
-    if key == " ":
-        return "space"
-    if len(key) == 1 and not key.isalnum():
-        return _character_to_key(key)
-    return key
+class ShowTable(DataTable):
+    """A display-only table: it never takes the focus, so the performer's keys (up,
+    down, enter) reach the app's bindings. A focused DataTable kept them for its own
+    cursor: the highlight moved to the chosen cue while the app still pointed at
+    cue 1, and enter (the table's "select") never launched (issue 12, items 1-2)."""
 
-
-def key_map(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """action → textual key: the defaults with config.yaml's overrides."""
-    keys = dict(KEY_ACTIONS)
-    keys.update(overrides or {})
-    return {action: _key_name(key) for action, key in keys.items()}
-
-
-class QuitScreen(ModalScreen[str]):
-    """Asked before quitting while the music plays."""
-
-    BINDINGS = [
-        Binding("y", "choose('stop')", "stop the music and quit"),
-        Binding("d", "choose('detach')", "quit, music plays on"),
-        Binding("n,escape", "choose('cancel')", "cancel"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield Static(
-            "The music is playing.\n\n"
-            "  y  stop it and quit\n"
-            "  d  quit the UI only: the engine plays on (rig live --attach reconnects)\n"
-            "  n  cancel",
-            id="quit-question",
-        )
-
-    def action_choose(self, choice: str) -> None:
-        self.dismiss(choice)
-
-
-class KeysScreen(ModalScreen[None]):
-    """Every key and what it does (config.yaml `keys:` remaps them); any key closes it."""
-
-    def __init__(self, keys: Mapping[str, str]) -> None:
-        super().__init__()
-        self.keys = keys
-
-    def compose(self) -> ComposeResult:
-        width = max(len(_shown_key(k)) for k in self.keys.values())
-        lines = [f"  {_shown_key(key):>{width}}  {ACTION_LABELS[action]}"
-                 for action, key in self.keys.items()]  # fmt: skip
-        lines.append(f"  {'1-9':>{width}}  select track 1-9")
-        yield Static("\n".join(["Keys (any key closes)", "", *lines]), id="keys-list")
-
-    def on_key(self, event: events.Key) -> None:
-        event.stop()
-        self.dismiss(None)
-
-
-def _shown_key(key: str) -> str:
-    """A textual key name as a performer reads it: question_mark → ?."""
-    from textual.keys import format_key
-
-    return format_key(key)
+    can_focus = False
 
 
 class LiveApp(App[str]):
@@ -133,17 +58,18 @@ class LiveApp(App[str]):
 
     TITLE = "rig live"
     ENABLE_COMMAND_PALETTE = False  # every key is the performer's
+    AUTO_FOCUS = None  # no widget takes the keys: see ShowTable
     CSS = """
     #top { height: 3; padding: 0 1; background: $boost; }
     #message { height: 2; padding: 0 1; }
     #message.error { color: $error; text-style: bold; }
     #sections { height: 1; padding: 0 1; }
-    #cues { width: 1fr; }
-    #tracks { width: 1fr; }
+    #cue-pane { width: 2fr; }
+    #track-pane { width: 3fr; }
     QuitScreen { align: center middle; }
     #quit-question { width: 76; height: 9; border: thick $warning; padding: 1 2; }
     KeysScreen { align: center middle; }
-    #keys-list { width: 44; height: auto; border: thick $accent; padding: 1 2; }
+    #keys-list { width: 76; height: auto; border: thick $accent; padding: 0 1; }
     """
 
     def __init__(
@@ -155,6 +81,8 @@ class LiveApp(App[str]):
         poll_s: float = 0.1,
         reloader: object | None = None,
         on_exit: Callable[[str], None] | None = None,
+        session: Callable[[], Session | None] | None = None,
+        now: Callable[[], float] = time.monotonic,
     ):
         super().__init__()
         self.link = link
@@ -165,33 +93,40 @@ class LiveApp(App[str]):
         self.quantize = "bar"
         self.selected_cue = 0
         self.selected_section = 0
+        self._sections_of: tuple[int, tuple[str, ...]] | None = None
         self.selected_track = 0
         self.message = ""  # the UI's own message (reload results); errors override
         self.message_is_error = False
         self._shown: dict[str, object] = {}
         self._ticks = 0
         self._on_exit = on_exit
+        # The live host's session file (rig.stage.session), read once a second: it
+        # says when the host restarts a dead engine, and where the new one listens.
+        self._read_session = session
+        self._now = now
+        self._error_seen: tuple[str, float] = ("", 0.0)
+        self.session: Session | None = None
+        self.restart_note = ""  # what the host last said about a restart
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("connecting to the engine…", id="top")
         with Horizontal():
-            with Vertical():
-                yield DataTable(id="cues", cursor_type="row", zebra_stripes=True)
-            with Vertical():
-                yield DataTable(id="tracks", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="cue-pane"):
+                yield ShowTable(id="cues", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="track-pane"):
+                yield ShowTable(id="tracks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="sections")
-        yield Static("", id="message")
+        yield Static("", id="message", markup=False)  # file names, engine errors: as they are
         yield Footer()
 
     def on_mount(self) -> None:
         cues = self.query_one("#cues", DataTable)
-        # Display only: the app's keys (up, down, enter...) must not go to a table.
-        for table in self.query(DataTable):
-            table.can_focus = False
         cues.add_columns(" ", "#", "cue", "then")
         tracks = self.query_one("#tracks", DataTable)
-        tracks.add_columns("#", "track", "device", "port", "mute", "solo", "queued")
+        # One narrow column for mute and solo (M, S, MS): at 80 columns the queued
+        # changes must stay readable (issue 12, item 8).
+        tracks.add_columns("#", "track", "device", "plays on", "m/s", "queued")
         for action, key in self.keys.items():
             self.bind(key, f"ui_{action}", description=ACTION_LABELS[action],
                       show=action in FOOTER_ACTIONS)  # fmt: skip
@@ -211,6 +146,8 @@ class LiveApp(App[str]):
     def tick(self) -> None:
         self.link.poll()
         self._ticks += 1
+        if self._read_session is not None and self._ticks % max(1, round(1 / self.poll_s)) == 1:
+            self._follow_session()
         if self.link.setlist is None or self._ticks % 20 == 0:
             self.link.send("/rig/setlist")
         self.refresh_view()
@@ -244,8 +181,8 @@ class LiveApp(App[str]):
     def _top_text(self, s: Status) -> str:
         set_name = self.link.setlist.name if self.link.setlist and self.link.setlist.name else ""
         line1 = (
-            f"[b]{s.state.upper()}[/b]  cue {s.cue + 1}/{s.cues} [b]{s.cue_name}[/b]"
-            f"  section [b]{s.section or '-'}[/b]  bar [b]{s.bar}:{s.beat}[/b]"
+            f"[b]{s.state.upper()}[/b]  cue {s.cue + 1}/{s.cues} [b]{esc(s.cue_name)}[/b]"
+            f"  section [b]{esc(s.section) or '-'}[/b]  bar [b]{s.bar}:{s.beat}[/b]"
             f"  [b]{s.bpm:.1f}[/b] BPM"
         )
         queued = ""
@@ -253,29 +190,60 @@ class LiveApp(App[str]):
             what = {"cue": "launch", "section": "jump to", "reload": "new version of"}.get(
                 s.queued_kind, s.queued_kind
             )
-            queued = f"  ⏭ {what} [b]{s.queued_name}[/b] at bar {s.queued_bar}"
+            queued = f"  ⏭ {what} [b]{esc(s.queued_name)}[/b] at bar {s.queued_bar}"
         line2 = (
             f"quantize [b]{self.quantize}[/b]  late {s.late}  xruns {s.xruns}"
             f"  sounding {s.sounding}  reloads {s.reloads}{queued}"
         )
-        return f"{line1}\n{line2}" + (f"\n{set_name}" if set_name else "")
+        if s.state == "waiting":  # a set's "wait" transition: nothing starts by itself
+            play = _shown_key(self.keys["play"])
+            line2 = f"[b]waiting for launch: press {esc(play)} to start {esc(s.cue_name)}[/b]"
+            line2 += f"  {line2_rest}" if (line2_rest := queued.strip()) else ""
+        return f"{line1}\n{line2}" + (f"\n{esc(set_name)}" if set_name else "")
+
+    def _follow_session(self) -> None:
+        """Read the host's session: a restarted engine has a new port and pid."""
+        assert self._read_session is not None
+        session = self._read_session()
+        if session is None:
+            return
+        if session.engine_pid and session.engine_pid != self.link.engine_pid:
+            self.link.follow(session.port, session.engine_pid)
+        if session.note and (self.session is None or session.note != self.session.note):
+            self.restart_note = session.note
+        self.session = session
 
     def _message_text(self, s: Status | None) -> tuple[str, bool]:
+        session = self.session
+        host_alive = session is not None and session.alive()
+        if host_alive and session is not None and session.engine_state == "restarting":
+            return f"ENGINE CRASHED — {session.note}; the music resumes at the next bar", True
         if self.link.engine_dead():
+            if host_alive:
+                return "ENGINE CRASHED — the live host is restarting it…", True
             return (
                 "THE ENGINE PROCESS HAS DIED — nothing is playing. "
                 "Restart with rig live (the set is unchanged).",
                 True,
             )
+        if self.restart_note and s is not None:
+            return f"engine restarted: {self.restart_note}", True
         if self.link.last_reply and not self.link.connected:
             return "the engine is not answering…", True
         if self.message:
             return self.message, self.message_is_error
-        if self.link.errors:
-            return f"engine: {self.link.errors[-1]}", True
-        if s is not None and s.last_error:
-            return f"engine: {s.last_error}", True
+        error = self.link.errors[-1] if self.link.errors else s.last_error if s else ""
+        if error and self._fresh(error):
+            return f"engine: {error}", True
         return "", False
+
+    def _fresh(self, error: str) -> bool:
+        """True for `ERROR_SHOW_S` after `error` first appeared: an old OSC error
+        (the engine keeps its last one) must not sit on the screen for minutes."""
+        now = self._now()
+        if self._error_seen[0] != error:
+            self._error_seen = (error, now)
+        return now - self._error_seen[1] < ERROR_SHOW_S
 
     def _update_cues(self, s: Status) -> None:
         info = self.link.setlist
@@ -287,7 +255,7 @@ class LiveApp(App[str]):
             mark = (
                 "▶" if i == s.cue else ("⏭" if i == s.queued_cue and s.queued_kind == "cue" else "")
             )
-            rows.append((mark, str(i + 1), name, hows[i] if i < len(hows) else ""))
+            rows.append((mark, str(i + 1), esc(name), hows[i] if i < len(hows) else ""))
         self._fill("#cues", rows, self.selected_cue)
 
     def _update_tracks(self, s: Status) -> None:
@@ -303,11 +271,10 @@ class LiveApp(App[str]):
             rows.append(
                 (
                     str(i + 1),
-                    name,
-                    device,
+                    esc(name),
+                    esc(device),
                     _HEARD_ON.get(state, state),
-                    "MUTED" if name in muted else "",
-                    "SOLO" if name in soloed else "",
+                    ("M" if name in muted else "") + ("S" if name in soloed else ""),
                     " ".join(pending.get(name, [])),
                 )
             )
@@ -316,10 +283,16 @@ class LiveApp(App[str]):
     def _update_sections(self, s: Status) -> None:
         info = self.link.setlist
         sections = info.sections[s.cue] if info and s.cue < len(info.sections) else ()
+        if sections and self._sections_of != (s.cue, sections):
+            # A new cue (or the first look at one): the chooser starts at the section
+            # that plays, not at section 1 (issue 12, item 10).
+            self._sections_of = (s.cue, sections)
+            if s.section in sections:
+                self.selected_section = sections.index(s.section)
         self.selected_section = min(self.selected_section, max(0, len(sections) - 1))
         parts = []
         for i, name in enumerate(sections):
-            text = f"[b]{name}[/b]" if name == s.section else name
+            text = f"[b]{esc(name)}[/b]" if name == s.section else esc(name)
             parts.append(f"[reverse]{text}[/reverse]" if i == self.selected_section else text)
         self.query_one("#sections", Static).update("sections: " + "  ".join(parts))
 
@@ -339,6 +312,7 @@ class LiveApp(App[str]):
     # -- actions (key bindings) -------------------------------------------------------------
     def _send(self, address: str, *args: object) -> None:
         self.message = ""
+        self.restart_note = ""  # seen: the performer acts again
         self.link.errors.clear()
         self.link.send(address, *args)
 

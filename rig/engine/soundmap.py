@@ -1,0 +1,164 @@
+"""The engine's sounding notes where the live host can read them without the engine.
+
+Why: when the engine process dies (a crash, a SIGKILL) its note tracking dies with
+it, and a held chord rings on until someone sends its note-offs. Before this map
+the host guessed — every note of the channels the cues' tracks name — and missed
+the channels a config binding moved (issue 12, item 3: a pad chord on channel 1
+hung 2.8 s). Now every note-on and note-off the engine hands a hardware sink is
+also written into a small shared-memory file (an `mmap` the host created), per
+(output, channel, note): how many are sounding, and the deadline of the last
+note-off. The host (`rig.stage.rescue`) keeps the file mapped and, the moment the
+engine is gone, releases exactly those notes.
+
+A note-off is written when the scheduler hands it to the sink, up to the lookahead
+before it goes out: an engine that dies in between never sent it. So the host also
+releases every note whose last note-off deadline is not yet `grace_ns` old.
+
+Layout (little-endian): magic, output count; per output: its device name (64 bytes,
+NUL-padded), 16 × 128 sounding counts (uint8), 16 × 128 last note-off deadlines
+(int64 ns, `time.monotonic_ns`, the clock every sink uses).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rig.midi.wire import CHANNEL_MASK, NOTE_OFF, NOTE_ON, STATUS_MASK
+
+__all__ = ["SoundMap", "MappedSink", "map_sinks"]
+
+_MAGIC = b"RIGSNDv1"
+_HEAD = struct.Struct("<8sI")
+_NAME = 64
+_NOTES = 16 * 128
+_PORT = _NAME + _NOTES + 8 * _NOTES
+
+
+class SoundMap:
+    """One mapped file of sounding notes; `create` (the host), `attach` (the engine)."""
+
+    def __init__(self, path: Path, buffer: mmap.mmap, devices: tuple[str, ...]):
+        self.path = path
+        self.devices = devices
+        self._mm = buffer
+        view = memoryview(buffer)
+        self._counts = []
+        self._raw_offs = []
+        self._offs = []
+        for i in range(len(devices)):
+            base = _HEAD.size + i * _PORT + _NAME
+            self._counts.append(view[base : base + _NOTES])
+            self._raw_offs.append(view[base + _NOTES : base + _NOTES + 8 * _NOTES])
+            self._offs.append(self._raw_offs[-1].cast("q"))
+
+    @classmethod
+    def create(cls, path: Path, devices: Sequence[str]) -> SoundMap:
+        """A fresh, silent map for `devices` (the engine spec's outputs, in order)."""
+        size = _HEAD.size + len(devices) * _PORT
+        data = bytearray(size)
+        _HEAD.pack_into(data, 0, _MAGIC, len(devices))
+        for i, device in enumerate(devices):
+            name = device.encode()[:_NAME]
+            start = _HEAD.size + i * _PORT
+            data[start : start + len(name)] = name
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)  # the engine never maps a half-written file
+        return cls.attach(path)
+
+    @classmethod
+    def attach(cls, path: Path) -> SoundMap:
+        with open(path, "r+b") as f:
+            buffer = mmap.mmap(f.fileno(), 0)
+        magic, count = _HEAD.unpack_from(buffer, 0)
+        if magic != _MAGIC or len(buffer) != _HEAD.size + count * _PORT:
+            buffer.close()
+            raise ValueError(f"{path}: not a sounding-note map")
+        devices = []
+        for i in range(count):
+            start = _HEAD.size + i * _PORT
+            devices.append(bytes(buffer[start : start + _NAME]).rstrip(b"\0").decode())
+        return cls(path, buffer, tuple(devices))
+
+    def index(self, device: str) -> int | None:
+        return self.devices.index(device) if device in self.devices else None
+
+    def note(self, port: int, data: bytes, when_ns: int) -> None:
+        """Track one message handed to output `port` (anything but a note: ignored)."""
+        if len(data) < 3:
+            return
+        kind = data[0] & STATUS_MASK
+        if kind not in (NOTE_ON, NOTE_OFF):
+            return
+        slot = (data[0] & CHANNEL_MASK) * 128 + (data[1] & 0x7F)
+        counts = self._counts[port]
+        if kind == NOTE_ON and data[2] > 0:
+            counts[slot] = min(255, counts[slot] + 1)
+        else:
+            counts[slot] = max(0, counts[slot] - 1)
+            self._offs[port][slot] = when_ns
+
+    def to_release(self, now_ns: int, grace_ns: int) -> dict[str, list[tuple[int, int]]]:
+        """device → (channel, note) still sounding, or whose last note-off deadline
+        is less than `grace_ns` before `now_ns` (maybe never sent)."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        for port, device in enumerate(self.devices):
+            counts, offs = self._counts[port], self._offs[port]
+            notes = [
+                divmod(slot, 128)
+                for slot in range(_NOTES)
+                if counts[slot] or (offs[slot] and offs[slot] > now_ns - grace_ns)
+            ]
+            if notes:
+                out[device] = notes
+        return out
+
+    def clear(self) -> None:
+        """Silence: after the rescue, before a new engine writes again."""
+        for port in range(len(self.devices)):
+            self._counts[port][:] = bytes(_NOTES)
+            self._raw_offs[port][:] = bytes(8 * _NOTES)
+
+    def close(self) -> None:
+        for view in (*self._counts, *self._offs, *self._raw_offs):
+            view.release()
+        self._counts, self._offs, self._raw_offs = [], [], []
+        self._mm.close()
+
+
+class MappedSink:
+    """A sink that also writes each note it is handed into the map; everything else
+    (open, close, host, connected...) is the sink's own."""
+
+    def __init__(self, sink: Any, soundmap: SoundMap, port: int):
+        self._sink = sink
+        self._map = soundmap
+        self._port = port
+
+    def send(self, when_ns: int, data: bytes) -> None:
+        self._map.note(self._port, data, when_ns)
+        self._sink.send(when_ns, data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sink, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Settings made on the wrapper (e.g. the frame loop's drop_late_ns) are the sink's.
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._sink, name, value)
+
+
+def map_sinks(sinks: Mapping[str, Any], soundmap: SoundMap) -> dict[str, Any]:
+    """`sinks` with each one the map knows wrapped in a `MappedSink`."""
+    out: dict[str, Any] = {}
+    for device, sink in sinks.items():
+        port = soundmap.index(device)
+        out[device] = sink if port is None else MappedSink(sink, soundmap, port)
+    return out

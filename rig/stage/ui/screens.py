@@ -1,0 +1,74 @@
+"""The live UI's modal screens: the quit question and the list of keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from rig.stage.ui.keys import ACTION_LABELS
+
+__all__ = ["QuitScreen", "KeysScreen"]
+
+
+class QuitScreen(ModalScreen[str]):
+    """Asked before quitting while the music plays."""
+
+    BINDINGS = [
+        Binding("y", "choose('stop')", "stop the music and quit"),
+        Binding("d", "choose('detach')", "quit, music plays on"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "The music is playing.\n\n"
+            "  y  stop it and quit\n"
+            "  d  quit the UI only: the engine plays on (rig live --attach reconnects)\n"
+            "  any other key: cancel (n is also next cue: it only cancels here)",
+            id="quit-question",
+        )
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
+
+    def on_key(self, event: events.Key) -> None:
+        """Any key but y and d cancels, and does nothing else: a performer who
+        meant n (next cue) or escape gets the show back, unchanged."""
+        if event.key not in ("y", "d"):
+            event.stop()
+            self.dismiss("cancel")
+
+
+class KeysScreen(ModalScreen[None]):
+    """Every key and what it does (config.yaml `keys:` remaps them); any key closes it."""
+
+    def __init__(self, keys: Mapping[str, str]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        width = max(len(_shown_key(k)) for k in self.keys.values())
+        items = [f"{_shown_key(key):>{width}}  {ACTION_LABELS[action]}"
+                 for action, key in self.keys.items()]  # fmt: skip
+        items.append(f"{'1-9':>{width}}  select track 1-9")
+        # Two columns: 23 lines do not fit a 24-line terminal with a border.
+        half = (len(items) + 1) // 2
+        left, right = items[:half], items[half:]
+        column = max(len(i) for i in left) + 4
+        lines = [f"{a:<{column}}{b}" for a, b in zip(left, right + [""], strict=False)]
+        yield Static("\n".join(["Keys (any key closes)", *lines]), id="keys-list", markup=False)
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        self.dismiss(None)
+
+
+def _shown_key(key: str) -> str:
+    """A textual key name as a performer reads it: question_mark → ?."""
+    from textual.keys import format_key
+
+    return format_key(key)

@@ -1,0 +1,84 @@
+"""No note left sounding when the engine dies (issue 12, item 3): the engine writes
+its sounding notes into the host's shared-memory map; SIGKILL it mid-chord and the
+rescue ends exactly those notes, on their own channels, every time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from livetools import cue, wait_for
+
+from rig.control.protocol import ControlClient
+from rig.engine.process import EngineProcess
+from rig.engine.sinks import OutputSpec
+from rig.engine.soundmap import SoundMap
+from rig.engine.spec import EngineSpec
+from rig.midi.notes import sounding_after
+from rig.stage.rescue import GRACE_NS, Rescue
+
+KILLS = 10
+
+
+def test_the_map_counts_notes_per_port_channel_and_note(tmp_path):
+    m = SoundMap.create(tmp_path / "notes", ["virus", "mono"])
+    other = SoundMap.attach(tmp_path / "notes")  # the engine's view of the same memory
+    other.note(0, bytes((0x90, 60, 100)), 1_000)
+    other.note(0, bytes((0x90, 60, 100)), 1_000)  # re-triggered: two sounding
+    other.note(1, bytes((0x92, 40, 100)), 1_000)
+    other.note(1, bytes((0xB2, 7, 100)), 1_000)  # not a note: ignored
+    other.note(0, bytes((0x80, 60, 64)), 5_000)
+    assert m.to_release(10**12, 0) == {"virus": [(0, 60)], "mono": [(2, 40)]}
+    other.note(0, bytes((0x90, 60, 0)), 6_000)  # velocity 0 = note-off
+    other.note(1, bytes((0x82, 40, 0)), 6_000)
+    assert m.to_release(10**12, 0) == {}
+    # A note-off handed over just before the death may never have left: again.
+    assert m.to_release(6_000 + GRACE_NS - 1, GRACE_NS) == {"virus": [(0, 60)], "mono": [(2, 40)]}
+    m.clear()
+    assert m.to_release(6_000, GRACE_NS) == {}
+    other.close()
+    m.close()
+    with pytest.raises(ValueError, match="not a sounding-note map"):
+        (tmp_path / "junk").write_bytes(b"x" * 64)
+        SoundMap.attach(tmp_path / "junk")
+
+
+@pytest.mark.jack
+@pytest.mark.slow
+def test_sigkill_mid_chord_every_note_gets_its_note_off(jack_server, recorder, tmp_path):
+    import jack
+
+    outputs = (OutputSpec("synth", recorder.port, "jack", clock=True),)
+    rescue = Rescue(outputs, tmp_path / "show.notes").open()
+    probe = jack.Client("rig-test-probe", no_start_server=True)
+    probe.activate()
+    kills = []
+    try:
+        for _ in range(KILLS):
+            spec = EngineSpec((cue("Chords", 8, devices=("synth", "synth")),), outputs,
+                              soundmap=str(rescue.path))  # fmt: skip
+            engine = EngineProcess(spec).start()
+            with ControlClient(engine.port) as control:
+                control.send("/rig/play")
+                wait_for(control, lambda s: s.bar == 2 and s.beat == 2)
+            kills.append(probe.frame_time)
+            engine.kill()
+            assert rescue.release() >= 3  # the chord at least
+            time.sleep(0.3)
+    finally:
+        probe.close()
+        rescue.close()
+    events = recorder.stop()
+    worst = 0.0
+    for i, kill in enumerate(kills):
+        until = kills[i + 1] if i + 1 < len(kills) else events[-1][0] + 1
+        held = sounding_after([d for f, d in events if f < kill])
+        # Bar 2's chord (channel 2) always; its 16th bass note (channel 1) when the
+        # kill falls inside one.
+        assert {(1, 61), (1, 65), (1, 68)} <= set(held) and len(held) <= 4, held
+        after = [(f, d) for f, d in events if kill <= f < until and d[0] & 0xF0 == 0x80]
+        for channel, note in held:
+            frame = next(f for f, d in after if d[0] & 0x0F == channel and d[1] == note)
+            worst = max(worst, (frame - kill) / jack_server.rate * 1000)
+    assert sounding_after([d for _, d in events]) == []
+    print(f"rescue: {KILLS} kills, worst note-off {worst:.1f} ms after the kill")

@@ -1,0 +1,99 @@
+"""`rig live` in a real terminal (tmux) at the sizes performers use, on a private JACK
+server, the notes witnessed by an independent JACK recorder (issue 12)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tmuxshow import TmuxShow, have_tmux
+
+pytestmark = [
+    pytest.mark.jack,
+    pytest.mark.slow,
+    pytest.mark.skipif(not have_tmux(), reason="tmux is not installed"),
+]
+
+REPO = Path(__file__).resolve().parents[2]
+CUE = """cue: NAME
+tempo: 150
+meter: 4/4
+tracks:
+  bass: {device: monopoly}
+patterns:
+  line: {track: bass, steps: "NOTE NOTE NOTE NOTE", rate: 1/4, gate: 50%}
+sections:
+  - {name: a, bars: 64, play: [line]}
+"""
+NOTES = {"First Light": ("C2", 36), "Second Wind": ("E2", 40), "Third Rail": ("G2", 43)}
+
+
+def three_cues(tmp_path: Path, recorder_port: str) -> tuple[Path, Path]:
+    names = []
+    for i, (name, (note, _)) in enumerate(NOTES.items()):
+        (tmp_path / f"c{i}.yaml").write_text(CUE.replace("NAME", name).replace("NOTE", note))
+        names.append(f"  - {{song: c{i}.yaml, next: wait}}")
+    set_path = tmp_path / "night.yaml"
+    set_path.write_text("set: Test Night\ncues:\n" + "\n".join(names) + "\n")
+    config = tmp_path / "config.yaml"
+    binding = f"{{port: '{recorder_port}', clock: true}}"
+    config.write_text(f"patches: {REPO / 'patches'}\ndevices:\n  monopoly: {binding}\n")
+    return set_path, config
+
+
+def end_show(sessions: Path) -> None:
+    """A failed run: end the host (and so the engine) it left behind."""
+    from rig.stage.session import find_sessions
+
+    for _, left in find_sessions(sessions):
+        os.kill(left.host_pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while left.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tmp_path, size):
+    """Items 1-2: down, down, enter launches the third cue (playing: at the next bar),
+    the footer shows the launch key, and the recorder hears the third cue's note."""
+    from rig.stage.session import find_sessions
+
+    set_path, config = three_cues(tmp_path, recorder.port)
+    sessions = tmp_path / "sessions"
+    env = dict(jack_server.env, PYTHONPATH=str(REPO), RIG_LIVE_DIR=str(sessions))
+    cmd = [sys.executable, "-m", "rig.cli", "live", str(set_path), "--config", str(config),
+           "--osc-port", "0"]  # fmt: skip
+    width, height = size
+    try:
+        with TmuxShow(cmd, width=width, height=height, env=env, cwd=tmp_path, name="rigtest") as t:
+            t.wait("STOPPED", "Third Rail", " launch ")  # the footer names it
+            t.wait("queued", "plays on")  # the tracks table's last column fits (item 8)
+            t.wait("Test Night")  # the set's name (/rig/setlist carried "" before)
+            t.keys("p")
+            t.wait("PLAYING", "First Light")
+            t.keys("Down", "Down", "Enter")
+            t.wait("launch Third Rail")
+            t.wait("cue 3/3", timeout=10)
+            t.keys("s")
+            t.wait("STOPPED")
+            t.keys("Up", "Enter")  # stopped: the chosen cue plays at once
+            t.wait("PLAYING", "cue 2/3")
+            t.keys("s")
+            t.wait("STOPPED")
+            t.keys("q")
+            deadline = time.monotonic() + 15
+            while find_sessions(sessions) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not find_sessions(sessions), "the show did not end"
+    finally:
+        end_show(sessions)
+    ons = [d[1] for _, d in recorder.stop() if d[0] & 0xF0 == 0x90 and d[2]]
+    # Cue 1, then (after the launch) only cue 3, then cue 2: never cue 1 again.
+    first = ons.index(43)
+    second = ons.index(40)
+    assert set(ons[:first]) == {36} and set(ons[first:second]) == {43}
+    assert set(ons[second:]) == {40}

@@ -1,0 +1,79 @@
+"""`rig live` in a real terminal: tmux on a private socket, keys by `send-keys`, the
+screen by `capture-pane` — what a performer's terminal shows, not textual's Pilot."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+__all__ = ["TmuxShow", "have_tmux"]
+
+
+def have_tmux() -> bool:
+    return shutil.which("tmux") is not None
+
+
+class TmuxShow:
+    """One command in a detached tmux session of `width` x `height` cells.
+
+    The session runs on its own server socket (`-L`), so it neither sees nor
+    disturbs the user's tmux; `close()` kills that server, and with it the command."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        *,
+        width: int,
+        height: int,
+        env: Mapping[str, str],
+        cwd: Path,
+        name: str,
+    ) -> None:
+        self.socket = f"{name}-{os.getpid()}"
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        line = f"cd {shlex.quote(str(cwd))} && env {exports} TERM=xterm-256color "
+        line += shlex.join(command)
+        # `; sleep` keeps the pane after the command ends, so its last screen is readable.
+        self._tmux("new-session", "-d", "-s", "show", "-x", str(width), "-y", str(height),
+                   f"{line}; sleep 600")  # fmt: skip
+
+    def _tmux(self, *args: str) -> str:
+        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
+                             text=True, timeout=10, check=True)  # fmt: skip
+        return out.stdout
+
+    def keys(self, *keys: str, pause: float = 0.15) -> None:
+        """Press each key (tmux names: Enter, Down, Escape, a character) in turn."""
+        for key in keys:
+            self._tmux("send-keys", "-t", "show", key)
+            time.sleep(pause)
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "show")
+
+    def wait(self, *texts: str, timeout: float = 30.0) -> str:
+        """The screen once it shows every one of `texts`; AssertionError with the last
+        screen if it does not within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if all(t in screen for t in texts):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the terminal never showed {texts}:\n{screen}")
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True,
+                       timeout=10, check=False)  # fmt: skip
+
+    def __enter__(self) -> TmuxShow:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
