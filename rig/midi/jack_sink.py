@@ -366,7 +366,15 @@ class JackSink:
         target = match_port(self.pattern, self.host.destinations())
         if target is None:
             return
-        self.host.client.connect(port, target)
+        try:
+            self.host.client.connect(port, target)
+        except Exception as exc:  # jack.JackError; JACK-Client is imported lazily
+            # Seen in `rig bench faults`: a port leaving and coming back under the
+            # same name can still be listed while it is unregistered. The next
+            # graph change (or the watcher's 1 s round) tries again: one line, no
+            # traceback in the show's log.
+            log.info("%s: connecting to %s failed (%s); trying again", self.name, target, exc)
+            return
         # A receiver that went away mid-note may still hold it: release those first.
         self._queue.put(_RECONNECTED)
         self.destination = target
