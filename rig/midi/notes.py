@@ -33,6 +33,7 @@ __all__ = [
     "sounding_after",
 ]
 
+
 class NoteTracker:
     """Which (channel, note) pairs sound at one receiving port."""
 

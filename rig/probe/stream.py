@@ -137,6 +137,7 @@ class TickMatch:
     lost: int  # planned, never received
     extra: int  # received, no planned tick of their own (a burst, a doubled tick)
     max_offgrid: float  # frames, matched ticks against the fitted grid
+    steps: tuple[float, ...] = ()  # |gap − planned gap| (frames) between consecutive ticks
 
 
 def match_ticks(
@@ -169,6 +170,11 @@ def match_ticks(
         pairs.append((best, f))
         last_k, last_f = best, f
     a, r, res = grid_fit([f for _, f in pairs], [plan[k] for k, _ in pairs])
+    steps = tuple(
+        abs((f1 - f0) - rate * (plan[k1] - plan[k0]))
+        for (k0, f0), (k1, f1) in zip(pairs, pairs[1:], strict=False)
+        if k1 == k0 + 1
+    )
     planned = len(plan)
     if stop_frame is not None and pairs:
         planned = sum(1 for t in plan if a + r * t < stop_frame)
@@ -179,4 +185,5 @@ def match_ticks(
         lost=max(0, planned - len(pairs)),
         extra=extra,
         max_offgrid=max((abs(x) for x in res), default=0.0),
+        steps=steps,
     )

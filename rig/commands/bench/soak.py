@@ -87,6 +87,9 @@ class SoakFigures:
         lost = sum(r.lost for r in self.runs)
         extra = sum(r.extra for r in self.runs)
         worst = max((r.max_offgrid for r in self.runs), default=0.0)
+        steps = sorted(x for r in self.runs for x in r.steps)
+        p99 = steps[min(len(steps) - 1, round(0.99 * (len(steps) - 1)))] if steps else 0.0
+        p50 = steps[len(steps) // 2] if steps else 0.0
         return [
             f"played {self.minutes:.1f} min: {', '.join(self.cues_played)}",
             f"engine RSS MiB: first {rss[0]:.1f}, last {rss[-1]:.1f}, max {max(rss):.1f}, "
@@ -100,8 +103,11 @@ class SoakFigures:
             f"notes at the recorder: {self.ons} on, {self.offs} off, {self.retriggers} "
             f"re-triggered, {self.stray_offs} stray offs, {self.left_sounding} left sounding",
             f"clock: {got} ticks received, {want} planned by the tempo maps, in "
-            f"{len(self.runs)} runs: {lost} lost, {extra} extra; largest distance of a "
-            f"tick from the fitted grid {worst:.1f} frames",
+            f"{len(self.runs)} runs: {lost} lost, {extra} extra",
+            f"clock steps (gap to the next tick against the plan), frames: p50 {p50:.0f}, "
+            f"p99 {p99:.0f}, max {steps[-1] if steps else 0:.0f}; largest distance from one "
+            f"line fitted over the whole run {worst:.0f} (the dummy driver's frames drift "
+            f"from wall time at each xrun)",
             f"engine ended: {self.exit}",
         ]
 
