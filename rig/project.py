@@ -23,6 +23,7 @@ from rig.source.errors import InputError
 __all__ = ["Project", "DEFAULT_CONFIG"]
 
 
+
 @dataclass(frozen=True)
 class Project:
     config: Config

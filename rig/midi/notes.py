@@ -33,7 +33,6 @@ __all__ = [
     "sounding_after",
 ]
 
-
 class NoteTracker:
     """Which (channel, note) pairs sound at one receiving port."""
 

@@ -16,7 +16,6 @@ from rig.midi.notes import all_notes_off, note_off
 
 __all__ = ["config_or_default", "panic_messages", "open_sink", "send_paced"]
 
-
 def panic_messages(channels: Iterable[int] = range(16)) -> Iterator[bytes]:
     """Per channel: an explicit note-off for each of the 128 notes, then CC 123 and CC 120.
 

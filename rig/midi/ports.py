@@ -66,7 +66,9 @@ def load_jack() -> ModuleType:
     try:
         import jack
     except (OSError, ImportError) as exc:
-        raise JackMissing(f"the JACK library (libjack) is not installed here ({exc})") from None
+        raise JackMissing(
+            f"the JACK library (libjack) is not installed here ({exc})"
+        ) from None
     return jack
 
 
