@@ -166,3 +166,20 @@ def test_osc_reload_of_a_link_is_refused(tmp_path):
     with pytest.raises(ValueError, match="refusing"):
         load_bundle(link)
     assert target.exists() and link.is_symlink()
+
+
+@pytest.mark.jack
+@pytest.mark.slow
+def test_a_short_soak_leaves_nothing_sounding_and_accounts_for_every_tick(jack_server):
+    from rig.commands.bench.soak import run_soak
+
+    figures = run_soak(
+        None, REPO / "songs/sets/heated-rivalry-night.yaml", 0.25, say=lambda s: None
+    )
+    assert figures.left_sounding == 0 and figures.ons > 0
+    assert figures.rss_mib and figures.cpu_percent > 0
+    (run,) = figures.runs
+    # Every planned tick arrived once, or is counted lost (missed by the engine or in
+    # an xrun's cycle); nothing else arrived but what is counted extra.
+    assert run.received - run.extra == run.matched == run.planned - run.lost
+    assert run.lost <= figures.missed_clocks + figures.recorder_xruns + 1  # one cycle each
