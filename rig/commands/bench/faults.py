@@ -128,8 +128,11 @@ def fault_stop(reps: int, rng: random.Random, stall_s: float = 2.0) -> list[Row]
         after = ticks[i : i + 24]
         burst = sum(1 for a, b in zip(after, after[1:], strict=False) if b - a < gap / 2)
         off = [abs(((f - anchor) / gap) - round((f - anchor) / gap)) * gap for f in after]
+        steps = [b - a for a, b in zip(after, after[1:], strict=False)]
         row.figures.update({"gap s": (ticks[i] - anchor) / rec.rate, "burst": burst,
-                            "off grid frames": max(off, default=0.0)})  # fmt: skip
+                            "off grid frames": max(off, default=0.0),
+                            "next steps": f"{min(steps, default=0)}-{max(steps, default=0)}",
+                            })  # fmt: skip
     if len(stalls) != len(rows):
         rows.append(Row("stop", 0, {"stalls seen": len(stalls)}, "gaps at the recorder"))
     pairs = note_pairs(events)
@@ -178,7 +181,13 @@ while True:
     time.sleep(0.001)
 time.sleep(0.5)
 drain()
-print(sent["good"], sent["bad"], replies["status"], replies["error"], refused, flush=True)
+mine = s.getsockname()[1]
+drops = -1
+for row in open("/proc/net/udp").read().splitlines()[1:]:
+    cols = row.split()
+    if int(cols[1].split(":")[1], 16) == mine:
+        drops = int(cols[-1])
+print(sent["good"], sent["bad"], replies["status"], replies["error"], refused, drops, flush=True)
 """
 
 
@@ -223,12 +232,15 @@ def fault_flood(
             end = time.monotonic()
             after = control.status(timeout=2.0)
             windows.append((quiet - t_ref, start - t_ref, end - t_ref))
-            good, bad, status_replies, errors, refused = (int(v) for v in out.stdout.split()[:5])
+            good, bad, status_replies, errors, refused, own_drops = (
+                int(v) for v in out.stdout.split()[:6]
+            )
             figures: dict[str, object] = {
                 "sent": good + bad, "bad": bad, "pkt/s": (good + bad) / (end - start),
                 "status replies": status_replies, "error replies": errors,
-                "kernel drops": (dropped := _udp_drops(engine.port) - drops),
-                "unaccounted": good + bad - status_replies - errors - dropped,
+                "dropped in": (dropped := _udp_drops(engine.port) - drops),
+                "replies dropped": own_drops,
+                "unaccounted": good + bad - status_replies - errors - dropped - own_drops,
                 "alive": engine.alive() and after is not None,
             }  # fmt: skip
             if before is not None and after is not None:
@@ -243,24 +255,28 @@ def fault_flood(
 
 
 def _flood_timing(rows: list[Row], events, windows, rate: int) -> None:  # noqa: ANN001
-    """Per rep: the largest |tick gap − planned gap| (frames) in the quiet time before
-    the flood and during it. Frames to wall time: the first tick is at t_ref + 1 s."""
+    """Per rep, in the quiet time before the flood and during it: the largest
+    |tick gap − planned gap| (frames) between ticks that both arrived, and the ticks
+    missing at the recorder (a gap of n ticks: n − 1 lost in xrun cycles or never
+    sent). Frames to wall time: the first tick is at t_ref − 1 s (play began 1 s
+    before the reference)."""
     ticks = [f for f, d in events if d == b"\xf8"]
     if not ticks:
         return
     gap = rate * CLOCK_GAP_S
-    origin = ticks[0]  # about when play began; windows are relative to 1 s later
+    origin = ticks[0]
     for row, (quiet, start, end) in zip(rows, windows, strict=False):
 
-        def jitter(a: float, b: float) -> float:
+        def window(a: float, b: float) -> tuple[float, int]:
             lo, hi = origin + (a + 1.0) * rate, origin + (b + 1.0) * rate
             inside = [f for f in ticks if lo <= f < hi]
-            return max(
-                (abs(y - x - gap) for x, y in zip(inside, inside[1:], strict=False)), default=-1.0
-            )
+            steps = [y - x for x, y in zip(inside, inside[1:], strict=False)]
+            kept = [abs(d - gap) for d in steps if d < 1.5 * gap]
+            lost = sum(round(d / gap) - 1 for d in steps if d >= 1.5 * gap)
+            return max(kept, default=-1.0), lost
 
-        row.figures["jitter quiet"] = jitter(quiet, start)
-        row.figures["jitter flood"] = jitter(start, end)
+        row.figures["jitter quiet"], row.figures["lost quiet"] = window(quiet, start)
+        row.figures["jitter flood"], row.figures["lost flood"] = window(start, end)
 
 
 FAULTS: dict[str, Callable[..., list[Row]]] = {
