@@ -44,6 +44,7 @@ from rig.midi.notes import NoteTracker
 from rig.midi.ports import BackendUnavailable, jack_unavailable_reason, load_jack, match_port
 from rig.midi.realtime import try_realtime
 from rig.midi.sink import check_message
+from rig.midi.wire import CLOCK
 
 __all__ = ["JackHost", "JackSink"]
 
@@ -53,6 +54,12 @@ log = logging.getLogger(__name__)
 # estimate of a frame's time moves by a fraction of a frame between cycles, so a
 # message kept for "the next cycle" can map one frame before it once it arrives.
 _GRACE_FRAMES = 2
+# A clock tick this late when its cycle comes is dropped, not written at offset 0: after
+# the engine's own JACK thread stalled (SIGSTOP for 2 s in `rig bench faults`), the tick
+# it had queued before the stall came out in the same cycle as the first tick after it —
+# two F8s on one frame, a tempo spike for a follower. 25 ms is beyond any tick the
+# scheduler hands over late on purpose (less than half a tick: 20.8 ms at 60 BPM).
+_STALE_CLOCK_NS = 25_000_000
 # Messages written per port per cycle, at most. Each write is a few µs of Python
 # in JACK's real-time thread: 300 in one cycle overran the 1.33 ms period here
 # (xrun: the whole cycle's MIDI was lost). A burst beyond this spills into the
@@ -251,6 +258,7 @@ class JackSink:
         self.name = name
         self.pattern = pattern
         self.late = 0
+        self.stale_clocks = 0  # clock ticks dropped because a stall made them stale
         self.dropped = 0  # messages lost (none so far: a full buffer defers them)
         self.overflows = 0  # times the port's buffer was full within a cycle
         self.connected = False
@@ -422,6 +430,9 @@ class JackSink:
                 break
             when, _, data = heapq.heappop(heap)
             late = frame < first - _GRACE_FRAMES
+            if late and data == CLOCK and (first - frame) * cycle.ns_per_frame > _STALE_CLOCK_NS:
+                self.stale_clocks += 1
+                continue
             # Offsets never go backwards: JACK refuses out-of-order events.
             offset = max(offset, frame - first, 0)
             for msg in self._tracker.deliver(data):
