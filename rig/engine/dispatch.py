@@ -185,7 +185,14 @@ def track_status(engine: Engine) -> list[tuple[str, str, str]]:
 
 
 def _xruns(engine: Engine) -> int:
-    hosts = {id(h): h for s in engine.scheduler.outputs.values() if (h := getattr(s, "host", None))}
+    # With stand-in voices on, a device's output is a FallbackOutput whose MIDI sink is
+    # its `hardware`: look there too (else the status said 0 xruns while the server had
+    # thousands — `rig bench soak`).
+    hosts = {}
+    for out in engine.scheduler.outputs.values():
+        for part in (out, getattr(out, "hardware", None)):
+            if (host := getattr(part, "host", None)) is not None:
+                hosts[id(host)] = host
     return sum(int(getattr(h, "xruns", 0)) for h in hosts.values())
 
 
