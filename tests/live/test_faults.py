@@ -123,6 +123,7 @@ def test_an_osc_flood_does_not_stop_the_clock(jack_server):
     assert int(figures["missed clocks"]) < 10, figures  # type: ignore[call-overload]
 
 
+@pytest.mark.jack
 def test_the_engine_ends_with_exit_3_when_the_jack_server_dies():
     pytest.importorskip("jack")
     if shutil.which("jackd") is None:
