@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -65,6 +66,7 @@ def fault_jack(reps: int, rng: random.Random) -> list[Row]:
                 stop_jackd(server)
             rows.append(Row("jack", rep, figures))
     finally:
+        shutil.rmtree(folder, ignore_errors=True)
         if saved is None:
             os.environ.pop("JACK_DEFAULT_SERVER", None)
         else:
