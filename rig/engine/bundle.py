@@ -14,6 +14,13 @@ thread competes with the clock for the GIL.
 
 The bundle file is the engine's once read: `load_steps` deletes it.
 
+Only the controller's own files are read (`check_handover`): a name rig gives them
+(`bundle-*.pickle`, `voice-*.pickle`), a regular file owned by the engine's user in
+a folder of that user that nobody else may write to (`rig live` makes one with
+`mkdtemp`). The path arrives over OSC, which has no authentication: before this,
+one `/rig/reload /any/file` packet made the engine unpickle that file (running
+whatever code a pickle holds) and delete it — from the network with `osc.open`.
+
 A software voice edited during the show travels the same way, smaller: the
 controller checks the voice file and writes its `VoiceSpec` with `write_voice`
 (one pickle, well under a millisecond to read); `/rig/voice name path` hands the
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import stat
 import tempfile
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
@@ -38,6 +46,7 @@ __all__ = [
     "Bundle",
     "write_bundle",
     "load_steps",
+    "check_handover",
     "load_bundle",
     "write_voice",
     "read_voice",
@@ -110,9 +119,34 @@ def _assemble(meta: dict, events: list, ticks: list[int]) -> Arrangement:
     return arr
 
 
+def check_handover(path: Path, prefix: str) -> None:
+    """ValueError unless `path` is a hand-over file the controller wrote (see module
+    doc): named `<prefix>*.pickle`, a regular file (not a link) of our user, in a
+    folder of our user that group and others cannot write to."""
+    path = Path(path)
+    why = ""
+    if not (path.name.startswith(prefix) and path.suffix == ".pickle"):
+        why = f"not named {prefix}*.pickle"
+    else:
+        try:
+            own = os.lstat(path)
+            folder = os.stat(path.parent)
+        except OSError:
+            return  # missing: the reader's own open() says so, and nothing is deleted
+        uid = os.getuid()
+        if not stat.S_ISREG(own.st_mode) or own.st_uid != uid:
+            why = "not a plain file of this user"
+        elif folder.st_uid != uid or folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            why = "in a folder others can write to"
+    if why:
+        raise ValueError(f"refusing {path}: {why} (only rig's own hand-over files are read)")
+
+
 def load_steps(path: Path) -> Generator[None, None, Bundle]:
     """Read a bundle one small step per `next()`; the generator's return value is the
-    Bundle (StopIteration.value). Raises ValueError for a file that is not one."""
+    Bundle (StopIteration.value). Raises ValueError for a file that is not one (and
+    for any file `check_handover` refuses, which is then left alone)."""
+    check_handover(path, "bundle-")
     try:
         with open(path, "rb") as src:
             head = pickle.load(src)
@@ -166,7 +200,8 @@ def write_voice(directory: Path, name: str, spec: VoiceSpec) -> Path:
 
 def read_voice(path: Path) -> tuple[str, VoiceSpec]:
     """(name, spec) from a `write_voice` file, which is then deleted. ValueError for a
-    file that is missing or not one."""
+    file that is missing or not one (a file `check_handover` refuses is left alone)."""
+    check_handover(path, "voice-")
     try:
         with open(path, "rb") as src:
             head = pickle.load(src)

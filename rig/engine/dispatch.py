@@ -208,10 +208,13 @@ def track_status(engine: Engine) -> list[tuple[str, str, str]]:
 
 def _xruns(engine: Engine) -> int:
     """JACK xruns of the engine's MIDI client(s). A device with a stand-in is a
-    `FallbackOutput` around its sink (`.hardware`): look through it — the UI showed
-    `xruns 0` while jackd logged thousands for rig's client (issue 12, item 6)."""
-    sinks = [getattr(o, "hardware", None) or o for o in engine.scheduler.outputs.values()]
-    hosts = {id(h): h for s in sinks if (h := getattr(s, "host", None))}
+    `FallbackOutput` around its MIDI sink (`.hardware`): look there too (else the
+    status said 0 xruns while the server had thousands)."""
+    hosts = {}
+    for out in engine.scheduler.outputs.values():
+        for part in (out, getattr(out, "hardware", None)):
+            if (host := getattr(part, "host", None)) is not None:
+                hosts[id(host)] = host
     return sum(int(getattr(h, "xruns", 0)) for h in hosts.values())
 
 

@@ -47,11 +47,11 @@ import time
 from collections import deque
 from typing import Any
 
+from rig.midi.jack_host import JackHost
 from rig.midi.notes import NoteTracker
-from rig.midi.ports import BackendUnavailable, jack_unavailable_reason, load_jack, match_port
-from rig.midi.realtime import try_realtime
+from rig.midi.ports import match_port
 from rig.midi.sink import check_message
-from rig.midi.wire import is_note_on
+from rig.midi.wire import CLOCK, is_note_on
 
 __all__ = ["JackHost", "JackSink"]
 
@@ -61,13 +61,17 @@ log = logging.getLogger(__name__)
 # estimate of a frame's time moves by a fraction of a frame between cycles, so a
 # message kept for "the next cycle" can map one frame before it once it arrives.
 _GRACE_FRAMES = 2
+# A clock tick this late when its cycle comes is dropped, not written at offset 0: after
+# the engine's own JACK thread stalled (SIGSTOP for 2 s in `rig bench faults`), the tick
+# it had queued before the stall came out in the same cycle as the first tick after it —
+# two F8s on one frame, a tempo spike for a follower. 25 ms is beyond any tick the
+# scheduler hands over late on purpose (less than half a tick: 20.8 ms at 60 BPM).
+_STALE_CLOCK_NS = 25_000_000
 # Messages written per port per cycle, at most. Each write is a few µs of Python
 # in JACK's real-time thread: 300 in one cycle overran the 1.33 ms period here
 # (xrun: the whole cycle's MIDI was lost). A burst beyond this spills into the
 # next cycles, in order. 32 per 1.33 ms is still ~24x DIN MIDI's speed.
 _MAX_PER_CYCLE = 32
-# How often the watcher re-checks connections even without a JACK notification.
-_WATCH_INTERVAL_S = 1.0
 
 
 class _Control:
@@ -82,186 +86,6 @@ class _Control:
 _PANIC = _Control("panic")
 _FORGET = _Control("forget")
 _RECONNECTED = _Control("reconnected")
-
-
-class JackHost:
-    """One JACK client hosting the MIDI out ports of several `JackSink`s."""
-
-    def __init__(self, client_name: str = "rig", *, server: str | None = None) -> None:
-        self.client_name = client_name
-        self.server = server
-        self.client: Any = None
-        self.clock: Any = None
-        self.alive = False
-        self.xruns = 0
-        self.cycles = 0
-        self._sinks: tuple[JackSink, ...] = ()
-        # Frame mode (rig.engine.cycle): sinks map deadlines through this exact
-        # frame line instead of JACK's DLL, and `driver(cycle)` (the engine's
-        # FrameLoop) runs first in every process callback.
-        self.timeline: Any = None
-        self.driver: Any = None
-        self._lock = threading.Lock()
-        self._wake: queue.SimpleQueue[bool] = queue.SimpleQueue()
-        self._watcher: threading.Thread | None = None
-
-    # lifecycle -----------------------------------------------------------
-    def open(self) -> None:
-        """Open the JACK client, activate it and start the watcher thread."""
-        if self.client is not None:
-            return
-        from rig.midi.jacktime import JackClock
-
-        jack = load_jack()
-
-        try:
-            kwargs = {"servername": self.server} if self.server else {}
-            client = jack.Client(self.client_name, no_start_server=True, **kwargs)
-        except jack.JackError as exc:
-            raise BackendUnavailable(jack_unavailable_reason(exc)) from None
-        self.client = client
-        self.clock = JackClock(client)
-        client.set_process_callback(self._process)
-        client.set_xrun_callback(self._on_xrun)
-        client.set_shutdown_callback(self._on_shutdown)
-        client.set_port_registration_callback(self._on_graph_change, only_available=False)
-        client.set_client_registration_callback(self._on_client_change)
-        self.alive = True
-        client.activate()
-        self._watcher = threading.Thread(
-            target=self._watch, name=f"rig-jack-watch-{self.client_name}", daemon=True
-        )
-        self._watcher.start()
-
-    def close(self) -> None:
-        """Close every sink (note-offs first), stop the watcher, close the client."""
-        for sink in self._sinks:
-            sink.close()
-        if self._watcher is not None:
-            self._wake.put(False)
-            self._watcher.join(timeout=5)
-            self._watcher = None
-        if self.client is not None:
-            client, self.client = self.client, None
-            self.alive = False
-            try:
-                client.deactivate()
-            finally:
-                client.close()
-
-    def __enter__(self) -> JackHost:
-        self.open()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def samplerate(self) -> int:
-        return int(self.client.samplerate)
-
-    @property
-    def blocksize(self) -> int:
-        return int(self.client.blocksize)
-
-    # sinks ---------------------------------------------------------------
-    def _attach(self, sink: JackSink, port_name: str) -> Any:
-        self.open()
-        port = self.client.midi_outports.register(port_name)
-        with self._lock:
-            self._sinks = (*self._sinks, sink)
-        self._wake.put(True)
-        return port
-
-    def _detach(self, sink: JackSink) -> None:
-        with self._lock:
-            self._sinks = tuple(s for s in self._sinks if s is not sink)
-
-    def wait_cycles(self, count: int = 1, timeout: float = 1.0) -> bool:
-        """Block until `count` more process cycles have run (False on timeout)."""
-        target = self.cycles + count
-        deadline = time.monotonic() + timeout
-        while self.cycles < target:
-            if not self.alive or time.monotonic() > deadline:
-                return False
-            time.sleep(0.0005)
-        return True
-
-    def destinations(self) -> list[str]:
-        """Names of MIDI input ports of other clients (where a sink can send)."""
-        if self.client is None:
-            return []
-        mine = self.client.name + ":"
-        return [
-            p.name
-            for p in self.client.get_ports(is_midi=True, is_input=True)
-            if not p.name.startswith(mine)
-        ]
-
-    # JACK callbacks --------------------------------------------------------
-    def use_timeline(self, timeline: Any, driver: Any = None) -> None:
-        """Frame mode: deadlines are timeline ns (`rig.timing.timeline`), mapped to
-        frames exactly; `driver(cycle)` is called first in each process callback."""
-        self.timeline = timeline
-        self.driver = driver
-
-    def _process(self, nframes: int) -> None:
-        timeline = self.timeline
-        client = self.client
-        if client is None:  # closing: the callback may still run once or twice
-            return
-        if timeline is not None:
-            cycle = timeline.cycle(client.last_frame_time, nframes)
-            driver = self.driver
-            if driver is not None:
-                driver(cycle)
-        else:
-            cycle = self.clock.cycle(nframes)
-        for sink in self._sinks:
-            sink._process(cycle)
-        self.cycles += 1
-
-    def _on_xrun(self, delay_usecs: float) -> None:
-        self.xruns += 1
-
-    def _on_shutdown(self, status: Any, reason: str) -> None:
-        # The server is gone: nothing can be delivered or reconnected any more.
-        self.alive = False
-        for sink in self._sinks:
-            sink.connected = False
-        self._wake.put(False)
-
-    def _on_graph_change(self, port: Any, register: bool) -> None:
-        # Notification thread: calling the server here deadlocks; hand off.
-        self._wake.put(True)
-
-    def _on_client_change(self, name: str, register: bool) -> None:
-        self._wake.put(True)
-
-    # watcher thread --------------------------------------------------------
-    def _watch(self) -> None:
-        # SCHED_FIFO (lowest) where permitted: a normal thread preempted by a busy
-        # machine while it holds the GIL would stall the process callback with it.
-        try_realtime(1)
-        while True:
-            try:
-                go_on = self._wake.get(timeout=_WATCH_INTERVAL_S)
-            except queue.Empty:
-                go_on = True
-            # Coalesce a burst of notifications (a client leaving unregisters
-            # all its ports) into one reconcile.
-            while go_on:
-                try:
-                    go_on = self._wake.get_nowait()
-                except queue.Empty:
-                    break
-            if not go_on or not self.alive:
-                return
-            for sink in self._sinks:
-                try:
-                    sink._reconcile()
-                except Exception:  # a JACK call failing must not kill the watcher
-                    log.exception("reconnecting %s", sink.name)
 
 
 class JackSink:
@@ -281,6 +105,7 @@ class JackSink:
         self.pattern = pattern
         self.late = 0
         self.dropped = 0  # late note-ons dropped after an xrun (a full buffer defers)
+        self.stale_clocks = 0  # clock ticks dropped because a stall made them stale
         self.overflows = 0  # times the port's buffer was full within a cycle
         self.connected = False
         self.destination: str | None = None
@@ -398,7 +223,15 @@ class JackSink:
         target = match_port(self.pattern, self.host.destinations())
         if target is None:
             return
-        self.host.client.connect(port, target)
+        try:
+            self.host.client.connect(port, target)
+        except Exception as exc:  # jack.JackError; JACK-Client is imported lazily
+            # Seen in `rig bench faults`: a port leaving and coming back under the
+            # same name can still be listed while it is unregistered. The next
+            # graph change (or the watcher's 1 s round) tries again: one line, no
+            # traceback in the show's log.
+            log.info("%s: connecting to %s failed (%s); trying again", self.name, target, exc)
+            return
         # A receiver that went away mid-note may still hold it: release those first.
         self._queue.put(_RECONNECTED)
         self.destination = target
@@ -452,6 +285,9 @@ class JackSink:
             late = frame < first - _GRACE_FRAMES
             if late and drop_before is not None and frame < drop_before and is_note_on(data):
                 self.dropped += 1
+                continue
+            if late and data == CLOCK and (first - frame) * cycle.ns_per_frame > _STALE_CLOCK_NS:
+                self.stale_clocks += 1
                 continue
             # Offsets never go backwards: JACK refuses out-of-order events.
             offset = max(offset, frame - first, 0)

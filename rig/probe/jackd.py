@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["private_jackd"]
+__all__ = ["private_jackd", "start_jackd", "stop_jackd"]
 
 
 @contextlib.contextmanager
@@ -51,6 +51,22 @@ def private_jackd(period: int = 64, rate: int = 48000) -> Iterator[str]:
         if proc is not None:
             _stop(proc)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_jackd(name: str, log: Path, period: int = 64, rate: int = 48000) -> subprocess.Popen:
+    """Start `jackd -n name -d dummy` (realtime if permitted) and wait until it takes
+    clients; RuntimeError when it does not start. For `rig bench faults`, which
+    kills a server mid-show and starts it again under the same name."""
+    for realtime in (True, False):
+        proc = _start(name, period, rate, realtime, log)
+        if proc is not None:
+            return proc
+    raise RuntimeError(f"jackd {name} did not start (see {log})")
+
+
+def stop_jackd(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 5 s."""
+    _stop(proc)
 
 
 def _start(name: str, period: int, rate: int, realtime: bool, log: Path) -> subprocess.Popen | None:

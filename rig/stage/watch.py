@@ -93,7 +93,7 @@ class Reloader:
     # -- one round -----------------------------------------------------------------------
     def check(self, changed: set[Path] | None = None) -> tuple[str, bool]:
         """Re-read after `changed` files changed; (message for the UI, is_error)."""
-        changed = {p.resolve() for p in changed or set()}
+        changed = {_resolve(p) for p in changed or set()}
         voice_files = sorted(p for p in changed if self._voice_in_use(p))
         outcomes: list[tuple[str, bool]] = []
         if changed - set(voice_files) or not voice_files:
@@ -113,6 +113,8 @@ class Reloader:
             return f"not reloaded, the old version plays on: {_first_error(exc)}", True
         except OSError as exc:
             return f"not reloaded: {exc.filename}: {exc.strerror}", True
+        except RuntimeError as exc:  # pathlib's "Symlink loop from ..." (Python < 3.13)
+            return f"not reloaded, the old version plays on: {exc}", True
         sources = [c.source for c in cues]
         if sources != [c.source for c in self.cues] or transitions != self.transitions:
             path = write_bundle(
@@ -168,7 +170,7 @@ class Reloader:
     def paths(self) -> list[Path]:
         """What to watch: the folder holding the set and its cues (includes and themes
         live there too), the patches folder and the config file."""
-        files = [self.set_path] + [Path(c.source).resolve() for c in self.cues if c.source]
+        files = [self.set_path] + [_resolve(Path(c.source)) for c in self.cues if c.source]
         common = Path(_common(files))
         out = [common, self.project.config.patches_dir]
         config_path = Path(self.project.config.path)
@@ -235,6 +237,15 @@ class Reloader:
     def _is_project_file(self, path: Path) -> bool:
         config = self.project.config
         return path == Path(config.path).resolve() or config.patches_dir in path.parents
+
+
+def _resolve(path: Path) -> Path:
+    """`path.resolve()`, or its absolute form where that fails: a song replaced by a
+    symlink loop mid-show raised RuntimeError out of `check` (`rig bench faults`)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
 
 
 def _first_error(exc: InputError) -> str:

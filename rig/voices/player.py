@@ -82,6 +82,7 @@ class VoicePlayer(HotSwap, Guard):
         self.settings = settings
         self.cues = route_voice_tracks(cues)
         self.messages: list[str] = []  # one line per fallback / handover, in order
+        self.jack_gone = False  # the JACK server shut down under the voices
         self.applied = 0  # events applied on the audio thread
         self.late = 0  # events applied more than a block after they should have sounded
         self.blocks = 0
@@ -168,7 +169,12 @@ class VoicePlayer(HotSwap, Guard):
             self._client = jack.Client(f"{self.settings.client_name}-ctl", no_start_server=True)
         except jack.JackError as exc:
             raise AudioUnavailable(f"cannot open a JACK client ({exc})") from None
+        # The JACK server going away ends the show (the engine exits 3): say so.
+        self._client.set_shutdown_callback(self._on_jack_shutdown)
         self._clock = JackClock(self._client)
+
+    def _on_jack_shutdown(self, status: Any, reason: str) -> None:
+        self.jack_gone = True
 
     @property
     def stand_ins(self) -> dict[str, str]:

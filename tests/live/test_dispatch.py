@@ -110,7 +110,7 @@ def test_a_bad_bundle_is_an_error_in_the_status_and_the_music_goes_on(tmp_path):
     engine, _ = make([cue("one", bars=8)], time)
     engine.bundle_dir = tmp_path
     handle(engine, "/rig/play", [], time.now)
-    bad = tmp_path / "junk.pickle"
+    bad = tmp_path / "bundle-junk.pickle"
     bad.write_bytes(b"not a pickle at all")
     handle(engine, "/rig/reload", [str(bad)], time.now)
     run_loads(engine, lambda: time.now)

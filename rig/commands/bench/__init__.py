@@ -8,17 +8,23 @@ from rig.commands import EXIT_USAGE
 
 __all__ = ["main", "SUMMARY"]
 
-SUMMARY = "benchmarks: MIDI clock jitter/drift/CPU, offline render speed"
+SUMMARY = "benchmarks: MIDI clock jitter/drift/CPU, offline render speed, soak, faults"
 
-USAGE = """usage: rig bench {clock,render} [options]
+USAGE = """usage: rig bench {clock,render,soak,faults} [options]
 
   clock    MIDI clock jitter, drift and CPU of the JACK and rtmidi sinks against a
            naive sleep loop measured in the same run (needs jackd)
   render   offline render speed (× real time) and peak level per cue
+  soak     the set for N minutes through the real engine, witnessed by a recorder:
+           RSS growth, CPU, late events, xruns, notes left sounding, clock ticks
+  faults   faults mid-show, each repeated: a port vanishing, SIGSTOP, JACK dying,
+           an OSC flood, a full disk under rig render, an unreadable song
 
 examples:
   rig bench clock --seconds 20 --out results/
   rig bench render songs/inferno.yaml
+  rig bench soak --minutes 10
+  rig bench faults --repeat 10
 
 Run `rig bench clock --help` or `rig bench render --help` for their options.
 """
@@ -37,5 +43,13 @@ def main(argv: list[str]) -> int:
         from rig.commands.bench.render import main as render_main
 
         return render_main(rest)
-    print(f"rig bench: unknown benchmark '{what}' (clock or render)", file=sys.stderr)
+    if what == "soak":
+        from rig.commands.bench.soak import main as soak_main
+
+        return soak_main(rest)
+    if what == "faults":
+        from rig.commands.bench.faults import main as faults_main
+
+        return faults_main(rest)
+    print(f"rig bench: unknown benchmark '{what}' (clock, render, soak or faults)", file=sys.stderr)
     return EXIT_USAGE

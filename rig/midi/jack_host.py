@@ -1,0 +1,202 @@
+"""One JACK client hosting the MIDI out ports of several `JackSink`s (see
+`rig.midi.jack_sink` for delivery, frame mode and hot-plug): the client, its process
+callback (the frame loop's driver runs first, then each sink), xrun and shutdown
+counts, and the watcher thread that reconnects sinks on graph changes."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+from rig.midi.ports import BackendUnavailable, jack_unavailable_reason, load_jack
+from rig.midi.realtime import try_realtime
+
+__all__ = ["JackHost"]
+
+log = logging.getLogger(__name__)
+
+# How often the watcher re-checks connections even without a JACK notification.
+_WATCH_INTERVAL_S = 1.0
+
+
+class JackHost:
+    """One JACK client hosting the MIDI out ports of several `JackSink`s."""
+
+    def __init__(self, client_name: str = "rig", *, server: str | None = None) -> None:
+        self.client_name = client_name
+        self.server = server
+        self.client: Any = None
+        self.clock: Any = None
+        self.alive = False
+        self.xruns = 0
+        self.cycles = 0
+        self._sinks: tuple[Any, ...] = ()
+        # Frame mode (rig.engine.cycle): sinks map deadlines through this exact
+        # frame line instead of JACK's DLL, and `driver(cycle)` (the engine's
+        # FrameLoop) runs first in every process callback.
+        self.timeline: Any = None
+        self.driver: Any = None
+        self._lock = threading.Lock()
+        self._wake: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        self._watcher: threading.Thread | None = None
+
+    # lifecycle -----------------------------------------------------------
+    def open(self) -> None:
+        """Open the JACK client, activate it and start the watcher thread."""
+        if self.client is not None:
+            return
+        from rig.midi.jacktime import JackClock
+
+        jack = load_jack()
+
+        try:
+            kwargs = {"servername": self.server} if self.server else {}
+            client = jack.Client(self.client_name, no_start_server=True, **kwargs)
+        except jack.JackError as exc:
+            raise BackendUnavailable(jack_unavailable_reason(exc)) from None
+        self.client = client
+        self.clock = JackClock(client)
+        client.set_process_callback(self._process)
+        client.set_xrun_callback(self._on_xrun)
+        client.set_shutdown_callback(self._on_shutdown)
+        client.set_port_registration_callback(self._on_graph_change, only_available=False)
+        client.set_client_registration_callback(self._on_client_change)
+        self.alive = True
+        client.activate()
+        self._watcher = threading.Thread(
+            target=self._watch, name=f"rig-jack-watch-{self.client_name}", daemon=True
+        )
+        self._watcher.start()
+
+    def close(self) -> None:
+        """Close every sink (note-offs first), stop the watcher, close the client."""
+        for sink in self._sinks:
+            sink.close()
+        if self._watcher is not None:
+            self._wake.put(False)
+            self._watcher.join(timeout=5)
+            self._watcher = None
+        if self.client is not None:
+            client, self.client = self.client, None
+            self.alive = False
+            try:
+                client.deactivate()
+            finally:
+                client.close()
+
+    def __enter__(self) -> JackHost:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def samplerate(self) -> int:
+        return int(self.client.samplerate)
+
+    @property
+    def blocksize(self) -> int:
+        return int(self.client.blocksize)
+
+    # sinks ---------------------------------------------------------------
+    def _attach(self, sink: Any, port_name: str) -> Any:
+        self.open()
+        port = self.client.midi_outports.register(port_name)
+        with self._lock:
+            self._sinks = (*self._sinks, sink)
+        self._wake.put(True)
+        return port
+
+    def _detach(self, sink: Any) -> None:
+        with self._lock:
+            self._sinks = tuple(s for s in self._sinks if s is not sink)
+
+    def wait_cycles(self, count: int = 1, timeout: float = 1.0) -> bool:
+        """Block until `count` more process cycles have run (False on timeout)."""
+        target = self.cycles + count
+        deadline = time.monotonic() + timeout
+        while self.cycles < target:
+            if not self.alive or time.monotonic() > deadline:
+                return False
+            time.sleep(0.0005)
+        return True
+
+    def destinations(self) -> list[str]:
+        """Names of MIDI input ports of other clients (where a sink can send)."""
+        if self.client is None:
+            return []
+        mine = self.client.name + ":"
+        return [
+            p.name
+            for p in self.client.get_ports(is_midi=True, is_input=True)
+            if not p.name.startswith(mine)
+        ]
+
+    # JACK callbacks --------------------------------------------------------
+    def use_timeline(self, timeline: Any, driver: Any = None) -> None:
+        """Frame mode: deadlines are timeline ns (`rig.timing.timeline`), mapped to
+        frames exactly; `driver(cycle)` is called first in each process callback."""
+        self.timeline = timeline
+        self.driver = driver
+
+    def _process(self, nframes: int) -> None:
+        timeline = self.timeline
+        client = self.client
+        if client is None:  # closing: the callback may still run once or twice
+            return
+        if timeline is not None:
+            cycle = timeline.cycle(client.last_frame_time, nframes)
+            driver = self.driver
+            if driver is not None:
+                driver(cycle)
+        else:
+            cycle = self.clock.cycle(nframes)
+        for sink in self._sinks:
+            sink._process(cycle)
+        self.cycles += 1
+
+    def _on_xrun(self, delay_usecs: float) -> None:
+        self.xruns += 1
+
+    def _on_shutdown(self, status: Any, reason: str) -> None:
+        # The server is gone: nothing can be delivered or reconnected any more.
+        self.alive = False
+        for sink in self._sinks:
+            sink.connected = False
+        self._wake.put(False)
+
+    def _on_graph_change(self, port: Any, register: bool) -> None:
+        # Notification thread: calling the server here deadlocks; hand off.
+        self._wake.put(True)
+
+    def _on_client_change(self, name: str, register: bool) -> None:
+        self._wake.put(True)
+
+    # watcher thread --------------------------------------------------------
+    def _watch(self) -> None:
+        # SCHED_FIFO (lowest) where permitted: a normal thread preempted by a busy
+        # machine while it holds the GIL would stall the process callback with it.
+        try_realtime(1)
+        while True:
+            try:
+                go_on = self._wake.get(timeout=_WATCH_INTERVAL_S)
+            except queue.Empty:
+                go_on = True
+            # Coalesce a burst of notifications (a client leaving unregisters
+            # all its ports) into one reconcile.
+            while go_on:
+                try:
+                    go_on = self._wake.get_nowait()
+                except queue.Empty:
+                    break
+            if not go_on or not self.alive:
+                return
+            for sink in self._sinks:
+                try:
+                    sink._reconcile()
+                except Exception:  # a JACK call failing must not kill the watcher
+                    log.exception("reconnecting %s", sink.name)

@@ -1,0 +1,55 @@
+"""The recorder-side checks of rig.probe.stream on hand-made streams."""
+
+from __future__ import annotations
+
+from rig.probe.stream import clock_runs, grid_fit, match_ticks, note_pairs
+
+ON, OFF = 0x90, 0x80
+
+
+def test_note_pairs_counts_retriggers_stray_offs_and_what_is_left():
+    events = [
+        (0, bytes([ON, 60, 100])),
+        (1, bytes([ON, 60, 100])),  # re-trigger
+        (2, bytes([OFF, 60, 0])),
+        (3, bytes([OFF, 61, 0])),  # stray
+        (4, bytes([ON | 1, 60, 90])),  # another channel: its own note
+        (5, bytes([ON, 62, 0])),  # velocity 0: an off (stray)
+        (6, b"\xf8"),
+    ]
+    pairs = note_pairs(events)
+    assert (pairs.ons, pairs.offs, pairs.retriggers, pairs.stray_offs) == (3, 3, 1, 2)
+    assert pairs.sounding == [(1, 60)] and pairs.stuck == 1
+
+
+def test_clock_runs_split_at_start_and_stop():
+    events = [(0, b"\xf8"), (10, b"\xfa"), (20, b"\xf8"), (30, b"\xf8"), (35, b"\xfc"),
+              (40, b"\xf8"), (50, b"\xfb"), (60, b"\xf8")]  # fmt: skip
+    runs = clock_runs(events)
+    assert [(r.start_frame, r.ticks, r.stop_frame) for r in runs] == [
+        (10, (20, 30), 35),
+        (50, (60,), None),
+    ]
+
+
+def test_grid_fit_finds_the_line():
+    a, rate, res = grid_fit([100, 1100, 2100, 3101], [0.0, 1.0, 2.0, 3.0])
+    assert abs(rate - 1000.3) < 0.01 and max(abs(r) for r in res) < 1
+
+
+def test_match_ticks_counts_lost_and_extra_ticks_without_shifting_the_rest():
+    rate = 1000.0
+    plan = [i * 0.5 for i in range(20)]  # a tick every 500 frames
+    frames = [round(t * rate) + 7 for t in plan]
+    del frames[5]  # lost
+    frames.insert(9, frames[8] + 3)  # a doubled tick: extra
+    m = match_ticks(frames, plan, rate)
+    assert (m.received, m.planned, m.matched, m.lost, m.extra) == (20, 20, 19, 1, 1)
+    assert m.max_offgrid < 1e-6 and max(m.steps) == 0
+
+
+def test_match_ticks_expects_nothing_after_the_stop():
+    plan = [i * 0.5 for i in range(20)]
+    frames = [round(t * 1000) for t in plan[:8]]
+    m = match_ticks(frames, plan, 1000.0, stop_frame=frames[-1] + 250)
+    assert (m.planned, m.lost) == (8, 0)
