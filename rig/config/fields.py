@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 
 from rig.source import Node, Problems, suggest
 from rig.source.fields import as_str
@@ -11,7 +11,7 @@ __all__ = ["choice"]
 
 
 def choice(
-    node: Node | None, problems: Problems, what: str, options: Sequence[str], default: str
+    node: Node | None, problems: Problems, what: str, options: Collection[str], default: str
 ) -> str:
     """`node`'s text when it is one of `options`; `default` when absent or wrong (reported)."""
     if node is None:
