@@ -12,7 +12,6 @@ from rig.config.fields import choice
 from rig.config.model import (
     AUDIO_BACKENDS,
     DEFAULT_AUDIO_BACKEND,
-    DEFAULT_BUFFER,
     DEFAULT_CLIENT_NAME,
     DEFAULT_CONFIG,
     DEFAULT_MIDI_BACKEND,
@@ -32,7 +31,7 @@ __all__ = ["load_config", "config_or_default"]
 
 _TOP_KEYS = ("midi", "audio", "patches", "devices", "osc", "keys", "controller")
 _MIDI_KEYS = ("backend", "rtmidi_api", "client_name")
-_AUDIO_KEYS = ("backend", "sample_rate", "buffer")
+_AUDIO_KEYS = ("backend", "sample_rate")
 _OSC_KEYS = ("host", "port", "open")
 
 # JACK limits client names to 64 bytes (jack_client_name_size() incl. the NUL).
@@ -76,11 +75,7 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         client_name = _client_name(m.get("client_name"), problems) or client_name
         m.finish()
 
-    audio_backend, sample_rate, buffer = (
-        DEFAULT_AUDIO_BACKEND,
-        DEFAULT_SAMPLE_RATE,
-        DEFAULT_BUFFER,
-    )
+    audio_backend, sample_rate = DEFAULT_AUDIO_BACKEND, DEFAULT_SAMPLE_RATE
     node = r.get("audio")
     if node is not None:
         a = MapReader(node, problems, "audio", _AUDIO_KEYS)
@@ -90,13 +85,6 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         sub = a.get("sample_rate")
         if sub is not None:
             sample_rate = as_int(sub, problems, "audio: sample_rate", 8000, 384000) or sample_rate
-        sub = a.get("buffer")
-        if sub is not None:
-            got = as_int(sub, problems, "audio: buffer", 16, 8192)
-            if got is not None and got & (got - 1):
-                # JACK periods and pyo buffers are powers of two.
-                problems.add(sub.pos, f"audio: buffer {got} is not a power of two (e.g. 64, 128)")
-            buffer = got or buffer
         a.finish()
 
     patches_dir = (base / "patches").resolve()
@@ -141,7 +129,6 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         client_name=client_name,
         audio_backend=audio_backend,
         sample_rate=sample_rate,
-        buffer=buffer,
         patches_dir=patches_dir,
         bindings=MappingProxyType(bindings),
         osc_host=osc_host,

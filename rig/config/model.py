@@ -49,7 +49,6 @@ DEFAULT_RTMIDI_API = "auto"
 DEFAULT_CLIENT_NAME = "rig"
 DEFAULT_AUDIO_BACKEND = "auto"
 DEFAULT_SAMPLE_RATE = 48000
-DEFAULT_BUFFER = 64
 DEFAULT_OSC_HOST = "127.0.0.1"
 DEFAULT_OSC_PORT = 9000
 
@@ -87,8 +86,7 @@ class Config:
     rtmidi_api: str  # one of RTMIDI_APIS
     client_name: str
     audio_backend: str  # one of AUDIO_BACKENDS
-    sample_rate: int
-    buffer: int
+    sample_rate: int  # of offline renders; live audio runs at the JACK server's rate
     patches_dir: Path  # resolved; holds devices/ and voices/
     bindings: Mapping[str, DeviceBinding]  # by device id
     osc_host: str
@@ -126,7 +124,6 @@ def default_config() -> Config:
         client_name=DEFAULT_CLIENT_NAME,
         audio_backend=DEFAULT_AUDIO_BACKEND,
         sample_rate=DEFAULT_SAMPLE_RATE,
-        buffer=DEFAULT_BUFFER,
         patches_dir=default_patches_dir(),
         bindings=MappingProxyType({}),
         osc_host=DEFAULT_OSC_HOST,

@@ -43,6 +43,18 @@ def test_render_writes_the_file_stems_and_reports_level_and_factor(tmp_path, cap
     assert sorted(p.name for p in (tmp_path / "stems").iterdir()) == ["bass.wav", "drums.wav"]
 
 
+@pytest.mark.audio
+def test_render_uses_the_configs_sample_rate(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"audio: {{sample_rate: 44100}}\npatches: {ROOT / 'patches'}\n")
+    song = tmp_path / "tiny.yaml"
+    song.write_text(TINY)
+    out = tmp_path / "tiny.wav"
+    assert main([str(song), "-o", str(out), "--config", str(config)]) == 0
+    audio, rate = read_wav(out)
+    assert rate == 44100 and len(audio) >= 2 * 44100
+
+
 def test_a_missing_song_is_bad_input_without_a_traceback(tmp_path, capsys):
     code = main([str(tmp_path / "nope.yaml"), "-o", str(tmp_path / "x.wav")])
     assert code == 1
