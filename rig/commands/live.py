@@ -90,7 +90,7 @@ def main(argv: list[str]) -> int:
     if args.attach:
         return _attach(args, project, port)
 
-    def load():  # noqa: ANN202 - ([Arrangement], EngineSpec)
+    def load():  # ([Arrangement], EngineSpec)
         cues = project.arrangements(args.path)
         return cues, engine_spec(project, args.path, cues, osc_port=port)
 
@@ -131,7 +131,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_host(args, project, engine):  # noqa: ANN001, ANN202 - Session | int
+def _start_host(args, project, engine):  # Session | int
     from rig.stage.host import HostSpec
     from rig.stage.session import read_session, session_dir, session_path
 
@@ -178,7 +178,7 @@ def _start_host(args, project, engine):  # noqa: ANN001, ANN202 - Session | int
     return EXIT_UNAVAILABLE
 
 
-def _attach(args, project, port: int) -> int:  # noqa: ANN001
+def _attach(args, project, port: int) -> int:
     from rig.stage.session import find_sessions, read_session, session_path
 
     session = read_session(session_path(port))
@@ -195,7 +195,7 @@ def _attach(args, project, port: int) -> int:  # noqa: ANN001
     return _run_ui(args, project, session, None)
 
 
-def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
+def _run_ui(args, project, session, cues, voices=None) -> int:
     from rig.control.link import EngineLink
     from rig.project import Project
     from rig.stage.ui.app import LiveApp

@@ -50,7 +50,7 @@ GAP_SECONDS = 2.0
 class ProgressBar:
     """A one-line bar on stderr, redrawn in place (only when stderr is a terminal)."""
 
-    def __init__(self, label: str, stream=sys.stderr, width: int = 30):  # noqa: ANN001
+    def __init__(self, label: str, stream=sys.stderr, width: int = 30):
         self.label = label
         self.stream = stream
         self.width = width
@@ -94,7 +94,7 @@ def main(argv: list[str]) -> int:
     from rig.dsp.server import AudioUnavailable
     from rig.project import Project
 
-    def load():  # noqa: ANN202 - (Project, [Arrangement])
+    def load():  # (Project, [Arrangement])
         project = Project.load(args.config)
         return project, project.arrangements(args.song, args.seed)
 

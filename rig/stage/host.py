@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _start_controller(spec: HostSpec, port: int):  # noqa: ANN202 - ControllerInput | None
+def _start_controller(spec: HostSpec, port: int):  # ControllerInput | None
     if spec.controller is None:
         return None
     from rig.stage.controller import ControllerInput
