@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dsp_analysis import SR
 
 from rig.commands.render import main
 from rig.dsp.wavfile import read_wav
+from tests.support.audio import SR
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = """\

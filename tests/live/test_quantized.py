@@ -8,12 +8,15 @@ which version of which cue played when.
 from __future__ import annotations
 
 import pytest
-from livetools import (
+
+from rig.engine.transport import Engine
+from rig.song.events import PPQ
+from rig.song.quantize import boundary
+from tests.support.clock import MS, FakeTime
+from tests.support.live import (
     BAR_NS,
     BEAT_NS,
     DOWNBEAT,
-    MS,
-    FakeTime,
     advance,
     clean_pairs,
     cue,
@@ -22,10 +25,6 @@ from livetools import (
     ons,
     timeline,
 )
-
-from rig.engine.transport import Engine
-from rig.song.events import PPQ
-from rig.song.quantize import boundary
 
 
 def bass(engine_sinks) -> list[tuple[int, int]]:
