@@ -1,7 +1,7 @@
 """Quantized live actions on the offline twin: each lands on its boundary's exact tick.
 
 120 BPM 4/4: a beat is 0.5 s, a bar 2 s; bar N starts at DOWNBEAT + (N-1)·2 s. Bass
-notes carry their cue and bar in the pitch (see livetools.cue), so the wire says
+notes carry their cue and bar in the pitch (see tests.support.live.cue), so the wire says
 which version of which cue played when.
 """
 
