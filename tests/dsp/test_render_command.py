@@ -53,6 +53,14 @@ def test_render_uses_the_configs_sample_rate(tmp_path):
     assert main([str(song), "-o", str(out), "--config", str(config)]) == 0
     audio, rate = read_wav(out)
     assert rate == 44100 and len(audio) >= 2 * 44100
+    # A set: its cues joined into one file at the same rate.
+    (tmp_path / "night.yaml").write_text(
+        "set: Night\ncues:\n  - {song: tiny.yaml, next: wait}\n  - {song: tiny.yaml}\n"
+    )
+    joined = tmp_path / "night.wav"
+    assert main([str(tmp_path / "night.yaml"), "-o", str(joined), "--config", str(config)]) == 0
+    both, rate = read_wav(joined)
+    assert rate == 44100 and len(both) >= 2 * len(audio)
 
 
 def test_a_missing_song_is_bad_input_without_a_traceback(tmp_path, capsys):
