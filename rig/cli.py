@@ -40,7 +40,7 @@ example:
 """
 
 
-def _load(verb: str):  # noqa: ANN202 - a module
+def _load(verb: str):  # a module
     try:
         return importlib.import_module(f"rig.commands.{verb}")
     except ModuleNotFoundError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -66,7 +67,7 @@ ERRORS = [
 ]
 
 
-def _raise(exc: BaseException):  # noqa: ANN202 - never returns
+def _raise(exc: BaseException) -> NoReturn:
     raise exc
 
 

@@ -67,7 +67,7 @@ def _expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def check_file(project, path: Path) -> str:  # noqa: ANN001 - Project
+def check_file(project, path: Path) -> str:  # Project
     """Check one file; returns what it was; raises InputError."""
     from rig.config import load_config
     from rig.devices import load_device

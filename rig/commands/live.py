@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
 
     from rig.stage.session import session_dir
 
-    def load():  # noqa: ANN202 - ([Arrangement], EngineSpec)
+    def load():  # ([Arrangement], EngineSpec)
         cues = project.arrangements(args.path)
         # Hot reload hands the engine files in the session folder, and only there.
         return cues, engine_spec(project, args.path, cues, osc_port=port,
@@ -150,7 +150,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_host(args, project, engine):  # noqa: ANN001, ANN202 - Session | int
+def _start_host(args, project, engine):  # Session | int
     from rig.stage.host import HostSpec
     from rig.stage.session import read_session, session_dir, session_path
 
@@ -197,7 +197,7 @@ def _start_host(args, project, engine):  # noqa: ANN001, ANN202 - Session | int
     return EXIT_UNAVAILABLE
 
 
-def _attach(args, project, port: int) -> int:  # noqa: ANN001
+def _attach(args, project, port: int) -> int:
     from rig.stage.session import find_sessions, read_session, session_path
 
     session = read_session(session_path(port))
@@ -214,17 +214,17 @@ def _attach(args, project, port: int) -> int:  # noqa: ANN001
     return _run_ui(args, project, session, None)
 
 
-def _session_reader(host_pid: int):  # noqa: ANN202 - () -> Session | None
+def _session_reader(host_pid: int):  # () -> Session | None
     """Reads the session file of the host `host_pid` (the UI follows its restarts)."""
     from rig.stage.session import find_sessions
 
-    def read():  # noqa: ANN202
+    def read():
         return next((s for _, s in find_sessions() if s.host_pid == host_pid), None)
 
     return read
 
 
-def _run_ui(args, project, session, cues, voices=None) -> int:  # noqa: ANN001
+def _run_ui(args, project, session, cues, voices=None) -> int:
     from rig.control.link import EngineLink
     from rig.project import Project
     from rig.stage.ui.app import LiveApp

@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
     from rig.engine.spec import engine_spec
     from rig.project import Project
 
-    def load():  # noqa: ANN202 - (Project, [Arrangement], EngineSpec)
+    def load():  # (Project, [Arrangement], EngineSpec)
         project = Project.load(args.config)
         cues = project.arrangements(args.path)
         return project, cues, engine_spec(project, args.path, cues, osc_port=args.osc_port)
@@ -155,7 +155,7 @@ def _rehearse_offline(args: argparse.Namespace, reason: str) -> int:
     return render_main([str(args.path), "-o", str(out), "--config", str(args.config)])
 
 
-def _watch(engine, bar: int | None, seconds: float | None) -> int:  # noqa: ANN001
+def _watch(engine, bar: int | None, seconds: float | None) -> int:
     from rig.control.protocol import ControlClient
 
     with ControlClient(engine.port) as control:

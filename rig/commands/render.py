@@ -11,6 +11,7 @@ import argparse
 import shutil
 import sys
 import tempfile
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,7 @@ GAP_SECONDS = 2.0
 class ProgressBar:
     """A one-line bar on stderr, redrawn in place (only when stderr is a terminal)."""
 
-    def __init__(self, label: str, stream=sys.stderr, width: int = 30):  # noqa: ANN001
+    def __init__(self, label: str, stream=sys.stderr, width: int = 30):
         self.label = label
         self.stream = stream
         self.width = width
@@ -93,7 +94,7 @@ def main(argv: list[str]) -> int:
     from rig.dsp.server import AudioUnavailable
     from rig.project import Project
 
-    def load():  # noqa: ANN202 - (Project, [Arrangement])
+    def load():  # (Project, [Arrangement])
         project = Project.load(args.config)
         return project, project.arrangements(args.song, args.seed)
 
@@ -112,7 +113,16 @@ def main(argv: list[str]) -> int:
                 if stems is not None and len(arrangements) > 1:
                     stems = stems / f"{i + 1:02d}-{arr.name}"
                 bar = ProgressBar(f"rendering {arr.name}")
-                reports.append(render(arr, voices_dir, out, stems=stems, progress=bar))
+                reports.append(
+                    render(
+                        arr,
+                        voices_dir,
+                        out,
+                        stems=stems,
+                        progress=bar,
+                        sample_rate=project.config.sample_rate,
+                    )
+                )
                 bar.done()
                 parts.append(out)
             if len(arrangements) > 1:
@@ -147,10 +157,11 @@ def _join(parts: list[Path], output: Path) -> None:
 
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".part.wav")
-    rate = 48000
+    with wave.open(str(parts[0])) as first:  # every cue was rendered at the config's rate
+        rate = first.getframerate()
     with WavWriter(tmp, rate) as writer:
         for i, part in enumerate(parts):
-            audio, rate = read_wav(part)
+            audio, _ = read_wav(part)
             if i:
                 writer.write(np.zeros((int(GAP_SECONDS * rate), audio.shape[1])))
             writer.write(audio)

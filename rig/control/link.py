@@ -93,16 +93,6 @@ class EngineLink:
         """True when the engine process is known to be gone."""
         return self.engine_pid is not None and not pid_alive(self.engine_pid)
 
-    def wait_status(self, timeout: float = 2.0) -> Status | None:
-        """Block until a status arrives (start-up and tests only, never in the UI loop)."""
-        deadline = self._now() + timeout
-        self.request()
-        while self._now() < deadline:
-            if self.poll():
-                return self.status
-            time.sleep(0.01)
-        return None
-
     def close(self) -> None:
         self._sock.close()
 

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -289,7 +289,7 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _chunks(length: int, sample_rate: int):  # noqa: ANN202 - an iterator of slices
+def _chunks(length: int, sample_rate: int) -> Iterator[slice]:
     step = int(_CHUNK_SECONDS * sample_rate)
     for start in range(0, length, step):
         yield slice(start, min(length, start + step))
@@ -308,7 +308,7 @@ def _mix(tracks: list[np.ndarray], part: slice) -> np.ndarray:
     return mix
 
 
-def _measure(tracks: list[np.ndarray], sample_rate: int):  # noqa: ANN202
+def _measure(tracks: list[np.ndarray], sample_rate: int):
     """Peak of the mix and of each stem, and a function: the frame after the last one above
     a level (to 10 ms), computed chunk by chunk so a long set never sits in memory whole."""
     length = max(map(len, tracks), default=0)

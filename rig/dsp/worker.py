@@ -93,7 +93,7 @@ def render_track(job: TrackJob, report: Callable[[str, float], None]) -> TrackRe
     return TrackResult(job.track, job.path, frames, seconds, unmatched, rests)
 
 
-def _play(pyo: ModuleType, server, job: TrackJob, report) -> tuple[tuple[str, ...], int]:  # noqa: ANN001
+def _play(pyo: ModuleType, server, job: TrackJob, report) -> tuple[tuple[str, ...], int]:
     """Build the voice, run the server to the end of the tail; every pyo object dies here."""
     sr, bs = job.sample_rate, job.buffer_size
     end_block = -(-job.end_frame // bs)

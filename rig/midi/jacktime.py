@@ -219,10 +219,6 @@ class JackClock:
         """`jack_get_time()`: JACK's clock in µs."""
         return int(self._lib.jack_get_time())
 
-    def time_to_frames(self, usecs: int) -> int:
-        """JACK's own `jack_time_to_frames()` (µs on JACK's clock), for cross-checks."""
-        return int(self._lib.jack_time_to_frames(self._handle, usecs))
-
     def measure_offset(self) -> float | None:
         """Refresh the JACK − monotonic offset from one tight bracket, if it is tight."""
         before = time.monotonic_ns()
@@ -270,7 +266,3 @@ class JackClock:
             next_usecs=int(self._next[0]),
             offset_ns=offset,
         )
-
-    def now_frame(self) -> int:
-        """JACK's estimate of the current frame (`jack_frame_time`), from any thread."""
-        return int(self._client.frame_time)

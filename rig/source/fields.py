@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from fractions import Fraction
 
-from rig.source.errors import Problems, suggest
+from rig.source.errors import Pos, Problems, suggest
 from rig.source.yamltree import Node
 
 __all__ = [
@@ -180,7 +180,7 @@ class MapReader:
     def has(self, key: str) -> bool:
         return key in self.items
 
-    def key_pos(self, key: str):  # noqa: ANN201 - Pos
+    def key_pos(self, key: str) -> Pos:
         return self.node.key_pos.get(key, self.node.pos)
 
     def finish(self) -> None:

@@ -198,7 +198,7 @@ def _stop_engine(engine: EngineProcess, rescue: Rescue) -> None:
         time.sleep(0.05)  # the rescue's note-offs leave in the next cycles
 
 
-def _start_controller(spec: HostSpec, port: int):  # noqa: ANN202 - ControllerInput | None
+def _start_controller(spec: HostSpec, port: int):  # ControllerInput | None
     if spec.controller is None:
         return None
     from rig.stage.controller import ControllerInput

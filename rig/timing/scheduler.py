@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from rig.midi.wire import (
@@ -92,12 +92,6 @@ class _Route:
     latency_ns: int
 
 
-@dataclass
-class _Playing:
-    arrangement: Arrangement
-    routes: dict[str, _Route] = field(default_factory=dict)
-
-
 class Scheduler:
     """Plays arrangements on outputs from an `InternalClock` (see module doc)."""
 
@@ -127,8 +121,6 @@ class Scheduler:
         self.playing = False
         self.ended = False  # the last arrangement played to its end
         self.next_tick = 0  # first tick not yet handed to the sinks
-        self.switch_tick: int | None = None  # a pending cue change takes over here
-        self._pending: Arrangement | None = None
         self._routes: dict[str, _Route] = {}
         self._max_latency_ns = 0
         self._sounding: dict[tuple[str, int, int], str] = {}  # (device, ch, note) → track
@@ -199,8 +191,6 @@ class Scheduler:
         self._idle_from_playing()
         self.clock.stop()
         self.playing = False
-        self.switch_tick = None
-        self._pending = None
 
     def release(self, now_ns: int, track: str | None = None) -> int:
         """Note-offs for the sounding notes (of one track, or all); returns how many."""
@@ -223,19 +213,6 @@ class Scheduler:
     def set_bpm(self, bpm: float) -> None:
         """Override the tempo from the first tick not yet scheduled (continuous timeline)."""
         self.clock.set_bpm(bpm, self.next_tick)
-
-    def cue(self, arrangement: Arrangement, at_tick: int | None, now_ns: int) -> None:
-        """Switch to `arrangement` at `at_tick` of the current one (now, if stopped)."""
-        if not self.playing or at_tick is None:
-            was = self.playing
-            self.stop(now_ns)
-            self.load(arrangement)
-            self.ended = False
-            if was:
-                self.play(0, now_ns + 2 * self.lookahead_ns, now_ns)
-            return
-        self._pending = arrangement
-        self.switch_tick = max(at_tick, self.next_tick)
 
     def forget(self, now_ns: int) -> None:
         """The sinks just dropped their queues and released every note (panic).
@@ -306,8 +283,6 @@ class Scheduler:
         while self.playing and self.arrangement is not None:
             horizon_ns = now_ns + self.lookahead_ns + self._max_latency_ns
             end = self.arrangement.length_ticks
-            if self.switch_tick is not None:
-                end = min(end, self.switch_tick)
             tick_to = min(end, math.floor(self.clock.tick_at(horizon_ns)) + 1)
             if tick_to > self.next_tick:
                 self._emit(self.next_tick, tick_to, now_ns)
@@ -319,11 +294,7 @@ class Scheduler:
     def _advance(self, end: int, now_ns: int) -> None:
         """The current arrangement is fully scheduled up to `end`: go on or stop there."""
         boundary_ns = self.clock.ns_at(end)
-        nxt = self._pending
-        if nxt is None and self.next_cue is not None:
-            nxt = self.next_cue()
-        self._pending = None
-        self.switch_tick = None
+        nxt = self.next_cue() if self.next_cue is not None else None
         # Release what still sounds just before the boundary (new notes may start on it).
         self.release(max(now_ns, boundary_ns - 1))
         if nxt is None:

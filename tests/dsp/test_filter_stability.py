@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dsp_analysis import SR, VOICES, arrangement
 
 from rig.dsp.loader import load_voice
 from rig.dsp.render import track_jobs
 from rig.dsp.worker import render_track
 from rig.song.events import PPQ, ControlChange, NoteOff, NoteOn, ProgramChange
+from tests.support.audio import SR
+from tests.support.render import VOICES, arrangement
 
 pytestmark = pytest.mark.audio
 

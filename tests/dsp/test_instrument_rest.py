@@ -8,12 +8,13 @@ import math
 
 import numpy as np
 import pytest
-from dsp_analysis import SR, VOICES, arrangement, centroid, note, rms
 
 from rig.dsp.loader import load_voice
 from rig.dsp.render import track_jobs
 from rig.dsp.spec import VoiceSpec
 from rig.dsp.worker import render_track
+from tests.support.audio import SR, centroid, rms
+from tests.support.render import VOICES, arrangement, note
 
 pytestmark = pytest.mark.audio
 
@@ -54,9 +55,7 @@ def _onset(mono: np.ndarray, start: int, level: float) -> int:
 
 
 @pytest.mark.parametrize("voice", sorted(VOICE_NOTES))
-def test_a_note_after_a_rest_sounds_as_it_would_have_without_the_rest(
-    voice, tmp_path, monkeypatch
-):
+def test_a_note_after_a_rest_sounds_as_it_would_have_without_the_rest(voice, tmp_path, monkeypatch):
     tail = load_voice(VOICES / f"{voice}.yaml").tail_seconds()
     pitch = VOICE_NOTES[voice]
     # The second note comes once the first one's tails have rung out (+ housekeeping).

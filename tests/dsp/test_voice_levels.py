@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dsp_analysis import SR, arrangement, note, render_arrays
 
 from rig.song.events import ControlChange, ProgramChange
+from tests.support.audio import SR
+from tests.support.render import arrangement, note, render_arrays
 
 pytestmark = pytest.mark.audio
 

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dsp_analysis import (
-    SR,
-    arrangement,
-    centroid,
-    midi_hz,
-    note,
-    render_arrays,
-    rms,
-    window,
-    yin_f0,
-)
 
 from rig.dsp.render import BUFFER_SIZE
 from rig.song.events import PPQ, ControlChange, ProgramChange
+from tests.support.audio import SR, centroid, midi_hz, rms, window, yin_f0
+from tests.support.render import arrangement, note, render_arrays
 
 pytestmark = pytest.mark.audio
 

@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-from livetools import cue
 
 from rig.config import ControllerConfig, ControllerMapping
 from rig.control.protocol import Status
@@ -17,6 +16,7 @@ from rig.engine.process import serve
 from rig.engine.transport import Engine
 from rig.midi.sink import RecordingSink
 from rig.stage.controller import ControllerInput, ControllerMap
+from tests.support.live import cue
 
 MAPPINGS = (
     ControllerMapping("note", 36, "play"),

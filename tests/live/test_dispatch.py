@@ -9,24 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from livetools import (
-    BAR_NS,
-    DOWNBEAT,
-    MS,
-    FakeTime,
-    advance,
-    clean_pairs,
-    cue,
-    make,
-    ons,
-    wait_for,
-)
 
 from rig.control.protocol import ADDRESSES, ControlClient, SetInfo, Status, decode, encode
 from rig.engine.bundle import load_bundle, write_bundle
 from rig.engine.dispatch import handle, run_loads
 from rig.engine.process import EngineProcess
 from rig.engine.spec import EngineSpec
+from tests.support.clock import MS, FakeTime
+from tests.support.live import BAR_NS, DOWNBEAT, advance, clean_pairs, cue, make, ons, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -19,19 +19,7 @@ from rig.song.events import PPQ, NoteOff, NoteOn
 from rig.song.quantize import bar_beat
 from rig.song.tempomap import TempoMap
 from rig.timing import run
-
-MS = 1_000_000
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 10**9
-
-    def now_ns(self) -> int:
-        return self.now
-
-    def sleep_until(self, ns: int) -> None:
-        self.now = max(self.now, ns)
+from tests.support.clock import MS, FakeTime
 
 
 def cue(name: str, bars: int = 4, bpm: float = 120.0) -> Arrangement:

@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import pytest
-from livetools import wait_state
 
 from rig.control.protocol import ControlClient
 from rig.engine.process import EngineProcess
@@ -33,6 +32,7 @@ from rig.midi.notes import sounding_after
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
 from rig.song.tempomap import TempoMap, TempoSegment
+from tests.support.live import wait_state
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 

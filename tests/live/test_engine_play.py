@@ -148,7 +148,7 @@ def test_rig_play_sounds_a_cue_on_fluidsynth_at_its_pitches(jack_server, fluidsy
         assert abs(cents) < 30, f"note {i + 1} ({note}): peak {peak:.1f} Hz, {cents:+.0f} cents"
 
 
-def _playing_cue(status, index: int) -> bool:  # noqa: ANN001 - rig.control.protocol.Status
+def _playing_cue(status, index: int) -> bool:  # rig.control.protocol.Status
     return (
         status is not None
         and status.cue == index

@@ -3,12 +3,11 @@ process cycles (the offline twin of the JACK callback), and `Timeline`'s arithme
 
 from __future__ import annotations
 
-from livetools import cue, make
-
 from rig.engine.cycle import FrameLoop
 from rig.midi.notes import sounding_after
 from rig.midi.wire import CLOCK
 from rig.timing.timeline import ORIGIN_NS, Timeline
+from tests.support.live import cue, make
 
 RATE, PERIOD = 48000, 64
 

@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
-from livetools import cue, wait_for
 
 from rig.control.protocol import ControlClient
 from rig.engine.process import EngineProcess
 from rig.engine.sinks import OutputSpec
 from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
+from tests.support.live import cue, wait_for
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 

@@ -1,19 +1,22 @@
 """Quantized live actions on the offline twin: each lands on its boundary's exact tick.
 
 120 BPM 4/4: a beat is 0.5 s, a bar 2 s; bar N starts at DOWNBEAT + (N-1)·2 s. Bass
-notes carry their cue and bar in the pitch (see livetools.cue), so the wire says
+notes carry their cue and bar in the pitch (see tests.support.live.cue), so the wire says
 which version of which cue played when.
 """
 
 from __future__ import annotations
 
 import pytest
-from livetools import (
+
+from rig.engine.transport import Engine
+from rig.song.events import PPQ
+from rig.song.quantize import boundary
+from tests.support.clock import MS, FakeTime
+from tests.support.live import (
     BAR_NS,
     BEAT_NS,
     DOWNBEAT,
-    MS,
-    FakeTime,
     advance,
     clean_pairs,
     cue,
@@ -22,10 +25,6 @@ from livetools import (
     ons,
     timeline,
 )
-
-from rig.engine.transport import Engine
-from rig.song.events import PPQ
-from rig.song.quantize import boundary
 
 
 def bass(engine_sinks) -> list[tuple[int, int]]:

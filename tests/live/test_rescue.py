@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from livetools import cue, wait_for
 
 from rig.control.protocol import ControlClient
 from rig.engine.process import EngineProcess
@@ -16,6 +15,7 @@ from rig.engine.soundmap import SoundMap
 from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
 from rig.stage.rescue import GRACE_NS, Rescue
+from tests.support.live import cue, wait_for
 
 KILLS = 10
 

@@ -13,14 +13,13 @@ import threading
 import time
 from pathlib import Path
 
-from livetools import cue
-
 from rig.control.link import EngineLink
 from rig.engine.process import serve
 from rig.engine.transport import Engine
 from rig.midi.sink import RecordingSink
 from rig.song.arrangement import SectionSpan
 from rig.stage.ui.app import ACTION_LABELS, LiveApp, key_map
+from tests.support.live import cue
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,13 +15,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from test_voices_live import SR, TEST_VOICE, arrangement, f0, midi_hz, rms
 
 from rig.dsp.loader import load_voice
 from rig.probe.capture import AudioCapture
 from rig.song.arrangement import TrackInfo
 from rig.voices.player import VoicePlayer
 from rig.voices.settings import VoiceSettings
+from tests.support.audio import SR, f0, midi_hz, rms
+from tests.support.voices import TEST_VOICE, arrangement
 
 pytestmark = [pytest.mark.jack, pytest.mark.audio, pytest.mark.slow]
 

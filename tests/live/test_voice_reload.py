@@ -14,27 +14,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from livetools import BAR_NS, DOWNBEAT, MS, FakeTime, advance, cue, make, wait_for
-from test_voices_live import (
-    BLOCK,
-    SR,
-    TEST_VOICE,
-    arrangement,
-    beats,
-    capture,
-    f0,
-    onsets,
-    settings,
-    sine_voice,
-    start,
-    wait_state,
-)
 
 from rig.control.protocol import ControlClient, Status
 from rig.dsp.loader import load_voice
 from rig.engine.bundle import write_voice
 from rig.engine.dispatch import handle
 from rig.song.arrangement import TrackInfo
+from tests.support.audio import SR, f0, onsets
+from tests.support.clock import MS, FakeTime
+from tests.support.live import BAR_NS, DOWNBEAT, advance, cue, make, wait_for, wait_state
+from tests.support.voices import (
+    BLOCK,
+    TEST_VOICE,
+    arrangement,
+    beats,
+    capture,
+    settings,
+    sine_voice,
+    start,
+)
 
 BARS = 4
 OCTAVE_UP = TEST_VOICE.replace("- {wave: sine}", "- {wave: sine, octave: 1}")

@@ -8,16 +8,13 @@ hardware takes over at the bar" is checked to the frame.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from livetools import wait_state
 
 from rig.control.protocol import ControlClient
 from rig.dsp.loader import load_voice
@@ -25,151 +22,27 @@ from rig.engine.process import EngineError, EngineProcess
 from rig.engine.sinks import OutputSpec
 from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
-from rig.probe.capture import AudioCapture
 from rig.probe.recorder import Recorder
-from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
+from rig.song.arrangement import TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
-from rig.song.tempomap import TempoMap
 from rig.voices.settings import VoiceSettings
+from tests.support.audio import SR, f0, midi_hz, onsets, rises, rms
+from tests.support.live import wait_state
+from tests.support.voices import (
+    BLOCK,
+    REPO,
+    TEST_VOICE,
+    VOICES,
+    arrangement,
+    beats,
+    capture,
+    play_through,
+    settings,
+    sine_voice,
+    start,
+)
 
 pytestmark = [pytest.mark.jack, pytest.mark.audio, pytest.mark.slow]
-
-REPO = Path(__file__).resolve().parents[2]
-VOICES = REPO / "patches" / "voices"
-SR = 48000
-BLOCK = 64
-# A sine with a 1 ms attack and 20 ms release, no effects: onsets and ends are sharp.
-TEST_VOICE = """\
-description: test sine
-mode: poly
-voices: 4
-level: -6
-velocity: 0
-oscillators:
-  - {wave: sine}
-filter: {type: none}
-amp: {attack: 0.001, decay: 0.01, sustain: 1, release: 0.02}
-"""
-
-
-def sine_voice(tmp_path: Path):
-    path = tmp_path / "test-sine.yaml"
-    path.write_text(TEST_VOICE)
-    return load_voice(path)
-
-
-def beats(track: str, count: int, pitch: int, channel: int = 0, downbeat: int | None = None):
-    """A note on every beat, half a beat long; `downbeat` marks each bar's first note."""
-    events = []
-    for b in range(count):
-        note = downbeat if downbeat is not None and b % 4 == 0 else pitch
-        events += [
-            NoteOn(b * PPQ, track, channel, note, 100),
-            NoteOff(b * PPQ + PPQ // 2, track, channel, note),
-        ]
-    return events
-
-
-def arrangement(events, tracks, bars: int, bpm: float = 120.0) -> Arrangement:
-    length = bars * 4 * PPQ
-    return Arrangement(
-        "voices-live", events, TempoMap.constant(bpm),
-        [SectionSpan("a", 0, length, 1, bars, 4, 4)], tracks, length,
-    )  # fmt: skip
-
-
-def settings(voices: dict, cc_names=None) -> VoiceSettings:
-    # connect=None: the dummy server's playback ports would only add load.
-    return VoiceSettings(voices=voices, cc_names=cc_names or {}, connect=None, required=True)
-
-
-def start(
-    arr: Arrangement, voice_settings: VoiceSettings, outputs=(), bundle_dir: str = ""
-) -> EngineProcess:
-    spec = EngineSpec((arr,), tuple(outputs), voices=voice_settings, bundle_dir=bundle_dir)
-    return EngineProcess(spec).start()
-
-
-def capture(jack_server) -> AudioCapture:
-    return AudioCapture.spawn(["rig-voices:output_1", "rig-voices:output_2"], jack_server.env)
-
-
-def play_through(
-    jack_server, arr, voice_settings, outputs=(), tail: float = 0.3, freewheel=None
-):
-    """Play `arr` to its end on a real engine with `voice_settings`, the stand-ins'
-    audio captured; (take, engine) once both stopped (`tail` s of release kept).
-    With `freewheel` the playing runs in JACK freewheel (frame-exact, no xruns)."""
-    engine = start(arr, voice_settings, outputs)
-    cap = capture(jack_server)
-    try:
-        with freewheel or contextlib.nullcontext(), ControlClient(engine.port) as control:
-            control.send("/rig/play")
-            wait_state(control, "ended", 15)
-            time.sleep(tail)
-    finally:
-        take = cap.stop()
-        engine.stop()
-    return take, engine
-
-
-def onsets(x: np.ndarray, threshold: float, gap: int = SR // 10) -> list[int]:
-    """First samples above `threshold` after at least `gap` samples below it."""
-    loud = np.nonzero(np.abs(x) > threshold)[0]
-    if not len(loud):
-        return []
-    starts = [int(loud[0])]
-    for prev, cur in zip(loud, loud[1:], strict=False):
-        if cur - prev > gap:
-            starts.append(int(cur))
-    return starts
-
-
-def rises(x: np.ndarray, smooth: int = 240, ratio: float = 3.0) -> list[int]:
-    """Onsets over a ringing tail: the smoothed energy (5 ms) crossing halfway between its
-    level 10 ms before and its peak in the next 20 ms, where that peak is `ratio` times
-    the level before."""
-    energy = np.convolve(np.square(x), np.ones(smooth) / smooth, mode="same")
-    back, ahead = SR // 100, SR // 50
-    found: list[int] = []
-    i = back
-    floor = 1e-4 * energy.max()
-    while i < len(energy) - ahead:
-        before = energy[i - back] + floor
-        peak = energy[i : i + ahead].max()
-        if peak > ratio * before and energy[i] > before + 0.5 * (peak - before):
-            found.append(i)
-            i += SR // 10
-        else:
-            i += 8
-    return found
-
-
-def f0(x: np.ndarray, fmin: float = 60.0, fmax: float = 1500.0) -> float:
-    """Fundamental by normalised autocorrelation with parabolic refinement."""
-    x = x - x.mean()
-    n = len(x)
-    spec = np.fft.rfft(x, 2 * n)
-    ac = np.fft.irfft(spec * np.conj(spec))[:n]
-    ac /= ac[0]
-    lo, hi = int(SR / fmax), int(SR / fmin)
-    lag = lo + int(np.argmax(ac[lo:hi]))
-    # The first peak close to the best one: not an octave below.
-    for cand in range(lo, hi):
-        if ac[cand] > 0.9 * ac[lag] and ac[cand] >= ac[cand - 1] and ac[cand] >= ac[cand + 1]:
-            lag = cand
-            break
-    a, b, c = ac[lag - 1], ac[lag], ac[lag + 1]
-    shift = 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c else 0.0
-    return SR / (lag + shift)
-
-
-def midi_hz(note: int) -> float:
-    return 440.0 * 2 ** ((note - 69) / 12)
-
-
-def rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(x)))) if len(x) else 0.0
 
 
 def test_a_software_track_plays_its_pitch_on_its_beats(jack_server, freewheel):

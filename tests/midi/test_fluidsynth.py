@@ -19,6 +19,7 @@ import pytest
 
 from rig.midi.jack_sink import JackSink
 from rig.midi.notes import sounding_after
+from tests.support.audio import midi_hz
 
 pytestmark = [pytest.mark.jack, pytest.mark.audio, pytest.mark.slow]
 
@@ -27,10 +28,6 @@ NOTES = (69, 72, 76, 81)  # A4 C5 E5 A5
 NOTE_S = 0.4
 GAP_S = 0.2
 LEAD_S = 0.3
-
-
-def midi_hz(note: int) -> float:
-    return 440.0 * 2 ** ((note - 69) / 12)
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:

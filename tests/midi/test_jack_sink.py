@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sinktools import MS, off, on, replug, wait_until
 
 from rig.midi.jack_sink import JackHost, JackSink
 from rig.midi.notes import note_off, sounding_after
 from rig.probe.recorder import Recorder
+from tests.support.clock import MS
+from tests.support.sinks import off, on, replug, wait_until
 
 pytestmark = pytest.mark.jack
 

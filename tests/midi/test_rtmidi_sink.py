@@ -11,11 +11,12 @@ import logging
 import time
 
 import pytest
-from sinktools import MS, off, on, replug, wait_until
 
 from rig.midi.notes import note_off, sounding_after
 from rig.midi.rtmidi_sink import RtMidiSink
 from rig.probe.recorder import Recorder
+from tests.support.clock import MS
+from tests.support.sinks import off, on, replug, wait_until
 
 pytestmark = pytest.mark.jack
 

@@ -14,26 +14,7 @@ from rig.song.events import PPQ, ControlChange, NoteOff, NoteOn, ProgramChange
 from rig.song.tempomap import TempoMap, TempoSegment
 from rig.timing import InternalClock, Scheduler, run
 from rig.timing.scheduler import TRANSPORT_LEAD_NS
-
-MS = 1_000_000
-T0 = 1_000_000_000  # the twin's downbeat: 1 s into its fake monotonic time
-
-
-class FakeTime:
-    """now_ns/sleep_until pair whose sleep jumps time (optionally with stalls)."""
-
-    def __init__(self, start: int = 0):
-        self.now = start
-        self.stalls: dict[int, int] = {}  # at or after this ns, jump this much once
-
-    def now_ns(self) -> int:
-        return self.now
-
-    def sleep_until(self, ns: int) -> None:
-        self.now = max(self.now, ns)
-        for at in sorted(self.stalls):
-            if self.now >= at:
-                self.now += self.stalls.pop(at)
+from tests.support.clock import MS, T0, FakeTime
 
 
 class Collect:

@@ -88,7 +88,7 @@ def measure_live(
     seconds: float,
     bar: int | None,
     *,
-    show: Sequence | None = None,  # noqa: ANN001
+    show: Sequence | None = None,
     control: bool = True,
 ) -> LiveFigures:
     """Play `song` from `bar` for `seconds` on stand-ins on the current JACK server.
@@ -173,7 +173,7 @@ def _control(period: int, dsp_target: float, seconds: float) -> tuple[int, float
     return xruns, sum(loads) / len(loads) if loads else 0.0
 
 
-def _mean_load(client, seconds: float) -> float:  # noqa: ANN001 - a jack.Client
+def _mean_load(client, seconds: float) -> float:  # a jack.Client
     samples = []
     for _ in range(max(1, round(seconds / 0.1))):
         time.sleep(0.1)
@@ -181,7 +181,7 @@ def _mean_load(client, seconds: float) -> float:  # noqa: ANN001 - a jack.Client
     return sum(samples) / len(samples)
 
 
-def densest_bar(arr, seconds: float) -> int:  # noqa: ANN001 - an Arrangement
+def densest_bar(arr, seconds: float) -> int:  # an Arrangement
     """The bar from which `seconds` of the cue hold the most note-ons."""
     from rig.song.events import NoteOn
 

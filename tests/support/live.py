@@ -12,23 +12,11 @@ from rig.midi.sink import RecordingSink
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, ControlChange, NoteOff, NoteOn, ProgramChange
 from rig.song.tempomap import TempoMap
+from tests.support.clock import MS, T0, FakeTime
 
-MS = 1_000_000
 BAR_NS = 2_000_000_000  # 4/4 at 120 BPM
 BEAT_NS = 500_000_000
-T0 = 10**9  # FakeTime's start
 DOWNBEAT = T0 + START_DELAY_NS  # where bar 1 lands after play() at T0
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def now_ns(self) -> int:
-        return self.now
-
-    def sleep_until(self, ns: int) -> None:
-        self.now = max(self.now, ns)
 
 
 def cue(
