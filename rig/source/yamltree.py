@@ -235,7 +235,9 @@ class _Builder:
             and tag != "tag:yaml.org,2002:str"
             and len(event.value) > MAX_DIGITS
         ):
-            raise _Refused(event.start_mark, f"a number of more than {MAX_DIGITS} digits (the limit)")
+            raise _Refused(
+                event.start_mark, f"a number of more than {MAX_DIGITS} digits (the limit)"
+            )
         value = _scalar(event.value, event.style, tag)
         text_col = None
         words = None
