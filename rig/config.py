@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rig.devices import Device
 
 __all__ = [
+    "CONFIG_KEYS",
     "KEY_ACTIONS",
     "CONTROLLER_ACTIONS",
     "QUANTIZE",
@@ -66,7 +67,8 @@ _DEFAULT_BUFFER = 64
 _DEFAULT_OSC_HOST = "127.0.0.1"
 _DEFAULT_OSC_PORT = 9000
 
-_TOP_KEYS = ("midi", "audio", "patches", "devices", "osc", "keys", "controller")
+CONFIG_KEYS = ("midi", "audio", "patches", "devices", "osc", "keys", "controller")
+_TOP_KEYS = CONFIG_KEYS  # a file with any of them is a config (`rig check` tells files apart)
 _MIDI_KEYS = ("backend", "rtmidi_api", "client_name")
 _AUDIO_KEYS = ("backend", "sample_rate", "buffer")
 _BINDING_KEYS = ("port", "channel", "clock", "latency_ms", "clock_while_stopped")

@@ -13,7 +13,10 @@ from rig.commands import (
     parse_args,
     print_input_error,
 )
+from rig.config import CONFIG_KEYS
 from rig.source.errors import InputError, Pos, SourceError
+from rig.source.files import walk_yaml
+from rig.source.text import printable
 
 __all__ = ["main", "SUMMARY"]
 
@@ -42,7 +45,7 @@ def _kind(path: Path) -> str:
         return "device"
     if "themes" in keys:
         return "themes"
-    if keys & {"midi", "audio", "devices", "patches", "osc"}:
+    if keys & set(CONFIG_KEYS):
         return "config"
     raise InputError(
         [
@@ -56,10 +59,18 @@ def _kind(path: Path) -> str:
 
 
 def _expand(paths: list[Path]) -> list[Path]:
+    """The files to check: each file named, and the YAML files below each folder.
+
+    A FIFO, socket or device named ``*.yaml`` is left out with a line on stderr (reading
+    one would block or never end); symlinked folders are not followed (no loops).
+    """
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*.y*ml") if p.suffix in (".yaml", ".yml")))
+            files, skipped = walk_yaml(path)
+            out.extend(files)
+            for special, why in skipped:
+                print(f"skip {printable(str(special))}: {why}", file=sys.stderr)
         else:
             out.append(path)
     return out
@@ -120,7 +131,7 @@ def main(argv: list[str]) -> int:
             print_input_error(exc)
             continue
         if not args.quiet:
-            print(f"ok  {kind:<7} {path}")
+            print(f"ok  {kind:<7} {printable(str(path))}")
     if failed:
         print(f"{failed} of {len(files)} files have errors", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -12,6 +12,8 @@ import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from rig.source.text import printable
+
 __all__ = ["Pos", "SourceError", "Problems", "InputError", "suggest"]
 
 
@@ -35,7 +37,8 @@ class SourceError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.pos}: {self.message}"
+        # Escaped: a message quotes names from the file, which may hold escape sequences.
+        return printable(f"{self.pos}: {self.message}")
 
 
 class InputError(Exception):
