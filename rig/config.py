@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING
 
 from rig.song.quantize import QUANTIZE
 from rig.source import Node, Pos, Problems, SourceError, load_yaml_file, suggest
-from rig.source.fields import MapReader, as_bool, as_int, as_list, as_map, as_number, as_str
+from rig.source.fields import (
+    MapReader,
+    as_bool,
+    as_int,
+    as_list,
+    as_map,
+    as_number,
+    as_str,
+    as_str_list,
+)
 
 if TYPE_CHECKING:
     from rig.devices import Device
@@ -67,7 +76,7 @@ _DEFAULT_BUFFER = 64
 _DEFAULT_OSC_HOST = "127.0.0.1"
 _DEFAULT_OSC_PORT = 9000
 
-CONFIG_KEYS = ("midi", "audio", "patches", "devices", "osc", "keys", "controller")
+CONFIG_KEYS = ("midi", "audio", "patches", "includes", "devices", "osc", "keys", "controller")
 _TOP_KEYS = CONFIG_KEYS  # a file with any of them is a config (`rig check` tells files apart)
 _MIDI_KEYS = ("backend", "rtmidi_api", "client_name")
 _AUDIO_KEYS = ("backend", "sample_rate", "buffer")
@@ -199,6 +208,8 @@ class Config:
     osc_open: bool = False
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # overrides
     controller: ControllerConfig | None = None
+    # Folders beyond songs/ and patches/ that a song's include: may read (resolved).
+    include_roots: tuple[Path, ...] = ()
 
     @property
     def osc_bind_host(self) -> str:
@@ -332,6 +343,14 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
             if not patches_dir.is_dir():
                 problems.add(node.pos, f"patches: folder '{text}' not found (looked in {base})")
 
+    include_dirs: list[Path] = []
+    if (node := r.get("includes")) is not None:
+        for text, item in as_str_list(node, problems, "includes") or []:
+            folder = (base / Path(text).expanduser()).resolve()
+            if not folder.is_dir():
+                problems.add(item.pos, f"includes: folder '{text}' not found (looked in {base})")
+            include_dirs.append(folder)
+
     known = None if known_devices is None else sorted(set(known_devices))
     node = r.get("devices")
     bindings = _bindings(node, problems, known) if node is not None else {}
@@ -373,6 +392,7 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         osc_open=osc_open,
         keys=MappingProxyType(keys),
         controller=controller,
+        include_roots=tuple(include_dirs),
     )
 
 

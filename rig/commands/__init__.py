@@ -122,4 +122,5 @@ def load_cue(config: Path, song: Path, seed: int | None = None) -> tuple[Arrange
 
     project = Project.load(config)
     arrangement = project.arrangement(song, seed)
-    return arrangement, getattr(arrangement, "key", None) or project.song(song).key
+    # The Arrangement carries the song's key: no second parse of the file for it.
+    return arrangement, arrangement.key

@@ -17,6 +17,7 @@ from rig.config import CONFIG_KEYS
 from rig.source.errors import InputError, Pos, SourceError
 from rig.source.files import walk_yaml
 from rig.source.text import printable
+from rig.source.yamltree import Node
 
 __all__ = ["main", "SUMMARY"]
 
@@ -30,11 +31,17 @@ exit codes: 0 all good, 1 errors found (each printed as file:line:col: message),
 """
 
 
-def _kind(path: Path) -> str:
+def _kind(path: Path) -> tuple[str, Node]:
+    """What the file is, and its parsed tree (handed on, so each file is parsed once)."""
+    from rig.source.files import display_path
     from rig.source.yamltree import load_yaml_file
 
-    tree = load_yaml_file(path)
+    tree = load_yaml_file(path, display_path(path))
     keys = set(tree.value) if tree.is_map else set()
+    return _kind_of(path, tree, keys), tree
+
+
+def _kind_of(path: Path, tree: Node, keys: set[str]) -> str:
     if path.parent.name == "voices" or {"oscillators", "params"} <= keys:
         return "voice"
     if "cue" in keys:
@@ -82,9 +89,9 @@ def check_file(project, path: Path) -> str:  # noqa: ANN001 - Project
     from rig.devices import load_device
     from rig.song.load import load_themes
 
-    kind = _kind(path)
+    kind, tree = _kind(path)
     if kind == "song":
-        project.arrangement(path)
+        project.arrangement(path, tree=tree)
     elif kind == "set":
         project.arrangements(path)
     elif kind == "themes":

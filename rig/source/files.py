@@ -26,6 +26,7 @@ __all__ = [
     "SpecialFileError",
     "TooLargeError",
     "atomic_write",
+    "display_path",
     "file_kind",
     "read_source",
     "resolve",
@@ -98,6 +99,15 @@ def _is_socket(path: Path) -> bool:
         return stat.S_ISSOCK(os.stat(path).st_mode)
     except OSError:
         return False
+
+
+def display_path(path: Path) -> str:
+    """A path as a musician would type it: relative to the working folder when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 def resolve(path: Path) -> Path:
