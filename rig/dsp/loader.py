@@ -157,6 +157,12 @@ class _Reader:
         out = [read(item, f"{what}[{i + 1}]") for i, item in enumerate(items)]
         return [x for x in out if x is not None]
 
+    def oscillators(self, node: Node | None) -> list:
+        """At least one oscillator: an empty list would load a voice that never sounds."""
+        if node is not None and node.is_list and not node.value:
+            self.problems.add(node.pos, "oscillators: a voice needs at least one oscillator")
+        return self.each(node, "oscillators", self.read_osc)
+
     # -- the file ------------------------------------------------------------------
 
     def voice(self) -> VoiceSpec | None:
@@ -202,9 +208,7 @@ class _Reader:
                 glide=self.value(r, "glide", 0.0, 0.0, 5.0),
                 legato=True if legato is None else legato,
                 spread=self.number(r, "spread", 0.5, 0.0, 1.0),
-                oscillators=tuple(
-                    self.each(r.get("oscillators", required=True), "oscillators", self.read_osc)
-                ),
+                oscillators=tuple(self.oscillators(r.get("oscillators", required=True))),
                 filter=self.read_filter(r.get("filter")),
                 amp_env=self.read_env(r.get("amp"), "amp", EnvSpec(0.005, 0.1, 1.0, 0.1)),
                 filter_env=self.read_env(

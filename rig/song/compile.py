@@ -13,6 +13,7 @@ from collections import defaultdict
 from fractions import Fraction
 
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
+from rig.song.budget import NoteRange, check_budget
 from rig.song.events import (
     PPQ,
     ControlChange,
@@ -42,7 +43,12 @@ def _ticks(note_value: Fraction) -> int:
 
 
 def compile_song(song: Song, seed: int | None = None) -> Arrangement:
-    """Turn a checked song into its arrangement. `seed` overrides the song's seed."""
+    """Turn a checked song into its arrangement. `seed` overrides the song's seed.
+
+    Raises InputError when the song would pass the event limit (checked before any
+    event is made) or a transpose/arp pushes a note outside MIDI's 0..127.
+    """
+    check_budget(song)
     return _Compiler(song, song.seed if seed is None else seed).run()
 
 
@@ -55,6 +61,8 @@ class _Compiler:
             tuple[int, int, TrackDef, int, int, int]
         ] = []  # on, off, track, ch, note, vel
         self.events: list[Event] = []
+        self.playing: tuple[PatternDef, str] | None = None  # the pattern being laid out
+        self.outside = NoteRange()  # notes transposed past 0..127, reported after the run
 
     def run(self) -> Arrangement:
         spans: list[SectionSpan] = []
@@ -84,6 +92,7 @@ class _Compiler:
                     continue
                 self._pattern(pattern, index, tick, end, bar_ticks)
             tick, bar = end, bar + section.bars
+        self.outside.raise_if_any()
         self._emit_notes()
         infos = [
             TrackInfo(t.name, t.device, t.voice, t.channel, t.drums, t.latency_ms)
@@ -171,6 +180,7 @@ class _Compiler:
         self, p: PatternDef, section_index: int, start: int, end: int, bar_ticks: int
     ) -> None:
         track = self.tracks[p.track]
+        self.playing = (p, self.song.sections[section_index].name)
         if p.kind == "steps":
             self._steps(
                 p, track, p.steps, p.length, start, end, section_index, lambda s, t: s.notes
@@ -292,7 +302,9 @@ class _Compiler:
     def _note(
         self, on: int, off: int, track: TrackDef, channel: int, note: int, velocity: int
     ) -> None:
-        if 0 <= note <= 127 and off > on:
+        if not 0 <= note <= 127:
+            self.outside.add(self.playing, note)
+        elif off > on:
             self.notes.append((on, off, track, channel, note, velocity))
 
     def _emit_notes(self) -> None:
