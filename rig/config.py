@@ -29,6 +29,7 @@ from rig.source.fields import (
     as_str,
     as_str_list,
 )
+from rig.source.limits import regex_problem
 
 if TYPE_CHECKING:
     from rig.devices import Device
@@ -245,6 +246,10 @@ def match_port(pattern: str, names: Sequence[str]) -> str | None:
 
 def _regex(pattern: str) -> re.Pattern[str] | None:
     if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/"):
+        # Port patterns come from a file: one that could backtrack for hours (ReDoS) is
+        # refused when the config is read, before any port name meets it.
+        if (problem := regex_problem(pattern[1:-1])) is not None:
+            raise ValueError(f"regular expression {pattern} {problem}")
         try:
             return re.compile(pattern[1:-1], re.IGNORECASE)
         except re.error as exc:

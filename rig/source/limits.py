@@ -58,8 +58,10 @@ def regex_problem(pattern: str) -> str | None:
         return f"longer than {MAX_PORT_PATTERN} characters (the limit)"
     try:
         parsed = _sre.parse(pattern, re.IGNORECASE)
-    except (re.error, RecursionError, OverflowError) as exc:
-        return f"not a regular expression ({exc})"
+    except re.error:
+        return None  # not a regular expression at all: re.compile says where
+    except (RecursionError, OverflowError, MemoryError):
+        return "is too deeply nested to check"
     return _walk(list(parsed), inside_repeat=False)
 
 
