@@ -26,6 +26,7 @@ __all__ = ["Node", "parse_yaml", "load_yaml_file"]
 
 _WORD = re.compile(r"\S+")
 _NEWLINE = re.compile(r"\n")
+_LONG_NUMBER = re.compile(rf"[0-9]{{{MAX_DIGITS + 1}}}|[0-9_]{{{2 * MAX_DIGITS}}}")
 _INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"[-+]?([0-9][0-9_]*)?\.[0-9]+([eE][-+]?[0-9]+)?$|[-+]?[0-9]+[eE][-+]?[0-9]+$")
 
@@ -229,12 +230,9 @@ class _Builder:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
-        if (
-            _INT.match(event.value)
-            and not event.style  # plain: None from PyYAML, "" from libyaml
-            and tag != "tag:yaml.org,2002:str"
-            and len(event.value) > MAX_DIGITS
-        ):
+        if len(event.value) > MAX_DIGITS and _LONG_NUMBER.search(event.value):
+            # Any digit run this long, quoted or not: every later int()/Fraction() of it
+            # (a rate "1/999…", a velocity suffix) stays far below Python's 4 300-digit limit.
             raise _Refused(
                 event.start_mark, f"a number of more than {MAX_DIGITS} digits (the limit)"
             )

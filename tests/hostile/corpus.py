@@ -200,6 +200,16 @@ def _song_cases() -> list[Case]:
              "the limit"),
         Case("pattern rate off grid", {s: pattern('{track: keys, steps: C4, rate: 1/7}')}, s, 1,
              "tick grid"),
+        Case("rate of 5000 digits", {s: pattern('{track: keys, steps: C4, rate: "1/' + "9" * 5000
+                                                + '"}')}, s, 1, "digits (the limit)"),
+        Case("meter of 5000 digits", {s: song(meter='"4/' + "4" * 5000 + '"')}, s, 1, "digits"),
+        Case("velocity suffix of 5000 digits", {s: pattern(
+            '{track: keys, steps: "C4:' + "9" * 5000 + '"}')}, s, 1, "digits"),
+        Case("chance of 5000 digits", {s: pattern(
+            '{track: keys, steps: "C4@' + "9" * 5000 + '%"}')}, s, 1, "digits"),
+        Case("bars text of 5000 digits", {s: song(sections=(
+            '\n  - {bars: 1, play: [p], tempo: {to: 90, over: "' + "9" * 5000 + ' bars"}}'))},
+             s, 1, "digits"),
         Case("rate with a huge denominator", {s: pattern(
             "{track: keys, steps: C4, rate: 1/" + "9" * 90 + "}")}, s, 1, "rate"),
         Case("empty lanes", {s: pattern("{track: drums, lanes: {}}")}, s, 1, "empty"),
@@ -216,7 +226,9 @@ def _song_cases() -> list[Case]:
         Case("tempo as list", {s: song(tempo="[1, 2]")}, s, 1, "tempo"),
         Case("meter 0/4", {s: song(meter="0/4")}, s, 1, "meter"),
         Case("meter 4/3", {s: song(meter="4/3")}, s, 1, "meter"),
-        Case("meter with 400 digits", {s: song(meter="4/" + "4" * 400)}, s, 1, "meter"),
+        Case("meter with 400 digits", {s: song(meter="4/" + "4" * 400)}, s, 1, "digits"),
+        Case("underscored integer of 3000 digits", {s: song(seed="1_" * 3000 + "1")}, s, 1,
+             "digits"),
         Case("unknown device", {s: song(tracks="\n  k: {device: nosuch}")}, s, 1, "unknown device"),
         Case("unknown voice", {s: song(tracks="\n  k: {voice: nosuch}")}, s, 1, "unknown voice"),
         Case("channel 17", {s: song(tracks="\n  keys: {voice: piano, channel: 17}")}, s, 1,
