@@ -232,6 +232,7 @@ class _Compiler:
         loop = length * step_ticks
         channel = track.channel if channel is None else channel
         shift = p.transpose if transpose else 0
+        lengths: dict[int, int] = {}  # held steps → note length in ticks (Fractions once)
         cycle = 0
         while start + cycle * loop < end:
             base = start + cycle * loop
@@ -248,9 +249,9 @@ class _Compiler:
                     held += 1
                 delay = (swing_ticks if i % 2 else 0) + step.nudge * step_ticks // NUDGE_DIVISIONS
                 on = max(on + delay, start)
-                off = (
-                    base + i * step_ticks + delay + max(1, round((held - 1 + p.gate) * step_ticks))
-                )
+                if held not in lengths:
+                    lengths[held] = max(1, round((held - 1 + p.gate) * step_ticks))
+                off = base + i * step_ticks + delay + lengths[held]
                 if held > 1 and p.gate >= 1:
                     off = base + (i + held) * step_ticks + delay
                 off = min(max(off, on + 1), end)
@@ -285,6 +286,8 @@ class _Compiler:
         rng = random.Random(f"{self.seed}/{p.name}/arp/{section}")
         index = 0
         previous: tuple[int, ...] = ()
+        order: list[int] = []
+        length = max(1, round(step_ticks * arp.gate))
         for t in range(start, end, step_ticks):
             notes = chords.notes_at(t)
             if not notes:
@@ -292,10 +295,10 @@ class _Compiler:
                 continue
             if notes != previous:
                 index, previous = 0, notes
-            order = _arp_order(notes, arp.mode, arp.octaves)
+                order = _arp_order(notes, arp.mode, arp.octaves)
             note = rng.choice(order) if arp.mode == "random" else order[index % len(order)]
             index += 1
-            off = min(t + max(1, round(step_ticks * arp.gate)), end)
+            off = min(t + length, end)
             self._note(t, off, track, track.channel, note + p.transpose, p.velocity)
 
     # -- notes ---------------------------------------------------------------------------
