@@ -17,8 +17,10 @@ from rig.song.arrangement import Arrangement
 from rig.song.compile import compile_song
 from rig.song.load import Context, load_song
 from rig.song.model import SetList, Song
-from rig.song.setlist import is_setlist, load_setlist
+from rig.song.setlist import is_set_tree, is_setlist, load_setlist
 from rig.source.errors import InputError
+from rig.source.files import display_path
+from rig.source.yamltree import Node, load_yaml_file
 
 __all__ = ["Project", "DEFAULT_CONFIG"]
 
@@ -53,16 +55,20 @@ class Project:
         latency = {
             n: b.latency_ms for n, b in self.config.bindings.items() if b.latency_ms is not None
         }
-        return Context(self.devices, channels, latency, self.voices)
+        roots = (self.config.patches_dir, *self.config.include_roots)
+        return Context(self.devices, channels, latency, self.voices, roots)
 
-    def song(self, path: Path) -> Song:
-        return load_song(path, self.context())
+    def song(self, path: Path, tree: Node | None = None) -> Song:
+        return load_song(path, self.context(), tree)
 
-    def arrangement(self, path: Path, seed: int | None = None) -> Arrangement:
-        return compile_song(self.song(path), seed)
+    def arrangement(
+        self, path: Path, seed: int | None = None, tree: Node | None = None
+    ) -> Arrangement:
+        """The cue at `path` compiled; `tree`: the file already parsed (parse it once)."""
+        return compile_song(self.song(path, tree), seed)
 
-    def setlist(self, path: Path) -> SetList:
-        return load_setlist(path)
+    def setlist(self, path: Path, tree: Node | None = None) -> SetList:
+        return load_setlist(path, tree)
 
     def transitions(self, path: Path) -> tuple[str, ...]:
         """How each cue of a set hands over to the next (`next:` of its entries);
@@ -73,9 +79,10 @@ class Project:
 
     def arrangements(self, path: Path, seed: int | None = None) -> list[Arrangement]:
         """A cue, or every cue of a set in order; all problems of all files at once."""
-        if not is_setlist(path):
-            return [self.arrangement(path, seed)]
-        setlist = self.setlist(path)
+        tree = load_yaml_file(path, display_path(path))
+        if not is_set_tree(tree):
+            return [self.arrangement(path, seed, tree)]
+        setlist = self.setlist(path, tree)
         out: list[Arrangement] = []
         errors = []
         for entry in setlist.entries:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rig.config import DEFAULT_CONFIG
 from rig.source.errors import InputError
+from rig.source.text import printable
 
 if TYPE_CHECKING:
     from rig.song.arrangement import Arrangement
@@ -105,7 +106,8 @@ def load_or_report(verb: str, load: Callable[..., T], *args: Any, path: object =
         print_input_error(exc)
         return EXIT_BAD_INPUT
     except OSError as exc:
-        print(f"rig {verb}: {exc.filename or path}: {exc.strerror}", file=sys.stderr)
+        where = printable(str(exc.filename or path))
+        print(f"rig {verb}: {where}: {exc.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
@@ -120,4 +122,5 @@ def load_cue(config: Path, song: Path, seed: int | None = None) -> tuple[Arrange
 
     project = Project.load(config)
     arrangement = project.arrangement(song, seed)
-    return arrangement, getattr(arrangement, "key", None) or project.song(song).key
+    # The Arrangement carries the song's key: no second parse of the file for it.
+    return arrangement, arrangement.key

@@ -13,7 +13,11 @@ from rig.commands import (
     parse_args,
     print_input_error,
 )
+from rig.config import CONFIG_KEYS
 from rig.source.errors import InputError, Pos, SourceError
+from rig.source.files import walk_yaml
+from rig.source.text import printable
+from rig.source.yamltree import Node
 
 __all__ = ["main", "SUMMARY"]
 
@@ -27,11 +31,17 @@ exit codes: 0 all good, 1 errors found (each printed as file:line:col: message),
 """
 
 
-def _kind(path: Path) -> str:
+def _kind(path: Path) -> tuple[str, Node]:
+    """What the file is, and its parsed tree (handed on, so each file is parsed once)."""
+    from rig.source.files import display_path
     from rig.source.yamltree import load_yaml_file
 
-    tree = load_yaml_file(path)
+    tree = load_yaml_file(path, display_path(path))
     keys = set(tree.value) if tree.is_map else set()
+    return _kind_of(path, tree, keys), tree
+
+
+def _kind_of(path: Path, tree: Node, keys: set[str]) -> str:
     if path.parent.name == "voices" or {"oscillators", "params"} <= keys:
         return "voice"
     if "cue" in keys:
@@ -42,9 +52,7 @@ def _kind(path: Path) -> str:
         return "device"
     if "themes" in keys:
         return "themes"
-    from rig.config import CONFIG_KEYS
-
-    if keys & set(CONFIG_KEYS):  # a config with only keys: or controller: is one too
+    if keys & set(CONFIG_KEYS):
         return "config"
     raise InputError(
         [
@@ -58,10 +66,18 @@ def _kind(path: Path) -> str:
 
 
 def _expand(paths: list[Path]) -> list[Path]:
+    """The files to check: each file named, and the YAML files below each folder.
+
+    A FIFO, socket or device named ``*.yaml`` is left out with a line on stderr (reading
+    one would block or never end); symlinked folders are not followed (no loops).
+    """
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*.y*ml") if p.suffix in (".yaml", ".yml")))
+            files, skipped = walk_yaml(path)
+            out.extend(files)
+            for special, why in skipped:
+                print(f"skip {printable(str(special))}: {why}", file=sys.stderr)
         else:
             out.append(path)
     return out
@@ -73,9 +89,9 @@ def check_file(project, path: Path) -> str:  # Project
     from rig.devices import load_device
     from rig.song.load import load_themes
 
-    kind = _kind(path)
+    kind, tree = _kind(path)
     if kind == "song":
-        project.arrangement(path)
+        project.arrangement(path, tree=tree)
     elif kind == "set":
         project.arrangements(path)
     elif kind == "themes":
@@ -127,7 +143,7 @@ def main(argv: list[str]) -> int:
             print_input_error(exc)
             continue
         if not args.quiet:
-            print(f"ok  {kind:<7} {path}")
+            print(f"ok  {kind:<7} {printable(str(path))}")
     if failed:
         print(f"{failed} of {len(files)} files have errors", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -8,7 +8,6 @@ two seconds of silence between cues; each cue is normalised on its own to −1 d
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import wave
@@ -154,15 +153,14 @@ def main(argv: list[str]) -> int:
 def _join(parts: list[Path], output: Path) -> None:
     """Cues one after another with GAP_SECONDS of silence between them."""
     from rig.dsp.wavfile import WavWriter, read_wav
+    from rig.source.files import atomic_write
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_suffix(".part.wav")
     with wave.open(str(parts[0])) as first:  # every cue was rendered at the config's rate
         rate = first.getframerate()
-    with WavWriter(tmp, rate) as writer:
+    with atomic_write(output) as tmp, WavWriter(tmp, rate) as writer:
         for i, part in enumerate(parts):
             audio, _ = read_wav(part)
             if i:
                 writer.write(np.zeros((int(GAP_SECONDS * rate), audio.shape[1])))
             writer.write(audio)
-    shutil.move(tmp, output)

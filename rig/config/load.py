@@ -25,12 +25,12 @@ from rig.config.model import (
     default_config,
 )
 from rig.source import Node, Problems, load_yaml_file
-from rig.source.fields import MapReader, as_bool, as_int, as_str
+from rig.source.fields import MapReader, as_bool, as_int, as_str, as_str_list
 
 __all__ = ["load_config", "config_or_default"]
 
 CONFIG_KEYS = (  # the top-level keys of a config file
-    "midi", "audio", "patches", "devices", "osc", "keys", "controller")
+    "midi", "audio", "patches", "includes", "devices", "osc", "keys", "controller")
 _MIDI_KEYS = ("backend", "rtmidi_api", "client_name")
 _AUDIO_KEYS = ("backend", "sample_rate")
 _OSC_KEYS = ("host", "port", "open")
@@ -97,6 +97,14 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
             if not patches_dir.is_dir():
                 problems.add(node.pos, f"patches: folder '{text}' not found (looked in {base})")
 
+    include_dirs: list[Path] = []
+    if (node := r.get("includes")) is not None:
+        for text, item in as_str_list(node, problems, "includes") or []:
+            folder = (base / Path(text).expanduser()).resolve()
+            if not folder.is_dir():
+                problems.add(item.pos, f"includes: folder '{text}' not found (looked in {base})")
+            include_dirs.append(folder)
+
     known = None if known_devices is None else sorted(set(known_devices))
     node = r.get("devices")
     bindings = read_bindings(node, problems, known) if node is not None else {}
@@ -137,6 +145,7 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         osc_open=osc_open,
         keys=MappingProxyType(keys),
         controller=controller,
+        include_roots=tuple(include_dirs),
     )
 
 

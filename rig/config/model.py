@@ -96,6 +96,8 @@ class Config:
     osc_open: bool = False
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # overrides
     controller: ControllerConfig | None = None
+    # Folders beyond songs/ and patches/ that a song's include: may read (resolved).
+    include_roots: tuple[Path, ...] = ()
 
     @property
     def osc_bind_host(self) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rig.source.limits import regex_problem
+
 __all__ = ["match_port", "port_regex"]
 
 
@@ -33,6 +35,10 @@ def match_port(pattern: str, names: Sequence[str]) -> str | None:
 def port_regex(pattern: str) -> re.Pattern[str] | None:
     """The regular expression a ``/.../`` pattern stands for; None for a plain name."""
     if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/"):
+        # Port patterns come from a file: one that could backtrack for hours (ReDoS) is
+        # refused when the config is read, before any port name meets it.
+        if (problem := regex_problem(pattern[1:-1])) is not None:
+            raise ValueError(f"regular expression {pattern} {problem}")
         try:
             return re.compile(pattern[1:-1], re.IGNORECASE)
         except re.error as exc:

@@ -76,7 +76,7 @@ _MAX_LATENCY_MS = 1000.0
 def load_device(path: Path) -> Device:
     """One device file; raises InputError listing every problem in it."""
     problems = Problems()
-    device = read_device(load_yaml_file(path), path.stem, problems)
+    device = read_device(load_yaml_file(path), path.stem, problems, _voice_names(path.parent))
     problems.raise_if_any()
     assert device is not None
     return device
@@ -89,6 +89,7 @@ def load_devices(directory: Path) -> dict[str, Device]:
         raise InputError([SourceError(Pos(str(directory), 1, 1), what)])
     problems = Problems()
     devices: dict[str, Device] = {}
+    voices = _voice_names(directory)
     for path in sorted(directory.iterdir()):
         if path.suffix == ".yml":
             # Silently skipping it would leave a musician wondering where the synth went.
@@ -103,15 +104,28 @@ def load_devices(directory: Path) -> dict[str, Device]:
         except InputError as exc:
             problems.extend(exc.errors)
             continue
-        device = read_device(root, path.stem, problems)
+        device = read_device(root, path.stem, problems, voices)
         if device is not None:
             devices[device.name] = device
     problems.raise_if_any()
     return devices
 
 
-def read_device(root: Node, stem: str, problems: Problems) -> Device | None:
-    """Validate a parsed device file; None (with problems added) if anything is wrong."""
+def _voice_names(devices_dir: Path) -> frozenset[str] | None:
+    """The software voices beside a devices/ folder (patches/voices/*.yaml); None: no folder."""
+    voices = devices_dir.parent / "voices"
+    if not voices.is_dir():
+        return None
+    return frozenset(p.stem for p in voices.glob("*.yaml"))
+
+
+def read_device(
+    root: Node, stem: str, problems: Problems, known_voices: frozenset[str] | None = None
+) -> Device | None:
+    """Validate a parsed device file; None (with problems added) if anything is wrong.
+
+    `known_voices`: the software voices; a `stand_in` naming another is an error.
+    """
     before = len(problems)
     r = MapReader(root, problems, f"device '{stem}'", DEVICE_KEYS)
     if not r.ok:
@@ -155,6 +169,12 @@ def read_device(root: Node, stem: str, problems: Problems) -> Device | None:
     )
     node = r.get("stand_in", required=True)
     stand_in = as_str(node, problems, "stand_in") if node is not None else None
+    known = known_voices
+    if node is not None and stand_in is not None and known is not None and stand_in not in known:
+        problems.add(
+            node.pos, f"stand_in: unknown voice '{stand_in}'{suggest(stand_in, known, 'voices')}"
+        )
+        stand_in = None
     node = r.get("clock")
     clock = as_bool(node, problems, "clock") if node is not None else False
     node = r.get("notes")
@@ -264,6 +284,9 @@ def _controls(node: Node, problems: Problems, bank_mode: str) -> dict[str, Contr
 def _lanes(node: Node, problems: Problems, device_channel: int) -> dict[str, Lane]:
     items = as_map(node, problems, "lanes")
     if items is None:
+        return {}
+    if not items:
+        problems.add(node.pos, "lanes: empty; list the drum lanes, or leave 'lanes' out")
         return {}
     out: dict[str, Lane] = {}
     seen: dict[tuple[int, int], tuple[str, Pos]] = {}

@@ -12,6 +12,7 @@ get a fixed seed, and tracks are summed in arrangement order.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -36,6 +37,7 @@ from rig.dsp.worker import TrackJob, TrackResult
 from rig.song.arrangement import Arrangement
 from rig.song.events import ControlChange, NoteOff, NoteOn, ProgramChange
 from rig.source import InputError, Pos, SourceError, suggest
+from rig.source.files import atomic_write
 
 __all__ = ["render", "RenderReport", "RenderError", "TARGET_PEAK_DBFS", "track_jobs"]
 
@@ -342,12 +344,16 @@ def _write(
     gain: float,
     sample_rate: int,
 ) -> None:
-    writers = [WavWriter(out, sample_rate)] + [WavWriter(p, sample_rate) for p in stem_paths]
-    try:
-        for part in _chunks(frames, sample_rate):
-            writers[0].write(_mix(tracks, part) * gain)
-            for writer, track in zip(writers[1:], tracks, strict=False):
-                writer.write(_mix([track], part) * gain)
-    finally:
-        for writer in writers:
-            writer.close()
+    # Every file is written under a temporary name and renamed only when all are
+    # complete: a full disk or a crash never leaves a half mix or stem as if done.
+    with contextlib.ExitStack() as files:
+        temps = [files.enter_context(atomic_write(p)) for p in [out, *stem_paths]]
+        writers = [WavWriter(p, sample_rate) for p in temps]
+        try:
+            for part in _chunks(frames, sample_rate):
+                writers[0].write(_mix(tracks, part) * gain)
+                for writer, track in zip(writers[1:], tracks, strict=False):
+                    writer.write(_mix([track], part) * gain)
+        finally:
+            for writer in writers:
+                writer.close()

@@ -43,6 +43,7 @@ from rig.song.events import (
     SectionStart,
 )
 from rig.song.tempomap import TempoMap
+from rig.source.files import atomic_write
 
 __all__ = [
     "RAMP_STEP_TICKS",
@@ -299,7 +300,9 @@ def arrangement_to_midifile(arrangement: Arrangement, key: str | None = None) ->
     # The end is the arrangement's length; a note-off exactly there stays inside.
     end_tick = max(arrangement.length_ticks, last)
 
-    midi = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+    # Names are text the musician typed (em dashes, CJK, emoji): UTF-8 meta text, which
+    # every current reader shows; mido's Latin-1 default would fail on them.
+    midi = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset="utf-8")
     conductor = sorted(_conductor(arrangement, end_tick, key), key=lambda item: (item[0], item[1]))
     midi.tracks.append(_track([(tick, msg) for tick, _, msg in conductor], end_tick))
 
@@ -325,7 +328,11 @@ def arrangement_to_midifile(arrangement: Arrangement, key: str | None = None) ->
 
 
 def export_smf(arrangement: Arrangement, path: Path | str, key: str | None = None) -> mido.MidiFile:
-    """Write the arrangement to `path` as a type-1 SMF; returns the file written."""
+    """Write the arrangement to `path` as a type-1 SMF; returns the file written.
+
+    Written to a temporary file and renamed: a failure leaves the last good export.
+    """
     midi = arrangement_to_midifile(arrangement, key)
-    midi.save(str(path))
+    with atomic_write(Path(path)) as tmp:
+        midi.save(str(tmp))
     return midi

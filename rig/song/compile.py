@@ -13,6 +13,7 @@ from collections import defaultdict
 from fractions import Fraction
 
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
+from rig.song.budget import NoteRange, check_budget
 from rig.song.events import (
     PPQ,
     ControlChange,
@@ -42,7 +43,12 @@ def _ticks(note_value: Fraction) -> int:
 
 
 def compile_song(song: Song, seed: int | None = None) -> Arrangement:
-    """Turn a checked song into its arrangement. `seed` overrides the song's seed."""
+    """Turn a checked song into its arrangement. `seed` overrides the song's seed.
+
+    Raises InputError when the song would pass the event limit (checked before any
+    event is made) or a transpose/arp pushes a note outside MIDI's 0..127.
+    """
+    check_budget(song)
     return _Compiler(song, song.seed if seed is None else seed).run()
 
 
@@ -55,6 +61,8 @@ class _Compiler:
             tuple[int, int, TrackDef, int, int, int]
         ] = []  # on, off, track, ch, note, vel
         self.events: list[Event] = []
+        self.playing: tuple[PatternDef, str] | None = None  # the pattern being laid out
+        self.outside = NoteRange()  # notes transposed past 0..127, reported after the run
 
     def run(self) -> Arrangement:
         spans: list[SectionSpan] = []
@@ -84,6 +92,7 @@ class _Compiler:
                     continue
                 self._pattern(pattern, index, tick, end, bar_ticks)
             tick, bar = end, bar + section.bars
+        self.outside.raise_if_any()
         self._emit_notes()
         infos = [
             TrackInfo(t.name, t.device, t.voice, t.channel, t.drums, t.latency_ms)
@@ -171,6 +180,7 @@ class _Compiler:
         self, p: PatternDef, section_index: int, start: int, end: int, bar_ticks: int
     ) -> None:
         track = self.tracks[p.track]
+        self.playing = (p, self.song.sections[section_index].name)
         if p.kind == "steps":
             self._steps(
                 p, track, p.steps, p.length, start, end, section_index, lambda s, t: s.notes
@@ -222,6 +232,7 @@ class _Compiler:
         loop = length * step_ticks
         channel = track.channel if channel is None else channel
         shift = p.transpose if transpose else 0
+        lengths: dict[int, int] = {}  # held steps → note length in ticks (Fractions once)
         cycle = 0
         while start + cycle * loop < end:
             base = start + cycle * loop
@@ -238,9 +249,9 @@ class _Compiler:
                     held += 1
                 delay = (swing_ticks if i % 2 else 0) + step.nudge * step_ticks // NUDGE_DIVISIONS
                 on = max(on + delay, start)
-                off = (
-                    base + i * step_ticks + delay + max(1, round((held - 1 + p.gate) * step_ticks))
-                )
+                if held not in lengths:
+                    lengths[held] = max(1, round((held - 1 + p.gate) * step_ticks))
+                off = base + i * step_ticks + delay + lengths[held]
                 if held > 1 and p.gate >= 1:
                     off = base + (i + held) * step_ticks + delay
                 off = min(max(off, on + 1), end)
@@ -275,6 +286,8 @@ class _Compiler:
         rng = random.Random(f"{self.seed}/{p.name}/arp/{section}")
         index = 0
         previous: tuple[int, ...] = ()
+        order: list[int] = []
+        length = max(1, round(step_ticks * arp.gate))
         for t in range(start, end, step_ticks):
             notes = chords.notes_at(t)
             if not notes:
@@ -282,17 +295,19 @@ class _Compiler:
                 continue
             if notes != previous:
                 index, previous = 0, notes
-            order = _arp_order(notes, arp.mode, arp.octaves)
+                order = _arp_order(notes, arp.mode, arp.octaves)
             note = rng.choice(order) if arp.mode == "random" else order[index % len(order)]
             index += 1
-            off = min(t + max(1, round(step_ticks * arp.gate)), end)
+            off = min(t + length, end)
             self._note(t, off, track, track.channel, note + p.transpose, p.velocity)
 
     # -- notes ---------------------------------------------------------------------------
     def _note(
         self, on: int, off: int, track: TrackDef, channel: int, note: int, velocity: int
     ) -> None:
-        if 0 <= note <= 127 and off > on:
+        if not 0 <= note <= 127:
+            self.outside.add(self.playing, note)
+        elif off > on:
             self.notes.append((on, off, track, channel, note, velocity))
 
     def _emit_notes(self) -> None:

@@ -7,7 +7,6 @@ Device facts (CC names, drum lanes, channels) come in through a `Context`.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -15,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from rig.song.includes import include_roots, resolve_include
 from rig.song.model import (
     Automation,
     PatternDef,
@@ -36,6 +36,7 @@ from rig.source.fields import (
     as_str,
     as_str_list,
 )
+from rig.source.files import display_path, resolve
 from rig.source.yamltree import Node, load_yaml_file
 from rig.theory.errors import TheoryError
 from rig.theory.scales import parse_key
@@ -61,6 +62,7 @@ class Context:
     channels: Mapping[str, int] = field(default_factory=dict)  # device id → 0-based channel
     latency_ms: Mapping[str, float] = field(default_factory=dict)
     voices: frozenset[str] | None = None  # known software voice names, None: don't check
+    include_roots: tuple[Path, ...] = ()  # folders beyond songs/ that include: may read
 
 
 @dataclass
@@ -72,15 +74,6 @@ class _Theme:
     steps: list[Step]
     rate: Fraction | None
     pos: Pos
-
-
-def display_path(path: Path) -> str:
-    """A path as a musician would type it: relative to the working folder when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def parse_meter(node: Node, problems: Problems, what: str) -> tuple[int, int] | None:
@@ -101,9 +94,12 @@ def parse_meter(node: Node, problems: Problems, what: str) -> tuple[int, int] | 
     return num, den
 
 
-def load_song(path: Path, ctx: Context) -> Song:
-    """Load and check one song file; raises InputError listing every problem."""
-    return _SongLoader(path, ctx).load()
+def load_song(path: Path, ctx: Context, tree: Node | None = None) -> Song:
+    """Load and check one song file; raises InputError listing every problem.
+
+    `tree`: the file already parsed (by a caller that looked inside), so it is parsed once.
+    """
+    return _SongLoader(path, ctx).load(tree)
 
 
 class _SongLoader:
@@ -115,10 +111,12 @@ class _SongLoader:
         self.tracks: dict[str, TrackDef] = {}
         self.meter: tuple[int, int] = (4, 4)
         self._auto_channel: list[str] = []  # voice tracks without a channel of their own
+        self._roots = include_roots(path, ctx.include_roots)
+        self._included: set[Path] = set()  # a file included twice (a diamond) is read once
 
     # -- top level -------------------------------------------------------
-    def load(self) -> Song:
-        root = load_yaml_file(self.path, display_path(self.path))
+    def load(self, tree: Node | None = None) -> Song:
+        root = tree if tree is not None else load_yaml_file(self.path, display_path(self.path))
         r = MapReader(root, self.problems, "song", SONG_KEYS)
         if not r.ok:
             self.problems.raise_if_any()
@@ -142,7 +140,7 @@ class _SongLoader:
         if (node := r.get("seed")) is not None:
             seed = as_int(node, self.problems, "seed", 0) or 0
         if (node := r.get("include")) is not None:
-            self._includes(node, [self.path.resolve()])
+            self._includes(node, [resolve(self.path)])
         if (node := r.get("themes")) is not None:
             self._themes(node)
         if (node := r.get("tracks", required=True)) is not None:
@@ -172,14 +170,10 @@ class _SongLoader:
     def _includes(self, node: Node, chain: list[Path]) -> None:
         names = as_str_list(node, self.problems, "include")
         for name, item in names or []:
-            target = (chain[-1].parent / name).resolve()
-            if target in chain:
-                loop = " → ".join(display_path(p) for p in [*chain[chain.index(target) :], target])
-                self.problems.add(item.pos, f"include: cycle {loop}")
+            target = resolve_include(name, item.pos, chain, self._roots, self.problems)
+            if target is None or target in self._included:
                 continue
-            if not target.is_file():
-                self.problems.add(item.pos, f"include: file '{name}' not found")
-                continue
+            self._included.add(target)
             try:
                 tree = load_yaml_file(target, display_path(target))
             except InputError as exc:
@@ -533,7 +527,7 @@ def load_themes(path: Path, ctx: Context) -> list[str]:
     tree = load_yaml_file(path, display_path(path))
     r = MapReader(tree, loader.problems, "theme file", (*INCLUDE_KEYS, "include"))
     if (sub := r.get("include")) is not None:
-        loader._includes(sub, [path.resolve()])
+        loader._includes(sub, [resolve(path)])
     if (themes := r.get("themes", required=True)) is not None:
         loader._themes(themes)
     r.finish()

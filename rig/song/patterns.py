@@ -92,12 +92,7 @@ class PatternReader:
         if rate_node is not None:
             n = rate_node
             rate = as_fraction(n, problems, f"{what}: rate") or rate
-            if (rate * 4 * PPQ).denominator != 1:
-                problems.add(
-                    n.pos,
-                    f"{what}: rate: {n.value} does not fit the tick grid ({PPQ} per beat); "
-                    "use a value like 1/16, 1/12 or 1/5",
-                )
+            self._on_grid(n, rate, f"{what}: rate")
         velocity = 100
         if (n := r.get("velocity")) is not None:
             velocity = as_int(n, problems, f"{what}: velocity", 1, 127) or velocity
@@ -115,7 +110,8 @@ class PatternReader:
             transpose = as_int(n, problems, f"{what}: transpose", -48, 48) or 0
         octave = 4
         if (n := r.get("octave")) is not None:
-            octave = as_int(n, problems, f"{what}: octave", -1, 8) or octave
+            given = as_int(n, problems, f"{what}: octave", -1, 8)
+            octave = octave if given is None else given  # octave 0 is an octave, not "unset"
         voicing = "close"
         if (n := r.get("voicing")) is not None and (text := as_str(n, problems, what)):
             if text not in VOICINGS:
@@ -258,10 +254,22 @@ class PatternReader:
             pos=self.key_pos,
         )
 
+    def _on_grid(self, node: Node, rate: Fraction, what: str) -> None:
+        """A step rate must be a whole number of ticks (an arp's too: 1/1000000 is not)."""
+        if (rate * 4 * PPQ).denominator != 1:
+            self.problems.add(
+                node.pos,
+                f"{what}: {node.value} does not fit the tick grid ({PPQ} per beat); "
+                "use a value like 1/16, 1/12 or 1/5",
+            )
+
     def _lanes(self, node: Node, track: TrackDef | None) -> list[LaneSteps]:
         out: list[LaneSteps] = []
         if not node.is_map:
             self.problems.add(node.pos, f'{self.what}: lanes: expected lane names like BD: "x..."')
+            return out
+        if not node.value:
+            self.problems.add(node.pos, f"{self.what}: lanes: empty; give at least one lane")
             return out
         dev = self.song.ctx.devices.get(track.device) if track and track.device else None
         known = dev.lanes if dev is not None else {}
@@ -299,6 +307,7 @@ class PatternReader:
         rate = Fraction(1, 16)
         if (n := r.get("rate")) is not None:
             rate = as_fraction(n, self.problems, f"{label}: rate") or rate
+            self._on_grid(n, rate, f"{label}: rate")
         octaves = 1
         if (n := r.get("octaves")) is not None:
             octaves = as_int(n, self.problems, f"{label}: octaves", 1, 4) or octaves

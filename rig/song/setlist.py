@@ -12,29 +12,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rig.song.load import display_path
 from rig.song.model import SetEntry, SetList
-from rig.source.errors import Problems, suggest
+from rig.source.errors import InputError, Problems, suggest
 from rig.source.fields import MapReader, as_list, as_str
+from rig.source.files import display_path, resolve
 from rig.source.yamltree import Node, load_yaml_file
 
-__all__ = ["load_setlist", "is_setlist", "TRANSITIONS"]
+__all__ = ["load_setlist", "is_setlist", "is_set_tree", "TRANSITIONS"]
 
 TRANSITIONS = ("wait", "bar")
 
 
+def is_set_tree(tree: Node) -> bool:
+    """True when a parsed file is a set (a top-level `set:` key) rather than a cue."""
+    return tree.is_map and "set" in tree.value
+
+
 def is_setlist(path: Path) -> bool:
-    """True when a YAML file is a set (has a top-level `set:`) rather than a cue."""
+    """True when a YAML file is a set rather than a cue; False when it does not parse.
+
+    Decided on the parsed file, so a BOM, a quoted key ("set":), flow style or an
+    indented document are recognised like any set.
+    """
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        return is_set_tree(load_yaml_file(path, display_path(path)))
+    except InputError:
         return False
-    return any(line.startswith("set:") for line in head.splitlines())
 
 
-def load_setlist(path: Path) -> SetList:
+def load_setlist(path: Path, tree: Node | None = None) -> SetList:
+    """Load and check a set; `tree`: the file already parsed. Raises InputError."""
     problems = Problems()
-    root = load_yaml_file(path, display_path(path))
+    root = tree if tree is not None else load_yaml_file(path, display_path(path))
     r = MapReader(root, problems, "set", ("set", "cues", "about"))
     if not r.ok:
         problems.raise_if_any()
@@ -70,9 +79,15 @@ def load_setlist(path: Path) -> SetList:
             song = as_str(song_node, problems, f"{what}: song")
             if song is None:
                 continue
-            target = (path.parent / song).resolve()
+            raw = path.parent / song
+            target = resolve(raw)
             if not target.is_file():
-                problems.add(song_node.pos, f"{what}: song file '{song}' not found")
+                why = "not found"
+                if target.exists():
+                    why = "is not a regular file"
+                elif raw.is_symlink():
+                    why = "is a broken link or a symlink loop"
+                problems.add(song_node.pos, f"{what}: song file '{song}' {why}")
                 continue
             entries.append(SetEntry(target, transition, song_node.pos))
     r.finish()

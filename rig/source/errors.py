@@ -12,7 +12,9 @@ import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["Pos", "SourceError", "Problems", "InputError", "suggest"]
+from rig.source.text import printable
+
+__all__ = ["Pos", "SourceError", "Problems", "InputError", "suggest", "MAX_PROBLEMS"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,8 @@ class SourceError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.pos}: {self.message}"
+        # Escaped: a message quotes names from the file, which may hold escape sequences.
+        return printable(f"{self.pos}: {self.message}")
 
 
 class InputError(Exception):
@@ -48,17 +51,33 @@ class InputError(Exception):
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
+MAX_PROBLEMS = 200  # per file; a broken or hostile file could otherwise print millions
+
+
 class Problems:
-    """Collects problems while validating, so one run reports all of them."""
+    """Collects problems while validating, so one run reports all of them.
+
+    At most `MAX_PROBLEMS`: past that, problems are counted, not kept, and one last
+    error says how many more there were (work and output stay bounded).
+    """
 
     def __init__(self) -> None:
         self._errors: list[SourceError] = []
+        self.dropped = 0
+
+    @property
+    def full(self) -> bool:
+        return len(self._errors) >= MAX_PROBLEMS
 
     def add(self, pos: Pos, message: str) -> None:
+        if self.full:
+            self.dropped += 1
+            return
         self._errors.append(SourceError(pos, message))
 
     def extend(self, errors: Iterable[SourceError]) -> None:
-        self._errors.extend(errors)
+        for error in errors:
+            self.add(error.pos, error.message)
 
     def __bool__(self) -> bool:
         return bool(self._errors)
@@ -71,7 +90,12 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self._errors:
-            raise InputError(self._errors)
+            errors = list(self._errors)
+            if self.dropped:
+                last = max(errors, key=lambda e: (e.pos.file, e.pos.line, e.pos.col)).pos
+                more = f"... and {self.dropped} more problems (the first {MAX_PROBLEMS} shown)"
+                errors.append(SourceError(last, more))
+            raise InputError(errors)
 
 
 def suggest(word: str, known: Iterable[str], what: str = "") -> str:

@@ -39,7 +39,10 @@ def _kind(node: Node) -> str:
         return "true/false"
     if isinstance(node.value, int | float):
         return f"the number {node.value}"
-    return f"'{node.value}'"
+    text = str(node.value)
+    # Quoted back in an error, so kept short: a wrong file (or a hostile one) is not
+    # echoed onto the terminal.
+    return f"'{text[:40]}…'" if len(text) > 40 else f"'{text}'"
 
 
 def as_map(node: Node, problems: Problems, what: str) -> dict[str, Node] | None:
@@ -185,8 +188,12 @@ class MapReader:
 
     def finish(self) -> None:
         for key in self.items:
-            if key not in self.known:
-                self.problems.add(
-                    self.node.key_pos[key],
-                    f"{self.what}: unknown key '{key}'{suggest(key, self.known)}",
-                )
+            if key in self.known:
+                continue
+            if self.problems.full:  # counted, without the cost of a suggestion
+                self.problems.dropped += 1
+                continue
+            self.problems.add(
+                self.node.key_pos[key],
+                f"{self.what}: unknown key '{key}'{suggest(key, self.known)}",
+            )

@@ -21,6 +21,7 @@ import math
 
 from rig.song.arrangement import Arrangement, TrackInfo
 from rig.song.events import MeterChange
+from rig.source.text import printable
 from rig.view.grid import Grid, bar_count, make_grid
 
 __all__ = ["NOTE_GLYPHS", "DRUM_GLYPHS", "HELD", "CONTROL", "SECTION_MARK", "render_picture"]
@@ -50,8 +51,8 @@ def _bpm(value: float) -> str:
 def _label(name: str, info: TrackInfo | None, name_width: int) -> tuple[str, str]:
     what = ""
     if info is not None:
-        what = info.device or (f"voice {info.voice}" if info.voice else "")
-    return name.ljust(name_width), what
+        what = printable(info.device or (f"voice {info.voice}" if info.voice else ""))
+    return printable(name).ljust(name_width), what
 
 
 def _fit(text: str, width: int) -> str:
@@ -73,7 +74,7 @@ def _cell(grid: Grid, track: str, column: int, top: float, drums: bool) -> str:
 
 def _sections_row(arrangement: Arrangement, grid: Grid, ncols: int) -> list[str]:
     row = [" "] * ncols
-    spans = [(grid.column_of(s.start_tick), s.name) for s in arrangement.sections]
+    spans = [(grid.column_of(s.start_tick), printable(s.name)) for s in arrangement.sections]
     for i, (col, name) in enumerate(spans):
         nxt = spans[i + 1][0] if i + 1 < len(spans) else ncols
         room = nxt - col
@@ -178,7 +179,7 @@ def _footer(
     if meters:
         parts.append(meters)
     if key:
-        parts.append(f"key {key}")
+        parts.append(f"key {printable(key)}")
     parts.append(_scale(grid))
     legend = [
         f"{NOTE_GLYPHS} notes (vs the track's busiest)",
@@ -216,7 +217,8 @@ def render_picture(
         name = getattr(event, "track", None)
         if name is not None and name not in infos:
             infos[name] = None
-    name_width = max((len(n) for n in infos), default=0)
+    # Names come from the song file: escaped, so no escape sequence reaches the terminal.
+    name_width = max((len(printable(n)) for n in infos), default=0)
     labels = [_label(name, info, name_width) for name, info in infos.items()]
     gutter = min(_MAX_GUTTER, max([len("tempo")] + [len(f"{n} {w}".rstrip()) for n, w in labels]))
     available = None if width is None else max(_MIN_COLUMNS, width - gutter - 3)
@@ -225,9 +227,8 @@ def render_picture(
     bars = bar_count(arrangement)
 
     key = key or getattr(arrangement, "key", None)
-    lines = [
-        _paint(arrangement.name if width is None else _fit(arrangement.name, width), _BOLD, color)
-    ]
+    title = printable(arrangement.name)
+    lines = [_paint(title if width is None else _fit(title, width), _BOLD, color)]
     if ncols == 0:
         lines.append("(empty: no bars)")
         return "\n".join(lines + _footer(arrangement, grid, bars, width, key)) + "\n"

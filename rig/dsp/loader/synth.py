@@ -26,6 +26,12 @@ __all__ = ["SynthReader"]
 class SynthReader(FieldReader):
     """Reads the parts of a poly or mono voice."""
 
+    def oscillators(self, node: Node | None) -> list:
+        """At least one oscillator: an empty list would load a voice that never sounds."""
+        if node is not None and node.is_list and not node.value:
+            self.problems.add(node.pos, "oscillators: a voice needs at least one oscillator")
+        return self.each(node, "oscillators", self.read_osc)
+
     def read_osc(self, node: Node, what: str) -> OscSpec | None:
         keys = (
             "wave",

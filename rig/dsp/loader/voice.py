@@ -117,7 +117,7 @@ class _Reader(SynthReader, LaneReader):
                 legato=True if legato is None else legato,
                 spread=self.number(r, "spread", 0.5, 0.0, 1.0),
                 oscillators=tuple(
-                    self.each(r.get("oscillators", required=True), "oscillators", self.read_osc)
+                    self.oscillators(r.get("oscillators", required=True))
                 ),
                 filter=self.read_filter(r.get("filter")),
                 amp_env=self.read_env(r.get("amp"), "amp", EnvSpec(0.005, 0.1, 1.0, 0.1)),
