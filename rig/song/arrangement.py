@@ -76,6 +76,8 @@ class Arrangement:
         self.length_ticks = length_ticks
         self.source = source
         self.key = key
+        # The same cue with the live fill control held (only when a `fill` condition is used).
+        self.fill_variant: Arrangement | None = None
 
     @property
     def length_beats(self) -> Fraction:
@@ -95,17 +97,22 @@ class Arrangement:
                 return info
         raise KeyError(name)
 
-    def query_ticks(self, tick_from: int, tick_to: int) -> list[Event]:
-        """Events with tick_from <= tick < tick_to, in order."""
+    def query_ticks(self, tick_from: int, tick_to: int, fill: bool = False) -> list[Event]:
+        """Events with tick_from <= tick < tick_to, in order; `fill`: with fill held."""
+        if fill and self.fill_variant is not None:
+            return self.fill_variant.query_ticks(tick_from, tick_to)
         lo = bisect.bisect_left(self._ticks, tick_from)
         hi = bisect.bisect_left(self._ticks, tick_to)
         return list(self.events[lo:hi])
 
     def query(
-        self, beat_from: Fraction | int | float, beat_to: Fraction | int | float
+        self, beat_from: Fraction | int | float, beat_to: Fraction | int | float, fill: bool = False
     ) -> list[Event]:
-        """Events whose beat position b satisfies beat_from <= b < beat_to, in order."""
-        return self.query_ticks(_to_tick(beat_from), _to_tick(beat_to))
+        """Events whose beat position b satisfies beat_from <= b < beat_to, in order.
+
+        `fill`: as played while the live fill control is held (`fill` conditions on).
+        """
+        return self.query_ticks(_to_tick(beat_from), _to_tick(beat_to), fill)
 
     def bar_tick(self, bar: int) -> int:
         """Tick where 1-based `bar` starts (bars past the end continue the last meter)."""

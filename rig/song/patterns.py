@@ -11,7 +11,8 @@ from fractions import Fraction
 from typing import Any
 
 from rig.song.events import PPQ
-from rig.song.model import ArpSpec, LaneSteps, PatternDef, TrackDef
+from rig.song.model import ALWAYS, ArpSpec, CCLane, LaneSteps, PatternDef, TrackDef
+from rig.song.performance import read_cc, read_dynamics, read_velocity, read_when
 from rig.song.steps import ChordSlot, Step, check_bar_lines, parse_progression, parse_steps
 from rig.source.errors import Pos, suggest
 from rig.source.fields import MapReader, as_fraction, as_int, as_percent, as_str
@@ -23,8 +24,10 @@ __all__ = ["PatternReader", "PATTERN_KEYS", "ARP_MODES", "MAX_GATE"]
 
 PATTERN_KEYS = (
     "track", "steps", "lanes", "chords", "rhythm", "arp", "use", "rate", "length", "velocity",
-    "gate", "swing", "transpose", "octave", "voicing", "about",
+    "gate", "swing", "transpose", "octave", "voicing", "about", "if", "every", "on", "accent",
+    "humanize", "cc",
 )  # fmt: skip
+LANE_KEYS = ("steps", "if", "every", "on")
 ARP_KEYS = ("mode", "rate", "octaves", "gate", "chords")
 ARP_MODES = ("up", "down", "updown", "downup", "random", "order")
 MAX_GATE = 800  # % of a step: notes may ring into the following steps (piano, guitar)
@@ -98,9 +101,14 @@ class PatternReader:
                     f"{what}: rate: {n.value} does not fit the tick grid ({PPQ} per beat); "
                     "use a value like 1/16, 1/12 or 1/5",
                 )
-        velocity = 100
+        velocity, ramp = 100, None
         if (n := r.get("velocity")) is not None:
-            velocity = as_int(n, problems, f"{what}: velocity", 1, 127) or velocity
+            velocity, ramp = read_velocity(n, problems, what)
+        when = read_when(r, problems, what)
+        dynamics = read_dynamics(r, ramp, problems, what)
+        cc: tuple[CCLane, ...] = ()
+        if (n := r.get("cc")) is not None and track is not None:
+            cc = read_cc(n, self.song._control_device(track), problems, what)
         swing = Fraction(1, 2)
         if (n := r.get("swing")) is not None:
             value = as_percent(n, problems, f"{what}: swing")
@@ -256,6 +264,9 @@ class PatternReader:
             rhythm=tuple(rhythm) if rhythm is not None else None,
             arp=arp,
             pos=self.key_pos,
+            when=when,
+            dynamics=dynamics,
+            cc=cc,
         )
 
     def _lanes(self, node: Node, track: TrackDef | None) -> list[LaneSteps]:
@@ -275,12 +286,21 @@ class PatternReader:
                     f"{suggest(lane_name, known)}",
                 )
                 continue
+            when = ALWAYS
+            if lnode.is_map:  # {steps: "x...", if: 1:4, every: 8, on: [1]}
+                lr = MapReader(lnode, self.problems, label, LANE_KEYS)
+                when = read_when(lr, self.problems, label)
+                snode = lr.get("steps", required=True)
+                lr.finish()
+                if snode is None:
+                    continue
+                lnode = snode
             if not as_str(lnode, self.problems, label):
                 continue
             steps = parse_steps(lnode, self.problems, label, hits_only=True)
             if lane_name in known:
                 lane = known[lane_name]
-                out.append(LaneSteps(lane_name, lane.note, lane.channel, tuple(steps)))
+                out.append(LaneSteps(lane_name, lane.note, lane.channel, tuple(steps), when))
         return out
 
     def _arp(self, node: Node) -> ArpSpec | None:

@@ -9,7 +9,8 @@ One whitespace-separated token per step (``|`` bar lines are only for the eye):
   previous step's note one step longer).
 - suffixes, in any order: ``!`` accent, ``:90`` velocity, ``?`` 50 % chance,
   ``@60%`` chance, ``>6`` / ``<6`` nudge later/earlier by 6/24 of a step (the
-  Elektron micro-timing grid).
+  Elektron micro-timing grid), ``{1:4}`` / ``{fill}`` / ``{!first}`` a trig condition
+  (`rig.song.conditions`).
 
 Chord strings (progressions) have bars separated by ``|``; a bar holds one or
 more chord symbols sharing it equally, ``~`` holds the previous chord, ``.`` is
@@ -22,6 +23,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from rig.song.conditions import Condition, parse_condition
 from rig.source.errors import Pos, Problems
 from rig.source.yamltree import Node
 from rig.theory.chords import Chord, parse_chord
@@ -40,7 +42,7 @@ __all__ = [
 NUDGE_DIVISIONS = 24  # a nudge is counted in 1/24 of a step, like Elektron micro-timing
 
 _TOKEN = re.compile(r"\S+")
-_SUFFIX = re.compile(r"(!)|:(\d+)|(\?)|@(\d+(?:\.\d+)?)%|([<>])(\d+)")
+_SUFFIX = re.compile(r"(!)|:(\d+)|(\?)|@(\d+(?:\.\d+)?)%|([<>])(\d+)|\{([^{}]*)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class Step:
     nudge: int = 0  # in 1/24 of a step, -23..23
     pos: Pos | None = None
     bar: int = 0  # which `|`-separated group of the string the step is in
+    cond: Condition | None = None  # a trig condition: `x{1:4}`, `E2{!fill}`
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +83,13 @@ def _suffixes(
         if not m:
             problems.add(node.at(base + i), f"{what}: cannot read '{text[i:]}' after '{text[:i]}'")
             return None
-        accent, vel, maybe, pct, sign, nudge = m.groups()
-        if accent:
+        accent, vel, maybe, pct, sign, nudge, cond = m.groups()
+        if cond is not None:
+            parsed = parse_condition(cond, node.at(base + i + 1), problems, what)
+            if parsed is None:
+                return None
+            out["cond"] = parsed
+        elif accent:
             out["accent"] = True
         elif vel is not None:
             v = int(vel)
@@ -114,7 +122,7 @@ def _suffixes(
 def _split_body(token: str) -> int:
     """Length of the token's body (before the first suffix character)."""
     for i, ch in enumerate(token):
-        if ch in "!:?@<>" and i > 0:
+        if ch in "!:?@<>{" and i > 0:
             return i
     return len(token)
 
