@@ -164,3 +164,31 @@ def test_unknown_verb_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
     code, out, err = run(["chekc", "songs"], capsys)
     assert (code, out) == (2, "")
     assert err.startswith("rig: unknown command 'chekc' (try: check")
+
+
+CARRY = GOOD.replace(
+    "  - {bars: 1, play: [p]}\n",
+    "  - {bars: 1, play: [p], automate: {bass.cutoff: 90}}\n  - {bars: 1, play: [p]}\n",
+)
+
+
+def test_a_carried_over_value_is_a_warning_and_strict_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "carry.yaml", CARRY)
+    code, out, err = run(["check", str(path), "--config", CONFIG], capsys)
+    warning = (
+        f"{display_path(path)}:8:37: warning: bass.cutoff carries over from section 'section 1' "
+        "into 'section 2' (no earlier value or device default to return to): set it there, "
+        "or say hold: true"
+    )
+    assert code == 0 and err.strip() == warning and "ok  song" in out
+    code, out, err = run(["check", "--strict", str(path), "--config", CONFIG], capsys)
+    assert code == 1 and warning in err and "ok" not in out
+    held = write(
+        tmp_path,
+        "held.yaml",
+        CARRY.replace("bass.cutoff: 90", "bass.cutoff: {value: 90, hold: true}"),
+    )
+    code, out, err = run(["check", "--strict", str(held), "--config", CONFIG], capsys)
+    assert code == 0 and err == ""

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from rig.song.events import PPQ, Event, sort_key
 from rig.song.tempomap import TempoMap
+from rig.source.errors import SourceError
 
 __all__ = ["TrackInfo", "SectionSpan", "Arrangement"]
 
@@ -66,6 +67,7 @@ class Arrangement:
         length_ticks: int,
         source: str = "",
         key: str | None = None,
+        warnings: Sequence[SourceError] = (),
     ):
         self.name = name
         self.events: tuple[Event, ...] = tuple(sorted(events, key=sort_key))
@@ -78,6 +80,8 @@ class Arrangement:
         self.key = key
         # The same cue with the live fill control held (only when a `fill` condition is used).
         self.fill_variant: Arrangement | None = None
+        # Things that sound but may not be meant (printed by `rig check`, errors with --strict).
+        self.warnings: tuple[SourceError, ...] = tuple(warnings)
 
     @property
     def length_beats(self) -> Fraction:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rig.song.model import PatternDef
 from rig.song.steps import ChordSlot
-from rig.theory.chords import voice_chord
+from rig.theory.chords import Chord, voice_chord
 
 __all__ = ["ChordTimeline", "arp_order"]
 
@@ -30,6 +30,7 @@ class ChordTimeline:
         self.start = start
         self.loop = max(1, p.progression_bars) * bar_ticks
         self.slots: list[tuple[int, int, tuple[int, ...]]] = []  # offset, length, notes
+        self.chords: list[tuple[int, int, Chord | None]] = []  # offset, length, chord
         current: tuple[int, ...] = ()
         for slot in p.progression:
             offset = slot.bar * bar_ticks + slot.index * bar_ticks // slot.slots_in_bar
@@ -38,9 +39,11 @@ class ChordTimeline:
                 if self.slots:
                     o, ln, notes = self.slots[-1]
                     self.slots[-1] = (o, offset + length - o, notes)
+                    self.chords[-1] = (o, offset + length - o, self.chords[-1][2])
                 continue
             current = self._voice(slot, p) if slot.chord is not None else ()
             self.slots.append((offset, length, current))
+            self.chords.append((offset, length, slot.chord))
 
     @staticmethod
     def _voice(slot: ChordSlot, p: PatternDef) -> tuple[int, ...]:
@@ -53,6 +56,14 @@ class ChordTimeline:
             if o <= offset < o + length:
                 return notes
         return ()
+
+    def chord_at(self, tick: int) -> Chord | None:
+        """The chord sounding at `tick` (None in silence), for degree steps."""
+        offset = (tick - self.start) % self.loop
+        for o, length, chord in self.chords:
+            if o <= offset < o + length:
+                return chord
+        return None
 
     def spans(self, start: int, end: int):  # noqa: ANN201 - Iterator[(on, off, notes)]
         base = start

@@ -28,9 +28,20 @@ from rig.song.events import (
     SectionStart,
     TempoChange,
 )
-from rig.song.model import ALWAYS, PatternDef, PlayEntry, PlayWhen, SectionDef, Song, TrackDef
+from rig.song.harmony import degree_note
+from rig.song.model import (
+    ALWAYS,
+    Automation,
+    PatternDef,
+    PlayEntry,
+    PlayWhen,
+    SectionDef,
+    Song,
+    TrackDef,
+)
 from rig.song.steps import NUDGE_DIVISIONS, Step
 from rig.song.tempomap import TempoMap, TempoSegment
+from rig.source.errors import Pos, SourceError
 
 __all__ = ["compile_song", "ACCENT_VELOCITY", "AUTOMATION_GRID"]
 
@@ -63,6 +74,9 @@ class _Compiler:
         self.seed = seed
         self.live_fill = live_fill
         self.fill_used = False
+        self.warnings: list[SourceError] = []
+        self.cc_state: dict[tuple[str, int], int] = {}  # the last automated value of each CC
+        self.pending: dict[tuple[str, int], tuple[int | None, Automation, str]] = {}
         self.tempo_now = TempoMap([TempoSegment(0, song.tempo, song.tempo, None)])
         self.tracks = {t.name: t for t in song.tracks}
         self.notes: list[
@@ -109,6 +123,7 @@ class _Compiler:
             tick,
             source=str(self.song.path),
             key=self.song.key,
+            warnings=self.warnings,
         )
 
     # -- tempo, programs, automation -------------------------------------------------
@@ -141,7 +156,39 @@ class _Compiler:
                 )
             )
 
+    def _scope(self, section: SectionDef, start: int) -> None:
+        """Automation of the previous section ends with it (unless `hold: true`): its CCs
+        return to their earlier value, or the device's default; with neither, the value
+        carries over and a warning says where."""
+        automated = {(a.track, a.number) for a in section.automate}
+        for key, (restore, auto, name) in sorted(self.pending.items()):
+            if key in automated:
+                continue
+            if restore is None:
+                self.warnings.append(
+                    SourceError(
+                        auto.pos or Pos(str(self.song.path), 1, 1),
+                        f"warning: {auto.track}.{auto.control} carries over from section "
+                        f"'{name}' into '{section.name}' (no earlier value or device default "
+                        "to return to): set it there, or say hold: true",
+                    )
+                )
+                continue
+            track = self.tracks[auto.track]
+            self.events.append(
+                ControlChange(start, track.name, track.channel, auto.number, restore, auto.control)
+            )
+            self.cc_state[key] = restore
+        self.pending = {}
+        for auto in section.automate:
+            key = (auto.track, auto.number)
+            before = self.cc_state.get(key, auto.default)
+            self.cc_state[key] = auto.start if auto.end is None else auto.end
+            if not auto.hold and before != self.cc_state[key]:
+                self.pending[key] = (before, auto, section.name)
+
     def _automation(self, section: SectionDef, start: int, end: int, bar_ticks: int) -> None:
+        self._scope(section, start)
         for auto in section.automate:
             track = self.tracks[auto.track]
             if auto.end is None or auto.end == auto.start:
@@ -207,7 +254,10 @@ class _Compiler:
     def _pattern(self, p: PatternDef, play: Play) -> None:
         track = self.tracks[p.track]
         self._cc_lanes(p, track, play)
-        if p.kind == "steps":
+        if p.kind == "steps" and p.progression:  # degrees of the sounding chord
+            harmony = ChordTimeline(p, play.start, play.bar_ticks)
+            self._steps(p, track, p.steps, p.length, play, _degrees(p, harmony), p.when)
+        elif p.kind == "steps":
             self._steps(p, track, p.steps, p.length, play, lambda s, t: s.notes, p.when)
         elif p.kind == "lanes":
             for lane in p.lanes:
@@ -405,3 +455,17 @@ class _Compiler:
                     continue  # two strikes on one tick: the later one sounds
                 self.events.append(NoteOn(on, track, channel, note, velocity))
                 self.events.append(NoteOff(off, track, channel, note))
+
+
+def _degrees(p: PatternDef, harmony: ChordTimeline):  # noqa: ANN202 - (step, tick) -> notes
+    """Pitches of a `harmony:` pattern's step: its notes, or its degrees over the chord."""
+
+    def pitches(step: Step, tick: int) -> tuple[int, ...]:
+        if step.notes or not step.degrees:
+            return step.notes
+        chord = harmony.chord_at(tick)
+        if chord is None:
+            return ()
+        return tuple(degree_note(d, chord, p.octave) for d in step.degrees)
+
+    return pitches

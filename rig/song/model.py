@@ -150,6 +150,9 @@ class Automation:
     start: int
     end: int | None  # None: a single value at the section start
     over_bars: Fraction | None
+    hold: bool = False  # True: the value stays after the section; else it returns there
+    default: int | None = None  # the device's default for the CC (what it returns to)
+    pos: Pos | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from rig.song.context import LoaderBase
 from rig.song.model import Automation, ProgramSpec, TrackDef
 from rig.source.errors import Pos, suggest
-from rig.source.fields import MapReader, as_int
+from rig.source.fields import MapReader, as_bool, as_int
 from rig.source.yamltree import Node
 
 __all__ = ["SectionOptions"]
@@ -50,8 +50,23 @@ class SectionOptions(LoaderBase):
                 continue
             cc = dev.ccs[control]
             label = f"{what}: {target}"
+            hold = False
             if vnode.is_map:
-                r = MapReader(vnode, self.problems, label, ("from", "to", "over"))
+                keys = ("from", "to", "over", "value", "hold")
+                r = MapReader(vnode, self.problems, label, keys)
+                if (n := r.get("hold")) is not None:
+                    hold = bool(as_bool(n, self.problems, f"{label} hold"))
+                if (vn := r.get("value")) is not None:
+                    if r.has("from") or r.has("to") or r.has("over"):
+                        self.problems.add(vn.pos, f"{label}: give 'value' or 'from'/'to', not both")
+                    value = as_int(vn, self.problems, label, cc.min, cc.max)
+                    r.finish()
+                    if value is not None:
+                        out.append(
+                            Automation(track_name, control, cc.number, value, None, None,
+                                       hold, cc.default, kpos)
+                        )  # fmt: skip
+                    continue
                 fnode, tnode = r.get("from", required=True), r.get("to", required=True)
                 start = (
                     as_int(fnode, self.problems, f"{label} from", cc.min, cc.max) if fnode else None
@@ -60,11 +75,17 @@ class SectionOptions(LoaderBase):
                 over = self._bars(n, f"{label} over") if (n := r.get("over")) else None
                 r.finish()
                 if start is not None and end is not None:
-                    out.append(Automation(track_name, control, cc.number, start, end, over))
+                    out.append(
+                        Automation(track_name, control, cc.number, start, end, over,
+                                   hold, cc.default, kpos)
+                    )  # fmt: skip
             else:
                 value = as_int(vnode, self.problems, label, cc.min, cc.max)
                 if value is not None:
-                    out.append(Automation(track_name, control, cc.number, value, None, None))
+                    out.append(
+                        Automation(track_name, control, cc.number, value, None, None,
+                                   False, cc.default, kpos)
+                    )  # fmt: skip
         return out
 
     def _control_device(self, track: TrackDef):  # noqa: ANN202 - a Device or None

@@ -25,7 +25,7 @@ __all__ = ["PatternReader", "PATTERN_KEYS", "ARP_MODES", "MAX_GATE"]
 PATTERN_KEYS = (
     "track", "steps", "lanes", "chords", "rhythm", "arp", "use", "rate", "length", "velocity",
     "gate", "swing", "transpose", "octave", "voicing", "about", "if", "every", "on", "accent",
-    "humanize", "cc",
+    "humanize", "cc", "harmony",
 )  # fmt: skip
 LANE_KEYS = ("steps", "if", "every", "on")
 ARP_KEYS = ("mode", "rate", "octaves", "gate", "chords")
@@ -150,8 +150,9 @@ class PatternReader:
                     use.pos,
                     f"{what}: unknown theme '{tname}'{suggest(tname, self.song.themes, 'themes')}",
                 )
+        harmony = self._harmony(r.get("harmony"))
         if (n := r.get("steps")) is not None and as_str(n, problems, f"{what}: steps"):
-            steps = parse_steps(n, problems, f"{what}: steps")
+            steps = parse_steps(n, problems, f"{what}: steps", degrees=harmony is not None)
         elif theme is not None and theme.kind == "steps":
             steps = list(theme.steps)
             if not rate_given and theme.rate is not None:
@@ -207,6 +208,11 @@ class PatternReader:
                     r.key_pos("lanes"),
                     f"{what}: track '{track.name}' has no drum lanes (its device defines none)",
                 )
+
+        if harmony is not None and kind != "steps":
+            problems.add(r.key_pos("harmony"), f"{what}: 'harmony' goes with 'steps'")
+        elif harmony is not None:
+            slots, prog_bars = harmony  # kept as the pattern's progression; kind stays steps
 
         # length: steps per loop (bars for a chord progression without rhythm)
         count = len(steps) if kind == "steps" else len(rhythm) if rhythm is not None else 0
@@ -268,6 +274,19 @@ class PatternReader:
             dynamics=dynamics,
             cc=cc,
         )
+
+    def _harmony(self, node: Node | None) -> tuple[list[ChordSlot], int] | None:
+        """`harmony: "Fm9 | Db"` or the name of a `chords` theme: what degree steps follow."""
+        if node is None or not (text := as_str(node, self.problems, f"{self.what}: harmony")):
+            return None
+        theme = self.song.themes.get(text.strip())
+        if theme is not None:
+            if theme.kind != "chords":
+                self.problems.add(node.pos, f"{self.what}: harmony: theme '{text}' has no chords")
+                return None
+            return list(theme.slots), theme.bars
+        slots = parse_progression(node, self.problems, f"{self.what}: harmony")
+        return slots, text.count("|") + 1 - (1 if text.rstrip().endswith("|") else 0)
 
     def _lanes(self, node: Node, track: TrackDef | None) -> list[LaneSteps]:
         out: list[LaneSteps] = []

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from rig.song.conditions import Condition, parse_condition
+from rig.song.harmony import Degree, parse_degree
 from rig.source.errors import Pos, Problems
 from rig.source.yamltree import Node
 from rig.theory.chords import Chord, parse_chord
@@ -58,6 +59,7 @@ class Step:
     pos: Pos | None = None
     bar: int = 0  # which `|`-separated group of the string the step is in
     cond: Condition | None = None  # a trig condition: `x{1:4}`, `E2{!fill}`
+    degrees: tuple[Degree, ...] = ()  # degrees of the sounding chord (`harmony:` patterns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +129,11 @@ def _split_body(token: str) -> int:
     return len(token)
 
 
-def parse_steps(node: Node, problems: Problems, what: str, hits_only: bool = False) -> list[Step]:
-    """Parse a step string. `hits_only`: drum lanes and rhythms (one character a step)."""
+def parse_steps(
+    node: Node, problems: Problems, what: str, hits_only: bool = False, degrees: bool = False
+) -> list[Step]:
+    """Parse a step string. `hits_only`: drum lanes and rhythms (one character a step);
+    `degrees`: steps may be degrees of the sounding chord (`r 3 5 b7 8^`)."""
     steps: list[Step] = []
     if not isinstance(node.value, str):
         node = Node(str(node.value), node.pos)
@@ -136,7 +141,7 @@ def parse_steps(node: Node, problems: Problems, what: str, hits_only: bool = Fal
     if hits_only:
         _scan_hits(node, problems, what, steps)
     else:
-        _scan_tokens(node, problems, what, steps)
+        _scan_tokens(node, problems, what, steps, degrees)
     if not steps and len(problems) == before:
         problems.add(node.pos, f"{what}: no steps (use '.' for a silent step)")
     return steps
@@ -184,7 +189,9 @@ def _scan_hits(node: Node, problems: Problems, what: str, steps: list[Step]) -> 
         i = j
 
 
-def _scan_tokens(node: Node, problems: Problems, what: str, steps: list[Step]) -> None:
+def _scan_tokens(
+    node: Node, problems: Problems, what: str, steps: list[Step], degrees: bool = False
+) -> None:
     """``E1 . . E1~ C4+E4:90`` — whitespace-separated notes; runs of . and ~ are steps each."""
     text = node.value
     bar = 0
@@ -206,6 +213,12 @@ def _scan_tokens(node: Node, problems: Problems, what: str, steps: list[Step]) -
         if body in ("x", "X"):
             problems.add(pos, f"{what}: 'x' is a drum hit; give a note like 'E2'")
             continue
+        if degrees:
+            parts = [parse_degree(part) for part in body.split("+")]
+            if all(d is not None for d in parts):
+                found = tuple(d for d in parts if d is not None)
+                steps.append(Step("hit", (), pos=pos, bar=bar, degrees=found, **mods))
+                continue
         notes = _parse_notes(body, node, off, problems, what)
         if notes is not None:
             steps.append(Step("hit", notes, pos=pos, bar=bar, **mods))

@@ -308,3 +308,114 @@ def test_conditions_are_deterministic_and_split_invariant(
         ]
         assert parts == whole
         assert all(1 <= e.velocity <= 127 for e in whole if isinstance(e, NoteOn))
+
+
+# -- automation scope ------------------------------------------------------------------------
+def test_automation_returns_to_the_default_unless_held(project: Project, tmp_path: Path) -> None:
+    head = HEAD + "  piano: {voice: piano}\n"
+    sections = (
+        "  - {bars: 1, play: [p], automate: {piano.volume: 60, piano.cutoff: {from: 10, to: 50}}}\n"
+        "  - {bars: 1, play: [p], automate: {piano.cutoff: {value: 70, hold: true}}}\n"
+        "  - {bars: 1, play: [p]}\n"
+    )
+    text = song('  p: {track: piano, steps: "C4"}\n', sections, head=head)
+    arr = project.arrangement(write(tmp_path, text))
+    volume = [(e.tick // BAR, e.value) for e in arr.events
+              if isinstance(e, ControlChange) and e.name == "volume"]  # fmt: skip
+    cutoff = [(e.tick // BAR, e.value) for e in arr.events
+              if isinstance(e, ControlChange) and e.name == "cutoff"]  # fmt: skip
+    assert volume == [(0, 60), (1, 100)]  # back to GM's default 100 when the section ends
+    assert cutoff[-1] == (1, 70)  # held: nothing after section 2
+    # cutoff has no default: the ramp of section 1 would carry over, but section 2 sets it
+    assert arr.warnings == ()
+
+
+def test_a_carry_over_without_default_warns_at_the_automation(
+    project: Project, tmp_path: Path
+) -> None:
+    text = song(
+        '  p: {track: bass, steps: "E1"}\n',
+        "  - {bars: 1, play: [p], automate: {bass.cutoff: 90}}\n  - {bars: 1, play: [p]}\n",
+    )
+    path = write(tmp_path, text)
+    arr = project.arrangement(path)
+    assert [str(w) for w in arr.warnings] == expected(
+        path,
+        (11, 37, "warning: bass.cutoff carries over from section 'section 1' into 'section 2' "
+         "(no earlier value or device default to return to): set it there, or say hold: true"),
+    )  # fmt: skip
+
+
+def test_hold_misuse_is_positioned(project: Project, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        song(
+            '  p: {track: bass, steps: "E1"}\n',
+            "  - {bars: 1, automate: {bass.cutoff: {value: 9, to: 3, hold: 1}}}\n",
+        ),
+    )
+    assert errors_of(project, path) == expected(
+        path,
+        (11, 47, "section 1: bass.cutoff: give 'value' or 'from'/'to', not both"),
+        (11, 63, "section 1: bass.cutoff hold: expected true or false, got the number 1"),
+    )
+
+
+# -- notes relative to the harmony -----------------------------------------------------------
+def test_degrees_follow_the_chords(project: Project, tmp_path: Path) -> None:
+    head = HEAD.replace("tracks:", 'themes:\n  changes: {chords: "Fm7 | Db"}\ntracks:')
+    text = song(
+        "  b: {track: bass, harmony: changes, octave: 2,"
+        ' steps: "r . 5 . b7 . 8^ . 3 3v 9 . . . . ."}\n'
+        '  k: {track: keys, harmony: "C | Am", steps: "r+3+5 . . ."}\n',
+        "  - {bars: 2, play: [b, k]}\n",
+        head=head,
+    )
+    arr = project.arrangement(write(tmp_path, text))
+    bass = [n for _on, _off, _c, n, _v in notes(arr, "bass")]
+    f2, db2 = 41, 37
+    fm = [f2, f2 + 7, f2 + 10, f2 + 24, f2 + 3, f2 + 3 - 12, f2 + 14]
+    db = [db2, db2 + 7, db2 + 10, db2 + 24, db2 + 4, db2 + 4 - 12, db2 + 14]
+    assert bass == fm + db
+    keys = {on // BAR: sorted(n for o, _f, _c, n, _v in notes(arr, "keys") if o == on)
+            for on, *_ in notes(arr, "keys")}  # fmt: skip
+    assert keys[0] == [60, 64, 67] and keys[1] == [69, 72, 76]
+
+
+def test_harmony_misuse(project: Project, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        song(
+            '  p: {track: bass, harmony: "Fm | Hb", steps: "r 5"}\n'
+            '  q: {track: keys, harmony: "C", chords: "C"}\n',
+            "  - {bars: 1, play: [p, q]}\n",
+        ),
+    )
+    assert errors_of(project, path) == expected(
+        path,
+        (9, 35, "pattern 'p': harmony: unknown chord 'Hb' (did you mean 'Bb'?)"),
+        (10, 20, "pattern 'q': 'harmony' goes with 'steps'"),
+    )  # fmt: skip
+
+
+@SETTINGS
+@given(
+    root=st.sampled_from(["C", "Db", "F#", "A", "Bb"]),
+    quality=st.sampled_from(["", "m", "7", "m7", "maj7", "dim", "9", "m7b5", "sus4"]),
+    token=st.sampled_from(["r", "1", "3", "5", "7", "b7", "#4", "8", "9", "5^", "rv", "13"]),
+)
+def test_degree_is_a_chord_tone_or_scale_step(root: str, quality: str, token: str) -> None:
+    from rig.song.harmony import degree_note, parse_degree
+    from rig.theory.chords import parse_chord
+
+    chord = parse_chord(root + quality)
+    degree = parse_degree(token)
+    assert degree is not None
+    note = degree_note(degree, chord, 4)
+    base = 60 + chord.root
+    assert degree_note(parse_degree("r"), chord, 4) == base  # type: ignore[arg-type]
+    if token in ("3", "5", "7") and any(
+        (note - base) % 12 == i % 12 for i in chord.intervals if i < 12
+    ):
+        assert (note - base) % 12 in {i % 12 for i in chord.intervals}
+    assert degree_note(degree, chord, 5) == note + 12  # octave invariance
