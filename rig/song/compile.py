@@ -31,6 +31,7 @@ from rig.song.events import (
 from rig.song.harmony import degree_note
 from rig.song.model import (
     ALWAYS,
+    PLAIN,
     Automation,
     PatternDef,
     PlayEntry,
@@ -317,6 +318,7 @@ class _Compiler:
         shift = (p.transpose if transpose else 0) + play.shift
         span = max(1, play.section_end - play.section_start - step_ticks)
         cycle, pre = 0, False
+        shaped = p.dynamics != PLAIN or play.scale != 1
         while start + cycle * loop < end:
             base = start + cycle * loop
             last = base + loop >= end
@@ -343,9 +345,10 @@ class _Compiler:
                 held = 1
                 while i + held < len(steps) and steps[i + held].kind == "tie":
                     held += 1
-                rng_key = f"{self.seed}/{p.name}/{key}/{play.section}/{cycle}/{i}"
+                rng_key = f"{self.seed}/{p.name}/{key}/{play.section}/{cycle}/{i}" if shaped else ""
                 delay = (swing_ticks if i % 2 else 0) + step.nudge * step_ticks // NUDGE_DIVISIONS
-                delay += humanize_ticks(p.dynamics, self.tempo_now.bpm_at(on), rng_key)
+                if p.dynamics.humanize_ms:
+                    delay += humanize_ticks(p.dynamics, self.tempo_now.bpm_at(on), rng_key)
                 on = max(on + delay, start)
                 off = (
                     base + i * step_ticks + delay + max(1, round((held - 1 + p.gate) * step_ticks))
@@ -355,12 +358,15 @@ class _Compiler:
                 off = min(max(off, on + 1), end)
                 if on >= end:
                     continue
-                share = (
-                    Fraction(base + i * step_ticks - play.section_start, span)
-                    if p.dynamics.ramp_over == "section"
-                    else Fraction(i, max(1, length - 1))
-                )
-                velocity = velocity_of(p, step, i, share, play, rng_key)
+                if shaped:
+                    share = (
+                        Fraction(base + i * step_ticks - play.section_start, span)
+                        if p.dynamics.ramp_over == "section"
+                        else Fraction(i, max(1, length - 1))
+                    )
+                    velocity = velocity_of(p, step, i, share, play, rng_key)
+                else:  # the plain case, kept fast: the largest cues compile in < 50 ms
+                    velocity = step.velocity or (ACCENT_VELOCITY if step.accent else p.velocity)
                 for note in pitches(step, on):
                     self._note(on, off, track, channel, note + shift, velocity)
             cycle += 1
@@ -375,9 +381,11 @@ class _Compiler:
                 continue
             length = off - on
             off = on + max(1, round(length * min(p.gate, Fraction(1))))
-            share = Fraction(on - play.section_start, max(1, play.section_end - play.section_start))
-            key = f"{self.seed}/{p.name}/chords/{play.section}/{n}"
-            velocity = velocity_of(p, None, n, share, play, key)
+            velocity = p.velocity
+            if p.dynamics != PLAIN or play.scale != 1:
+                share = Fraction(on - play.section_start, play.section_end - play.section_start)
+                key = f"{self.seed}/{p.name}/chords/{play.section}/{n}"
+                velocity = velocity_of(p, None, n, share, play, key)
             for note in notes:
                 self._note(
                     on, min(off, play.end), track, track.channel,
@@ -406,9 +414,11 @@ class _Compiler:
             if not self._allowed(p.when, play, t, loop, last):
                 continue
             off = min(t + max(1, round(step_ticks * arp.gate)), play.end)
-            share = Fraction(t - play.section_start, max(1, play.section_end - play.section_start))
-            key = f"{self.seed}/{p.name}/arp/{play.section}/{n}"
-            velocity = velocity_of(p, None, n, share, play, key)
+            velocity = p.velocity
+            if p.dynamics != PLAIN or play.scale != 1:
+                share = Fraction(t - play.section_start, play.section_end - play.section_start)
+                key = f"{self.seed}/{p.name}/arp/{play.section}/{n}"
+                velocity = velocity_of(p, None, n, share, play, key)
             self._note(t, off, track, track.channel, note + p.transpose + play.shift, velocity)
 
     def _cc_lanes(self, p: PatternDef, track: TrackDef, play: Play) -> None:
