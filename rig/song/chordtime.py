@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from rig.song.harmony import degree_note
 from rig.song.model import PatternDef
-from rig.song.steps import ChordSlot
+from rig.song.steps import ChordSlot, Step
 from rig.theory.chords import Chord, voice_chord
 
-__all__ = ["ChordTimeline", "arp_order"]
+__all__ = ["ChordTimeline", "arp_order", "degree_pitches"]
 
 
 def arp_order(notes: tuple[int, ...], mode: str, octaves: int) -> list[int]:
@@ -75,3 +76,17 @@ class ChordTimeline:
                 if notes:
                     yield on, min(on + length, end), notes
             base += self.loop
+
+
+def degree_pitches(p: PatternDef, harmony: ChordTimeline):  # noqa: ANN202 - (step, tick) -> notes
+    """Pitches of a `harmony:` pattern's step: its notes, or its degrees over the chord."""
+
+    def pitches(step: Step, tick: int) -> tuple[int, ...]:
+        if step.notes or not step.degrees:
+            return step.notes
+        chord = harmony.chord_at(tick)
+        if chord is None:
+            return ()
+        return tuple(degree_note(d, chord, p.octave) for d in step.degrees)
+
+    return pitches

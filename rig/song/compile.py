@@ -14,9 +14,9 @@ from dataclasses import replace
 from fractions import Fraction
 
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
-from rig.song.chordtime import ChordTimeline, arp_order
+from rig.song.chordtime import ChordTimeline, arp_order, degree_pitches
 from rig.song.conditions import Situation
-from rig.song.dynamics import ACCENT_VELOCITY, Play, humanize_ticks, velocity_of
+from rig.song.dynamics import ACCENT_VELOCITY, Play, cc_lane_events, humanize_ticks, velocity_of
 from rig.song.events import (
     PPQ,
     ControlChange,
@@ -28,7 +28,6 @@ from rig.song.events import (
     SectionStart,
     TempoChange,
 )
-from rig.song.harmony import degree_note
 from rig.song.model import (
     ALWAYS,
     PLAIN,
@@ -254,10 +253,14 @@ class _Compiler:
 
     def _pattern(self, p: PatternDef, play: Play) -> None:
         track = self.tracks[p.track]
+        if p.offset:
+            play = replace(play, start=play.start + p.offset * _ticks(p.rate))
+            if play.start >= play.end:
+                return
         self._cc_lanes(p, track, play)
         if p.kind == "steps" and p.progression:  # degrees of the sounding chord
             harmony = ChordTimeline(p, play.start, play.bar_ticks)
-            self._steps(p, track, p.steps, p.length, play, _degrees(p, harmony), p.when)
+            self._steps(p, track, p.steps, p.length, play, degree_pitches(p, harmony), p.when)
         elif p.kind == "steps":
             self._steps(p, track, p.steps, p.length, play, lambda s, t: s.notes, p.when)
         elif p.kind == "lanes":
@@ -368,7 +371,7 @@ class _Compiler:
                 else:  # the plain case, kept fast: the largest cues compile in < 50 ms
                     velocity = step.velocity or (ACCENT_VELOCITY if step.accent else p.velocity)
                 for note in pitches(step, on):
-                    self._note(on, off, track, channel, note + shift, velocity)
+                    self._sound(p, play, on, off, track, channel, note + shift, velocity)
             cycle += 1
 
     def _sustained_chords(
@@ -387,7 +390,7 @@ class _Compiler:
                 key = f"{self.seed}/{p.name}/chords/{play.section}/{n}"
                 velocity = velocity_of(p, None, n, share, play, key)
             for note in notes:
-                self._note(
+                self._sound(p, play,
                     on, min(off, play.end), track, track.channel,
                     note + p.transpose + play.shift, velocity,
                 )  # fmt: skip
@@ -419,30 +422,36 @@ class _Compiler:
                 share = Fraction(t - play.section_start, play.section_end - play.section_start)
                 key = f"{self.seed}/{p.name}/arp/{play.section}/{n}"
                 velocity = velocity_of(p, None, n, share, play, key)
-            self._note(t, off, track, track.channel, note + p.transpose + play.shift, velocity)
+            self._sound(
+                p, play, t, off, track, track.channel, note + p.transpose + play.shift, velocity
+            )
 
     def _cc_lanes(self, p: PatternDef, track: TrackDef, play: Play) -> None:
-        """Per-step CC values; a pedal still down when the pattern is cut goes up there."""
-        step_ticks = _ticks(p.rate)
-        for lane in p.cc:
-            sent: int | None = None
-            for n, t in enumerate(range(play.start, play.end, step_ticks)):
-                value = lane.values[n % len(lane.values)]
-                if value is None or value == sent:
-                    continue
-                if not self._allowed(p.when, play, t, n // len(lane.values), False):
-                    continue
-                self.events.append(
-                    ControlChange(t, track.name, track.channel, lane.number, value, lane.control)
-                )
-                sent = value
-            if lane.release is not None and sent is not None and sent != lane.release:
-                self.events.append(
-                    ControlChange(
-                        play.end, track.name, track.channel, lane.number, lane.release,
-                        lane.control,
-                    )
-                )  # fmt: skip
+        self.events.extend(cc_lane_events(p, track, play, _ticks(p.rate), self._allowed))
+
+    def _sound(
+        self,
+        p: PatternDef,
+        play: Play,
+        on: int,
+        off: int,
+        track: TrackDef,
+        channel: int,
+        note: int,
+        velocity: int,
+    ) -> None:
+        """One note of a pattern, and its `echo:` repeats (softer each time, cut at the end)."""
+        self._note(on, off, track, channel, note, velocity)
+        if p.echo is None:
+            return
+        every = _ticks(p.echo.every)
+        level = Fraction(velocity)
+        for k in range(1, p.echo.repeats + 1):
+            level *= p.echo.decay
+            start = on + k * every
+            if start >= play.end or round(level) < 1:
+                break
+            self._note(start, min(off + k * every, play.end), track, channel, note, round(level))
 
     # -- notes ---------------------------------------------------------------------------
     def _note(
@@ -465,17 +474,3 @@ class _Compiler:
                     continue  # two strikes on one tick: the later one sounds
                 self.events.append(NoteOn(on, track, channel, note, velocity))
                 self.events.append(NoteOff(off, track, channel, note))
-
-
-def _degrees(p: PatternDef, harmony: ChordTimeline):  # noqa: ANN202 - (step, tick) -> notes
-    """Pitches of a `harmony:` pattern's step: its notes, or its degrees over the chord."""
-
-    def pitches(step: Step, tick: int) -> tuple[int, ...]:
-        if step.notes or not step.degrees:
-            return step.notes
-        chord = harmony.chord_at(tick)
-        if chord is None:
-            return ()
-        return tuple(degree_note(d, chord, p.octave) for d in step.degrees)
-
-    return pitches

@@ -8,14 +8,17 @@ Pure functions of their arguments and the seed: the same song gives the same vel
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rig.song.events import PPQ
-from rig.song.model import Dynamics, PatternDef
+from rig.song.events import PPQ, ControlChange
+from rig.song.model import Dynamics, PatternDef, PlayWhen, TrackDef
 from rig.song.steps import Step
 
-__all__ = ["Play", "velocity_of", "humanize_ticks", "ACCENT_VELOCITY", "ACCENT_STEP"]
+__all__ = [
+    "Play", "velocity_of", "humanize_ticks", "cc_lane_events", "ACCENT_VELOCITY", "ACCENT_STEP",
+]  # fmt: skip
 
 ACCENT_VELOCITY = 127
 ACCENT_STEP = {"X": Fraction(5, 4), "x": Fraction(1), ".": Fraction(3, 4)}  # accent: cycle
@@ -73,3 +76,34 @@ def humanize_ticks(d: Dynamics, bpm: float, rng_key: str) -> int:
         return 0
     ms = random.Random(rng_key + "/t").uniform(-d.humanize_ms, d.humanize_ms)
     return round(ms / 1000 * bpm / 60 * PPQ)
+
+
+def cc_lane_events(
+    p: PatternDef,
+    track: TrackDef,
+    play: Play,
+    step_ticks: int,
+    allowed: Callable[[PlayWhen, Play, int, int, bool], bool],
+) -> list[ControlChange]:
+    """A pattern's per-step CC values; a pedal still down when the pattern is cut goes up
+    there. `allowed` is the pattern's `if`/`every`/`on` test (the compiler's)."""
+    out: list[ControlChange] = []
+    for lane in p.cc:
+        sent: int | None = None
+        for n, t in enumerate(range(play.start, play.end, step_ticks)):
+            value = lane.values[n % len(lane.values)]
+            if value is None or value == sent:
+                continue
+            if not allowed(p.when, play, t, n // len(lane.values), False):
+                continue
+            out.append(
+                ControlChange(t, track.name, track.channel, lane.number, value, lane.control)
+            )
+            sent = value
+        if lane.release is not None and sent is not None and sent != lane.release:
+            out.append(
+                ControlChange(
+                    play.end, track.name, track.channel, lane.number, lane.release, lane.control
+                )
+            )
+    return out

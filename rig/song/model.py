@@ -18,6 +18,7 @@ __all__ = [
     "PlayWhen",
     "Dynamics",
     "CCLane",
+    "Echo",
     "FillSpec",
     "PlayEntry",
     "TrackDef",
@@ -80,6 +81,15 @@ PLAIN = Dynamics()
 
 
 @dataclass(frozen=True)
+class Echo:
+    """Repeats of every note: `repeats` more, `every` note value apart, each `decay` as loud."""
+
+    repeats: int
+    every: Fraction
+    decay: Fraction
+
+
+@dataclass(frozen=True)
 class CCLane:
     """A per-step CC lane of a pattern (`cc: {sustain: "x~~~ ~~~."}`)."""
 
@@ -131,6 +141,8 @@ class PatternDef:
     when: PlayWhen = ALWAYS
     dynamics: Dynamics = PLAIN
     cc: tuple[CCLane, ...] = ()
+    offset: int = 0  # steps after the section start where the pattern begins
+    echo: Echo | None = None
 
 
 @dataclass(frozen=True)

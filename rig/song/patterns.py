@@ -12,7 +12,7 @@ from typing import Any
 
 from rig.song.events import PPQ
 from rig.song.model import ALWAYS, ArpSpec, CCLane, LaneSteps, PatternDef, TrackDef
-from rig.song.performance import read_cc, read_dynamics, read_velocity, read_when
+from rig.song.performance import read_cc, read_dynamics, read_echo, read_velocity, read_when
 from rig.song.steps import ChordSlot, Step, check_bar_lines, parse_progression, parse_steps
 from rig.source.errors import Pos, suggest
 from rig.source.fields import MapReader, as_fraction, as_int, as_percent, as_str
@@ -25,7 +25,7 @@ __all__ = ["PatternReader", "PATTERN_KEYS", "ARP_MODES", "MAX_GATE"]
 PATTERN_KEYS = (
     "track", "steps", "lanes", "chords", "rhythm", "arp", "use", "rate", "length", "velocity",
     "gate", "swing", "transpose", "octave", "voicing", "about", "if", "every", "on", "accent",
-    "humanize", "cc", "harmony",
+    "humanize", "cc", "harmony", "offset", "echo",
 )  # fmt: skip
 LANE_KEYS = ("steps", "if", "every", "on")
 ARP_KEYS = ("mode", "rate", "octaves", "gate", "chords")
@@ -105,6 +105,8 @@ class PatternReader:
         if (n := r.get("velocity")) is not None:
             velocity, ramp = read_velocity(n, problems, what)
         when = read_when(r, problems, what)
+        offset = as_int(n, problems, f"{what}: offset", 0, 4096) if (n := r.get("offset")) else 0
+        echo = read_echo(n, problems, what) if (n := r.get("echo")) is not None else None
         dynamics = read_dynamics(r, ramp, problems, what)
         cc: tuple[CCLane, ...] = ()
         if (n := r.get("cc")) is not None and track is not None:
@@ -273,6 +275,8 @@ class PatternReader:
             when=when,
             dynamics=dynamics,
             cc=cc,
+            offset=offset or 0,
+            echo=echo,
         )
 
     def _harmony(self, node: Node | None) -> tuple[list[ChordSlot], int] | None:

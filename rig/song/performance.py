@@ -8,15 +8,25 @@ reading goes on and one `rig check` shows every problem.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from typing import Any
 
 from rig.song.conditions import parse_condition
-from rig.song.model import ALWAYS, CCLane, Dynamics, PlayWhen
+from rig.song.events import PPQ
+from rig.song.model import ALWAYS, CCLane, Dynamics, Echo, PlayWhen
 from rig.source.errors import Problems, suggest
-from rig.source.fields import MapReader, as_int, as_str
+from rig.source.fields import MapReader, as_fraction, as_int, as_percent, as_str
 from rig.source.yamltree import Node
 
-__all__ = ["read_when", "read_velocity", "read_dynamics", "read_cc", "WHEN_KEYS", "MAX_EVERY"]
+__all__ = [
+    "read_echo",
+    "read_when",
+    "read_velocity",
+    "read_dynamics",
+    "read_cc",
+    "WHEN_KEYS",
+    "MAX_EVERY",
+]
 
 WHEN_KEYS = ("if", "every", "on")
 MAX_EVERY = 256
@@ -184,3 +194,24 @@ def _cc_steps(
         problems.add(node.pos, f"{what}: no steps")
         return None
     return tuple(values)
+
+
+def read_echo(node: Node, problems: Problems, what: str) -> Echo | None:
+    """`echo: {repeats: 3, every: 3/16, decay: 70%}`: every note repeats, softer each time."""
+    label = f"{what}: echo"
+    r = MapReader(node, problems, label, ("repeats", "every", "decay"))
+    if not r.ok:
+        return None
+    repeats, every, decay = 1, None, Fraction(7, 10)
+    if (n := r.get("repeats")) is not None:
+        repeats = as_int(n, problems, f"{label} repeats", 1, 16) or 1
+    if (n := r.get("every", required=True)) is not None:
+        every = as_fraction(n, problems, f"{label} every")
+        if every is not None and (every * 4 * PPQ).denominator != 1:
+            problems.add(n.pos, f"{label} every: {n.value} does not fit the tick grid")
+            every = None
+    if (n := r.get("decay")) is not None:
+        value = as_percent(n, problems, f"{label} decay")
+        decay = value if value is not None else decay
+    r.finish()
+    return Echo(repeats, every, decay) if every is not None else None

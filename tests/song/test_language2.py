@@ -419,3 +419,23 @@ def test_degree_is_a_chord_tone_or_scale_step(root: str, quality: str, token: st
     ):
         assert (note - base) % 12 in {i % 12 for i in chord.intervals}
     assert degree_note(degree, chord, 5) == note + 12  # octave invariance
+
+
+# -- echo and offset -------------------------------------------------------------------------
+def test_echo_and_offset(project: Project, tmp_path: Path) -> None:
+    arr = arrange(
+        project,
+        tmp_path,
+        '  p: {track: bass, steps: "E1 . . . . . . . . . . . . . . .", velocity: 100,'
+        " offset: 2, echo: {repeats: 3, every: 3/16, decay: 50%}}\n",
+        "  - {bars: 1, play: [p]}\n",
+    )
+    got = [(on // STEP, v) for on, _off, _c, _n, v in notes(arr, "bass")]
+    assert got == [(2, 100), (5, 50), (8, 25), (11, 12)]
+
+
+def test_echo_misuse(project: Project, tmp_path: Path) -> None:
+    path = write(tmp_path, song('  p: {track: bass, steps: "E1", echo: {every: 1/7, decay: 2}}\n'))
+    assert errors_of(project, path) == expected(
+        path, (9, 47, "pattern 'p': echo every: 1/7 does not fit the tick grid")
+    )
