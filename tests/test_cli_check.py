@@ -84,7 +84,8 @@ def test_the_repositorys_songs_sets_themes_devices_and_config_pass(
 ) -> None:
     monkeypatch.chdir(REPO)  # the default --config is ./config.yaml
     code, out, err = run(["check", "songs", "patches/devices", "config.yaml"], capsys)
-    assert (code, err) == (0, "")
+    # no errors; warnings (automation carried across sections) until the cues say hold: true
+    assert code == 0 and all(": warning: " in line for line in err.splitlines())
     kinds = {line.split()[1] for line in out.splitlines()}
     assert {"song", "set", "themes", "device", "config"} <= kinds
     assert "ok  song    songs/inferno.yaml" in out.splitlines()
@@ -178,3 +179,31 @@ def test_check_rejects_what_rig_play_rejects_and_knows_a_keys_only_config(
     keys = write(tmp_path, "keys.yaml", "keys: {panic: '!'}\n")
     code, out, err = run(["check", str(keys), "--config", CONFIG], capsys)
     assert (code, err) == (0, "") and out == f"ok  config  {keys}\n"
+
+
+CARRY = GOOD.replace(
+    "  - {bars: 1, play: [p]}\n",
+    "  - {bars: 1, play: [p], automate: {bass.cutoff: 90}}\n  - {bars: 1, play: [p]}\n",
+)
+
+
+def test_a_carried_over_value_is_a_warning_and_strict_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "carry.yaml", CARRY)
+    code, out, err = run(["check", str(path), "--config", CONFIG], capsys)
+    warning = (
+        f"{display_path(path)}:8:37: warning: bass.cutoff carries over from section 'section 1' "
+        "into 'section 2' (no earlier value or device default to return to): set it there, "
+        "or say hold: true"
+    )
+    assert code == 0 and err.strip() == warning and "ok  song" in out
+    code, out, err = run(["check", "--strict", str(path), "--config", CONFIG], capsys)
+    assert code == 1 and warning in err and "ok" not in out
+    held = write(
+        tmp_path,
+        "held.yaml",
+        CARRY.replace("bass.cutoff: 90", "bass.cutoff: {value: 90, hold: true}"),
+    )
+    code, out, err = run(["check", "--strict", str(held), "--config", CONFIG], capsys)
+    assert code == 0 and err == ""

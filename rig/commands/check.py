@@ -26,7 +26,9 @@ SUMMARY = "check songs, sets, devices and config; print every error"
 EPILOG = """examples:
   rig check songs/                 # every cue, set and theme file below songs/
   rig check songs/inferno.yaml config.yaml patches/devices/virus.yaml
+  rig check --strict songs/        # warnings (e.g. automation carried over) fail too
 
+warnings (file:line:col: warning: ...) are printed but keep exit code 0 unless --strict.
 exit codes: 0 all good, 1 errors found (each printed as file:line:col: message), 2 usage
 """
 
@@ -83,17 +85,21 @@ def _expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def check_file(project, path: Path) -> str:  # Project
-    """Check one file; returns what it was; raises InputError."""
+def check_file(project, path: Path, warnings: list[SourceError] | None = None) -> str:  # Project
+    """Check one file; returns what it was; raises InputError. A song's or set's warnings
+    (things that sound but may not be meant) are added to `warnings`."""
     from rig.config import load_config
     from rig.devices import load_device
     from rig.song.load import load_themes
 
     kind, tree = _kind(path)
-    if kind == "song":
-        project.arrangement(path, tree=tree)
-    elif kind == "set":
-        project.arrangements(path)
+    if kind in ("song", "set"):
+        cues = (
+            [project.arrangement(path, tree=tree)] if kind == "song" else project.arrangements(path)
+        )
+        for arrangement in cues:
+            if warnings is not None:
+                warnings.extend(w for w in arrangement.warnings if w not in warnings)
     elif kind == "themes":
         load_themes(path, project.context())
     elif kind == "device":
@@ -121,6 +127,9 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders to check")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument(
+        "--strict", action="store_true", help="warnings count as errors (exit code 1)"
+    )
     args = parse_args(parser, argv)
     if isinstance(args, int):
         return args
@@ -136,11 +145,17 @@ def main(argv: list[str]) -> int:
         print("rig check: no YAML files found", file=sys.stderr)
         return EXIT_BAD_INPUT
     for path in files:
+        warnings: list[SourceError] = []
         try:
-            kind = check_file(project, path)
+            kind = check_file(project, path, warnings)
         except InputError as exc:
             failed += 1
             print_input_error(exc)
+            continue
+        for warning in sorted(warnings, key=lambda w: (w.pos.line, w.pos.col)):
+            print(warning, file=sys.stderr)
+        if warnings and args.strict:
+            failed += 1
             continue
         if not args.quiet:
             print(f"ok  {kind:<7} {printable(str(path))}")

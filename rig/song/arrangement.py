@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from rig.song.events import PPQ, Event, sort_key
 from rig.song.tempomap import TempoMap
+from rig.source.errors import SourceError
 
 __all__ = ["TrackInfo", "SectionSpan", "Arrangement"]
 
@@ -66,6 +67,7 @@ class Arrangement:
         length_ticks: int,
         source: str = "",
         key: str | None = None,
+        warnings: Sequence[SourceError] = (),
     ):
         self.name = name
         self.events: tuple[Event, ...] = tuple(sorted(events, key=sort_key))
@@ -76,6 +78,10 @@ class Arrangement:
         self.length_ticks = length_ticks
         self.source = source
         self.key = key
+        # The same cue with the live fill control held (only when a `fill` condition is used).
+        self.fill_variant: Arrangement | None = None
+        # Things that sound but may not be meant (printed by `rig check`, errors with --strict).
+        self.warnings: tuple[SourceError, ...] = tuple(warnings)
 
     @property
     def length_beats(self) -> Fraction:
@@ -95,17 +101,22 @@ class Arrangement:
                 return info
         raise KeyError(name)
 
-    def query_ticks(self, tick_from: int, tick_to: int) -> list[Event]:
-        """Events with tick_from <= tick < tick_to, in order."""
+    def query_ticks(self, tick_from: int, tick_to: int, fill: bool = False) -> list[Event]:
+        """Events with tick_from <= tick < tick_to, in order; `fill`: with fill held."""
+        if fill and self.fill_variant is not None:
+            return self.fill_variant.query_ticks(tick_from, tick_to)
         lo = bisect.bisect_left(self._ticks, tick_from)
         hi = bisect.bisect_left(self._ticks, tick_to)
         return list(self.events[lo:hi])
 
     def query(
-        self, beat_from: Fraction | int | float, beat_to: Fraction | int | float
+        self, beat_from: Fraction | int | float, beat_to: Fraction | int | float, fill: bool = False
     ) -> list[Event]:
-        """Events whose beat position b satisfies beat_from <= b < beat_to, in order."""
-        return self.query_ticks(_to_tick(beat_from), _to_tick(beat_to))
+        """Events whose beat position b satisfies beat_from <= b < beat_to, in order.
+
+        `fill`: as played while the live fill control is held (`fill` conditions on).
+        """
+        return self.query_ticks(_to_tick(beat_from), _to_tick(beat_to), fill)
 
     def bar_tick(self, bar: int) -> int:
         """Tick where 1-based `bar` starts (bars past the end continue the last meter)."""

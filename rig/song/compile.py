@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from dataclasses import replace
 from fractions import Fraction
 
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.budget import NoteRange, check_budget
+from rig.song.chordtime import ChordTimeline, arp_order, degree_pitches
+from rig.song.conditions import Situation
+from rig.song.dynamics import ACCENT_VELOCITY, Play, cc_lane_events, humanize_ticks, velocity_of
 from rig.song.events import (
     PPQ,
     ControlChange,
@@ -25,14 +29,23 @@ from rig.song.events import (
     SectionStart,
     TempoChange,
 )
-from rig.song.model import PatternDef, SectionDef, Song, TrackDef
-from rig.song.steps import NUDGE_DIVISIONS, ChordSlot, Step
+from rig.song.model import (
+    ALWAYS,
+    PLAIN,
+    Automation,
+    PatternDef,
+    PlayEntry,
+    PlayWhen,
+    SectionDef,
+    Song,
+    TrackDef,
+)
+from rig.song.steps import NUDGE_DIVISIONS, Step
 from rig.song.tempomap import TempoMap, TempoSegment
-from rig.theory.chords import voice_chord
+from rig.source.errors import Pos, SourceError
 
 __all__ = ["compile_song", "ACCENT_VELOCITY", "AUTOMATION_GRID"]
 
-ACCENT_VELOCITY = 127
 AUTOMATION_GRID = PPQ // 8  # CC ramps are sampled every 1/32 note, sent only when the value changes
 
 
@@ -47,15 +60,29 @@ def compile_song(song: Song, seed: int | None = None) -> Arrangement:
 
     Raises InputError when the song would pass the event limit (checked before any
     event is made) or a transpose/arp pushes a note outside MIDI's 0..127.
+
+    When a `fill` condition is used, the arrangement carries a second rendering with the
+    live fill control held (`Arrangement.fill_variant`), which its query can switch to.
     """
     check_budget(song)
-    return _Compiler(song, song.seed if seed is None else seed).run()
+    seed = song.seed if seed is None else seed
+    compiler = _Compiler(song, seed, live_fill=False)
+    arrangement = compiler.run()
+    if compiler.fill_used:
+        arrangement.fill_variant = _Compiler(song, seed, live_fill=True).run()
+    return arrangement
 
 
 class _Compiler:
-    def __init__(self, song: Song, seed: int):
+    def __init__(self, song: Song, seed: int, live_fill: bool):
         self.song = song
         self.seed = seed
+        self.live_fill = live_fill
+        self.fill_used = False
+        self.warnings: list[SourceError] = []
+        self.cc_state: dict[tuple[str, int], int] = {}  # the last automated value of each CC
+        self.pending: dict[tuple[str, int], tuple[int | None, Automation, str]] = {}
+        self.tempo_now = TempoMap([TempoSegment(0, song.tempo, song.tempo, None)])
         self.tracks = {t.name: t for t in song.tracks}
         self.notes: list[
             tuple[int, int, TrackDef, int, int, int]
@@ -86,11 +113,8 @@ class _Compiler:
                 self._tempo(section, tick, bar_ticks, segments)
             self._programs(section, tick)
             self._automation(section, tick, end, bar_ticks)
-            for name in section.play:
-                pattern = self.song.patterns[name]
-                if pattern.track in section.mute:
-                    continue
-                self._pattern(pattern, index, tick, end, bar_ticks)
+            self.tempo_now = TempoMap(segments)
+            self._section_patterns(section, index, tick, end, bar_ticks)
             tick, bar = end, bar + section.bars
         self.outside.raise_if_any()
         self._emit_notes()
@@ -107,6 +131,7 @@ class _Compiler:
             tick,
             source=str(self.song.path),
             key=self.song.key,
+            warnings=self.warnings,
         )
 
     # -- tempo, programs, automation -------------------------------------------------
@@ -139,7 +164,39 @@ class _Compiler:
                 )
             )
 
+    def _scope(self, section: SectionDef, start: int) -> None:
+        """Automation of the previous section ends with it (unless `hold: true`): its CCs
+        return to their earlier value, or the device's default; with neither, the value
+        carries over and a warning says where."""
+        automated = {(a.track, a.number) for a in section.automate}
+        for key, (restore, auto, name) in sorted(self.pending.items()):
+            if key in automated:
+                continue
+            if restore is None:
+                self.warnings.append(
+                    SourceError(
+                        auto.pos or Pos(str(self.song.path), 1, 1),
+                        f"warning: {auto.track}.{auto.control} carries over from section "
+                        f"'{name}' into '{section.name}' (no earlier value or device default "
+                        "to return to): set it there, or say hold: true",
+                    )
+                )
+                continue
+            track = self.tracks[auto.track]
+            self.events.append(
+                ControlChange(start, track.name, track.channel, auto.number, restore, auto.control)
+            )
+            self.cc_state[key] = restore
+        self.pending = {}
+        for auto in section.automate:
+            key = (auto.track, auto.number)
+            before = self.cc_state.get(key, auto.default)
+            self.cc_state[key] = auto.start if auto.end is None else auto.end
+            if not auto.hold and before != self.cc_state[key]:
+                self.pending[key] = (before, auto, section.name)
+
     def _automation(self, section: SectionDef, start: int, end: int, bar_ticks: int) -> None:
+        self._scope(section, start)
         for auto in section.automate:
             track = self.tracks[auto.track]
             if auto.end is None or auto.end == auto.start:
@@ -176,34 +233,63 @@ class _Compiler:
                 )
 
     # -- patterns ------------------------------------------------------------------------
-    def _pattern(
-        self, p: PatternDef, section_index: int, start: int, end: int, bar_ticks: int
+    def _section_patterns(
+        self, section: SectionDef, index: int, start: int, end: int, bar_ticks: int
     ) -> None:
-        track = self.tracks[p.track]
-        self.playing = (p, self.song.sections[section_index].name)
-        if p.kind == "steps":
-            self._steps(
-                p, track, p.steps, p.length, start, end, section_index, lambda s, t: s.notes
+        """Play the section's patterns; a `fill:` replaces its tracks' parts in the last bars."""
+        fill = section.fill
+        fill_start = end - fill.bars * bar_ticks if fill is not None else end
+        fill_tracks = {self.song.patterns[n].track for n in (fill.play if fill else ())}
+        entries = section.entries or tuple(PlayEntry(n) for n in section.play)
+        base = Play(index, start, end, start, end, bar_ticks, fill_start, self.live_fill)
+        for entry in entries:
+            pattern = self.song.patterns[entry.pattern]
+            if pattern.track in section.mute:
+                continue
+            cut = fill_start if pattern.track in fill_tracks else end
+            play = replace(
+                base,
+                end=cut,
+                scale=section.velocity * entry.velocity,
+                shift=entry.transpose + 12 * entry.octave,
             )
+            self._pattern(pattern, play)
+        for name in fill.play if fill is not None else ():
+            pattern = self.song.patterns[name]
+            if pattern.track not in section.mute:
+                self._pattern(pattern, replace(base, start=fill_start, scale=section.velocity))
+
+    def _pattern(self, p: PatternDef, play: Play) -> None:
+        track = self.tracks[p.track]
+        self.playing = (p, self.song.sections[play.section].name)
+        if p.offset:
+            play = replace(play, start=play.start + p.offset * _ticks(p.rate))
+            if play.start >= play.end:
+                return
+        self._cc_lanes(p, track, play)
+        if p.kind == "steps" and p.progression:  # degrees of the sounding chord
+            harmony = ChordTimeline(p, play.start, play.bar_ticks)
+            self._steps(p, track, p.steps, p.length, play, degree_pitches(p, harmony), p.when)
+        elif p.kind == "steps":
+            self._steps(p, track, p.steps, p.length, play, lambda s, t: s.notes, p.when)
         elif p.kind == "lanes":
             for lane in p.lanes:
                 channel = track.channel if lane.channel is None else lane.channel
                 length = p.length or len(lane.steps)
                 self._steps(
-                    p, track, lane.steps, length, start, end, section_index,
-                    lambda s, t, n=lane.note: (n,), channel=channel, key=lane.lane, transpose=False,
+                    p, track, lane.steps, length, play, lambda s, t, n=lane.note: (n,),
+                    lane.when, channel=channel, key=lane.lane, transpose=False,
                 )  # fmt: skip
         elif p.kind == "chords":
-            chords = _ChordTimeline(p, start, bar_ticks)
+            chords = ChordTimeline(p, play.start, play.bar_ticks)
             if p.rhythm is None:
-                self._sustained_chords(p, track, chords, start, end)
+                self._sustained_chords(p, track, chords, play)
             else:
                 self._steps(
-                    p, track, p.rhythm, p.length, start, end, section_index,
-                    lambda s, t: chords.notes_at(t),
-                )  # fmt: skip
+                    p, track, p.rhythm, p.length, play, lambda s, t: chords.notes_at(t), p.when
+                )
         elif p.kind == "arp":
-            self._arp(p, track, _ChordTimeline(p, start, bar_ticks), start, end, section_index)
+            self._arp(p, track, ChordTimeline(p, play.start, play.bar_ticks), play)
 
     def _chance(self, step: Step, pattern: str, key: str, section: int, cycle: int, i: int) -> bool:
         if step.chance >= 1:
@@ -213,93 +299,168 @@ class _Compiler:
         rng = random.Random(f"{self.seed}/{pattern}/{key}/{section}/{cycle}/{i}")
         return rng.random() < step.chance
 
+    def _allowed(self, when: PlayWhen, play: Play, tick: int, loop: int, last: bool) -> bool:
+        """Does the pattern's (or lane's) `if`/`every`/`on` let a note at `tick` sound?"""
+        if when is ALWAYS:
+            return True
+        if when.cond is not None:
+            self.fill_used |= when.cond.kind == "fill"
+            if not Situation(loop, last, play.fill_at(tick)).test(when.cond):
+                return False
+        return when.bar_ok(play.bar_index(tick))
+
     def _steps(
         self,
         p: PatternDef,
         track: TrackDef,
         steps: tuple[Step, ...],
         length: int,
-        start: int,
-        end: int,
-        section: int,
+        play: Play,
         pitches,  # noqa: ANN001 - (step, tick) -> tuple[int, ...]
+        when: PlayWhen,
         channel: int | None = None,
         key: str = "",
         transpose: bool = True,
     ) -> None:
+        start, end = play.start, play.end
         step_ticks = _ticks(p.rate)
         swing_ticks = round((2 * p.swing - 1) * step_ticks)
         loop = length * step_ticks
         channel = track.channel if channel is None else channel
-        shift = p.transpose if transpose else 0
-        lengths: dict[int, int] = {}  # held steps → note length in ticks (Fractions once)
-        cycle = 0
+        shift = (p.transpose if transpose else 0) + play.shift
+        span = max(1, play.section_end - play.section_start - step_ticks)
+        cycle, pre = 0, False
+        shaped = p.dynamics != PLAIN or play.scale != 1
         while start + cycle * loop < end:
             base = start + cycle * loop
+            last = base + loop >= end
             for i, step in enumerate(steps):
                 if step.kind != "hit":
                     continue
                 on = base + i * step_ticks
                 if on >= end:
                     break
-                if not self._chance(step, p.name, key, section, cycle, i):
+                if not self._allowed(when, play, on, cycle, last):
+                    continue
+                if step.cond is not None:
+                    self.fill_used |= step.cond.kind == "fill"
+                    ok = Situation(cycle, last, play.fill_at(on), pre).test(step.cond)
+                    if step.cond.kind != "pre":
+                        pre = ok
+                    if not ok:
+                        continue
+                played = self._chance(step, p.name, key, play.section, cycle, i)
+                if step.chance < 1 and (step.cond is None or step.cond.kind != "pre"):
+                    pre = played
+                if not played:
                     continue
                 held = 1
                 while i + held < len(steps) and steps[i + held].kind == "tie":
                     held += 1
+                rng_key = f"{self.seed}/{p.name}/{key}/{play.section}/{cycle}/{i}" if shaped else ""
                 delay = (swing_ticks if i % 2 else 0) + step.nudge * step_ticks // NUDGE_DIVISIONS
+                if p.dynamics.humanize_ms:
+                    delay += humanize_ticks(p.dynamics, self.tempo_now.bpm_at(on), rng_key)
                 on = max(on + delay, start)
-                if held not in lengths:
-                    lengths[held] = max(1, round((held - 1 + p.gate) * step_ticks))
-                off = base + i * step_ticks + delay + lengths[held]
+                off = (
+                    base + i * step_ticks + delay + max(1, round((held - 1 + p.gate) * step_ticks))
+                )
                 if held > 1 and p.gate >= 1:
                     off = base + (i + held) * step_ticks + delay
                 off = min(max(off, on + 1), end)
                 if on >= end:
                     continue
-                velocity = step.velocity or (ACCENT_VELOCITY if step.accent else p.velocity)
+                if shaped:
+                    share = (
+                        Fraction(base + i * step_ticks - play.section_start, span)
+                        if p.dynamics.ramp_over == "section"
+                        else Fraction(i, max(1, length - 1))
+                    )
+                    velocity = velocity_of(p, step, i, share, play, rng_key)
+                else:  # the plain case, kept fast: the largest cues compile in < 50 ms
+                    velocity = step.velocity or (ACCENT_VELOCITY if step.accent else p.velocity)
                 for note in pitches(step, on):
-                    self._note(on, off, track, channel, note + shift, velocity)
+                    self._sound(p, play, on, off, track, channel, note + shift, velocity)
             cycle += 1
 
     def _sustained_chords(
-        self, p: PatternDef, track: TrackDef, chords: _ChordTimeline, start: int, end: int
+        self, p: PatternDef, track: TrackDef, chords: ChordTimeline, play: Play
     ) -> None:
-        for on, off, notes in chords.spans(start, end):
+        for n, (on, off, notes) in enumerate(chords.spans(play.start, play.end)):
+            loop = (on - play.start) // chords.loop
+            last = on - (on - play.start) % chords.loop + chords.loop >= play.end
+            if not self._allowed(p.when, play, on, loop, last):
+                continue
             length = off - on
             off = on + max(1, round(length * min(p.gate, Fraction(1))))
+            velocity = p.velocity
+            if p.dynamics != PLAIN or play.scale != 1:
+                share = Fraction(on - play.section_start, play.section_end - play.section_start)
+                key = f"{self.seed}/{p.name}/chords/{play.section}/{n}"
+                velocity = velocity_of(p, None, n, share, play, key)
             for note in notes:
-                self._note(on, min(off, end), track, track.channel, note + p.transpose, p.velocity)
+                self._sound(p, play,
+                    on, min(off, play.end), track, track.channel,
+                    note + p.transpose + play.shift, velocity,
+                )  # fmt: skip
 
-    def _arp(
-        self,
-        p: PatternDef,
-        track: TrackDef,
-        chords: _ChordTimeline,
-        start: int,
-        end: int,
-        section: int,
-    ) -> None:
+    def _arp(self, p: PatternDef, track: TrackDef, chords: ChordTimeline, play: Play) -> None:
         assert p.arp is not None
         arp = p.arp
         step_ticks = _ticks(arp.rate)
-        rng = random.Random(f"{self.seed}/{p.name}/arp/{section}")
+        rng = random.Random(f"{self.seed}/{p.name}/arp/{play.section}")
         index = 0
         previous: tuple[int, ...] = ()
-        order: list[int] = []
-        length = max(1, round(step_ticks * arp.gate))
-        for t in range(start, end, step_ticks):
+        for n, t in enumerate(range(play.start, play.end, step_ticks)):
             notes = chords.notes_at(t)
             if not notes:
                 previous = ()
                 continue
             if notes != previous:
                 index, previous = 0, notes
-                order = _arp_order(notes, arp.mode, arp.octaves)
+            order = arp_order(notes, arp.mode, arp.octaves)
             note = rng.choice(order) if arp.mode == "random" else order[index % len(order)]
             index += 1
-            off = min(t + length, end)
-            self._note(t, off, track, track.channel, note + p.transpose, p.velocity)
+            loop = (t - play.start) // chords.loop
+            last = t - (t - play.start) % chords.loop + chords.loop >= play.end
+            if not self._allowed(p.when, play, t, loop, last):
+                continue
+            off = min(t + max(1, round(step_ticks * arp.gate)), play.end)
+            velocity = p.velocity
+            if p.dynamics != PLAIN or play.scale != 1:
+                share = Fraction(t - play.section_start, play.section_end - play.section_start)
+                key = f"{self.seed}/{p.name}/arp/{play.section}/{n}"
+                velocity = velocity_of(p, None, n, share, play, key)
+            self._sound(
+                p, play, t, off, track, track.channel, note + p.transpose + play.shift, velocity
+            )
+
+    def _cc_lanes(self, p: PatternDef, track: TrackDef, play: Play) -> None:
+        self.events.extend(cc_lane_events(p, track, play, _ticks(p.rate), self._allowed))
+
+    def _sound(
+        self,
+        p: PatternDef,
+        play: Play,
+        on: int,
+        off: int,
+        track: TrackDef,
+        channel: int,
+        note: int,
+        velocity: int,
+    ) -> None:
+        """One note of a pattern, and its `echo:` repeats (softer each time, cut at the end)."""
+        self._note(on, off, track, channel, note, velocity)
+        if p.echo is None:
+            return
+        every = _ticks(p.echo.every)
+        level = Fraction(velocity)
+        for k in range(1, p.echo.repeats + 1):
+            level *= p.echo.decay
+            start = on + k * every
+            if start >= play.end or round(level) < 1:
+                break
+            self._note(start, min(off + k * every, play.end), track, channel, note, round(level))
 
     # -- notes ---------------------------------------------------------------------------
     def _note(
@@ -324,60 +485,3 @@ class _Compiler:
                     continue  # two strikes on one tick: the later one sounds
                 self.events.append(NoteOn(on, track, channel, note, velocity))
                 self.events.append(NoteOff(off, track, channel, note))
-
-
-def _arp_order(notes: tuple[int, ...], mode: str, octaves: int) -> list[int]:
-    up = [n + 12 * o for o in range(octaves) for n in sorted(notes)]
-    if mode in ("up", "random"):
-        return up
-    if mode == "order":
-        return [n + 12 * o for o in range(octaves) for n in notes]
-    down = up[::-1]
-    if mode == "down":
-        return down
-    if mode == "updown":
-        return up + down[1:-1] if len(up) > 2 else up
-    return down + up[1:-1] if len(down) > 2 else down  # downup
-
-
-class _ChordTimeline:
-    """Where each chord of a progression sounds, looping from the section start."""
-
-    def __init__(self, p: PatternDef, start: int, bar_ticks: int):
-        self.start = start
-        self.loop = max(1, p.progression_bars) * bar_ticks
-        self.slots: list[tuple[int, int, tuple[int, ...]]] = []  # offset, length, notes
-        current: tuple[int, ...] = ()
-        for slot in p.progression:
-            offset = slot.bar * bar_ticks + slot.index * bar_ticks // slot.slots_in_bar
-            length = bar_ticks // slot.slots_in_bar
-            if slot.hold:
-                if self.slots:
-                    o, ln, notes = self.slots[-1]
-                    self.slots[-1] = (o, offset + length - o, notes)
-                continue
-            current = self._voice(slot, p) if slot.chord is not None else ()
-            self.slots.append((offset, length, current))
-
-    @staticmethod
-    def _voice(slot: ChordSlot, p: PatternDef) -> tuple[int, ...]:
-        assert slot.chord is not None
-        return tuple(voice_chord(slot.chord, p.octave, p.voicing))
-
-    def notes_at(self, tick: int) -> tuple[int, ...]:
-        offset = (tick - self.start) % self.loop
-        for o, length, notes in self.slots:
-            if o <= offset < o + length:
-                return notes
-        return ()
-
-    def spans(self, start: int, end: int):  # noqa: ANN201 - Iterator[(on, off, notes)]
-        base = start
-        while base < end:
-            for o, length, notes in self.slots:
-                on = base + o
-                if on >= end:
-                    break
-                if notes:
-                    yield on, min(on + length, end), notes
-            base += self.loop

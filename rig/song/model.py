@@ -10,10 +10,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from rig.song.conditions import Condition
 from rig.song.steps import ChordSlot, Step
 from rig.source.errors import Pos
 
 __all__ = [
+    "PlayWhen",
+    "Dynamics",
+    "CCLane",
+    "Echo",
+    "FillSpec",
+    "PlayEntry",
     "TrackDef",
     "LaneSteps",
     "ArpSpec",
@@ -41,11 +48,64 @@ class TrackDef:
 
 
 @dataclass(frozen=True)
+class PlayWhen:
+    """When a pattern or lane plays: a condition per loop, `every` N bars, `on` these bars."""
+
+    cond: Condition | None = None
+    every: int | None = None  # bars: plays in the first bar of every N-bar group
+    on: tuple[int, ...] = ()  # 1-based bars of the section (of each `every` group if given)
+
+    def bar_ok(self, bar_index: int) -> bool:
+        """Does the 0-based bar of the section pass `every`/`on`?"""
+        if self.every is not None:
+            in_group = bar_index % self.every
+            return (in_group + 1 in self.on) if self.on else in_group == 0
+        return bar_index + 1 in self.on if self.on else True
+
+
+ALWAYS = PlayWhen()
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """Velocity shaping: a ramp, a per-step accent cycle and seeded humanize."""
+
+    ramp: tuple[int, int] | None = None  # from, to
+    ramp_over: str = "pattern"  # "pattern" (each loop) | "section"
+    accent: tuple[str, ...] = ()  # per step, cycling: "X" accent, "x" as written, "." soft
+    humanize_velocity: int = 0  # ± this much, seeded
+    humanize_ms: float = 0.0  # ± this many milliseconds, seeded
+
+
+PLAIN = Dynamics()
+
+
+@dataclass(frozen=True)
+class Echo:
+    """Repeats of every note: `repeats` more, `every` note value apart, each `decay` as loud."""
+
+    repeats: int
+    every: Fraction
+    decay: Fraction
+
+
+@dataclass(frozen=True)
+class CCLane:
+    """A per-step CC lane of a pattern (`cc: {sustain: "x~~~ ~~~."}`)."""
+
+    control: str
+    number: int
+    values: tuple[int | None, ...]  # per step: a value to send, None: nothing
+    release: int | None = None  # a pedal lane (`x`): the value that lets go when it is cut
+
+
+@dataclass(frozen=True)
 class LaneSteps:
     lane: str
     note: int
     channel: int | None  # None: the track's channel
     steps: tuple[Step, ...]
+    when: PlayWhen = ALWAYS
 
 
 @dataclass(frozen=True)
@@ -78,6 +138,11 @@ class PatternDef:
     rhythm: tuple[Step, ...] | None = None
     arp: ArpSpec | None = None
     pos: Pos | None = None
+    when: PlayWhen = ALWAYS
+    dynamics: Dynamics = PLAIN
+    cc: tuple[CCLane, ...] = ()
+    offset: int = 0  # steps after the section start where the pattern begins
+    echo: Echo | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +162,9 @@ class Automation:
     start: int
     end: int | None  # None: a single value at the section start
     over_bars: Fraction | None
+    hold: bool = False  # True: the value stays after the section; else it returns there
+    default: int | None = None  # the device's default for the CC (what it returns to)
+    pos: Pos | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +173,24 @@ class ProgramSpec:
     program: int
     bank_msb: int | None
     bank_lsb: int | None
+
+
+@dataclass(frozen=True)
+class FillSpec:
+    """The last `bars` of a section: `play` patterns sound there, `fill` conditions are on."""
+
+    bars: int
+    play: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlayEntry:
+    """One entry of a section's `play`, with its overrides (`{pattern: tune, velocity: 80%}`)."""
+
+    pattern: str
+    velocity: Fraction = Fraction(1)  # scale
+    transpose: int = 0
+    octave: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,6 +204,9 @@ class SectionDef:
     automate: tuple[Automation, ...]
     programs: tuple[ProgramSpec, ...]
     pos: Pos
+    fill: FillSpec | None = None
+    entries: tuple[PlayEntry, ...] = ()  # the `play` list with overrides, in order
+    velocity: Fraction = Fraction(1)  # the section's velocity scale
 
 
 @dataclass(frozen=True)

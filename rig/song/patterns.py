@@ -11,7 +11,8 @@ from fractions import Fraction
 from typing import Any
 
 from rig.song.events import PPQ
-from rig.song.model import ArpSpec, LaneSteps, PatternDef, TrackDef
+from rig.song.model import ALWAYS, ArpSpec, CCLane, LaneSteps, PatternDef, TrackDef
+from rig.song.performance import read_cc, read_dynamics, read_echo, read_velocity, read_when
 from rig.song.steps import ChordSlot, Step, check_bar_lines, parse_progression, parse_steps
 from rig.source.errors import Pos, suggest
 from rig.source.fields import MapReader, as_fraction, as_int, as_percent, as_str
@@ -23,8 +24,10 @@ __all__ = ["PatternReader", "PATTERN_KEYS", "ARP_MODES", "MAX_GATE"]
 
 PATTERN_KEYS = (
     "track", "steps", "lanes", "chords", "rhythm", "arp", "use", "rate", "length", "velocity",
-    "gate", "swing", "transpose", "octave", "voicing", "about",
+    "gate", "swing", "transpose", "octave", "voicing", "about", "if", "every", "on", "accent",
+    "humanize", "cc", "harmony", "offset", "echo",
 )  # fmt: skip
+LANE_KEYS = ("steps", "if", "every", "on")
 ARP_KEYS = ("mode", "rate", "octaves", "gate", "chords")
 ARP_MODES = ("up", "down", "updown", "downup", "random", "order")
 MAX_GATE = 800  # % of a step: notes may ring into the following steps (piano, guitar)
@@ -93,9 +96,16 @@ class PatternReader:
             n = rate_node
             rate = as_fraction(n, problems, f"{what}: rate") or rate
             self._on_grid(n, rate, f"{what}: rate")
-        velocity = 100
+        velocity, ramp = 100, None
         if (n := r.get("velocity")) is not None:
-            velocity = as_int(n, problems, f"{what}: velocity", 1, 127) or velocity
+            velocity, ramp = read_velocity(n, problems, what)
+        when = read_when(r, problems, what)
+        offset = as_int(n, problems, f"{what}: offset", 0, 4096) if (n := r.get("offset")) else 0
+        echo = read_echo(n, problems, what) if (n := r.get("echo")) is not None else None
+        dynamics = read_dynamics(r, ramp, problems, what)
+        cc: tuple[CCLane, ...] = ()
+        if (n := r.get("cc")) is not None and track is not None:
+            cc = read_cc(n, self.song._control_device(track), problems, what)
         swing = Fraction(1, 2)
         if (n := r.get("swing")) is not None:
             value = as_percent(n, problems, f"{what}: swing")
@@ -138,8 +148,9 @@ class PatternReader:
                     use.pos,
                     f"{what}: unknown theme '{tname}'{suggest(tname, self.song.themes, 'themes')}",
                 )
+        harmony = self._harmony(r.get("harmony"))
         if (n := r.get("steps")) is not None and as_str(n, problems, f"{what}: steps"):
-            steps = parse_steps(n, problems, f"{what}: steps")
+            steps = parse_steps(n, problems, f"{what}: steps", degrees=harmony is not None)
         elif theme is not None and theme.kind == "steps":
             steps = list(theme.steps)
             if not rate_given and theme.rate is not None:
@@ -195,6 +206,11 @@ class PatternReader:
                     r.key_pos("lanes"),
                     f"{what}: track '{track.name}' has no drum lanes (its device defines none)",
                 )
+
+        if harmony is not None and kind != "steps":
+            problems.add(r.key_pos("harmony"), f"{what}: 'harmony' goes with 'steps'")
+        elif harmony is not None:
+            slots, prog_bars = harmony  # kept as the pattern's progression; kind stays steps
 
         # length: steps per loop (bars for a chord progression without rhythm)
         count = len(steps) if kind == "steps" else len(rhythm) if rhythm is not None else 0
@@ -252,6 +268,11 @@ class PatternReader:
             rhythm=tuple(rhythm) if rhythm is not None else None,
             arp=arp,
             pos=self.key_pos,
+            when=when,
+            dynamics=dynamics,
+            cc=cc,
+            offset=offset or 0,
+            echo=echo,
         )
 
     def _on_grid(self, node: Node, rate: Fraction, what: str) -> None:
@@ -262,6 +283,19 @@ class PatternReader:
                 f"{what}: {node.value} does not fit the tick grid ({PPQ} per beat); "
                 "use a value like 1/16, 1/12 or 1/5",
             )
+
+    def _harmony(self, node: Node | None) -> tuple[list[ChordSlot], int] | None:
+        """`harmony: "Fm9 | Db"` or the name of a `chords` theme: what degree steps follow."""
+        if node is None or not (text := as_str(node, self.problems, f"{self.what}: harmony")):
+            return None
+        theme = self.song.themes.get(text.strip())
+        if theme is not None:
+            if theme.kind != "chords":
+                self.problems.add(node.pos, f"{self.what}: harmony: theme '{text}' has no chords")
+                return None
+            return list(theme.slots), theme.bars
+        slots = parse_progression(node, self.problems, f"{self.what}: harmony")
+        return slots, text.count("|") + 1 - (1 if text.rstrip().endswith("|") else 0)
 
     def _lanes(self, node: Node, track: TrackDef | None) -> list[LaneSteps]:
         out: list[LaneSteps] = []
@@ -283,12 +317,21 @@ class PatternReader:
                     f"{suggest(lane_name, known)}",
                 )
                 continue
+            when = ALWAYS
+            if lnode.is_map:  # {steps: "x...", if: 1:4, every: 8, on: [1]}
+                lr = MapReader(lnode, self.problems, label, LANE_KEYS)
+                when = read_when(lr, self.problems, label)
+                snode = lr.get("steps", required=True)
+                lr.finish()
+                if snode is None:
+                    continue
+                lnode = snode
             if not as_str(lnode, self.problems, label):
                 continue
             steps = parse_steps(lnode, self.problems, label, hits_only=True)
             if lane_name in known:
                 lane = known[lane_name]
-                out.append(LaneSteps(lane_name, lane.note, lane.channel, tuple(steps)))
+                out.append(LaneSteps(lane_name, lane.note, lane.channel, tuple(steps), when))
         return out
 
     def _arp(self, node: Node) -> ArpSpec | None:

@@ -9,7 +9,8 @@ One whitespace-separated token per step (``|`` bar lines are only for the eye):
   previous step's note one step longer).
 - suffixes, in any order: ``!`` accent, ``:90`` velocity, ``?`` 50 % chance,
   ``@60%`` chance, ``>6`` / ``<6`` nudge later/earlier by 6/24 of a step (the
-  Elektron micro-timing grid).
+  Elektron micro-timing grid), ``{1:4}`` / ``{fill}`` / ``{!first}`` a trig condition
+  (`rig.song.conditions`).
 
 Chord strings (progressions) have bars separated by ``|``; a bar holds one or
 more chord symbols sharing it equally, ``~`` holds the previous chord, ``.`` is
@@ -22,6 +23,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from rig.song.conditions import Condition, parse_condition
+from rig.song.harmony import Degree, parse_degree
 from rig.source.errors import Pos, Problems
 from rig.source.yamltree import Node
 from rig.theory.chords import Chord, parse_chord
@@ -40,7 +43,7 @@ __all__ = [
 NUDGE_DIVISIONS = 24  # a nudge is counted in 1/24 of a step, like Elektron micro-timing
 
 _TOKEN = re.compile(r"\S+")
-_SUFFIX = re.compile(r"(!)|:(\d+)|(\?)|@(\d+(?:\.\d+)?)%|([<>])(\d+)")
+_SUFFIX = re.compile(r"(!)|:(\d+)|(\?)|@(\d+(?:\.\d+)?)%|([<>])(\d+)|\{([^{}]*)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class Step:
     nudge: int = 0  # in 1/24 of a step, -23..23
     pos: Pos | None = None
     bar: int = 0  # which `|`-separated group of the string the step is in
+    cond: Condition | None = None  # a trig condition: `x{1:4}`, `E2{!fill}`
+    degrees: tuple[Degree, ...] = ()  # degrees of the sounding chord (`harmony:` patterns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +85,13 @@ def _suffixes(
         if not m:
             problems.add(node.at(base + i), f"{what}: cannot read '{text[i:]}' after '{text[:i]}'")
             return None
-        accent, vel, maybe, pct, sign, nudge = m.groups()
-        if accent:
+        accent, vel, maybe, pct, sign, nudge, cond = m.groups()
+        if cond is not None:
+            parsed = parse_condition(cond, node.at(base + i + 1), problems, what)
+            if parsed is None:
+                return None
+            out["cond"] = parsed
+        elif accent:
             out["accent"] = True
         elif vel is not None:
             v = int(vel)
@@ -114,13 +124,16 @@ def _suffixes(
 def _split_body(token: str) -> int:
     """Length of the token's body (before the first suffix character)."""
     for i, ch in enumerate(token):
-        if ch in "!:?@<>" and i > 0:
+        if ch in "!:?@<>{" and i > 0:
             return i
     return len(token)
 
 
-def parse_steps(node: Node, problems: Problems, what: str, hits_only: bool = False) -> list[Step]:
-    """Parse a step string. `hits_only`: drum lanes and rhythms (one character a step)."""
+def parse_steps(
+    node: Node, problems: Problems, what: str, hits_only: bool = False, degrees: bool = False
+) -> list[Step]:
+    """Parse a step string. `hits_only`: drum lanes and rhythms (one character a step);
+    `degrees`: steps may be degrees of the sounding chord (`r 3 5 b7 8^`)."""
     steps: list[Step] = []
     if not isinstance(node.value, str):
         node = Node(str(node.value), node.pos)
@@ -128,7 +141,7 @@ def parse_steps(node: Node, problems: Problems, what: str, hits_only: bool = Fal
     if hits_only:
         _scan_hits(node, problems, what, steps)
     else:
-        _scan_tokens(node, problems, what, steps)
+        _scan_tokens(node, problems, what, steps, degrees)
     if not steps and len(problems) == before:
         problems.add(node.pos, f"{what}: no steps (use '.' for a silent step)")
     return steps
@@ -176,7 +189,9 @@ def _scan_hits(node: Node, problems: Problems, what: str, steps: list[Step]) -> 
         i = j
 
 
-def _scan_tokens(node: Node, problems: Problems, what: str, steps: list[Step]) -> None:
+def _scan_tokens(
+    node: Node, problems: Problems, what: str, steps: list[Step], degrees: bool = False
+) -> None:
     """``E1 . . E1~ C4+E4:90`` — whitespace-separated notes; runs of . and ~ are steps each."""
     text = node.value
     bar = 0
@@ -198,6 +213,12 @@ def _scan_tokens(node: Node, problems: Problems, what: str, steps: list[Step]) -
         if body in ("x", "X"):
             problems.add(pos, f"{what}: 'x' is a drum hit; give a note like 'E2'")
             continue
+        if degrees:
+            parts = [parse_degree(part) for part in body.split("+")]
+            if all(d is not None for d in parts):
+                found = tuple(d for d in parts if d is not None)
+                steps.append(Step("hit", (), pos=pos, bar=bar, degrees=found, **mods))
+                continue
         notes = _parse_notes(body, node, off, problems, what)
         if notes is not None:
             steps.append(Step("hit", notes, pos=pos, bar=bar, **mods))
