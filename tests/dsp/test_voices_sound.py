@@ -21,7 +21,17 @@ from rig.song.events import PPQ, ControlChange, ProgramChange
 
 pytestmark = pytest.mark.audio
 
-PITCHED = ["virus-pad", "juno-poly", "monopoly-bass", "gm-piano", "piano", "guitar", "horns"]
+PITCHED = [
+    "virus-pad",
+    "juno-poly",
+    "monopoly-bass",
+    "gm-piano",
+    "piano",
+    "guitar",
+    "nylon-guitar",
+    "lead-voice",
+    "horns",
+]
 LANES = ["BD", "SD", "RS", "CP", "BT", "LT", "MT", "HT", "CH", "OH", "CY", "CB"]
 
 
