@@ -16,7 +16,8 @@ from rig.song.events import NoteOn
 from .score import CUES, SETLIST, SONGS, notes, raw
 
 HARDWARE = {"virus", "juno60", "monopoly", "rytm"}  # the composer's outboard rig
-SOFTWARE = {"piano", "guitar", "horns"}  # software voices for the acoustic parts
+# software voices for the acoustic parts (a nylon guitar, a sung line)
+SOFTWARE = {"piano", "guitar", "nylon-guitar", "horns", "lead-voice"}
 # Cues a set must stop and wait before (they start into silence, never mid-groove),
 # and cues that continue from each other at a bar line.
 QUIET = {"young-and-restless", "lets-make-a-deal", "lisbonne", "one-soul", "heartbeat-4", "utopie"}
