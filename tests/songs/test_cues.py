@@ -90,3 +90,17 @@ def test_setlist_transitions_follow_the_floor(project: Project) -> None:
         elif here in DANCE and there in DANCE:
             assert entry.next == "bar", f"{here} → {there} should continue at the bar"
     assert raw(SETLIST)["set"] == "Heated Rivalry Night"
+
+
+def test_no_two_cues_on_the_same_progression_meet(project: Project) -> None:
+    """Five cues share the Heartbeat chords and two the Two Souls chords: back to back,
+    the night would play one progression for five minutes."""
+    entries = project.setlist(SETLIST).entries
+
+    def themes(stem: str) -> set[str]:
+        return set(raw(SONGS / f"{stem}.yaml").get("include", []))
+
+    for entry, following in zip(entries, entries[1:], strict=False):
+        here, there = entry.song.stem, following.song.stem
+        shared = themes(here) & themes(there)
+        assert not shared, f"{here} → {there} both play {sorted(shared)}"
