@@ -102,3 +102,16 @@ def test_utopies_drops_are_tones_of_their_chords(cue: Callable) -> None:
     arr = cue("utopie")
     chords = "Cmaj9 | Cmaj9 | Fmaj7#11 | Fmaj7#11 | Am9 | Am9 | Fmaj7#11 | Fmaj7#11"
     assert not _off_chord(arr, "bells", chords, strong_only=False)
+
+
+def test_heartbeat_4s_waltz_piano_plays_on_two_and_three(cue: Callable) -> None:
+    """Oom-pah-pah: in the waltz sections the piano's chords fall on beats two and three."""
+    arr = cue("heartbeat-4")
+    waltz = next(s for s in arr.sections if s.name == "waltz")
+    beat = waltz.bar_ticks // 3
+    onsets = {
+        (n.on - waltz.start_tick) % waltz.bar_ticks
+        for n in notes(arr, "piano")
+        if waltz.start_tick <= n.on < waltz.end_tick
+    }
+    assert onsets == {beat, 2 * beat}, sorted(onsets)
