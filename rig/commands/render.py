@@ -2,7 +2,10 @@
 
 The composition root for rendering: loads the project, builds the Arrangement(s)
 and hands each to `rig.dsp.render`. A set is rendered cue by cue and joined with
-two seconds of silence between cues; each cue is normalised on its own to −1 dBFS.
+two seconds of silence between cues. By default the whole set gets one gain (its
+loudest peak at −1 dBFS), so the night keeps its quiet and loud cues; `--normalize
+cue` scales each cue to −1 dBFS on its own (rehearsing one cue at a time). Every cue's
+integrated loudness (EBU R128, LUFS) and each section's is printed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from rig.commands import (
     parse_args,
     print_input_error,
 )
+from rig.dsp.loudness import format_lufs
 from rig.source.errors import InputError
 
 __all__ = ["main", "SUMMARY", "ProgressBar"]
@@ -34,16 +38,21 @@ EPILOG = """examples:
   rig render songs/inferno.yaml -o inferno.wav
   rig render songs/inferno.yaml -o inferno.wav --stems stems/   # also one WAV per track
   rig render songs/sets/heated-rivalry-night.yaml -o night.wav   # every cue of the set
+  rig render songs/sets/heated-rivalry-night.yaml -o night.wav --normalize cue
 
 Every track plays on its software voice (patches/voices/): a device's stand-in, or
 the track's own voice. Reverb and delay tails are kept; the file peaks at -1 dBFS.
-Prints where the file went, its level and how much faster than real time it rendered.
+A set gets one gain for the whole night (--normalize set, the default: quiet cues stay
+quiet); --normalize cue scales every cue to -1 dBFS on its own.
+Prints where the file went, each cue's peak, gain and integrated loudness (EBU R128,
+LUFS) with each section's, and how much faster than real time it rendered.
 
 exit codes: 0 written, 1 errors in the song/config/voices (file:line:col: message),
 2 usage, 3 pyo could not render
 """
 
 GAP_SECONDS = 2.0
+NORMALIZE = ("set", "cue")
 
 
 class ProgressBar:
@@ -82,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", type=Path, required=True, help="the .wav file to write")
     parser.add_argument("--stems", type=Path, default=None, help="folder for one WAV per track")
     parser.add_argument("--seed", type=int, default=None, help="seed for probability steps")
+    parser.add_argument(
+        "--normalize",
+        choices=NORMALIZE,
+        default="set",
+        help="set: one gain for the whole set, its loudest peak at -1 dBFS (default); "
+        "cue: every cue to -1 dBFS on its own. A single cue is scaled to -1 dBFS either way",
+    )
     return parser
 
 
@@ -124,8 +140,12 @@ def main(argv: list[str]) -> int:
                 )
                 bar.done()
                 parts.append(out)
+            gains = _gains(reports, args.normalize)
             if len(arrangements) > 1:
-                _join(parts, args.output)
+                loudness = _join(parts, args.output, gains, arrangements)
+            else:
+                loudness = [_measure(args.output, arrangements[0])]
+            _rescale_stems(reports, gains)
     except InputError as exc:
         print_input_error(exc)
         return EXIT_BAD_INPUT
@@ -135,32 +155,84 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"rig render: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    for report, arr in zip(reports, arrangements, strict=True):
+    for report, arr, gain, (lufs, sections) in zip(
+        reports, arrangements, gains, loudness, strict=True
+    ):
+        applied = report.gain_db + gain
         print(
-            f"{arr.name}: {report.duration:.1f} s, peak {report.peak_dbfs:.1f} dBFS "
-            f"(gain {report.gain_db:+.1f} dB), rendered {report.realtime_factor:.1f}x real time"
+            f"{arr.name}: {report.duration:.1f} s, peak {report.peak_dbfs + gain:.1f} dBFS "
+            f"(gain {applied:+.1f} dB), {format_lufs(lufs)}, "
+            f"rendered {report.realtime_factor:.1f}x real time"
         )
+        print("  sections: " + ", ".join(f"{s.name} {format_lufs(s.lufs)}" for s in sections))
         for track, names in report.unmatched.items():
             print(f"  track '{track}': no voice parameter for CC {', '.join(names)}")
         if report.skipped:
             print(f"  no software voice for: {', '.join(report.skipped)}")
+    if len(arrangements) > 1:
+        if args.normalize == "set":
+            first = reports[0].gain_db + gains[0]
+            print(f"set: one gain for every cue ({first:+.1f} dB), loudest peak -1.0 dBFS")
+        else:
+            print("set: every cue scaled to -1.0 dBFS on its own (--normalize cue)")
     print(f"wrote {args.output}")
     if args.stems is not None:
         print(f"stems in {args.stems}/")
     return EXIT_OK
 
 
-def _join(parts: list[Path], output: Path) -> None:
-    """Cues one after another with GAP_SECONDS of silence between them."""
+def _gains(reports: list, normalize: str) -> list[float]:
+    """dB to add to each rendered cue (each was scaled to -1 dBFS on its own): for one gain
+    over the set, the difference between the set's gain and the cue's (never above 0)."""
+    if normalize == "cue" or len(reports) < 2:
+        return [0.0] * len(reports)
+    from rig.dsp.loudness import set_gain_db
+    from rig.dsp.render import TARGET_PEAK_DBFS
+
+    raw_peaks = [r.peak_dbfs - r.gain_db for r in reports]
+    night = set_gain_db(raw_peaks, TARGET_PEAK_DBFS)
+    return [night - r.gain_db for r in reports]
+
+
+def _measure(path: Path, arrangement):  # noqa: ANN001, ANN202 - (LUFS, [SectionLoudness])
+    from rig.dsp.loudness import integrated_lufs, section_loudness
+    from rig.dsp.wavfile import read_wav
+
+    audio, rate = read_wav(path)
+    return integrated_lufs(audio, rate), section_loudness(audio, rate, arrangement)
+
+
+def _rescale_stems(reports: list, gains: list[float]) -> None:
+    """Stems get the same gain as their cue in the set, so they still add up to it."""
+    from rig.dsp.wavfile import WavWriter, read_wav
+    from rig.source.files import atomic_write
+
+    for report, gain in zip(reports, gains, strict=True):
+        if gain == 0.0:
+            continue
+        for stem in report.stems:
+            audio, rate = read_wav(stem)
+            with atomic_write(stem) as tmp, WavWriter(tmp, rate) as writer:
+                writer.write(audio * 10 ** (gain / 20))
+
+
+def _join(parts: list[Path], output: Path, gains: list[float], arrangements: list) -> list:
+    """Cues one after another with GAP_SECONDS of silence between them, each scaled by its
+    gain (dB); returns each cue's loudness as heard in the joined file."""
+    from rig.dsp.loudness import integrated_lufs, section_loudness
     from rig.dsp.wavfile import WavWriter, read_wav
     from rig.source.files import atomic_write
 
     output.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(parts[0])) as first:  # every cue was rendered at the config's rate
         rate = first.getframerate()
+    loudness = []
     with atomic_write(output) as tmp, WavWriter(tmp, rate) as writer:
-        for i, part in enumerate(parts):
+        for i, (part, gain, arr) in enumerate(zip(parts, gains, arrangements, strict=True)):
             audio, _ = read_wav(part)
+            audio *= 10 ** (gain / 20)
             if i:
                 writer.write(np.zeros((int(GAP_SECONDS * rate), audio.shape[1])))
             writer.write(audio)
+            loudness.append((integrated_lufs(audio, rate), section_loudness(audio, rate, arr)))
+    return loudness

@@ -58,7 +58,26 @@ def build_effects(
             # Freeverb above size 0.95 rings almost forever; cap it so tails end.
             size = _scale(t, get["size"], 0.95)
             signal = t(pyo.Freeverb(signal, size=size, damp=get["damp"], bal=get["mix"]))
+        elif fx.kind == "formant":
+            signal = _formant(pyo, t, signal, get)
     return signal
+
+
+# Relative levels of the three formants (an open vowel: F2 and F3 weaker than F1) and their
+# width: about a tenth of the centre frequency, as a sung vowel's.
+_FORMANT_GAINS = (1.0, 0.6, 0.3)
+_FORMANT_Q = 8.0
+
+
+def _formant(pyo: ModuleType, track: Callable[[Any], Any], signal: Any, get: dict) -> Any:
+    """Three band-passes in parallel (a vocal tract's resonances), blended with the dry sound."""
+    t = track
+    bands = [
+        t(pyo.Biquadx(signal, freq=get[key], q=_FORMANT_Q, type=2, stages=2, mul=gain * 2.5))
+        for key, gain in zip(("f1", "f2", "f3"), _FORMANT_GAINS, strict=True)
+    ]
+    wet = t(t(bands[0] + bands[1]) + bands[2])
+    return _blend(t, signal, wet, get["mix"])
 
 
 def _op(track: Callable[[Any], Any], result: Any) -> Any:

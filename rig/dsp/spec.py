@@ -43,9 +43,11 @@ Value = float | str
 
 WAVES = ("saw", "square", "triangle", "sine", "pulse", "supersaw", "harmonics", "string", "noise")
 FILTERS = ("lowpass24", "lowpass", "highpass", "bandpass", "none")
-LFO_WAVES = ("sine", "triangle", "square", "saw")
+# "drift": a smooth random wander (new random target `rate` times a second, glided to):
+# a tape machine's wow, a slow analogue drift.
+LFO_WAVES = ("sine", "triangle", "square", "saw", "drift")
 LFO_TARGETS = ("pitch", "cutoff", "amp", "width")
-EFFECTS = ("drive", "filter", "chorus", "delay", "reverb")
+EFFECTS = ("drive", "filter", "chorus", "delay", "reverb", "formant")
 MODES = ("poly", "mono", "drums")
 NOISE_FILTERS = ("lowpass", "highpass", "bandpass")
 
@@ -131,6 +133,8 @@ EFFECTS_SETTINGS: dict[str, dict[str, float]] = {
     "chorus": {"rate": 0.5, "depth": 0.5, "mix": 0.5},
     "delay": {"time": 0.375, "feedback": 0.35, "mix": 0.25},
     "reverb": {"size": 0.7, "damp": 0.5, "mix": 0.3},
+    # Three resonances of a vocal tract, Hz (an open "ah" by default), over the dry sound.
+    "formant": {"f1": 700.0, "f2": 1150.0, "f3": 2700.0, "mix": 0.8},
 }
 
 

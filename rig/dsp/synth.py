@@ -55,6 +55,13 @@ class _Shared:
             depth = params.signal(lfo.depth)
             if lfo.wave == "sine":
                 src = t(pyo.Sine(freq=rate, mul=depth))
+            elif lfo.wave == "drift":
+                # A new random target `rate` times a second, glided to in a straight line
+                # (tape wow is not periodic); then smoothed so the turns are round.
+                wander = t(pyo.Randi(min=-1.0, max=1.0, freq=rate))
+                smooth = rate * 2.0 if isinstance(rate, float) else t(rate * 2.0)
+                src = t(pyo.Tone(wander, freq=smooth))
+                src = t(src * depth)
             else:
                 kind = {"saw": 0, "square": 2, "triangle": 3}[lfo.wave]
                 src = t(pyo.LFO(freq=rate, sharp=0.5, type=kind, mul=depth))

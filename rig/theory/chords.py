@@ -255,9 +255,14 @@ def voice_chord(chord: Chord, octave: int = 4, voicing: str = "close") -> tuple[
     - spread: the lowest tone of the close voicing (the root, unless inverted)
       an octave down, the rest close. Dropping the lowest rather than literally
       the root keeps an inverted chord's chosen bass at the bottom.
-    - slash bass: placed at the nearest note below the lowest chord tone; if it
-      is also a chord tone it leaves the upper voicing, but only in chords of
-      four or more tones (a triad keeps all three, so Eb/G still sounds full).
+    - slash bass: placed at the nearest note below the lowest tone of the close
+      voicing; if it is also a chord tone it leaves the upper voicing, but only in
+      chords of four or more tones (a triad keeps all three, so Eb/G still sounds
+      full). Open and spread never push it lower: spread drops nothing (the slash
+      bass is the low voice), and a tone that open's drop-2 lands on the bass's own
+      key is that bass (Eb/G open at octave 3 is G2 Eb3 Bb3, not G1 under G2 —
+      a pad an octave under the written bass's register, in unison with a bass line).
+      Only an upper tone dropped below it moves the bass down (to the nearest below).
     """
     if voicing not in VOICINGS:
         guess = closest(voicing, VOICINGS)
@@ -269,18 +274,23 @@ def voice_chord(chord: Chord, octave: int = 4, voicing: str = "close") -> tuple[
         notes[k] += 12
     notes.sort()
 
+    bass = None
+    if chord.bass is not None:
+        upper = [n for n in notes if n % 12 != chord.bass] if len(notes) >= 4 else notes
+        bass = _below(upper[0], chord.bass)
+
     if voicing == "open" and len(notes) >= 2:
         notes[-2] -= 12
         notes.sort()
-    elif voicing == "spread":
+    elif voicing == "spread" and bass is None:
         notes[0] -= 12
 
-    if chord.bass is not None:
+    if chord.bass is not None and bass is not None:
         if len(notes) >= 4:
             notes = [n for n in notes if n % 12 != chord.bass]
-        lowest = notes[0]
-        below = lowest - ((lowest - chord.bass) % 12 or 12)
-        notes.insert(0, below)
+        if notes[0] < bass:
+            bass = _below(notes[0], chord.bass)
+        notes = [bass, *(n for n in notes if n != bass)]
 
     if notes[0] < LOWEST or notes[-1] > HIGHEST:
         where = "below C-1 (0)" if notes[0] < LOWEST else "above G9 (127)"
@@ -289,6 +299,11 @@ def voice_chord(chord: Chord, octave: int = 4, voicing: str = "close") -> tuple[
             f"({voicing}) reaches {where}; choose another octave"
         )
     return tuple(notes)
+
+
+def _below(note: int, pitch_class: int) -> int:
+    """The nearest key of `pitch_class` strictly below `note`."""
+    return note - ((note - pitch_class) % 12 or 12)
 
 
 def _describe(chord: Chord) -> str:

@@ -76,3 +76,77 @@ def test_help_shows_an_example(capsys):
 
 def test_usage_error_without_output(capsys):
     assert main(["songs/inferno.yaml"]) == 2
+
+
+LOUD = """\
+cue: Loud
+tempo: 120
+tracks:
+  keys: {voice: piano, channel: 5}
+  drums: {device: rytm}
+patterns:
+  k: {track: keys, steps: "C4+E4+G4 . C4+E4+G4 .", velocity: 127}
+  d: {track: drums, lanes: {BD: "x.x.", SD: ".x.x"}, velocity: 127}
+sections:
+  - {name: hit, bars: 2, play: [k, d]}
+"""
+QUIET = """\
+cue: Quiet
+tempo: 120
+tracks:
+  keys: {voice: piano, channel: 5}
+patterns:
+  k: {track: keys, steps: "C4 . . .", velocity: 16}
+sections:
+  - {name: soft, bars: 2, play: [k]}
+"""
+
+
+def _render_set(tmp_path: Path, normalize: str, capsys) -> tuple[list[np.ndarray], str]:
+    (tmp_path / "loud.yaml").write_text(LOUD)
+    (tmp_path / "quiet.yaml").write_text(QUIET)
+    night = tmp_path / "sets" / "night.yaml"
+    night.parent.mkdir(exist_ok=True)
+    night.write_text(
+        "set: Night\ncues:\n  - {song: ../loud.yaml, next: wait}\n  - {song: ../quiet.yaml}\n"
+    )
+    out = tmp_path / f"night-{normalize}.wav"
+    config = str(ROOT / "config.yaml")
+    code = main([str(night), "-o", str(out), "--normalize", normalize, "--config", config])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    audio, _ = read_wav(out)
+    # the cues are separated by two seconds of digital silence
+    zero = np.concatenate([[0], np.cumsum(np.abs(audio).max(axis=1) == 0)])
+    silent = zero[SR:] - zero[:-SR] == SR  # a whole second of zeros from here
+    assert silent.any()
+    gap = int(np.argmax(silent))
+    rest = audio[gap:]
+    return [audio[:gap], rest[np.argmax(np.abs(rest).max(axis=1) > 0) :]], printed
+
+
+def _peak_db(x: np.ndarray) -> float:
+    return float(20 * np.log10(np.abs(x).max()))
+
+
+@pytest.mark.audio
+def test_a_set_render_keeps_quiet_cues_quiet_with_one_gain(tmp_path, capsys):
+    import pyloudnorm
+
+    (loud, quiet), printed = _render_set(tmp_path, "set", capsys)
+    assert abs(_peak_db(loud) - -1.0) < 0.05  # the night's loudest peak at -1 dBFS
+    meter = pyloudnorm.Meter(SR)
+    gap = meter.integrated_loudness(loud) - meter.integrated_loudness(quiet)
+    assert gap >= 10.0, gap  # as written: a soft single note under a full-velocity chord
+    assert "set: one gain for every cue" in printed
+    # each cue's printed loudness is the loudness of its part of the file
+    for name, part in (("Loud", loud), ("Quiet", quiet)):
+        line = next(ln for ln in printed.splitlines() if ln.startswith(f"{name}:"))
+        shown = float(line.split(" LUFS")[0].rsplit(" ", 1)[1])
+        assert abs(shown - meter.integrated_loudness(part)) < 0.2, (line, shown)
+    assert "  sections: hit " in printed and "  sections: soft " in printed
+
+    (loud_c, quiet_c), printed = _render_set(tmp_path, "cue", capsys)
+    # per cue: both at -1 dBFS, the quiet one brought far up
+    assert abs(_peak_db(loud_c) - -1.0) < 0.05 and abs(_peak_db(quiet_c) - -1.0) < 0.05
+    assert _peak_db(quiet) < -10.0

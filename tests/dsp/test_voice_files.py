@@ -15,6 +15,7 @@ DEVICES = Path(__file__).resolve().parents[2] / "patches" / "devices"
 
 REQUIRED = [
     "virus-pad", "juno-poly", "monopoly-bass", "rytm-kit", "gm-piano", "piano", "guitar", "horns",
+    "nylon-guitar", "lead-voice",
 ]  # fmt: skip
 
 

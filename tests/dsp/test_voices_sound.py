@@ -12,7 +12,17 @@ from tests.support.render import arrangement, note, render_arrays
 
 pytestmark = pytest.mark.audio
 
-PITCHED = ["virus-pad", "juno-poly", "monopoly-bass", "gm-piano", "piano", "guitar", "horns"]
+PITCHED = [
+    "virus-pad",
+    "juno-poly",
+    "monopoly-bass",
+    "gm-piano",
+    "piano",
+    "guitar",
+    "nylon-guitar",
+    "lead-voice",
+    "horns",
+]
 LANES = ["BD", "SD", "RS", "CP", "BT", "LT", "MT", "HT", "CH", "OH", "CY", "CB"]
 
 

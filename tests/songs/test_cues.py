@@ -16,7 +16,8 @@ from rig.song.events import NoteOn
 from .score import CUES, SETLIST, SONGS, notes, raw
 
 HARDWARE = {"virus", "juno60", "monopoly", "rytm"}  # the composer's outboard rig
-SOFTWARE = {"piano", "guitar", "horns"}  # software voices for the acoustic parts
+# software voices for the acoustic parts (a nylon guitar, a sung line)
+SOFTWARE = {"piano", "guitar", "nylon-guitar", "horns", "lead-voice"}
 # Cues a set must stop and wait before (they start into silence, never mid-groove),
 # and cues that continue from each other at a bar line.
 QUIET = {"young-and-restless", "lets-make-a-deal", "lisbonne", "one-soul", "heartbeat-4", "utopie"}
@@ -89,3 +90,17 @@ def test_setlist_transitions_follow_the_floor(project: Project) -> None:
         elif here in DANCE and there in DANCE:
             assert entry.next == "bar", f"{here} → {there} should continue at the bar"
     assert raw(SETLIST)["set"] == "Heated Rivalry Night"
+
+
+def test_no_two_cues_on_the_same_progression_meet(project: Project) -> None:
+    """Five cues share the Heartbeat chords and two the Two Souls chords: back to back,
+    the night would play one progression for five minutes."""
+    entries = project.setlist(SETLIST).entries
+
+    def themes(stem: str) -> set[str]:
+        return set(raw(SONGS / f"{stem}.yaml").get("include", []))
+
+    for entry, following in zip(entries, entries[1:], strict=False):
+        here, there = entry.song.stem, following.song.stem
+        shared = themes(here) & themes(there)
+        assert not shared, f"{here} → {there} both play {sorted(shared)}"

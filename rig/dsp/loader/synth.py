@@ -145,6 +145,9 @@ class SynthReader(FieldReader):
             "rate": (0.01, 20.0),
             "feedback": (0.0, 0.95),
             "cutoff": (20.0, 20000.0),
+            "f1": (80.0, 5000.0),
+            "f2": (80.0, 5000.0),
+            "f3": (80.0, 5000.0),
         }
         settings = tuple(
             (key, self.value(r, key, default, *limits.get(key, (0.0, 1.0))))
