@@ -1,0 +1,146 @@
+"""Sync sources: who decides where the beat is — the rig itself, a MIDI clock master,
+an Ableton Link session, or incoming MIDI timecode.
+
+The engine talks to every external source through one small interface, `SyncSource`:
+"which song beat is it at time t", "when does song beat b fall", the followed tempo,
+transport changes to act on, and a `SyncStatus` for the UI. Time is nanoseconds on
+the engine's timeline (monotonic, or JACK frame time converted by the engine), so
+the same source serves the current engine and the frame timeline.
+
+- `MidiSource` wraps `rig.timing.follow.ClockFollower` (its beats are song beats);
+- `LinkSource` wraps `rig.timing.link.LinkSession` and keeps the *origin*: the session
+  bar line where song beat 0 lies, set when either side starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from rig.timing.follow import ClockFollower, Transport
+from rig.timing.link import LinkSession
+
+__all__ = ["SOURCES", "SyncSource", "SyncStatus", "MidiSource", "LinkSource"]
+
+# The names `sync: {source: ...}` and `/rig/sync SOURCE` take.
+SOURCES = ("internal", "midi", "link", "mtc")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """What the UI shows about sync: does it hold?"""
+
+    source: str = "internal"
+    bpm: float = 0.0  # the source's tempo (0 until known)
+    jitter_ms: float = 0.0  # RMS of the input's arrival jitter (MIDI clock)
+    phase_ms: float = 0.0  # the last input's distance from the followed grid
+    lost: bool = False  # the master went silent: the flywheel runs on
+    peers: int = 0  # Link peers
+    error: str = ""
+    bar_phase: float = 0.0  # Link: where in the quantum the session is (beats)
+
+    def line(self) -> str:
+        """One line for the terminal UI."""
+        if self.source == "internal":
+            return "sync: internal"
+        parts = [f"sync: {self.source}", f"{self.bpm:.2f} BPM" if self.bpm else "no tempo yet"]
+        if self.source == "link":
+            parts.append(f"{self.peers} peer{'s' if self.peers != 1 else ''}")
+            parts.append(f"bar phase {self.bar_phase:.2f}")
+        if self.source == "midi":
+            parts.append(f"jitter {self.jitter_ms:.2f} ms, phase {self.phase_ms:+.2f} ms")
+        if self.lost:
+            parts.append("MASTER LOST (flywheel)")
+        if self.error:
+            parts.append(self.error)
+        return " · ".join(parts)
+
+
+class SyncSource(Protocol):
+    """An external clock the engine follows."""
+
+    name: str
+
+    def beat_at(self, ns: float) -> float: ...
+
+    def ns_at(self, beat: float) -> float: ...
+
+    @property
+    def bpm(self) -> float: ...
+
+    def take(self, now_ns: int) -> list[Transport]: ...
+
+    def status(self, now_ns: int) -> SyncStatus: ...
+
+
+class MidiSource:
+    """MIDI clock in: the engine feeds the bytes from its clock port."""
+
+    name = "midi"
+
+    def __init__(self, follower: ClockFollower | None = None):
+        self.follower = follower or ClockFollower()
+
+    def feed(self, data: bytes, at_ns: int) -> None:
+        self.follower.feed(data, at_ns)
+
+    def beat_at(self, ns: float) -> float:
+        return self.follower.beat_at(ns)
+
+    def ns_at(self, beat: float) -> float:
+        return self.follower.ns_at(beat)
+
+    @property
+    def bpm(self) -> float:
+        return self.follower.bpm
+
+    def take(self, now_ns: int) -> list[Transport]:
+        return self.follower.take()
+
+    def status(self, now_ns: int) -> SyncStatus:
+        f = self.follower
+        error = f.error or (f"{f.garbage} stray bytes ignored" if f.garbage else "")
+        return SyncStatus("midi", f.bpm, f.jitter_ms, f.phase_ms(), f.lost(now_ns), 0, error)
+
+
+class LinkSource:
+    """Ableton Link: song beat = session beat − origin (a bar line of the session)."""
+
+    name = "link"
+
+    def __init__(self, session: LinkSession):
+        self.session = session
+        self.origin = 0.0
+
+    def beat_at(self, ns: float) -> float:
+        return self.session.beat_at(ns) - self.origin
+
+    def ns_at(self, beat: float) -> float:
+        return self.session.ns_at(beat + self.origin)
+
+    @property
+    def bpm(self) -> float:
+        return self.session.bpm
+
+    def start_at(self, now_ns: int) -> int:
+        """The rig starts: song beat 0 on the next session bar line; start the session
+        too (peers with start/stop sync follow). Returns that bar line's time."""
+        q = self.session.quantum
+        bar = -(-self.session.beat_at(now_ns) // q) * q
+        self.origin = bar
+        at = round(self.session.ns_at(bar))
+        self.session.start(now_ns)
+        self.session.poll(now_ns)  # our own start is no news to us
+        return at
+
+    def take(self, now_ns: int) -> list[Transport]:
+        events = self.session.poll(now_ns)
+        for event in events:
+            if event.kind == "start":
+                self.origin = event.beat
+        return [Transport(e.kind, e.at_ns, 0.0) for e in events]
+
+    def status(self, now_ns: int) -> SyncStatus:
+        s = self.session
+        phase = s.phase_at(now_ns)
+        return SyncStatus("link", s.bpm, peers=s.peers, error=s.error, bar_phase=phase)
