@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from rig.song.quantize import QUANTIZE
 from rig.source import Node, Pos, Problems, SourceError, load_yaml_file, suggest
 from rig.source.fields import MapReader, as_bool, as_int, as_list, as_map, as_number, as_str
+from rig.syncconfig import SyncConfig, sync_config
 
 if TYPE_CHECKING:
     from rig.devices import Device
@@ -66,7 +67,7 @@ _DEFAULT_BUFFER = 64
 _DEFAULT_OSC_HOST = "127.0.0.1"
 _DEFAULT_OSC_PORT = 9000
 
-_TOP_KEYS = ("midi", "audio", "patches", "devices", "osc", "keys", "controller")
+_TOP_KEYS = ("midi", "audio", "patches", "devices", "osc", "keys", "controller", "sync")
 _MIDI_KEYS = ("backend", "rtmidi_api", "client_name")
 _AUDIO_KEYS = ("backend", "sample_rate", "buffer")
 _BINDING_KEYS = ("port", "channel", "clock", "latency_ms", "clock_while_stopped")
@@ -197,6 +198,7 @@ class Config:
     osc_open: bool = False
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # overrides
     controller: ControllerConfig | None = None
+    sync: SyncConfig = field(default_factory=SyncConfig)  # which clock rig follows; MTC out
 
     @property
     def osc_bind_host(self) -> str:
@@ -353,6 +355,8 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
     keys = _keys(node, problems) if node is not None else {}
     node = r.get("controller")
     controller = _controller(node, problems) if node is not None else None
+    node = r.get("sync")
+    sync = sync_config(node, problems) if node is not None else SyncConfig()
 
     r.finish()
     problems.raise_if_any()
@@ -371,6 +375,7 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         osc_open=osc_open,
         keys=MappingProxyType(keys),
         controller=controller,
+        sync=sync,
     )
 
 

@@ -21,7 +21,7 @@ RIG = Path(__file__).resolve().parents[1] / "rig"
 LAYERS: list[tuple[str, ...]] = [
     ("rig", "rig.theory", "rig.source"),
     ("rig.song", "rig.devices"),
-    ("rig.config", "rig.view"),
+    ("rig.config", "rig.syncconfig", "rig.view"),
     ("rig.project",),
     ("rig.midi", "rig.dsp", "rig.timing"),
     ("rig.control",),

@@ -17,13 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from rig.syncconfig import SOURCES
 from rig.timing.follow import ClockFollower, Transport
 from rig.timing.link import LinkSession
 
 __all__ = ["SOURCES", "SyncSource", "SyncStatus", "MidiSource", "LinkSource"]
-
-# The names `sync: {source: ...}` and `/rig/sync SOURCE` take.
-SOURCES = ("internal", "midi", "link", "mtc")
 
 
 @dataclass(frozen=True, slots=True)
