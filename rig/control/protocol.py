@@ -41,6 +41,9 @@ every action applies at once.
     /rig/status                        reply `/rig/status` (below) to the sender
     /rig/setlist                       reply `/rig/setlist`: set name, cue count, then per
                                        cue: name, transition, sections (comma-separated)
+    /rig/sync     source:str           while stopped: follow `internal`, `midi` (MIDI clock
+                                       in), `link` (Ableton Link) or `mtc`; following MIDI,
+                                       play/continue/locate come from the master
 
 A remote that sends a button's value with an address that takes no argument
 (TouchOSC sends 1.0 on press and 0.0 on release) triggers on the press only;
@@ -57,7 +60,9 @@ name), pending mutes (`op track@bar;...`), tracks (`name=device:status,...` with
 status `hw` — its MIDI port is connected —, `stand-in` — the device's port is
 missing and its software stand-in plays it —, `voice` — a software-voice track —,
 or `none`: not heard), the last error, the number of cues, JACK xruns, reloads swapped
-in, the engine's pid.
+in, the engine's pid; then sync (`rig.timing.source.SyncStatus`): source, the
+source's bpm, input jitter (ms RMS), phase error to the master (ms), master lost
+(1 = flywheel), Link peers, sync error, Link bar phase (beats into the quantum).
 
 The engine reads its socket without ever blocking and replies with a single
 non-blocking `sendto`: a slow, busy or dead controller cannot hold it up. An
@@ -111,7 +116,11 @@ ADDRESSES: dict[str, tuple[str, ...]] = {
     "/rig/quit": (),
     "/rig/status": (),
     "/rig/setlist": (),
+    "/rig/sync": ("str",),
 }
+
+
+_FLOATS = ("bpm", "cpu_seconds", "sync_bpm", "sync_jitter_ms", "sync_phase_ms", "sync_bar_phase")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +150,14 @@ class Status:
     xruns: int = 0
     reloads: int = 0
     pid: int = 0
+    sync_source: str = "internal"
+    sync_bpm: float = 0.0
+    sync_jitter_ms: float = 0.0
+    sync_phase_ms: float = 0.0
+    sync_lost: int = 0
+    sync_peers: int = 0
+    sync_error: str = ""
+    sync_bar_phase: float = 0.0
 
     def args(self) -> list:
         return [
@@ -152,7 +169,7 @@ class Status:
     def from_args(cls, args: list) -> Status:
         fields = list(args[: len(cls.__slots__)])
         for i, name in enumerate(cls.__slots__[: len(fields)]):
-            if name in ("bpm", "cpu_seconds"):
+            if name in _FLOATS:
                 fields[i] = float(fields[i])
         return cls(*fields)
 
@@ -182,6 +199,10 @@ class Status:
             text += f"  missed clocks {self.missed_clocks}"
         if self.muted:
             text += f"  muted {self.muted}"
+        if self.sync_source != "internal":
+            text += f"  sync {self.sync_source} {self.sync_bpm:.2f}"
+            if self.sync_lost:
+                text += " MASTER LOST"
         return text
 
 

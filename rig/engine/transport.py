@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rig.engine.cueview import CueView, MuteState, NotePairs
 from rig.song.arrangement import Arrangement
@@ -71,17 +72,20 @@ class Engine:
         transitions: Sequence[str] | None = None,
         dsp_hook: Callable[[int, Scheduler], None] | None = None,
         set_name: str = "",
+        clock: InternalClock | None = None,
     ):
         """`run_on`: at the end of a cue, go on with the next one of the set.
         `transitions[i]`: after cue i, "bar" (go on at its last bar line, the default)
-        or "wait" (stop; the next cue is loaded and waits for /rig/play)."""
+        or "wait" (stop; the next cue is loaded and waits for /rig/play).
+        `clock`: the clock to run on (a `rig.engine.sync.FollowClock` follows a sync
+        source); default: the rig's own."""
         if not cues:
             raise ValueError("an engine needs at least one cue")
         self.cues = list(cues)
         self.cue_index = 0
         self.run_on = run_on
         self.transitions = list(transitions or [])
-        self.clock = InternalClock(self.cues[0].tempo)
+        self.clock = clock if clock is not None else InternalClock(self.cues[0].tempo)
         self.scheduler = Scheduler(
             self.clock,
             outputs,
@@ -100,6 +104,9 @@ class Engine:
         self.last_error = ""
         self.reloads = 0  # versions swapped in (hot reload)
         self.set_name = set_name
+        # rig.engine.sync.SyncDriver when the engine follows a sync source (dispatch asks
+        # it first about transport commands); None: the rig leads.
+        self.sync: Any = None
         # Hot-reload bundles being read, (steps, quantize): the engine loop steps them
         # between pumps (rig.engine.dispatch.run_loads); the Engine never does I/O itself.
         self.loads: list = []
@@ -108,14 +115,15 @@ class Engine:
         self.adapt: Callable[[Arrangement], Arrangement] | None = None
 
     # -- transport (now_ns always passed in) -----------------------------------------
-    def play(self, now_ns: int, bar: int | None = None) -> None:
-        """Play the current cue from its top, or from `bar` (SPP + Continue)."""
+    def play(self, now_ns: int, bar: int | None = None, at_ns: int | None = None) -> None:
+        """Play the current cue from its top, or from `bar` (SPP + Continue); the
+        downbeat at `at_ns` (a sync source's beat) or START_DELAY_NS from now."""
         self.waiting = False
         if self.scheduler.playing:
             self.scheduler.stop(now_ns)
         self._reset(self.cue_index)
         tick = 0 if bar is None or bar <= 1 else self.view.bar_tick(bar)
-        self._start(tick, now_ns)
+        self._start(tick, now_ns, at_ns)
 
     def stop(self, now_ns: int) -> None:
         if self.scheduler.playing:
@@ -124,10 +132,10 @@ class Engine:
         self.queued = None
         self._reset(self.view.index)  # stopped views start at the cue's top: SPP is exact
 
-    def cont(self, now_ns: int) -> None:
+    def cont(self, now_ns: int, at_ns: int | None = None) -> None:
         if not self.scheduler.playing:
             self.waiting = False
-            self._start(self.position_tick, now_ns)
+            self._start(self.position_tick, now_ns, at_ns)
 
     def locate(self, now_ns: int, bar: int) -> None:
         tick = self.cues[self.view.index].bar_tick(max(1, bar))
@@ -354,9 +362,10 @@ class Engine:
     def _tick_now(self, now_ns: int) -> int:
         return max(0, int(self.clock.tick_at(now_ns)))
 
-    def _start(self, tick: int, now_ns: int) -> None:
+    def _start(self, tick: int, now_ns: int, at_ns: int | None = None) -> None:
         # From tick 0 the scheduler sends Start, else SPP + Continue (FA = SPP 0 + FB).
-        self.scheduler.play(tick, now_ns + START_DELAY_NS, now_ns)
+        at = now_ns + START_DELAY_NS if at_ns is None else at_ns
+        self.scheduler.play(tick, at, now_ns)
 
     def _check_cue(self, index: int) -> None:
         if not 0 <= index < len(self.cues):

@@ -200,18 +200,31 @@ class ClockFollower:
     def start(self, at_ns: int) -> None:
         """FA: play from the top on the next F8."""
         self._spp = 0
-        self._pending = "start"
-        self.playing = False
+        self._begin("start", at_ns)
 
     def cont(self, at_ns: int) -> None:
         """FB: play from the last SPP (or where Stop left off) on the next F8."""
-        self._pending = "continue"
+        self._begin("continue", at_ns)
+
+    def _begin(self, kind: str, at_ns: int) -> None:
+        """The next F8 is the first of the run. With the clock running (a master that
+        sends clock while stopped, as most do) its time is known now, so the engine
+        hears of it at once and can be on time; otherwise on that F8's arrival."""
         self.playing = False
+        self._pending = kind
+        if self.locked and not self.lost(at_ns) and self._last_ns is not None:
+            self._pending = None
+            self._origin_k = self._k + 1
+            self._origin_pos = 0 if kind == "start" else self._spp
+            self.playing = True
+            self.revision += 1
+            at = round(self._time_of(self._origin_k))
+            self.events.append(Transport(kind, at, self._origin_pos / CLOCKS_PER_BEAT))
 
     def stop(self, at_ns: int) -> None:
         """FC: stop now; a later Continue resumes where this stopped."""
         if self.playing:
-            self._spp = self._origin_pos + (self._k - self._origin_k) + 1
+            self._spp = self._origin_pos + max(0, self._k - self._origin_k + 1)
         self.playing = False
         self._pending = None
         self.revision += 1

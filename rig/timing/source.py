@@ -120,18 +120,23 @@ class LinkSource:
     def bpm(self) -> float:
         return self.session.bpm
 
-    def start_at(self, now_ns: int) -> int:
-        """The rig starts: song beat 0 on the next session bar line; start the session
-        too (peers with start/stop sync follow). Returns that bar line's time."""
+    def start_at(self, now_ns: int, from_beat: float = 0.0) -> int:
+        """The rig starts: song beat `from_beat` on the next session bar line; start the
+        session too (peers with start/stop sync follow). Returns that bar line's time."""
         q = self.session.quantum
         bar = -(-self.session.beat_at(now_ns) // q) * q
-        self.origin = bar
+        self.origin = bar - from_beat
         at = round(self.session.ns_at(bar))
         self.session.start(now_ns)
         self.session.poll(now_ns)  # our own start is no news to us
         return at
 
+    def stop(self, now_ns: int) -> None:
+        self.session.stop(now_ns)
+        self.session.poll(now_ns)  # our own stop is no news to us
+
     def take(self, now_ns: int) -> list[Transport]:
+        """A session start (from a peer) plays from the top on its bar line."""
         events = self.session.poll(now_ns)
         for event in events:
             if event.kind == "start":

@@ -56,21 +56,36 @@ def test_a_tempo_jump_settles_within_a_beat():
     assert abs(f.bpm - 130.0) < 0.4
 
 
-def test_start_plays_from_the_top_on_the_next_clock():
+def test_start_with_the_clock_running_is_known_at_once():
+    """A master sending clock while stopped: Start names the next F8's time right away,
+    so the engine can be on time for beat 0."""
     _, got = stamps(100.0, 60)
     f = ClockFollower()
     for t in got[:24]:
         f.clock(int(t))  # clock while stopped: tempo only
     assert not f.playing and f.take() == [] and abs(f.bpm - 100.0) < 0.01
     f.feed(b"\xfa", int(got[23]) + 1000)
-    assert not f.playing  # Start waits for the next F8, which is beat 0
-    f.feed(b"\xf8", int(got[24]))
     assert f.playing
-    assert f.take() == [Transport("start", int(got[24]), 0.0)]
-    for t in got[25:49]:
+    [event] = f.take()
+    assert event.kind == "start" and event.beat == 0.0
+    assert abs(event.at_ns - got[24]) < 2_000  # the next F8, predicted
+    for t in got[24:49]:
         f.clock(int(t))
+    assert f.take() == []
     assert f.beat_at(got[48]) == pytest.approx(1.0, abs=1e-4)
     assert f.ns_at(2.0) == pytest.approx(got[24] + 48 * period_ns(100.0), abs=2000)
+
+
+def test_start_without_clock_waits_for_the_first_f8():
+    _, got = stamps(100.0, 30)
+    f = ClockFollower()
+    f.feed(b"\xfa", int(got[0]) - 1000)
+    assert not f.playing and f.take() == []
+    f.feed(b"\xf8", int(got[0]))
+    assert f.playing and f.take() == [Transport("start", int(got[0]), 0.0)]
+    for t in got[1:25]:
+        f.clock(int(t))
+    assert f.beat_at(got[24]) == pytest.approx(1.0, abs=1e-4)
 
 
 def test_spp_and_continue_locate_then_stop_resumes_where_it_left():
@@ -81,8 +96,9 @@ def test_spp_and_continue_locate_then_stop_resumes_where_it_left():
     f.feed(bytes([0xF2, 32, 0]), int(got[9]) + 10)  # 32 sixteenths = beat 8 = bar 3
     assert f.take() == [Transport("locate", int(got[9]), 8.0)]
     f.feed(b"\xfb", int(got[9]) + 20)
+    [event] = f.take()
+    assert event.kind == "continue" and event.beat == 8.0 and abs(event.at_ns - got[10]) < 1000
     f.clock(int(got[10]))
-    assert f.take() == [Transport("continue", int(got[10]), 8.0)]
     assert f.beat_at(got[10]) == pytest.approx(8.0, abs=1e-4)
     for t in got[11:22]:
         f.clock(int(t))  # 12 clocks played in all: beat 8.5 is next
@@ -90,8 +106,8 @@ def test_spp_and_continue_locate_then_stop_resumes_where_it_left():
     assert not f.playing
     assert f.take() == [Transport("stop", int(got[21]) + 5, 8.5)]
     f.feed(b"\xfb", int(got[22]))
-    f.clock(int(got[23]))
-    assert f.take() == [Transport("continue", int(got[23]), 8.5)]
+    [event] = f.take()
+    assert event.kind == "continue" and event.beat == 8.5
 
 
 def test_spp_split_across_reads_and_real_time_bytes_inside_it():
