@@ -61,4 +61,6 @@ def test_against_a_second_peer_in_a_private_network_namespace():
     assert f["start_kind"] == "start" and f["start_on_bar"]  # peer starts -> rig on a bar
     assert f["stop_s"] is not None  # rig stops -> the peer stops
     assert "999 BPM is outside 20-400" in f["error_at_999"]
+    assert f["engine_notes"] > 20  # the engine played on the session (16ths, 100 BPM)
+    assert f["downbeat_max_ms"] < 1.0  # rig's downbeats on the peer's bar lines
     assert f["origin_on_bar"] and f["beat0_at_start_ms"] < 0.01  # rig starts on a bar line

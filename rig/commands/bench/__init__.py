@@ -8,19 +8,22 @@ from rig.commands import EXIT_USAGE
 
 __all__ = ["main", "SUMMARY"]
 
-SUMMARY = "benchmarks: MIDI clock jitter/drift/CPU, offline render speed"
+SUMMARY = "benchmarks: MIDI clock jitter/drift/CPU, offline render speed, sync"
 
-USAGE = """usage: rig bench {clock,render} [options]
+USAGE = """usage: rig bench {clock,render,sync} [options]
 
   clock    MIDI clock jitter, drift and CPU of the JACK and rtmidi sinks against a
            naive sleep loop measured in the same run (needs jackd)
   render   offline render speed (× real time) and peak level per cue
+  sync     following MIDI clock (jitter, settle, flywheel) and Ableton Link, next to
+           the internal clock
 
 examples:
   rig bench clock --seconds 20 --out results/
   rig bench render songs/inferno.yaml
+  rig bench sync --seeds 5
 
-Run `rig bench clock --help` or `rig bench render --help` for their options.
+Run `rig bench clock --help` (render, sync) for their options.
 """
 
 
@@ -37,5 +40,9 @@ def main(argv: list[str]) -> int:
         from rig.commands.bench.render import main as render_main
 
         return render_main(rest)
-    print(f"rig bench: unknown benchmark '{what}' (clock or render)", file=sys.stderr)
+    if what == "sync":
+        from rig.commands.bench.sync import main as sync_main
+
+        return sync_main(rest)
+    print(f"rig bench: unknown benchmark '{what}' (clock, render or sync)", file=sys.stderr)
     return EXIT_USAGE

@@ -98,6 +98,8 @@ def measure() -> dict[str, Any]:
         figures["origin_on_bar"] = source.origin % 4 == 0 and at >= now - 1_000
         figures["beat0_at_start_ms"] = abs(source.beat_at(at)) * 60_000 / session.bpm
         session.stop(time.monotonic_ns())
+        figures.update(_engine_run(session, peer))
+        session.stop(time.monotonic_ns())
         figures["stop_s"] = _until(lambda: not peer.ask("state")["playing"], 5.0)
         peer.ask("tempo 999")
         _until(lambda: abs(session.bpm - 999.0) < 1e-3, 5.0)
@@ -107,6 +109,60 @@ def measure() -> dict[str, Any]:
         peer.close()
         session.close()
     return figures
+
+
+def _engine_run(session: LinkSession, peer: _Peer, seconds: float = 6.0) -> dict[str, Any]:
+    """The engine on a LinkSource, played from rig (real time, a pump every ms): its
+    note-on deadlines (16ths) against the peer's beat at the same instants."""
+    import numpy as np
+
+    from rig.commands.bench.sync_sim import song
+    from rig.engine.sync import FollowClock, SyncDriver
+    from rig.engine.transport import Engine
+    from rig.midi.sink import RecordingSink
+
+    sink = RecordingSink("mono", now=time.monotonic_ns)
+    sink.open()
+    cue = song(16)
+    clock = FollowClock(cue.tempo)
+    engine = Engine([cue], {"mono": sink}, clock_latency_ms={"mono": 0.0}, clock=clock)
+    source = LinkSource(session)
+    driver = SyncDriver(engine, clock, make_link=lambda bpm: source)
+    engine.sync = driver
+    driver.switch("link", time.monotonic_ns())
+    driver.handle("play", time.monotonic_ns())
+    origin = source.origin
+    end = time.monotonic_ns() + int(seconds * 1e9)
+    while (now := time.monotonic_ns()) < end:
+        driver.pump(now)
+        engine.pump(now)
+        time.sleep(0.001)
+    state = peer.ask("state")
+    driver.handle("stop", time.monotonic_ns())
+    host, beats = np.array(state["samples"], dtype=float).T
+    slope, intercept = np.polyfit(host, beats, 1)  # the peer's beat line (constant tempo)
+    a = time.monotonic_ns()
+    offset = time.clock_gettime_ns(time.CLOCK_MONOTONIC_RAW) - (a + time.monotonic_ns()) // 2
+    notes = [t for t, d in sink.messages if len(d) == 3 and d[0] & 0xF0 == 0x90 and d[2]]
+    ms_per_beat = 60_000 / state["bpm"]
+    errors, downbeats = [], []
+    for i, t in enumerate(notes):
+        peer_beat = intercept + slope * ((t + offset) / 1000)
+        err = (peer_beat - (origin + i / 4)) * ms_per_beat
+        errors.append(abs(err))
+        if i % 16 == 0:
+            downbeats.append(abs(err))
+    if not errors:
+        return {"notes": None, "downbeat_max_ms": None, "engine_notes": 0}
+    e = np.asarray(errors)
+    stats = {"p50": float(np.percentile(e, 50)), "p99": float(np.percentile(e, 99))}
+    stats["max"] = float(e.max())
+    return {
+        "notes": stats,
+        "downbeat_max_ms": max(downbeats),
+        "engine_notes": len(notes),
+        "engine_late": engine.scheduler.stats.late,
+    }
 
 
 def measure_in_netns(timeout_s: float = 60.0) -> dict[str, Any]:
