@@ -96,14 +96,23 @@ def serve(
     now_ns: Callable[[], int] = time.monotonic_ns,
     interval_ns: int = 5_000_000,
     should_quit: Callable[[], bool] = lambda: False,
+    sync_input: Any = None,
 ) -> str:
-    """The engine loop; returns why it ended ("quit", "signal", "controller gone")."""
+    """The engine loop; returns why it ended ("quit", "signal", "controller gone").
+
+    `sync_input` (`rig.midi.sync_in.SyncInput`): stamped bytes from the sync master,
+    handed to the engine's `SyncDriver` before each pump."""
     from rig.engine.dispatch import run_loads
 
     parent = os.getppid()
     watch = [sock] + ([conn] if conn is not None else [])
     while True:
         now = now_ns()
+        if engine.sync is not None:
+            if sync_input is not None:
+                for at, data in sync_input.drain():
+                    engine.sync.feed(data, at)
+            engine.sync.pump(now)
         engine.pump(now)
         if engine.loads:  # hot reload: read a bundle a few small steps at a time
             run_loads(engine, now_ns)
@@ -189,6 +198,44 @@ def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
     return player
 
 
+def _sync(spec: EngineSpec, engine: Engine, clock: Any, warnings: list[str]) -> Any:
+    """Attach a SyncDriver for config.yaml's `sync:`; returns the opened sync input (or
+    None). A missing master port is a warning (the rig leads until it is fixed), a
+    missing Link binding an error (the config asked for it)."""
+    from rig.engine.sync import SyncDriver
+
+    config = spec.sync
+
+    def make_link(bpm: float) -> Any:
+        from rig.timing.link import LinkMissing, LinkSession
+        from rig.timing.source import LinkSource
+
+        try:
+            return LinkSource(LinkSession(bpm, config.quantum))
+        except LinkMissing as exc:
+            raise ValueError(str(exc)) from None
+
+    driver = SyncDriver(engine, clock, make_link=make_link)
+    engine.sync = driver
+    sync_input = None
+    if config.port:
+        from rig.midi.ports import rtmidi_api
+        from rig.midi.sync_in import SyncInput, SyncInputError
+
+        try:
+            sync_input = SyncInput(config.port, api=rtmidi_api(spec.sync_api)).open()
+        except (SyncInputError, ValueError) as exc:
+            warnings.append(f"{exc}; the rig leads on its own clock")
+            return None
+    try:
+        driver.switch(config.source, time.monotonic_ns())
+    except ValueError as exc:
+        if config.source == "link":
+            raise EngineError(str(exc)) from None
+        warnings.append(f"{exc}; the rig leads on its own clock")
+    return sync_input
+
+
 def engine_main(spec: EngineSpec, conn: Connection) -> None:
     """Entry point of the spawned engine process."""
     from rig.midi.realtime import freeze_heap, prepare_realtime_process
@@ -204,6 +251,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     sinks: dict = {}
     player = None
+    sync_input = None
     try:
         warnings: list[str] = []
         player = _voice_player(spec, warnings)
@@ -219,6 +267,9 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             outputs = player.outputs(sinks, bound=[o.device for o in spec.outputs])
             warnings += player.messages
             cues = player.cues
+        from rig.engine.sync import FollowClock
+
+        clock = FollowClock(cues[0].tempo)
         engine = Engine(
             cues,
             outputs,
@@ -227,7 +278,9 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             run_on=spec.run_on,
             transitions=spec.transitions,
             dsp_hook=player,
+            clock=clock,
         )
+        sync_input = _sync(spec, engine, clock, warnings)
         engine.scheduler.idle_clock(o.device for o in spec.outputs if o.clock_stopped)
         if player is not None:
             from rig.voices.settings import route_voice_tracks
@@ -238,6 +291,8 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             player.attach(engine.scheduler)
             player.start()
     except Exception as exc:  # reported to the controller as one line
+        if sync_input is not None:
+            sync_input.close()
         if player is not None:
             player.close()
         for sink in sinks.values():
@@ -252,16 +307,23 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     realtime = spec.realtime and _try_realtime()
     conn.send(("ready", sock.getsockname()[1], warnings, realtime))
     reason = "quit"
+    # Following a master, pump every ms: a Start is acted on within a ms of its arrival.
+    interval_ms = spec.interval_ms if spec.sync.source == "internal" else min(1.0, spec.interval_ms)
     try:
         reason = serve(
             engine,
             sock,
             conn,
-            interval_ns=round(spec.interval_ms * 1e6),
+            interval_ns=round(interval_ms * 1e6),
             should_quit=lambda: quit_flag[0],
+            sync_input=sync_input,
         )
     finally:
         shutdown(engine, list(sinks.values()))
+        if sync_input is not None:
+            sync_input.close()
+        if engine.sync is not None:
+            engine.sync.close()
         voice_stats = player.stats() if player is not None else {}
         if player is not None:
             player.close()

@@ -16,6 +16,7 @@ from typing import Any
 from rig.control.protocol import HOST
 from rig.engine.sinks import OutputSpec, outputs_from_project
 from rig.song.arrangement import Arrangement
+from rig.syncconfig import SyncConfig
 from rig.voices.settings import VoiceSettings, voice_settings
 
 __all__ = ["EngineSpec", "engine_spec"]
@@ -36,6 +37,8 @@ class EngineSpec:
     realtime: bool = True  # try SCHED_FIFO for the engine thread; quiet fallback
     log_timing: bool = False  # sinks log deliveries; returned in exit_info (rig bench)
     voices: VoiceSettings | None = None  # live stand-in voices (None: MIDI only)
+    sync: SyncConfig = SyncConfig()  # the clock the engine follows (config.yaml sync:)
+    sync_api: str = "auto"  # the rtmidi API the sync input port is opened with
 
 
 def engine_spec(
@@ -60,5 +63,7 @@ def engine_spec(
         osc_host=config.osc_bind_host,
         transitions=transitions,
         voices=voices,
+        sync=config.sync,
+        sync_api="jack" if config.midi_backend == "jack" else config.rtmidi_api,
         **tuning,
     )
