@@ -33,7 +33,7 @@ from typing import Any
 
 from rig.control.protocol import HOST, decode, encode
 from rig.engine.sinks import open_sinks, timing_logs
-from rig.engine.spec import EngineSpec
+from rig.engine.spec import MTC_DEVICE, EngineSpec
 from rig.engine.transport import Engine
 
 __all__ = ["EngineProcess", "EngineError", "engine_main", "serve"]
@@ -97,11 +97,13 @@ def serve(
     interval_ns: int = 5_000_000,
     should_quit: Callable[[], bool] = lambda: False,
     sync_input: Any = None,
+    mtc: Any = None,
 ) -> str:
     """The engine loop; returns why it ended ("quit", "signal", "controller gone").
 
     `sync_input` (`rig.midi.sync_in.SyncInput`): stamped bytes from the sync master,
-    handed to the engine's `SyncDriver` before each pump."""
+    handed to the engine's `SyncDriver` before each pump. `mtc`
+    (`rig.engine.mtcout.MtcSender`): MIDI timecode out, pumped after the engine."""
     from rig.engine.dispatch import run_loads
 
     parent = os.getppid()
@@ -114,6 +116,8 @@ def serve(
                     engine.sync.feed(data, at)
             engine.sync.pump(now)
         engine.pump(now)
+        if mtc is not None:
+            mtc.pump(now)
         if engine.loads:  # hot reload: read a bundle a few small steps at a time
             run_loads(engine, now_ns)
         if should_quit():
@@ -256,31 +260,41 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         warnings: list[str] = []
         player = _voice_player(spec, warnings)
         stand_ins = player.stand_ins if player is not None else {}
-        sinks, more = open_sinks(spec.outputs, log_timing=spec.log_timing, stand_ins=stand_ins)
+        extra = (spec.mtc_out,) if spec.mtc_out is not None else ()
+        sinks, more = open_sinks(
+            spec.outputs + extra, log_timing=spec.log_timing, stand_ins=stand_ins
+        )
         warnings += more
+        mtc_sink = sinks.get(MTC_DEVICE)
         sock, more = _bind(spec.osc_port, spec.osc_host)
         warnings += more
         clock_ms = {o.device: o.latency_ms for o in spec.outputs if o.clock and o.device in sinks}
-        outputs: dict = sinks
+        outputs: dict = {d: s for d, s in sinks.items() if d != MTC_DEVICE}
         cues = list(spec.cues)
         if player is not None:
-            outputs = player.outputs(sinks, bound=[o.device for o in spec.outputs])
+            outputs = player.outputs(outputs, bound=[o.device for o in spec.outputs])
             warnings += player.messages
             cues = player.cues
         from rig.engine.sync import FollowClock
 
         clock = FollowClock(cues[0].tempo)
+        engine_lookahead = round(spec.lookahead_ms * 1e6)
         engine = Engine(
             cues,
             outputs,
             clock_latency_ms=clock_ms,
-            lookahead_ns=round(spec.lookahead_ms * 1e6),
+            lookahead_ns=engine_lookahead,
             run_on=spec.run_on,
             transitions=spec.transitions,
             dsp_hook=player,
             clock=clock,
         )
         sync_input = _sync(spec, engine, clock, warnings)
+        mtc = None
+        if mtc_sink is not None and spec.sync.mtc_out is not None:
+            from rig.engine.mtcout import MtcSender
+
+            mtc = MtcSender(engine, mtc_sink, spec.sync.mtc_out.fps, lookahead_ns=engine_lookahead)
         engine.scheduler.idle_clock(o.device for o in spec.outputs if o.clock_stopped)
         if player is not None:
             from rig.voices.settings import route_voice_tracks
@@ -317,6 +331,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             interval_ns=round(interval_ms * 1e6),
             should_quit=lambda: quit_flag[0],
             sync_input=sync_input,
+            mtc=mtc,
         )
     finally:
         shutdown(engine, list(sinks.values()))

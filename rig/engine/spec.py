@@ -19,7 +19,9 @@ from rig.song.arrangement import Arrangement
 from rig.syncconfig import SyncConfig
 from rig.voices.settings import VoiceSettings, voice_settings
 
-__all__ = ["EngineSpec", "engine_spec"]
+__all__ = ["EngineSpec", "engine_spec", "MTC_DEVICE"]
+
+MTC_DEVICE = "_mtc"  # the MTC output's name among the sinks (no device id starts with _)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class EngineSpec:
     voices: VoiceSettings | None = None  # live stand-in voices (None: MIDI only)
     sync: SyncConfig = SyncConfig()  # the clock the engine follows (config.yaml sync:)
     sync_api: str = "auto"  # the rtmidi API the sync input port is opened with
+    mtc_out: OutputSpec | None = None  # MIDI timecode out (device MTC_DEVICE), if configured
 
 
 def engine_spec(
@@ -56,6 +59,16 @@ def engine_spec(
     config = project.config
     voices = None if config.audio_backend == "offline" else voice_settings(project, cues)
     transitions = project.transitions(path) if path is not None else ()
+    mtc = config.sync.mtc_out
+    mtc_out = None
+    if mtc is not None:
+        mtc_out = OutputSpec(
+            MTC_DEVICE,
+            mtc.port,
+            backend=config.midi_backend,
+            rtmidi_api=config.rtmidi_api,
+            client_name=config.client_name,
+        )
     return EngineSpec(
         cues=tuple(cues),
         outputs=tuple(outputs_from_project(project)),
@@ -65,5 +78,6 @@ def engine_spec(
         voices=voices,
         sync=config.sync,
         sync_api="jack" if config.midi_backend == "jack" else config.rtmidi_api,
+        mtc_out=mtc_out,
         **tuning,
     )

@@ -41,8 +41,10 @@ class FollowClock(InternalClock):
         self.source: SyncSource | None = None
         self.anchor: float | None = None  # the source's song beat the next start is at
         self._offset = 0.0  # ticks: view tick t is source beat (t + offset) / PPQ
+        self.starts = 0  # counts start(): a (re)start of the timeline, not a tempo change
 
     def start(self, tick: int, at_ns: int, tempo: TempoMap | None = None) -> None:
+        self.starts += 1
         if self.source is None:
             super().start(tick, at_ns, tempo)
             return
