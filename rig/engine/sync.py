@@ -28,7 +28,7 @@ from rig.song.tempomap import TempoMap
 from rig.syncconfig import SOURCES
 from rig.timing.clock import InternalClock
 from rig.timing.follow import Transport
-from rig.timing.source import LinkSource, MidiSource, SyncSource, SyncStatus
+from rig.timing.source import LinkSource, MidiSource, MtcSource, SyncSource, SyncStatus
 
 __all__ = ["FollowClock", "SyncDriver"]
 
@@ -127,7 +127,8 @@ class SyncDriver:
                 raise ValueError("sync: Link is not available in this engine")
             source = self.make_link(self.clock.bpm_at(0))
         else:
-            raise ValueError("sync: MTC chase is not wired into the engine yet")
+            engine = self.engine
+            source = MtcSource(lambda: engine.cues[engine.view.index].tempo)
         self.source = source
         self.clock.source = source
         self.name = name
@@ -145,7 +146,7 @@ class SyncDriver:
     # -- the loop --------------------------------------------------------------------
     def feed(self, data: bytes, at_ns: int) -> None:
         """Bytes from the sync input port, stamped on the engine's timeline."""
-        if isinstance(self.source, MidiSource):
+        if isinstance(self.source, MidiSource | MtcSource):
             self.source.feed(data, at_ns)
 
     def pump(self, now_ns: int) -> None:

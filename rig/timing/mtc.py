@@ -189,6 +189,13 @@ class MtcReader:
         seconds, at = self._anchor
         return float(seconds) + (ns - at) / 1e9
 
+    def ns_at(self, seconds: float) -> float:
+        """When the timecode line reaches `seconds` (on the stamps' time line)."""
+        if self._anchor is None:
+            return 0.0
+        anchor_s, at = self._anchor
+        return at + (seconds - float(anchor_s)) * 1e9
+
     def feed(self, data: bytes, at_ns: int) -> None:
         i = 0
         while i < len(data):

@@ -14,14 +14,19 @@ the same source serves the current engine and the frame timeline.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from rig.song.events import PPQ
+from rig.song.tempomap import TempoMap
 from rig.syncconfig import SOURCES
 from rig.timing.follow import ClockFollower, Transport
 from rig.timing.link import LinkSession
+from rig.timing.mtc import MtcReader
 
-__all__ = ["SOURCES", "SyncSource", "SyncStatus", "MidiSource", "LinkSource"]
+__all__ = ["SOURCES", "SyncSource", "SyncStatus", "MidiSource", "LinkSource", "MtcSource"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,3 +152,61 @@ class LinkSource:
         s = self.session
         phase = s.phase_at(now_ns)
         return SyncStatus("link", s.bpm, peers=s.peers, error=s.error, bar_phase=phase)
+
+
+class MtcSource:
+    """Chase incoming MIDI timecode: the song position is the timecode minus `base_s`
+    (where the cue starts, 01:00:00:00 by default), turned into beats through the
+    current cue's tempo map (`tempo()`, asked each time: a cue change is seen).
+
+    Quarter frames starting to run = play from there (on the next 16th, so the
+    scheduler's SPP-exact start holds); a jump of the timecode = locate; quarter
+    frames ceasing for two frames = stop.
+    """
+
+    name = "mtc"
+
+    def __init__(
+        self, tempo: Callable[[], TempoMap], base_s: float = 3600.0, lead_ns: int = 20_000_000
+    ):
+        self.reader = MtcReader()
+        self.tempo = tempo
+        self.base_s = base_s
+        self.lead_ns = lead_ns  # how far ahead a chase start is placed (beyond the lookahead)
+        self.playing = False
+        self._locates = 0
+
+    def feed(self, data: bytes, at_ns: int) -> None:
+        self.reader.feed(data, at_ns)
+
+    def beat_at(self, ns: float) -> float:
+        seconds = self.reader.seconds_at(int(ns)) - self.base_s
+        return self.tempo().tick_at(max(0.0, seconds)) / PPQ
+
+    def ns_at(self, beat: float) -> float:
+        return self.reader.ns_at(self.base_s + self.tempo().seconds_at(beat * PPQ))
+
+    @property
+    def bpm(self) -> float:
+        return self.tempo().bpm_at(0)
+
+    def take(self, now_ns: int) -> list[Transport]:
+        reader = self.reader
+        running = reader.running(now_ns)
+        jumped = len(reader.locates) != self._locates
+        self._locates = len(reader.locates)
+        events: list[Transport] = []
+        if self.playing and (not running or jumped):
+            self.playing = False
+            events.append(Transport("stop", now_ns, 0.0))
+        if running and not self.playing and reader.seconds_at(now_ns) >= self.base_s:
+            ahead = self.beat_at(now_ns + self.lead_ns)
+            beat = math.ceil(ahead * 4) / 4  # the next 16th
+            self.playing = True
+            events.append(Transport("continue", round(self.ns_at(beat)), beat))
+        return events
+
+    def status(self, now_ns: int) -> SyncStatus:
+        lost = self.playing and not self.reader.running(now_ns)
+        error = f"{self.reader.errors} broken quarter-frame runs" if self.reader.errors else ""
+        return SyncStatus("mtc", self.bpm, lost=lost, error=error)
