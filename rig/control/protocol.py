@@ -80,6 +80,8 @@ from dataclasses import dataclass
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from rig.timing.source import SyncStatus
+
 __all__ = [
     "HOST",
     "ADDRESSES",
@@ -200,10 +202,21 @@ class Status:
         if self.muted:
             text += f"  muted {self.muted}"
         if self.sync_source != "internal":
-            text += f"  sync {self.sync_source} {self.sync_bpm:.2f}"
-            if self.sync_lost:
-                text += " MASTER LOST"
+            text += "  " + self.sync().line()
         return text
+
+    def sync(self) -> SyncStatus:
+        """The sync fields as the UI shows them (`rig.timing.source.SyncStatus`)."""
+        return SyncStatus(
+            self.sync_source,
+            self.sync_bpm,
+            self.sync_jitter_ms,
+            self.sync_phase_ms,
+            bool(self.sync_lost),
+            self.sync_peers,
+            self.sync_error,
+            self.sync_bar_phase,
+        )
 
 
 @dataclass(frozen=True, slots=True)

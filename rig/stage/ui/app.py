@@ -258,7 +258,12 @@ class LiveApp(App[str]):
             f"quantize [b]{self.quantize}[/b]  late {s.late}  xruns {s.xruns}"
             f"  sounding {s.sounding}  reloads {s.reloads}{queued}"
         )
-        return f"{line1}\n{line2}" + (f"\n{set_name}" if set_name else "")
+        sync = s.sync()
+        line3 = ""
+        if sync.source != "internal":  # does sync hold? at a glance
+            text = sync.line()
+            line3 = f"\n[b red]{text}[/b red]" if sync.lost or sync.error else f"\n{text}"
+        return f"{line1}\n{line2}" + line3 + (f"\n{set_name}" if set_name else "")
 
     def _message_text(self, s: Status | None) -> tuple[str, bool]:
         if self.link.engine_dead():
