@@ -202,10 +202,32 @@ def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
     return player
 
 
-def _sync(spec: EngineSpec, engine: Engine, clock: Any, warnings: list[str]) -> Any:
-    """Attach a SyncDriver for config.yaml's `sync:`; returns the opened sync input (or
-    None). A missing master port is a warning (the rig leads until it is fixed), a
-    missing Link binding an error (the config asked for it)."""
+def _open_sync_input(spec: EngineSpec, warnings: list[str]) -> Any:
+    """The sync master's input port (config.yaml `sync: port`), opened; None without one.
+
+    Opened before any other JACK client of this process exists: rtmidi connects its
+    port while holding the GIL, and a JACK-Client process callback of ours waiting
+    for the GIL would stall the server's graph change — measured here as an engine
+    that never started. A missing port is a warning: the rig leads until it is fixed.
+    """
+    if not spec.sync.port:
+        return None
+    from rig.midi.ports import rtmidi_api
+    from rig.midi.sync_in import SyncInput, SyncInputError
+
+    try:
+        return SyncInput(spec.sync.port, api=rtmidi_api(spec.sync_api)).open()
+    except (SyncInputError, ValueError) as exc:
+        warnings.append(f"{exc}; the rig leads on its own clock")
+        return None
+
+
+def _sync(
+    spec: EngineSpec, engine: Engine, clock: Any, sync_input: Any, warnings: list[str]
+) -> None:
+    """Attach a SyncDriver for config.yaml's `sync:` and switch to its source. A missing
+    Link binding is an error (the config asked for it); a source without its input
+    port a warning."""
     from rig.engine.sync import SyncDriver
 
     config = spec.sync
@@ -221,23 +243,14 @@ def _sync(spec: EngineSpec, engine: Engine, clock: Any, warnings: list[str]) -> 
 
     driver = SyncDriver(engine, clock, make_link=make_link)
     engine.sync = driver
-    sync_input = None
-    if config.port:
-        from rig.midi.ports import rtmidi_api
-        from rig.midi.sync_in import SyncInput, SyncInputError
-
-        try:
-            sync_input = SyncInput(config.port, api=rtmidi_api(spec.sync_api)).open()
-        except (SyncInputError, ValueError) as exc:
-            warnings.append(f"{exc}; the rig leads on its own clock")
-            return None
+    if config.source in ("midi", "mtc") and sync_input is None:
+        return  # _open_sync_input said why
     try:
         driver.switch(config.source, time.monotonic_ns())
     except ValueError as exc:
         if config.source == "link":
             raise EngineError(str(exc)) from None
         warnings.append(f"{exc}; the rig leads on its own clock")
-    return sync_input
 
 
 def engine_main(spec: EngineSpec, conn: Connection) -> None:
@@ -258,6 +271,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     sync_input = None
     try:
         warnings: list[str] = []
+        sync_input = _open_sync_input(spec, warnings)  # first: see its docstring
         player = _voice_player(spec, warnings)
         stand_ins = player.stand_ins if player is not None else {}
         extra = (spec.mtc_out,) if spec.mtc_out is not None else ()
@@ -289,7 +303,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             dsp_hook=player,
             clock=clock,
         )
-        sync_input = _sync(spec, engine, clock, warnings)
+        _sync(spec, engine, clock, sync_input, warnings)
         mtc = None
         if mtc_sink is not None and spec.sync.mtc_out is not None:
             from rig.engine.mtcout import MtcSender

@@ -47,7 +47,7 @@ def test_the_engine_follows_a_master_on_jack(jack_server, recorder):
             sync=SyncConfig("midi", port="rig-clockmaster"),
             sync_api="jack",
         )
-        engine = EngineProcess(spec).start()
+        engine = EngineProcess(spec).start(timeout=60)
         assert not [w for w in engine.warnings if "sync" in w], engine.warnings
         master.stdin.write("go\n")
         master.stdin.flush()
