@@ -8,10 +8,15 @@ frames and full-frame SysEx are let through (rtmidi filters timing and SysEx by
 default).
 
 The port is found by name pattern, like device ports (`rig.config.match_port`).
-Stamping here is on `time.monotonic_ns()` when the message reaches Python: the
-follower's fit smooths what the delivery adds (rtmidi's JACK API delivers per JACK
-period; ALSA's at once). On the frame timeline a JACK MIDI input stamped with its
-frame is the better clock (see README, "Playing with the booth").
+
+Stamps: the callback runs when the message reaches Python, which can be several ms
+after it arrived (the callback needs the GIL, which the engine loop holds while it
+pumps) — measured here as bursts of late stamps that fooled the tempo fit. So the
+stamp is rtmidi's own timing (the delta time it measured between messages, from its
+backend's clock: JACK's time at the period, ALSA's queue time), summed, placed on
+`now()` by the smallest arrival delay seen so far: a late callback no longer moves
+the stamp. (On the frame timeline a JACK MIDI input stamped with its frame is the
+better clock still; see README, "Playing with the booth".)
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class SyncInput:
         self._queue: queue.SimpleQueue[tuple[int, bytes]] = queue.SimpleQueue()
         self._port = None
         self.name = ""
+        self._sum_ns = 0  # rtmidi's deltas, summed since the first message
+        self._offset: int | None = None  # now() - _sum_ns for the least-delayed message
 
     def open(self) -> SyncInput:
         import rtmidi
@@ -69,7 +76,13 @@ class SyncInput:
         return self
 
     def _on_message(self, event: tuple[list[int], float], data: object = None) -> None:
-        self._queue.put((self._now(), bytes(event[0])))
+        arrival = self._now()
+        message, delta = event
+        self._sum_ns += round(delta * 1e9)
+        late_by = arrival - self._sum_ns
+        if self._offset is None or late_by < self._offset:
+            self._offset = late_by
+        self._queue.put((self._sum_ns + self._offset, bytes(message)))
 
     def drain(self) -> list[tuple[int, bytes]]:
         """Every (ns, bytes) that arrived since the last call, oldest first."""
