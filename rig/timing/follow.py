@@ -15,9 +15,10 @@ Each stamp is first compared with the line's prediction (the *innovation*):
 - innovations within the noise (3 × their running RMS, at least `floor_ms`) join the
   fit; with a 16-beat window, ±1 ms of uniform input jitter leaves ~0.06 ms RMS of
   phase error at the output (measured by `rig bench sync`);
-- three in a row beyond it, on the same side, mean the master changed tempo or
-  jumped: the fit restarts from those three stamps and grows again (a "gear shift",
-  as PLLs do), so a tempo jump settles within a beat instead of 16.
+- three in a row beyond it, on the same side and growing, mean the master changed
+  tempo (six not growing: it jumped): the fit restarts from those stamps and grows
+  again (a "gear shift", as PLLs do), so a tempo jump settles within a beat instead
+  of 16, while a short burst of late stamps is ignored.
 
 Sums are kept as exact Python integers (ns and clock numbers), so a long night does
 not lose precision to float cancellation.
@@ -44,7 +45,11 @@ MIN_BPM = 20.0
 MAX_BPM = 400.0
 _CLOCK, _START, _CONTINUE, _STOP, _SPP = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
 _SIXTEENTH = CLOCKS_PER_BEAT // 4  # one SPP unit = 6 clocks
-_RELOCK_RUN = 3  # innovations in a row beyond the noise that mean "the master moved"
+# Innovations in a row beyond the noise that mean "the master moved": three when they
+# grow (a new tempo pulls away from the line), six when they do not (a phase jump) — a
+# short burst of late stamps (a busy input thread) ends before that and is ignored.
+_RELOCK_RUN = 3
+_RELOCK_MAX_RUN = 6
 _JITTER_KEEP = 96  # innovations kept for the jitter figure (4 beats)
 
 
@@ -182,7 +187,9 @@ class ClockFollower:
                 same_side = all((r[2] > 0) == (innovation > 0) for r in self._run)
                 if not same_side:
                     self._run = [(k, at_ns, innovation)]
-                elif len(self._run) >= _RELOCK_RUN:
+                elif len(self._run) >= _RELOCK_MAX_RUN or (
+                    len(self._run) >= _RELOCK_RUN and abs(innovation) > abs(self._run[0][2])
+                ):
                     self._relock([(rk, rt) for rk, rt, _ in self._run])
                     self.relocks += 1
             else:

@@ -160,3 +160,18 @@ def test_any_byte_stream_never_raises(chunks):
         f.beat_at(now)
         f.lost(now)
         assert f.bpm == 0.0 or 20.0 <= f.bpm <= 400.0
+
+
+def test_a_burst_of_late_stamps_does_not_move_the_line():
+    """A busy input thread: three stamps 5, 4, 3 ms late, then on time again."""
+    ideal, got = stamps(120.0, 24 * 20, jitter_ms=0.5, seed=5)
+    got = got.copy()
+    got[300:303] += np.array([5, 4, 3]) * MS
+    f = ClockFollower()
+    errors = []
+    for i, t in enumerate(got):
+        f.clock(int(t))
+        if i >= 24 * 8 and i + 1 < len(ideal):
+            errors.append(abs(f._time_of(f._k + 1) - ideal[i + 1]) / MS)
+    assert f.relocks == 0
+    assert max(errors) < 0.3
