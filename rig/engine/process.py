@@ -96,13 +96,11 @@ def serve(
     now_ns: Callable[[], int] = time.monotonic_ns,
     interval_ns: int = 5_000_000,
     should_quit: Callable[[], bool] = lambda: False,
-    sync_input: Any = None,
     mtc: Any = None,
 ) -> str:
     """The engine loop; returns why it ended ("quit", "signal", "controller gone").
 
-    `sync_input` (`rig.midi.sync_in.SyncInput`): stamped bytes from the sync master,
-    handed to the engine's `SyncDriver` before each pump. `mtc`
+    A sync source (`engine.sync`, `rig.engine.sync.SyncDriver`) is pumped first. `mtc`
     (`rig.engine.mtcout.MtcSender`): MIDI timecode out, pumped after the engine."""
     from rig.engine.dispatch import run_loads
 
@@ -111,9 +109,6 @@ def serve(
     while True:
         now = now_ns()
         if engine.sync is not None:
-            if sync_input is not None:
-                for at, data in sync_input.drain():
-                    engine.sync.feed(data, at)
             engine.sync.pump(now)
         engine.pump(now)
         if mtc is not None:
@@ -202,7 +197,7 @@ def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
     return player
 
 
-def _open_sync_input(spec: EngineSpec, warnings: list[str]) -> Any:
+def _open_sync_input(spec: EngineSpec, warnings: list[str], now: Callable[[], int]) -> Any:
     """The sync master's input port (config.yaml `sync: port`), opened; None without one.
 
     Opened before any other JACK client of this process exists: rtmidi connects its
@@ -216,14 +211,19 @@ def _open_sync_input(spec: EngineSpec, warnings: list[str]) -> Any:
     from rig.midi.sync_in import SyncInput, SyncInputError
 
     try:
-        return SyncInput(spec.sync.port, api=rtmidi_api(spec.sync_api)).open()
+        return SyncInput(spec.sync.port, api=rtmidi_api(spec.sync_api), now=now).open()
     except (SyncInputError, ValueError) as exc:
         warnings.append(f"{exc}; the rig leads on its own clock")
         return None
 
 
 def _sync(
-    spec: EngineSpec, engine: Engine, clock: Any, sync_input: Any, warnings: list[str]
+    spec: EngineSpec,
+    engine: Engine,
+    clock: Any,
+    sync_input: Any,
+    warnings: list[str],
+    now: Callable[[], int],
 ) -> None:
     """Attach a SyncDriver for config.yaml's `sync:` and switch to its source. A missing
     Link binding is an error (the config asked for it); a source without its input
@@ -237,11 +237,12 @@ def _sync(
         from rig.timing.source import LinkSource
 
         try:
-            return LinkSource(LinkSession(bpm, config.quantum))
+            return LinkSource(LinkSession(bpm, config.quantum, mono_ns=now))
         except LinkMissing as exc:
             raise ValueError(str(exc)) from None
 
     driver = SyncDriver(engine, clock, make_link=make_link)
+    driver.input = sync_input
     engine.sync = driver
     if config.source in ("midi", "mtc") and sync_input is None:
         return  # _open_sync_input said why
@@ -271,7 +272,14 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     sync_input = None
     try:
         warnings: list[str] = []
-        sync_input = _open_sync_input(spec, warnings)  # first: see its docstring
+        # The engine's time for sync stamps and Link's host-time mapping: read late, so
+        # the engine's timeline (monotonic ns here) is what the sources see.
+        engine_time: list[Callable[[], int]] = [time.monotonic_ns]
+
+        def engine_now() -> int:
+            return engine_time[0]()
+
+        sync_input = _open_sync_input(spec, warnings, engine_now)  # first: see its doc
         player = _voice_player(spec, warnings)
         stand_ins = player.stand_ins if player is not None else {}
         extra = (spec.mtc_out,) if spec.mtc_out is not None else ()
@@ -303,7 +311,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             dsp_hook=player,
             clock=clock,
         )
-        _sync(spec, engine, clock, sync_input, warnings)
+        _sync(spec, engine, clock, sync_input, warnings, engine_now)
         mtc = None
         if mtc_sink is not None and spec.sync.mtc_out is not None:
             from rig.engine.mtcout import MtcSender
@@ -344,7 +352,6 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             conn,
             interval_ns=round(interval_ms * 1e6),
             should_quit=lambda: quit_flag[0],
-            sync_input=sync_input,
             mtc=mtc,
         )
     finally:

@@ -21,6 +21,7 @@ converted to ns on the frame timeline): the sources only need it to be one line.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from rig.engine.transport import Engine
 from rig.song.events import PPQ
@@ -106,6 +107,9 @@ class SyncDriver:
         self.source: SyncSource | None = None
         self.name = "internal"
         self.last_error = ""
+        # The sync input port (rig.midi.sync_in.SyncInput, or anything with drain()
+        # -> [(ns, bytes)] stamped on the engine's timeline); drained by pump().
+        self.input: Any = None
 
     # -- choosing ----------------------------------------------------------------------
     def switch(self, name: str, now_ns: int) -> None:
@@ -150,7 +154,12 @@ class SyncDriver:
             self.source.feed(data, at_ns)
 
     def pump(self, now_ns: int) -> None:
-        """Act on the source's transport changes (before `Engine.pump`)."""
+        """Take the input's bytes and act on the source's transport changes (before
+        `Engine.pump`, in the same thread: the engine loop, or JACK's process cycle on
+        the frame timeline)."""
+        if self.input is not None:
+            for at, data in self.input.drain():
+                self.feed(data, at)
         if self.source is None:
             return
         for event in self.source.take(now_ns):

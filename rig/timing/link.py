@@ -8,10 +8,11 @@ here imports it at module load: `load_link()` does, when a `sync: {source: link}
 asks for it, and says how to install it if it is missing.
 
 Link keeps time on its own host clock (CLOCK_MONOTONIC_RAW on Linux, in µs), the
-engine on `time.monotonic_ns()` (and JACK frame time mapped onto it). `HostClock`
-maps one onto the other by sampling both (the tightest of a few reads) and
-re-samples every second, so NTP slewing of CLOCK_MONOTONIC cannot pull the two
-apart by more than a few µs.
+engine on its timeline (`time.monotonic_ns()`, or JACK frame time as ns: pass that
+reading as `mono_ns`). `HostClock` maps one onto the other by sampling both (the
+tightest of a few reads) and re-samples every second, so neither NTP slewing of
+CLOCK_MONOTONIC nor the sound card's clock can pull the two apart by more than a
+few µs.
 
 `LinkSession` answers in *session beats* (Link's timeline, aligned to `quantum`:
 beat 0, 4, 8 … are bar lines for every peer with quantum 4). The engine plays the
