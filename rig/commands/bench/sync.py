@@ -40,7 +40,13 @@ def _worst(figs: list[Figures], get) -> float:
     return max(get(f) for f in figs)
 
 
-def table(midi: list[Figures], internal: Figures, link: dict | None, master: Master) -> str:
+def table(
+    midi: list[Figures],
+    internal: Figures,
+    link: dict | None,
+    master: Master,
+    jack: dict | None = None,
+) -> str:
     """The markdown table (worst over the seeds for MIDI)."""
     head = (
         "| source | settle after tempo jump | steady tempo error | output p50 / p99 / max "
@@ -69,6 +75,19 @@ def table(midi: list[Figures], internal: Figures, link: dict | None, master: Mas
         f"{_worst(midi, lambda f: f.clock_out['p99']):.3f} / "
         f"{_worst(midi, lambda f: f.clock_out['max']):.3f} ms | – | – | – |"
     )
+    if jack is None:
+        rows.append("| MIDI clock in, engine process on JACK | not run (--no-jack) | | | | | |")
+    elif "skipped" in jack:
+        rows.append(
+            f"| MIDI clock in, engine process on JACK | not run: {jack['skipped']} | | | | | |"
+        )
+    else:
+        rows.append(
+            f"| MIDI clock in, engine process on JACK (real time, clock out at the recorder) "
+            f"| – | – | {jack['p50']:.3f} / {jack['p99']:.3f} / {jack['max']:.3f} ms "
+            f"(around the offset) | {jack['offset_ms']:+.3f} ms | – | "
+            f"{jack['xruns']} JACK xruns |"
+        )
     if link is None:
         rows.append("| Ableton Link | not run (--no-link) | | | | | |")
     elif "skipped" in link:
@@ -94,6 +113,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--bpm", type=float, default=120.0, help="master tempo (120)")
     parser.add_argument("--jump-to", type=float, default=126.0, metavar="BPM", help="(126)")
     parser.add_argument("--no-link", action="store_true", help="skip the Link measurement")
+    parser.add_argument("--no-jack", action="store_true", help="skip the real-time JACK run")
     parser.add_argument("--out", type=Path, default=Path("results"), help="folder (results/)")
     args = parse_args(parser, argv)
     if isinstance(args, int):
@@ -113,12 +133,33 @@ def main(argv: list[str]) -> int:
         from rig.commands.bench.sync_link import measure_in_netns
 
         link = measure_in_netns()
-    text = table(midi, internal, link, masters[0])
+    jack = None if args.no_jack else _jack_run(args.jitter)
+    text = table(midi, internal, link, masters[0], jack)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "sync-bench.md").write_text(_report(text, args))
     print(f"wrote {args.out / 'sync-bench.md'}")
     return EXIT_OK
+
+
+def _jack_run(jitter_ms: float) -> dict:
+    """The engine process following `rig.probe.clockmaster` on a private JACK server."""
+    print("MIDI clock in on JACK: engine process, master and recorder ...")
+    try:
+        from rig.commands.bench.sync_jack import follow_on_jack
+        from rig.probe.jackd import private_jackd
+        from rig.probe.recorder import Recorder
+
+        with private_jackd():
+            rec = Recorder.spawn(client_name="rig-bench-sync-rec")
+            try:
+                figures = follow_on_jack(rec.port, rec.stop, jitter_ms=jitter_ms)
+            finally:
+                rec.kill()
+            figures["xruns"] = rec.xruns
+            return figures
+    except Exception as exc:  # jackd missing, busy or failing: the row says so
+        return {"skipped": f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"}
 
 
 def _report(text: str, args) -> str:
@@ -133,6 +174,11 @@ def _report(text: str, args) -> str:
         "jitter-free grid (worst over the seeds; p50 the median). The sinks' own delivery "
         "(JACK frame placement, `rig bench clock`) adds to these. Settle: beats from the "
         "jump until the followed tempo stays within 0.5 % and the notes within 1 ms.\n\n"
+        "JACK row: the engine process following `rig.probe.clockmaster` (another process, "
+        "F8 at exact frames with the same jitter) on a private JACK dummy server, its clock "
+        "out stamped by the independent recorder; each paired with the master's nearest "
+        "clock; the spread is around the median offset. Real time on a shared machine: "
+        "the xrun count says how much the figures are worth.\n\n"
         "Link row: `rig.probe.linkpeer` (the binding alone) and rig's adapter in one "
         "`unshare -rn` namespace; the phase figure compares the session beat both report "
         "for the same host instants (Link's host clock, CLOCK_MONOTONIC_RAW, mapped by an "
