@@ -96,23 +96,17 @@ def serve(
     now_ns: Callable[[], int] = time.monotonic_ns,
     interval_ns: int = 5_000_000,
     should_quit: Callable[[], bool] = lambda: False,
-    mtc: Any = None,
 ) -> str:
     """The engine loop; returns why it ended ("quit", "signal", "controller gone").
 
-    A sync source (`engine.sync`, `rig.engine.sync.SyncDriver`) is pumped first. `mtc`
-    (`rig.engine.mtcout.MtcSender`): MIDI timecode out, pumped after the engine."""
+    A sync source (`engine.sync`) and MTC out (`engine.mtc`) are pumped by `Engine.pump`."""
     from rig.engine.dispatch import run_loads
 
     parent = os.getppid()
     watch = [sock] + ([conn] if conn is not None else [])
     while True:
         now = now_ns()
-        if engine.sync is not None:
-            engine.sync.pump(now)
-        engine.pump(now)
-        if mtc is not None:
-            mtc.pump(now)
+        engine.pump(now)  # with its sync source and MTC out, if any
         if engine.loads:  # hot reload: read a bundle a few small steps at a time
             run_loads(engine, now_ns)
         if should_quit():
@@ -312,11 +306,12 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             clock=clock,
         )
         _sync(spec, engine, clock, sync_input, warnings, engine_now)
-        mtc = None
         if mtc_sink is not None and spec.sync.mtc_out is not None:
             from rig.engine.mtcout import MtcSender
 
-            mtc = MtcSender(engine, mtc_sink, spec.sync.mtc_out.fps, lookahead_ns=engine_lookahead)
+            engine.mtc = MtcSender(
+                engine, mtc_sink, spec.sync.mtc_out.fps, lookahead_ns=engine_lookahead
+            )
         engine.scheduler.idle_clock(o.device for o in spec.outputs if o.clock_stopped)
         if player is not None:
             from rig.voices.settings import route_voice_tracks
@@ -352,7 +347,6 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             conn,
             interval_ns=round(interval_ms * 1e6),
             should_quit=lambda: quit_flag[0],
-            mtc=mtc,
         )
     finally:
         shutdown(engine, list(sinks.values()))

@@ -107,6 +107,8 @@ class Engine:
         # rig.engine.sync.SyncDriver when the engine follows a sync source (dispatch asks
         # it first about transport commands); None: the rig leads.
         self.sync: Any = None
+        # rig.engine.mtcout.MtcSender when config.yaml asks for MIDI timecode out.
+        self.mtc: Any = None
         # Hot-reload bundles being read, (steps, quantize): the engine loop steps them
         # between pumps (rig.engine.dispatch.run_loads); the Engine never does I/O itself.
         self.loads: list = []
@@ -302,6 +304,8 @@ class Engine:
 
     # -- the loop ----------------------------------------------------------------------
     def pump(self, now_ns: int) -> None:
+        if self.sync is not None:  # the master's transport first: a Start plays this pump
+            self.sync.pump(now_ns)
         self.scheduler.pump(now_ns)
         if self.scheduler.ended:
             self.position_tick = 0
@@ -309,6 +313,8 @@ class Engine:
                 self._reset(self.cue_index)  # the next cue waits, loaded and checked
             elif self.view.offset:
                 self._reset(self.view.index)  # a jump's view ended: back to the cue's top
+        if self.mtc is not None:
+            self.mtc.pump(now_ns)
         if self.dsp_hook is not None:
             self.dsp_hook(now_ns, self.scheduler)
 
