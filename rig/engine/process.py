@@ -34,6 +34,7 @@ from typing import Any
 from rig.control.protocol import HOST, decode, encode
 from rig.engine.sinks import open_sinks, timing_logs
 from rig.engine.spec import MTC_DEVICE, EngineSpec
+from rig.engine.syncsetup import attach_sync, open_sync_input
 from rig.engine.transport import Engine
 
 __all__ = ["EngineProcess", "EngineError", "engine_main", "serve"]
@@ -191,63 +192,6 @@ def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
     return player
 
 
-def _open_sync_input(spec: EngineSpec, warnings: list[str], now: Callable[[], int]) -> Any:
-    """The sync master's input port (config.yaml `sync: port`), opened; None without one.
-
-    Opened before any other JACK client of this process exists: rtmidi connects its
-    port while holding the GIL, and a JACK-Client process callback of ours waiting
-    for the GIL would stall the server's graph change — measured here as an engine
-    that never started. A missing port is a warning: the rig leads until it is fixed.
-    """
-    if not spec.sync.port:
-        return None
-    from rig.midi.ports import rtmidi_api
-    from rig.midi.sync_in import SyncInput, SyncInputError
-
-    try:
-        return SyncInput(spec.sync.port, api=rtmidi_api(spec.sync_api), now=now).open()
-    except (SyncInputError, ValueError) as exc:
-        warnings.append(f"{exc}; the rig leads on its own clock")
-        return None
-
-
-def _sync(
-    spec: EngineSpec,
-    engine: Engine,
-    clock: Any,
-    sync_input: Any,
-    warnings: list[str],
-    now: Callable[[], int],
-) -> None:
-    """Attach a SyncDriver for config.yaml's `sync:` and switch to its source. A missing
-    Link binding is an error (the config asked for it); a source without its input
-    port a warning."""
-    from rig.engine.sync import SyncDriver
-
-    config = spec.sync
-
-    def make_link(bpm: float) -> Any:
-        from rig.timing.link import LinkMissing, LinkSession
-        from rig.timing.source import LinkSource
-
-        try:
-            return LinkSource(LinkSession(bpm, config.quantum, mono_ns=now))
-        except LinkMissing as exc:
-            raise ValueError(str(exc)) from None
-
-    driver = SyncDriver(engine, clock, make_link=make_link)
-    driver.input = sync_input
-    engine.sync = driver
-    if config.source in ("midi", "mtc") and sync_input is None:
-        return  # _open_sync_input said why
-    try:
-        driver.switch(config.source, time.monotonic_ns())
-    except ValueError as exc:
-        if config.source == "link":
-            raise EngineError(str(exc)) from None
-        warnings.append(f"{exc}; the rig leads on its own clock")
-
-
 def engine_main(spec: EngineSpec, conn: Connection) -> None:
     """Entry point of the spawned engine process."""
     from rig.midi.realtime import freeze_heap, prepare_realtime_process
@@ -273,7 +217,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         def engine_now() -> int:
             return engine_time[0]()
 
-        sync_input = _open_sync_input(spec, warnings, engine_now)  # first: see its doc
+        sync_input = open_sync_input(spec, warnings, engine_now)  # first: see its doc
         player = _voice_player(spec, warnings)
         stand_ins = player.stand_ins if player is not None else {}
         extra = (spec.mtc_out,) if spec.mtc_out is not None else ()
@@ -305,7 +249,10 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             dsp_hook=player,
             clock=clock,
         )
-        _sync(spec, engine, clock, sync_input, warnings, engine_now)
+        try:
+            attach_sync(spec, engine, clock, sync_input, warnings, engine_now)
+        except ValueError as exc:  # the config asked for Link and it cannot be had
+            raise EngineError(str(exc)) from None
         if mtc_sink is not None and spec.sync.mtc_out is not None:
             from rig.engine.mtcout import MtcSender
 
