@@ -84,6 +84,11 @@ class SyncInput:
             self._offset = late_by
         self._queue.put((self._sum_ns + self._offset, bytes(message)))
 
+    def reset(self) -> None:
+        """Forget what arrived and the stamp offset (the engine's time base changed)."""
+        self.drain()
+        self._offset = None
+
     def drain(self) -> list[tuple[int, bytes]]:
         """Every (ns, bytes) that arrived since the last call, oldest first."""
         out = []

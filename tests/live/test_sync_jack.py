@@ -26,7 +26,10 @@ def test_the_engine_follows_a_master_on_jack(jack_server, recorder):
     assert abs(status.sync_bpm - 120.0) < 0.5
     data = f["data"]
     assert b"\xfa" in data and b"\xfc" in data  # Start and Stop passed on
-    assert 16 * 24 - 3 <= f["clocks"] <= 16 * 24 + 1
+    # Under xruns late clock ticks are skipped, never sent as a catch-up burst.
+    # (+2: clocks already handed over within the lookahead when the Stop arrives)
+    assert 0.9 * 16 * 24 <= f["clocks"] <= 16 * 24 + 2
+    assert f["min_gap_ms"] > f["period_ms"] / 2
     assert f["notes"] >= 16 * 4 - 2  # the 16ths of 16 beats
     assert f["sounding"] == []
     print(

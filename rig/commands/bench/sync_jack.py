@@ -79,8 +79,11 @@ def follow_on_jack(
     steady = err[[k >= 8 * 24 for k in ks]] if len(err) else err
     offset = float(np.median(steady)) if len(steady) else 0.0
     spread = np.abs(steady - offset) if len(steady) else np.zeros(1)
+    gaps = np.diff(clocks) / rate * 1000 if len(clocks) > 1 else np.zeros(1)
     out.update(
         data=data,
+        min_gap_ms=float(gaps.min()),
+        period_ms=period / rate * 1000,
         clocks=len(clocks),
         notes=sum(1 for d in data if d[0] & 0xF0 == 0x90 and d[2]),
         sounding=sounding_after(data),
