@@ -16,6 +16,7 @@ Figures, never pass/fail (the tests assert the targets).
 from __future__ import annotations
 
 import statistics
+import sys
 from pathlib import Path
 
 from rig.commands import EXIT_OK, EXIT_USAGE, command_parser, parse_args
@@ -119,7 +120,7 @@ def main(argv: list[str]) -> int:
     if isinstance(args, int):
         return args
     if args.seeds < 1 or not 20 <= args.bpm <= 400 or not 20 <= args.jump_to <= 400:
-        print("rig bench sync: --seeds >= 1 and tempos within 20-400 BPM")
+        print("rig bench sync: --seeds >= 1 and tempos within 20-400 BPM", file=sys.stderr)
         return EXIT_USAGE
     masters = [
         Master(args.bpm, args.jump_to, jitter_ms=args.jitter, seed=s) for s in range(args.seeds)
