@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-debs="jackd2 fluidsynth timgm6mb-soundfont jack-capture tmux"
+debs="jackd2 fluidsynth timgm6mb-soundfont jack-capture tmux iproute2"
 missing=""
 for deb in $debs; do
     dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "ok installed" || missing="$missing $deb"
@@ -21,7 +21,7 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing || exit 2
 fi
 
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test]' || exit 2
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test,link]' || exit 2
 
 python3 -m ruff check rig tests || exit 1
 python3 -m mypy || exit 1  # the pure core: rig.theory, rig.song, rig.source

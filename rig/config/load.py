@@ -24,13 +24,23 @@ from rig.config.model import (
     Config,
     default_config,
 )
+from rig.config.sync import SyncConfig, sync_config
 from rig.source import Node, Problems, load_yaml_file
 from rig.source.fields import MapReader, as_bool, as_int, as_str, as_str_list
 
 __all__ = ["load_config", "config_or_default"]
 
 CONFIG_KEYS = (  # the top-level keys of a config file
-    "midi", "audio", "patches", "includes", "devices", "osc", "keys", "controller")
+    "midi",
+    "audio",
+    "patches",
+    "includes",
+    "devices",
+    "osc",
+    "keys",
+    "controller",
+    "sync",
+)
 _MIDI_KEYS = ("backend", "rtmidi_api", "client_name")
 _AUDIO_KEYS = ("backend", "sample_rate")
 _OSC_KEYS = ("host", "port", "open")
@@ -128,6 +138,8 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
     keys = read_keys(node, problems) if node is not None else {}
     node = r.get("controller")
     controller = read_controller(node, problems) if node is not None else None
+    node = r.get("sync")
+    sync = sync_config(node, problems) if node is not None else SyncConfig()
 
     r.finish()
     problems.raise_if_any()
@@ -146,6 +158,7 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         keys=MappingProxyType(keys),
         controller=controller,
         include_roots=tuple(include_dirs),
+        sync=sync,
     )
 
 

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from rig.config.controls import ControllerConfig
+from rig.config.sync import SyncConfig
 from rig.source import Pos
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Config:
     controller: ControllerConfig | None = None
     # Folders beyond songs/ and patches/ that a song's include: may read (resolved).
     include_roots: tuple[Path, ...] = ()
+    sync: SyncConfig = field(default_factory=SyncConfig)  # which clock rig follows; MTC out
 
     @property
     def osc_bind_host(self) -> str:

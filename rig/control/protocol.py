@@ -43,6 +43,9 @@ every action applies at once.
     /rig/status                        reply `/rig/status` (below) to the sender
     /rig/setlist                       reply `/rig/setlist`: set name, cue count, then per
                                        cue: name, transition, sections (comma-separated)
+    /rig/sync     source:str           while stopped: follow `internal`, `midi` (MIDI clock
+                                       in), `link` (Ableton Link) or `mtc`; following MIDI,
+                                       play/continue/locate come from the master
 
 A remote that sends a button's value with an address that takes no argument
 (TouchOSC sends 1.0 on press and 0.0 on release) triggers on the press only;
@@ -59,7 +62,9 @@ name), pending mutes (`op track@bar;...`), tracks (`name=device:status,...` with
 status `hw` — its MIDI port is connected —, `stand-in` — the device's port is
 missing and its software stand-in plays it —, `voice` — a software-voice track —,
 or `none`: not heard), the last error, the number of cues, JACK xruns, reloads swapped
-in, the engine's pid.
+in, the engine's pid; then sync (`rig.timing.source.SyncStatus`): source, the
+source's bpm, input jitter (ms RMS), phase error to the master (ms), master lost
+(1 = flywheel), Link peers, sync error, Link bar phase (beats into the quantum).
 
 The engine reads its socket without ever blocking and replies with a single
 non-blocking `sendto`: a slow, busy or dead controller cannot hold it up. An
@@ -76,6 +81,8 @@ from dataclasses import dataclass
 
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
+
+from rig.timing.source import SyncStatus
 
 __all__ = [
     "HOST",
@@ -113,7 +120,11 @@ ADDRESSES: dict[str, tuple[str, ...]] = {
     "/rig/quit": (),
     "/rig/status": (),
     "/rig/setlist": (),
+    "/rig/sync": ("str",),
 }
+
+
+_FLOATS = ("bpm", "cpu_seconds", "sync_bpm", "sync_jitter_ms", "sync_phase_ms", "sync_bar_phase")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +154,14 @@ class Status:
     xruns: int = 0
     reloads: int = 0
     pid: int = 0
+    sync_source: str = "internal"
+    sync_bpm: float = 0.0
+    sync_jitter_ms: float = 0.0
+    sync_phase_ms: float = 0.0
+    sync_lost: int = 0
+    sync_peers: int = 0
+    sync_error: str = ""
+    sync_bar_phase: float = 0.0
 
     def args(self) -> list:
         return [
@@ -154,7 +173,7 @@ class Status:
     def from_args(cls, args: list) -> Status:
         fields = list(args[: len(cls.__slots__)])
         for i, name in enumerate(cls.__slots__[: len(fields)]):
-            if name in ("bpm", "cpu_seconds"):
+            if name in _FLOATS:
                 fields[i] = float(fields[i])
         return cls(*fields)
 
@@ -184,7 +203,22 @@ class Status:
             text += f"  missed clocks {self.missed_clocks}"
         if self.muted:
             text += f"  muted {self.muted}"
+        if self.sync_source != "internal":
+            text += "  " + self.sync().line()
         return text
+
+    def sync(self) -> SyncStatus:
+        """The sync fields as the UI shows them (`rig.timing.source.SyncStatus`)."""
+        return SyncStatus(
+            self.sync_source,
+            self.sync_bpm,
+            self.sync_jitter_ms,
+            self.sync_phase_ms,
+            bool(self.sync_lost),
+            self.sync_peers,
+            self.sync_error,
+            self.sync_bar_phase,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,13 @@ def _apply(
         quantize = check_quantize(args[2]) if len(args) > 2 else None
     elif verb == "next" and args:
         quantize = check_quantize(args[0])
+    if verb == "sync":
+        if engine.sync is None:
+            raise ValueError("sync: this engine cannot follow another clock")
+        engine.sync.switch(args[0], now_ns)
+        return None
+    if engine.sync is not None and engine.sync.handle(verb, now_ns):
+        return None
     if verb == "play":
         engine.play(now_ns, args[0] if args else None)
     elif verb == "stop":
@@ -252,7 +259,25 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
         xruns=_xruns(engine),
         reloads=engine.reloads,
         pid=os.getpid(),
+        **_sync_fields(engine, now_ns),
     )
+
+
+def _sync_fields(engine: Engine, now_ns: int) -> dict:
+    """The status's sync fields: does sync hold? (see `rig.timing.source.SyncStatus`)."""
+    if engine.sync is None:
+        return {}
+    s = engine.sync.status(now_ns)
+    return {
+        "sync_source": s.source,
+        "sync_bpm": float(s.bpm),
+        "sync_jitter_ms": float(s.jitter_ms),
+        "sync_phase_ms": float(s.phase_ms),
+        "sync_lost": int(s.lost),
+        "sync_peers": s.peers,
+        "sync_error": s.error,
+        "sync_bar_phase": float(s.bar_phase),
+    }
 
 
 def setlist(engine: Engine) -> SetInfo:

@@ -39,8 +39,10 @@ from typing import TYPE_CHECKING, Any
 
 from rig.control.protocol import HOST, decode, encode
 from rig.engine.sinks import open_sinks, timing_logs
-from rig.engine.spec import EngineSpec
+from rig.engine.spec import MTC_DEVICE, EngineSpec
+from rig.engine.syncsetup import attach_sync, open_sync_input
 from rig.engine.transport import Engine
+from rig.engine.wiring import frame_loop, mapped
 
 if TYPE_CHECKING:
     from rig.engine.cycle import FrameLoop
@@ -115,7 +117,8 @@ def serve(
     jack_gone: Callable[[], bool] = lambda: False,
 ) -> str:
     """The engine loop; returns why it ended ("quit", "signal", "controller gone",
-    JACK_GONE).
+    JACK_GONE). A sync source (`engine.sync`) and MTC out (`engine.mtc`) are pumped by
+    `Engine.pump`.
 
     With a `loop` (JACK: the engine pumps in the process callback, see
     `rig.engine.cycle`) this thread only runs commands, the DSP hook and hot-reload
@@ -248,65 +251,6 @@ def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
     return player
 
 
-def _frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> FrameLoop | None:
-    """JACK frames drive the engine when every MIDI output is on JACK (rtmidi keeps
-    its deadline sender thread on monotonic time, so a mixed rig stays on that).
-
-    The loop is installed on the JACK sinks' host (one client); with no JACK sink
-    (voices only) a host of its own drives it. None: stay on monotonic time."""
-    if any(o.backend != "jack" for o in spec.outputs):
-        return None
-    from rig.engine.cycle import FrameLoop
-    from rig.midi.jack_sink import JackHost
-    from rig.midi.ports import BackendUnavailable
-    from rig.timing.timeline import Timeline
-
-    hosts = (s.host for s in sinks.values() if isinstance(getattr(s, "host", None), JackHost))
-    host = next(hosts, None)
-    if host is None:
-        if player is None:
-            return None
-        host = JackHost(spec.voices.client_name + "-engine" if spec.voices else "rig-engine")
-        try:
-            host.open()
-        except BackendUnavailable:
-            return None
-        sinks["\0frame-host"] = _HostOnly(host)
-    timeline = Timeline(host.samplerate, int(host.client.frame_time))
-    loop = FrameLoop(engine, timeline)
-    late_ns = round(spec.late_note_ms * 1e6)
-    for sink in sinks.values():
-        if hasattr(sink, "drop_late_ns"):
-            sink.drop_late_ns = late_ns
-    if player is not None:
-        player.use_timeline(timeline, late_ns)
-    host.use_timeline(timeline, loop)
-    return loop
-
-
-class _HostOnly:
-    """A JACK host without sinks (voices only), closed with the sinks at the end."""
-
-    def __init__(self, host: Any) -> None:
-        self.host = host
-
-    def close(self) -> None:
-        pass
-
-
-def _mapped(sinks: dict, path: str, warnings: list[str]) -> dict:
-    """`sinks`, each also writing its notes into the host's sounding-note map."""
-    from pathlib import Path
-
-    from rig.engine.soundmap import SoundMap, map_sinks
-
-    try:
-        return map_sinks(sinks, SoundMap.attach(Path(path)))
-    except (OSError, ValueError) as exc:
-        warnings.append(f"no note rescue if the engine dies: {exc}")
-        return sinks
-
-
 def engine_main(spec: EngineSpec, conn: Connection) -> None:
     """Entry point of the spawned engine process."""
     from rig.midi.realtime import freeze_heap, prepare_realtime_process
@@ -323,38 +267,66 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     sinks: dict = {}
     player = None
     loop = None
+    sync_input = None
     try:
         warnings: list[str] = []
+        # The engine's time for sync stamps and Link's host-time mapping: read late, so
+        # the engine's timeline (monotonic ns here) is what the sources see.
+        engine_time: list[Callable[[], int]] = [time.monotonic_ns]
+
+        def engine_now() -> int:
+            return engine_time[0]()
+
+        sync_input = open_sync_input(spec, warnings, engine_now)  # first: see its doc
         player = _voice_player(spec, warnings)
         stand_ins = player.stand_ins if player is not None else {}
-        sinks, more = open_sinks(spec.outputs, log_timing=spec.log_timing, stand_ins=stand_ins)
+        extra = (spec.mtc_out,) if spec.mtc_out is not None else ()
+        sinks, more = open_sinks(
+            spec.outputs + extra, log_timing=spec.log_timing, stand_ins=stand_ins
+        )
         warnings += more
         if spec.soundmap:  # the live host ends these notes if this process dies
-            sinks = _mapped(sinks, spec.soundmap, warnings)
+            sinks = mapped(sinks, spec.soundmap, warnings)
+        mtc_sink = sinks.get(MTC_DEVICE)
         sock, more = _bind(spec.osc_port, spec.osc_host)
         warnings += more
         clock_ms = {o.device: o.latency_ms for o in spec.outputs if o.clock and o.device in sinks}
-        outputs: dict = sinks
+        outputs: dict = {d: s for d, s in sinks.items() if d != MTC_DEVICE}
         cues = list(spec.cues)
         if player is not None:
-            outputs = player.outputs(sinks, bound=[o.device for o in spec.outputs])
+            outputs = player.outputs(outputs, bound=[o.device for o in spec.outputs])
             warnings += player.messages
             cues = player.cues
+        from rig.engine.sync import FollowClock
+
+        clock = FollowClock(cues[0].tempo)
+        engine_lookahead = round(spec.lookahead_ms * 1e6)
         engine = Engine(
             cues,
             outputs,
             clock_latency_ms=clock_ms,
-            lookahead_ns=round(spec.lookahead_ms * 1e6),
+            lookahead_ns=engine_lookahead,
             late_note_ns=round(spec.late_note_ms * 1e6),
             run_on=spec.run_on,
             transitions=spec.transitions,
             dsp_hook=player,
             set_name=spec.set_name,
+            clock=clock,
         )
         if spec.bundle_dir:
             from pathlib import Path
 
             engine.bundle_dir = Path(spec.bundle_dir)
+        try:
+            attach_sync(spec, engine, clock, sync_input, warnings, engine_now)
+        except ValueError as exc:  # the config asked for Link and it cannot be had
+            raise EngineError(str(exc)) from None
+        if mtc_sink is not None and spec.sync.mtc_out is not None:
+            from rig.engine.mtcout import MtcSender
+
+            engine.mtc = MtcSender(
+                engine, mtc_sink, spec.sync.mtc_out.fps, lookahead_ns=engine_lookahead
+            )
         engine.scheduler.idle_clock(o.device for o in spec.outputs if o.clock_stopped)
         if player is not None:
             from rig.voices.settings import route_voice_tracks
@@ -364,8 +336,10 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             engine.adapt = lambda arrangement: route_voice_tracks([arrangement])[0]
             player.attach(engine.scheduler)
             player.start()
-        loop = _frame_loop(engine, spec, sinks, player)
+        loop = frame_loop(engine, spec, sinks, player)
     except Exception as exc:  # reported to the controller as one line
+        if sync_input is not None:
+            sync_input.close()
         if player is not None:
             player.close()
         for sink in sinks.values():
@@ -385,12 +359,14 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     def jack_gone() -> bool:
         return any(not h.alive for h in hosts) or bool(getattr(player, "jack_gone", False))
 
+    # Following a master, pump every ms: a Start is acted on within a ms of its arrival.
+    interval_ms = spec.interval_ms if spec.sync.source == "internal" else min(1.0, spec.interval_ms)
     try:
         reason = serve(
             engine,
             sock,
             conn,
-            interval_ns=round(spec.interval_ms * 1e6),
+            interval_ns=round(interval_ms * 1e6),
             should_quit=lambda: quit_flag[0],
             loop=loop,
             jack_gone=jack_gone,
@@ -399,6 +375,10 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             print("rig engine: the JACK server went away; ending (exit 3)", file=sys.stderr)
     finally:
         shutdown(engine, list(sinks.values()), loop=loop)
+        if sync_input is not None:
+            sync_input.close()
+        if engine.sync is not None:
+            engine.sync.close()
         voice_stats = player.stats() if player is not None else {}
         if player is not None:
             player.close()

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rig.config.sync import SyncConfig
 from rig.control.protocol import HOST
 from rig.engine.sinks import OutputSpec, outputs_from_project
 from rig.song.arrangement import Arrangement
 from rig.song.setlist import is_setlist
 from rig.voices.settings import VoiceSettings, voice_settings
 
-__all__ = ["EngineSpec", "engine_spec"]
+__all__ = ["EngineSpec", "engine_spec", "MTC_DEVICE"]
+
+MTC_DEVICE = "_mtc"  # the MTC output's name among the sinks (no device id starts with _)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class EngineSpec:
     # Where /rig/reload and /rig/voice may read files: only inside this folder (the
     # live session's), never any path a remote names ("" = nowhere: both refused).
     bundle_dir: str = ""
+    sync: SyncConfig = SyncConfig()  # the clock the engine follows (config.yaml sync:)
+    sync_api: str = "auto"  # the rtmidi API the sync input port is opened with
+    mtc_out: OutputSpec | None = None  # MIDI timecode out (device MTC_DEVICE), if configured
 
 
 def engine_spec(
@@ -65,6 +71,16 @@ def engine_spec(
     set_name = ""
     if path is not None and is_setlist(path):
         set_name = project.setlist(path).name
+    mtc = config.sync.mtc_out
+    mtc_out = None
+    if mtc is not None:
+        mtc_out = OutputSpec(
+            MTC_DEVICE,
+            mtc.port,
+            backend=config.midi_backend,
+            rtmidi_api=config.rtmidi_api,
+            client_name=config.client_name,
+        )
     return EngineSpec(
         cues=tuple(cues),
         outputs=tuple(outputs_from_project(project)),
@@ -73,5 +89,8 @@ def engine_spec(
         transitions=transitions,
         voices=voices,
         set_name=set_name,
+        sync=config.sync,
+        sync_api="jack" if config.midi_backend == "jack" else config.rtmidi_api,
+        mtc_out=mtc_out,
         **tuning,
     )

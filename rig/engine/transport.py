@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rig.engine.cueview import CueView, MuteState, NotePairs
 from rig.song.arrangement import Arrangement
@@ -73,10 +74,13 @@ class Engine:
         transitions: Sequence[str] | None = None,
         dsp_hook: Callable[[int, Scheduler], None] | None = None,
         set_name: str = "",
+        clock: InternalClock | None = None,
     ):
         """`run_on`: at the end of a cue, go on with the next one of the set.
         `transitions[i]`: after cue i, "bar" (go on at its last bar line, the default)
-        or "wait" (stop; the next cue is loaded and waits for /rig/play)."""
+        or "wait" (stop; the next cue is loaded and waits for /rig/play).
+        `clock`: the clock to run on (a `rig.engine.sync.FollowClock` follows a sync
+        source); default: the rig's own."""
         if not cues:
             raise ValueError("an engine needs at least one cue")
         self.cues = list(cues)
@@ -85,7 +89,7 @@ class Engine:
         self.bundle_dir: Path | None = None
         self.run_on = run_on
         self.transitions = list(transitions or [])
-        self.clock = InternalClock(self.cues[0].tempo)
+        self.clock = clock if clock is not None else InternalClock(self.cues[0].tempo)
         self.scheduler = Scheduler(
             self.clock,
             outputs,
@@ -105,6 +109,11 @@ class Engine:
         self.last_error = ""
         self.reloads = 0  # versions swapped in (hot reload)
         self.set_name = set_name
+        # rig.engine.sync.SyncDriver when the engine follows a sync source (dispatch asks
+        # it first about transport commands); None: the rig leads.
+        self.sync: Any = None
+        # rig.engine.mtcout.MtcSender when config.yaml asks for MIDI timecode out.
+        self.mtc: Any = None
         # Hot-reload bundles being read, (steps, quantize): the engine loop steps them
         # between pumps (rig.engine.dispatch.run_loads); the Engine never does I/O itself.
         self.loads: list = []
@@ -113,14 +122,15 @@ class Engine:
         self.adapt: Callable[[Arrangement], Arrangement] | None = None
 
     # -- transport (now_ns always passed in) -----------------------------------------
-    def play(self, now_ns: int, bar: int | None = None) -> None:
-        """Play the current cue from its top, or from `bar` (SPP + Continue)."""
+    def play(self, now_ns: int, bar: int | None = None, at_ns: int | None = None) -> None:
+        """Play the current cue from its top, or from `bar` (SPP + Continue); the
+        downbeat at `at_ns` (a sync source's beat) or START_DELAY_NS from now."""
         self.waiting = False
         if self.scheduler.playing:
             self.scheduler.stop(now_ns)
         self._reset(self.cue_index)
         tick = 0 if bar is None or bar <= 1 else self.view.bar_tick(bar)
-        self._start(tick, now_ns)
+        self._start(tick, now_ns, at_ns)
 
     def stop(self, now_ns: int) -> None:
         if self.scheduler.playing:
@@ -129,10 +139,10 @@ class Engine:
         self.queued = None
         self._reset(self.view.index)  # stopped views start at the cue's top: SPP is exact
 
-    def cont(self, now_ns: int) -> None:
+    def cont(self, now_ns: int, at_ns: int | None = None) -> None:
         if not self.scheduler.playing:
             self.waiting = False
-            self._start(self.position_tick, now_ns)
+            self._start(self.position_tick, now_ns, at_ns)
 
     def locate(self, now_ns: int, bar: int) -> None:
         tick = self.cues[self.view.index].bar_tick(max(1, bar))
@@ -301,6 +311,8 @@ class Engine:
     def pump(self, now_ns: int, hooks: bool = True) -> None:
         """Hand the sinks what is due; `hooks=False` leaves out the `dsp_hook` (the
         frame loop pumps on JACK's RT thread, the hook runs in the main loop)."""
+        if self.sync is not None:  # the master's transport first: a Start plays this pump
+            self.sync.pump(now_ns)
         self.scheduler.pump(now_ns)
         if self.scheduler.ended:
             self.position_tick = 0
@@ -308,6 +320,8 @@ class Engine:
                 self._reset(self.cue_index)  # the next cue waits, loaded and checked
             elif self.view.offset:
                 self._reset(self.view.index)  # a jump's view ended: back to the cue's top
+        if self.mtc is not None:
+            self.mtc.pump(now_ns)
         if hooks and self.dsp_hook is not None:
             self.dsp_hook(now_ns, self.scheduler)
 
@@ -361,9 +375,10 @@ class Engine:
     def _tick_now(self, now_ns: int) -> int:
         return max(0, int(self.clock.tick_at(now_ns)))
 
-    def _start(self, tick: int, now_ns: int) -> None:
+    def _start(self, tick: int, now_ns: int, at_ns: int | None = None) -> None:
         # From tick 0 the scheduler sends Start, else SPP + Continue (FA = SPP 0 + FB).
-        self.scheduler.play(tick, now_ns + START_DELAY_NS, now_ns)
+        at = now_ns + START_DELAY_NS if at_ns is None else at_ns
+        self.scheduler.play(tick, at, now_ns)
 
     def _check_cue(self, index: int) -> None:
         if not 0 <= index < len(self.cues):

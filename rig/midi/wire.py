@@ -19,6 +19,10 @@ __all__ = [
     "CONTINUE",
     "STOP",
     "CLOCKS_PER_BEAT",
+    "MTC_QUARTER_FRAME",
+    "MTC_FULL_FRAME",
+    "MTC_RATES",
+    "SYSEX_END",
     "TICKS_PER_CLOCK",
     "TICKS_PER_SIXTEENTH",
     "NOTE_OFF",
@@ -47,6 +51,12 @@ START = b"\xfa"
 CONTINUE = b"\xfb"
 STOP = b"\xfc"
 SONG_POSITION = 0xF2
+# MIDI timecode (rig.timing.mtc): quarter frame F1 0nnndddd; full frame SysEx
+# F0 7F <device 7F = all> 01 01 hh mm ss ff F7; rate code in hh bits 5-6 / piece 7.
+MTC_QUARTER_FRAME = 0xF1
+MTC_FULL_FRAME = (0xF0, 0x7F, 0x7F, 0x01, 0x01)
+MTC_RATES = {24: 0, 25: 1, 2997: 2, 30: 3}  # fps (2997 = 29.97 drop-frame) -> code
+SYSEX_END = 0xF7
 
 CLOCKS_PER_BEAT = 24
 TICKS_PER_CLOCK = PPQ // CLOCKS_PER_BEAT  # 80

@@ -8,11 +8,10 @@ nothing is ever summed:
 - `InternalClock` (here): one anchor and the song's `TempoMap`; every deadline is
   ``t0_ns + round(tempo.seconds_at(tick) * 1e9)`` (closed form, ramps included),
   never a sum of sleeps or float increments, so it does not drift.
-- A MIDI-clock-in follower (later) answers from a tempo/phase estimate fitted to
-  the incoming F8 stamps; it moves `revision` when its estimate jumps (SPP,
-  Continue, a re-lock) so the scheduler re-reads the mapping.
-- Ableton Link (later) answers from the session timeline (beat ↔ host time,
-  quantum), converted to ticks; a peer's tempo change bumps `revision`.
+- Following another clock (MIDI clock in, Ableton Link, MTC): `rig.engine.sync.
+  FollowClock`, an InternalClock that asks a `rig.timing.source.SyncSource` where
+  the beat is (`rig.timing.follow` fits the incoming F8 stamps; `rig.timing.link`
+  reads the session timeline; `rig.timing.mtc` the timecode).
 
 Sources are started, stopped and re-tempo'd by their owner (the engine), never
 by the scheduler: the scheduler only reads them.

@@ -3,8 +3,10 @@ controller's part, whose notes and CCs reach a real engine loop."""
 
 from __future__ import annotations
 
-import queue
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -48,33 +50,56 @@ def test_the_map_turns_notes_and_cc_presses_into_osc():
     assert on_ch2.messages(bytes((0x91, 36, 100)), none) == [("/rig/play", ())]
 
 
+PADS_SCRIPT = """
+import queue, sys, threading, jack
+client = jack.Client(sys.argv[1], no_start_server=True)
+port = client.midi_outports.register("out")
+pending = queue.Queue()
+
+@client.set_process_callback
+def process(frames):
+    port.clear_buffer()
+    while True:
+        try:
+            port.write_midi_event(0, pending.get_nowait())
+        except queue.Empty:
+            return
+
+client.activate()
+print("ready", flush=True)
+for line in sys.stdin:
+    pending.put(bytes(int(x) for x in line.split()))
+client.deactivate()
+client.close()
+"""
+
+
 class JackPads:
-    """A JACK client with one MIDI output: a stand-in for a hardware controller."""
+    """A JACK client with one MIDI output, in its own process: a stand-in for a hardware
+    controller. Not in the test's process: rtmidi connects its JACK port while holding
+    the GIL, and a JACK-Client process callback in the same process needs the GIL to
+    finish the cycle the connection waits for — a deadlock that hung this test."""
 
-    def __init__(self, name: str):
-        import jack
-
-        self.client = jack.Client(name, no_start_server=True)
-        self.port = self.client.midi_outports.register("out")
-        self.pending: queue.Queue[bytes] = queue.Queue()
-        self.client.set_process_callback(self._process)
-        self.client.activate()
-
-    def _process(self, frames: int) -> None:
-        self.port.clear_buffer()
-        while True:
-            try:
-                data = self.pending.get_nowait()
-            except queue.Empty:
-                return
-            self.port.write_midi_event(0, data)
+    def __init__(self, name: str, env: dict):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", PADS_SCRIPT, name],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
 
     def send(self, *data: int) -> None:
-        self.pending.put(bytes(data))
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(" ".join(str(d) for d in data) + "\n")
+        self.proc.stdin.flush()
 
     def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 @pytest.mark.jack
@@ -91,7 +116,7 @@ def test_a_controller_on_a_jack_midi_port_drives_the_engine(jack_server):
     sock.setblocking(False)
     thread = threading.Thread(target=serve, args=(engine, sock, None), daemon=True)
     thread.start()
-    pads = JackPads("rigtest-pads")
+    pads = JackPads("rigtest-pads", {**os.environ, **jack_server.env})
     config = ControllerConfig("rigtest-pads", None, MAPPINGS)
     controller = ControllerInput(config, sock.getsockname()[1], api="jack", retry_s=0.2)
     try:
@@ -107,7 +132,7 @@ def test_a_controller_on_a_jack_midi_port_drives_the_engine(jack_server):
             while not test():
                 assert time.monotonic() < end, (
                     f"no effect: handled {controller.handled}, state {engine.state}, "
-                    f"{engine.last_error}, {pads.client.get_all_connections(pads.port)}"
+                    f"{engine.last_error}, connected to {controller.connected_to}"
                 )
                 time.sleep(0.02)
 

@@ -8,9 +8,9 @@ from rig.commands import EXIT_USAGE
 
 __all__ = ["main", "SUMMARY"]
 
-SUMMARY = "benchmarks: MIDI clock jitter/drift/CPU, offline render speed, soak, faults"
+SUMMARY = "benchmarks: MIDI clock jitter/drift/CPU, offline render speed, soak, faults, sync"
 
-USAGE = """usage: rig bench {clock,render,soak,faults} [options]
+USAGE = """usage: rig bench {clock,render,soak,faults,sync} [options]
 
   clock    MIDI clock jitter, drift and CPU of the JACK and rtmidi sinks against a
            naive sleep loop measured in the same run (needs jackd)
@@ -19,14 +19,17 @@ USAGE = """usage: rig bench {clock,render,soak,faults} [options]
            RSS growth, CPU, late events, xruns, notes left sounding, clock ticks
   faults   faults mid-show, each repeated: a port vanishing, SIGSTOP, JACK dying,
            an OSC flood, a full disk under rig render, an unreadable song
+  sync     following MIDI clock (jitter, settle, flywheel) and Ableton Link, next to
+           the internal clock
 
 examples:
   rig bench clock --seconds 20 --out results/
   rig bench render songs/inferno.yaml
   rig bench soak --minutes 10
   rig bench faults --repeat 10
+  rig bench sync --seeds 5
 
-Run `rig bench clock --help` or `rig bench render --help` for their options.
+Run `rig bench clock --help` (render, sync) for their options.
 """
 
 
@@ -51,5 +54,12 @@ def main(argv: list[str]) -> int:
         from rig.commands.bench.faults import main as faults_main
 
         return faults_main(rest)
-    print(f"rig bench: unknown benchmark '{what}' (clock, render, soak or faults)", file=sys.stderr)
+    if what == "sync":
+        from rig.commands.bench.sync import main as sync_main
+
+        return sync_main(rest)
+    print(
+        f"rig bench: unknown benchmark '{what}' (clock, render, soak, faults or sync)",
+        file=sys.stderr,
+    )
     return EXIT_USAGE

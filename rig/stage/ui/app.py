@@ -199,7 +199,12 @@ class LiveApp(App[str]):
             play = _shown_key(self.keys["play"])
             line2 = f"[b]waiting for launch: press {esc(play)} to start {esc(s.cue_name)}[/b]"
             line2 += f"  {line2_rest}" if (line2_rest := queued.strip()) else ""
-        return f"{line1}\n{line2}" + (f"\n{esc(set_name)}" if set_name else "")
+        sync = s.sync()
+        line3 = ""
+        if sync.source != "internal":  # does sync hold? at a glance
+            text = esc(sync.line())
+            line3 = f"\n[b red]{text}[/b red]" if sync.lost or sync.error else f"\n{text}"
+        return f"{line1}\n{line2}" + line3 + (f"\n{esc(set_name)}" if set_name else "")
 
     def _follow_session(self) -> None:
         """Read the host's session: a restarted engine has a new port and pid."""

@@ -1,0 +1,78 @@
+"""What the engine process plugs together around its `Engine`: the JACK frame loop that
+drives it when every MIDI output is on JACK (`rig.engine.cycle`), and the live host's
+sounding-note map around the sinks (`rig.engine.soundmap`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rig.engine.spec import EngineSpec
+from rig.engine.transport import Engine
+
+if TYPE_CHECKING:
+    from rig.engine.cycle import FrameLoop
+
+__all__ = ["frame_loop", "mapped"]
+
+
+def frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> FrameLoop | None:
+    """JACK frames drive the engine when every MIDI output is on JACK (rtmidi keeps
+    its deadline sender thread on monotonic time, so a mixed rig stays on that).
+
+    The loop is installed on the JACK sinks' host (one client); with no JACK sink
+    (voices only) a host of its own drives it. None: stay on monotonic time."""
+    if any(o.backend != "jack" for o in spec.outputs):
+        return None
+    if spec.sync.source != "internal" or spec.mtc_out is not None:
+        # Following a master (its input stamped on monotonic time) and MTC out stay on
+        # the deadline engine they were built and measured on; see README, "Sync".
+        return None
+    from rig.engine.cycle import FrameLoop
+    from rig.midi.jack_sink import JackHost
+    from rig.midi.ports import BackendUnavailable
+    from rig.timing.timeline import Timeline
+
+    hosts = (s.host for s in sinks.values() if isinstance(getattr(s, "host", None), JackHost))
+    host = next(hosts, None)
+    if host is None:
+        if player is None:
+            return None
+        host = JackHost(spec.voices.client_name + "-engine" if spec.voices else "rig-engine")
+        try:
+            host.open()
+        except BackendUnavailable:
+            return None
+        sinks["\0frame-host"] = _HostOnly(host)
+    timeline = Timeline(host.samplerate, int(host.client.frame_time))
+    loop = FrameLoop(engine, timeline)
+    late_ns = round(spec.late_note_ms * 1e6)
+    for sink in sinks.values():
+        if hasattr(sink, "drop_late_ns"):
+            sink.drop_late_ns = late_ns
+    if player is not None:
+        player.use_timeline(timeline, late_ns)
+    host.use_timeline(timeline, loop)
+    return loop
+
+
+class _HostOnly:
+    """A JACK host without sinks (voices only), closed with the sinks at the end."""
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+
+    def close(self) -> None:
+        pass
+
+
+def mapped(sinks: dict, path: str, warnings: list[str]) -> dict:
+    """`sinks`, each also writing its notes into the host's sounding-note map."""
+    from pathlib import Path
+
+    from rig.engine.soundmap import SoundMap, map_sinks
+
+    try:
+        return map_sinks(sinks, SoundMap.attach(Path(path)))
+    except (OSError, ValueError) as exc:
+        warnings.append(f"no note rescue if the engine dies: {exc}")
+        return sinks

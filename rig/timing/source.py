@@ -1,0 +1,212 @@
+"""Sync sources: who decides where the beat is — the rig itself, a MIDI clock master,
+an Ableton Link session, or incoming MIDI timecode.
+
+The engine talks to every external source through one small interface, `SyncSource`:
+"which song beat is it at time t", "when does song beat b fall", the followed tempo,
+transport changes to act on, and a `SyncStatus` for the UI. Time is nanoseconds on
+the engine's timeline (monotonic, or JACK frame time converted by the engine), so
+the same source serves the current engine and the frame timeline.
+
+- `MidiSource` wraps `rig.timing.follow.ClockFollower` (its beats are song beats);
+- `LinkSource` wraps `rig.timing.link.LinkSession` and keeps the *origin*: the session
+  bar line where song beat 0 lies, set when either side starts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from rig.config.sync import SOURCES
+from rig.song.events import PPQ
+from rig.song.tempomap import TempoMap
+from rig.timing.follow import ClockFollower, Transport
+from rig.timing.link import LinkSession
+from rig.timing.mtc import MtcReader
+
+__all__ = ["SOURCES", "SyncSource", "SyncStatus", "MidiSource", "LinkSource", "MtcSource"]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """What the UI shows about sync: does it hold?"""
+
+    source: str = "internal"
+    bpm: float = 0.0  # the source's tempo (0 until known)
+    jitter_ms: float = 0.0  # RMS of the input's arrival jitter (MIDI clock)
+    phase_ms: float = 0.0  # the last input's distance from the followed grid
+    lost: bool = False  # the master went silent: the flywheel runs on
+    peers: int = 0  # Link peers
+    error: str = ""
+    bar_phase: float = 0.0  # Link: where in the quantum the session is (beats)
+
+    def line(self) -> str:
+        """One line for the terminal UI."""
+        if self.source == "internal":
+            return "sync: internal"
+        parts = [f"sync: {self.source}", f"{self.bpm:.2f} BPM" if self.bpm else "no tempo yet"]
+        if self.source == "link":
+            parts.append(f"{self.peers} peer{'s' if self.peers != 1 else ''}")
+            parts.append(f"bar phase {self.bar_phase:.2f}")
+        if self.source == "midi":
+            parts.append(f"jitter {self.jitter_ms:.2f} ms, phase {self.phase_ms:+.2f} ms")
+        if self.lost:
+            parts.append("MASTER LOST (flywheel)")
+        if self.error:
+            parts.append(self.error)
+        return " · ".join(parts)
+
+
+class SyncSource(Protocol):
+    """An external clock the engine follows."""
+
+    name: str
+
+    def beat_at(self, ns: float) -> float: ...
+
+    def ns_at(self, beat: float) -> float: ...
+
+    @property
+    def bpm(self) -> float: ...
+
+    def take(self, now_ns: int) -> list[Transport]: ...
+
+    def status(self, now_ns: int) -> SyncStatus: ...
+
+
+class MidiSource:
+    """MIDI clock in: the engine feeds the bytes from its clock port."""
+
+    name = "midi"
+
+    def __init__(self, follower: ClockFollower | None = None):
+        self.follower = follower or ClockFollower()
+
+    def feed(self, data: bytes, at_ns: int) -> None:
+        self.follower.feed(data, at_ns)
+
+    def beat_at(self, ns: float) -> float:
+        return self.follower.beat_at(ns)
+
+    def ns_at(self, beat: float) -> float:
+        return self.follower.ns_at(beat)
+
+    @property
+    def bpm(self) -> float:
+        return self.follower.bpm
+
+    def take(self, now_ns: int) -> list[Transport]:
+        return self.follower.take()
+
+    def status(self, now_ns: int) -> SyncStatus:
+        f = self.follower
+        error = f.error or (f"{f.garbage} stray bytes ignored" if f.garbage else "")
+        return SyncStatus("midi", f.bpm, f.jitter_ms, f.phase_ms(), f.lost(now_ns), 0, error)
+
+
+class LinkSource:
+    """Ableton Link: song beat = session beat − origin (a bar line of the session)."""
+
+    name = "link"
+
+    def __init__(self, session: LinkSession):
+        self.session = session
+        self.origin = 0.0
+
+    def beat_at(self, ns: float) -> float:
+        return self.session.beat_at(ns) - self.origin
+
+    def ns_at(self, beat: float) -> float:
+        return self.session.ns_at(beat + self.origin)
+
+    @property
+    def bpm(self) -> float:
+        return self.session.bpm
+
+    def start_at(self, now_ns: int, from_beat: float = 0.0) -> int:
+        """The rig starts: song beat `from_beat` on the next session bar line; start the
+        session too (peers with start/stop sync follow). Returns that bar line's time."""
+        q = self.session.quantum
+        bar = -(-self.session.beat_at(now_ns) // q) * q
+        self.origin = bar - from_beat
+        at = round(self.session.ns_at(bar))
+        self.session.start(now_ns)
+        self.session.poll(now_ns)  # our own start is no news to us
+        return at
+
+    def stop(self, now_ns: int) -> None:
+        self.session.stop(now_ns)
+        self.session.poll(now_ns)  # our own stop is no news to us
+
+    def take(self, now_ns: int) -> list[Transport]:
+        """A session start (from a peer) plays from the top on its bar line."""
+        events = self.session.poll(now_ns)
+        for event in events:
+            if event.kind == "start":
+                self.origin = event.beat
+        return [Transport(e.kind, e.at_ns, 0.0) for e in events]
+
+    def status(self, now_ns: int) -> SyncStatus:
+        s = self.session
+        phase = s.phase_at(now_ns)
+        return SyncStatus("link", s.bpm, peers=s.peers, error=s.error, bar_phase=phase)
+
+
+class MtcSource:
+    """Chase incoming MIDI timecode: the song position is the timecode minus `base_s`
+    (where the cue starts, 01:00:00:00 by default), turned into beats through the
+    current cue's tempo map (`tempo()`, asked each time: a cue change is seen).
+
+    Quarter frames starting to run = play from there (on the next 16th, so the
+    scheduler's SPP-exact start holds); a jump of the timecode = locate; quarter
+    frames ceasing for two frames = stop.
+    """
+
+    name = "mtc"
+
+    def __init__(
+        self, tempo: Callable[[], TempoMap], base_s: float = 3600.0, lead_ns: int = 20_000_000
+    ):
+        self.reader = MtcReader()
+        self.tempo = tempo
+        self.base_s = base_s
+        self.lead_ns = lead_ns  # how far ahead a chase start is placed (beyond the lookahead)
+        self.playing = False
+        self._locates = 0
+
+    def feed(self, data: bytes, at_ns: int) -> None:
+        self.reader.feed(data, at_ns)
+
+    def beat_at(self, ns: float) -> float:
+        seconds = self.reader.seconds_at(int(ns)) - self.base_s
+        return self.tempo().tick_at(max(0.0, seconds)) / PPQ
+
+    def ns_at(self, beat: float) -> float:
+        return self.reader.ns_at(self.base_s + self.tempo().seconds_at(beat * PPQ))
+
+    @property
+    def bpm(self) -> float:
+        return self.tempo().bpm_at(0)
+
+    def take(self, now_ns: int) -> list[Transport]:
+        reader = self.reader
+        running = reader.running(now_ns)
+        jumped = len(reader.locates) != self._locates
+        self._locates = len(reader.locates)
+        events: list[Transport] = []
+        if self.playing and (not running or jumped):
+            self.playing = False
+            events.append(Transport("stop", now_ns, 0.0))
+        if running and not self.playing and reader.seconds_at(now_ns) >= self.base_s:
+            ahead = self.beat_at(now_ns + self.lead_ns)
+            beat = math.ceil(ahead * 4) / 4  # the next 16th
+            self.playing = True
+            events.append(Transport("continue", round(self.ns_at(beat)), beat))
+        return events
+
+    def status(self, now_ns: int) -> SyncStatus:
+        lost = self.playing and not self.reader.running(now_ns)
+        error = f"{self.reader.errors} broken quarter-frame runs" if self.reader.errors else ""
+        return SyncStatus("mtc", self.bpm, lost=lost, error=error)

@@ -1,0 +1,177 @@
+"""ClockFollower: tempo, phase and transport from MIDI clock stamps (pure, time injected)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rig.timing.follow import ClockFollower, Transport
+
+MS = 1_000_000
+
+
+def period_ns(bpm: float) -> float:
+    return 60e9 / (bpm * 24)
+
+
+def stamps(bpm: float, n: int, t0: float = 1e9, jitter_ms: float = 0.0, seed: int = 1):
+    """n clock times of a master at `bpm`, with uniform ±jitter_ms arrival jitter."""
+    rng = np.random.default_rng(seed)
+    ideal = t0 + np.arange(n) * period_ns(bpm)
+    noise = rng.uniform(-jitter_ms, jitter_ms, n) * MS if jitter_ms else np.zeros(n)
+    return ideal, (ideal + noise).round().astype(np.int64)
+
+
+def test_steady_tempo_with_jitter_meets_the_output_target():
+    """±1 ms input jitter: the fitted grid lies within 0.2 ms (p99) of the master's
+    average grid once the window is full, and the tempo is right to 0.05%."""
+    ideal, got = stamps(120.0, 24 * 40, jitter_ms=1.0)
+    f = ClockFollower()
+    errors = []
+    for i, t in enumerate(got):
+        f.clock(int(t))
+        if i >= 24 * 16 and i + 1 < len(ideal):  # predict the next clock from here
+            errors.append(abs(f._time_of(f._k + 1) - ideal[i + 1]) / MS)
+    assert abs(f.bpm - 120.0) < 0.06
+    assert np.percentile(errors, 99) < 0.2
+    assert 0.4 < f.jitter_ms < 0.8  # uniform ±1 ms has an RMS of 0.577 ms
+
+
+def test_a_tempo_jump_settles_within_a_beat():
+    _, first = stamps(120.0, 24 * 8, jitter_ms=1.0, seed=2)
+    t_jump = int(first[-1])
+    _, second = stamps(130.0, 48, t0=t_jump + period_ns(130.0), jitter_ms=1.0, seed=3)
+    f = ClockFollower()
+    for t in first:
+        f.clock(int(t))
+    assert abs(f.bpm - 120.0) < 0.2
+    for t in second[:24]:
+        f.clock(int(t))
+    assert f.relocks >= 1
+    assert abs(f.bpm - 130.0) < 1.3  # within 1% one beat after the jump
+    for t in second[24:]:
+        f.clock(int(t))
+    assert abs(f.bpm - 130.0) < 0.4
+
+
+def test_start_with_the_clock_running_is_known_at_once():
+    """A master sending clock while stopped: Start names the next F8's time right away,
+    so the engine can be on time for beat 0."""
+    _, got = stamps(100.0, 60)
+    f = ClockFollower()
+    for t in got[:24]:
+        f.clock(int(t))  # clock while stopped: tempo only
+    assert not f.playing and f.take() == [] and abs(f.bpm - 100.0) < 0.01
+    f.feed(b"\xfa", int(got[23]) + 1000)
+    assert f.playing
+    [event] = f.take()
+    assert event.kind == "start" and event.beat == 0.0
+    assert abs(event.at_ns - got[24]) < 2_000  # the next F8, predicted
+    for t in got[24:49]:
+        f.clock(int(t))
+    assert f.take() == []
+    assert f.beat_at(got[48]) == pytest.approx(1.0, abs=1e-4)
+    assert f.ns_at(2.0) == pytest.approx(got[24] + 48 * period_ns(100.0), abs=2000)
+
+
+def test_start_without_clock_waits_for_the_first_f8():
+    _, got = stamps(100.0, 30)
+    f = ClockFollower()
+    f.feed(b"\xfa", int(got[0]) - 1000)
+    assert not f.playing and f.take() == []
+    f.feed(b"\xf8", int(got[0]))
+    assert f.playing and f.take() == [Transport("start", int(got[0]), 0.0)]
+    for t in got[1:25]:
+        f.clock(int(t))
+    assert f.beat_at(got[24]) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_spp_and_continue_locate_then_stop_resumes_where_it_left():
+    _, got = stamps(120.0, 100)
+    f = ClockFollower()
+    for t in got[:10]:
+        f.clock(int(t))
+    f.feed(bytes([0xF2, 32, 0]), int(got[9]) + 10)  # 32 sixteenths = beat 8 = bar 3
+    assert f.take() == [Transport("locate", int(got[9]), 8.0)]
+    f.feed(b"\xfb", int(got[9]) + 20)
+    [event] = f.take()
+    assert event.kind == "continue" and event.beat == 8.0 and abs(event.at_ns - got[10]) < 1000
+    f.clock(int(got[10]))
+    assert f.beat_at(got[10]) == pytest.approx(8.0, abs=1e-4)
+    for t in got[11:22]:
+        f.clock(int(t))  # 12 clocks played in all: beat 8.5 is next
+    f.feed(b"\xfc", int(got[21]) + 5)
+    assert not f.playing
+    assert f.take() == [Transport("stop", int(got[21]) + 5, 8.5)]
+    f.feed(b"\xfb", int(got[22]))
+    [event] = f.take()
+    assert event.kind == "continue" and event.beat == 8.5
+
+
+def test_spp_split_across_reads_and_real_time_bytes_inside_it():
+    f = ClockFollower()
+    f.feed(bytes([0xF2, 4]), 100)
+    f.feed(bytes([0xF8, 1]), 200)  # F8 may interleave a message; MSB 1 = 128 + 4
+    assert f.take() == [Transport("locate", 200, (132 * 6) / 24)]
+
+
+def test_master_lost_keeps_the_last_tempo_running():
+    _, got = stamps(90.0, 48)
+    f = ClockFollower()
+    f.feed(b"\xfa", int(got[0]) - 1000)
+    for t in got:
+        f.clock(int(t))
+    last = int(got[-1])
+    p = period_ns(90.0)
+    assert not f.lost(last + int(1.5 * p))
+    assert f.lost(last + int(2.5 * p))
+    assert f.playing  # the flywheel: still playing, on the fitted line
+    assert f.beat_at(last + 240 * p) == pytest.approx(47 / 24 + 10.0, abs=1e-3)
+
+
+def test_an_absurd_master_tempo_is_refused_and_the_old_one_holds():
+    _, slow = stamps(120.0, 48)
+    f = ClockFollower()
+    for t in slow:
+        f.clock(int(t))
+    fast = int(slow[-1]) + np.arange(1, 30) * period_ns(999.0)
+    for t in fast:
+        f.clock(int(t))
+    assert abs(f.bpm - 120.0) < 0.01
+    assert "999 BPM is outside 20-400 BPM" in f.error
+
+
+def test_garbage_is_counted_not_followed():
+    f = ClockFollower()
+    f.feed(bytes([0x90, 60, 100, 0xF9, 0x12, 0xFD]), 10)
+    assert f.garbage == 6 and f.take() == [] and f.bpm == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.binary(min_size=1, max_size=6), st.integers(1, 50 * MS))))
+def test_any_byte_stream_never_raises(chunks):
+    f = ClockFollower()
+    now = 0
+    for data, gap in chunks:
+        now += gap
+        f.feed(data, now)
+        f.beat_at(now)
+        f.lost(now)
+        assert f.bpm == 0.0 or 20.0 <= f.bpm <= 400.0
+
+
+def test_a_burst_of_late_stamps_does_not_move_the_line():
+    """A busy input thread: three stamps 5, 4, 3 ms late, then on time again."""
+    ideal, got = stamps(120.0, 24 * 20, jitter_ms=0.5, seed=5)
+    got = got.copy()
+    got[300:303] += np.array([5, 4, 3]) * MS
+    f = ClockFollower()
+    errors = []
+    for i, t in enumerate(got):
+        f.clock(int(t))
+        if i >= 24 * 8 and i + 1 < len(ideal):
+            errors.append(abs(f._time_of(f._k + 1) - ideal[i + 1]) / MS)
+    assert f.relocks == 0
+    assert max(errors) < 0.3
