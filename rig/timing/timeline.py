@@ -74,6 +74,10 @@ class FrameCycle:
         """Timeline ns of the next cycle's first frame."""
         return self.timeline.ns_of(self.frames + self.nframes)
 
+    @property
+    def ns_per_frame(self) -> float:
+        return 1e9 / self.timeline.rate
+
     def frame_of(self, when_ns: int) -> int:
         return self.timeline.frame_of(when_ns)
 

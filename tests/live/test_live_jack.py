@@ -407,7 +407,9 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         held = max(i for i in range(spp) if data[i][0] == 0x90 and data[i][1] == 43)
         assert sounding_after(data[: held + 1]) == [(0, 43)]
         between = [d for d in data[held + 1 : spp] if d[0] < 0xF0]  # not clock, Stop...
-        assert between == [bytes((0x80, 43, 64))]  # one note-off, nothing else
+        # Its note-off and nothing else (the rescue repeats it while JACK reports xruns:
+        # a cycle that xruns loses its MIDI; a note-off for a note already off does nothing).
+        assert between and set(between) == {bytes((0x80, 43, 64))}
         assert sounding_after(data[:spp]) == []
         assert data[spp + 1] == b"\xfb"  # Continue, then the clock from the resumed bar
         sixteenths = data[spp][1] | data[spp][2] << 7
