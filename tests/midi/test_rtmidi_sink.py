@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from tests.support.sinks import off, on, replug, wait_until
 pytestmark = pytest.mark.jack
 
 
-def test_arrives_within_one_period_of_the_deadline(jack_server: object, recorder: Recorder) -> None:
+def test_arrives_within_one_period_of_the_deadline(jack_server: Any, recorder: Recorder) -> None:
     import jack
 
     # A bare JACK client, only to read JACK's frame time while playing. Not a
@@ -31,6 +32,7 @@ def test_arrives_within_one_period_of_the_deadline(jack_server: object, recorder
         sink = RtMidiSink("rt", recorder.port, api="jack", client_name="rigtest-rt", log_sends=True)
         sink.open()
         assert sink.connected
+        xruns_before = jack_server.xruns.count
         start = time.monotonic_ns() + 100 * MS
         sent = []
         for k in range(100):
@@ -50,15 +52,26 @@ def test_arrives_within_one_period_of_the_deadline(jack_server: object, recorder
         sink.close()
         got = recorder.stop()
         per_ns = host.samplerate / 1e9
-    assert [m for _, m in got] == [m for _, m in sent]
+    # Robustness on a real-time server: in order, nothing extra; a message may be missing
+    # only when the server xrun during the run (rtmidi's JACK client loses a cycle's MIDI
+    # then; the dummy driver here xruns by itself). Frame-exact proofs are in freewheel.
+    pairs, k = [], 0
+    for frame, msg in got:
+        while k < len(sent) and sent[k][1] != msg:
+            k += 1
+        assert k < len(sent), f"{msg!r} out of order or never sent"
+        pairs.append((frame, sent[k][0]))
+        k += 1
+    lost = len(sent) - len(pairs)
+    assert lost == 0 or jack_server.xruns.count > xruns_before, f"{lost} lost with no xrun"
     period = recorder.period
     errors = []
-    for (frame, _), (when, _) in zip(got, sent, strict=True):
+    for frame, when in pairs:
         t, f = min(samples, key=lambda s: abs(s[0] - when))
         errors.append(frame - (f + (when - t) * per_ns))
     # rtmidi's JACK client writes everything at offset 0 of the cycle after
     # the send: whole periods only ...
-    assert all(frame % period == 0 for frame, _ in got)
+    assert all(frame % period == 0 for frame, _ in pairs)
     # ... about one period after the deadline by JACK's own frame time. That
     # estimate slews for seconds after an xrun re-times the dummy driver (by up
     # to a period), so only the median is held to it; the sink's own precision
