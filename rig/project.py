@@ -68,7 +68,7 @@ class Project:
         return compile_song(self.song(path, tree), seed)
 
     def setlist(self, path: Path, tree: Node | None = None) -> SetList:
-        return load_setlist(path, tree)
+        return load_setlist(path, tree, self.context().include_roots)
 
     def transitions(self, path: Path) -> tuple[str, ...]:
         """How each cue of a set hands over to the next (`next:` of its entries);

@@ -140,10 +140,27 @@ def test_two_devices_on_one_port_and_channel(tmp_path: Path) -> None:
 
 
 def test_missing_patches_folder(tmp_path: Path) -> None:
-    path = write(tmp_path, "patches: ../nowhere\n")
+    path = write(tmp_path, "patches: nowhere\n")
     assert errors_of(path) == [
-        f"{path}:1:10: patches: folder '../nowhere' not found (looked in {tmp_path.resolve()})"
+        f"{path}:1:10: patches: folder 'nowhere' not found (looked in {tmp_path.resolve()})"
     ]
+
+
+def test_patches_outside_the_project_is_refused_before_reading(tmp_path: Path) -> None:
+    """`patches:` is confined like `include:`: the folder is never read, its files never quoted."""
+    project = tmp_path / "project"
+    project.mkdir()
+    theirs = tmp_path / "theirs" / "devices"
+    theirs.mkdir(parents=True)
+    (theirs / "x.yaml").write_text("device: [TOKEN=hunter2\n")
+    path = write(project, "patches: ../theirs\n")
+    base = project.resolve()
+    assert errors_of(path) == [
+        f"{path}:1:10: patches: '../theirs' is outside the project (may be a folder below "
+        f"{base}, rig's own patches or an 'includes:' folder; add it to 'includes:' to allow it)"
+    ]
+    widened = write(project, "includes: [../theirs]\npatches: ../theirs\n")
+    assert load_config(widened).patches_dir == (tmp_path / "theirs").resolve()
 
 
 def test_duplicate_key_and_empty_file(tmp_path: Path) -> None:

@@ -23,10 +23,12 @@ from rig.config.model import (
     RTMIDI_APIS,
     Config,
     default_config,
+    default_patches_dir,
 )
 from rig.config.sync import SyncConfig, sync_config
 from rig.source import Node, Problems, load_yaml_file
 from rig.source.fields import MapReader, as_bool, as_int, as_str, as_str_list
+from rig.source.files import is_within, resolve
 
 __all__ = ["load_config", "config_or_default"]
 
@@ -98,22 +100,20 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
             sample_rate = as_int(sub, problems, "audio: sample_rate", 8000, 384000) or sample_rate
         a.finish()
 
-    patches_dir = (base / "patches").resolve()
+    include_dirs: list[Path] = []
+    if (node := r.get("includes")) is not None:
+        for text, item in as_str_list(node, problems, "includes") or []:
+            folder = resolve(base / Path(text).expanduser())
+            if not folder.is_dir():
+                problems.add(item.pos, f"includes: folder '{text}' not found (looked in {base})")
+            include_dirs.append(folder)
+
+    patches_dir = resolve(base / "patches")
     node = r.get("patches")
     if node is not None:
         text = as_str(node, problems, "patches")
         if text is not None:
-            patches_dir = (base / Path(text).expanduser()).resolve()
-            if not patches_dir.is_dir():
-                problems.add(node.pos, f"patches: folder '{text}' not found (looked in {base})")
-
-    include_dirs: list[Path] = []
-    if (node := r.get("includes")) is not None:
-        for text, item in as_str_list(node, problems, "includes") or []:
-            folder = (base / Path(text).expanduser()).resolve()
-            if not folder.is_dir():
-                problems.add(item.pos, f"includes: folder '{text}' not found (looked in {base})")
-            include_dirs.append(folder)
+            patches_dir = _patches_dir(node, text, base, include_dirs, problems)
 
     known = None if known_devices is None else sorted(set(known_devices))
     node = r.get("devices")
@@ -160,6 +160,29 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         include_roots=tuple(include_dirs),
         sync=sync,
     )
+
+
+def _patches_dir(
+    node: Node, text: str, base: Path, include_dirs: list[Path], problems: Problems
+) -> Path:
+    """The folder `patches: TEXT` names, confined like a song's `include:`.
+
+    Device and voice files are read from it and quoted in errors, so it must lie in
+    the project (the folder holding config.yaml), in rig's own patches, or in one of
+    the `includes:` folders; anything else (`/etc`, `../..`, a symlink out) is refused
+    at this line before the folder is read.
+    """
+    folder = resolve(base / Path(text).expanduser())
+    roots = (base, default_patches_dir(), *include_dirs)
+    if not is_within(folder, roots):
+        problems.add(
+            node.pos,
+            f"patches: '{text}' is outside the project (may be a folder below {base}, "
+            "rig's own patches or an 'includes:' folder; add it to 'includes:' to allow it)",
+        )
+    elif not folder.is_dir():
+        problems.add(node.pos, f"patches: folder '{text}' not found (looked in {base})")
+    return folder
 
 
 def _client_name(node: Node | None, problems: Problems) -> str | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from rig.source.errors import Pos, Problems
 from rig.source.files import display_path, is_within, resolve
 
-__all__ = ["include_roots", "resolve_include", "SONGS_FOLDER"]
+__all__ = ["include_roots", "outside_message", "resolve_include", "SONGS_FOLDER"]
 
 SONGS_FOLDER = "songs"
 
@@ -28,6 +28,15 @@ def include_roots(song: Path, extra: Iterable[Path] = ()) -> tuple[Path, ...]:
     here = resolve(song).parent
     root = next((p for p in (here, *here.parents) if p.name == SONGS_FOLDER), here)
     return (root, *(resolve(p) for p in extra))
+
+
+def outside_message(what: str, name: str, roots: tuple[Path, ...]) -> str:
+    """The error for a path outside `roots`: names the path as written, never its content."""
+    shown = ", ".join(display_path(r) + "/" for r in roots)
+    return (
+        f"{what}: '{name}' is outside the project (may read {shown}; "
+        "add a folder to 'includes:' in config.yaml to allow more)"
+    )
 
 
 def resolve_include(
@@ -46,12 +55,7 @@ def resolve_include(
     raw = chain[-1].parent / name
     target = resolve(raw)
     if not is_within(target, roots):
-        shown = ", ".join(display_path(r) + "/" for r in roots)
-        problems.add(
-            pos,
-            f"{what}: '{name}' is outside the project (includes may read {shown}; "
-            "add a folder to 'includes:' in config.yaml to allow more)",
-        )
+        problems.add(pos, outside_message(what, name, roots))
         return None
     if target in chain:
         loop = " → ".join(display_path(p) for p in [*chain[chain.index(target) :], target])

@@ -6,16 +6,23 @@
       - ../utopie.yaml                        # default next: wait (stop, wait for a launch)
 
 Song paths are relative to the set file. Each cue is checked when the set is.
+
+A set may come from anyone, so its `song:` entries are confined like a song's
+`include:` (rig.song.includes): the songs root above the set, the patches folder and
+the config's `includes:` folders. A path outside them is refused at the entry's line
+before the file is opened — an error can never quote a foreign file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
+from rig.song.includes import include_roots, outside_message
 from rig.song.model import SetEntry, SetList
 from rig.source.errors import InputError, Problems, suggest
 from rig.source.fields import MapReader, as_list, as_str
-from rig.source.files import display_path, resolve
+from rig.source.files import display_path, is_within, resolve
 from rig.source.yamltree import Node, load_yaml_file
 
 __all__ = ["load_setlist", "is_setlist", "is_set_tree", "TRANSITIONS"]
@@ -40,9 +47,14 @@ def is_setlist(path: Path) -> bool:
         return False
 
 
-def load_setlist(path: Path, tree: Node | None = None) -> SetList:
-    """Load and check a set; `tree`: the file already parsed. Raises InputError."""
+def load_setlist(path: Path, tree: Node | None = None, extra: Iterable[Path] = ()) -> SetList:
+    """Load and check a set; `tree`: the file already parsed. Raises InputError.
+
+    `extra`: the folders beyond the set's songs root its songs may be in (the
+    patches folder and the config's `includes:`, as `Project.context` gives them).
+    """
     problems = Problems()
+    roots = include_roots(path, extra)
     root = tree if tree is not None else load_yaml_file(path, display_path(path))
     r = MapReader(root, problems, "set", ("set", "cues", "about"))
     if not r.ok:
@@ -81,6 +93,9 @@ def load_setlist(path: Path, tree: Node | None = None) -> SetList:
                 continue
             raw = path.parent / song
             target = resolve(raw)
+            if not is_within(target, roots):
+                problems.add(song_node.pos, outside_message(f"{what}: song", song, roots))
+                continue
             if not target.is_file():
                 why = "not found"
                 if target.exists():

@@ -10,6 +10,7 @@ terminal, no foreign file quoted) is checked by test_corpus.py for all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 __all__ = ["Case", "FIFO", "SOCKET", "Link", "cases", "song", "REPO_VOICE"]
 
@@ -35,6 +36,7 @@ class Case:
 
 
 REPO_VOICE = "piano"
+REPO_PATCHES = Path(__file__).resolve().parents[2] / "patches"
 
 BASE = {
     "cue": "Test",
@@ -358,6 +360,34 @@ def _set_cases() -> list[Case]:
         Case("set: name with escapes", {**good, st: 'set: "\\e[2J"\ncues: [../a.yaml]\n'}, st, 0),
         Case("set: alias bomb in cues", {**good, st: "set: N\nx: &x [../a.yaml, ../a.yaml]\n"
                                          "cues: [*x]\n"}, st, 1, "cues"),
+        # A set's `song:` entries are confined like `include:` (songs/, patches/, includes:).
+        Case("set: song /etc/passwd", {**good, st: "set: N\ncues: [/etc/passwd]\n"}, st, 1,
+             "outside the project", never=("root:x:0:0", "/bin/bash", "nologin")),
+        Case("set: song is a .env above the project", {
+            **good, st: "set: N\ncues: [{song: ../../../.env}]\n",
+            "../.env": "API_TOKEN=sekrit-123\n"}, st, 1, "outside the project",
+             never=("sekrit", "API_TOKEN")),
+        Case("set: song in the project but outside songs/", {
+            **good, st: "set: N\ncues: [../../notes.yaml]\n",
+            "notes.yaml": "cue: [PASSWORD=swordfish\n"}, st, 1, "outside the project",
+             never=("swordfish", "PASSWORD")),
+        Case("set: song through a symlink out", {
+            **good, st: "set: N\ncues: [s.yaml]\n", "songs/sets/s.yaml": Link("../../../x.yaml"),
+            "../x.yaml": "cue: TOKEN=hunter2\ntempo: [\n"}, st, 1, "outside",
+             never=("hunter2", "TOKEN")),
+        Case("set: song /dev/zero", {**good, st: "set: N\ncues: [/dev/zero]\n"}, st, 1,
+             "outside"),
+        Case("set: song /proc/self/environ", {**good, st: "set: N\ncues: [/proc/self/environ]\n"},
+             st, 1, "outside"),
+        Case("set: outside error is at the song line", {
+            **good, st: "set: N\ncues:\n  - ../a.yaml\n  - {song: /etc/hostname}\n"}, st, 1,
+             "n.yaml:4:12: cue 2: song: '/etc/hostname' is outside the project"),
+        Case("set: song in an includes: folder", {
+            **good, "config.yaml": "includes: [../shared]\n", "../shared/c.yaml": song(cue="C"),
+            st: "set: N\ncues: [../../../shared/c.yaml]\n"}, st, 0),
+        Case("set: song in patches/", {
+            **good, "config.yaml": "patches: patches\n", "patches/extra.yaml": song(cue="P"),
+            st: "set: N\ncues: [../../patches/extra.yaml]\n"}, st, 0),
     ]
     return out
 
@@ -426,7 +456,24 @@ def _config_cases() -> list[Case]:
         Case("config: keys only", {c: "keys: {play: p}\n"}, c, 0),
         Case("config: controller only", {c: 'controller: {port: "nanoKONTROL"}\n'}, c, 0),
         Case("config: osc only", {c: "osc: {port: 9001}\n"}, c, 0),
-        Case("config: patches outside, missing", {c: "patches: /nonexistent\n"}, c, 1, "not found"),
+        Case("config: patches outside, missing", {c: "patches: /nonexistent\n"}, c, 1,
+             "outside the project"),
+        Case("config: patches missing inside", {c: "patches: kit\n"}, c, 1, "not found"),
+        # `patches:` is confined: the project folder, rig's own patches, `includes:` folders.
+        Case("config: patches /etc", {c: "patches: /etc\n"}, c, 1, "outside the project"),
+        Case("config: patches ../..", {c: "patches: ../..\n"}, c, 1, "outside the project"),
+        Case("config: patches ~", {c: "patches: '~/'\n"}, c, 1, "outside the project"),
+        Case("config: patches through a symlink out", {
+            c: "patches: kit\n", "kit": Link("/etc")}, c, 1, "outside"),
+        Case("config: patches above with a foreign device", {
+            c: "patches: ../theirs\n", "../theirs/devices/d.yaml": "device: [TOKEN=hunter2\n"},
+             c, 1, "config.yaml:1:10: patches: '../theirs' is outside the project",
+             never=("hunter2", "TOKEN")),
+        Case("config: patches in an includes: folder", {
+            c: "includes: [../theirs]\npatches: ../theirs\n",
+            "../theirs/devices": Link(str(REPO_PATCHES / "devices"))}, c, 0),
+        Case("config: patches below the project", {
+            c: "patches: kit\n", "kit/devices": Link(str(REPO_PATCHES / "devices"))}, c, 0),
         Case("config: osc port 70000", {c: "osc: {port: 70000}\n"}, c, 1, "port"),
         Case("config: unknown key", {c: "midi: {backend: jack}\nmidii: 1\n"}, c, 1, "unknown key"),
     ]
