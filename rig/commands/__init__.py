@@ -1,7 +1,8 @@
 """One module per `rig <verb>`; each exposes `SUMMARY` and `main(argv) -> int`.
 
 Exit codes everywhere: 0 ok, 1 bad input (songs, config, devices), 2 usage,
-3 a needed runtime (JACK server, MIDI port, audio) is not available.
+3 a needed runtime (JACK server, MIDI port, audio) is not available, 4 an output
+file could not be written (disk full, no permission; the last good file is kept).
 
 Also the steps every verb starts with, shared so that all verbs look and answer
 alike: `command_parser` (the same layout and `--config`), `parse_args` (a bad
@@ -27,12 +28,15 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+EXIT_WRITE_FAILED = 4
 
 __all__ = [
     "EXIT_OK",
     "EXIT_BAD_INPUT",
     "EXIT_USAGE",
     "EXIT_UNAVAILABLE",
+    "EXIT_WRITE_FAILED",
+    "write_error",
     "CONFIG_HELP",
     "command_parser",
     "parse_args",
@@ -44,6 +48,24 @@ __all__ = [
 T = TypeVar("T")
 
 CONFIG_HELP = "config file (default: ./config.yaml, or the built-in default)"
+
+
+def write_error(verb: str, fallback: Path, exc: OSError) -> int:
+    """Say in one line that an output file could not be written; EXIT_WRITE_FAILED.
+
+    Names the file the system named (a stem, a temporary file's target) or `fallback`,
+    and the reason (`No space left on device`), never a traceback. The writers are
+    atomic (rig.source.files.atomic_write), so the last good file is still in place.
+    """
+    name = exc.filename if isinstance(exc.filename, str) else str(fallback)
+    if Path(name).name.startswith(".") and name.endswith(".part"):
+        name = str(fallback)  # a temporary file of atomic_write: name what it stood for
+    reason = exc.strerror or str(exc)
+    print(
+        f"rig {verb}: cannot write {printable(name)}: {reason} (any previous file there is kept)",
+        file=sys.stderr,
+    )
+    return EXIT_WRITE_FAILED
 
 
 def command_parser(

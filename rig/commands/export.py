@@ -7,16 +7,15 @@ the cue's Arrangement and hands it to `rig.midi.smf`. Nothing is played.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from rig.commands import (
-    EXIT_BAD_INPUT,
     EXIT_OK,
     command_parser,
     load_cue,
     load_or_report,
     parse_args,
+    write_error,
 )
 
 __all__ = ["main", "SUMMARY"]
@@ -32,8 +31,9 @@ position), a conductor track with the cue name, meters, section markers and the
 tempo map (ramps as fine tempo steps that keep the exact timing), then one named
 track per song track on its channel.
 
-exit codes: 0 written, 1 errors in the song/config (printed as file:line:col: message)
-or the file could not be written, 2 usage
+exit codes: 0 written, 1 errors in the song/config (printed as file:line:col: message),
+2 usage, 4 the file could not be written (disk full, no permission: one line says so,
+and a previous file at that path is left as it was)
 """
 
 
@@ -59,8 +59,7 @@ def main(argv: list[str]) -> int:
     try:
         midi = export_smf(arrangement, args.output, key=key)
     except OSError as exc:
-        print(f"rig export: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return write_error("export", args.output, exc)
     seconds = round(arrangement.duration_seconds)
     print(
         f"wrote {args.output}: {len(midi.tracks) - 1} tracks, {arrangement.length_bars} bars, "

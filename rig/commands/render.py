@@ -26,6 +26,7 @@ from rig.commands import (
     load_or_report,
     parse_args,
     print_input_error,
+    write_error,
 )
 from rig.dsp.loudness import format_lufs
 from rig.source.errors import InputError
@@ -48,7 +49,8 @@ Prints where the file went, each cue's peak, gain and integrated loudness (EBU R
 LUFS) with each section's, and how much faster than real time it rendered.
 
 exit codes: 0 written, 1 errors in the song/config/voices (file:line:col: message),
-2 usage, 3 pyo could not render
+2 usage, 3 pyo could not render, 4 the file or a stem could not be written (disk full,
+no permission: one line says so; the previous mix and stems are left as they were)
 """
 
 GAP_SECONDS = 2.0
@@ -153,8 +155,7 @@ def main(argv: list[str]) -> int:
         print(f"rig render: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     except OSError as exc:
-        print(f"rig render: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return write_error("render", args.output, exc)
     for report, arr, gain, (lufs, sections) in zip(
         reports, arrangements, gains, loudness, strict=True
     ):

@@ -80,7 +80,7 @@ def test_failed_export_leaves_the_last_good_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(mido.MidiFile, "save", broken_save)
-    assert main(["export", str(song), "-o", str(out), *config]) == 1
+    assert main(["export", str(song), "-o", str(out), *config]) == 4  # EXIT_WRITE_FAILED
     assert "No space left on device" in capsys.readouterr().err
     assert out.read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ["u.mid", "u.yaml"]

@@ -9,7 +9,7 @@ import pretty_midi
 import pytest
 
 from rig import cli
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, EXIT_WRITE_FAILED
 from rig.commands import export as export_command
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ def test_missing_song_and_unwritable_output(
     assert export_command.main([missing, "-o", str(tmp_path / "x.mid")]) == EXIT_BAD_INPUT
     assert "nope.yaml" in capsys.readouterr().err
     unwritable = str(tmp_path / "no-such-dir" / "x.mid")
-    assert export_command.main([SONG, "-o", unwritable, "--config", CONFIG]) == EXIT_BAD_INPUT
+    assert export_command.main([SONG, "-o", unwritable, "--config", CONFIG]) == EXIT_WRITE_FAILED
     err = capsys.readouterr().err
     assert err.startswith("rig export: cannot write ") and "Traceback" not in err
 

@@ -1,11 +1,6 @@
-"""File faults of `rig bench faults`: a full disk under `rig render`, and a song of the
-running set becoming unreadable.
+"""File faults of `rig bench faults`: a full disk (`rig.commands.bench.faults_disk`), and
+a song of the running set becoming unreadable.
 
-- disk: `rig render` of a short song onto a small tmpfs (mounted here; needs root)
-  that fills up during the write, with and without a previous good file at the
-  output path, and with `--stems`. Counted: the exit code, whether stderr is one
-  clear line (no traceback), whether the previous file is intact, and what the
-  full disk holds afterwards (a half-written WAV presented as done is the fault).
 - song: the engine plays a two-cue set (copied to a temporary folder) to the
   recorder; the hot-reload watcher's `Reloader` (as `rig live` runs it) is told
   that the playing song changed, after the file was made unreadable in one of ten
@@ -22,88 +17,18 @@ import contextlib
 import os
 import random
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from rig.commands.bench.faultkit import Row, recorder, wait_connected
+from rig.commands.bench.faults_disk import fault_disk
 
-__all__ = ["FILE_FAULTS", "fault_disk", "fault_song", "tmpfs", "SONG_BREAKERS"]
+__all__ = ["FILE_FAULTS", "fault_song", "SONG_BREAKERS"]
 
 REPO = Path(__file__).resolve().parents[3]
-
-_SHORT_SONG = """cue: Disk
-tempo: 120
-tracks:
-  pad:  {device: virus}
-  bass: {device: monopoly}
-patterns:
-  pad:  {track: pad, chords: "Cmaj7 | Am7 | Fmaj7 | G7", octave: 3}
-  bass: {track: bass, steps: "C2 . C2 . A1 . A1 . F1 . F1 . G1 . G1 ."}
-sections:
-  - {name: a, bars: 8, play: [pad, bass]}
-"""
-
-
-@contextlib.contextmanager
-def tmpfs(size: str) -> Iterator[Path]:
-    """A tmpfs of `size` (e.g. "512k") mounted on a new folder; unmounted at the end.
-    RuntimeError when mounting is refused (not root)."""
-    folder = Path(tempfile.mkdtemp(prefix="rig-faults-disk-"))
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    if done.returncode != 0:
-        folder.rmdir()
-        raise RuntimeError(f"cannot mount a tmpfs: {done.stderr.strip() or done.returncode}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], capture_output=True)
-        with contextlib.suppress(OSError):
-            folder.rmdir()
-
-
-def fault_disk(reps: int, rng: random.Random) -> list[Row]:
-    """`rig render` onto a full disk, `reps` times (sizes, old file, stems vary)."""
-    rows = []
-    work = Path(tempfile.mkdtemp(prefix="rig-faults-song-"))
-    song = work / "disk.yaml"
-    song.write_text(_SHORT_SONG)
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    try:
-        for rep in range(1, reps + 1):
-            size = rng.choice(["256k", "512k", "1m", "2m"])
-            old = rep % 2 == 0
-            stems = rep % 3 == 0
-            with tmpfs(size) as disk:
-                out = disk / "show.wav"
-                previous = b"RIFF-previous-good-render" * 100
-                if old:
-                    out.write_bytes(previous)
-                cmd = [sys.executable, "-m", "rig.cli", "render", str(song), "-o", str(out),
-                       "--config", str(REPO / "config.yaml")]  # fmt: skip
-                if stems:
-                    cmd += ["--stems", str(disk / "stems")]
-                done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-                err = done.stderr.strip().splitlines()
-                left = sorted(str(p.relative_to(disk)) for p in disk.rglob("*") if p.is_file())
-                intact = out.exists() and out.read_bytes() == previous if old else None
-                half = out.exists() and not old and done.returncode != 0
-                rows.append(Row("disk", rep, {
-                    "size": size, "old file": old, "stems": stems, "exit": done.returncode,
-                    "traceback": any("Traceback" in line for line in err),
-                    "old intact": "-" if intact is None else intact,
-                    "half file left": half, "files left": len(left),
-                }, err[-1][:110] if err else ""))  # fmt: skip
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return rows
 
 
 def _junk(path: Path) -> None:
