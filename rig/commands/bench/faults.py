@@ -17,13 +17,16 @@ MIDI clock — to the recorder's port. What each run counts:
   and wrong-typed packets, unknown addresses — while playing. The clock's largest
   distance from its grid during the flood against the same time before it, ticks
   lost, replies received, packets the kernel dropped, the engine alive after.
-- disk, song: see `rig.commands.bench.faults_files`.
+- kill: SIGKILL of the engine mid-chord, the live host's rescue ending its notes:
+  see `rig.commands.bench.faults_kill`.
+- disk, song: see `rig.commands.bench.faults_disk` and `rig.commands.bench.faults_files`.
 
 Figures only, never pass/fail: a table per fault, one row per repetition.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -45,8 +48,8 @@ EPILOG = """examples:
   rig bench faults --only stop,flood --repeat 3
   rig bench faults --only flood --flood-seconds 2
 
-Faults: port, stop, jack, flood, disk, song. Needs jackd (Debian jackd2); disk needs
-root (it mounts a small tmpfs). Prints one row of figures per repetition.
+Faults: port, stop, kill, jack, flood, disk, song. Needs jackd (Debian jackd2); disk
+needs root (it mounts a small tmpfs and fills it). Prints one row of figures per repetition.
 
 exit codes: 0 done, 2 usage, 3 jackd or JACK-Client not available
 """
@@ -297,9 +300,10 @@ def main(argv: list[str]) -> int:
         return args
     from rig.commands.bench.faults_files import FILE_FAULTS
     from rig.commands.bench.faults_jack import fault_jack
+    from rig.commands.bench.faults_kill import fault_kill
     from rig.probe.jackd import private_jackd
 
-    every = {**FAULTS, "jack": fault_jack, **FILE_FAULTS}
+    every = {**FAULTS, "kill": fault_kill, "jack": fault_jack, **FILE_FAULTS}
     names = [n for n in args.only.split(",") if n] or list(every)
     unknown = [n for n in names if n not in every]
     if unknown:
@@ -307,7 +311,9 @@ def main(argv: list[str]) -> int:
         return 2
     rng = random.Random(args.seed)
     try:
-        with private_jackd():
+        # The disk fault runs commands on a full file system: no JACK server needed.
+        server = private_jackd() if set(names) - {"disk"} else contextlib.nullcontext()
+        with server:
             for name in names:
                 kw = {"seconds": args.flood_seconds} if name == "flood" else {}
                 started = time.monotonic()
