@@ -348,12 +348,14 @@ def _write(
     # complete: a full disk or a crash never leaves a half mix or stem as if done.
     with contextlib.ExitStack() as files:
         temps = [files.enter_context(atomic_write(p)) for p in [out, *stem_paths]]
-        writers = [WavWriter(p, sample_rate) for p in temps]
-        try:
-            for part in _chunks(frames, sample_rate):
-                writers[0].write(_mix(tracks, part) * gain)
-                for writer, track in zip(writers[1:], tracks, strict=False):
-                    writer.write(_mix([track], part) * gain)
-        finally:
-            for writer in writers:
-                writer.close()
+        writers = []
+        for path in temps:
+            writers.append(WavWriter(path, sample_rate))
+            # Every writer is closed even when closing another fails (a full disk fails
+            # the mix's last flush): one left open would fail again at garbage
+            # collection and print a traceback after the error line (measured).
+            files.callback(writers[-1].close)
+        for part in _chunks(frames, sample_rate):
+            writers[0].write(_mix(tracks, part) * gain)
+            for writer, track in zip(writers[1:], tracks, strict=False):
+                writer.write(_mix([track], part) * gain)

@@ -21,6 +21,14 @@ Measured:
   largest distance from the fitted grid in frames). A run the soak itself stopped
   counts the planned ticks before the Stop's frame.
 
+With `--freewheel` the server runs in JACK freewheel once the engine and the recorder
+are up: cycle after cycle as fast as the CPU allows, no deadlines, so nothing can xrun
+and every event lands on the frame its tempo map gives. `--minutes` then counts
+minutes of the timeline (JACK's frame counter), not of the wall clock — an hour of
+the set in a fraction of that — and the figures say how many times faster than real
+time it ran. The engine's frame loop (internal clock) follows JACK's frames, so the
+same code plays as on stage.
+
 Nothing is asserted: figures are printed (and returned) for results/reliability.md.
 """
 
@@ -42,6 +50,7 @@ SUMMARY = "play the set for N minutes through the real engine; RSS, CPU, notes, 
 EPILOG = """examples:
   rig bench soak --minutes 10
   rig bench soak --minutes 80 songs/sets/heated-rivalry-night.yaml   # the set twice
+  rig bench soak --freewheel --minutes 80   # the set twice in JACK freewheel (faster)
 
 Needs jackd (Debian jackd2): starts a private dummy server. Prints figures, never a
 pass/fail: RSS growth, CPU, late events, xruns, note pairing (left sounding), clock
@@ -55,12 +64,15 @@ exit codes: 0 done, 2 usage, 3 jackd or JACK-Client not available
 CHANNELS = {"virus": 0, "juno60": 3, "monopoly": 4, "rytm": 13}
 CLOCK_DEVICE = "monopoly"
 _RSS_EVERY_S = 10.0
+FREEWHEEL_PERIOD = 256  # frames per JACK cycle in freewheel (5.3 ms at 48 kHz)
 _POLL_S = 0.5
 
 
 @dataclass
 class SoakFigures:
-    minutes: float = 0.0
+    minutes: float = 0.0  # of the timeline (JACK frames in freewheel, else the wall clock)
+    wall_minutes: float = 0.0
+    freewheel: bool = False
     cues_played: list[str] = field(default_factory=list)
     rss_mib: list[tuple[float, float]] = field(default_factory=list)  # (s, MiB)
     cpu_percent: float = 0.0
@@ -90,8 +102,11 @@ class SoakFigures:
         steps = sorted(x for r in self.runs for x in r.steps)
         p99 = steps[min(len(steps) - 1, round(0.99 * (len(steps) - 1)))] if steps else 0.0
         p50 = steps[len(steps) // 2] if steps else 0.0
+        speed = self.minutes / self.wall_minutes if self.wall_minutes else 0.0
         return [
             f"played {self.minutes:.1f} min: {', '.join(self.cues_played)}",
+            f"in {self.wall_minutes:.1f} min of wall time ({speed:.1f}x real time"
+            + (", JACK freewheel)" if self.freewheel else ")"),
             f"engine RSS MiB: first {rss[0]:.1f}, last {rss[-1]:.1f}, max {max(rss):.1f}, "
             f"growth {rss[-1] - rss[0]:+.1f} ({len(rss)} samples)"
             if rss
@@ -166,8 +181,10 @@ def run_soak(
     *,
     say: Callable[[str], None] = print,
     now: Callable[[], float] = time.monotonic,
+    freewheel: bool = False,
 ) -> SoakFigures:
-    """Play the set for `minutes` on the current JACK server (see the module doc)."""
+    """Play the set for `minutes` on the current JACK server (see the module doc); in
+    JACK freewheel with `freewheel`, `minutes` of the timeline."""
     from rig.control.protocol import ControlClient
     from rig.engine.process import EngineProcess
     from rig.engine.spec import engine_spec
@@ -183,12 +200,17 @@ def run_soak(
         transitions = spec.transitions or ("bar",) * len(cues)
         engine = EngineProcess(spec).start()
         starts: list[int] = []  # the cue each Start began at, in order
+        wheel = _Wheel(rec.rate) if freewheel else None
+        wall_begun = now()
         try:
             with ControlClient(engine.port) as control:
                 time.sleep(1.0)  # the engine's clients settle (see rig play)
+                if wheel is not None:
+                    now = wheel.on()  # every client is up: jack2 opens none while it freewheels
                 control.send("/rig/play")
                 starts.append(0)
                 begun = now()
+                wall_begun = time.monotonic()
                 first = last = None
                 next_rss = 0.0
                 seen: list[int] = [0]
@@ -223,17 +245,26 @@ def run_soak(
                             if s is not None and s.state == "playing":
                                 break
                 wall = now() - begun
+                figures.wall_minutes = (time.monotonic() - wall_begun) / 60
+                if wheel is not None:
+                    wheel.off()
                 control.send("/rig/stop")
                 time.sleep(0.5)
                 final = control.status(timeout=1.0) or last
         finally:
+            if wheel is not None:
+                wheel.close()
             engine.stop()
         events = rec.stop()
     figures.minutes = wall / 60
+    figures.freewheel = freewheel
+    if not freewheel:
+        figures.wall_minutes = figures.minutes
     names = [c.name for c in cues]
     figures.cues_played = [names[i] for i in _dedupe(seen)]
     if first is not None and final is not None:
-        figures.cpu_percent = 100 * (final.cpu_seconds - first.cpu_seconds) / max(wall, 1e-9)
+        spent = final.cpu_seconds - first.cpu_seconds
+        figures.cpu_percent = 100 * spent / max(figures.wall_minutes * 60, 1e-9)
         figures.late, figures.missed_clocks = final.late, final.missed_clocks
         figures.dropped_notes, figures.engine_xruns = final.dropped_notes, final.xruns
     figures.recorder_xruns = rec.xruns
@@ -249,6 +280,39 @@ def run_soak(
     return figures
 
 
+class _Wheel:
+    """JACK freewheel on the current server, and the timeline's seconds (its frames)."""
+
+    def __init__(self, rate: int) -> None:
+        import jack
+
+        self.rate = rate
+        self.client = jack.Client(f"rig-soak-wheel-{os.getpid()}", no_start_server=True)
+        self.start = self.frame = 0
+        self.turning = False
+
+    def on(self) -> Callable[[], float]:
+        # `frame_time` outside a process callback is an estimate from the wall clock,
+        # meaningless in freewheel: read the cycle's own first frame instead.
+        client = self.client
+        client.set_process_callback(lambda frames: setattr(self, "frame", client.last_frame_time))
+        client.activate()
+        time.sleep(0.2)
+        self.start = self.frame
+        client.set_freewheel(True)
+        self.turning = True
+        return lambda: (self.frame - self.start) / self.rate
+
+    def off(self) -> None:
+        if self.turning:
+            self.client.set_freewheel(False)
+            self.turning = False
+
+    def close(self) -> None:
+        self.off()
+        self.client.close()
+
+
 def _dedupe(seq: list[int]) -> list[int]:
     return [v for i, v in enumerate(seq) if i == 0 or seq[i - 1] != v]
 
@@ -260,14 +324,20 @@ def main(argv: list[str]) -> int:
         help="the set to play (default: songs/sets/heated-rivalry-night.yaml)",
     )  # fmt: skip
     parser.add_argument("--minutes", type=float, default=10.0, help="how long (default 10)")
+    parser.add_argument(
+        "--freewheel", action="store_true",
+        help="run in JACK freewheel, faster than real time; --minutes of the timeline",
+    )  # fmt: skip
     args = parse_args(parser, argv)
     if isinstance(args, int):
         return args
     from rig.probe.jackd import private_jackd
 
     try:
-        with private_jackd():
-            figures = run_soak(args.config, args.set, args.minutes)
+        # Freewheel runs cycle after cycle: fewer, longer ones (still well inside the
+        # scheduler's 15 ms lookahead) let the set run many times faster than real time.
+        with private_jackd(period=FREEWHEEL_PERIOD if args.freewheel else 64):
+            figures = run_soak(args.config, args.set, args.minutes, freewheel=args.freewheel)
     except RuntimeError as exc:
         print(f"rig bench soak: {exc}")
         return EXIT_UNAVAILABLE
