@@ -57,12 +57,12 @@ def main(argv: list[str]) -> int:
         return loaded
     arrangement, key = loaded
     try:
-        midi = export_smf(arrangement, args.output, key=key)
+        tracks = export_smf(arrangement, args.output, key=key)
     except OSError as exc:
         return write_error("export", args.output, exc)
     seconds = round(arrangement.duration_seconds)
     print(
-        f"wrote {args.output}: {len(midi.tracks) - 1} tracks, {arrangement.length_bars} bars, "
+        f"wrote {args.output}: {tracks - 1} tracks, {arrangement.length_bars} bars, "
         f"{seconds // 60}:{seconds % 60:02d}"
     )
     return EXIT_OK

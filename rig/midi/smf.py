@@ -26,22 +26,17 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import struct
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import mido
+from mido.midifiles.meta import meta_charset
 
+from rig.midi.wire import NOTE_OFF, SYSTEM, event_bytes
 from rig.song.arrangement import Arrangement, TrackInfo
-from rig.song.events import (
-    PPQ,
-    ControlChange,
-    Event,
-    MeterChange,
-    NoteOff,
-    NoteOn,
-    ProgramChange,
-    SectionStart,
-)
+from rig.song.events import PPQ, Event, MeterChange, NoteOff, SectionStart
 from rig.song.tempomap import TempoMap
 from rig.source.files import atomic_write
 
@@ -50,6 +45,7 @@ __all__ = [
     "DRIFT_LIMIT_US",
     "arrangement_to_midifile",
     "export_smf",
+    "smf_bytes",
     "tempo_steps",
     "track_title",
 ]
@@ -67,9 +63,8 @@ DRIFT_LIMIT_US = 10.0
 _US_PER_MINUTE = 60_000_000
 _MAX_TEMPO = 0xFFFFFF  # set_tempo carries 24 bits
 
-# MIDI bank select: CC 0 is the MSB, CC 32 the LSB, both before the program change.
-_BANK_MSB = 0
-_BANK_LSB = 32
+CHARSET = "utf-8"  # meta text (names, markers): what the musician typed, any script
+_END_OF_TRACK = b"\xff\x2f\x00"
 
 
 def _clamp_tempo(us_per_beat: int) -> int:
@@ -249,35 +244,16 @@ def _conductor(
 
 
 def _messages(event: Event) -> list[mido.Message]:
-    if isinstance(event, NoteOn):
-        return [
-            mido.Message("note_on", channel=event.channel, note=event.note, velocity=event.velocity)
-        ]
+    """The file's messages of one event as mido objects (`arrangement_to_midifile`)."""
+    return [mido.Message.from_bytes(data) for data in _event_bytes(event)]
+
+
+def _event_bytes(event: Event) -> list[bytes]:
+    """The file's channel messages of one event. As on the wire (`rig.midi.wire`), but a
+    note-off carries velocity 0 in the file (what every export so far has written)."""
     if isinstance(event, NoteOff):
-        return [mido.Message("note_off", channel=event.channel, note=event.note, velocity=0)]
-    if isinstance(event, ControlChange):
-        return [
-            mido.Message(
-                "control_change", channel=event.channel, control=event.control, value=event.value
-            )
-        ]
-    if isinstance(event, ProgramChange):
-        out = []
-        if event.bank_msb is not None:
-            out.append(
-                mido.Message(
-                    "control_change", channel=event.channel, control=_BANK_MSB, value=event.bank_msb
-                )
-            )
-        if event.bank_lsb is not None:
-            out.append(
-                mido.Message(
-                    "control_change", channel=event.channel, control=_BANK_LSB, value=event.bank_lsb
-                )
-            )
-        out.append(mido.Message("program_change", channel=event.channel, program=event.program))
-        return out
-    return []  # tempo, meter and sections live in the conductor track
+        return [bytes((NOTE_OFF | event.channel, event.note, 0))]
+    return event_bytes(event)  # tempo, meter and sections live in the conductor track
 
 
 def _track(timed: list[tuple[int, mido.Message]], end_tick: int) -> mido.MidiTrack:
@@ -291,23 +267,23 @@ def _track(timed: list[tuple[int, mido.Message]], end_tick: int) -> mido.MidiTra
     return track
 
 
-def arrangement_to_midifile(arrangement: Arrangement, key: str | None = None) -> mido.MidiFile:
-    """The arrangement as a type-1 `mido.MidiFile` at `PPQ` ticks per beat.
+@dataclass
+class _Layout:
+    """What the file holds, before it is encoded: the conductor's metas and, per track,
+    its head metas and its (tick, event) list, all in file order."""
 
-    `key` ('E minor') becomes a key signature when the arrangement carries none.
-    """
+    end_tick: int
+    conductor: list[tuple[int, mido.MetaMessage]]
+    tracks: list[tuple[list[mido.MetaMessage], list[tuple[int, Event]]]]
+
+
+def _layout(arrangement: Arrangement, key: str | None) -> _Layout:
     last = max((e.tick for e in arrangement.events), default=0)
     # The end is the arrangement's length; a note-off exactly there stays inside.
     end_tick = max(arrangement.length_ticks, last)
-
-    # Names are text the musician typed (em dashes, CJK, emoji): UTF-8 meta text, which
-    # every current reader shows; mido's Latin-1 default would fail on them.
-    midi = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset="utf-8")
     conductor = sorted(_conductor(arrangement, end_tick, key), key=lambda item: (item[0], item[1]))
-    midi.tracks.append(_track([(tick, msg) for tick, _, msg in conductor], end_tick))
-
     infos: dict[str, TrackInfo | None] = {info.name: info for info in arrangement.tracks}
-    per_track: dict[str, list[tuple[int, mido.Message]]] = {name: [] for name in infos}
+    per_track: dict[str, list[tuple[int, Event]]] = {name: [] for name in infos}
     for event in arrangement.events:  # already in sort_key order
         name = getattr(event, "track", None)
         if name is None:
@@ -315,24 +291,101 @@ def arrangement_to_midifile(arrangement: Arrangement, key: str | None = None) ->
         if name not in per_track:
             infos[name] = None  # events for an undeclared track still get written
             per_track[name] = []
-        per_track[name].extend((event.tick, msg) for msg in _messages(event))
-
+        per_track[name].append((event.tick, event))
+    tracks = []
     for name, timed in per_track.items():
         info = infos[name]
         title, instrument = track_title(info) if info else (name, "")
-        head: list[tuple[int, mido.Message]] = [(0, mido.MetaMessage("track_name", name=title))]
+        head = [mido.MetaMessage("track_name", name=title)]
         if instrument:
-            head.append((0, mido.MetaMessage("instrument_name", name=instrument)))
-        midi.tracks.append(_track(head + timed, end_tick))
+            head.append(mido.MetaMessage("instrument_name", name=instrument))
+        tracks.append((head, timed))
+    return _Layout(end_tick, [(tick, msg) for tick, _, msg in conductor], tracks)
+
+
+def arrangement_to_midifile(arrangement: Arrangement, key: str | None = None) -> mido.MidiFile:
+    """The arrangement as a type-1 `mido.MidiFile` at `PPQ` ticks per beat (to inspect
+    or edit; `smf_bytes` encodes the same file directly, many times faster).
+
+    `key` ('E minor') becomes a key signature when the arrangement carries none.
+    """
+    layout = _layout(arrangement, key)
+    # Names are text the musician typed (em dashes, CJK, emoji): UTF-8 meta text, which
+    # every current reader shows; mido's Latin-1 default would fail on them.
+    midi = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset=CHARSET)
+    midi.tracks.append(_track(layout.conductor, layout.end_tick))
+    for head, timed in layout.tracks:
+        messages = [(0, msg) for msg in head]
+        messages += [(tick, msg) for tick, event in timed for msg in _messages(event)]
+        midi.tracks.append(_track(messages, layout.end_tick))
     return midi
 
 
-def export_smf(arrangement: Arrangement, path: Path | str, key: str | None = None) -> mido.MidiFile:
-    """Write the arrangement to `path` as a type-1 SMF; returns the file written.
+def _vlq(value: int) -> bytes:
+    """A variable-length quantity (SMF delta times and lengths): 7 bits a byte, high first."""
+    if value < 0x80:
+        return bytes((value,))
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def _chunk(kind: bytes, data: bytes | bytearray) -> bytes:
+    return kind + struct.pack(">L", len(data)) + bytes(data)
+
+
+def _encode_track(metas: list[tuple[int, bytes]], timed: list[tuple[int, Event]],
+                  end_tick: int) -> bytes:  # fmt: skip
+    """One MTrk chunk: `metas` (tick, encoded meta) first, then the events' channel
+    messages, with running status as mido writes it (a meta message breaks it)."""
+    data = bytearray()
+    now = 0
+    running = -1
+    for tick, meta in metas:
+        data += _vlq(tick - now)
+        data += meta
+        now = tick
+        running = -1
+    for tick, event in timed:
+        for msg in _event_bytes(event):
+            if max(msg[1:], default=0) > 0x7F:
+                raise ValueError(f"MIDI data byte out of range in {msg.hex()} at tick {tick}")
+            data += _vlq(tick - now)
+            now = tick
+            status = msg[0]
+            data += msg[1:] if status == running else msg
+            running = status if status < SYSTEM else -1
+    data += _vlq(max(0, end_tick - now))
+    data += _END_OF_TRACK
+    return _chunk(b"MTrk", data)
+
+
+def smf_bytes(arrangement: Arrangement, key: str | None = None) -> tuple[bytes, int]:
+    """The type-1 SMF of the arrangement, encoded directly (byte for byte what
+    `arrangement_to_midifile(...).save()` writes, without a mido object per event: a
+    20 000-bar song has over a million); and its number of tracks (conductor included)."""
+    layout = _layout(arrangement, key)
+    with meta_charset(CHARSET):
+        conductor = [(tick, bytes(msg.bytes())) for tick, msg in layout.conductor]
+        heads = [[(0, bytes(msg.bytes())) for msg in head] for head, _ in layout.tracks]
+    count = 1 + len(layout.tracks)
+    parts = [_chunk(b"MThd", struct.pack(">hhh", 1, count, PPQ)),
+             _encode_track(conductor, [], layout.end_tick)]  # fmt: skip
+    for head, (_, timed) in zip(heads, layout.tracks, strict=True):
+        parts.append(_encode_track(head, timed, layout.end_tick))
+    return b"".join(parts), count
+
+
+def export_smf(arrangement: Arrangement, path: Path | str, key: str | None = None) -> int:
+    """Write the arrangement to `path` as a type-1 SMF; returns its number of tracks
+    (the conductor included).
 
     Written to a temporary file and renamed: a failure leaves the last good export.
     """
-    midi = arrangement_to_midifile(arrangement, key)
+    data, count = smf_bytes(arrangement, key)
     with atomic_write(Path(path)) as tmp:
-        midi.save(str(tmp))
-    return midi
+        tmp.write_bytes(data)
+    return count

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import resource
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import mido
@@ -65,24 +69,28 @@ def test_export_unicode_names_as_utf8_meta_text(tmp_path: Path, capsys) -> None:
     assert "東京".encode() in raw
 
 
-def test_failed_export_leaves_the_last_good_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_failed_export_leaves_the_last_good_file(tmp_path: Path) -> None:
+    """A real write failure without root: a file-size limit (RLIMIT_FSIZE) smaller than
+    the export makes the write fail with EFBIG, as a full disk fails with ENOSPC."""
     song = tmp_path / "u.yaml"
     song.write_text(UNICODE_SONG, encoding="utf-8")
     out = tmp_path / "u.mid"
-    config = ["--config", str(REPO / "config.yaml")]
-    assert main(["export", str(song), "-o", str(out), *config]) == 0
+    cmd = [sys.executable, "-m", "rig.cli", "export", str(song), "-o", str(out),
+           "--config", str(REPO / "config.yaml")]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
     good = out.read_bytes()
+    out.write_bytes(good[:20])  # the "last good" file: shorter than the new export
 
-    def broken_save(self: mido.MidiFile, filename: str) -> None:
-        Path(filename).write_bytes(b"MThd\x00\x00\x00\x06\x00")  # 9 bytes, then the disk fills
-        raise OSError(28, "No space left on device")
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (40, 40))
 
-    monkeypatch.setattr(mido.MidiFile, "save", broken_save)
-    assert main(["export", str(song), "-o", str(out), *config]) == 4  # EXIT_WRITE_FAILED
-    assert "No space left on device" in capsys.readouterr().err
-    assert out.read_bytes() == good
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=limit)
+    assert done.returncode == 4, done.stderr  # EXIT_WRITE_FAILED
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"rig export: cannot write {out}: "), lines
+    assert out.read_bytes() == good[:20]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["u.mid", "u.yaml"]
 
 

@@ -225,7 +225,8 @@ def test_type1_layout_and_meta(cue: Arrangement, tmp_path: Path) -> None:
 
 
 def test_file_reloads_identically(cue: Arrangement, tmp_path: Path) -> None:
-    written = export_smf(cue, tmp_path / "cue.mid")
+    assert export_smf(cue, tmp_path / "cue.mid") == 4  # conductor + 3 tracks
+    written = arrangement_to_midifile(cue)
     again = mido.MidiFile(str(tmp_path / "cue.mid"))
     assert len(again.tracks) == len(written.tracks)
     for a, b in zip(written.tracks, again.tracks, strict=True):
@@ -314,7 +315,8 @@ def test_undeclared_track_key_and_empty_arrangement(tmp_path: Path) -> None:
     add_note(events, "ghost", 0, 60, 100, 0, PPQ)
     arrangement = Arrangement("Ghost", events, TempoMap.constant(120), [], [], PPQ)
     arrangement.key = "E minor"  # the loader's cue key, when it offers one
-    midi = export_smf(arrangement, tmp_path / "ghost.mid")
+    export_smf(arrangement, tmp_path / "ghost.mid")
+    midi = mido.MidiFile(str(tmp_path / "ghost.mid"), charset="utf-8")
     assert [m.name for m in midi.tracks[1] if m.type == "track_name"] == ["ghost"]
     assert [m.key for m in midi.tracks[0] if m.type == "key_signature"] == ["Em"]
     assert pretty_midi.PrettyMIDI(str(tmp_path / "ghost.mid")).instruments[0].notes[0].end == 0.5
@@ -322,7 +324,7 @@ def test_undeclared_track_key_and_empty_arrangement(tmp_path: Path) -> None:
     empty = Arrangement(
         "Silence", [], TempoMap.constant(100), [], [TrackInfo("pad", None, "pad", 0)], 0
     )
-    midi = export_smf(empty, tmp_path / "empty.mid")
+    assert export_smf(empty, tmp_path / "empty.mid") == 2
     reloaded = mido.MidiFile(str(tmp_path / "empty.mid"))
     assert len(reloaded.tracks) == 2
     assert [m.name for m in reloaded.tracks[1] if m.type == "instrument_name"] == ["voice pad"]

@@ -8,7 +8,13 @@ import mido
 import pretty_midi
 import pytest
 
-from rig.midi.smf import DRIFT_LIMIT_US, RAMP_STEP_TICKS, export_smf
+from rig.midi.smf import (
+    DRIFT_LIMIT_US,
+    RAMP_STEP_TICKS,
+    arrangement_to_midifile,
+    export_smf,
+    smf_bytes,
+)
 from rig.project import Project
 from rig.song.arrangement import Arrangement
 from rig.song.events import PPQ, NoteOff, NoteOn, ProgramChange
@@ -95,3 +101,17 @@ def test_song_exports_and_reads_back(song: Path, project: Project, tmp_path: Pat
         ]
         written = [m.program for m in by_name[info.name] if m.type == "program_change"]
         assert written == programs
+
+
+@pytest.mark.parametrize("song", SONGS, ids=lambda p: p.stem)
+def test_direct_encoding_is_byte_identical_to_mido(song: Path, project: Project) -> None:
+    """`smf_bytes` (the export's fast path) writes exactly what mido writes for the same
+    file: running status, meta text in UTF-8, delta times, end of track."""
+    import io
+
+    arrangement = project.arrangement(song)
+    buffer = io.BytesIO()
+    arrangement_to_midifile(arrangement).save(file=buffer)
+    data, tracks = smf_bytes(arrangement)
+    assert data == buffer.getvalue()
+    assert tracks == len(arrangement_to_midifile(arrangement).tracks)
