@@ -1,0 +1,398 @@
+"""`rig import`'s writing half: the parts of an SMF as a readable song in rig's language.
+
+Each note lands on the nearest step of the chosen grid; what is left over is kept
+as the step's micro-timing (`>0.35`, in 24ths of a step, decimals down to a tick),
+its length as ties (`~`) plus, where the pattern's `gate` does not give it, the
+step's own gate (`=97.92%`), its velocity as `:V` where it is not the pattern's
+`velocity`. Notes struck together with one velocity, timing and length are one
+chord step (`C4+E4+G4`); notes that cannot share a step string (two on one step
+with different lengths, a note struck under a held one) go to a second layer: a
+second pattern on the same track.
+
+Every choice is the exact inverse of `rig.song.steps.nudge_ticks`/`held_ticks`,
+so `rig export` of the written song gives back the same ticks: export → import →
+export is the identity on notes (pitch, start, length, velocity, channel).
+
+Sections follow the file: a section starts at every marker and time-signature
+change (and at a tempo step on a bar line); a section's bars that repeat are
+written once and loop (`rig.song.compile` restarts patterns at each section).
+Tempo changes inside a section are written as a ramp from its first to its last
+tempo (the notes' ticks are exact either way).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+
+from rig.midi.smfread import SmfError, SmfNote, SmfPart, SmfSong
+from rig.song.context import MAX_BPM, MIN_BPM
+from rig.song.events import PPQ
+from rig.song.steps import MAX_DECIMALS, MAX_STEP_GATE, NUDGE_DIVISIONS, held_ticks, nudge_ticks
+from rig.theory.pitch import note_name
+
+__all__ = ["ImportOptions", "song_yaml", "select_parts", "grid_ticks", "shortest_decimal"]
+
+_US_PER_MINUTE = 60_000_000
+_ACCENT = 127  # `!` (rig.song.dynamics.ACCENT_VELOCITY)
+_DEFAULT_GATE = Fraction(9, 10)  # a steps pattern's gate when it says none
+_DEFAULT_VELOCITY = 100
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    grid: Fraction = Fraction(1, 16)
+    bars: tuple[int, int] | None = None  # 1-based, inclusive, the file's bars
+    source: str = ""  # how the file was named, for the header comment
+
+
+def grid_ticks(grid: Fraction) -> int:
+    """Ticks of one step of `grid`; raises ValueError when it is not a whole number."""
+    ticks = grid * 4 * PPQ
+    if ticks.denominator != 1 or not 1 <= ticks <= 4 * PPQ:
+        raise ValueError(f"grid {grid} is not a whole number of ticks up to 1/1")
+    return int(ticks)
+
+
+def shortest_decimal(lo: Fraction, hi: Fraction, open_lo: bool) -> Fraction | None:
+    """The decimal with the fewest digits (up to MAX_DECIMALS) in [lo, hi) — or (lo, hi)."""
+    for digits in range(MAX_DECIMALS + 1):
+        unit = 10**digits
+        scaled = lo * unit
+        first = (scaled.__floor__() + 1) if open_lo else -((-scaled).__floor__())
+        candidate = Fraction(first, unit)
+        if candidate < hi and (candidate > lo or not open_lo):
+            return candidate
+    return None
+
+
+def _decimal_text(value: Fraction) -> str:
+    for digits in range(MAX_DECIMALS + 1):
+        scaled = value * 10**digits
+        if scaled.denominator == 1:
+            whole, frac = divmod(int(scaled), 10**digits)
+            return f"{whole}.{frac:0{digits}d}" if digits else str(whole)
+    raise ValueError(f"{value} has more than {MAX_DECIMALS} decimals")
+
+
+def _nudge_text(residue: int, step: int) -> str:
+    """`>N`/`<N` whose `nudge_ticks` is `residue`; '' for none."""
+    if residue == 0:
+        return ""
+    scale = Fraction(NUDGE_DIVISIONS, step)
+    value = shortest_decimal(residue * scale, (residue + 1) * scale, open_lo=False)
+    assert value is not None and value != 0 and nudge_ticks(value, step) == residue
+    return (">" if value > 0 else "<") + _decimal_text(abs(value))
+
+
+def _gate_for(length: int, held: int, step: int) -> Fraction | None:
+    """The shortest step gate with `held_ticks(held, gate) == length`, or None."""
+    lo = Fraction(2 * length - 1, 2 * step) - (held - 1)
+    hi = Fraction(2 * length + 1, 2 * step) - (held - 1)
+    percent = shortest_decimal(lo * 100, hi * 100, open_lo=True)
+    if percent is None or not 0 < percent <= MAX_STEP_GATE * 100:
+        return None
+    gate = percent / 100
+    return gate if held_ticks(held, gate, Fraction(1), step) == length else None
+
+
+@dataclass
+class _Hit:
+    index: int  # step
+    residue: int  # ticks after the step
+    length: int
+    velocity: int
+    pitches: list[int]
+    held: int = 1
+    gate: Fraction = Fraction(1)
+
+
+def _layers(notes: list[SmfNote], start: int, steps: int, step: int) -> list[list[_Hit | None]]:
+    """Notes (on in the section) as step layers: hits, ties as the hit repeated, None free."""
+    groups: dict[tuple[int, int, int, int], _Hit] = {}
+    for note in notes:
+        rel = note.on - start
+        index = min(steps - 1, (2 * rel + step) // (2 * step))
+        residue = rel - index * step
+        length = note.off - note.on
+        key = (index, residue, length, note.velocity)
+        if key in groups:
+            groups[key].pitches.append(note.pitch)
+        else:
+            groups[key] = _Hit(index, residue, length, note.velocity, [note.pitch])
+    layers: list[list[_Hit | None]] = []
+    for hit in sorted(groups.values(), key=lambda h: (h.index, -h.length, h.residue)):
+        want = max(1, min(steps - hit.index, round(Fraction(hit.length, step))))
+        placed = False
+        for layer in [*layers, None]:
+            if layer is None:
+                layer = [None] * steps
+                layers.append(layer)
+            for held in range(want, 0, -1):
+                if any(layer[hit.index + k] is not None for k in range(held)):
+                    continue
+                gate = _gate_for(hit.length, held, step)
+                if gate is None:
+                    continue
+                hit.held, hit.gate = held, gate
+                for k in range(held):
+                    layer[hit.index + k] = hit
+                placed = True
+                break
+            if placed:
+                break
+    return layers
+
+
+def _token(hit: _Hit | None, at: int, velocity: int, gate: Fraction, step: int) -> str:
+    if hit is None:
+        return "."
+    if hit.index != at:
+        return "~"
+    text = "+".join(note_name(p) for p in sorted(hit.pitches))
+    if hit.velocity != velocity:
+        text += "!" if hit.velocity == _ACCENT else f":{hit.velocity}"
+    text += _nudge_text(hit.residue, step)
+    if held_ticks(hit.held, None, gate, step) != hit.length:
+        text += f"={_decimal_text(hit.gate * 100)}%"
+    return text
+
+
+def _pattern_gate(hits: list[_Hit], step: int) -> Fraction:
+    """The gate most notes share (fewest `=G%` suffixes); 90 % (the default) on a tie."""
+    votes: Counter[Fraction] = Counter()
+    for hit in hits:
+        votes[hit.gate if hit.held == 1 else _DEFAULT_GATE] += 1
+    candidates = [_DEFAULT_GATE, *(g for g, _ in votes.most_common(3))]
+
+    def suffixes(gate: Fraction) -> int:
+        return sum(held_ticks(h.held, None, gate, step) != h.length for h in hits)
+
+    return min(candidates, key=lambda g: (suffixes(g), g != _DEFAULT_GATE))
+
+
+def _bars_text(tokens: list[str], per_bar: int) -> list[str]:
+    return [" ".join(tokens[i : i + per_bar]) for i in range(0, len(tokens), per_bar)]
+
+
+def _period(bars: list[str]) -> int:
+    """The fewest bars whose loop gives all `bars` (a tie never crosses the loop)."""
+    for period in range(1, len(bars) + 1):
+        if len(bars) % period or bars[0].startswith("~"):
+            continue
+        if all(bars[i] == bars[i % period] for i in range(len(bars))):
+            return period
+    return len(bars)
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def _q(text: str) -> str:
+    """A YAML scalar for `text`: plain when safe, else double-quoted (JSON is valid YAML)."""
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _bpm(us: int) -> str:
+    bpm = Fraction(_US_PER_MINUTE, max(1, us))
+    bpm = min(max(bpm, Fraction(MIN_BPM)), Fraction(MAX_BPM))
+    return _decimal_text(Fraction(round(bpm * 100), 100))
+
+
+_KEY_MODES = {"m": "minor"}
+
+
+def _key(name: str | None) -> str | None:
+    if not name:
+        return None
+    minor = name.endswith("m")
+    return f"{name[:-1] if minor else name} {'minor' if minor else 'major'}"
+
+
+def select_parts(song: SmfSong, track: str | None) -> list[SmfPart]:
+    """All parts, or those of `--track N` (the N-th track with notes) / `--track NAME`."""
+    if track is None:
+        return song.parts
+    numbers = sorted({p.track for p in song.parts})
+    if track.isdigit():
+        n = int(track)
+        if not 1 <= n <= len(numbers):
+            raise SmfError(f"--track {n}: the file has {len(numbers)} tracks with notes")
+        return [p for p in song.parts if p.track == numbers[n - 1]]
+    chosen = [p for p in song.parts if p.name == track or p.name.split(" ch")[0] == track]
+    if not chosen:
+        names = ", ".join(p.name for p in song.parts) or "none"
+        raise SmfError(f"--track {track}: no track of that name (tracks with notes: {names})")
+    return chosen
+
+
+@dataclass
+class _Section:
+    start: int
+    end: int
+    first_bar: int  # the file's bar number
+    bars: int
+    meter: tuple[int, int]
+    name: str
+
+
+def _sections(song: SmfSong, first: int, last: int) -> list[_Section]:
+    starts = song.bar_starts(song.end)
+    while len(starts) <= last:
+        starts.append(starts[-1] + 4 * PPQ)
+    bar_of = {tick: n + 1 for n, tick in enumerate(starts)}
+    marks = {tick: text for tick, text in song.markers}
+    cuts = {first}
+    for tick, *_ in song.meters:
+        if tick in bar_of:
+            cuts.add(bar_of[tick])
+    cuts.update(bar_of[t] for t in marks if t in bar_of)
+    tempo_ticks = sorted(t for t, _ in song.tempi)
+    for i, tick in enumerate(tempo_ticks):  # a step change on a bar line (not a ramp)
+        if tick in bar_of:
+            nxt_bar = starts[min(len(starts) - 1, bar_of[tick])]
+            if i + 1 == len(tempo_ticks) or tempo_ticks[i + 1] >= nxt_bar:
+                cuts.add(bar_of[tick])
+    bars = sorted(b for b in cuts if first <= b <= last)
+    out = []
+    for n, bar in enumerate(bars):
+        stop = bars[n + 1] if n + 1 < len(bars) else last + 1
+        start = starts[bar - 1]
+        meter = song.meter_at(start)
+        name = marks.get(start) or f"bar {bar}"
+        out.append(_Section(start, starts[stop - 1], bar, stop - bar, meter, name))
+    return out
+
+
+def song_yaml(
+    song: SmfSong, parts: list[SmfPart], options: ImportOptions, tracks: dict[str, str]
+) -> tuple[str, list[str]]:
+    """The song text, and notes for the user (notes left out or cut).
+
+    `tracks` maps a part name to its track line's inside (`device: gm, channel: 3`).
+    """
+    step = grid_ticks(options.grid)
+    remarks: list[str] = []
+    ends = [n.off for p in parts for n in p.notes] or [song.end]
+    starts = song.bar_starts(max(max(ends), 1))
+    last_bar = max(1, len(starts) - 1)
+    first, last = options.bars or (1, last_bar)
+    if first > last_bar:
+        raise SmfError(f"--bars {first}-{last}: the file has {last_bar} bars")
+    sections = _sections(song, first, last)
+    lo, hi = sections[0].start, sections[-1].end
+    for s in sections:
+        bar = PPQ * 4 * s.meter[0] // s.meter[1]
+        if bar % step:
+            raise SmfError(
+                f"grid {options.grid} does not fit a {s.meter[0]}/{s.meter[1]} bar "
+                f"(bar {s.first_bar}): choose a grid that divides the bar"
+            )
+        if not (1 <= s.meter[0] <= 32 and s.meter[1] <= 32):
+            raise SmfError(f"time signature {s.meter[0]}/{s.meter[1]} (bar {s.first_bar}) "
+                           "is outside rig's meters (1..32 / 1..32)")  # fmt: skip
+
+    patterns: dict[str, tuple[str, str]] = {}  # name -> (body, dedupe key)
+    by_key: dict[str, str] = {}
+    plays: list[list[str]] = [[] for _ in sections]
+    left, cut = 0, 0
+    for part in parts:
+        slug = re.sub(r"[^\w\-]+", "-", part.name).strip("-") or "part"
+        count = 0
+        inside = [n for n in part.notes if lo <= n.on < hi]
+        left += len(part.notes) - len(inside)
+        for k, section in enumerate(sections):
+            notes = []
+            for n in inside:
+                if section.start <= n.on < section.end:
+                    if n.off > section.end:
+                        cut += 1
+                        n = SmfNote(n.on, section.end, n.pitch, n.velocity)
+                    notes.append(n)
+            if not notes:
+                continue
+            per_bar = PPQ * 4 * section.meter[0] // section.meter[1] // step
+            for layer in _layers(notes, section.start, section.bars * per_bar, step):
+                hits = list({id(h): h for h in layer if h is not None}.values())
+                velocity = Counter(h.velocity for h in hits).most_common(1)[0][0]
+                gate = _pattern_gate(hits, step)
+                tokens = [_token(h, i, velocity, gate, step) for i, h in enumerate(layer)]
+                bars = _bars_text(tokens, per_bar)
+                bars = bars[: _period(bars)]
+                head = f"    track: {_q(part.name)}\n    rate: {options.grid}\n"
+                if velocity != _DEFAULT_VELOCITY:
+                    head += f"    velocity: {velocity}\n"
+                if gate != _DEFAULT_GATE:
+                    head += f"    gate: {_decimal_text(gate * 100)}%\n"
+                body = head + "    steps: >-\n" + "".join(f"      {b} |\n" for b in bars)
+                key = body
+                if key not in by_key:
+                    count += 1
+                    name = slug if count == 1 else f"{slug}-{count}"
+                    while name in patterns:
+                        name += "'"
+                    by_key[key] = name
+                    patterns[name] = (body, key)
+                plays[k].append(by_key[key])
+    if left:
+        remarks.append(f"{left} notes outside the bars imported were left out")
+    if cut:
+        remarks.append(f"{cut} notes held past a section's end were cut there")
+    return _assemble(song, sections, parts, tracks, patterns, plays, options), remarks
+
+
+def _assemble(
+    song: SmfSong,
+    sections: list[_Section],
+    parts: list[SmfPart],
+    tracks: dict[str, str],
+    patterns: dict[str, tuple[str, str]],
+    plays: list[list[str]],
+    options: ImportOptions,
+) -> str:
+    first = sections[0]
+    lines = [
+        f"# imported by `rig import {options.source}` (grid {options.grid}, "
+        f"bars {first.first_bar}-{sections[-1].first_bar + sections[-1].bars - 1} of the file)",
+        f"cue: {_q(song.name)}",
+        f"tempo: {_bpm(song.tempo_at(first.start))}",
+        f"meter: {first.meter[0]}/{first.meter[1]}",
+    ]
+    if (key := _key(song.key)) is not None:
+        lines.append(f"key: {_q(key)}")
+    lines += ["", "tracks:"]
+    lines += [f"  {_q(p.name)}: {{{tracks[p.name]}}}" for p in parts]
+    lines += ["", "patterns:"]
+    for name, (body, _) in patterns.items():
+        lines.append(f"  {_q(name)}:\n{body.rstrip()}")
+    if not patterns:
+        lines[-1] = "patterns: {}"
+    lines += ["", "sections:"]
+    tempo = song.tempo_at(first.start)
+    meter = first.meter
+    for k, s in enumerate(sections):
+        items = [f"name: {_q(s.name)}", f"bars: {s.bars}"]
+        if s.meter != meter:
+            items.append(f'meter: "{s.meter[0]}/{s.meter[1]}"')
+            meter = s.meter
+        inner = [(t, us) for t, us in song.tempi if s.start < t < s.end]
+        at_start = song.tempo_at(s.start)
+        if inner:
+            end_us = inner[-1][1]
+            bar = PPQ * 4 * s.meter[0] // s.meter[1]
+            over = min(s.bars, max(1, -(-(inner[-1][0] - s.start) // bar)))
+            items.append(f"tempo: {{from: {_bpm(at_start)}, to: {_bpm(end_us)}, over: {over}}}")
+            tempo = end_us
+        elif _bpm(at_start) != _bpm(tempo):
+            items.append(f"tempo: {_bpm(at_start)}")
+            tempo = at_start
+        if plays[k]:
+            items.append(f"play: [{', '.join(_q(p) for p in plays[k])}]")
+        lines.append(f"  - {{{', '.join(items)}}}")
+    return "\n".join(lines) + "\n"
