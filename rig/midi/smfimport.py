@@ -22,6 +22,7 @@ tempo (the notes' ticks are exact either way).
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections import Counter
@@ -232,6 +233,11 @@ def select_parts(song: SmfSong, track: str | None) -> list[SmfPart]:
     return chosen
 
 
+def _lines_inside(note: SmfNote, starts: list[int]) -> list[int]:
+    """The bar lines a note sounds across (struck before, let go after); `starts` sorted."""
+    return starts[bisect.bisect_right(starts, note.on) : bisect.bisect_left(starts, note.off)]
+
+
 @dataclass
 class _Section:
     start: int
@@ -242,7 +248,9 @@ class _Section:
     name: str
 
 
-def _sections(song: SmfSong, first: int, last: int) -> list[_Section]:
+def _sections(song: SmfSong, first: int, last: int, held: set[int]) -> list[_Section]:
+    """Sections of bars `first`..`last`: one from each meter change, and from each marker
+    and tempo step on a bar line that no note in `held` (ticks) sounds across."""
     starts = song.bar_starts(song.end)
     while len(starts) <= last:
         starts.append(starts[-1] + 4 * PPQ)
@@ -252,10 +260,10 @@ def _sections(song: SmfSong, first: int, last: int) -> list[_Section]:
     for tick, *_ in song.meters:
         if tick in bar_of:
             cuts.add(bar_of[tick])
-    cuts.update(bar_of[t] for t in marks if t in bar_of)
+    cuts.update(bar_of[t] for t in marks if t in bar_of and t not in held)
     tempo_ticks = sorted(t for t, _ in song.tempi)
     for i, tick in enumerate(tempo_ticks):  # a step change on a bar line (not a ramp)
-        if tick in bar_of:
+        if tick in bar_of and tick not in held:
             nxt_bar = starts[min(len(starts) - 1, bar_of[tick])]
             if i + 1 == len(tempo_ticks) or tempo_ticks[i + 1] >= nxt_bar:
                 cuts.add(bar_of[tick])
@@ -279,13 +287,16 @@ def song_yaml(
     """
     step = grid_ticks(options.grid)
     remarks: list[str] = []
+    if not any(p.notes for p in parts):
+        raise SmfError(f"{options.source}: no notes to import")
     ends = [n.off for p in parts for n in p.notes] or [song.end]
     starts = song.bar_starts(max(max(ends), 1))
     last_bar = max(1, len(starts) - 1)
     first, last = options.bars or (1, last_bar)
     if first > last_bar:
         raise SmfError(f"--bars {first}-{last}: the file has {last_bar} bars")
-    sections = _sections(song, first, last)
+    held = {t for p in parts for n in p.notes for t in _lines_inside(n, starts)}
+    sections = _sections(song, first, last, held)
     lo, hi = sections[0].start, sections[-1].end
     for s in sections:
         bar = PPQ * 4 * s.meter[0] // s.meter[1]
@@ -330,7 +341,9 @@ def song_yaml(
                     head += f"    velocity: {velocity}\n"
                 if gate != _DEFAULT_GATE:
                     head += f"    gate: {_decimal_text(gate * 100)}%\n"
-                body = head + "    steps: >-\n" + "".join(f"      {b} |\n" for b in bars)
+                # `|` is checked against the song's meter: only in sections of that meter
+                mark = " |" if section.meter == sections[0].meter else ""
+                body = head + "    steps: >-\n" + "".join(f"      {b}{mark}\n" for b in bars)
                 key = body
                 if key not in by_key:
                     count += 1
@@ -344,7 +357,8 @@ def song_yaml(
         remarks.append(f"{left} notes outside the bars imported were left out")
     if cut:
         remarks.append(f"{cut} notes held past a section's end were cut there")
-    return _assemble(song, sections, parts, tracks, patterns, plays, options), remarks
+    text = _assemble(song, sections, parts, tracks, patterns, plays, options, remarks)
+    return text, remarks
 
 
 def _assemble(
@@ -355,6 +369,7 @@ def _assemble(
     patterns: dict[str, tuple[str, str]],
     plays: list[list[str]],
     options: ImportOptions,
+    remarks: list[str],
 ) -> str:
     first = sections[0]
     lines = [
@@ -383,7 +398,10 @@ def _assemble(
             meter = s.meter
         inner = [(t, us) for t, us in song.tempi if s.start < t < s.end]
         at_start = song.tempo_at(s.start)
-        if inner:
+        if 0 < len(inner) < 3:  # a tempo step under a held note: no section can start there
+            bars = ", ".join(str(song.bar_of(t)) for t, _ in inner)
+            remarks.append(f"tempo changes inside a held note (bar {bars}) were left out")
+        elif inner:
             end_us = inner[-1][1]
             bar = PPQ * 4 * s.meter[0] // s.meter[1]
             over = min(s.bars, max(1, -(-(inner[-1][0] - s.start) // bar)))

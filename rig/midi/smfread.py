@@ -80,6 +80,10 @@ class SmfSong:
             starts.append(tick + PPQ * 4 * num // den)
         return starts
 
+    def bar_of(self, tick: int) -> int:
+        """The 1-based bar `tick` is in."""
+        return len(self.bar_starts(tick + 1)) - 1
+
     def meter_at(self, tick: int) -> tuple[int, int]:
         current = self.meters[0]
         for meter in self.meters:
