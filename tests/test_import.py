@@ -14,6 +14,7 @@ from rig.cli import main
 from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
 from rig.midi.smfimport import grid_ticks, shortest_decimal
 from rig.song.steps import held_ticks, nudge_ticks
+from tests.support.smfnotes import notes_of
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = ["--config", str(REPO / "config.yaml")]
@@ -60,21 +61,6 @@ def daw_file(path: Path, ppq: int = 480) -> list[tuple[int, int, int, int, int]]
     midi.tracks += [tempo, part]
     midi.save(str(path))
     return sorted(notes)
-
-
-def notes_of(path: Path) -> list[tuple[int, int, int, int, int]]:
-    midi = mido.MidiFile(str(path))
-    out = []
-    for track in midi.tracks:
-        tick, sounding = 0, {}
-        for msg in track:
-            tick += msg.time
-            if msg.type == "note_on" and msg.velocity:
-                sounding[(msg.channel, msg.note)] = (tick, msg.velocity)
-            elif msg.type in ("note_on", "note_off") and (msg.channel, msg.note) in sounding:
-                on, vel = sounding.pop((msg.channel, msg.note))
-                out.append((on, tick, msg.channel, msg.note, vel))
-    return sorted(out)
 
 
 def tempi_of(path: Path) -> list[tuple[int, float]]:
