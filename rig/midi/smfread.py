@@ -127,8 +127,10 @@ def read_smf(path: Path) -> SmfSong:
     if midi.type == 2:
         raise SmfError(f"{path}: a type 2 MIDI file (independent sequences) cannot be imported")
     division = midi.ticks_per_beat
-    if not 0 < division < 0x8000:
+    if division < 0 or division >= 0x8000:  # mido reads the SMPTE form as negative
         raise SmfError(f"{path}: SMPTE time division is not supported (ticks per beat needed)")
+    if division == 0:
+        raise SmfError(f"{path}: damaged MIDI file (0 ticks per beat)")
 
     def scale(tick: int) -> int:
         return round(Fraction(tick * PPQ, division))
@@ -164,6 +166,11 @@ def read_smf(path: Path) -> SmfSong:
             elif kind == "set_tempo":
                 tempi[at] = msg.tempo
             elif kind == "time_signature":
+                if not (1 <= msg.numerator <= 32 and msg.denominator <= 32):
+                    raise SmfError(
+                        f"{path}: time signature {msg.numerator}/{msg.denominator} (track "
+                        f"{number}) is outside rig's meters (1..32 over 1..32)"
+                    )
                 signatures[at] = (msg.numerator, msg.denominator)
             elif kind == "marker":
                 markers.append((at, _text(msg, "text")))
