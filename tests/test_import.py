@@ -207,3 +207,16 @@ def test_shortest_decimals_invert_the_compilers_rounding() -> None:
             assert v is not None and nudge_ticks(v, step) == residue
     assert shortest_decimal(Fraction(7, 20), Fraction(8, 20), open_lo=False) == Fraction(35, 100)
     assert held_ticks(1, Fraction(9792, 10000), Fraction(1), 480) == 470
+
+
+def test_readme_example_is_what_import_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    start = readme.index("# imported by `rig import take.mid`")
+    shown = readme[start : readme.index("```", start)]
+    daw_file(tmp_path / "take.mid")
+    monkeypatch.chdir(tmp_path)
+    args = ["import", "take.mid", "--track", "Keys", "--bars", "1-2", "-o", "-", *CONFIG]
+    assert main(args) == EXIT_OK
+    assert capsys.readouterr().out == shown
