@@ -220,3 +220,14 @@ def test_readme_example_is_what_import_writes(
     args = ["import", "take.mid", "--track", "Keys", "--bars", "1-2", "-o", "-", *CONFIG]
     assert main(args) == EXIT_OK
     assert capsys.readouterr().out == shown
+
+
+def test_drum_parts_become_lanes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    midi = tmp_path / "inferno.mid"
+    assert main(["export", str(REPO / "songs/inferno.yaml"), "-o", str(midi), *CONFIG]) == 0
+    capsys.readouterr()
+    assert main(["import", str(midi), "--track", "drums", "-o", "-", *CONFIG]) == EXIT_OK
+    out = capsys.readouterr()
+    assert "    lanes:\n      BD: >-\n        X... x... x... x... |\n" in out.out
+    assert "      SD: >-\n        .... x... .... x... |\n" in out.out  # each lane its own loop
+    assert "C-1" not in out.out and out.err == ""  # no note names, no tempo remarks

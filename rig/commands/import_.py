@@ -12,6 +12,7 @@ import re
 import sys
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from rig.commands import EXIT_BAD_INPUT, EXIT_OK, command_parser, load_or_report, parse_args
 from rig.source.text import printable
@@ -105,6 +106,20 @@ def _track_lines(parts: list, devices: set[str], voices: frozenset[str] | None) 
     return out
 
 
+def _lanes(parts: list, tracks: dict[str, str], project: Any) -> dict[str, dict[int, str]]:
+    """Each drum part's lanes (note → name) on its channel, from its track's device."""
+    out = {}
+    for part in parts:
+        device = project.devices.get(tracks[part.name].split(",")[0].removeprefix("device: "))
+        if device is not None and device.lanes:
+            out[part.name] = {
+                lane.note: name
+                for name, lane in device.lanes.items()
+                if lane.channel in (None, part.channel)
+            }
+    return out
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(_parser(), argv)
     if isinstance(args, int):
@@ -130,7 +145,7 @@ def main(argv: list[str]) -> int:
         parts = select_parts(song, args.track)
         options = ImportOptions(args.grid, args.bars, printable(str(args.midi)))
         tracks = _track_lines(parts, set(project.devices), project.voices)
-        text, remarks = song_yaml(song, parts, options, tracks)
+        text, remarks = song_yaml(song, parts, options, tracks, _lanes(parts, tracks, project))
     except SmfError as exc:
         print(f"rig import: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -23,6 +23,7 @@ tempo (the notes' ticks are exact either way).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -143,15 +144,65 @@ def _sections(song: SmfSong, first: int, last: int, held: set[int]) -> list[_Sec
     return out
 
 
+def _lanes_body(
+    notes: list[SmfNote],
+    section: _Section,
+    per_bar: int,
+    step: int,
+    names: dict[int, str],
+    mark: str,
+) -> tuple[int, Fraction, str] | None:
+    """A drum part as `lanes:` (velocity, gate, text), or None when a note has no lane or
+    one lane would need two layers (a flam inside one step)."""
+    if not names or any(n.pitch not in names for n in notes):
+        return None
+    steps = section.bars * per_bar
+    by_pitch: dict[int, list] = {}
+    for pitch in sorted({n.pitch for n in notes}):
+        drawn = layers([n for n in notes if n.pitch == pitch], section.start, steps, step)
+        if len(drawn) != 1:
+            return None
+        by_pitch[pitch] = drawn[0]
+    hits = [h for layer in by_pitch.values() for h in {id(h): h for h in layer if h}.values()]
+    velocity = Counter(h.velocity for h in hits).most_common(1)[0][0]
+    gate = pattern_gate(hits, step)
+    beat = PPQ // step if PPQ % step == 0 and PPQ // step > 1 else per_bar
+    lanes = {}
+    for pitch, layer in by_pitch.items():
+        tokens = [token(h, i, velocity, gate, step, hit_only=True) for i, h in enumerate(layer)]
+        lanes[names[pitch]] = [
+            " ".join("".join(bar[i : i + beat]) for i in range(0, len(bar), beat))
+            for bar in (tokens[b : b + per_bar] for b in range(0, steps, per_bar))
+        ]
+    text = "    lanes:\n"  # each lane loops on its own length (polymeter when they differ)
+    for name, bars in lanes.items():
+        lines = bars[: period(bars)]
+        text += f"      {name}: >-\n" + "".join(f"        {b}{mark}\n" for b in lines)
+    return velocity, gate, text
+
+
 def song_yaml(
-    song: SmfSong, parts: list[SmfPart], options: ImportOptions, tracks: dict[str, str]
+    song: SmfSong,
+    parts: list[SmfPart],
+    options: ImportOptions,
+    tracks: dict[str, str],
+    lanes: dict[str, dict[int, str]] | None = None,
 ) -> tuple[str, list[str]]:
     """The song text, and notes for the user (notes left out or cut).
 
-    `tracks` maps a part name to its track line's inside (`device: gm, channel: 3`).
+    `tracks` maps a part name to its track line's inside (`device: gm, channel: 3`);
+    `lanes` a drum part's name to its device's lanes (note → name) on its channel: a
+    part whose every note has a lane is written as `lanes:` (`BD: "X... x..."`).
     """
     step = grid_ticks(options.grid)
     remarks: list[str] = []
+    # A tempo that is no whole number of µs (174 bpm) is written as two alternating values
+    # (rig.midi.smf): one tempo as written here, so not a tempo change.
+    tempi: list[tuple[int, int]] = []
+    for tick, us in song.tempi:
+        if not tempi or _bpm(us) != _bpm(tempi[-1][1]):
+            tempi.append((tick, us))
+    song = dataclasses.replace(song, tempi=tempi)
     if not any(p.notes for p in parts):
         raise SmfError(f"{options.source}: no notes to import")
     ends = [n.off for p in parts for n in p.notes] or [song.end]
@@ -194,21 +245,28 @@ def song_yaml(
             if not notes:
                 continue
             per_bar = PPQ * 4 * section.meter[0] // section.meter[1] // step
-            for layer in layers(notes, section.start, section.bars * per_bar, step):
+            # `|` is checked against the song's meter: only in sections of that meter
+            mark = " |" if section.meter == sections[0].meter else ""
+            lane_names = (lanes or {}).get(part.name, {})
+            drawn = _lanes_body(notes, section, per_bar, step, lane_names, mark)
+            bodies = [] if drawn is None else [drawn]
+            steps = section.bars * per_bar
+            for layer in [] if drawn else layers(notes, section.start, steps, step):
                 hits = list({id(h): h for h in layer if h is not None}.values())
                 velocity = Counter(h.velocity for h in hits).most_common(1)[0][0]
                 gate = pattern_gate(hits, step)
                 tokens = [token(h, i, velocity, gate, step) for i, h in enumerate(layer)]
                 bars = bars_text(tokens, per_bar)
                 bars = bars[: period(bars)]
+                lines = "".join(f"      {b}{mark}\n" for b in bars)
+                bodies.append((velocity, gate, "    steps: >-\n" + lines))
+            for velocity, gate, text in bodies:
                 head = f"    track: {_q(part.name)}\n    rate: {options.grid}\n"
                 if velocity != _DEFAULT_VELOCITY:
                     head += f"    velocity: {velocity}\n"
                 if gate != DEFAULT_GATE:
                     head += f"    gate: {decimal_text(gate * 100)}%\n"
-                # `|` is checked against the song's meter: only in sections of that meter
-                mark = " |" if section.meter == sections[0].meter else ""
-                body = head + "    steps: >-\n" + "".join(f"      {b}{mark}\n" for b in bars)
+                body = head + text
                 key = body
                 if key not in by_key:
                     count += 1

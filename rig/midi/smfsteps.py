@@ -133,13 +133,18 @@ def layers(notes: list[SmfNote], start: int, steps: int, step: int) -> list[list
     return layers
 
 
-def token(hit: Hit | None, at: int, velocity: int, gate: Fraction, step: int) -> str:
+def token(
+    hit: Hit | None, at: int, velocity: int, gate: Fraction, step: int, hit_only: bool = False
+) -> str:
+    """Step `at` of a layer: `.`, `~`, or the hit (`C4+E4:90>0.35=95%`; `x`/`X` in a lane)."""
     if hit is None:
         return "."
     if hit.index != at:
         return "~"
-    text = "+".join(note_name(p) for p in sorted(hit.pitches))
-    if hit.velocity != velocity:
+    text = "x" if hit_only else "+".join(note_name(p) for p in sorted(hit.pitches))
+    if hit.velocity != velocity and hit_only and hit.velocity == _ACCENT:
+        text = "X"
+    elif hit.velocity != velocity:
         text += "!" if hit.velocity == _ACCENT else f":{hit.velocity}"
     text += _nudge_text(hit.residue, step)
     if held_ticks(hit.held, None, gate, step) != hit.length:
