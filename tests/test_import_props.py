@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from rig.midi.smf import export_smf
@@ -25,6 +25,7 @@ from rig.song.tempomap import TempoMap, TempoSegment
 from tests.support.smfnotes import track_notes
 
 REPO = Path(__file__).resolve().parents[1]
+DRUMS = [36, 38, 42, 46, 49]  # GM lanes BD SD CH OH CY: the drums part is written as lanes
 METERS = [(4, 4), (3, 4), (7, 8), (5, 8), (2, 2), (6, 8)]
 
 
@@ -44,8 +45,10 @@ def parts(draw: st.DrawFn) -> tuple[Arrangement, Fraction]:
         bpm = draw(st.sampled_from([96.0, 120.0, 133.5, 174.0]))
         tempo.append(TempoSegment(tick, bpm, bpm, None))
         tick, bar = tick + length, bar + bars
-    names = ["keys", "bass", "pad"][: draw(st.integers(1, 3))]
-    tracks = [TrackInfo(n, "gm", None, draw(st.integers(0, 15))) for n in names]
+    names = ["keys", "bass", "drums"][: draw(st.integers(1, 3))]
+    tracks = [
+        TrackInfo(n, "gm", None, 9 if n == "drums" else draw(st.integers(0, 8))) for n in names
+    ]
     events: list = []
     for info in tracks:
         busy: dict[int, int] = {}  # pitch → end of its last note: no overlap on one key
@@ -55,7 +58,14 @@ def parts(draw: st.DrawFn) -> tuple[Arrangement, Fraction]:
                     st.tuples(
                         st.integers(span.start_tick, span.end_tick - 1),
                         st.integers(1, 3 * PPQ),
-                        st.lists(st.integers(24, 100), min_size=1, max_size=3, unique=True),
+                        st.lists(
+                            st.sampled_from(DRUMS)
+                            if info.name == "drums"
+                            else st.integers(24, 100),
+                            min_size=1,
+                            max_size=3,
+                            unique=True,
+                        ),
                         st.integers(1, 127),
                     ),
                     max_size=12,
@@ -90,8 +100,12 @@ def test_export_import_export_is_the_identity(
         tracks = {p.name: f"device: gm, channel: {p.channel + 1}" for p in chosen}
         if not chosen:
             return  # nothing to import (the command says so, exit 1: tests/test_import.py)
-        yaml, remarks = song_yaml(song, chosen, ImportOptions(grid, None, "a.mid"), tracks)
+        gm = project.devices["gm"]
+        lanes = {"drums": {lane.note: name for name, lane in gm.lanes.items()}}
+        yaml, remarks = song_yaml(song, chosen, ImportOptions(grid, None, "a.mid"), tracks, lanes)
         assert remarks == []
+        # the drums part is lanes, or steps where one lane would need two layers (a flam)
+        event("drums as lanes" if "\n    lanes:\n" in yaml else "no lanes")
         text.write_text(yaml, encoding="utf-8")
         export_smf(project.arrangement(text), second)
         assert track_notes(second) == track_notes(first)
