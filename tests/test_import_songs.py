@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mido
+import pretty_midi
 import pytest
 
 from rig.cli import main
@@ -40,3 +41,9 @@ def test_export_import_export_is_the_identity(song: Path, tmp_path: Path) -> Non
     assert sum(len(v) for v in want.values()) > 50
     assert got == want
     assert meters(second) == meters(first)
+    # the tempo map too: every note sounds at the same second (ramps come back as ramps)
+    onsets = [
+        sorted(n.start for i in pretty_midi.PrettyMIDI(str(f)).instruments for n in i.notes)
+        for f in (first, second)
+    ]
+    assert max(abs(a - b) for a, b in zip(*onsets, strict=True)) < 0.0005

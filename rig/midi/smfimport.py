@@ -328,7 +328,14 @@ def _assemble(
             end_us = inner[-1][1]
             bar = PPQ * 4 * s.meter[0] // s.meter[1]
             over = min(s.bars, max(1, -(-(inner[-1][0] - s.start) // bar)))
-            items.append(f"tempo: {{from: {_bpm(at_start)}, to: {_bpm(end_us)}, over: {over}}}")
+            # The file's steps each hold a ramp's mean over 1/32 note: its start lies half
+            # a step before the first one (linear), its end is the tempo it arrives at.
+            bpms = [_US_PER_MINUTE / us for us in (at_start, *(us for _, us in inner))]
+            ends = (bpms[0] - (bpms[1] - bpms[0]) / 2, bpms[-1] + (bpms[-1] - bpms[-2]) / 2)
+            if inner[-1][0] + PPQ // 8 < s.end:  # the ramp ended inside: its last tempo holds
+                ends = (ends[0], bpms[-1])
+            start_us, end_us = (round(_US_PER_MINUTE / max(1.0, round(b, 1))) for b in ends)
+            items.append(f"tempo: {{from: {_bpm(start_us)}, to: {_bpm(end_us)}, over: {over}}}")
             tempo = end_us
         elif _bpm(at_start) != _bpm(tempo):
             items.append(f"tempo: {_bpm(at_start)}")
