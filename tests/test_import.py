@@ -231,3 +231,21 @@ def test_drum_parts_become_lanes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "    lanes:\n      BD: >-\n        X... x... x... x... |\n" in out.out
     assert "      SD: >-\n        .... x... .... x... |\n" in out.out  # each lane its own loop
     assert "C-1" not in out.out and out.err == ""  # no note names, no tempo remarks
+
+
+def test_type_0_file_gives_a_track_per_channel(tmp_path: Path) -> None:
+    midi = mido.MidiFile(type=0, ticks_per_beat=960)
+    track = mido.MidiTrack([mido.MetaMessage("track_name", name="Jam")])
+    for n, (channel, pitch) in enumerate([(0, 60), (9, 36), (0, 64), (9, 38)]):
+        track.append(mido.Message("note_on", channel=channel, note=pitch, velocity=80 + n,
+                                  time=0 if n == 0 else 480 + n))  # fmt: skip
+        track.append(mido.Message("note_off", channel=channel, note=pitch, time=200))
+    midi.tracks.append(track)
+    take, out, again = tmp_path / "jam.mid", tmp_path / "jam.yaml", tmp_path / "again.mid"
+    midi.save(str(take))
+    assert main(["import", str(take), "-o", str(out), *CONFIG]) == EXIT_OK
+    text = out.read_text(encoding="utf-8")
+    assert '"Jam ch1": {device: gm, channel: 1}' in text
+    assert '"Jam ch10": {device: gm, channel: 10}' in text and "lanes:" in text  # GM drums
+    assert main(["export", str(out), "-o", str(again), *CONFIG]) == EXIT_OK
+    assert notes_of(again) == [(a * 2, b * 2, c, p, v) for a, b, c, p, v in notes_of(take)]
