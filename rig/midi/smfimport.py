@@ -118,8 +118,9 @@ def _sections(song: SmfSong, first: int, last: int, held: set[int]) -> list[_Sec
     """Sections of bars `first`..`last`: one from each meter change, and from each marker
     and tempo step on a bar line that no note in `held` (ticks) sounds across."""
     starts = song.bar_starts(song.end)
-    while len(starts) <= last:
-        starts.append(starts[-1] + 4 * PPQ)
+    _, num, den = song.meters[-1]
+    while len(starts) <= last:  # bars past the file's end go on in its last meter
+        starts.append(starts[-1] + PPQ * 4 * num // den)
     bar_of = {tick: n + 1 for n, tick in enumerate(starts)}
     marks = {tick: text for tick, text in song.markers}
     cuts = {first}
@@ -205,7 +206,7 @@ def song_yaml(
     song = dataclasses.replace(song, tempi=tempi)
     if not any(p.notes for p in parts):
         raise SmfError(f"{options.source}: no notes to import")
-    ends = [n.off for p in parts for n in p.notes] or [song.end]
+    ends = [n.off for p in parts for n in p.notes] + [song.end]  # the file's own length
     starts = song.bar_starts(max(max(ends), 1))
     last_bar = max(1, len(starts) - 1)
     first, last = options.bars or (1, last_bar)
