@@ -149,7 +149,7 @@ def grid_errors(
     mean_t = sum(times_ns) / n
     num = sum((k - mean_k) * (t - mean_t) for k, t in zip(ks, times_ns, strict=True))
     den = sum((k - mean_k) ** 2 for k in ks)
-    return errors, (num / den / period_ns - 1) * 1e6
+    return errors, (num / den / period_ns - 1) * 1e6 if den else 0.0
 
 
 def match_planned(frames: list[int], planned: list[int]) -> tuple[list[int], int]:
@@ -346,6 +346,8 @@ def _run_all(seconds: float, bpm: float, say) -> list[Result]:
             frames = [f for f, d in events if d == b"\xf8"]
             times = [f / frames_per_ns for f in frames]
             planned = [f for _, f in log[1:-1]]  # FA first, FC last, F8 between
+            if frames and planned:  # the frame engine logs frames since its timeline's origin
+                planned = [f + frames[0] - planned[0] for f in planned]
             ks, off = match_planned(frames, planned)
             errors, drift = grid_errors(times, period_ns, indices=ks)
             lost = len(planned) - len(frames)

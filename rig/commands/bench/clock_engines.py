@@ -48,7 +48,7 @@ __all__ = [
 INFERNO = Path("songs/inferno.yaml")
 FROM_BAR = 65  # Inferno's "inferno" section: every track plays, 100 BPM, no ramp
 FRAME, DEADLINE, ISOBAR = "rig frame engine", "rig deadline engine", "isobar"
-FREEWHEEL, REALTIME = "freewheel", "real time"
+FREEWHEEL, REALTIME, STOPPED = "freewheel", "real time", "stopped"  # stopped: the floor
 
 
 @dataclass
@@ -222,7 +222,11 @@ def _wait_connected(control, timeout: float = 5.0) -> None:
         time.sleep(0.05)
 
 
-def _rig(arr, outputs, frame_engine: bool, fw: _Freewheel | None, timeout: float) -> dict:
+def _rig(
+    arr, outputs, frame_engine: bool, fw: _Freewheel | None, timeout: float, idle: float = 0.0
+) -> dict:
+    """Play `arr` from FROM_BAR to its end (`idle` > 0: leave it stopped that long —
+    the floor: what the engine costs while nothing plays); figures from its status."""
     from rig.control.protocol import ControlClient
     from rig.engine.process import EngineProcess
     from rig.engine.spec import EngineSpec
@@ -236,7 +240,10 @@ def _rig(arr, outputs, frame_engine: bool, fw: _Freewheel | None, timeout: float
                 fw.set(True)
             first = control.status(timeout=2)
             wall0 = time.monotonic()
-            control.send("/rig/play", FROM_BAR)
+            if idle > 0:
+                time.sleep(idle)
+            else:
+                control.send("/rig/play", FROM_BAR)
             last = first
             give_up = wall0 + timeout
             while time.monotonic() < give_up:
@@ -244,7 +251,7 @@ def _rig(arr, outputs, frame_engine: bool, fw: _Freewheel | None, timeout: float
                 now = control.status(timeout=2)
                 if now is not None:
                     last = now
-                    if now.state == "ended":
+                    if now.state == "ended" or idle > 0:
                         break
             wall = time.monotonic() - wall0
             if fw is not None:
@@ -253,7 +260,7 @@ def _rig(arr, outputs, frame_engine: bool, fw: _Freewheel | None, timeout: float
         if fw is not None:
             fw.set(False)
         engine.stop()
-    if first is None or last is None or last.state != "ended":
+    if first is None or last is None or last.state != ("stopped" if idle > 0 else "ended"):
         raise RuntimeError("the engine did not play the section to its end")
     cycles = last.cycles - first.cycles
     return {
@@ -281,6 +288,8 @@ def run_engines(root: Path, seconds: float, isobar_python: Path | None, say, pro
     runs = [(FRAME, FREEWHEEL), (DEADLINE, FREEWHEEL), (FRAME, REALTIME), (DEADLINE, REALTIME)]
     if isobar_python is not None:
         runs.append((ISOBAR, REALTIME))
+    runs += [(FRAME, STOPPED), (DEADLINE, STOPPED)]
+    idle = plan_s[-1] + 60 / bpm / 24 if plan_s else 1.0  # as long as the section plays
     rows = []
     for i, (engine, mode) in enumerate(runs):
         say(f"-- {engine}, {mode}")
@@ -317,13 +326,20 @@ def run_engines(root: Path, seconds: float, isobar_python: Path | None, say, pro
                         )
                         for o in outputs
                     ]
-                    got = _rig(arr, specs, engine == FRAME, fw, timeout=60 + 3 * seconds)
+                    got = _rig(
+                        arr,
+                        specs,
+                        engine == FRAME,
+                        fw,
+                        timeout=60 + 3 * seconds,
+                        idle=idle if mode == STOPPED else 0.0,
+                    )
                     row.cpu_seconds, row.wall_seconds = got["cpu"], got["wall"]
                     row.cycles, row.callback_us = got["cycles"], got["callback"]
                     row.note = f"late {got['late']}" + (", SCHED_FIFO" if got["realtime"] else "")
                 events, more = a.stop(), b.stop()
                 row.xruns = max(a.xruns, b.xruns)
-                rows.append(_fill(row, events, more, plan_s, a.rate))
+                rows.append(_fill(row, events, more, [] if mode == STOPPED else plan_s, a.rate))
         finally:
             if fw is not None:
                 fw.close()
@@ -355,7 +371,7 @@ def _baseline(rows: list[EngineRow]) -> EngineRow | None:
 
 def _cells(r: EngineRow, rows: list[EngineRow]) -> list[str]:
     base = _baseline(rows)
-    real = r.mode == REALTIME
+    real = r.mode != FREEWHEEL
     ratio = "-"
     if base is not None and real and base.cpu_seconds > 0:
         ratio = f"{r.cpu_percent / base.cpu_percent:.2f}"
@@ -364,8 +380,8 @@ def _cells(r: EngineRow, rows: list[EngineRow]) -> list[str]:
         r.engine,
         r.mode,
         f"{r.ticks} of {r.expected}",
-        f"{r.frames_off[0]} / {r.frames_off[1]}",
-        "{:.1f} / {:.1f} / {:.1f}".format(*r.jitter_us),
+        f"{r.frames_off[0]} / {r.frames_off[1]}" if r.expected else "-",
+        "{:.1f} / {:.1f} / {:.1f}".format(*r.jitter_us) if r.expected else "-",
         f"{r.cpu_percent:.1f}" if real else "-",
         f"{r.cpu_per_cycle_us:.1f}",
         ratio,
@@ -392,6 +408,8 @@ def engines_markdown(rows: list[EngineRow], seconds: float, load: str) -> str:
         "and in % of one core (real time only: freewheel runs cycles back to back).",
         "Callback: the engine's JACK process callback, mean and worst while it ran.",
         "CPU × frame engine: % of one core against the frame engine in real time.",
+        "Stopped: the engine open, its clients running, nothing playing, as long as the",
+        "section plays — the floor each engine costs before it plays a note.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---" for _ in HEADER) + "|",
