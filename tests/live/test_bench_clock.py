@@ -69,3 +69,13 @@ def test_help_has_an_example_and_bad_options_are_usage_errors(capsys):
     assert exc.value.code == 0
     assert "rig bench clock --part engines" in capsys.readouterr().out
     assert main(["--seconds", "0"]) == 2
+
+
+def test_no_isobar_or_no_project_folder_is_said_in_one_line(tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "no-such-python"
+    monkeypatch.chdir(REPO)
+    assert main(["--part", "engines", "--isobar-python", str(missing)]) == 3
+    assert capsys.readouterr().err.strip() == f"rig bench: isobar does not import in {missing}"
+    monkeypatch.chdir(tmp_path)  # no songs/inferno.yaml here
+    assert main(["--part", "engines", "--no-isobar"]) == 2
+    assert "songs/inferno.yaml not found" in capsys.readouterr().err

@@ -55,7 +55,7 @@ EPILOG = """examples:
   rig bench clock                          # both parts, 20 s per run, results/ folder
   rig bench clock --part engines --seconds 10 --out /tmp/bench
   rig bench clock --part engines --isobar-python ~/isobar/bin/python
-  rig bench clock --part sender --seconds 5 --no-isobar
+  rig bench clock --part sender --seconds 5 --bpm 96
 
 Needs jackd (Debian jackd2), run from the project folder (songs/inferno.yaml).
 engines: the frame engine, the deadline engine (each in JACK freewheel and in real
