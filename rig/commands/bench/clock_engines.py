@@ -1,7 +1,7 @@
 """`rig bench clock`, engines part: the frame engine against the deadline engine and isobar.
 
 One run plays the same music — Inferno's densest section (songs/inferno.yaml, from
-bar 65, all tracks and two clock outputs) — through:
+bar 65, all tracks, its devices with clock as config.yaml says) — through:
 
 - rig's frame engine: `FrameLoop` in the JACK process callback (rig/engine/cycle.py);
 - rig's deadline engine: the engine loop pumping on `time.monotonic_ns()` deadlines,
@@ -81,7 +81,7 @@ class EngineRow:
 # -- the music --------------------------------------------------------------------------
 def inferno_section(root: Path, bars: int):
     """(Inferno cut after `bars` bars from FROM_BAR, its outputs as in config.yaml)."""
-    from rig.engine.sinks import outputs_from_project
+    from rig.engine.sinks import OutputSpec, outputs_from_project
     from rig.project import Project
     from rig.song.arrangement import Arrangement, SectionSpan
 
@@ -111,8 +111,13 @@ def inferno_section(root: Path, bars: int):
         end,
         key=arr.key,
     )
-    devices = {t.device for t in arr.tracks if t.device}
-    outputs = [o for o in outputs_from_project(project) if o.device in devices]
+    devices = sorted({t.device for t in arr.tracks if t.device})
+    bound = {o.device: o for o in outputs_from_project(project) if o.device in devices}
+    # Every device of the song gets an output (the bench points them at its recorders),
+    # and at least one sends clock, whatever this project's config says.
+    outputs = [bound.get(d) or OutputSpec(d, d) for d in devices]
+    if outputs and not any(o.clock for o in outputs):
+        outputs[0] = replace(outputs[0], clock=True)
     return cut, outputs
 
 
@@ -299,8 +304,8 @@ def run_engines(root: Path, seconds: float, isobar_python: Path | None, say, pro
                 Recorder.spawn(client_name=f"rig-bench-a{i}") as a,
                 Recorder.spawn(client_name=f"rig-bench-b{i}") as b,
             ):
-                # The first clocked device and every device without clock to recorder
-                # a (its ticks are measured), the other clocked device(s) to b.
+                # The first clocked device (name order) and every one without clock to
+                # recorder a (its ticks are measured), the other clocked device(s) to b.
                 port = {
                     o.device: (a.port if o is clocked[0] or not o.clock else b.port)
                     for o in outputs
