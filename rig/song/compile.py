@@ -40,7 +40,7 @@ from rig.song.model import (
     Song,
     TrackDef,
 )
-from rig.song.steps import NUDGE_DIVISIONS, Step
+from rig.song.steps import Step, held_ticks, nudge_ticks
 from rig.song.tempomap import TempoMap, TempoSegment
 from rig.source.errors import Pos, SourceError
 
@@ -331,10 +331,10 @@ class _Compiler:
         span = max(1, play.section_end - play.section_start - step_ticks)
         cycle, pre = 0, False
         shaped = p.dynamics != PLAIN or play.scale != 1
-        # A note's length in ticks per number of held steps: exact Fraction arithmetic
-        # (the gate is a Fraction) once per count, not once per note (measured: the
+        # A note's length in ticks per (held steps, step gate): exact Fraction arithmetic
+        # (gates are Fractions) once per pair, not once per note (measured: the
         # Fraction operations were a third of compiling a 20 000-bar song).
-        lengths: dict[int, int] = {}
+        lengths: dict[tuple[int, Fraction | None], int] = {}
         while start + cycle * loop < end:
             base = start + cycle * loop
             last = base + loop >= end
@@ -362,17 +362,15 @@ class _Compiler:
                 while i + held < len(steps) and steps[i + held].kind == "tie":
                     held += 1
                 rng_key = f"{self.seed}/{p.name}/{key}/{play.section}/{cycle}/{i}" if shaped else ""
-                delay = (swing_ticks if i % 2 else 0) + step.nudge * step_ticks // NUDGE_DIVISIONS
+                delay = (swing_ticks if i % 2 else 0) + nudge_ticks(step.nudge, step_ticks)
                 if p.dynamics.humanize_ms:
                     delay += humanize_ticks(p.dynamics, self.tempo_now.bpm_at(on), rng_key)
                 on = max(on + delay, start)
-                length_ticks = lengths.get(held)
-                if length_ticks is None:
-                    length_ticks = max(1, round((held - 1 + p.gate) * step_ticks))
-                    lengths[held] = length_ticks
-                off = base + i * step_ticks + delay + length_ticks
-                if held > 1 and p.gate >= 1:
-                    off = base + (i + held) * step_ticks + delay
+                sounding = lengths.get((held, step.gate))
+                if sounding is None:
+                    sounding = held_ticks(held, step.gate, p.gate, step_ticks)
+                    lengths[(held, step.gate)] = sounding
+                off = base + i * step_ticks + delay + sounding
                 off = min(max(off, on + 1), end)
                 if on >= end:
                     continue
