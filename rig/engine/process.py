@@ -312,6 +312,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             dsp_hook=player,
             set_name=spec.set_name,
             clock=clock,
+            play_for_ns=None if spec.play_for_s is None else round(spec.play_for_s * 1e9),
         )
         if spec.bundle_dir:
             from pathlib import Path

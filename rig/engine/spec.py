@@ -51,6 +51,9 @@ class EngineSpec:
     sync: SyncConfig = SyncConfig()  # the clock the engine follows (config.yaml sync:)
     sync_api: str = "auto"  # the rtmidi API the sync input port is opened with
     mtc_out: OutputSpec | None = None  # MIDI timecode out (device MTC_DEVICE), if configured
+    # `rig play --for`: stop after this many seconds of the engine's timeline (JACK
+    # frames / rate, or monotonic time without JACK) from the first downbeat.
+    play_for_s: float | None = None
 
 
 def engine_spec(

@@ -75,12 +75,16 @@ class Engine:
         dsp_hook: Callable[[int, Scheduler], None] | None = None,
         set_name: str = "",
         clock: InternalClock | None = None,
+        play_for_ns: int | None = None,
     ):
         """`run_on`: at the end of a cue, go on with the next one of the set.
         `transitions[i]`: after cue i, "bar" (go on at its last bar line, the default)
         or "wait" (stop; the next cue is loaded and waits for /rig/play).
         `clock`: the clock to run on (a `rig.engine.sync.FollowClock` follows a sync
-        source); default: the rig's own."""
+        source); default: the rig's own.
+        `play_for_ns`: the show lasts this long on the engine's timeline from its
+        first downbeat (`rig play --for`), then stops there and reports "ended"; the
+        same music in real time and in JACK freewheel."""
         if not cues:
             raise ValueError("an engine needs at least one cue")
         self.cues = list(cues)
@@ -120,12 +124,17 @@ class Engine:
         # Applied to every arrangement a hot reload brings (software voices route their
         # voice-only tracks the way they did the cues given at start).
         self.adapt: Callable[[Arrangement], Arrangement] | None = None
+        self.play_for_ns = play_for_ns
+        self.stop_at_ns: int | None = None  # the timed stop's timeline ns, once known
+        self.timed_out = False  # the timed stop happened: the show has ended
 
     # -- transport (now_ns always passed in) -----------------------------------------
     def play(self, now_ns: int, bar: int | None = None, at_ns: int | None = None) -> None:
         """Play the current cue from its top, or from `bar` (SPP + Continue); the
         downbeat at `at_ns` (a sync source's beat) or START_DELAY_NS from now."""
         self.waiting = False
+        if self.timed_out:  # a new show after a timed one: its own time from its downbeat
+            self.timed_out, self.stop_at_ns = False, None
         if self.scheduler.playing:
             self.scheduler.stop(now_ns)
         self._reset(self.cue_index)
@@ -314,6 +323,8 @@ class Engine:
         if self.sync is not None:  # the master's transport first: a Start plays this pump
             self.sync.pump(now_ns)
         self.scheduler.pump(now_ns)
+        if self.stop_at_ns is not None and not self.timed_out:
+            self._timed_stop(now_ns)
         if self.scheduler.ended:
             self.position_tick = 0
             if self.waiting and self.view.index != self.cue_index:
@@ -334,6 +345,8 @@ class Engine:
     def state(self) -> str:
         if self.scheduler.playing:
             return "playing"
+        if self.timed_out:
+            return "ended"
         if self.waiting:
             return "waiting"
         return "ended" if self.scheduler.ended else "stopped"
@@ -379,6 +392,22 @@ class Engine:
         # From tick 0 the scheduler sends Start, else SPP + Continue (FA = SPP 0 + FB).
         at = now_ns + START_DELAY_NS if at_ns is None else at_ns
         self.scheduler.play(tick, at, now_ns)
+        if self.play_for_ns is not None and self.stop_at_ns is None:
+            # From the first downbeat (as the scheduler placed it) on the timeline.
+            self.stop_at_ns = self.clock.ns_at(self.scheduler.next_tick) + self.play_for_ns
+            self.scheduler.until_ns = self.stop_at_ns
+
+    def _timed_stop(self, now_ns: int) -> None:
+        """The timed stop: once the scheduler has handed over all music before
+        `stop_at_ns`, stop on that very ns (note-offs, Stop), and the show has ended."""
+        assert self.stop_at_ns is not None
+        horizon = now_ns + self.scheduler.lookahead_ns + self.scheduler.max_latency_ns
+        if horizon < self.stop_at_ns - 1:
+            return
+        self.stop(max(now_ns, self.stop_at_ns))
+        self.waiting = False
+        self.timed_out = True
+        self.scheduler.until_ns = None
 
     def _check_cue(self, index: int) -> None:
         if not 0 <= index < len(self.cues):

@@ -121,6 +121,9 @@ class Scheduler:
         self.playing = False
         self.ended = False  # the last arrangement played to its end
         self.next_tick = 0  # first tick not yet handed to the sinks
+        # Music at or after this timeline ns is not handed over (a timed stop: `rig
+        # play --for`); None: no limit.
+        self.until_ns: int | None = None
         self._routes: dict[str, _Route] = {}
         self._max_latency_ns = 0
         self._sounding: dict[tuple[str, int, int], str] = {}  # (device, ch, note) → track
@@ -269,6 +272,11 @@ class Scheduler:
         return len(self._sounding)
 
     @property
+    def max_latency_ns(self) -> int:
+        """The largest latency offset of the current routes and clock outputs."""
+        return self._max_latency_ns
+
+    @property
     def last_deadline_ns(self) -> int | None:
         """The latest deadline handed to any sink (None before the first)."""
         return max(self._last_ns.values(), default=None)
@@ -282,6 +290,8 @@ class Scheduler:
             return
         while self.playing and self.arrangement is not None:
             horizon_ns = now_ns + self.lookahead_ns + self._max_latency_ns
+            if self.until_ns is not None:
+                horizon_ns = min(horizon_ns, self.until_ns - 1)
             end = self.arrangement.length_ticks
             tick_to = min(end, math.floor(self.clock.tick_at(horizon_ns)) + 1)
             if tick_to > self.next_tick:
