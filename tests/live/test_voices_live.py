@@ -114,11 +114,11 @@ def test_stand_in_onsets_fall_in_the_block_of_the_hardware_midi_frame(
 def check_lined_up(take, midi) -> None:
     """Every stand-in onset in the block (JACK period = pyo block) its MIDI frame falls
     in: 0 blocks off. Blocks are counted on the capture's cycle grid. (The capture
-    runs in real time before and after freewheel and may xrun there; a cycle missing
-    before the notes would shift every onset by whole blocks and fail this check.)"""
+    runs in real time before and after freewheel and may xrun there: its rows are
+    mapped to frames across the cycles it missed.)"""
     note_frames = [f for f, d in midi if d[0] & 0xF0 == 0x90 and d[2] > 0]
     mono = take.audio.mean(axis=1)
-    found = [take.first_frame + i for i in onsets(mono, 0.05 * np.abs(mono).max())]
+    found = [take.frame_at(i) for i in onsets(mono, 0.05 * np.abs(mono).max())]
     assert len(note_frames) == len(found) == 8
     block = [(f - take.first_frame) // BLOCK for f in note_frames]
     heard = [(f - take.first_frame) // BLOCK for f in found]
