@@ -207,6 +207,8 @@ class SectionDef:
     fill: FillSpec | None = None
     entries: tuple[PlayEntry, ...] = ()  # the `play` list with overrides, in order
     velocity: Fraction = Fraction(1)  # the section's velocity scale
+    transpose: int = 0  # semitones for every pitched pattern (from `transpose:` or `key:`)
+    key: str | None = None  # the section's own key (`key:`), shown as the song's is
 
 
 @dataclass(frozen=True)
