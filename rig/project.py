@@ -18,6 +18,7 @@ from rig.song.compile import compile_song
 from rig.song.load import Context, load_song
 from rig.song.model import SetList, Song
 from rig.song.setlist import is_set_tree, is_setlist, load_setlist
+from rig.song.settransitions import with_transitions
 from rig.source.errors import InputError
 from rig.source.files import display_path
 from rig.source.yamltree import Node, load_yaml_file
@@ -92,4 +93,4 @@ class Project:
                 errors.extend(exc.errors)
         if errors:
             raise InputError(errors)
-        return out
+        return with_transitions(self.devices, setlist, out)
