@@ -83,12 +83,15 @@ def test_section_key_misuse_is_positioned(project: Project, tmp_path: Path) -> N
     assert errors[0] == expected(path, (14, 34, "section 1: key: G major changes the mode of "
         "the song's E minor; a section key moves the tonic only (say G minor)"))[0]  # fmt: skip
     assert errors[1].startswith(expected(path, (15, 34, "section 2: key: "))[0])
-    assert errors[2] == expected(
-        path, (16, 34, "section 3: give key: or transpose:, not both (key: sets the transpose)")
-    )[0]
-    assert errors[3] == expected(
-        path, (17, 40, "section 4: transpose: 60 is out of range -48..48")
-    )[0]
+    assert (
+        errors[2]
+        == expected(
+            path, (16, 34, "section 3: give key: or transpose:, not both (key: sets the transpose)")
+        )[0]
+    )
+    assert (
+        errors[3] == expected(path, (17, 40, "section 4: transpose: 60 is out of range -48..48"))[0]
+    )
     assert len(errors) == 4
 
 

@@ -28,7 +28,7 @@ HERE = Pos("set.yaml", 1, 1)
 def two_cues(tmp_path: Path, first_tempo: str = "", extra: str = "") -> tuple[Path, Path]:
     a = song(
         '  p: {track: bass, steps: "E1 . . .", rate: 1/4}\n'
-        "  d: {track: drums, lanes: {BD: \"x...\"}, rate: 1/4}\n",
+        '  d: {track: drums, lanes: {BD: "x..."}, rate: 1/4}\n',
         "  - {bars: 2, play: [p]}\n  - {bars: 2, play: [p, d]" + first_tempo + "}\n",
     )
     b = song(
@@ -188,9 +188,7 @@ def test_a_lead_is_continuous_and_ends_on_its_tempo(
     times = [led.tempo.seconds_at(t) for t in range(0, arr.length_ticks + 1, BAR // cut)]
     assert times == sorted(times)  # time only goes forward, through every ramp
     split = arr.length_ticks * cut // 8
-    assert led.query_ticks(0, split) + led.query_ticks(split, led.length_ticks) == list(
-        led.events
-    )
+    assert led.query_ticks(0, split) + led.query_ticks(split, led.length_ticks) == list(led.events)
 
 
 @PROPS
