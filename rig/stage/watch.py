@@ -50,7 +50,14 @@ def same_music(a: Arrangement, b: Arrangement) -> bool:
         and a.tracks == b.tracks
         and a.tempo.segments == b.tempo.segments
         and a.name == b.name
+        and _fill_events(a) == _fill_events(b)
     )
+
+
+def _fill_events(arrangement: Arrangement) -> tuple | None:
+    """The events of the cue's fill variant (the live fill control plays them)."""
+    fill = arrangement.fill_variant
+    return None if fill is None else fill.events
 
 
 class Reloader:
