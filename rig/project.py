@@ -78,17 +78,26 @@ class Project:
             return ("bar",)
         return tuple(entry.next for entry in self.setlist(path).entries)
 
-    def arrangements(self, path: Path, seed: int | None = None) -> list[Arrangement]:
-        """A cue, or every cue of a set in order; all problems of all files at once."""
+    def arrangements(
+        self, path: Path, seed: int | None = None, songs: list[Song] | None = None
+    ) -> list[Arrangement]:
+        """A cue, or every cue of a set in order; all problems of all files at once.
+        `songs`: a list that receives the loaded songs too (for checks on the models)."""
         tree = load_yaml_file(path, display_path(path))
         if not is_set_tree(tree):
-            return [self.arrangement(path, seed, tree)]
+            song = self.song(path, tree)
+            if songs is not None:
+                songs.append(song)
+            return [compile_song(song, seed)]
         setlist = self.setlist(path, tree)
         out: list[Arrangement] = []
         errors = []
         for entry in setlist.entries:
             try:
-                out.append(self.arrangement(entry.song, seed))
+                song = self.song(entry.song)
+                if songs is not None:
+                    songs.append(song)
+                out.append(compile_song(song, seed))
             except InputError as exc:
                 errors.extend(exc.errors)
         if errors:

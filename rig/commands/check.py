@@ -85,6 +85,17 @@ def _expand(paths: list[Path]) -> list[Path]:
     return out
 
 
+def cue_warnings(project, path: Path) -> list[SourceError]:  # project: Project
+    """The warnings of a cue or a set (raises InputError for its errors): what its
+    arrangements found (automation carried over, a tempo step after a set's lead) and
+    what the software voices cannot play (`rig.dsp.standins`)."""
+    from rig.dsp.standins import warnings_of
+
+    songs: list = []
+    cues = project.arrangements(path, songs=songs)
+    return warnings_of(project.config.voices_dir, cues, songs)
+
+
 def check_file(project, path: Path, warnings: list[SourceError] | None = None) -> str:  # Project
     """Check one file; returns what it was; raises InputError. A song's or set's warnings
     (things that sound but may not be meant) are added to `warnings`."""
@@ -94,12 +105,9 @@ def check_file(project, path: Path, warnings: list[SourceError] | None = None) -
 
     kind, tree = _kind(path)
     if kind in ("song", "set"):
-        cues = (
-            [project.arrangement(path, tree=tree)] if kind == "song" else project.arrangements(path)
-        )
-        for arrangement in cues:
-            if warnings is not None:
-                warnings.extend(w for w in arrangement.warnings if w not in warnings)
+        found = cue_warnings(project, path)
+        if warnings is not None:
+            warnings.extend(w for w in found if w not in warnings)
     elif kind == "themes":
         load_themes(path, project.context())
     elif kind == "device":
