@@ -9,13 +9,15 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rig.config import ControllerConfig, ControllerMapping
 from rig.engine.bundle import load_bundle, write_bundle
-from rig.engine.cueview import NotePairs
+from rig.engine.cueview import CueView, NotePairs
 from rig.engine.dispatch import handle
 from rig.song.arrangement import Arrangement
-from rig.song.events import NoteOff, NoteOn
+from rig.song.events import PPQ, NoteOff, NoteOn
 from rig.stage.controller import ControllerMap
 from tests.support.clock import MS, FakeTime
 from tests.support.live import BAR_NS, DOWNBEAT, advance, clean_pairs, cue, make, ons
@@ -149,3 +151,35 @@ def test_the_bundle_carries_the_fill_variant(tmp_path: Path) -> None:
     assert got.query_ticks(0, got.length_ticks, True) == list(arr.fill_variant.events)
     assert pairs.fill is not None and pairs.fill.notes == NotePairs(arr.fill_variant).notes
     assert got_plain.fill_variant is None and plain_pairs.fill is None
+
+
+# -- properties ------------------------------------------------------------------------------
+spans = st.lists(
+    st.tuples(st.integers(0, 8 * 4 * PPQ), st.one_of(st.none(), st.integers(1, 3 * 4 * PPQ))),
+    max_size=3,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fills=spans, splits=st.lists(st.integers(1, 8 * 4 * PPQ - 1), max_size=4))
+def test_fill_spans_split_invariant_and_every_note_paired(fills, splits) -> None:
+    arr = with_fill(cue("one", 8))
+    view = CueView(arr)
+    for start, length in fills:
+        view.add_fill(start, None if length is None else start + length)
+    end = arr.length_ticks
+    whole = view.query_ticks(0, end)
+    cuts = [0, *sorted(set(splits)), end]
+    parts = [e for a, b in zip(cuts, cuts[1:], strict=False) for e in view.query_ticks(a, b)]
+    assert parts == whole
+    sounding: dict[tuple[int, int], int] = {}
+    for e in whole:
+        if isinstance(e, NoteOn):
+            key = (e.channel, e.note)
+            assert key not in sounding, f"struck twice: {e}"
+            sounding[key] = e.tick
+            if e.track == "bass":  # the version is the fill control's state at the note-on
+                assert (e.note >= 36 + FILL_UP) == view.fill_at(e.tick)
+        elif isinstance(e, NoteOff):
+            assert sounding.pop((e.channel, e.note), None) is not None, f"stray {e}"
+    assert sounding == {}
