@@ -91,14 +91,18 @@ def _order(song: Song, name: str) -> tuple[int, int, str]:
 
 
 def warnings_of(
-    voices_dir: Path, cues: Sequence[Arrangement], songs: Sequence[Song]
+    voices_dir: Path,
+    cues: Sequence[Arrangement],
+    songs: Sequence[Song],
+    cache: dict[str, VoiceSpec | None] | None = None,
 ) -> list[SourceError]:
     """Every warning of a cue or set: its arrangements' own (automation carried over, a
-    tempo step after a set's lead) and the stand-in ones of its songs, each once."""
+    tempo step after a set's lead) and the stand-in ones of its songs, each once.
+    `cache`: voices already read (name → spec), shared by the files of one check."""
     from rig.dsp.loader import load_voice
     from rig.source.errors import InputError
 
-    cache: dict[str, VoiceSpec | None] = {}
+    cache = {} if cache is None else cache
 
     def voice(name: str) -> VoiceSpec | None:  # a broken voice file is its own error
         if name not in cache:
