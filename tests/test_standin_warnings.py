@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rig.cli import main
 from rig.commands.check import cue_warnings
@@ -89,3 +91,31 @@ def test_rig_live_shows_the_warnings_on_reload_and_in_its_message_line(tmp_path:
     line = warning_line(reloader.warnings, set_path)
     assert line.startswith("5 warnings: ") and "a.yaml:" in line
     assert line.endswith(f"(+4 more: rig check {set_path})")
+
+
+# -- property --------------------------------------------------------------------------------
+PROJECT = Project.load(Path(CONFIG))
+VIRUS_CCS = sorted(PROJECT.devices["virus"].ccs)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(names=st.lists(st.sampled_from(VIRUS_CCS), min_size=1, max_size=6, unique=True))
+def test_a_warning_for_exactly_the_ccs_the_stand_in_ignores(tmp_path: Path, names) -> None:
+    from rig.dsp.instrument import answers_cc
+    from rig.dsp.loader import load_voice
+
+    automate = ", ".join(f"pad.{n}: 64" for n in names)
+    text = SONG.split("patterns:")[0] + (
+        'patterns:\n  p: {track: pad, steps: "C4"}\nsections:\n'
+        f"  - {{bars: 1, play: [p], automate: {{{automate}}}}}\n"
+        f"  - {{bars: 1, play: [p], automate: {{{automate}}}}}\n"  # used twice, warned once
+    )
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    spec = load_voice(PROJECT.config.voices_dir / "virus-pad.yaml")
+    ccs = PROJECT.devices["virus"].ccs
+    ignored = [n for n in names if not answers_cc(spec, n, ccs[n].number)]
+    got = [w.message for w in cue_warnings(PROJECT, path) if "stand-in" in w.message]
+    assert [m.split(" ")[1] for m in got] == [f"pad.{n}" for n in ignored]
