@@ -54,6 +54,9 @@ class EngineSpec:
     # `rig play --for`: stop after this many seconds of the engine's timeline (JACK
     # frames / rate, or monotonic time without JACK) from the first downbeat.
     play_for_s: float | None = None
+    # JACK frames drive the engine where they can (rig.engine.wiring.frame_loop); False
+    # keeps the deadline engine on monotonic time (`rig bench clock` compares the two).
+    frame_engine: bool = True
 
 
 def engine_spec(

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.engine.cueview import CueView, MuteState, NotePairs
+from rig.engine.timed import TimedStop
 from rig.song.arrangement import Arrangement
 from rig.song.quantize import bar_beat, boundary, check_quantize
 from rig.timing.clock import InternalClock
@@ -81,10 +82,7 @@ class Engine:
         `transitions[i]`: after cue i, "bar" (go on at its last bar line, the default)
         or "wait" (stop; the next cue is loaded and waits for /rig/play).
         `clock`: the clock to run on (a `rig.engine.sync.FollowClock` follows a sync
-        source); default: the rig's own.
-        `play_for_ns`: the show lasts this long on the engine's timeline from its
-        first downbeat (`rig play --for`), then stops there and reports "ended"; the
-        same music in real time and in JACK freewheel."""
+        source); default: the rig's own. `play_for_ns`: `rig play --for` (rig.engine.timed)."""
         if not cues:
             raise ValueError("an engine needs at least one cue")
         self.cues = list(cues)
@@ -103,6 +101,7 @@ class Engine:
             next_cue=self._next_cue,
         )
         self._pairs: dict[int, NotePairs] = {}
+        self.fill_held = False  # the live fill control is held (it carries to new views)
         self.view = self._view(0)
         self.scheduler.load(self.view)
         self.position_tick = 0  # where a stopped transport stands (Continue resumes here)
@@ -124,17 +123,15 @@ class Engine:
         # Applied to every arrangement a hot reload brings (software voices route their
         # voice-only tracks the way they did the cues given at start).
         self.adapt: Callable[[Arrangement], Arrangement] | None = None
-        self.play_for_ns = play_for_ns
-        self.stop_at_ns: int | None = None  # the timed stop's timeline ns, once known
-        self.timed_out = False  # the timed stop happened: the show has ended
+        self.timed = TimedStop(play_for_ns) if play_for_ns is not None else None
 
     # -- transport (now_ns always passed in) -----------------------------------------
     def play(self, now_ns: int, bar: int | None = None, at_ns: int | None = None) -> None:
         """Play the current cue from its top, or from `bar` (SPP + Continue); the
         downbeat at `at_ns` (a sync source's beat) or START_DELAY_NS from now."""
         self.waiting = False
-        if self.timed_out:  # a new show after a timed one: its own time from its downbeat
-            self.timed_out, self.stop_at_ns = False, None
+        if self.timed is not None:
+            self.timed.restart()
         if self.scheduler.playing:
             self.scheduler.stop(now_ns)
         self._reset(self.cue_index)
@@ -261,6 +258,34 @@ class Engine:
     def unsolo(self, now_ns: int, track: str, quantize: str = "now") -> None:
         self._mute_op(now_ns, "unsolo", track, quantize)
 
+    def fill(self, now_ns: int, bars: int | None = None, quantize: str = "bar") -> None:
+        """The live fill control: `{fill}` conditions on from the next `quantize`
+        boundary, for `bars` bars, or held until `release_fill` (bars None). While
+        stopped, from where the transport stands."""
+        check_quantize(quantize)
+        view = self.view
+        if bars is not None and bars < 1:
+            raise ValueError(f"fill: expected 1 bar or more, got {bars}")
+        if bars is not None and not self.scheduler.playing:
+            raise ValueError("fill: a fill for N bars needs the transport playing (on holds it)")
+        at = self._boundary(now_ns, quantize) if self.scheduler.playing else self.tick(now_ns)
+        end = None
+        if bars is not None:
+            end = at
+            for _ in range(bars):  # whole bars in the meter(s) where they fall
+                end = boundary(view.sections, 1 << 62, end + 1, "bar")
+        else:
+            self.fill_held = True
+        view.add_fill(at, end)
+
+    def release_fill(self, now_ns: int, quantize: str = "bar") -> None:
+        """Let go of a held fill at the next `quantize` boundary (a fill for N bars
+        runs its bars)."""
+        check_quantize(quantize)
+        self.fill_held = False
+        at = self._boundary(now_ns, quantize) if self.scheduler.playing else self.tick(now_ns)
+        self.view.release_fill(at)
+
     def reload(
         self,
         now_ns: int,
@@ -323,8 +348,9 @@ class Engine:
         if self.sync is not None:  # the master's transport first: a Start plays this pump
             self.sync.pump(now_ns)
         self.scheduler.pump(now_ns)
-        if self.stop_at_ns is not None and not self.timed_out:
-            self._timed_stop(now_ns)
+        if self.timed is not None and (at := self.timed.due(self.scheduler, now_ns)):
+            self.stop(at)
+            self.waiting = False
         if self.scheduler.ended:
             self.position_tick = 0
             if self.waiting and self.view.index != self.cue_index:
@@ -345,7 +371,7 @@ class Engine:
     def state(self) -> str:
         if self.scheduler.playing:
             return "playing"
-        if self.timed_out:
+        if self.timed is not None and self.timed.done:
             return "ended"
         if self.waiting:
             return "waiting"
@@ -392,22 +418,8 @@ class Engine:
         # From tick 0 the scheduler sends Start, else SPP + Continue (FA = SPP 0 + FB).
         at = now_ns + START_DELAY_NS if at_ns is None else at_ns
         self.scheduler.play(tick, at, now_ns)
-        if self.play_for_ns is not None and self.stop_at_ns is None:
-            # From the first downbeat (as the scheduler placed it) on the timeline.
-            self.stop_at_ns = self.clock.ns_at(self.scheduler.next_tick) + self.play_for_ns
-            self.scheduler.until_ns = self.stop_at_ns
-
-    def _timed_stop(self, now_ns: int) -> None:
-        """The timed stop: once the scheduler has handed over all music before
-        `stop_at_ns`, stop on that very ns (note-offs, Stop), and the show has ended."""
-        assert self.stop_at_ns is not None
-        horizon = now_ns + self.scheduler.lookahead_ns + self.scheduler.max_latency_ns
-        if horizon < self.stop_at_ns - 1:
-            return
-        self.stop(max(now_ns, self.stop_at_ns))
-        self.waiting = False
-        self.timed_out = True
-        self.scheduler.until_ns = None
+        if self.timed is not None:  # the downbeat as the scheduler placed it
+            self.timed.started(self.scheduler, self.clock.ns_at(self.scheduler.next_tick))
 
     def _check_cue(self, index: int) -> None:
         if not 0 <= index < len(self.cues):
@@ -451,6 +463,8 @@ class Engine:
         )
         for tick, op, name in later:
             view.add(tick, op, name)
+        if self.fill_held:  # a held fill goes on into the next cue or section
+            view.add_fill(0, None)
         return view
 
     def _reset(self, index: int, state: MuteState | None = None) -> None:
