@@ -34,6 +34,7 @@ class JackHost:
         self.xruns = 0
         self.cycles = 0
         self._sinks: tuple[Any, ...] = ()
+        self._inputs: tuple[Any, ...] = ()  # JackInput ports, read first in each cycle
         # Frame mode (rig.engine.cycle): sinks map deadlines through this exact
         # frame line instead of JACK's DLL, and `driver(cycle)` (the engine's
         # FrameLoop) runs first in every process callback.
@@ -75,6 +76,8 @@ class JackHost:
         """Close every sink (note-offs first), stop the watcher, close the client."""
         for sink in self._sinks:
             sink.close()
+        for reader in self._inputs:
+            reader.close()
         if self._watcher is not None:
             self._wake.put(False)
             self._watcher.join(timeout=5)
@@ -115,6 +118,19 @@ class JackHost:
         with self._lock:
             self._sinks = tuple(s for s in self._sinks if s is not sink)
 
+    def _attach_input(self, reader: Any, port_name: str) -> Any:
+        """A MIDI in port for `reader` (`rig.midi.jack_in.JackInput`)."""
+        self.open()
+        port = self.client.midi_inports.register(port_name)
+        with self._lock:
+            self._inputs = (*self._inputs, reader)
+        self._wake.put(True)
+        return port
+
+    def _detach_input(self, reader: Any) -> None:
+        with self._lock:
+            self._inputs = tuple(r for r in self._inputs if r is not reader)
+
     def wait_cycles(self, count: int = 1, timeout: float = 1.0) -> bool:
         """Block until `count` more process cycles have run (False on timeout)."""
         target = self.cycles + count
@@ -136,6 +152,17 @@ class JackHost:
             if not p.name.startswith(mine)
         ]
 
+    def sources(self) -> list[str]:
+        """Names of MIDI output ports of other clients (where an input can listen)."""
+        if self.client is None:
+            return []
+        mine = self.client.name + ":"
+        return [
+            p.name
+            for p in self.client.get_ports(is_midi=True, is_output=True)
+            if not p.name.startswith(mine)
+        ]
+
     # JACK callbacks --------------------------------------------------------
     def use_timeline(self, timeline: Any, driver: Any = None) -> None:
         """Frame mode: deadlines are timeline ns (`rig.timing.timeline`), mapped to
@@ -150,11 +177,14 @@ class JackHost:
             return
         if timeline is not None:
             cycle = timeline.cycle(client.last_frame_time, nframes)
-            driver = self.driver
-            if driver is not None:
-                driver(cycle)
         else:
             cycle = self.clock.cycle(nframes)
+        # Inputs first: the engine's pump below sees this cycle's sync messages.
+        for reader in self._inputs:
+            reader._process(cycle)
+        driver = self.driver
+        if timeline is not None and driver is not None:
+            driver(cycle)
         for sink in self._sinks:
             sink._process(cycle)
         self.cycles += 1
@@ -195,8 +225,8 @@ class JackHost:
                     break
             if not go_on or not self.alive:
                 return
-            for sink in self._sinks:
+            for sink in (*self._sinks, *self._inputs):
                 try:
                     sink._reconcile()
                 except Exception:  # a JACK call failing must not kill the watcher
-                    log.exception("reconnecting %s", sink.name)
+                    log.exception("reconnecting %s", getattr(sink, "name", sink))

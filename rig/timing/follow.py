@@ -285,6 +285,28 @@ class ClockFollower:
         k = self._origin_k + beat * CLOCKS_PER_BEAT - self._origin_pos
         return self._time_of(k)
 
+    # -- the line in clock numbers (what a slewed output blends; see MidiSource) ------------
+    @property
+    def period_ns(self) -> float:
+        """ns per clock of the fitted line (0.0 until locked)."""
+        return self._period if self.locked else 0.0
+
+    def clock_at(self, ns: float) -> float:
+        """The clock number (a count of every F8 received) at `ns` on the fitted line."""
+        assert self._fit is not None and self.locked
+        return self._fit.k0 + self._xm + (ns - self._fit.t0 - self._ym) / self._period
+
+    def ns_of_clock(self, k: float) -> float:
+        """The time of clock number `k` on the fitted line (inverse of `clock_at`)."""
+        return self._time_of(k)
+
+    def beat_of_clock(self, k: float) -> float:
+        """The song beat of clock number `k` (Start and SPP+Continue set the origin)."""
+        return (self._origin_pos + k - self._origin_k) / CLOCKS_PER_BEAT
+
+    def clock_of_beat(self, beat: float) -> float:
+        return self._origin_k + beat * CLOCKS_PER_BEAT - self._origin_pos
+
     def phase_ms(self) -> float:
         """The last clock's distance from the fitted grid (the phase error to the master)."""
         return self._innov[-1] / 1e6 if self._innov else 0.0
