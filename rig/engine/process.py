@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from rig.control.protocol import HOST, decode, encode
 from rig.engine.sinks import open_sinks, timing_logs
 from rig.engine.spec import MTC_DEVICE, EngineSpec
-from rig.engine.syncsetup import attach_sync, open_sync_input
+from rig.engine.syncsetup import attach_sync, open_jack_sync_input, open_sync_input
 from rig.engine.transport import Engine
 from rig.engine.wiring import frame_loop, mapped
 
@@ -337,6 +337,9 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             player.attach(engine.scheduler)
             player.start()
         loop = frame_loop(engine, spec, sinks, player)
+        jack_input = open_jack_sync_input(spec, engine, loop, warnings)
+        if jack_input is not None:
+            sync_input = jack_input
     except Exception as exc:  # reported to the controller as one line
         if sync_input is not None:
             sync_input.close()

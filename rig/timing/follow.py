@@ -170,6 +170,11 @@ class ClockFollower:
 
     def clock(self, at_ns: int) -> None:
         """One F8 at `at_ns`."""
+        if self.lost(at_ns):
+            # Back after a silence: the flywheel ran the grid on, so this F8 is the
+            # clock nearest to its time on the line, not the next one counted (a
+            # master that paused 2 beats would otherwise put the rig 2 beats ahead).
+            self._k = max(self._k, round(self.clock_at(at_ns)) - 1)
         self._k += 1
         k = self._k
         if self._last_ns is not None and at_ns <= self._last_ns:
@@ -290,6 +295,11 @@ class ClockFollower:
     def period_ns(self) -> float:
         """ns per clock of the fitted line (0.0 until locked)."""
         return self._period if self.locked else 0.0
+
+    @property
+    def fit_size(self) -> int:
+        """Clocks in the fitted line (a relock starts again from a few)."""
+        return self._fit.n if self._fit is not None else 0
 
     def clock_at(self, ns: float) -> float:
         """The clock number (a count of every F8 received) at `ns` on the fitted line."""

@@ -87,29 +87,42 @@ class MidiSource:
     for a large correction: over at least 2·|c0| clocks, so the output's rate stays
     between ½ and 1½ of the tempo. So the output's beat never runs backwards and
     never jumps forwards — no beat played twice, no catch-up burst of clock ticks —
-    and it is on the master's line one slew after the change. A quarter beat: `rig
-    bench sync` (offline twin, 120 → 126 BPM, ±1 ms) measured settle 0.50 beats and
-    notes p99 0.097 ms with it; 1.00 / 0.093 with half a beat, 1.75 / 0.089 with a
-    whole one (and 0.58 / 0.132 with no slew).
+    and it is on the master's line one slew after the change: a quarter beat after a
+    relock and while the fit is young (under two beats), a beat once it is full (the
+    stamp-to-stamp moves of the line are input jitter, averaged out). `rig bench sync`
+    (offline twin, 120 → 126 BPM, ±1 ms): settle 0.50 beats, notes p99 0.089 ms
+    (0.58 / 0.132 without the slew; a half beat for every move: 1.00 / 0.093).
     """
 
     name = "midi"
 
-    def __init__(self, follower: ClockFollower | None = None, slew_beats: float = 0.25):
+    def __init__(
+        self,
+        follower: ClockFollower | None = None,
+        slew_beats: float = 0.25,
+        steady_beats: float = 1.0,
+    ):
         self.follower = follower or ClockFollower()
         self.slew_clocks = slew_beats * CLOCKS_PER_BEAT
+        self.steady_clocks = steady_beats * CLOCKS_PER_BEAT
         self._slew: tuple[float, float, float] | None = None  # (t0 ns, c0 clocks, span ns)
 
     def feed(self, data: bytes, at_ns: int) -> None:
         f = self.follower
         before = self._out_clock(at_ns) if f.locked else None
+        relocks = f.relocks
         f.feed(data, at_ns)
         if before is None or not f.locked:
             self._slew = None
             return
         c0 = before - f.clock_at(at_ns)
         period = f.period_ns
-        span = max(self.slew_clocks, 2.0 * abs(c0)) * period
+        # A relock (the master moved) and a young fit slew fast; a full fit's small
+        # moves from stamp to stamp (input jitter) over `steady_clocks`, where they
+        # average out.
+        quick = f.relocks != relocks or f.fit_size < 2 * CLOCKS_PER_BEAT
+        slew = self.slew_clocks if quick else max(self.slew_clocks, self.steady_clocks)
+        span = max(slew, 2.0 * abs(c0)) * period
         self._slew = (float(at_ns), c0, span) if c0 else None
 
     def _out_clock(self, ns: float) -> float:

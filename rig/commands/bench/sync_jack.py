@@ -12,6 +12,7 @@ with the master's nearest clock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -25,8 +26,89 @@ from rig.engine.process import EngineProcess
 from rig.engine.sinks import OutputSpec
 from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
+from rig.probe.clockmaster import Scenario
 
-__all__ = ["follow_on_jack"]
+__all__ = ["follow_on_jack", "follow_scenario", "grid_errors", "master_args"]
+
+
+def master_args(sc: Scenario, margin_ms: float = 100.0) -> list[str]:
+    """The clock master's command line for scenario `sc`."""
+    args = [sys.executable, "-m", "rig.probe.clockmaster", "--bpm", str(sc.bpm),
+            "--beats", str(sc.beats), "--lead", str(sc.lead), "--jitter-ms",
+            str(sc.jitter_ms), "--seed", str(sc.seed), "--margin-ms", str(margin_ms)]  # fmt: skip
+    if sc.jump_at is not None:
+        args += ["--jump-at", str(sc.jump_at), "--jump-to", str(sc.jump_to)]
+    if sc.gap_at is not None:
+        args += ["--gap-at", str(sc.gap_at), "--gap", str(sc.gap)]
+    if sc.resume_at is not None:
+        args += ["--resume-at", str(sc.resume_at), "--resume-beats", str(sc.resume_beats)]
+    return args
+
+
+def follow_scenario(
+    recorder_port: str, stop_recorder: Any, sc: Scenario, *, freewheel: Any = None, bars: int = 16
+) -> dict[str, Any]:
+    """The engine process (song `song(bars)`, clock out on) follows the master playing
+    `sc`; with `freewheel` (a context manager, tests' fixture) the master's run plays
+    in JACK freewheel. Returns the recorder's events, the master's grid, the status
+    after the run and the engine's warnings."""
+    master = subprocess.Popen(
+        master_args(sc, margin_ms=1000.0 if freewheel is not None else 100.0),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    engine = None
+    out: dict[str, Any] = {}
+    try:
+        assert master.stdout is not None and master.stdin is not None
+        ready = json.loads(master.stdout.readline())
+        spec = EngineSpec(
+            (song(bars),),
+            (OutputSpec("mono", recorder_port, "jack", clock=True),),
+            sync=SyncConfig("midi", port="rig-clockmaster"),
+            sync_api="jack",
+        )
+        engine = EngineProcess(spec).start(timeout=60)
+        out["warnings"] = list(engine.warnings)
+        from rig.control.protocol import ControlClient
+
+        with contextlib.nullcontext() if freewheel is None else freewheel:
+            master.stdin.write("go\n")
+            master.stdin.flush()
+            info = json.loads(master.stdout.readline())
+            with ControlClient(engine.port) as control:
+                out["status"] = control.status()
+    finally:
+        if engine is not None:
+            engine.stop()
+        if master.stdin is not None:
+            master.stdin.close()
+        master.wait(timeout=10)
+    out["events"] = stop_recorder()
+    out["grid"] = [(int(k), float(f)) for k, f in info["grid"]]
+    out["rate"] = ready["rate"]
+    return out
+
+
+def grid_errors(
+    events: list[tuple[int, bytes]], grid: list[tuple[int, float]], kind: str
+) -> list[tuple[int, float]]:
+    """(song clock, frames off) of each clock out (`kind` "clock") or note-on ("note")
+    at the recorder, against the nearest point of the master's jitter-free grid."""
+    frames = np.array([f for _, f in grid])
+    order = np.argsort(frames)
+    frames = frames[order]
+    clocks = [grid[i][0] for i in order]
+    out = []
+    for f, d in events:
+        if kind == "clock" and d != b"\xf8":
+            continue
+        if kind == "note" and not (d[0] & 0xF0 == 0x90 and len(d) > 2 and d[2]):
+            continue
+        i = int(np.searchsorted(frames, f))
+        near = [j for j in (i - 1, i) if 0 <= j < len(frames)]
+        j = min(near, key=lambda j: abs(frames[j] - f))
+        out.append((clocks[j], f - frames[j]))
+    return out
 
 
 def follow_on_jack(

@@ -1,0 +1,91 @@
+"""The engine follows MIDI clock on JACK's frames, measured exactly in JACK freewheel.
+
+An independent master process (`rig.probe.clockmaster`) writes F8s at frames with
+±1 ms of jitter (±48 frames at 48 kHz), jumps tempo, falls silent, stops, and comes
+back with Song Position Pointer + Continue; the engine process (`sync: {source:
+midi}`, every output on JACK) reads it through a JACK MIDI input stamped by frame,
+follows it on the frame timeline, and plays 16ths with its clock out to the
+independent recorder. Freewheel: no deadlines, no xruns — every figure is the
+engine's arithmetic, frame for frame, so the targets are plain assertions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rig.commands.bench.sync_jack import follow_scenario, grid_errors
+from rig.midi.notes import sounding_after
+from rig.probe.clockmaster import Scenario
+
+pytestmark = [pytest.mark.jack, pytest.mark.slow]
+
+RATE = 48000
+P99_FRAMES = 0.2e-3 * RATE  # 0.2 ms = 9.6 frames
+SETTLED_FRAMES = 1e-3 * RATE  # settled: within 1 ms (as `rig bench sync` counts it)
+
+
+def _p99(errors: list[float]) -> float:
+    return float(np.percentile(np.abs(errors), 99)) if errors else 0.0
+
+
+def test_the_engine_follows_a_jittered_master_on_frames(freewheel, recorder):
+    sc = Scenario(
+        bpm=120, beats=24, jitter_ms=1.0, jump_at=8, jump_to=132, gap_at=16, gap=2,
+        resume_at=32, resume_beats=8,
+    )  # fmt: skip
+    run = follow_scenario(recorder.port, recorder.stop, sc, freewheel=freewheel)
+    assert not [w for w in run["warnings"] if "sync" in w], run["warnings"]
+    events, grid = run["events"], run["grid"]
+    data = [d for _, d in events]
+    jump = 8 * 24
+    clocks = grid_errors(events, grid, "clock")
+    # The clock tick already handed over (within the 15 ms lookahead) when the master's
+    # Stop arrives half a clock before it goes out after the last one: one per Stop,
+    # paired with the run's last clock a period off. Never more.
+    last = {24 * 24 - 1, 40 * 24 - 1}
+    extra = [(k, e) for k, e in clocks if abs(e) > RATE * 60 / (132 * 24) / 2]
+    assert len(extra) <= 2 and all(k in last for k, _ in extra), extra
+    clocks = [(k, e) for k, e in clocks if (k, e) not in extra]
+    notes = all_notes = grid_errors(events, grid, "note")
+    late_notes = [(k, e) for k, e in notes if abs(e) > RATE * 60 / (132 * 24) / 2]
+    # (the same for a 16th's note-on handed over before the Stop arrived: a known
+    # defect, see README "Playing with the booth")
+    assert len(late_notes) <= 2 and all(k in last for k, _ in late_notes), late_notes
+    notes = [(k, e) for k, e in notes if (k, e) not in late_notes]
+    report = {
+        kind: {
+            "before jump": _p99([e for k, e in errs if k < jump]),
+            "settling beat": _p99([e for k, e in errs if jump <= k < jump + 24]),
+            "beats 1-4 after": _p99([e for k, e in errs if jump + 24 <= k < jump + 96]),
+            "beats 1-4 after, max": max(abs(e) for k, e in errs if jump + 24 <= k < jump + 96),
+            "after": _p99([e for k, e in errs if k >= jump + 96]),
+        }
+        for kind, errs in (("clock", clocks), ("note", notes))
+    }
+    print("p99 frames off the master's grid:", report)
+    # On the master's average grid: p99 within 0.2 ms, and settled within one beat of
+    # the tempo jump (the gap is flywheel: the grid runs on; after SPP + Continue the
+    # song position is the master's).
+    for kind in ("clock", "note"):
+        assert report[kind]["before jump"] <= P99_FRAMES, report
+        assert report[kind]["after"] <= P99_FRAMES, report
+        assert report[kind]["beats 1-4 after, max"] <= SETTLED_FRAMES, report
+    # Every note on a 16th of the song, the right one (pitch 36 + i % 7 at 16th i),
+    # the first run from the top, the second from the SPP.
+    ons = [d for d in data if d[0] & 0xF0 == 0x90 and d[2]]
+    songs16 = [k // 6 for k, _ in notes]
+    assert all(k % 6 == 0 for k, _ in notes)
+    # (a late one is the 16th after the run's last clock)
+    expected = [36 + (k // 6 + ((k, e) in late_notes)) % 7 for k, e in all_notes]
+    assert [d[1] for d in ons] == expected
+    assert songs16[0] == 0 and 32 * 4 in songs16 and songs16[-1] == 40 * 4 - 1
+    # Start, Stop, Continue passed on; the clock never bursts (no two F8 closer than
+    # half the faster period), nothing sounds at the end.
+    assert data.count(b"\xfa") == 1 and data.count(b"\xfb") == 1 and data.count(b"\xfc") >= 2
+    out_frames = [f for f, d in events if d == b"\xf8"]
+    faster = RATE * 60 / (132 * 24)
+    assert min(np.diff(out_frames)) > faster / 2
+    assert sounding_after(data) == []
+    status = run["status"]
+    assert status is not None and status.sync_source == "midi"
