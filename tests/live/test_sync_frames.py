@@ -11,6 +11,8 @@ engine's arithmetic, frame for frame, so the targets are plain assertions.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,62 @@ def test_the_engine_follows_a_jittered_master_on_frames(freewheel, recorder):
     assert sounding_after(data) == []
     status = run["status"]
     assert status is not None and status.sync_source == "midi"
+
+
+@pytest.mark.parametrize("fps", [25, 2997])
+def test_mtc_out_on_frames_every_quarter_frame_on_its_frame(freewheel, recorder, fps):
+    """MTC out generated on the frame timeline: in freewheel every quarter frame the
+    recorder stamps decodes to 01:00:00:00 + (its frame − the downbeat's frame) / rate
+    — exact to the frame, with no drift over the run."""
+    from rig.commands.bench.sync_sim import song
+    from rig.config.sync import MtcOut, SyncConfig
+    from rig.control.protocol import ControlClient
+    from rig.engine.process import EngineProcess
+    from rig.engine.sinks import OutputSpec
+    from rig.engine.spec import MTC_DEVICE, EngineSpec
+    from rig.timing.mtc import MtcReader, frame_seconds
+    from tests.support.live import wait_state
+
+    bars = 8
+    spec = EngineSpec(
+        (song(bars),),
+        (OutputSpec("mono", recorder.port, "jack", clock=True),),
+        sync=SyncConfig(mtc_out=MtcOut(recorder.port, fps)),
+        mtc_out=OutputSpec(MTC_DEVICE, recorder.port, "jack"),
+    )
+    engine = EngineProcess(spec).start(timeout=60)
+    try:
+        with freewheel, ControlClient(engine.port) as control:
+            control.send("/rig/play")
+            wait_state(control, "ended", 30)
+    finally:
+        engine.stop()
+    events = recorder.stop()
+    start = next(f for f, d in events if d == b"\xfa")
+    downbeat = start + 48  # FA goes out 1 ms before the downbeat
+    quarters = [(f, d) for f, d in events if d[0] == 0xF1]
+    full = [(f, d) for f, d in events if d[:5] == bytes([0xF0, 0x7F, 0x7F, 0x01, 0x01])]
+    assert full and full[0][0] < quarters[0][0]
+    # Quarter frame q of the timecode line lies at q · frame / 4 s after 00:00:00:00;
+    # 01:00:00:00 wall time (3600 s) is at the downbeat (at 29.97 drop-frame 3600 s is
+    # not on a quarter frame: the first one is the next on the line).
+    quarter = frame_seconds(fps) / 4
+    q0 = math.ceil(3600 / quarter)
+    offs = [
+        f - (downbeat + round((q0 + i) * quarter * RATE - 3600 * RATE))
+        for i, (f, _) in enumerate(quarters)
+    ]
+    assert offs == [0] * len(quarters)  # every quarter frame on its exact frame
+    seconds = bars * 4 * 0.5
+    assert abs(len(quarters) - seconds * 4 / float(frame_seconds(fps))) <= 8
+    reader = MtcReader()
+    worst = 0.0
+    for f, d in events:
+        if d[0] in (0xF0, 0xF1):
+            ns = round(f * 1e9 / RATE)
+            reader.feed(d, ns)
+            if reader.locked and d[0] == 0xF1:
+                expected = 3600 + (f - downbeat) / RATE
+                worst = max(worst, abs(reader.seconds_at(ns) - expected))
+    assert reader.errors == 0
+    assert worst < 1.5 / RATE  # the frame: rounding of the 29.97 grid only
