@@ -16,9 +16,8 @@ import math
 import numpy as np
 import pytest
 
-from rig.commands.bench.sync_jack import follow_scenario, grid_errors
+from rig.commands.bench.sync_jack import FRAME_SCENARIO, follow_scenario, grid_errors
 from rig.midi.notes import sounding_after
-from rig.probe.clockmaster import Scenario
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -32,10 +31,7 @@ def _p99(errors: list[float]) -> float:
 
 
 def test_the_engine_follows_a_jittered_master_on_frames(freewheel, recorder):
-    sc = Scenario(
-        bpm=120, beats=24, jitter_ms=1.0, jump_at=8, jump_to=132, gap_at=16, gap=2,
-        resume_at=32, resume_beats=8,
-    )  # fmt: skip
+    sc = FRAME_SCENARIO  # ±1 ms; 120 → 132 BPM at beat 8; silent 16-18; SPP 32 + Continue
     run = follow_scenario(recorder.port, recorder.stop, sc, freewheel=freewheel)
     assert not [w for w in run["warnings"] if "sync" in w], run["warnings"]
     events, grid = run["events"], run["grid"]

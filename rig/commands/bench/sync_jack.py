@@ -175,3 +175,77 @@ def follow_on_jack(
         max=float(spread.max()),
     )
     return out
+
+
+# The scenario `rig bench sync` and tests/live/test_sync_frames.py play: ±1 ms jitter, a
+# tempo jump at beat 8, two silent beats at 16, Stop at 24, SPP to beat 32 + Continue.
+FRAME_SCENARIO = Scenario(
+    bpm=120, beats=24, jitter_ms=1.0, jump_at=8, jump_to=132, gap_at=16, gap=2,
+    resume_at=32, resume_beats=8,
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def freewheeling(server: str | None = None) -> Any:
+    """The JACK server in freewheel while inside (a client of our own switches it)."""
+    import jack
+
+    kwargs = {"servername": server} if server else {}
+    client = jack.Client("rig-bench-freewheel", no_start_server=True, **kwargs)
+    try:
+        client.set_freewheel(True)
+        yield client
+    finally:
+        client.set_freewheel(False)
+        client.close()
+
+
+def frame_figures(run: dict[str, Any], sc: Scenario = FRAME_SCENARIO) -> dict[str, Any]:
+    """Figures (ms) of a `follow_scenario` run against the master's jitter-free grid:
+    notes and clock out, p50/p99/max outside the beat after the tempo jump; the settle
+    (beats from the jump until every event stays within 1 ms); the events handed over
+    before a Stop arrived (they go out after it: at most one clock and one 16th)."""
+    rate = run["rate"]
+    jump = round((sc.jump_at or 0) * 24)
+    faster = rate * 60 / (max(sc.bpm, sc.jump_to) * 24)
+    out: dict[str, Any] = {"after_stop": 0}
+    settle = 0.0
+    for kind in ("note", "clock"):
+        errs = grid_errors(run["events"], run["grid"], kind)
+        extra = [e for e in errs if abs(e[1]) > faster / 2]
+        out["after_stop"] += len(extra)
+        errs = [e for e in errs if e not in extra]
+        late = [k for k, e in errs if k >= jump and abs(e) > rate / 1000]
+        if late:
+            settle = max(settle, (max(late) + 1 - jump) / 24)
+        steady = np.abs([e for k, e in errs if not jump <= k < jump + 24]) / rate * 1000
+        out[kind] = {
+            "p50": float(np.percentile(steady, 50)),
+            "p99": float(np.percentile(steady, 99)),
+            "max": float(steady.max()),
+        }
+    out["settle_beats"] = settle
+    out["sounding"] = sounding_after([d for _, d in run["events"]])
+    return out
+
+
+def frames_run(freewheel: bool) -> dict[str, Any]:
+    """`FRAME_SCENARIO` on a private JACK dummy server (in freewheel, or real time with
+    the machine's load average noted), measured at an independent recorder."""
+    import os
+
+    from rig.probe.jackd import private_jackd
+    from rig.probe.recorder import Recorder
+
+    with private_jackd() as name:
+        rec = Recorder.spawn(client_name="rig-bench-sync-rec")
+        try:
+            fw = freewheeling(name) if freewheel else None
+            load = os.getloadavg()[0]
+            run = follow_scenario(rec.port, rec.stop, FRAME_SCENARIO, freewheel=fw)
+        finally:
+            rec.kill()
+        figures = frame_figures(run)
+        figures["xruns"] = rec.xruns
+        figures["load"] = load
+        return figures
