@@ -220,6 +220,23 @@ class Song:
     tracks: tuple[TrackDef, ...]
     patterns: dict[str, PatternDef] = field(hash=False)
     sections: tuple[SectionDef, ...] = ()
+    timecode: Spot | None = None  # where the cue was spotted to picture
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A cue's `timecode: HH:MM:SS:FF` (`;FF` = drop-frame): bar 1 falls there. Frames
+    count at the rate of the timecode it meets (`rig.timing.mtc`), so it stays text-true."""
+
+    hours: int
+    minutes: int
+    seconds: int
+    frames: int
+    drop: bool = False
+
+    def __str__(self) -> str:
+        sep = ";" if self.drop else ":"
+        return f"{self.hours:02d}:{self.minutes:02d}:{self.seconds:02d}{sep}{self.frames:02d}"
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class Transport:
     kind: str
     at_ns: int
     beat: float
+    cue: int = -1  # MTC chase of spotted cues: the cue of the set to play (-1: the current)
 
 
 class _Fit:

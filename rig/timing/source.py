@@ -227,33 +227,60 @@ class MtcSource:
     Quarter frames starting to run = play from there (on the next 16th, so the
     scheduler's SPP-exact start holds); a jump of the timecode = locate; quarter
     frames ceasing for two frames = stop.
+
+    Cues spotted to picture (songs' `timecode:`): `place(seconds, fps)` says which cue
+    of the set the timecode falls in — (cue index, where its bar 1 lies in timecode
+    seconds, its tempo map), None before the first — and the chase plays that cue from
+    there (the start's Transport names the cue; the engine selects it first). When
+    the timecode runs on into the next spotted cue, or jumps to another, the chase
+    stops and starts again in that cue at its timecode.
     """
 
     name = "mtc"
 
     def __init__(
-        self, tempo: Callable[[], TempoMap], base_s: float = 3600.0, lead_ns: int = 20_000_000
+        self,
+        tempo: Callable[[], TempoMap],
+        base_s: float = 3600.0,
+        lead_ns: int = 20_000_000,
+        place: Callable[[float, int], tuple[int, float, TempoMap] | None] | None = None,
     ):
         self.reader = MtcReader()
         self.tempo = tempo
         self.base_s = base_s
         self.lead_ns = lead_ns  # how far ahead a chase start is placed (beyond the lookahead)
+        self.place = place
+        self.cue = -1  # the spotted cue being chased (-1: the engine's current one)
+        self._cue_tempo: TempoMap | None = None
         self.playing = False
         self._locates = 0
 
     def feed(self, data: bytes, at_ns: int) -> None:
         self.reader.feed(data, at_ns)
 
+    def _tempo(self) -> TempoMap:
+        return self._cue_tempo if self._cue_tempo is not None else self.tempo()
+
     def beat_at(self, ns: float) -> float:
         seconds = self.reader.seconds_at(int(ns)) - self.base_s
-        return self.tempo().tick_at(max(0.0, seconds)) / PPQ
+        return self._tempo().tick_at(max(0.0, seconds)) / PPQ
 
     def ns_at(self, beat: float) -> float:
-        return self.reader.ns_at(self.base_s + self.tempo().seconds_at(beat * PPQ))
+        return self.reader.ns_at(self.base_s + self._tempo().seconds_at(beat * PPQ))
 
     @property
     def bpm(self) -> float:
-        return self.tempo().bpm_at(0)
+        return self._tempo().bpm_at(0)
+
+    def _placed(self, seconds: float) -> bool:
+        """Follow the spotted cue `seconds` falls in; False before the first one."""
+        if self.place is None:
+            return seconds >= self.base_s
+        got = self.place(seconds, self.reader.fps)
+        if got is None:
+            return False
+        self.cue, self.base_s, self._cue_tempo = got
+        return True
 
     def take(self, now_ns: int) -> list[Transport]:
         reader = self.reader
@@ -261,14 +288,17 @@ class MtcSource:
         jumped = len(reader.locates) != self._locates
         self._locates = len(reader.locates)
         events: list[Transport] = []
+        if self.playing and running and self.place is not None and not jumped:
+            got = self.place(reader.seconds_at(now_ns), reader.fps)
+            jumped = got is None or got[0] != self.cue  # ran on into another spotted cue
         if self.playing and (not running or jumped):
             self.playing = False
             events.append(Transport("stop", now_ns, 0.0))
-        if running and not self.playing and reader.seconds_at(now_ns) >= self.base_s:
+        if running and not self.playing and self._placed(reader.seconds_at(now_ns)):
             ahead = self.beat_at(now_ns + self.lead_ns)
             beat = math.ceil(ahead * 4) / 4  # the next 16th
             self.playing = True
-            events.append(Transport("continue", round(self.ns_at(beat)), beat))
+            events.append(Transport("continue", round(self.ns_at(beat)), beat, self.cue))
         return events
 
     def status(self, now_ns: int) -> SyncStatus:
