@@ -29,6 +29,7 @@ SUMMARY = "benchmark following MIDI clock and Ableton Link against the internal 
 EPILOG = """examples:
   rig bench sync                      # 5 seeds, ±1 ms jitter, 120 -> 126 BPM, Link too
   rig bench sync --seeds 2 --jitter 2 --no-link --out /tmp/bench
+  rig bench sync --server mydummy     # JACK rows on a running (dummy) server
 
 Writes results/sync-bench.md. The Link part needs the optional binding
 (pip install 'rig[link]') and `unshare -rn` (it never touches the network).
@@ -122,6 +123,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--jump-to", type=float, default=126.0, metavar="BPM", help="(126)")
     parser.add_argument("--no-link", action="store_true", help="skip the Link measurement")
     parser.add_argument("--no-jack", action="store_true", help="skip the JACK runs")
+    parser.add_argument(
+        "--server", metavar="NAME", help="run the JACK rows on this running JACK server"
+    )
     parser.add_argument("--out", type=Path, default=Path("results"), help="folder (results/)")
     args = parse_args(parser, argv)
     if isinstance(args, int):
@@ -141,7 +145,7 @@ def main(argv: list[str]) -> int:
         from rig.commands.bench.sync_link import measure_in_netns
 
         link = measure_in_netns()
-    jack = None if args.no_jack else _jack_run()
+    jack = None if args.no_jack else _jack_run(args.server)
     text = table(midi, internal, link, masters[0], jack)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -150,7 +154,7 @@ def main(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def _jack_run() -> dict:
+def _jack_run(server: str | None = None) -> dict:
     """The engine process following `rig.probe.clockmaster` on JACK's frames, on a
     private dummy server: in freewheel (exact) and in real time."""
     from rig.commands.bench.sync_jack import frames_run
@@ -159,7 +163,7 @@ def _jack_run() -> dict:
     for label, freewheel in (("freewheel", True), ("real time, dummy server", False)):
         print(f"MIDI clock in on JACK's frames ({label}): engine, master and recorder ...")
         try:
-            out[label] = frames_run(freewheel)
+            out[label] = frames_run(freewheel, server)
         except Exception as exc:  # jackd missing, busy or failing: the row says so
             out[label] = {"skipped": f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"}
     return out

@@ -229,15 +229,17 @@ def frame_figures(run: dict[str, Any], sc: Scenario = FRAME_SCENARIO) -> dict[st
     return out
 
 
-def frames_run(freewheel: bool) -> dict[str, Any]:
-    """`FRAME_SCENARIO` on a private JACK dummy server (in freewheel, or real time with
-    the machine's load average noted), measured at an independent recorder."""
+def frames_run(freewheel: bool, server: str | None = None) -> dict[str, Any]:
+    """`FRAME_SCENARIO` on a JACK dummy server — a private one, or the running `server`
+    (JACK's table of 8 servers per machine can be full on a shared machine) — in
+    freewheel, or real time with the machine's load average noted; measured at an
+    independent recorder."""
     import os
 
     from rig.probe.jackd import private_jackd
     from rig.probe.recorder import Recorder
 
-    with private_jackd() as name:
+    with _on_server(server) if server else private_jackd() as name:
         rec = Recorder.spawn(client_name="rig-bench-sync-rec")
         try:
             fw = freewheeling(name) if freewheel else None
@@ -249,3 +251,19 @@ def frames_run(freewheel: bool) -> dict[str, Any]:
         figures["xruns"] = rec.xruns
         figures["load"] = load
         return figures
+
+
+@contextlib.contextmanager
+def _on_server(name: str) -> Any:
+    """JACK_DEFAULT_SERVER = `name` while inside (children inherit it)."""
+    import os
+
+    saved = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    try:
+        yield name
+    finally:
+        if saved is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = saved
