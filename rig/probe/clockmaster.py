@@ -16,6 +16,7 @@ with the master's grid frame for frame.
     go
     -> {"start_frame": F, "period_frames": P, "grid": [[song clock, frame], ...],
         "done": true}                          (after the last Stop)
+    (stdin closed)                             (the client closes; the process ends)
 """
 
 from __future__ import annotations
@@ -150,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         zero = grid[0][1]
         info = {"start_frame": zero, "period_frames": period, "grid": grid, "done": True}
         print(json.dumps(info), flush=True)
+        # Keep the client until told (stdin closes): closing a JACK client while the
+        # server freewheels left jack2 stuck for every later client (seen in the tests).
+        for _ in sys.stdin:
+            pass
     return 0
 
 

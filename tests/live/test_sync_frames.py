@@ -90,7 +90,9 @@ def test_the_engine_follows_a_jittered_master_on_frames(freewheel, recorder):
 
 
 @pytest.mark.parametrize("fps", [25, 2997])
-def test_mtc_out_on_frames_every_quarter_frame_on_its_frame(freewheel, recorder, fps):
+def test_mtc_out_on_frames_every_quarter_frame_on_its_frame(
+    freewheel, recorder, fps, jack_server
+):
     """MTC out generated on the frame timeline: in freewheel every quarter frame the
     recorder stamps decodes to 01:00:00:00 + (its frame − the downbeat's frame) / rate
     — exact to the frame, with no drift over the run."""
@@ -114,7 +116,11 @@ def test_mtc_out_on_frames_every_quarter_frame_on_its_frame(freewheel, recorder,
     try:
         with freewheel, ControlClient(engine.port) as control:
             control.send("/rig/play")
-            wait_state(control, "ended", 30)
+            try:
+                wait_state(control, "ended", 30)
+            except AssertionError as exc:
+                log = jack_server.log.read_text(errors="replace").splitlines()[-15:]
+                raise AssertionError(f"{exc}\njackd: " + "\n".join(log)) from None
     finally:
         engine.stop()
     events = recorder.stop()
@@ -122,7 +128,7 @@ def test_mtc_out_on_frames_every_quarter_frame_on_its_frame(freewheel, recorder,
     downbeat = start + 48  # FA goes out 1 ms before the downbeat
     quarters = [(f, d) for f, d in events if d[0] == 0xF1]
     full = [(f, d) for f, d in events if d[:5] == bytes([0xF0, 0x7F, 0x7F, 0x01, 0x01])]
-    assert full and full[0][0] < quarters[0][0]
+    assert full and full[0][0] < quarters[0][0], (start, full[:2], quarters[:3], events[:6])
     # Quarter frame q of the timecode line lies at q · frame / 4 s after 00:00:00:00;
     # 01:00:00:00 wall time (3600 s) is at the downbeat (at 29.97 drop-frame 3600 s is
     # not on a quarter frame: the first one is the next on the line).

@@ -16,6 +16,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,16 @@ def follow_scenario(
             master.stdin.flush()
             info = json.loads(master.stdout.readline())
             with ControlClient(engine.port) as control:
-                out["status"] = control.status()
+                # The master's last Stop is on the wire: wait until the engine acted
+                # on it (its FC goes out after what was handed over) before leaving.
+                deadline = time.monotonic() + 10
+                status = control.status()
+                while (status is None or status.state == "playing") and (
+                    time.monotonic() < deadline
+                ):
+                    time.sleep(0.05)
+                    status = control.status()
+                out["status"] = status
     finally:
         if engine is not None:
             engine.stop()
