@@ -90,9 +90,7 @@ def test_the_engine_follows_a_jittered_master_on_frames(freewheel, recorder):
 
 
 @pytest.mark.parametrize("fps", [25, 2997])
-def test_mtc_out_on_frames_every_quarter_frame_on_its_frame(
-    freewheel, recorder, fps, jack_server
-):
+def test_mtc_out_on_frames_every_quarter_frame_on_its_frame(freewheel, recorder, fps, jack_server):
     """MTC out generated on the frame timeline: in freewheel every quarter frame the
     recorder stamps decodes to 01:00:00:00 + (its frame − the downbeat's frame) / rate
     — exact to the frame, with no drift over the run."""
