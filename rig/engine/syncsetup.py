@@ -72,6 +72,11 @@ def attach_sync(
     # On JACK's frames the engine's time is the frame line, not Link's host clock.
     driver = SyncDriver(engine, clock, make_link=None if on_frames else make_link)
     driver.input = sync_input
+    if on_frames:
+        driver.no_link = (
+            " (it runs on JACK's frames; set sync: {source: link} in config.yaml to start "
+            "it on the deadline engine Link needs)"
+        )
     engine.sync = driver
     if config.source in ("midi", "mtc") and sync_input is None and not on_frames:
         return  # open_sync_input said why
