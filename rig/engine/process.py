@@ -42,7 +42,7 @@ from rig.engine.sinks import open_sinks, timing_logs
 from rig.engine.spec import MTC_DEVICE, EngineSpec
 from rig.engine.syncsetup import attach_sync, open_jack_sync_input, open_sync_input
 from rig.engine.transport import Engine
-from rig.engine.wiring import frame_loop, mapped
+from rig.engine.wiring import frame_loop, frames_possible, mapped
 
 if TYPE_CHECKING:
     from rig.engine.cycle import FrameLoop
@@ -340,6 +340,11 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         jack_input = open_jack_sync_input(spec, engine, loop, warnings)
         if jack_input is not None:
             sync_input = jack_input
+        elif spec.sync.port and loop is None and frames_possible(spec):
+            warnings.append(
+                f"sync: no JACK client to read '{spec.sync.port}' on (no JACK output); "
+                "the rig leads on its own clock"
+            )
     except Exception as exc:  # reported to the controller as one line
         if sync_input is not None:
             sync_input.close()
