@@ -43,6 +43,10 @@ every action applies at once.
     /rig/status                        reply `/rig/status` (below) to the sender
     /rig/setlist                       reply `/rig/setlist`: set name, cue count, then per
                                        cue: name, transition, sections (comma-separated)
+    /rig/fill     [bars|on|off] [quantize] the live fill control: `{fill}` conditions on
+                                       from the boundary (default: bar) for `bars` bars,
+                                       or held (`on`, no argument) until `off` (or 0) —
+                                       a remote's button: 1 on press = one bar
     /rig/sync     source:str           while stopped: follow `internal`, `midi` (MIDI clock
                                        in), `link` (Ableton Link) or `mtc`; following MIDI,
                                        play/continue/locate come from the master
@@ -64,7 +68,9 @@ missing and its software stand-in plays it —, `voice` — a software-voice tra
 or `none`: not heard), the last error, the number of cues, JACK xruns, reloads swapped
 in, the engine's pid; then sync (`rig.timing.source.SyncStatus`): source, the
 source's bpm, input jitter (ms RMS), phase error to the master (ms), master lost
-(1 = flywheel), Link peers, sync error, Link bar phase (beats into the quantum).
+(1 = flywheel), Link peers, sync error, Link bar phase (beats into the quantum);
+then the JACK process cycles of the engine's MIDI client(s), the time spent in their
+callbacks (µs, total) and the worst callback (µs; `rig bench clock` reads these).
 
 The engine reads its socket without ever blocking and replies with a single
 non-blocking `sendto`: a slow, busy or dead controller cannot hold it up. An
@@ -121,10 +127,20 @@ ADDRESSES: dict[str, tuple[str, ...]] = {
     "/rig/status": (),
     "/rig/setlist": (),
     "/rig/sync": ("str",),
+    "/rig/fill": ("any?", "str?"),
 }
 
 
-_FLOATS = ("bpm", "cpu_seconds", "sync_bpm", "sync_jitter_ms", "sync_phase_ms", "sync_bar_phase")
+_FLOATS = (
+    "bpm",
+    "cpu_seconds",
+    "sync_bpm",
+    "sync_jitter_ms",
+    "sync_phase_ms",
+    "sync_bar_phase",
+    "callback_us",
+    "callback_max_us",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +178,9 @@ class Status:
     sync_peers: int = 0
     sync_error: str = ""
     sync_bar_phase: float = 0.0
+    cycles: int = 0
+    callback_us: float = 0.0
+    callback_max_us: float = 0.0
 
     def args(self) -> list:
         return [

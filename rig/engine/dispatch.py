@@ -95,7 +95,7 @@ def _apply(
         return None
     verb = address.removeprefix("/rig/")
     quantize = None
-    if verb in ("launch", "section", "mute", "unmute", "solo", "unsolo", "reload"):
+    if verb in ("launch", "section", "mute", "unmute", "solo", "unsolo", "reload", "fill"):
         quantize = check_quantize(args[1]) if len(args) > 1 else None
     elif verb == "voice":
         quantize = check_quantize(args[2]) if len(args) > 2 else None
@@ -140,6 +140,8 @@ def _apply(
     elif verb == "voice":
         path = session_file(engine.bundle_dir, f"voice {args[0]}", args[1])
         _voice(engine, args[0], path, quantize or "bar", now_ns)
+    elif verb == "fill":
+        _fill(engine, args[0] if args else "on", quantize or "bar", now_ns)
     elif verb == "panic":
         engine.panic(now_ns)
     elif verb == "status":
@@ -147,6 +149,20 @@ def _apply(
     elif verb == "setlist":
         return "/rig/setlist", setlist(engine).args()
     return None
+
+
+def _fill(engine: Engine, how: str | int, quantize: str, now_ns: int) -> None:
+    """`/rig/fill N` (bars), `on` (held) or `off`/0 (let go of a held fill)."""
+    if isinstance(how, str) and how.strip().isdigit():
+        how = int(how)
+    if how in ("off", 0):
+        engine.release_fill(now_ns, quantize)
+    elif how == "on":
+        engine.fill(now_ns, None, quantize)
+    elif isinstance(how, int):
+        engine.fill(now_ns, how, quantize)
+    else:
+        raise ValueError(f"/rig/fill: expected a number of bars, on or off, got {how!r}")
 
 
 def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) -> None:
@@ -192,16 +208,27 @@ def track_status(engine: Engine) -> list[tuple[str, str, str]]:
     return out
 
 
-def _xruns(engine: Engine) -> int:
-    """JACK xruns of the engine's MIDI client(s). A device with a stand-in is a
-    `FallbackOutput` around its MIDI sink (`.hardware`): look there too (else the
-    status said 0 xruns while the server had thousands)."""
+def _hosts(engine: Engine) -> list:
+    """The engine's JACK MIDI client(s). A device with a stand-in is a `FallbackOutput`
+    around its MIDI sink (`.hardware`): look there too (else the status said 0 xruns
+    while the server had thousands)."""
     hosts = {}
     for out in engine.scheduler.outputs.values():
         for part in (out, getattr(out, "hardware", None)):
             if (host := getattr(part, "host", None)) is not None:
                 hosts[id(host)] = host
-    return sum(int(getattr(h, "xruns", 0)) for h in hosts.values())
+    return list(hosts.values())
+
+
+def _host_fields(engine: Engine) -> dict:
+    """JACK xruns, process cycles and callback time of the engine's MIDI client(s)."""
+    hosts = _hosts(engine)
+    return {
+        "xruns": sum(int(getattr(h, "xruns", 0)) for h in hosts),
+        "cycles": max((int(getattr(h, "cycles", 0)) for h in hosts), default=0),
+        "callback_us": sum(getattr(h, "callback_ns", 0) for h in hosts) / 1000,
+        "callback_max_us": max((getattr(h, "callback_max_ns", 0) for h in hosts), default=0) / 1000,
+    }
 
 
 def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
@@ -235,9 +262,9 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
         tracks=",".join(f"{n}={d}:{s}" for n, d, s in track_status(engine)),
         last_error=engine.last_error,
         cues=len(engine.cues),
-        xruns=_xruns(engine),
         reloads=engine.reloads,
         pid=os.getpid(),
+        **_host_fields(engine),
         **_sync_fields(engine, now_ns),
     )
 

@@ -16,12 +16,13 @@ __all__ = ["frame_loop", "frames_possible", "mapped"]
 
 
 def frames_possible(spec: EngineSpec) -> bool:
-    """Whether the engine can run on JACK's frames: every MIDI output (MTC out too) on
-    JACK, the sync input (MIDI clock, MTC) on JACK — read as a JACK MIDI port in the
-    process callback, stamped by frame (`rig.midi.jack_in`) — and not following Link
-    (its session time is the host's monotonic clock; it stays on the deadline engine)."""
+    """Whether the engine runs on JACK's frames: asked to (`frame_engine`), every MIDI
+    output (MTC out too) on JACK, the sync input (MIDI clock, MTC) on JACK — read as a
+    JACK MIDI port in the process callback, stamped by frame (`rig.midi.jack_in`) — and
+    not following Link (its session time is the host's monotonic clock; it stays on
+    the deadline engine)."""
     outputs = spec.outputs + ((spec.mtc_out,) if spec.mtc_out is not None else ())
-    if any(o.backend != "jack" for o in outputs):
+    if not spec.frame_engine or any(o.backend != "jack" for o in outputs):
         return False
     if spec.sync.source == "link":
         return False
