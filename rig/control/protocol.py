@@ -223,18 +223,26 @@ class Status:
 
 @dataclass(frozen=True, slots=True)
 class SetInfo:
-    """The `/rig/setlist` reply: the set's cues, how each leads on, their sections."""
+    """The `/rig/setlist` reply: the set's cues, how each leads on, their sections,
+    and the set's tracks — every track name of every cue, first appearance in set
+    order: a track's slot there is its number on every surface, in every cue (the
+    same key mutes the same instrument all night; issue 12, item 9)."""
 
     name: str
     cues: tuple[str, ...]
     transitions: tuple[str, ...]
     sections: tuple[tuple[str, ...], ...]
+    tracks: tuple[str, ...] = ()
 
     def args(self) -> list:
         out: list = [self.name, len(self.cues)]
         for cue, how, sections in zip(self.cues, self.transitions, self.sections, strict=True):
             out += [cue, how, ",".join(sections)]
-        return out
+        return [*out, ",".join(self.tracks)]
+
+    def slot(self, track: str) -> int | None:
+        """The track's set-wide slot (0-based), None for a name the set does not have."""
+        return self.tracks.index(track) if track in self.tracks else None
 
     @classmethod
     def from_args(cls, args: list) -> SetInfo:
@@ -245,7 +253,9 @@ class SetInfo:
             cues.append(str(cue))
             hows.append(str(how))
             sections.append(tuple(filter(None, str(secs).split(","))))
-        return cls(name, tuple(cues), tuple(hows), tuple(sections))
+        extra = rest[3 * count :]
+        tracks = tuple(filter(None, str(extra[0]).split(","))) if extra else ()
+        return cls(name, tuple(cues), tuple(hows), tuple(sections), tracks)
 
 
 def encode(address: str, *args: object) -> bytes:

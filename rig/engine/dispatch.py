@@ -287,7 +287,7 @@ def setlist(engine: Engine) -> SetInfo:
         for i in range(len(engine.cues))
     )
     sections = tuple(tuple(dict.fromkeys(s.name for s in c.sections)) for c in engine.cues)
-    return SetInfo(engine.set_name, names, hows, sections)
+    return SetInfo(engine.set_name, names, hows, sections, tuple(engine.track_names()))
 
 
 def run_loads(

@@ -288,3 +288,32 @@ def test_the_section_chooser_starts_at_the_playing_section():
                 assert app.selected_section == 1
 
     asyncio.run(scenario())
+
+
+def test_a_track_key_means_the_same_instrument_in_every_cue():
+    """Issue 12, item 9: `3` was drums in one cue and bass in the next. A track's
+    number is its slot in the set (first appearance, set order), the same in every
+    cue: `2` mutes the bass in a cue that lists bass first, too."""
+
+    async def scenario() -> None:
+        first = sectioned("Rivalry", 36)  # keys, bass
+        second = sectioned("Heartbeat", 60)
+        second.tracks = tuple(reversed(second.tracks))  # bass, keys: bass is row 1 here
+        with served([first, second]) as (engine, port, _, _ended):
+            link = EngineLink(port)
+            link.send("/rig/launch", 1, "now")
+            app = LiveApp(link, poll_s=0.05)
+            async with app.run_test(size=(100, 30)) as pilot:
+                await until(pilot, lambda: "Heartbeat" in text(app, "#top"))
+                await until(pilot, lambda: app.link.setlist is not None)
+                await until(pilot, lambda: app.query_one("#tracks").row_count == 2)
+                table = app.query_one("#tracks")
+                numbered = {table.get_row_at(r)[1]: table.get_row_at(r)[0] for r in range(2)}
+                assert numbered == {"keys": "1", "bass": "2"}
+                await pilot.press("2", "g", "g", "g")  # bar → section → cue → now
+                assert app.quantize == "now"
+                await pilot.press("m")
+                await until(pilot, lambda: engine.mute_state(time.monotonic_ns()).muted)
+                assert engine.mute_state(time.monotonic_ns()).muted == {"bass"}
+
+    asyncio.run(scenario())

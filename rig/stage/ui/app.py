@@ -7,7 +7,9 @@ and track and the quantize setting are only where the next key press points — 
 a UI that is killed and started again (`rig live --attach`) shows the same show.
 
 Keys come from `rig.config.KEY_ACTIONS`, overridden by config.yaml's `keys:`;
-the footer lists them. Track selection is also on the digit keys 1-9.
+the footer lists them. Track selection is also on the digit keys 1-9: a track's
+number is its slot in the whole set (`SetInfo.tracks`), so a key means the same
+instrument in every cue.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ class LiveApp(App[str]):
         self.selected_cue = 0
         self.selected_section = 0
         self._sections_of: tuple[int, tuple[str, ...]] | None = None
-        self.selected_track = 0
+        self.selected_track = 0  # a set slot (SetInfo.tracks), not a row of this cue
         self.message = ""  # the UI's own message (reload results); errors override
         self.message_is_error = False
         self._shown: dict[str, object] = {}
@@ -263,19 +265,31 @@ class LiveApp(App[str]):
             rows.append((mark, str(i + 1), esc(name), hows[i] if i < len(hows) else ""))
         self._fill("#cues", rows, self.selected_cue)
 
+    def _track_rows(self, s: Status) -> list[tuple[int, str, str, str]]:
+        """(slot, track, device, state) of the cue's tracks, in set-slot order: a
+        track's number is its slot in the set, the same in every cue (issue 12, 9)."""
+        roster = list(self.link.setlist.tracks) if self.link.setlist else []
+        rows = []
+        for name, device, state in s.track_list():
+            if name not in roster:  # a status newer than the set list: number it after
+                roster.append(name)
+            rows.append((roster.index(name), name, device, state))
+        return sorted(rows)
+
     def _update_tracks(self, s: Status) -> None:
         muted = set(filter(None, s.muted.split(",")))
         soloed = set(filter(None, s.soloed.split(",")))
         pending: dict[str, list[str]] = {}
         for op, track, bar in s.pending_list():
             pending.setdefault(track, []).append(f"{op}@{bar}")
-        tracks = s.track_list()
-        self.selected_track = min(self.selected_track, max(0, len(tracks) - 1))
+        tracks = self._track_rows(s)
+        slots = [slot for slot, *_ in tracks]
+        cursor = slots.index(self.selected_track) if self.selected_track in slots else 0
         rows = []
-        for i, (name, device, state) in enumerate(tracks):
+        for slot, name, device, state in tracks:
             rows.append(
                 (
-                    str(i + 1),
+                    str(slot + 1),
                     esc(name),
                     esc(device),
                     _HEARD_ON.get(state, state),
@@ -283,7 +297,7 @@ class LiveApp(App[str]):
                     " ".join(pending.get(name, [])),
                 )
             )
-        self._fill("#tracks", rows, self.selected_track)
+        self._fill("#tracks", rows, cursor)
 
     def _update_sections(self, s: Status) -> None:
         info = self.link.setlist
@@ -359,31 +373,49 @@ class LiveApp(App[str]):
         self.selected_section += 1
         self.refresh_view()
 
-    def action_ui_track(self, index: int) -> None:
-        self.selected_track = index
+    def action_ui_track(self, slot: int) -> None:
+        """Digit keys: the track in that set slot (the same instrument in every cue)."""
+        self.selected_track = slot
+        self.refresh_view()
+
+    def _step_track(self, step: int) -> None:
+        slots = [slot for slot, *_ in self._track_rows(self.status)] if self.status else []
+        if not slots:
+            return
+        here = slots.index(self.selected_track) if self.selected_track in slots else 0
+        self.selected_track = slots[max(0, min(len(slots) - 1, here + step))]
         self.refresh_view()
 
     def action_ui_track_prev(self) -> None:
-        self.selected_track = max(0, self.selected_track - 1)
-        self.refresh_view()
+        self._step_track(-1)
 
     def action_ui_track_next(self) -> None:
-        self.selected_track += 1
-        self.refresh_view()
+        self._step_track(1)
 
     def _track(self) -> str | None:
-        tracks = self.status.track_list() if self.status else []
-        return tracks[self.selected_track][0] if self.selected_track < len(tracks) else None
+        """The selected track's name: the one in the selected set slot, if this cue has it."""
+        rows = self._track_rows(self.status) if self.status else []
+        return next((name for slot, name, *_ in rows if slot == self.selected_track), None)
+
+    def _absent(self) -> None:
+        """Mute/solo with a slot this cue does not have: say so, touch nothing."""
+        self.message = f"track {self.selected_track + 1} does not play in this cue"
+        self.message_is_error = False
+        self.refresh_view()
 
     def action_ui_mute(self) -> None:
         track = self._track()
-        if track is not None and self.status is not None:
+        if track is None:
+            self._absent()
+        elif self.status is not None:
             on = track in self.status.muted.split(",")
             self._send("/rig/unmute" if on else "/rig/mute", track, self.quantize)
 
     def action_ui_solo(self) -> None:
         track = self._track()
-        if track is not None and self.status is not None:
+        if track is None:
+            self._absent()
+        elif self.status is not None:
             on = track in self.status.soloed.split(",")
             self._send("/rig/unsolo" if on else "/rig/solo", track, self.quantize)
 
