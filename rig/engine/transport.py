@@ -32,6 +32,7 @@ from typing import Any
 from rig.engine.cueview import CueView, MuteState, NotePairs
 from rig.song.arrangement import Arrangement
 from rig.song.quantize import bar_beat, boundary, check_quantize
+from rig.song.tempomap import TempoMap
 from rig.timing.clock import InternalClock
 from rig.timing.scheduler import Output, Scheduler
 from rig.timing.tap import TapTempo
@@ -99,6 +100,8 @@ class Engine:
             next_cue=self._next_cue,
         )
         self._pairs: dict[int, NotePairs] = {}
+        # (cue index, bpm) set by hand: every view of that cue plays at it (Engine.tempo).
+        self.tempo_override: tuple[int, float] | None = None
         self.view = self._view(0)
         self.scheduler.load(self.view)
         self.position_tick = 0  # where a stopped transport stands (Continue resumes here)
@@ -155,7 +158,13 @@ class Engine:
             self.position_tick = tick
 
     def tempo(self, bpm: float) -> None:
+        """Set the tempo by hand (`/rig/tempo`, nudge, tap): it holds for this cue —
+        a section jump or a reload of the cue keeps it — until another cue starts at
+        its written tempo (issue 12, item 10: a jump snapped a tapped tempo back)."""
         self.scheduler.set_bpm(bpm)
+        self.tempo_override = (self.view.index, float(bpm))
+        if not self.scheduler.playing:  # stopped: play and continue start at it
+            self.view.tempo = TempoMap.constant(float(bpm))
 
     def nudge(self, delta_bpm: float) -> float:
         """Tempo up or down by `delta_bpm` from the next unscheduled tick; the new tempo."""
@@ -345,9 +354,12 @@ class Engine:
         return self.position_tick - self.view.offset
 
     def position(self, now_ns: int) -> tuple[int, int, float]:
-        """(bar, beat, bpm) now."""
+        """(bar, beat, bpm) now. Stopped or waiting, the tempo is the one the loaded
+        cue will start at (the clock still held the last cue's: issue 12, item 13)."""
         tick = self.tick(now_ns)
         bar, beat = bar_beat(self.view, tick)
+        if not self.scheduler.playing and (self.sync is None or self.sync.source is None):
+            return bar, beat, self.view.tempo.bpm_at(max(0, tick))
         return bar, beat, self.clock.bpm_at(max(0, tick))
 
     def section_name(self, now_ns: int) -> str:
@@ -422,6 +434,12 @@ class Engine:
         )
         for tick, op, name in later:
             view.add(tick, op, name)
+        override = self.tempo_override
+        if override is not None:
+            if override[0] == index:  # a jump, reload or restart of the cue keeps it
+                view.tempo = TempoMap.constant(override[1])
+            else:  # another cue starts at its written tempo
+                self.tempo_override = None
         return view
 
     def _reset(self, index: int, state: MuteState | None = None) -> None:

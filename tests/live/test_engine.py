@@ -168,3 +168,76 @@ def test_a_wait_transition_stops_and_the_next_play_starts_the_next_cue():
     assert mono.count(b"\xfa") == 1 and mono.count(b"\xfc") == 1  # one+two ran on, then stop
     engine.play(time.now)
     assert engine.state == "playing" and engine.arrangement.name == "three"
+
+
+def two_sections(name: str, bpm: float = 120.0) -> Arrangement:
+    arr = cue(name, bars=8, bpm=bpm)
+    half = 4 * 4 * PPQ
+    arr.sections = (
+        SectionSpan("a", 0, half, 1, 4, 4, 4),
+        SectionSpan("b", half, 2 * half, 5, 4, 4, 4),
+    )
+    return arr
+
+
+def clock_gaps_ns(sink: RecordingSink, after_ns: int) -> set[int]:
+    ticks = sorted(t for t, d in sink.messages if d == b"\xf8" and t >= after_ns)
+    return {b - a for a, b in zip(ticks, ticks[1:], strict=False)}
+
+
+def test_a_section_jump_keeps_a_tapped_or_nudged_tempo():
+    """Issue 12, item 10: the performer set the tempo by hand (tap, nudge, /rig/tempo);
+    a section jump of the same cue keeps it. Another cue starts at its written tempo."""
+    time = FakeTime()
+    engine, sinks = make([two_sections("one"), cue("two", bpm=90)], time)
+    engine.play(time.now)
+    advance(engine, time, 500 * MS)
+    for _ in range(4):  # four taps 0.5 s apart... then a nudge: 121 BPM
+        engine.tap(time.now)
+        advance(engine, time, 500 * MS)
+    engine.nudge(1.0)
+    advance(engine, time, 100 * MS)
+    assert engine.position(time.now)[2] == 121.0
+    engine.section(time.now, "b", "bar")
+    advance(engine, time, 2500 * MS)
+    assert engine.section_name(time.now) == "b"
+    assert engine.position(time.now)[2] == 121.0
+    jumped = time.now
+    advance(engine, time, 1000 * MS)
+    # The clock on the wire too: one F8 every 60 / 121 / 24 s (±1 ns rounding).
+    gaps = clock_gaps_ns(sinks["mono"], jumped)
+    assert gaps and all(abs(g - 60e9 / 121 / 24) <= 1 for g in gaps), gaps
+    engine.launch(time.now, 1, "bar")
+    advance(engine, time, 2500 * MS)
+    assert engine.arrangement.name == "two"
+    assert engine.position(time.now)[2] == 90.0
+
+
+def test_waiting_and_stopped_show_the_tempo_the_cue_will_start_at():
+    """Issue 12, item 13: waiting after a cue, the status showed the old cue's tempo."""
+    time = FakeTime()
+    sinks = {d: RecordingSink(d, now=time.now_ns) for d in ("virus", "mono")}
+    for s in sinks.values():
+        s.open()
+    cues = [cue("one", bars=1, bpm=120), cue("two", bars=1, bpm=90)]
+    engine = Engine(cues, sinks, clock_latency_ms={"mono": 0.0}, transitions=["wait"])
+    engine.play(time.now)
+    for _ in range(1000):  # 4 s in 4 ms steps: cue one ends, "wait" holds cue two
+        engine.pump(time.now)
+        time.sleep_until(time.now + 4 * MS)
+    assert engine.state == "waiting" and engine.arrangement.name == "two"
+    assert engine.position(time.now)[2] == 90.0
+    engine.cue(time.now, 0)  # stopped on cue one: its written tempo
+    assert engine.position(time.now)[2] == 120.0
+
+
+def test_a_tempo_set_while_stopped_is_the_tempo_play_starts_at():
+    time = FakeTime()
+    engine, sinks = make([cue("one", bpm=120)], time)
+    engine.nudge(-2.0)
+    assert engine.position(time.now)[2] == 118.0
+    engine.play(time.now)
+    advance(engine, time, 1000 * MS)
+    assert engine.position(time.now)[2] == 118.0
+    gaps = clock_gaps_ns(sinks["mono"], 0)
+    assert gaps and all(abs(g - 60e9 / 118 / 24) <= 1 for g in gaps), gaps
