@@ -124,7 +124,18 @@ ADDRESSES: dict[str, tuple[str, ...]] = {
 }
 
 
-_FLOATS = ("bpm", "cpu_seconds", "sync_bpm", "sync_jitter_ms", "sync_phase_ms", "sync_bar_phase")
+_FLOATS = (
+    "bpm",
+    "cpu_seconds",
+    "sync_bpm",
+    "sync_jitter_ms",
+    "sync_phase_ms",
+    "sync_bar_phase",
+    "cue_elapsed_s",
+    "cue_remaining_s",
+    "set_elapsed_s",
+    "set_remaining_s",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +173,15 @@ class Status:
     sync_peers: int = 0
     sync_error: str = ""
     sync_bar_phase: float = 0.0
+    # The performer's clock (rig.engine.dispatch.timing): where the cue and the set are,
+    # in seconds at the tempo that plays, and what comes next, in how many bars.
+    cue_elapsed_s: float = 0.0
+    cue_remaining_s: float = 0.0
+    set_elapsed_s: float = 0.0
+    set_remaining_s: float = 0.0
+    next_name: str = ""  # the cue (or section) that comes next; "" at the set's end
+    next_bars: int = -1  # bars until it starts; -1: not by itself (a "wait", the end)
+    next_how: str = ""  # "cue", "section", "reload", or the set's transition ("bar", "wait")
 
     def args(self) -> list:
         return [

@@ -241,3 +241,39 @@ def test_a_tempo_set_while_stopped_is_the_tempo_play_starts_at():
     assert engine.position(time.now)[2] == 118.0
     gaps = clock_gaps_ns(sinks["mono"], 0)
     assert gaps and all(abs(g - 60e9 / 118 / 24) <= 1 for g in gaps), gaps
+
+
+def test_status_tells_the_performer_where_the_cue_and_the_set_are_and_what_comes_next():
+    """Issue 12: elapsed and remaining time of the cue and of the set, and "next: X in
+    N bars" — from the engine's own position and tempo."""
+    from rig.engine.dispatch import status
+
+    time = FakeTime()
+    cues = [cue("one", bars=4, bpm=120), cue("two", bars=2, bpm=60), cue("three", bars=1)]
+    sinks = {d: RecordingSink(d, now=time.now_ns) for d in ("virus", "mono")}
+    for s in sinks.values():
+        s.open()
+    engine = Engine(cues, sinks, clock_latency_ms={"mono": 0.0}, transitions=["bar", "wait"])
+    s = status(engine, time.now)
+    # one: 4 bars at 120 = 8 s; two: 2 bars at 60 = 8 s; three: 1 bar at 120 = 2 s.
+    assert (s.cue_elapsed_s, s.cue_remaining_s) == (0.0, 8.0)
+    assert (s.set_elapsed_s, s.set_remaining_s) == (0.0, 18.0)
+    assert (s.next_name, s.next_bars, s.next_how) == ("two", 4, "bar")
+    engine.play(time.now)
+    advance(engine, time, START_DELAY_NS + 2500 * MS)  # bar 2, beat 2 of cue one
+    s = status(engine, time.now)
+    assert s.bar == 2 and abs(s.cue_elapsed_s - 2.5) < 0.01 and abs(s.cue_remaining_s - 5.5) < 0.01
+    assert abs(s.set_remaining_s - 15.5) < 0.01
+    assert (s.next_name, s.next_bars) == ("two", 3)
+    engine.launch(time.now, 2, "bar")
+    s = status(engine, time.now)
+    assert (s.next_name, s.next_bars, s.next_how) == ("three", 1, "cue")
+    assert abs(s.cue_remaining_s - 1.5) < 0.01  # to the queued switch at bar 3
+    engine.cancel(time.now)
+    advance(engine, time, 6000 * MS)  # into cue two, whose transition waits
+    s = status(engine, time.now)
+    assert s.cue_name == "two" and (s.next_name, s.next_bars, s.next_how) == ("three", -1, "wait")
+    assert abs(s.set_elapsed_s - 8.0 - s.cue_elapsed_s) < 0.01
+    advance(engine, time, 9000 * MS)  # two ends: waiting for "three" to be launched
+    s = status(engine, time.now)
+    assert s.state == "waiting" and (s.next_name, s.next_how) == ("three", "wait")

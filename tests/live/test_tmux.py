@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from tmuxshow import TmuxShow, have_tmux
+
+from tests.support.tmux import REPO, TmuxShow, have_tmux, live_command
 
 pytestmark = [
     pytest.mark.jack,
@@ -18,7 +18,6 @@ pytestmark = [
     pytest.mark.skipif(not have_tmux(), reason="tmux is not installed"),
 ]
 
-REPO = Path(__file__).resolve().parents[2]
 CUE = """cue: NAME
 tempo: 150
 meter: 4/4
@@ -64,9 +63,7 @@ def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tm
 
     set_path, config = three_cues(tmp_path, recorder.port)
     sessions = tmp_path / "sessions"
-    env = dict(jack_server.env, PYTHONPATH=str(REPO), RIG_LIVE_DIR=str(sessions))
-    cmd = [sys.executable, "-m", "rig.cli", "live", str(set_path), "--config", str(config),
-           "--osc-port", "0"]  # fmt: skip
+    cmd, env = live_command(set_path, config, sessions=sessions, server_env=jack_server.env)
     width, height = size
     try:
         with TmuxShow(cmd, width=width, height=height, env=env, cwd=tmp_path, name="rigtest") as t:
