@@ -227,6 +227,7 @@ def test_a_crash_says_the_host_restarts_the_engine_and_the_ui_follows_it():
             app = LiveApp(link, poll_s=0.05, session=lambda: sessions[-1])
             async with app.run_test(size=(120, 30)) as pilot:
                 await until(pilot, lambda: "ENGINE CRASHED" in text(app, "#message"))
+                assert "ENGINE RESTARTING" in text(app, "#top")  # the header's state line
                 shown = text(app, "#message")
                 assert "5 note-offs sent" in shown and "resumes" in shown
                 assert "rig live" not in shown
@@ -315,5 +316,52 @@ def test_a_track_key_means_the_same_instrument_in_every_cue():
                 await pilot.press("m")
                 await until(pilot, lambda: engine.mute_state(time.monotonic_ns()).muted)
                 assert engine.mute_state(time.monotonic_ns()).muted == {"bass"}
+
+    asyncio.run(scenario())
+
+
+def screen_text(app: LiveApp) -> list[str]:
+    """The terminal's lines as the performer sees them (textual's compositor)."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(seg.text for seg in strip) for strip in strips]
+
+
+def test_the_header_a_performer_reads_at_80x24():
+    """Issue 12: the state line (stopped, playing, waiting for launch) with what to
+    press, the big bar.beat counter, tempo, elapsed/remaining of cue and set, "next: X in
+    N bars", quantize and the health counters — all on an 80x24 terminal."""
+
+    async def scenario() -> None:
+        cues = [sectioned("Rivalry", 36), sectioned("Heartbeat", 60)]
+        for arr in cues:  # 2 bars each: the "wait" comes within seconds
+            arr.length_ticks = arr.sections[1].start_tick
+            arr.sections = arr.sections[:1]
+        with served(cues, transitions=["wait"], set_name="Night") as (engine, port, _, _e):
+            app = LiveApp(EngineLink(port), poll_s=0.05)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                await pilot.pause(0.3)
+                screen = "\n".join(screen_text(app))
+                assert "STOPPED  press p to play Rivalry" in screen, screen
+                assert "cue 0:00 −0:04   set Night 0:00 −0:08" in screen, screen
+                assert "next: Heartbeat — waits for the launch key" in screen, screen
+                assert "quantize bar" in screen and "1.1" not in screen.split("\n")[0]
+                await pilot.press("p")
+                await until(pilot, lambda: "PLAYING" in text(app, "#top"))
+                await until(pilot, lambda: app.status.bar == 2)
+                await pilot.pause(0.2)
+                lines = screen_text(app)
+                assert all(len(line.rstrip()) <= 80 for line in lines)
+                # The big counter: textual's three-row digits, "2." in the top rows.
+                assert "━" in lines[0] and "•" in lines[2], lines[:3]
+                assert "120.0 BPM" in "\n".join(lines[:6])
+                await until(pilot, lambda: "WAITING FOR LAUNCH" in text(app, "#top"), 8)
+                await pilot.pause(0.2)
+                screen = "\n".join(screen_text(app))
+                assert "WAITING FOR LAUNCH  press p to start Heartbeat" in screen, screen
+                # The tempo the next cue will start at, not the last one's.
+                assert "cue 2/2 Heartbeat" in screen and "120.0 BPM" in screen
+                # The tracks table and the footer keep their place below the header.
+                assert " q quit" in screen and "plays on" in screen
 
     asyncio.run(scenario())

@@ -21,12 +21,13 @@ from rich.markup import escape as esc
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Digits, Footer, Static
 
 from rig.control.link import EngineLink
 from rig.control.protocol import Status
 from rig.song.quantize import QUANTIZE
 from rig.stage.session import Session
+from rig.stage.ui.header import counter, header_lines, state_line
 from rig.stage.ui.keys import ACTION_LABELS, FOOTER_ACTIONS, key_map
 from rig.stage.ui.screens import KeysScreen, QuitScreen, _shown_key
 
@@ -62,7 +63,9 @@ class LiveApp(App[str]):
     ENABLE_COMMAND_PALETTE = False  # every key is the performer's
     AUTO_FOCUS = None  # no widget takes the keys: see ShowTable
     CSS = """
-    #top { height: 3; padding: 0 1; background: $boost; }
+    #header { height: auto; max-height: 7; background: $boost; }
+    #counter { width: auto; padding: 0 1; text-style: bold; }
+    #top { height: auto; padding: 0 1; }
     #message { height: 2; padding: 0 1; }
     #message.error { color: $error; text-style: bold; }
     #sections { height: 1; padding: 0 1; }
@@ -112,7 +115,9 @@ class LiveApp(App[str]):
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("connecting to the engine…", id="top")
+        with Horizontal(id="header"):
+            yield Digits("--.-", id="counter")
+            yield Static("connecting to the engine…", id="top")
         with Horizontal():
             with Vertical(id="cue-pane"):
                 yield ShowTable(id="cues", cursor_type="row", zebra_stripes=True)
@@ -169,8 +174,9 @@ class LiveApp(App[str]):
         status = self.status
         top = self.query_one("#top", Static)
         message = self.query_one("#message", Static)
+        self.query_one("#counter", Digits).update(counter(status))
         if status is None:
-            top.update("connecting to the engine…")
+            top.update(state_line(self._header_state(None), None, ""))
         else:
             top.update(self._top_text(status))
             self._update_cues(status)
@@ -180,33 +186,25 @@ class LiveApp(App[str]):
         message.update(text)
         message.set_class(error, "error")
 
+    def _header_state(self, s: Status | None) -> str:
+        """The header's state: the engine's, or what the host and the link say of it."""
+        session = self.session
+        host_alive = session is not None and session.alive()
+        if host_alive and session is not None and session.engine_state == "restarting":
+            return "restarting"
+        if self.link.engine_dead():
+            return "restarting" if host_alive else "dead"
+        return "connecting" if s is None else s.state
+
     def _top_text(self, s: Status) -> str:
         set_name = self.link.setlist.name if self.link.setlist and self.link.setlist.name else ""
-        line1 = (
-            f"[b]{s.state.upper()}[/b]  cue {s.cue + 1}/{s.cues} [b]{esc(s.cue_name)}[/b]"
-            f"  section [b]{esc(s.section) or '-'}[/b]  bar [b]{s.bar}:{s.beat}[/b]"
-            f"  [b]{s.bpm:.1f}[/b] BPM"
+        return header_lines(
+            s,
+            state=self._header_state(s),
+            quantize=self.quantize,
+            play_key=_shown_key(self.keys["play"]),
+            set_name=set_name,
         )
-        queued = ""
-        if s.queued_cue >= 0:
-            what = {"cue": "launch", "section": "jump to", "reload": "new version of"}.get(
-                s.queued_kind, s.queued_kind
-            )
-            queued = f"  ⏭ {what} [b]{esc(s.queued_name)}[/b] at bar {s.queued_bar}"
-        line2 = (
-            f"quantize [b]{self.quantize}[/b]  late {s.late}  xruns {s.xruns}"
-            f"  sounding {s.sounding}  reloads {s.reloads}{queued}"
-        )
-        if s.state == "waiting":  # a set's "wait" transition: nothing starts by itself
-            play = _shown_key(self.keys["play"])
-            line2 = f"[b]waiting for launch: press {esc(play)} to start {esc(s.cue_name)}[/b]"
-            line2 += f"  {line2_rest}" if (line2_rest := queued.strip()) else ""
-        sync = s.sync()
-        line3 = ""
-        if sync.source != "internal":  # does sync hold? at a glance
-            text = esc(sync.line())
-            line3 = f"\n[b red]{text}[/b red]" if sync.lost or sync.error else f"\n{text}"
-        return f"{line1}\n{line2}" + line3 + (f"\n{esc(set_name)}" if set_name else "")
 
     def _follow_session(self) -> None:
         """Read the host's session: a restarted engine has a new port and pid."""
