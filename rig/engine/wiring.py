@@ -43,7 +43,7 @@ def frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> Fr
         except BackendUnavailable:
             return None
         sinks["\0frame-host"] = _HostOnly(host)
-    timeline = Timeline(host.samplerate, int(host.client.frame_time))
+    timeline = Timeline.behind(host.samplerate, host.client.last_frame_time)
     loop = FrameLoop(engine, timeline)
     late_ns = round(spec.late_note_ms * 1e6)
     for sink in sinks.values():
