@@ -55,7 +55,7 @@ def end_show(sessions: Path) -> None:
             time.sleep(0.05)
 
 
-@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tmp_path, size):
     """Items 1-2: down, down, enter launches the third cue (playing: at the next bar),
     the footer shows the launch key, and the recorder hears the third cue's note."""
@@ -70,8 +70,14 @@ def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tm
             t.wait("STOPPED", "Third Rail", " launch ")  # the footer names it
             t.wait("queued", "plays on")  # the tracks table's last column fits (item 8)
             t.wait("Test Night")  # the set's name (/rig/setlist carried "" before)
+            t.wait("press p to play", "next: Second Wind", "quantize bar")  # the header
             t.keys("p")
             t.wait("PLAYING", "First Light")
+            screen = t.wait("cue 0:0", "set Test Night", "150.0 BPM")
+            if os.environ.get("RIG_SCREENSHOT") and size == (80, 24):
+                # README's screenshot: `RIG_SCREENSHOT=docs/live-80x24.txt pytest -k tmux`
+                Path(os.environ["RIG_SCREENSHOT"]).write_text(screen, encoding="utf-8")
+            assert all(len(line) <= width for line in screen.splitlines())
             t.keys("Down", "Down", "Enter")
             t.wait("launch Third Rail")
             t.wait("cue 3/3", timeout=10)
