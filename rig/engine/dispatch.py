@@ -233,8 +233,13 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
     queued_name = ""
     if queued is not None:
         queued_name = queued.section if queued.kind == "section" else engine.cues[queued.index].name
+    state = engine.state
+    count = engine.counting
+    if count is not None and state == "playing" and now_ns < count.downbeat_ns:
+        # Counting in: the header counts the beats (bar 0) and flashes.
+        state, bar, beat = "count-in", 0, max(1, count.beat_at(now_ns))
     return Status(
-        state=engine.state,
+        state=state,
         bar=bar,
         beat=beat,
         bpm=float(bpm),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rig.config.countin import CountIn
 from rig.config.sync import SyncConfig
 from rig.control.protocol import HOST
 from rig.engine.sinks import OutputSpec, outputs_from_project
@@ -51,6 +52,7 @@ class EngineSpec:
     sync: SyncConfig = SyncConfig()  # the clock the engine follows (config.yaml sync:)
     sync_api: str = "auto"  # the rtmidi API the sync input port is opened with
     mtc_out: OutputSpec | None = None  # MIDI timecode out (device MTC_DEVICE), if configured
+    count_in: CountIn = CountIn()  # config.yaml count_in: (bars 0: none)
 
 
 def engine_spec(
@@ -92,5 +94,6 @@ def engine_spec(
         sync=config.sync,
         sync_api="jack" if config.midi_backend == "jack" else config.rtmidi_api,
         mtc_out=mtc_out,
+        count_in=config.count_in,
         **tuning,
     )

@@ -25,10 +25,12 @@ with (now_ns, scheduler), it may route the tracks that have no hardware sink.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rig.config.countin import CountIn
+from rig.engine.countin import Count, clicks, plan
 from rig.engine.cueview import CueView, MuteState, NotePairs
 from rig.song.arrangement import Arrangement
 from rig.song.quantize import bar_beat, boundary, check_quantize
@@ -102,6 +104,8 @@ class Engine:
         self._pairs: dict[int, NotePairs] = {}
         # (cue index, bpm) set by hand: every view of that cue plays at it (Engine.tempo).
         self.tempo_override: tuple[int, float] | None = None
+        self.count_in = CountIn()  # config.yaml count_in: (bars 0: none)
+        self.counting: Count | None = None  # the last count-in (rig.engine.countin)
         self.view = self._view(0)
         self.scheduler.load(self.view)
         self.position_tick = 0  # where a stopped transport stands (Continue resumes here)
@@ -133,7 +137,16 @@ class Engine:
             self.scheduler.stop(now_ns)
         self._reset(self.cue_index)
         tick = 0 if bar is None or bar <= 1 else self.view.bar_tick(bar)
-        self._start(tick, now_ns, at_ns)
+        count = plan(self.count_in, self.view, tick) if at_ns is None else None
+        if count is None:
+            self._start(tick, now_ns, at_ns)
+            return
+        self._start(tick, now_ns, now_ns + START_DELAY_NS + count.lead_ns)
+        self.counting = replace(count, downbeat_ns=int(self.clock.ns_at(tick)))
+        device = self.count_in.click
+        if device in self.scheduler.outputs:
+            for when, data in clicks(self.count_in, self.counting):
+                self.scheduler.outputs[device].send(when, data)
 
     def stop(self, now_ns: int) -> None:
         if self.scheduler.playing:

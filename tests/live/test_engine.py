@@ -277,3 +277,35 @@ def test_status_tells_the_performer_where_the_cue_and_the_set_are_and_what_comes
     advance(engine, time, 9000 * MS)  # two ends: waiting for "three" to be launched
     s = status(engine, time.now)
     assert s.state == "waiting" and (s.next_name, s.next_how) == ("three", "wait")
+
+
+def test_a_count_in_clicks_one_bar_then_the_cue_starts_on_the_downbeat():
+    """Issue 12: `count_in: {bars: 1, click: virus, channel: 10, note: 37}` — four
+    clicks a beat apart (the first accented) on the click device, then the cue's
+    Start and first notes exactly one bar later; the status counts the beats."""
+    from rig.config.countin import CountIn
+    from rig.engine.dispatch import status
+
+    time = FakeTime()
+    engine, sinks = make([cue("one", bpm=120)], time)
+    engine.count_in = CountIn(bars=1, click="virus", channel=9, note=37)
+    t0 = time.now
+    engine.play(time.now)
+    advance(engine, time, START_DELAY_NS + 100 * MS)
+    s = status(engine, time.now)
+    assert (s.state, s.bar, s.beat) == ("count-in", 0, 1)
+    advance(engine, time, 1000 * MS)
+    assert (status(engine, time.now).state, status(engine, time.now).beat) == ("count-in", 3)
+    advance(engine, time, 1500 * MS)
+    assert status(engine, time.now).state == "playing"
+    first = t0 + START_DELAY_NS
+    clicks = [(t, d) for t, d in sorted(sinks["virus"].messages) if d[0] == 0x99]
+    assert clicks == [(first + k * 500 * MS, bytes((0x99, 37, 127 if k == 0 else 90)))
+                      for k in range(4)]  # fmt: skip
+    downbeat = first + 2000 * MS
+    mono = sorted(sinks["mono"].messages)
+    from rig.timing.scheduler import TRANSPORT_LEAD_NS
+
+    assert [t for t, d in mono if d == b"\xfa"] == [downbeat - TRANSPORT_LEAD_NS]
+    assert min(t for t, d in mono if d[0] == 0x90) == downbeat
+    assert min(t for t, d in sinks["virus"].messages if d[0] == 0x91) == downbeat

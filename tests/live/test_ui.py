@@ -365,3 +365,31 @@ def test_the_header_a_performer_reads_at_80x24():
                 assert " q quit" in screen and "plays on" in screen
 
     asyncio.run(scenario())
+
+
+def test_a_count_in_counts_and_flashes_in_the_header():
+    """`count_in:` — `p` shows COUNT-IN, the big digits count the beats and the
+    header flashes on every other one; then PLAYING from bar 1."""
+    from rig.config.countin import CountIn
+
+    async def scenario() -> None:
+        with served([sectioned("Rivalry", 36)]) as (engine, port, _, _ended):
+            engine.count_in = CountIn(bars=2)  # 8 beats, 4 s: a busy machine sees several
+            app = LiveApp(EngineLink(port), poll_s=0.05)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                await pilot.press("p")
+                await until(pilot, lambda: "COUNT-IN" in text(app, "#top"))
+                header = app.query_one("#header")
+                assert header.has_class("count-in")
+                seen = set()
+                while app.status is not None and app.status.state == "count-in":
+                    seen.add((app.status.beat, header.has_class("beat")))
+                    await pilot.pause(0.05)
+                beats = {b for b, _ in seen}
+                assert len(beats) >= 3 and max(beats) == 8, seen
+                assert all(flash == (b % 2 == 1) for b, flash in seen), seen  # it flashes
+                await until(pilot, lambda: "PLAYING" in text(app, "#top"))
+                assert not header.has_class("count-in")
+
+    asyncio.run(scenario())

@@ -65,6 +65,8 @@ class LiveApp(App[str]):
     CSS = """
     #header { height: auto; max-height: 7; background: $boost; }
     #counter { width: auto; padding: 0 1; text-style: bold; }
+    #header.count-in { background: $warning-darken-2; }
+    #header.count-in.beat { background: $error; }
     #top { height: auto; padding: 0 1; }
     #message { height: 2; padding: 0 1; }
     #message.error { color: $error; text-style: bold; }
@@ -175,6 +177,10 @@ class LiveApp(App[str]):
         top = self.query_one("#top", Static)
         message = self.query_one("#message", Static)
         self.query_one("#counter", Digits).update(counter(status))
+        header = self.query_one("#header")
+        counting = status is not None and status.state == "count-in"
+        header.set_class(counting, "count-in")  # the flash: every other beat
+        header.set_class(counting and status is not None and status.beat % 2 == 1, "beat")
         if status is None:
             top.update(state_line(self._header_state(None), None, ""))
         else:

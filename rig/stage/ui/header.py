@@ -2,7 +2,8 @@
 
 Left, the bar and beat in big digits (textual's `Digits`); right, five short lines:
 
-1. the state, in capitals, with what to do about it: PLAYING · STOPPED — press p to
+1. the state, in capitals, with what to do about it: PLAYING · COUNT-IN (the big
+   digits count the beats, the header flashes on each) · STOPPED — press p to
    play · WAITING FOR LAUNCH — press p to start X · SET ENDED · ENGINE RESTARTING —
    the music resumes at the next bar · ENGINE DEAD · CONNECTING;
 2. the cue (n/m and its name), the section, the tempo;
@@ -28,6 +29,7 @@ __all__ = ["counter", "header_lines", "state_line", "clock_time"]
 # A header state → (its word, the hint after it); "{play}" is the play key, "{cue}" the cue.
 STATES: dict[str, tuple[str, str]] = {
     "playing": ("PLAYING", ""),
+    "count-in": ("COUNT-IN", "beat {beat}: {cue} starts on the next downbeat"),
     "stopped": ("STOPPED", "press {play} to play {cue}"),
     "waiting": ("WAITING FOR LAUNCH", "press {play} to start {cue}"),
     "ended": ("SET ENDED", "press {play} to play {cue} again"),
@@ -38,8 +40,11 @@ STATES: dict[str, tuple[str, str]] = {
 
 
 def counter(s: Status | None) -> str:
-    """The big counter: bar.beat ("--.-" before the engine answers)."""
-    return "--.-" if s is None else f"{s.bar}.{s.beat}"
+    """The big counter: bar.beat ("--.-" before the engine answers); counting in,
+    the beat of the count alone."""
+    if s is None:
+        return "--.-"
+    return str(s.beat) if s.state == "count-in" else f"{s.bar}.{s.beat}"
 
 
 def clock_time(seconds: float) -> str:
@@ -56,7 +61,8 @@ def state_line(state: str, s: Status | None, play_key: str) -> str:
     cue = esc(s.cue_name) if s is not None else ""
     if state == "waiting" and s is not None and s.next_name:
         cue = esc(s.next_name)
-    hint = hint.format(play=esc(play_key), cue=f"[b]{cue}[/b]")
+    beat = s.beat if s is not None else 0
+    hint = hint.format(play=esc(play_key), cue=f"[b]{cue}[/b]", beat=beat)
     return f"[b reverse] {word} [/b reverse]" + (f" {hint}" if hint else "")
 
 
