@@ -70,6 +70,7 @@ LIVE_ACTIONS: tuple[LiveAction, ...] = (
     _A("tap", "tap tempo", "t", "tap", False, "/rig/tap", True),
     _A("panic", "explicit note-offs for everything, now", "exclamation_mark", "panic", True,
        "/rig/panic", True),  # fmt: skip
+    _A("keep", "keep the live tweaks in the set file (shows them, asks first)", "w", "keep"),
     _A("keys", "list every key", "question_mark", "keys", True),
     _A("quit", "quit (asks while playing)", "q", "quit", True, "/rig/quit"),
 )

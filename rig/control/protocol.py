@@ -135,6 +135,7 @@ _FLOATS = (
     "cue_remaining_s",
     "set_elapsed_s",
     "set_remaining_s",
+    "bpm_set",
 )
 
 
@@ -182,6 +183,7 @@ class Status:
     next_name: str = ""  # the cue (or section) that comes next; "" at the set's end
     next_bars: int = -1  # bars until it starts; -1: not by itself (a "wait", the end)
     next_how: str = ""  # "cue", "section", "reload", or the set's transition ("bar", "wait")
+    bpm_set: float = 0.0  # the tempo set by hand for this cue (tap, nudge); 0: as written
 
     def args(self) -> list:
         return [

@@ -266,7 +266,14 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
         pid=os.getpid(),
         **_sync_fields(engine, now_ns),
         **timing(engine, now_ns),
+        bpm_set=_bpm_set(engine),
     )
+
+
+def _bpm_set(engine: Engine) -> float:
+    """The tempo set by hand for the playing cue (0.0: it plays as written)."""
+    override = engine.tempo_override
+    return float(override[1]) if override is not None and override[0] == engine.view.index else 0.0
 
 
 def timing(engine: Engine, now_ns: int) -> dict:

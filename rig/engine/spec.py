@@ -18,6 +18,7 @@ from rig.config.sync import SyncConfig
 from rig.control.protocol import HOST
 from rig.engine.sinks import OutputSpec, outputs_from_project
 from rig.song.arrangement import Arrangement
+from rig.song.kept import Kept
 from rig.song.setlist import is_setlist
 from rig.voices.settings import VoiceSettings, voice_settings
 
@@ -53,6 +54,7 @@ class EngineSpec:
     sync_api: str = "auto"  # the rtmidi API the sync input port is opened with
     mtc_out: OutputSpec | None = None  # MIDI timecode out (device MTC_DEVICE), if configured
     count_in: CountIn = CountIn()  # config.yaml count_in: (bars 0: none)
+    kept: Kept | None = None  # the set file's live: block (rig.song.kept)
 
 
 def engine_spec(
@@ -71,8 +73,10 @@ def engine_spec(
     voices = None if config.audio_backend == "offline" else voice_settings(project, cues)
     transitions = project.transitions(path) if path is not None else ()
     set_name = ""
+    kept = None
     if path is not None and is_setlist(path):
-        set_name = project.setlist(path).name
+        setlist = project.setlist(path)
+        set_name, kept = setlist.name, setlist.kept
     mtc = config.sync.mtc_out
     mtc_out = None
     if mtc is not None:
@@ -95,5 +99,6 @@ def engine_spec(
         sync_api="jack" if config.midi_backend == "jack" else config.rtmidi_api,
         mtc_out=mtc_out,
         count_in=config.count_in,
+        kept=kept,
         **tuning,
     )

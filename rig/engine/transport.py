@@ -104,6 +104,7 @@ class Engine:
         self._pairs: dict[int, NotePairs] = {}
         # (cue index, bpm) set by hand: every view of that cue plays at it (Engine.tempo).
         self.tempo_override: tuple[int, float] | None = None
+        self.kept_tempos: dict[int, float] = {}  # a set file's live: tempo (rig.engine.kept)
         self.count_in = CountIn()  # config.yaml count_in: (bars 0: none)
         self.counting: Count | None = None  # the last count-in (rig.engine.countin)
         self.view = self._view(0)
@@ -451,8 +452,10 @@ class Engine:
         if override is not None:
             if override[0] == index:  # a jump, reload or restart of the cue keeps it
                 view.tempo = TempoMap.constant(override[1])
-            else:  # another cue starts at its written tempo
+            else:  # another cue starts at its written (or kept) tempo
                 self.tempo_override = None
+        if self.tempo_override is None and index in self.kept_tempos:
+            view.tempo = TempoMap.constant(self.kept_tempos[index])
         return view
 
     def _reset(self, index: int, state: MuteState | None = None) -> None:

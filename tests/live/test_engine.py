@@ -309,3 +309,22 @@ def test_a_count_in_clicks_one_bar_then_the_cue_starts_on_the_downbeat():
     assert [t for t, d in mono if d == b"\xfa"] == [downbeat - TRANSPORT_LEAD_NS]
     assert min(t for t, d in mono if d[0] == 0x90) == downbeat
     assert min(t for t, d in sinks["virus"].messages if d[0] == 0x91) == downbeat
+
+
+def test_a_show_starts_with_what_the_last_one_kept():
+    """A set file's live: block: the chosen cue, its mutes, the tempo set by hand."""
+    from rig.engine.kept import apply_kept
+    from rig.song.kept import Kept
+
+    time = FakeTime()
+    engine, sinks = make([cue("one"), cue("two", bpm=90)], time)
+    kept = Kept(cue=1, quantize="beat", mute=("bass", "gone"), tempo={1: 100.0})
+    warnings = apply_kept(engine, kept, time.now)
+    assert warnings == ["live: mute: the set has no track 'gone' any more; ignored"]
+    assert engine.cue_index == 1 and engine.position(time.now)[2] == 100.0
+    engine.play(time.now)
+    advance(engine, time, 1000 * MS)
+    assert engine.mute_state(time.now).muted == {"bass"}
+    assert not [d for _, d in sinks["mono"].messages if d[0] == 0x90]  # bass muted
+    gaps = clock_gaps_ns(sinks["mono"], 0)
+    assert gaps and all(abs(g - 60e9 / 100 / 24) <= 1 for g in gaps), gaps

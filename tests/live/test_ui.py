@@ -393,3 +393,48 @@ def test_a_count_in_counts_and_flashes_in_the_header():
                 assert not header.has_class("count-in")
 
     asyncio.run(scenario())
+
+
+def test_w_keeps_the_live_tweaks_in_the_set_file_after_asking():
+    """Issue 12: a live tweak (tempo nudge, mutes, quantize, chosen cue) can be kept for
+    the next show — shown as the set's live: block first, written only on `y`."""
+    from rig.song.kept import Kept
+    from rig.song.setlist import load_setlist
+    from rig.stage.ui.screens import KeepScreen
+
+    song = (REPO / "songs" / "rivalry.yaml").read_text(encoding="utf-8")
+
+    async def scenario(tmp: Path) -> None:
+        for name in ("a.yaml", "b.yaml"):
+            (tmp / name).write_text(song, encoding="utf-8")
+        path = tmp / "night.yaml"
+        original = "set: Night  # a comment that stays\ncues: [a.yaml, b.yaml]\n"
+        path.write_text(original, encoding="utf-8")
+        with served([sectioned("Rivalry", 36), sectioned("Ciel", 60)]) as (engine, port, _, _e):
+            app = LiveApp(EngineLink(port), poll_s=0.05, set_path=path)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                await pilot.press("2", "m", "plus", "down", "g", "g")
+                assert app.quantize == "cue"
+                await until(pilot, lambda: app.status.muted == "bass" and app.status.bpm_set)
+                await pilot.press("w")
+                await until(pilot, lambda: isinstance(app.screen, KeepScreen))
+                shown = str(app.screen.query_one("#keep-question").render())
+                assert "cue: 2" in shown and "mute: [bass]" in shown and "tempo: {1: 121}" in shown
+                await pilot.press("n")  # anything but y: nothing is written
+                await until(pilot, lambda: not isinstance(app.screen, KeepScreen))
+                assert path.read_text(encoding="utf-8") == original
+                assert engine.queued is None and engine.cue_index == 0  # n did not launch
+                await pilot.press("w")
+                await until(pilot, lambda: isinstance(app.screen, KeepScreen))
+                await pilot.press("y")
+                await until(pilot, lambda: "kept in" in text(app, "#message"))
+        text_now = path.read_text(encoding="utf-8")
+        assert text_now.startswith(original)
+        kept = load_setlist(path).kept
+        assert kept == Kept(cue=1, quantize="cue", mute=("bass",), tempo={0: 121.0})
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(scenario(Path(tmp)))

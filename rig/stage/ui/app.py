@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from rich.markup import escape as esc
 from textual.app import App, ComposeResult
@@ -28,6 +29,7 @@ from rig.control.protocol import Status
 from rig.song.quantize import QUANTIZE
 from rig.stage.session import Session
 from rig.stage.ui.header import counter, header_lines, state_line
+from rig.stage.ui.keep import offer_keep
 from rig.stage.ui.keys import ACTION_LABELS, FOOTER_ACTIONS, key_map
 from rig.stage.ui.screens import KeysScreen, QuitScreen, _shown_key
 
@@ -76,6 +78,8 @@ class LiveApp(App[str]):
     QuitScreen { align: center middle; }
     #quit-question { width: 76; height: 9; border: thick $warning; padding: 1 2; }
     KeysScreen { align: center middle; }
+    KeepScreen { align: center middle; }
+    #keep-question { width: 78; height: auto; border: thick $warning; padding: 0 1; }
     #keys-list { width: 76; height: auto; border: thick $accent; padding: 0 1; }
     """
 
@@ -90,6 +94,8 @@ class LiveApp(App[str]):
         on_exit: Callable[[str], None] | None = None,
         session: Callable[[], Session | None] | None = None,
         now: Callable[[], float] = time.monotonic,
+        set_path: Path | None = None,
+        quantize: str = "bar",
     ):
         super().__init__()
         self.link = link
@@ -97,7 +103,8 @@ class LiveApp(App[str]):
         self.set_name = set_name
         self.poll_s = poll_s
         self.reloader = reloader
-        self.quantize = "bar"
+        self.quantize = quantize
+        self.set_path = set_path  # a set file: `w` keeps the live tweaks there
         self.selected_cue = 0
         self.selected_section = 0
         self._sections_of: tuple[int, tuple[str, ...]] | None = None
@@ -440,6 +447,15 @@ class LiveApp(App[str]):
         self._send("/rig/panic")
         self.message = "panic: note-offs sent for everything that sounded"
         self.message_is_error = False
+
+    def action_ui_keep(self) -> None:
+        """Show the live tweaks as the set file's `live:` block; write it on `y`."""
+        offer_keep(self)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message = text
+        self.message_is_error = error
+        self.refresh_view()
 
     def action_ui_keys(self) -> None:
         self.push_screen(KeysScreen(self.keys))
