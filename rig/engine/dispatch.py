@@ -192,16 +192,27 @@ def track_status(engine: Engine) -> list[tuple[str, str, str]]:
     return out
 
 
-def _xruns(engine: Engine) -> int:
-    """JACK xruns of the engine's MIDI client(s). A device with a stand-in is a
-    `FallbackOutput` around its MIDI sink (`.hardware`): look there too (else the
-    status said 0 xruns while the server had thousands)."""
+def _hosts(engine: Engine) -> list:
+    """The engine's JACK MIDI client(s). A device with a stand-in is a `FallbackOutput`
+    around its MIDI sink (`.hardware`): look there too (else the status said 0 xruns
+    while the server had thousands)."""
     hosts = {}
     for out in engine.scheduler.outputs.values():
         for part in (out, getattr(out, "hardware", None)):
             if (host := getattr(part, "host", None)) is not None:
                 hosts[id(host)] = host
-    return sum(int(getattr(h, "xruns", 0)) for h in hosts.values())
+    return list(hosts.values())
+
+
+def _host_fields(engine: Engine) -> dict:
+    """JACK xruns, process cycles and callback time of the engine's MIDI client(s)."""
+    hosts = _hosts(engine)
+    return {
+        "xruns": sum(int(getattr(h, "xruns", 0)) for h in hosts),
+        "cycles": max((int(getattr(h, "cycles", 0)) for h in hosts), default=0),
+        "callback_us": sum(getattr(h, "callback_ns", 0) for h in hosts) / 1000,
+        "callback_max_us": max((getattr(h, "callback_max_ns", 0) for h in hosts), default=0) / 1000,
+    }
 
 
 def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
@@ -240,9 +251,9 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
         tracks=",".join(f"{n}={d}:{s}" for n, d, s in track_status(engine)),
         last_error=engine.last_error,
         cues=len(engine.cues),
-        xruns=_xruns(engine),
         reloads=engine.reloads,
         pid=os.getpid(),
+        **_host_fields(engine),
         **_sync_fields(engine, now_ns),
         **timing(engine, now_ns),
         bpm_set=_bpm_set(engine),

@@ -40,7 +40,7 @@ from rig.song.model import (
     Song,
     TrackDef,
 )
-from rig.song.steps import NUDGE_DIVISIONS, Step
+from rig.song.steps import Step, held_ticks, nudge_ticks
 from rig.song.tempomap import TempoMap, TempoSegment
 from rig.source.errors import Pos, SourceError
 
@@ -358,15 +358,12 @@ class _Compiler:
                 while i + held < len(steps) and steps[i + held].kind == "tie":
                     held += 1
                 rng_key = f"{self.seed}/{p.name}/{key}/{play.section}/{cycle}/{i}" if shaped else ""
-                delay = (swing_ticks if i % 2 else 0) + step.nudge * step_ticks // NUDGE_DIVISIONS
+                delay = (swing_ticks if i % 2 else 0) + nudge_ticks(step.nudge, step_ticks)
                 if p.dynamics.humanize_ms:
                     delay += humanize_ticks(p.dynamics, self.tempo_now.bpm_at(on), rng_key)
                 on = max(on + delay, start)
-                off = (
-                    base + i * step_ticks + delay + max(1, round((held - 1 + p.gate) * step_ticks))
-                )
-                if held > 1 and p.gate >= 1:
-                    off = base + (i + held) * step_ticks + delay
+                sounding = held_ticks(held, step.gate, p.gate, step_ticks)
+                off = base + i * step_ticks + delay + sounding
                 off = min(max(off, on + 1), end)
                 if on >= end:
                     continue
