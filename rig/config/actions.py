@@ -49,10 +49,18 @@ LIVE_ACTIONS: tuple[LiveAction, ...] = (
     _A("launch", "launch the chosen cue", "enter", "launch", True, "/rig/launch", True, "cue"),
     _A("cue_up", "choose the cue above", "up", "cue ↑"),
     _A("cue_down", "choose the cue below", "down", "cue ↓"),
-    _A("cancel", "cancel the queued launch, jump or reload", "x", "cancel", True,
-       "/rig/cancel", True),  # fmt: skip
-    _A("section", "jump to the chosen section", "j", "jump", False, "/rig/section", True,
-       "section"),  # fmt: skip
+    _A(
+        "cancel",
+        "cancel the queued launch, jump or reload",
+        "x",
+        "cancel",
+        True,
+        "/rig/cancel",
+        True,
+    ),  # fmt: skip
+    _A(
+        "section", "jump to the chosen section", "j", "jump", False, "/rig/section", True, "section"
+    ),  # fmt: skip
     _A("section_prev", "choose the section to the left", "left_square_bracket", "section ←"),
     _A("section_next", "choose the section to the right", "right_square_bracket", "section →"),
     _A("track_prev", "choose the track to the left", "left", "track ←"),
@@ -68,8 +76,25 @@ LIVE_ACTIONS: tuple[LiveAction, ...] = (
     _A("nudge_down", "tempo −1 BPM", "minus", "tempo −", False, "/rig/nudge"),
     _A("nudge", "tempo up or down by `bpm`", None, "", False, "/rig/nudge", True, "bpm"),
     _A("tap", "tap tempo", "t", "tap", False, "/rig/tap", True),
-    _A("panic", "explicit note-offs for everything, now", "exclamation_mark", "panic", True,
-       "/rig/panic", True),  # fmt: skip
+    _A(
+        "fill",
+        "fill ({fill} on): the key one bar; a pad while held, or `bars:` bars",
+        "f",
+        "fill",
+        False,
+        "/rig/fill",
+        True,
+        "bars",
+    ),  # fmt: skip
+    _A(
+        "panic",
+        "explicit note-offs for everything, now",
+        "exclamation_mark",
+        "panic",
+        True,
+        "/rig/panic",
+        True,
+    ),  # fmt: skip
     _A("keep", "keep the live tweaks in the set file (shows them, asks first)", "w", "keep"),
     _A("keys", "list every key", "question_mark", "keys", True),
     _A("quit", "quit (asks while playing)", "q", "quit", True, "/rig/quit"),

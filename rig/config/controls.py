@@ -30,7 +30,9 @@ __all__ = [
 KEY_ACTIONS: dict[str, str] = {a.name: a.key for a in LIVE_ACTIONS if a.key is not None}
 CONTROLLER_ACTIONS: dict[str, str | None] = {a.name: a.needs for a in LIVE_ACTIONS if a.controller}
 _CONTROLLER_KEYS = ("port", "channel", "map")
-_MAPPING_KEYS = ("note", "cc", "channel", "action", "cue", "section", "track", "bpm", "quantize")
+_MAPPING_KEYS = (
+    "note", "cc", "channel", "action", "cue", "section", "track", "bpm", "quantize", "bars",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class ControllerMapping:
     section: str | int | None = None  # section name, or 0-based index (written 1-based)
     track: str | None = None
     bpm: float | None = None  # nudge: BPM up (+) or down (-)
+    bars: int | None = None  # fill: for this many bars; None: while the pad is held
     quantize: str | None = None
     source: Pos | None = None
 
@@ -159,7 +162,7 @@ def _mapping(item: Node, problems: Problems, what: str) -> ControllerMapping | N
         quantize = choice(sub, problems, f"{what}: quantize", QUANTIZE, "") or None
     values: dict[str, object] = {}
     needs = CONTROLLER_ACTIONS.get(action or "", None)
-    for arg in ("cue", "section", "track", "bpm"):
+    for arg in ("cue", "section", "track", "bpm", "bars"):
         sub = m.get(arg)
         if sub is None:
             continue
@@ -177,9 +180,12 @@ def _mapping(item: Node, problems: Problems, what: str) -> ControllerMapping | N
                 values[arg] = as_str(sub, problems, f"{what}: section")
         elif arg == "track":
             values[arg] = as_str(sub, problems, f"{what}: track")
+        elif arg == "bars":
+            values[arg] = as_int(sub, problems, f"{what}: bars", 1, 64)
         else:
             values[arg] = as_number(sub, problems, f"{what}: bpm", -100, 100)
-    if action is not None and needs is not None and values.get(needs) is None:
+    optional = needs == "bars"  # fill: without bars, it lasts while the pad is held
+    if action is not None and needs is not None and not optional and values.get(needs) is None:
         if not m.has(needs):
             problems.add(item.pos, f"{what}: '{action}' needs '{needs}'")
         action = None

@@ -32,9 +32,9 @@ from typing import Any
 from rig.config.countin import CountIn
 from rig.engine.countin import Count, clicks, plan
 from rig.engine.cueview import CueView, MuteState, NotePairs
+from rig.engine.handtempo import HandTempo
 from rig.song.arrangement import Arrangement
 from rig.song.quantize import bar_beat, boundary, check_quantize
-from rig.song.tempomap import TempoMap
 from rig.timing.clock import InternalClock
 from rig.timing.scheduler import Output, Scheduler
 from rig.timing.tap import TapTempo
@@ -62,7 +62,7 @@ class Queued:
     bar: int = 1  # kind "reload": the bar to go on at in the new version
 
 
-class Engine:
+class Engine(HandTempo):
     """Transport over a list of cues (a set, or one song)."""
 
     def __init__(
@@ -107,6 +107,7 @@ class Engine:
         self.kept_tempos: dict[int, float] = {}  # a set file's live: tempo (rig.engine.kept)
         self.count_in = CountIn()  # config.yaml count_in: (bars 0: none)
         self.counting: Count | None = None  # the last count-in (rig.engine.countin)
+        self.fill_held = False  # the live fill control is held (it carries to new views)
         self.view = self._view(0)
         self.scheduler.load(self.view)
         self.position_tick = 0  # where a stopped transport stands (Continue resumes here)
@@ -170,28 +171,6 @@ class Engine:
             self._start(tick, now_ns)
         else:
             self.position_tick = tick
-
-    def tempo(self, bpm: float) -> None:
-        """Set the tempo by hand (`/rig/tempo`, nudge, tap): it holds for this cue —
-        a section jump or a reload of the cue keeps it — until another cue starts at
-        its written tempo (issue 12, item 10: a jump snapped a tapped tempo back)."""
-        self.scheduler.set_bpm(bpm)
-        self.tempo_override = (self.view.index, float(bpm))
-        if not self.scheduler.playing:  # stopped: play and continue start at it
-            self.view.tempo = TempoMap.constant(float(bpm))
-
-    def nudge(self, delta_bpm: float) -> float:
-        """Tempo up or down by `delta_bpm` from the next unscheduled tick; the new tempo."""
-        bpm = round(self.clock.bpm_at(max(0, self.scheduler.next_tick)) + delta_bpm, 3)
-        self.tempo(bpm)
-        return bpm
-
-    def tap(self, now_ns: int) -> float | None:
-        """A tap-tempo tap; sets and returns the tempo from the second tap on."""
-        bpm = self.taps.tap(now_ns)
-        if bpm is not None:
-            self.tempo(round(bpm, 2))
-        return bpm
 
     def panic(self, now_ns: int) -> None:
         """Every sink drops its queue and sends explicit note-offs for what sounds, now.
@@ -274,6 +253,34 @@ class Engine:
 
     def unsolo(self, now_ns: int, track: str, quantize: str = "now") -> None:
         self._mute_op(now_ns, "unsolo", track, quantize)
+
+    def fill(self, now_ns: int, bars: int | None = None, quantize: str = "bar") -> None:
+        """The live fill control: `{fill}` conditions on from the next `quantize`
+        boundary, for `bars` bars, or held until `release_fill` (bars None). While
+        stopped, from where the transport stands."""
+        check_quantize(quantize)
+        view = self.view
+        if bars is not None and bars < 1:
+            raise ValueError(f"fill: expected 1 bar or more, got {bars}")
+        if bars is not None and not self.scheduler.playing:
+            raise ValueError("fill: a fill for N bars needs the transport playing (on holds it)")
+        at = self._boundary(now_ns, quantize) if self.scheduler.playing else self.tick(now_ns)
+        end = None
+        if bars is not None:
+            end = at
+            for _ in range(bars):  # whole bars in the meter(s) where they fall
+                end = boundary(view.sections, 1 << 62, end + 1, "bar")
+        else:
+            self.fill_held = True
+        view.add_fill(at, end)
+
+    def release_fill(self, now_ns: int, quantize: str = "bar") -> None:
+        """Let go of a held fill at the next `quantize` boundary (a fill for N bars
+        runs its bars)."""
+        check_quantize(quantize)
+        self.fill_held = False
+        at = self._boundary(now_ns, quantize) if self.scheduler.playing else self.tick(now_ns)
+        self.view.release_fill(at)
 
     def reload(
         self,
@@ -448,14 +455,9 @@ class Engine:
         )
         for tick, op, name in later:
             view.add(tick, op, name)
-        override = self.tempo_override
-        if override is not None:
-            if override[0] == index:  # a jump, reload or restart of the cue keeps it
-                view.tempo = TempoMap.constant(override[1])
-            else:  # another cue starts at its written (or kept) tempo
-                self.tempo_override = None
-        if self.tempo_override is None and index in self.kept_tempos:
-            view.tempo = TempoMap.constant(self.kept_tempos[index])
+        self._hand_tempo(view, index)
+        if self.fill_held:  # a held fill goes on into the next cue or section
+            view.add_fill(0, None)
         return view
 
     def _reset(self, index: int, state: MuteState | None = None) -> None:

@@ -251,13 +251,22 @@ class _Compiler:
                 base,
                 end=cut,
                 scale=section.velocity * entry.velocity,
-                shift=entry.transpose + 12 * entry.octave,
+                shift=entry.transpose + 12 * entry.octave + self._key_shift(section, pattern),
             )
             self._pattern(pattern, play)
         for name in fill.play if fill is not None else ():
             pattern = self.song.patterns[name]
             if pattern.track not in section.mute:
-                self._pattern(pattern, replace(base, start=fill_start, scale=section.velocity))
+                shift = self._key_shift(section, pattern)
+                self._pattern(
+                    pattern, replace(base, start=fill_start, scale=section.velocity, shift=shift)
+                )
+
+    def _key_shift(self, section: SectionDef, pattern: PatternDef) -> int:
+        """A section's `transpose:`/`key:` moves pitched parts, never drum notes."""
+        if not section.transpose or pattern.kind == "lanes" or self.tracks[pattern.track].drums:
+            return 0
+        return section.transpose
 
     def _pattern(self, p: PatternDef, play: Play) -> None:
         track = self.tracks[p.track]
