@@ -313,6 +313,16 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             set_name=spec.set_name,
             clock=clock,
         )
+        engine.count_in = spec.count_in
+        if spec.kept is not None:  # what the last show kept (a set's live: block)
+            from rig.engine.kept import apply_kept
+
+            warnings += apply_kept(engine, spec.kept, engine_now())
+        if spec.count_in.bars and spec.count_in.click and spec.count_in.click not in outputs:
+            warnings.append(
+                f"count_in: click '{spec.count_in.click}' is not a device of this set; "
+                "the count-in only flashes"
+            )
         if spec.bundle_dir:
             from pathlib import Path
 

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 _WATCH_INTERVAL_S = 1.0
 # Process cycles after activation not counted in the worst callback time (0.13 s at 64).
 _WARM_CYCLES = 100
+# Times a port listing is tried again while the graph changes under it.
+_LIST_ATTEMPTS = 5
 
 
 class JackHost:
@@ -148,16 +150,36 @@ class JackHost:
             time.sleep(0.0005)
         return True
 
-    def destinations(self) -> list[str]:
-        """Names of MIDI input ports of other clients (where a sink can send)."""
+    def destinations(self) -> list[str] | None:
+        """Names of MIDI input ports of other clients (where a sink can send); None
+        when the graph changed under the listing (ask again next round)."""
         if self.client is None:
             return []
         mine = self.client.name + ":"
-        return [
-            p.name
-            for p in self.client.get_ports(is_midi=True, is_input=True)
-            if not p.name.startswith(mine)
-        ]
+        names = self.port_names(lambda: self.client.get_ports(is_midi=True, is_input=True))
+        if names is None:
+            return None
+        return [name for name in names if not name.startswith(mine)]
+
+    def look_again(self) -> None:
+        """Have the watcher reconcile every sink again soon (the graph was changing)."""
+        self._wake.put(True)
+
+    def port_names(self, listing: Any) -> list[str] | None:
+        """The names of the ports `listing()` returns, or None when the graph keeps
+        changing under it.
+
+        JACK-Client lists names, then looks each one up again: a port unregistered in
+        between raises `JackError: Port ... not available` (another program's ports
+        coming and going while the watcher reconciles). That is "ask again", a few
+        times, then "not known this round" — never an exception in the watcher."""
+        jack = load_jack()
+        for _ in range(_LIST_ATTEMPTS):
+            try:
+                return [port.name for port in listing()]
+            except jack.JackError:
+                continue
+        return None
 
     def sources(self) -> list[str]:
         """Names of MIDI output ports of other clients (where an input can listen)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from rig.song.conditions import Condition
 from rig.song.steps import ChordSlot, Step
@@ -276,3 +277,6 @@ class SetList:
     name: str
     path: Path
     entries: tuple[SetEntry, ...]
+    # The `live:` block (rig.song.kept.Kept): tweaks a show kept; None: none kept.
+    kept: Any = None
+    kept_line: int | None = None  # the 1-based line of its `live:` key (the last key)

@@ -7,6 +7,8 @@ with the master's jitter-free grid.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rig.commands.bench.sync_sim import Master, run_midi, song
