@@ -107,8 +107,6 @@ def test_spp_beyond_the_song_is_a_clear_error():
 
 
 def test_sync_fields_survive_the_osc_round_trip_and_show_in_the_status_line():
-    import dataclasses
-
     from rig.control.protocol import Status, decode, encode
 
     s = Status("playing", 3, 2, 121.5, 0, 0, sync_source="link", sync_bpm=121.5, sync_peers=2)
