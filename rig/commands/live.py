@@ -239,6 +239,7 @@ def _session_reader(host_pid: int):  # () -> Session | None
 def _run_ui(args, project, session, cues, voices=None, warnings=()) -> int:
     from rig.control.link import EngineLink
     from rig.project import Project
+    from rig.song.setlist import is_setlist
     from rig.stage.ui.app import LiveApp
     from rig.stage.watch import Reloader
 
@@ -262,8 +263,14 @@ def _run_ui(args, project, session, cues, voices=None, warnings=()) -> int:
         )
     except Exception as exc:  # files broken since the show started: no hot reload
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)
+    set_path, quantize = None, "bar"
+    if is_setlist(args.path):  # `w` keeps the live tweaks there; a kept quantize applies
+        set_path = args.path
+        kept = project.setlist(args.path).kept
+        quantize = kept.quantize if kept is not None and kept.quantize else quantize
     app = LiveApp(link, keys=project.config.keys, reloader=reloader,
-                  session=_session_reader(session.host_pid))  # fmt: skip
+                  session=_session_reader(session.host_pid), set_path=set_path,
+                  quantize=quantize)  # fmt: skip
     if warnings:  # the message line until the first action (rig check lists them all)
         app.message = warning_line(warnings, args.path)
     import signal

@@ -102,6 +102,7 @@ def write_bundle(
                 "length_ticks": arr.length_ticks,
                 "source": arr.source,
                 "key": arr.key,
+                "timecode": arr.timecode,
                 "chunks": -(-len(arr.events) // CHUNK),
                 # the rendering with the live fill control held (its tempo, sections and
                 # tracks are the cue's): its events follow the cue's
@@ -121,7 +122,7 @@ def _assemble(meta: dict, events: list, ticks: list[int]) -> Arrangement:
     them): built empty, then given its events, so nothing is sorted again here."""
     arr = Arrangement(
         meta["name"], (), meta["tempo"], meta["sections"], meta["tracks"], meta["length_ticks"],
-        meta["source"], meta["key"],
+        meta["source"], meta["key"], timecode=meta.get("timecode"),
     )  # fmt: skip
     arr.events = tuple(events)
     arr._ticks = ticks  # noqa: SLF001 - the index Arrangement keeps for query_ticks

@@ -23,13 +23,11 @@ class TimedStop:
         self.stop_at_ns: int | None = None  # known from the first downbeat on
         self.done = False  # the timed stop happened: the show has ended
 
-    def restart(self) -> None:
-        """A new show after a timed one: its own time from its own downbeat."""
+    def started(self, scheduler: Any, downbeat_ns: int) -> None:
+        """The transport started with its downbeat at `downbeat_ns`: the first start
+        counts; a start after a timed show ended begins a new one."""
         if self.done:
             self.done, self.stop_at_ns = False, None
-
-    def started(self, scheduler: Any, downbeat_ns: int) -> None:
-        """The transport started with its downbeat at `downbeat_ns` (the first time counts)."""
         if self.stop_at_ns is None:
             self.stop_at_ns = downbeat_ns + self.play_for_ns
             scheduler.until_ns = self.stop_at_ns
@@ -44,3 +42,11 @@ class TimedStop:
         self.done = True
         scheduler.until_ns = None
         return max(now_ns, self.stop_at_ns)
+
+    def pump(self, engine: Any, now_ns: int) -> None:
+        """Every engine pump: stop `engine` on the end once it is due (a set waiting
+        at a "wait" transition ends too: the show's time is up)."""
+        at = self.due(engine.scheduler, now_ns)
+        if at is not None:
+            engine.stop(at)
+            engine.waiting = False

@@ -25,11 +25,14 @@ with (now_ns, scheduler), it may route the tracks that have no hardware sink.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rig.config.countin import CountIn
+from rig.engine.countin import Count, clicks, plan
 from rig.engine.cueview import CueView, MuteState, NotePairs
+from rig.engine.handtempo import HandTempo
 from rig.engine.timed import TimedStop
 from rig.song.arrangement import Arrangement
 from rig.song.quantize import bar_beat, boundary, check_quantize
@@ -60,7 +63,7 @@ class Queued:
     bar: int = 1  # kind "reload": the bar to go on at in the new version
 
 
-class Engine:
+class Engine(HandTempo):
     """Transport over a list of cues (a set, or one song)."""
 
     def __init__(
@@ -82,7 +85,7 @@ class Engine:
         `transitions[i]`: after cue i, "bar" (go on at its last bar line, the default)
         or "wait" (stop; the next cue is loaded and waits for /rig/play).
         `clock`: the clock to run on (a `rig.engine.sync.FollowClock` follows a sync
-        source); default: the rig's own. `play_for_ns`: `rig play --for` (rig.engine.timed)."""
+        source); default: the rig's own."""
         if not cues:
             raise ValueError("an engine needs at least one cue")
         self.cues = list(cues)
@@ -101,6 +104,11 @@ class Engine:
             next_cue=self._next_cue,
         )
         self._pairs: dict[int, NotePairs] = {}
+        # (cue index, bpm) set by hand: every view of that cue plays at it (Engine.tempo).
+        self.tempo_override: tuple[int, float] | None = None
+        self.kept_tempos: dict[int, float] = {}  # a set file's live: tempo (rig.engine.kept)
+        self.count_in = CountIn()  # config.yaml count_in: (bars 0: none)
+        self.counting: Count | None = None  # the last count-in (rig.engine.countin)
         self.fill_held = False  # the live fill control is held (it carries to new views)
         self.view = self._view(0)
         self.scheduler.load(self.view)
@@ -130,13 +138,20 @@ class Engine:
         """Play the current cue from its top, or from `bar` (SPP + Continue); the
         downbeat at `at_ns` (a sync source's beat) or START_DELAY_NS from now."""
         self.waiting = False
-        if self.timed is not None:
-            self.timed.restart()
         if self.scheduler.playing:
             self.scheduler.stop(now_ns)
         self._reset(self.cue_index)
         tick = 0 if bar is None or bar <= 1 else self.view.bar_tick(bar)
-        self._start(tick, now_ns, at_ns)
+        count = plan(self.count_in, self.view, tick) if at_ns is None else None
+        if count is None:
+            self._start(tick, now_ns, at_ns)
+            return
+        self._start(tick, now_ns, now_ns + START_DELAY_NS + count.lead_ns)
+        self.counting = replace(count, downbeat_ns=int(self.clock.ns_at(tick)))
+        device = self.count_in.click
+        if device in self.scheduler.outputs:
+            for when, data in clicks(self.count_in, self.counting):
+                self.scheduler.outputs[device].send(when, data)
 
     def stop(self, now_ns: int) -> None:
         if self.scheduler.playing:
@@ -159,22 +174,6 @@ class Engine:
             self._start(tick, now_ns)
         else:
             self.position_tick = tick
-
-    def tempo(self, bpm: float) -> None:
-        self.scheduler.set_bpm(bpm)
-
-    def nudge(self, delta_bpm: float) -> float:
-        """Tempo up or down by `delta_bpm` from the next unscheduled tick; the new tempo."""
-        bpm = round(self.clock.bpm_at(max(0, self.scheduler.next_tick)) + delta_bpm, 3)
-        self.tempo(bpm)
-        return bpm
-
-    def tap(self, now_ns: int) -> float | None:
-        """A tap-tempo tap; sets and returns the tempo from the second tap on."""
-        bpm = self.taps.tap(now_ns)
-        if bpm is not None:
-            self.tempo(round(bpm, 2))
-        return bpm
 
     def panic(self, now_ns: int) -> None:
         """Every sink drops its queue and sends explicit note-offs for what sounds, now.
@@ -348,9 +347,8 @@ class Engine:
         if self.sync is not None:  # the master's transport first: a Start plays this pump
             self.sync.pump(now_ns)
         self.scheduler.pump(now_ns)
-        if self.timed is not None and (at := self.timed.due(self.scheduler, now_ns)):
-            self.stop(at)
-            self.waiting = False
+        if self.timed is not None:
+            self.timed.pump(self, now_ns)
         if self.scheduler.ended:
             self.position_tick = 0
             if self.waiting and self.view.index != self.cue_index:
@@ -371,11 +369,9 @@ class Engine:
     def state(self) -> str:
         if self.scheduler.playing:
             return "playing"
-        if self.timed is not None and self.timed.done:
-            return "ended"
         if self.waiting:
             return "waiting"
-        return "ended" if self.scheduler.ended else "stopped"
+        return "ended" if self.scheduler.ended or (self.timed and self.timed.done) else "stopped"
 
     def tick(self, now_ns: int) -> int:
         """The current tick of the current view (where a stopped transport stands)."""
@@ -384,9 +380,12 @@ class Engine:
         return self.position_tick - self.view.offset
 
     def position(self, now_ns: int) -> tuple[int, int, float]:
-        """(bar, beat, bpm) now."""
+        """(bar, beat, bpm) now. Stopped or waiting, the tempo is the one the loaded
+        cue will start at (the clock still held the last cue's: issue 12, item 13)."""
         tick = self.tick(now_ns)
         bar, beat = bar_beat(self.view, tick)
+        if not self.scheduler.playing and (self.sync is None or self.sync.source is None):
+            return bar, beat, self.view.tempo.bpm_at(max(0, tick))
         return bar, beat, self.clock.bpm_at(max(0, tick))
 
     def section_name(self, now_ns: int) -> str:
@@ -463,6 +462,7 @@ class Engine:
         )
         for tick, op, name in later:
             view.add(tick, op, name)
+        self._hand_tempo(view, index)
         if self.fill_held:  # a held fill goes on into the next cue or section
             view.add_fill(0, None)
         return view

@@ -30,10 +30,14 @@ explicit note-offs for every sounding note at offset 0 of the next cycle.
 
 Hot-plug: JACK's port- and client-registration callbacks (non-real-time
 thread, where calling the server is forbidden) wake a watcher thread that
-reconciles each sink: a destination that is gone makes the sink
-`connected = False` and forgets its sounding notes (they cannot be reached);
-a port matching the pattern that (re)appears is connected again and first gets
-explicit note-offs for the notes that sounded when it went away.
+reconciles each sink. `connected` means "connected to a port the device's pattern
+matches": a MIDI monitor or recorder patched to rig's port by hand is not the
+device, so a synth that dies while one is patched in still fails over to its
+stand-in. A destination that is gone makes the sink `connected = False` and
+forgets its sounding notes (they cannot be reached); a port matching the pattern
+that (re)appears is connected again and first gets explicit note-offs for the
+notes that sounded when it went away. A port vanishing while the watcher lists
+ports is "look again", never an exception (`JackHost.port_names`).
 """
 
 from __future__ import annotations
@@ -210,7 +214,17 @@ class JackSink:
         port = self._port
         if port is None or not self.host.alive:
             return
-        if port.connections:
+        connections = self.host.port_names(lambda: port.connections)
+        if connections is None:
+            self.host.look_again()  # the graph is changing: look again shortly
+            return
+        # The device is there while the port is connected to a port its pattern
+        # matches. Any other connection (a MIDI monitor, a recorder patched by hand)
+        # is not the device: with only those left the synth is gone, its stand-in plays.
+        device = [name for name in connections if match_port(self.pattern, [name])]
+        if device:
+            if self.destination not in device:
+                self.destination = device[0]
             self.connected = True
             return
         if self.connected:
@@ -219,7 +233,12 @@ class JackSink:
             )
             self.connected = False
             self._queue.put(_FORGET)
-        target = match_port(self.pattern, self.host.destinations())
+        self.destination = None
+        destinations = self.host.destinations()
+        if destinations is None:
+            self.host.look_again()
+            return
+        target = match_port(self.pattern, destinations)
         if target is None:
             return
         try:

@@ -132,6 +132,7 @@ class _Compiler:
             source=str(self.song.path),
             key=self.song.key,
             warnings=self.warnings,
+            timecode=self.song.timecode,
         )
 
     # -- tempo, programs, automation -------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from rig.song.conditions import Condition
 from rig.song.steps import ChordSlot, Step
@@ -224,6 +225,23 @@ class Song:
     tracks: tuple[TrackDef, ...]
     patterns: dict[str, PatternDef] = field(hash=False)
     sections: tuple[SectionDef, ...] = ()
+    timecode: Spot | None = None  # where the cue was spotted to picture
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A cue's `timecode: HH:MM:SS:FF` (`;FF` = drop-frame): bar 1 falls there. Frames
+    count at the rate of the timecode it meets (`rig.timing.mtc`), so it stays text-true."""
+
+    hours: int
+    minutes: int
+    seconds: int
+    frames: int
+    drop: bool = False
+
+    def __str__(self) -> str:
+        sep = ";" if self.drop else ":"
+        return f"{self.hours:02d}:{self.minutes:02d}:{self.seconds:02d}{sep}{self.frames:02d}"
 
 
 @dataclass(frozen=True)
@@ -259,3 +277,6 @@ class SetList:
     name: str
     path: Path
     entries: tuple[SetEntry, ...]
+    # The `live:` block (rig.song.kept.Kept): tweaks a show kept; None: none kept.
+    kept: Any = None
+    kept_line: int | None = None  # the 1-based line of its `live:` key (the last key)

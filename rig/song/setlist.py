@@ -17,13 +17,14 @@ import re
 from pathlib import Path
 
 from rig.song.context import MAX_BPM, MIN_BPM
+from rig.song.kept import KEY, Kept, kept_yaml, read_kept
 from rig.song.model import CountIn, Lead, SetEntry, SetList
 from rig.source.errors import InputError, Problems, suggest
 from rig.source.fields import MapReader, as_list, as_number, as_str
-from rig.source.files import display_path, resolve
+from rig.source.files import atomic_write, display_path, resolve
 from rig.source.yamltree import Node, load_yaml_file
 
-__all__ = ["load_setlist", "is_setlist", "is_set_tree", "TRANSITIONS"]
+__all__ = ["load_setlist", "is_setlist", "is_set_tree", "write_kept", "TRANSITIONS"]
 
 TRANSITIONS = ("wait", "bar")
 ENTRY_KEYS = ("song", "next", "about", "tempo", "count_in")
@@ -51,7 +52,7 @@ def load_setlist(path: Path, tree: Node | None = None) -> SetList:
     """Load and check a set; `tree`: the file already parsed. Raises InputError."""
     problems = Problems()
     root = tree if tree is not None else load_yaml_file(path, display_path(path))
-    r = MapReader(root, problems, "set", ("set", "cues", "about"))
+    r = MapReader(root, problems, "set", ("set", "cues", "about", KEY))
     if not r.ok:
         problems.raise_if_any()
     name = ""
@@ -103,9 +104,35 @@ def load_setlist(path: Path, tree: Node | None = None) -> SetList:
                 problems.add(song_node.pos, f"{what}: song file '{song}' {why}")
                 continue
             entries.append(SetEntry(target, transition, song_node.pos, lead, count_in))
+    kept, kept_line = None, None
+    if (n := r.get(KEY)) is not None:
+        kept = read_kept(n, problems, len(entries))
+        kept_line = r.key_pos(KEY).line
+        later = [k for k in root.value if root.key_pos[k].line > kept_line]
+        if later:
+            what = f"live: must be the last key of the set (found '{later[0]}' after it)"
+            problems.add(r.key_pos(KEY), what)
     r.finish()
     problems.raise_if_any()
-    return SetList(name, path, tuple(entries))
+    return SetList(name, path, tuple(entries), kept, kept_line)
+
+
+def write_kept(setlist: SetList, kept: Kept) -> str:
+    """Write `kept` as the set file's `live:` block (rig.song.kept): replace the old
+    block (the file's last key) or append one; everything before it stays as it was.
+    The new text is loaded as a set before it replaces the file, atomically: an
+    InputError (file:line:col) leaves the file untouched. Returns the new text."""
+    path = setlist.path
+    text = path.read_text(encoding="utf-8")
+    if setlist.kept_line is not None:
+        text = "".join(text.splitlines(keepends=True)[: setlist.kept_line - 1])
+    if text and not text.endswith("\n"):
+        text += "\n"
+    new = text + kept_yaml(kept)
+    with atomic_write(path) as tmp:
+        tmp.write_text(new, encoding="utf-8")
+        load_setlist(tmp)  # a block that would not load never replaces the file
+    return new
 
 
 def _whole_bars(node: Node, problems: Problems, what: str) -> int | None:

@@ -19,11 +19,15 @@ import logging
 import threading
 from collections.abc import Callable
 
-from rig.config import ControllerConfig, ControllerMapping, match_port
-from rig.control.protocol import ControlClient, Status
+from rig.config import CONTROLLER_ACTIONS, ControllerConfig, ControllerMapping, match_port
+from rig.config.actions import LIVE_ACTIONS
+from rig.control.protocol import ADDRESSES, ControlClient, Status
 from rig.midi.wire import CHANNEL_MASK, CONTROL, NOTE_OFF, NOTE_ON, STATUS_MASK
 
 __all__ = ["ControllerMap", "ControllerInput"]
+
+# A controller action → the OSC address it sends (toggles: their "on" address).
+_ADDRESS = {a.name: a.osc for a in LIVE_ACTIONS if a.controller and a.osc}
 
 log = logging.getLogger("rig.stage.controller")
 
@@ -97,23 +101,18 @@ class ControllerMap:
         action = mapping.action
         if action == "fill":  # held while the pad is down, or for `bars` bars
             return [("/rig/fill", (mapping.bars if mapping.bars else "on", *q))]
-        if action in ("play", "stop", "continue", "cancel", "tap", "panic"):
-            return [(f"/rig/{action}", ())]
-        if action == "next":
-            return [("/rig/next", q)]
-        if action == "launch":
-            return [("/rig/launch", (mapping.cue, *q))]
-        if action == "section":
-            return [("/rig/section", (mapping.section, *q))]
-        if action == "nudge":
-            return [("/rig/nudge", (float(mapping.bpm or 0.0),))]
+        address = _ADDRESS[action]  # the one table: rig.config.actions.LIVE_ACTIONS
         if action in ("toggle_mute", "toggle_solo"):
             now = status()
             field = now.muted if now and action == "toggle_mute" else (now.soloed if now else "")
-            on = mapping.track in field.split(",")
-            verb = action.removeprefix("toggle_")
-            return [(f"/rig/{'un' if on else ''}{verb}", (mapping.track, *q))]
-        return [(f"/rig/{action}", (mapping.track, *q))]  # mute, unmute, solo, unsolo
+            if mapping.track in field.split(","):
+                address = address.replace("/rig/", "/rig/un")
+        needs = CONTROLLER_ACTIONS[action]
+        if needs is None:  # a quantize where the address takes one (next), else nothing
+            return [(address, q if ADDRESSES[address][:1] == ("str?",) else ())]
+        if needs == "bpm":
+            return [(address, (float(mapping.bpm or 0.0),))]
+        return [(address, (getattr(mapping, needs), *q))]  # cue, section, track
 
 
 class ControllerInput:
