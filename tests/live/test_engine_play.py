@@ -92,8 +92,14 @@ def test_rig_play_for_ten_seconds_plays_ten_seconds_of_timeline_in_freewheel(
         _wait_connected(recorder.port, timeout=30)
         with freewheel:
             began = time.monotonic()
-            out, err = player.communicate(timeout=120)
+            assert player.stdout is not None
+            for line in player.stdout:  # status lines; the show ends by itself
+                if line.startswith("ended"):
+                    break
             wall = time.monotonic() - began
+        # Freewheel off before the engine closes its JACK clients: a client closing
+        # while the server freewheels left the next test's clients unable to start.
+        out, err = player.communicate(timeout=60)
     finally:
         if player.poll() is None:
             player.kill()
