@@ -1,8 +1,8 @@
 """Issue 14's phrasing figures on the exported MIDI of every cue (not on rig's own events).
 
 Usage (rig's tree on PYTHONPATH):
-    python results/phrasing_measure.py [--per-track]
-Exports every cue of songs/ with `rig export` into a temporary folder, reads the files back
+    python results/phrasing_measure.py [--per-track] [--songs DIR]
+Exports every cue of songs/ (or of DIR, e.g. an older commit's songs from `git archive`) with `rig export` into a temporary folder, reads the files back
 with mido and prints: melodic tracks (not drums) with notes; of those, how many use one
 velocity and how many at most two; piano-voice tracks with a sustain pedal (CC 64); and
 sections whose last bar(s) hold a fill (the song's section `fill:` or a `{fill}` step).
@@ -39,12 +39,14 @@ def _track_figures(path: Path) -> dict[str, tuple[set[int], bool]]:
 def main(argv: list[str]) -> int:
     project = Project.load(REPO / "config.yaml")
     per_track = "--per-track" in argv
+    songs = Path(argv[argv.index("--songs") + 1]) if "--songs" in argv else SONGS
     every = every_single = melodic = single = two = pianos = pedalled = sections = filled = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for song in sorted(SONGS.glob("*.yaml")):
+        for song in sorted(songs.glob("*.yaml")):
             mid = Path(tmp) / f"{song.stem}.mid"
-            subprocess.run(["rig", "export", str(song), "-o", str(mid)], check=True,
-                           capture_output=True)
+            subprocess.run(
+                ["rig", "export", str(song), "-o", str(mid)], check=True, capture_output=True
+            )
             arr = project.arrangement(song)
             model = project.song(song)
             tracks = {t.name: t for t in arr.tracks}
@@ -63,8 +65,10 @@ def main(argv: list[str]) -> int:
                     pianos += 1
                     pedalled += pedal
                 if per_track:
-                    print(f"  {song.stem:20} {name:10} {len(vels):3} velocities"
-                          f"{'  pedal' if pedal else ''}")
+                    print(
+                        f"  {song.stem:20} {name:10} {len(vels):3} velocities"
+                        f"{'  pedal' if pedal else ''}"
+                    )
             fill_steps = arr.fill_variant is not None
             for s in model.sections:
                 sections += 1
