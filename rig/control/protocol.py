@@ -64,7 +64,9 @@ missing and its software stand-in plays it —, `voice` — a software-voice tra
 or `none`: not heard), the last error, the number of cues, JACK xruns, reloads swapped
 in, the engine's pid; then sync (`rig.timing.source.SyncStatus`): source, the
 source's bpm, input jitter (ms RMS), phase error to the master (ms), master lost
-(1 = flywheel), Link peers, sync error, Link bar phase (beats into the quantum).
+(1 = flywheel), Link peers, sync error, Link bar phase (beats into the quantum);
+then the JACK process cycles of the engine's MIDI client(s), the time spent in their
+callbacks (µs, total) and the worst callback (µs; `rig bench clock` reads these).
 
 The engine reads its socket without ever blocking and replies with a single
 non-blocking `sendto`: a slow, busy or dead controller cannot hold it up. An
@@ -124,7 +126,16 @@ ADDRESSES: dict[str, tuple[str, ...]] = {
 }
 
 
-_FLOATS = ("bpm", "cpu_seconds", "sync_bpm", "sync_jitter_ms", "sync_phase_ms", "sync_bar_phase")
+_FLOATS = (
+    "bpm",
+    "cpu_seconds",
+    "sync_bpm",
+    "sync_jitter_ms",
+    "sync_phase_ms",
+    "sync_bar_phase",
+    "callback_us",
+    "callback_max_us",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +173,9 @@ class Status:
     sync_peers: int = 0
     sync_error: str = ""
     sync_bar_phase: float = 0.0
+    cycles: int = 0
+    callback_us: float = 0.0
+    callback_max_us: float = 0.0
 
     def args(self) -> list:
         return [

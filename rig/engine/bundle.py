@@ -14,10 +14,11 @@ thread competes with the clock for the GIL.
 
 The bundle file is the engine's once read: `load_steps` deletes it.
 
-Only the controller's own files are read (`check_handover`): a name rig gives them
-(`bundle-*.pickle`, `voice-*.pickle`), a regular file owned by the engine's user in
-a folder of that user that nobody else may write to (`rig live` makes one with
-`mkdtemp`). The path arrives over OSC, which has no authentication: before this,
+Only the controller's own files are read, both rules here: `session_file` (a
+path inside the live session's folder, which `rig live` makes with `mkdtemp`) and
+`check_handover` (a name rig gives them, `bundle-*.pickle` or `voice-*.pickle`, a
+regular file owned by the engine's user in a folder of that user that nobody else
+may write to). The path arrives over OSC, which has no authentication: before this,
 one `/rig/reload /any/file` packet made the engine unpickle that file (running
 whatever code a pickle holds) and delete it — from the network with `osc.open`.
 
@@ -47,6 +48,7 @@ __all__ = [
     "write_bundle",
     "load_steps",
     "check_handover",
+    "session_file",
     "load_bundle",
     "write_voice",
     "read_voice",
@@ -117,6 +119,26 @@ def _assemble(meta: dict, events: list, ticks: list[int]) -> Arrangement:
     arr.events = tuple(events)
     arr._ticks = ticks  # noqa: SLF001 - the index Arrangement keeps for query_ticks
     return arr
+
+
+def session_file(folder: Path | None, what: str, name: str) -> Path:
+    """`name` resolved, if it is a regular file of this user inside `folder` (the live
+    session's bundle folder). A bundle is unpickled and a voice file removed after
+    reading: a remote (OSC may be open to the network) must not name any other file.
+    The readers then apply `check_handover` (name, owner, folder rights) as well."""
+    if folder is None:
+        raise ValueError(f"{what}: this engine takes no files (not a live session)")
+    path = Path(name)
+    try:
+        real, home = path.resolve(strict=True), folder.resolve(strict=True)
+        info = real.stat()
+    except OSError:
+        raise ValueError(f"{what}: no such file {path}") from None
+    if not real.is_relative_to(home) or path.is_symlink():
+        raise ValueError(f"{what}: {path} is not in the session folder {home}")
+    if not real.is_file() or info.st_uid != os.getuid():
+        raise ValueError(f"{what}: {path} is not a file of this user")
+    return real
 
 
 def check_handover(path: Path, prefix: str) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.control.protocol import ADDRESSES, SetInfo, Status
-from rig.engine.bundle import Bundle, load_steps, read_voice
+from rig.engine.bundle import Bundle, load_steps, read_voice, session_file
 from rig.engine.transport import Engine
 from rig.song.quantize import boundary, check_quantize
 from rig.voices.settings import VOICE_PREFIX
@@ -135,10 +135,10 @@ def _apply(
     elif verb == "tap":
         engine.tap(now_ns)
     elif verb == "reload":
-        path = _own_file(engine, "reload", args[0])
+        path = session_file(engine.bundle_dir, "reload", args[0])
         engine.loads.append((load_steps(path), quantize or "bar"))
     elif verb == "voice":
-        path = _own_file(engine, f"voice {args[0]}", args[1])
+        path = session_file(engine.bundle_dir, f"voice {args[0]}", args[1])
         _voice(engine, args[0], path, quantize or "bar", now_ns)
     elif verb == "panic":
         engine.panic(now_ns)
@@ -147,27 +147,6 @@ def _apply(
     elif verb == "setlist":
         return "/rig/setlist", setlist(engine).args()
     return None
-
-
-def _own_file(engine: Engine, what: str, name: str) -> Path:
-    """`name` if it is a regular file inside the engine's bundle folder (the live
-    session's, owned by this user). A bundle is unpickled and a voice file removed
-    after reading: a remote (OSC may be open to the network) must not name any
-    other file."""
-    folder = engine.bundle_dir
-    if folder is None:
-        raise ValueError(f"{what}: this engine takes no files (not a live session)")
-    path = Path(name)
-    try:
-        real, home = path.resolve(strict=True), folder.resolve(strict=True)
-        stat = real.stat()
-    except OSError:
-        raise ValueError(f"{what}: no such file {path}") from None
-    if not real.is_relative_to(home) or path.is_symlink():
-        raise ValueError(f"{what}: {path} is not in the session folder {home}")
-    if not real.is_file() or stat.st_uid != os.getuid():
-        raise ValueError(f"{what}: {path} is not a file of this user")
-    return real
 
 
 def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) -> None:
@@ -213,16 +192,27 @@ def track_status(engine: Engine) -> list[tuple[str, str, str]]:
     return out
 
 
-def _xruns(engine: Engine) -> int:
-    """JACK xruns of the engine's MIDI client(s). A device with a stand-in is a
-    `FallbackOutput` around its MIDI sink (`.hardware`): look there too (else the
-    status said 0 xruns while the server had thousands)."""
+def _hosts(engine: Engine) -> list:
+    """The engine's JACK MIDI client(s). A device with a stand-in is a `FallbackOutput`
+    around its MIDI sink (`.hardware`): look there too (else the status said 0 xruns
+    while the server had thousands)."""
     hosts = {}
     for out in engine.scheduler.outputs.values():
         for part in (out, getattr(out, "hardware", None)):
             if (host := getattr(part, "host", None)) is not None:
                 hosts[id(host)] = host
-    return sum(int(getattr(h, "xruns", 0)) for h in hosts.values())
+    return list(hosts.values())
+
+
+def _host_fields(engine: Engine) -> dict:
+    """JACK xruns, process cycles and callback time of the engine's MIDI client(s)."""
+    hosts = _hosts(engine)
+    return {
+        "xruns": sum(int(getattr(h, "xruns", 0)) for h in hosts),
+        "cycles": max((int(getattr(h, "cycles", 0)) for h in hosts), default=0),
+        "callback_us": sum(getattr(h, "callback_ns", 0) for h in hosts) / 1000,
+        "callback_max_us": max((getattr(h, "callback_max_ns", 0) for h in hosts), default=0) / 1000,
+    }
 
 
 def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
@@ -256,9 +246,9 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
         tracks=",".join(f"{n}={d}:{s}" for n, d, s in track_status(engine)),
         last_error=engine.last_error,
         cues=len(engine.cues),
-        xruns=_xruns(engine),
         reloads=engine.reloads,
         pid=os.getpid(),
+        **_host_fields(engine),
         **_sync_fields(engine, now_ns),
     )
 

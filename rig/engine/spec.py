@@ -51,6 +51,9 @@ class EngineSpec:
     sync: SyncConfig = SyncConfig()  # the clock the engine follows (config.yaml sync:)
     sync_api: str = "auto"  # the rtmidi API the sync input port is opened with
     mtc_out: OutputSpec | None = None  # MIDI timecode out (device MTC_DEVICE), if configured
+    # JACK frames drive the engine where they can (rig.engine.wiring.frame_loop); False
+    # keeps the deadline engine on monotonic time (`rig bench clock` compares the two).
+    frame_engine: bool = True
 
 
 def engine_spec(

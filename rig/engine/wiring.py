@@ -21,7 +21,7 @@ def frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> Fr
 
     The loop is installed on the JACK sinks' host (one client); with no JACK sink
     (voices only) a host of its own drives it. None: stay on monotonic time."""
-    if any(o.backend != "jack" for o in spec.outputs):
+    if not spec.frame_engine or any(o.backend != "jack" for o in spec.outputs):
         return None
     if spec.sync.source != "internal" or spec.mtc_out is not None:
         # Following a master (its input stamped on monotonic time) and MTC out stay on
@@ -43,7 +43,7 @@ def frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> Fr
         except BackendUnavailable:
             return None
         sinks["\0frame-host"] = _HostOnly(host)
-    timeline = Timeline(host.samplerate, int(host.client.frame_time))
+    timeline = Timeline.behind(host.samplerate, host.client.last_frame_time)
     loop = FrameLoop(engine, timeline)
     late_ns = round(spec.late_note_ms * 1e6)
     for sink in sinks.values():

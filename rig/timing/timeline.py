@@ -52,6 +52,19 @@ class Timeline:
         """Timeline seconds of `frame` (`--for` and every engine duration count these)."""
         return frame / self.rate
 
+    @classmethod
+    def behind(cls, rate: int, last_frame_time: int) -> Timeline:
+        """A timeline whose origin is one second before JACK's `last_frame_time` (the
+        first frame of the cycle the server is in), so every cycle to come unwraps
+        to a positive frame count.
+
+        Not `frame_time`: that is the server's estimate of the frame *now*, which on
+        a server that xruns runs ahead of the cycles actually processed; a cycle
+        that starts before the origin unwraps to ~2^32 frames (24.8 h) ahead, and
+        when the counter later passes the origin the timeline falls back 24.8 h —
+        an engine that silently never reaches bar 2 (seen in the engine-kill test)."""
+        return cls(rate, (int(last_frame_time) - int(rate)) % _WRAP)
+
     def cycle(self, frame32: int, nframes: int) -> FrameCycle:
         """The cycle that starts at JACK's `frame32` and lasts `nframes`."""
         return FrameCycle(self.unwrap(frame32), int(nframes), self)

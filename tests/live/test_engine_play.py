@@ -116,7 +116,10 @@ def test_rig_play_sounds_a_cue_on_fluidsynth_at_its_pitches(jack_server, fluidsy
     song.write_text(FLUTE_SONG)
     config = _config(tmp_path, f"devices:\n  gm: {{port: '{fluidsynth.midi_in}'}}\n")
     wav = tmp_path / "cue.wav"
-    cmd = ["jack_capture", "-d", "6", "-b", "16", "-f", "wav", "--daemon"]
+    # No fixed duration: `rig play` may take seconds to start on a busy machine, and a
+    # six-second window once ended before the first note. Stopped (SIGINT: the file
+    # is finished) when the play has ended.
+    cmd = ["jack_capture", "-b", "16", "-f", "wav", "--daemon"]
     for port in fluidsynth.audio_out:
         cmd += ["-p", port]
     capture = subprocess.Popen([*cmd, str(wav)], stdout=subprocess.DEVNULL,
@@ -128,6 +131,8 @@ def test_rig_play_sounds_a_cue_on_fluidsynth_at_its_pitches(jack_server, fluidsy
                           timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "warning" not in done.stderr
+    time.sleep(0.5)  # the last note's release
+    capture.send_signal(signal.SIGINT)
     capture.wait(timeout=30)
     with wave.open(str(wav)) as w:
         rate, channels = w.getframerate(), w.getnchannels()

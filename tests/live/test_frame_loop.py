@@ -47,6 +47,20 @@ def test_frames_and_ns_are_exact_inverses_and_unwrap_across_the_32_bit_wrap():
     assert (cycle.frames, cycle.end_ns - cycle.start_ns) == (128, line.ns_of(64) - ORIGIN_NS)
 
 
+def test_a_timeline_made_mid_cycle_never_puts_the_next_cycles_before_its_origin():
+    # JACK's frame_time is an estimate of "now" that runs ahead of the cycles
+    # processed while a server xruns: made from it, the next cycle unwrapped to
+    # ~2^32 frames (24.8 h) and the engine never reached bar 2. `behind` starts one
+    # second before the cycle the server is in.
+    last = (1 << 32) - 10 * PERIOD  # also across the wrap
+    line = Timeline.behind(RATE, last)
+    for frame32 in (last, (last + PERIOD) % (1 << 32), (last + 100 * PERIOD) % (1 << 32)):
+        cycle = line.cycle(frame32, PERIOD)
+        assert RATE <= cycle.frames < RATE + 101 * PERIOD, cycle.frames
+    ahead = Timeline(RATE, last + 5 * PERIOD)  # the old origin: an estimate ahead
+    assert ahead.cycle(last + PERIOD, PERIOD).frames > (1 << 31)  # the 24.8 h jump
+
+
 def test_clock_and_notes_land_on_the_tempo_maps_frames():
     engine, sinks, loop = engine_on_frames()
     frame = run_cycles(loop, 5_000, 10)

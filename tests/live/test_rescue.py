@@ -43,11 +43,6 @@ def test_the_map_counts_notes_per_port_channel_and_note(tmp_path):
         SoundMap.attach(tmp_path / "junk")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open defect (closing note, issue 12/15): fails in some clean-clone CI runs on the "
-    "xrunning dummy server, passes alone; a delivery-confirmed rescue is the fix",
-)
 @pytest.mark.jack
 @pytest.mark.slow
 def test_sigkill_mid_chord_every_note_gets_its_note_off(jack_server, recorder, tmp_path):
@@ -57,7 +52,7 @@ def test_sigkill_mid_chord_every_note_gets_its_note_off(jack_server, recorder, t
     rescue = Rescue(outputs, tmp_path / "show.notes").open()
     probe = jack.Client("rig-test-probe", no_start_server=True)
     probe.activate()
-    kills = []
+    kills = []  # (frame of the kill, engine's dropped notes, xruns so far, note-offs sent)
     try:
         for _ in range(KILLS):
             spec = EngineSpec((cue("Chords", 8, devices=("synth", "synth")),), outputs,
@@ -65,25 +60,35 @@ def test_sigkill_mid_chord_every_note_gets_its_note_off(jack_server, recorder, t
             engine = EngineProcess(spec).start()
             with ControlClient(engine.port) as control:
                 control.send("/rig/play")
-                wait_for(control, lambda s: s.bar == 2 and s.beat == 2)
-            kills.append(probe.frame_time)
+                status = wait_for(control, lambda s: s.bar == 2 and s.beat == 2)
+            frame = probe.frame_time
             engine.kill()
-            assert rescue.release() >= 3  # the chord at least
+            kills.append((frame, status.dropped_notes, jack_server.xruns.count, rescue.release()))
             time.sleep(0.3)
     finally:
         probe.close()
         rescue.close()
     events = recorder.stop()
-    worst = 0.0
-    for i, kill in enumerate(kills):
-        until = kills[i + 1] if i + 1 < len(kills) else events[-1][0] + 1
+    worst, chords, xruns_before = 0.0, 0, 0
+    for i, (kill, dropped, xruns, sent) in enumerate(kills):
+        until = kills[i + 1][0] if i + 1 < len(kills) else events[-1][0] + 1
         held = sounding_after([d for f, d in events if f < kill])
-        # Bar 2's chord (channel 2) always; its 16th bass note (channel 1) when the
-        # kill falls inside one.
-        assert {(1, 61), (1, 65), (1, 68)} <= set(held) and len(held) <= 4, held
+        # Bar 2's chord (channel 2); its 16th bass note (channel 1) when the kill falls
+        # inside one. On a dummy server that xruns, the engine drops a note-on it could
+        # only play late (issue 16) and an xrun cycle can lose MIDI: then the chord
+        # never sounded, and the engine or the server said why.
+        if {(1, 61), (1, 65), (1, 68)} <= set(held):
+            chords += 1
+            assert sent >= 3, (i, sent)
+        else:
+            assert dropped or xruns > xruns_before, (i, held, dropped, xruns)
+        assert len(held) <= 4, held
         after = [(f, d) for f, d in events if kill <= f < until and d[0] & 0xF0 == 0x80]
-        for channel, note in held:
-            frame = next(f for f, d in after if d[0] & 0x0F == channel and d[1] == note)
+        for channel, note in held:  # whatever sounded at the kill is ended
+            frame = next((f for f, d in after if d[0] & 0x0F == channel and d[1] == note), None)
+            assert frame is not None, (i, channel, note)
             worst = max(worst, (frame - kill) / jack_server.rate * 1000)
+        xruns_before = xruns
+    assert chords, "the chord never sounded at a kill"
     assert sounding_after([d for _, d in events]) == []
-    print(f"rescue: {KILLS} kills, worst note-off {worst:.1f} ms after the kill")
+    print(f"rescue: {KILLS} kills, {chords} mid-chord, worst note-off {worst:.1f} ms after")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rig.cli import main
-from rig.midi.notes import sounding_after
+from rig.midi.outputs import panic_messages
 from rig.probe.recorder import Recorder
 
 pytestmark = pytest.mark.jack
@@ -64,18 +64,25 @@ def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
 def test_panic_sends_explicit_offs_for_every_note_and_channel(
     jack_server: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Every channel's 128 note-offs plus all-sound-off and all-notes-off, at each port.
+    In real time (panic opens its own client: no freewheel) a cycle that xruns can lose
+    MIDI at the recorder or hand it a stale buffer again, so anything but the exact
+    sequence is accepted only when the server counted an xrun, and then only the
+    panic's own messages."""
     env = jack_server.env  # type: ignore[attr-defined]
+    xruns = jack_server.xruns  # type: ignore[attr-defined]
+    expected = list(panic_messages())
     with Recorder.spawn(env) as first, Recorder.spawn(env) as second:
         config = write_config(tmp_path, first.port)
+        before = xruns.count
         code = main(["panic", "--config", str(config), "--port", second.port, "--rate", "0"])
         assert code == 0
         for rec in (first, second):
             got = [m for _, m in rec.stop()]
-            offs = {(m[0] & 0x0F, m[1]) for m in got if m[0] & 0xF0 == 0x80}
-            assert offs == {(ch, n) for ch in range(16) for n in range(128)}
-            for ch in range(16):
-                assert bytes((0xB0 | ch, 123, 0)) in got and bytes((0xB0 | ch, 120, 0)) in got
-            assert len(got) == 16 * 130
-            assert sounding_after(got) == []
+            if got != expected:
+                # Measured here: in an xrun cycle the recorder lost a cycle's share, or
+                # read a stale buffer again (a repeated run of note-offs).
+                assert xruns.count > before, f"{len(got)} of {len(expected)}, no xrun"
+                assert set(got) <= set(expected), "only the panic's messages"
     out = capsys.readouterr()
     assert "sent: virus" in out.out and "no port matches 'no-such-juno'" in out.err

@@ -47,7 +47,7 @@ def test_messages_land_on_exactly_the_mapped_frames(
     from rig.timing.timeline import Timeline
 
     rec = Recorder.spawn(jack_server.env)  # type: ignore[attr-defined]
-    timeline = Timeline(host.samplerate, host.client.frame_time)
+    timeline = Timeline.behind(host.samplerate, host.client.last_frame_time)
     host.use_timeline(timeline)
     try:
         sink = make_sink(host, rec.port, log_frames=True)

@@ -42,3 +42,22 @@ def test_a_lost_tick_costs_one_tick_not_a_shift_of_all_later_ones():
     assert ks == [0, 1, 2, 3, 5, 6, 7, 8, 9] and worst == 0
     errors, drift = grid_errors([float(f) for f in received], 1000.0, 0.0, indices=ks)
     assert errors == [0.0] * 9 and abs(drift) < 1e-9
+
+
+def test_tick_errors_against_the_tempo_map():
+    from rig.commands.bench.clock_engines import tick_errors
+
+    plan = [k / 100 for k in range(50)]  # 100 ticks a second: 480 frames apart
+    exact = [1000 + k * 480 for k in range(50)]
+    off, jitter = tick_errors(exact, plan, 48000)
+    assert off == [0] * 50 and max(abs(j) for j in jitter) < 1e-6
+    # One tick lost, one 64 frames late: the lost one shifts nothing, the late one
+    # is the only tick off (by 64 frames, 1333 µs less its share of the fitted line).
+    moved = exact[:10] + exact[11:20] + [exact[20] + 64] + exact[21:]
+    off, jitter = tick_errors(moved, plan, 48000)
+    assert sorted(set(off)) == [0, 64] and off.count(64) == 1
+    assert 1200 < max(jitter) < 1334
+    # A sender drifting 100 ppm against the frames: off the map, but no jitter.
+    drifting = [1000 + round(k * 480 * 1.0001) for k in range(50)]
+    off, jitter = tick_errors(drifting, plan, 48000)
+    assert max(abs(o) for o in off) >= 1 and max(abs(j) for j in jitter) < 21

@@ -8,12 +8,14 @@ from rig.commands import EXIT_USAGE
 
 __all__ = ["main", "SUMMARY"]
 
-SUMMARY = "benchmarks: MIDI clock jitter/drift/CPU, offline render speed, soak, faults, sync"
+SUMMARY = "benchmarks: engines, MIDI clock jitter/drift/CPU, render speed, soak, faults, sync"
 
 USAGE = """usage: rig bench {clock,render,soak,faults,sync} [options]
 
-  clock    MIDI clock jitter, drift and CPU of the JACK and rtmidi sinks against a
-           naive sleep loop measured in the same run (needs jackd)
+  clock    the frame engine against the deadline engine and isobar (Inferno at one
+           recorder: ticks off the tempo map, jitter, CPU, worst callback), and
+           MIDI clock jitter, drift and CPU of the JACK and rtmidi sinks against a
+           naive sleep loop, measured in the same run (needs jackd)
   render   offline render speed (× real time) and peak level per cue
   soak     the set for N minutes through the real engine, witnessed by a recorder:
            RSS growth, CPU, late events, xruns, notes left sounding, clock ticks

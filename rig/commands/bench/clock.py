@@ -1,6 +1,9 @@
-"""`rig bench clock`: how well the MIDI clock keeps time here, against a naive loop.
+"""`rig bench clock`: how well the MIDI clock keeps time here, in two parts.
 
-Starts a private JACK dummy server and the frame-stamping recorder
+Part "engines" (`rig.commands.bench.clock_engines`): the frame engine against the
+deadline engine and isobar playing Inferno, in freewheel and in real time.
+
+Part "sender": starts a private JACK dummy server and the frame-stamping recorder
 (`rig.probe.recorder`), then sends a clock for N seconds in each configuration:
 
 - naive: ``send(F8); sleep(interval)`` in this process (python-rtmidi, JACK API),
@@ -40,19 +43,32 @@ from pathlib import Path
 
 from rig.commands import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, command_parser
 from rig.midi.wire import CLOCK
+from rig.source.files import atomic_write
 
 __all__ = ["main", "SUMMARY", "Result", "grid_errors", "match_planned", "write_png"]
 
-SUMMARY = "benchmark the MIDI clock (jitter, drift, CPU) against a naive sleep loop"
+EXIT_FAILED = 4  # a run failed: an engine did not play its section to the end
+
+SUMMARY = "benchmark the engines (frame, deadline, isobar) and the MIDI clock senders"
 
 EPILOG = """examples:
-  rig bench clock                          # 20 s per run, 120 BPM, results/ folder
-  rig bench clock --seconds 5 --out /tmp/bench
+  rig bench clock                          # both parts, 20 s per run, results/ folder
+  rig bench clock --part engines --seconds 10 --out /tmp/bench
+  rig bench clock --part engines --isobar-python ~/isobar/bin/python
+  rig bench clock --part sender --seconds 5 --bpm 96
 
-Needs jackd (Debian jackd2). Nine runs of SECONDS each; prints a table and writes
-results/clock-bench.md and results/clock-jitter.png. Figures, never a pass/fail test.
+Needs jackd (Debian jackd2), run from the project folder (songs/inferno.yaml).
+engines: the frame engine, the deadline engine (each in JACK freewheel and in real
+time) and isobar (real time) play Inferno's densest section at one recorder: clock
+ticks off the tempo map, jitter, CPU per cycle and % of one core, worst callback.
+isobar is installed on first use into ~/.cache/rig-bench/isobar-venv (PyPI; not a
+dependency of rig), or taken from --isobar-python. sender: nine runs of the clock
+alone (naive sleep loop, rtmidi sink, JACK sink; idle, core busy, busy thread).
+Writes results/clock-bench.md (and clock-jitter.png for the sender part); figures,
+never a pass/fail test.
 
-exit codes: 0 done, 2 usage, 3 jackd or a MIDI backend not available
+exit codes: 0 done, 2 usage, 3 jackd, a MIDI backend or isobar not available,
+4 a run failed (an engine did not play to its end)
 """
 
 LOADS = ("idle", "core busy", "thread busy")
@@ -133,7 +149,7 @@ def grid_errors(
     mean_t = sum(times_ns) / n
     num = sum((k - mean_k) * (t - mean_t) for k, t in zip(ks, times_ns, strict=True))
     den = sum((k - mean_k) ** 2 for k in ks)
-    return errors, (num / den / period_ns - 1) * 1e6
+    return errors, (num / den / period_ns - 1) * 1e6 if den else 0.0
 
 
 def match_planned(frames: list[int], planned: list[int]) -> tuple[list[int], int]:
@@ -330,6 +346,8 @@ def _run_all(seconds: float, bpm: float, say) -> list[Result]:
             frames = [f for f, d in events if d == b"\xf8"]
             times = [f / frames_per_ns for f in frames]
             planned = [f for _, f in log[1:-1]]  # FA first, FC last, F8 between
+            if frames and planned:  # the frame engine logs frames since its timeline's origin
+                planned = [f + frames[0] - planned[0] for f in planned]
             ks, off = match_planned(frames, planned)
             errors, drift = grid_errors(times, period_ns, indices=ks)
             lost = len(planned) - len(frames)
@@ -403,8 +421,15 @@ def write_png(path: Path, series: list[list[float]], width: int = 900, strip: in
 def _parser() -> argparse.ArgumentParser:
     parser = command_parser("rig bench clock", SUMMARY, EPILOG, config=False)
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each run")
-    parser.add_argument("--bpm", type=float, default=120.0, help="clock tempo")
+    parser.add_argument("--bpm", type=float, default=120.0, help="clock tempo (sender part)")
     parser.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    parser.add_argument(
+        "--part", choices=("all", "engines", "sender"), default="all", help="what to run"
+    )
+    parser.add_argument(
+        "--isobar-python", type=Path, default=None, help="a Python with isobar installed"
+    )
+    parser.add_argument("--no-isobar", action="store_true", help="leave isobar's row out")
     return parser
 
 
@@ -413,21 +438,63 @@ def main(argv: list[str]) -> int:
     if args.seconds < 1 or not 20 <= args.bpm <= 300:
         print("rig bench: --seconds must be >= 1 and --bpm within 20..300", file=sys.stderr)
         return EXIT_USAGE
+    from rig.commands.bench.clock_engines import (
+        INFERNO,
+        engines_markdown,
+        machine_load,
+        run_engines,
+    )
+    from rig.commands.render import ProgressBar
     from rig.probe.jackd import private_jackd
 
+    engines = args.part in ("all", "engines")
+    if engines and not INFERNO.exists():
+        print(f"rig bench: {INFERNO} not found: run it in the project folder", file=sys.stderr)
+        return EXIT_USAGE
+    isobar = None
+    if engines and not args.no_isobar:
+        from rig.commands.bench.isobar_peer import ensure_venv, isobar_version
+
+        if args.isobar_python is not None:
+            if not isobar_version(args.isobar_python):
+                print(f"rig bench: isobar does not import in {args.isobar_python}",
+                      file=sys.stderr)  # fmt: skip
+                return EXIT_UNAVAILABLE
+            isobar = args.isobar_python
+        else:
+            try:
+                isobar = ensure_venv(lambda s: print(s, flush=True))
+            except RuntimeError as exc:
+                print(f"rig bench: {exc} (--no-isobar leaves it out)", file=sys.stderr)
+                return EXIT_UNAVAILABLE
+    load_before = machine_load()
+    rows, results = [], []
     try:
         with private_jackd():
             time.sleep(2.0)  # let JACK's DLL settle before anything is measured
-            print("method | load | measured at | " + " | ".join(HEADER[3:]))
-            results = _run_all(args.seconds, args.bpm, lambda s: print(s, flush=True))
-    except RuntimeError as exc:  # jackd missing or not starting
+            if engines:
+                bar = ProgressBar("engines")
+                rows = run_engines(Path("."), args.seconds, isobar,
+                                   lambda s: print(s, flush=True), bar)  # fmt: skip
+                bar.done()
+            if args.part in ("all", "sender"):
+                print("method | load | measured at | " + " | ".join(HEADER[3:]))
+                results = _run_all(args.seconds, args.bpm, lambda s: print(s, flush=True))
+    except RuntimeError as exc:  # jackd missing or not starting, a run that failed
         print(f"rig bench: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return EXIT_UNAVAILABLE if "jackd" in str(exc) else EXIT_FAILED
     except KeyboardInterrupt:
         print("rig bench: interrupted", file=sys.stderr)
         return EXIT_OK
+    load = f"{load_before} before, {machine_load()} after (`uptime`)"
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "clock-bench.md").write_text(markdown(results, args.seconds, args.bpm))
-    write_png(args.out / "clock-jitter.png", [r.errors_us for r in results])
-    print(f"wrote {args.out / 'clock-bench.md'} and {args.out / 'clock-jitter.png'}")
+    parts = [f"# rig bench clock — {args.seconds:g} s per run", ""]
+    if rows:
+        parts.append(engines_markdown(rows, args.seconds, load))
+    if results:
+        parts.append(markdown(results, args.seconds, args.bpm).replace("# rig", "## rig", 1))
+        write_png(args.out / "clock-jitter.png", [r.errors_us for r in results])
+    with atomic_write(args.out / "clock-bench.md") as tmp:
+        tmp.write_text("\n".join(parts))
+    print(f"wrote {args.out / 'clock-bench.md'}" + (" and clock-jitter.png" if results else ""))
     return EXIT_OK

@@ -1,0 +1,81 @@
+"""`rig bench clock`, engines part, in a tiny configuration on the private JACK server:
+one bar of Inferno through the frame engine and the deadline engine, in freewheel and
+in real time, at the independent recorder (isobar's row needs its venv: left out).
+
+Asserted is the report's structure and that its figures are measured, not constants:
+the frame engine in freewheel puts every clock tick on the tempo map's frame (exact:
+freewheel has no deadlines), every row counts its own cycles, CPU and callback time,
+and no note is left sounding. Speed itself is never asserted (a figure, not a test).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rig.commands.bench.clock import main
+from rig.commands.bench.clock_engines import (
+    DEADLINE,
+    FRAME,
+    FREEWHEEL,
+    HEADER,
+    REALTIME,
+    STOPPED,
+    engines_markdown,
+    run_engines,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.jack
+@pytest.mark.slow
+def test_engines_part_measures_every_row(jack_server):
+    said: list[str] = []
+    fractions: list[float] = []
+    rows = run_engines(REPO, 1.0, None, said.append, fractions.append)
+    assert [(r.engine, r.mode) for r in rows] == [
+        (FRAME, FREEWHEEL), (DEADLINE, FREEWHEEL), (FRAME, REALTIME), (DEADLINE, REALTIME),
+        (FRAME, STOPPED), (DEADLINE, STOPPED),
+    ]  # fmt: skip
+    assert fractions == [n / 6 for n in range(1, 7)]  # the progress bar's steps
+    frame_fw = rows[0]
+    assert frame_fw.expected == 4 * 24  # one bar of 4/4 at 24 PPQN
+    assert frame_fw.ticks == frame_fw.expected
+    assert frame_fw.frames_off == (0, 0)  # every tick on its tempo map frame
+    for r in rows:
+        assert r.cycles > 0 and r.cpu_seconds > 0 and r.wall_seconds > 0, r
+        assert r.callback_us is not None and 0 < r.callback_us[0] <= r.callback_us[1], r
+        assert r.sounding == 0, r
+        if r.mode == STOPPED:  # the floor: open, nothing sent
+            assert r.ticks == r.expected == r.note_ons == 0, r
+        else:
+            assert r.ticks > 0 and r.note_ons > 0, r
+    # Measured, not constant: each row's own CPU, cycles and wall time.
+    assert len({r.cpu_seconds for r in rows}) > 1 and len({r.cycles for r in rows}) > 1
+    assert len({r.wall_seconds for r in rows}) == len(rows)
+    text = engines_markdown(rows, 1.0, "load average 1.00, 1.00, 1.00 on 2 cores")
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert table[0] == "| " + " | ".join(HEADER) + " |"
+    assert len(table) == 1 + len(rows)
+    assert all(line.count(" | ") == len(HEADER) - 1 for line in table)
+    assert "| rig frame engine | real time |" in text and "| 1.00 |" in text  # the baseline
+
+
+def test_help_has_an_example_and_bad_options_are_usage_errors(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    assert "rig bench clock --part engines" in capsys.readouterr().out
+    assert main(["--seconds", "0"]) == 2
+
+
+def test_no_isobar_or_no_project_folder_is_said_in_one_line(tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "no-such-python"
+    monkeypatch.chdir(REPO)
+    assert main(["--part", "engines", "--isobar-python", str(missing)]) == 3
+    assert capsys.readouterr().err.strip() == f"rig bench: isobar does not import in {missing}"
+    monkeypatch.chdir(tmp_path)  # no songs/inferno.yaml here
+    assert main(["--part", "engines", "--no-isobar"]) == 2
+    assert "songs/inferno.yaml not found" in capsys.readouterr().err
