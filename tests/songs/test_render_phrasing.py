@@ -65,3 +65,27 @@ def test_lets_make_a_deals_last_chord_sounds_to_the_end(
     held = rms(end - rate, end)  # the cue's last second
     assert held > -60.0, f"the piano is silent at the end ({held:.1f} dBFS)"
     assert held > struck - 30.0, f"struck {struck:.1f} dBFS, at the end {held:.1f} dBFS"
+
+
+# The other build cues: the sections that build, in order, and their climax.
+BUILDS = {
+    "heartbeat-3": (["pulse", "quicken", "race", "climb"], "peak"),
+    "two-souls": (["alone", "horns", "grow"], "souls"),
+    "rivalry": (["haze", "pulse", "rivals"], "duel"),
+}
+
+
+@pytest.mark.audio
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", sorted(BUILDS))
+def test_build_cues_grow_into_their_loudest_section(
+    stem: str, project: Project, cue: Callable[[str], Arrangement], tmp_path: Path
+) -> None:
+    arr = cue(stem)
+    render(arr, project.config.patches_dir / "voices", tmp_path / "cue.wav")
+    audio, rate = read_wav(tmp_path / "cue.wav")
+    lufs = {s.name: s.lufs for s in section_loudness(audio, rate, arr)}
+    names, climax = BUILDS[stem]
+    build = [lufs[name] for name in names]
+    assert all(b - a >= 0.5 for a, b in zip(build, build[1:], strict=False)), lufs
+    assert lufs[climax] == max(lufs.values()) and lufs[climax] > build[-1], lufs
