@@ -7,6 +7,7 @@ needs (the composition root for that verb).
 from __future__ import annotations
 
 import importlib
+import keyword
 import sys
 
 from rig.commands import EXIT_USAGE
@@ -18,6 +19,7 @@ VERBS = (
     "check",
     "show",
     "export",
+    "import",
     "render",
     "play",
     "live",
@@ -41,10 +43,11 @@ example:
 
 
 def _load(verb: str):  # a module
+    name = f"rig.commands.{verb}_" if keyword.iskeyword(verb) else f"rig.commands.{verb}"
     try:
-        return importlib.import_module(f"rig.commands.{verb}")
+        return importlib.import_module(name)  # `import` is a keyword: rig.commands.import_
     except ModuleNotFoundError as exc:
-        if exc.name == f"rig.commands.{verb}":
+        if exc.name == name:
             return None
         raise
 

@@ -44,6 +44,7 @@ KEY_ACTIONS: dict[str, str] = {
     "nudge_up": "plus",
     "nudge_down": "minus",
     "tap": "t",
+    "fill": "f",
     "panic": "exclamation_mark",
     "keys": "question_mark",
     "quit": "q",
@@ -66,9 +67,12 @@ CONTROLLER_ACTIONS: dict[str, str | None] = {
     "toggle_mute": "track",
     "toggle_solo": "track",
     "nudge": "bpm",
+    "fill": "bars",
 }
 _CONTROLLER_KEYS = ("port", "channel", "map")
-_MAPPING_KEYS = ("note", "cc", "channel", "action", "cue", "section", "track", "bpm", "quantize")
+_MAPPING_KEYS = (
+    "note", "cc", "channel", "action", "cue", "section", "track", "bpm", "quantize", "bars",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class ControllerMapping:
     section: str | int | None = None  # section name, or 0-based index (written 1-based)
     track: str | None = None
     bpm: float | None = None  # nudge: BPM up (+) or down (-)
+    bars: int | None = None  # fill: for this many bars; None: while the pad is held
     quantize: str | None = None
     source: Pos | None = None
 
@@ -197,7 +202,7 @@ def _mapping(item: Node, problems: Problems, what: str) -> ControllerMapping | N
         quantize = choice(sub, problems, f"{what}: quantize", QUANTIZE, "") or None
     values: dict[str, object] = {}
     needs = CONTROLLER_ACTIONS.get(action or "", None)
-    for arg in ("cue", "section", "track", "bpm"):
+    for arg in ("cue", "section", "track", "bpm", "bars"):
         sub = m.get(arg)
         if sub is None:
             continue
@@ -215,9 +220,12 @@ def _mapping(item: Node, problems: Problems, what: str) -> ControllerMapping | N
                 values[arg] = as_str(sub, problems, f"{what}: section")
         elif arg == "track":
             values[arg] = as_str(sub, problems, f"{what}: track")
+        elif arg == "bars":
+            values[arg] = as_int(sub, problems, f"{what}: bars", 1, 64)
         else:
             values[arg] = as_number(sub, problems, f"{what}: bpm", -100, 100)
-    if action is not None and needs is not None and values.get(needs) is None:
+    optional = needs == "bars"  # fill: without bars, it lasts while the pad is held
+    if action is not None and needs is not None and not optional and values.get(needs) is None:
         if not m.has(needs):
             problems.add(item.pos, f"{what}: '{action}' needs '{needs}'")
         action = None

@@ -43,6 +43,10 @@ every action applies at once.
     /rig/status                        reply `/rig/status` (below) to the sender
     /rig/setlist                       reply `/rig/setlist`: set name, cue count, then per
                                        cue: name, transition, sections (comma-separated)
+    /rig/fill     [bars|on|off] [quantize] the live fill control: `{fill}` conditions on
+                                       from the boundary (default: bar) for `bars` bars,
+                                       or held (`on`, no argument) until `off` (or 0) —
+                                       a remote's button: 1 on press = one bar
     /rig/sync     source:str           while stopped: follow `internal`, `midi` (MIDI clock
                                        in), `link` (Ableton Link) or `mtc`; following MIDI,
                                        play/continue/locate come from the master
@@ -123,6 +127,7 @@ ADDRESSES: dict[str, tuple[str, ...]] = {
     "/rig/status": (),
     "/rig/setlist": (),
     "/rig/sync": ("str",),
+    "/rig/fill": ("any?", "str?"),
 }
 
 

@@ -95,7 +95,7 @@ def _apply(
         return None
     verb = address.removeprefix("/rig/")
     quantize = None
-    if verb in ("launch", "section", "mute", "unmute", "solo", "unsolo", "reload"):
+    if verb in ("launch", "section", "mute", "unmute", "solo", "unsolo", "reload", "fill"):
         quantize = check_quantize(args[1]) if len(args) > 1 else None
     elif verb == "voice":
         quantize = check_quantize(args[2]) if len(args) > 2 else None
@@ -140,6 +140,8 @@ def _apply(
     elif verb == "voice":
         path = session_file(engine.bundle_dir, f"voice {args[0]}", args[1])
         _voice(engine, args[0], path, quantize or "bar", now_ns)
+    elif verb == "fill":
+        _fill(engine, args[0] if args else "on", quantize or "bar", now_ns)
     elif verb == "panic":
         engine.panic(now_ns)
     elif verb == "status":
@@ -147,6 +149,20 @@ def _apply(
     elif verb == "setlist":
         return "/rig/setlist", setlist(engine).args()
     return None
+
+
+def _fill(engine: Engine, how: str | int, quantize: str, now_ns: int) -> None:
+    """`/rig/fill N` (bars), `on` (held) or `off`/0 (let go of a held fill)."""
+    if isinstance(how, str) and how.strip().isdigit():
+        how = int(how)
+    if how in ("off", 0):
+        engine.release_fill(now_ns, quantize)
+    elif how == "on":
+        engine.fill(now_ns, None, quantize)
+    elif isinstance(how, int):
+        engine.fill(now_ns, how, quantize)
+    else:
+        raise ValueError(f"/rig/fill: expected a number of bars, on or off, got {how!r}")
 
 
 def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) -> None:

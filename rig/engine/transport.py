@@ -99,6 +99,7 @@ class Engine:
             next_cue=self._next_cue,
         )
         self._pairs: dict[int, NotePairs] = {}
+        self.fill_held = False  # the live fill control is held (it carries to new views)
         self.view = self._view(0)
         self.scheduler.load(self.view)
         self.position_tick = 0  # where a stopped transport stands (Continue resumes here)
@@ -251,6 +252,34 @@ class Engine:
 
     def unsolo(self, now_ns: int, track: str, quantize: str = "now") -> None:
         self._mute_op(now_ns, "unsolo", track, quantize)
+
+    def fill(self, now_ns: int, bars: int | None = None, quantize: str = "bar") -> None:
+        """The live fill control: `{fill}` conditions on from the next `quantize`
+        boundary, for `bars` bars, or held until `release_fill` (bars None). While
+        stopped, from where the transport stands."""
+        check_quantize(quantize)
+        view = self.view
+        if bars is not None and bars < 1:
+            raise ValueError(f"fill: expected 1 bar or more, got {bars}")
+        if bars is not None and not self.scheduler.playing:
+            raise ValueError("fill: a fill for N bars needs the transport playing (on holds it)")
+        at = self._boundary(now_ns, quantize) if self.scheduler.playing else self.tick(now_ns)
+        end = None
+        if bars is not None:
+            end = at
+            for _ in range(bars):  # whole bars in the meter(s) where they fall
+                end = boundary(view.sections, 1 << 62, end + 1, "bar")
+        else:
+            self.fill_held = True
+        view.add_fill(at, end)
+
+    def release_fill(self, now_ns: int, quantize: str = "bar") -> None:
+        """Let go of a held fill at the next `quantize` boundary (a fill for N bars
+        runs its bars)."""
+        check_quantize(quantize)
+        self.fill_held = False
+        at = self._boundary(now_ns, quantize) if self.scheduler.playing else self.tick(now_ns)
+        self.view.release_fill(at)
 
     def reload(
         self,
@@ -422,6 +451,8 @@ class Engine:
         )
         for tick, op, name in later:
             view.add(tick, op, name)
+        if self.fill_held:  # a held fill goes on into the next cue or section
+            view.add_fill(0, None)
         return view
 
     def _reset(self, index: int, state: MuteState | None = None) -> None:

@@ -47,7 +47,7 @@ from rig.song.model import (
     Song,
     TrackDef,
 )
-from rig.song.steps import NUDGE_DIVISIONS, Step
+from rig.song.steps import Step, held_ticks, nudge_ticks
 from rig.song.tempomap import TempoMap, TempoSegment
 from rig.source.errors import Pos, SourceError
 
@@ -258,13 +258,22 @@ class _Compiler:
                 base,
                 end=cut,
                 scale=section.velocity * entry.velocity,
-                shift=entry.transpose + 12 * entry.octave,
+                shift=entry.transpose + 12 * entry.octave + self._key_shift(section, pattern),
             )
             self._pattern(pattern, play)
         for name in fill.play if fill is not None else ():
             pattern = self.song.patterns[name]
             if pattern.track not in section.mute:
-                self._pattern(pattern, replace(base, start=fill_start, scale=section.velocity))
+                shift = self._key_shift(section, pattern)
+                self._pattern(
+                    pattern, replace(base, start=fill_start, scale=section.velocity, shift=shift)
+                )
+
+    def _key_shift(self, section: SectionDef, pattern: PatternDef) -> int:
+        """A section's `transpose:`/`key:` moves pitched parts, never drum notes."""
+        if not section.transpose or pattern.kind == "lanes" or self.tracks[pattern.track].drums:
+            return 0
+        return section.transpose
 
     def _pattern(self, p: PatternDef, play: Play) -> None:
         track = self.tracks[p.track]
@@ -365,15 +374,12 @@ class _Compiler:
                 while i + held < len(steps) and steps[i + held].kind == "tie":
                     held += 1
                 rng_key = f"{self.seed}/{p.name}/{key}/{play.section}/{cycle}/{i}" if shaped else ""
-                delay = (swing_ticks if i % 2 else 0) + step.nudge * step_ticks // NUDGE_DIVISIONS
+                delay = (swing_ticks if i % 2 else 0) + nudge_ticks(step.nudge, step_ticks)
                 if p.dynamics.humanize_ms:
                     delay += humanize_ticks(p.dynamics, self.tempo_now.bpm_at(on), rng_key)
                 on = max(on + delay, start)
-                off = (
-                    base + i * step_ticks + delay + max(1, round((held - 1 + p.gate) * step_ticks))
-                )
-                if held > 1 and p.gate >= 1:
-                    off = base + (i + held) * step_ticks + delay
+                sounding = held_ticks(held, step.gate, p.gate, step_ticks)
+                off = base + i * step_ticks + delay + sounding
                 off = min(max(off, on + 1), end)
                 if on >= end:
                     continue

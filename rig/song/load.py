@@ -59,7 +59,8 @@ class _SongLoader(ThemeReader, TrackReader, SectionReader):
         key = None
         if (node := r.get("key")) is not None and (text := as_str(node, self.problems, "key")):
             try:
-                key = str(parse_key(text))
+                self.song_key = parse_key(text)
+                key = str(self.song_key)
             except TheoryError as exc:
                 self.problems.add(node.at(exc.offset), f"key: {exc.message}")
         seed = 0

@@ -30,6 +30,8 @@ __all__ = [
     "ProgramSpec",
     "SectionDef",
     "Song",
+    "Lead",
+    "CountIn",
     "SetEntry",
     "SetList",
 ]
@@ -207,6 +209,8 @@ class SectionDef:
     fill: FillSpec | None = None
     entries: tuple[PlayEntry, ...] = ()  # the `play` list with overrides, in order
     velocity: Fraction = Fraction(1)  # the section's velocity scale
+    transpose: int = 0  # semitones for every pitched pattern (from `transpose:` or `key:`)
+    key: str | None = None  # the section's own key (`key:`), shown as the song's is
 
 
 @dataclass(frozen=True)
@@ -223,10 +227,31 @@ class Song:
 
 
 @dataclass(frozen=True)
+class Lead:
+    """A set entry's `tempo: {to: 122, over: 4 bars}`: its cue's last bars ramp to `to_bpm`."""
+
+    to_bpm: float
+    over_bars: int
+    pos: Pos  # the `tempo:` value, where problems with it are reported
+
+
+@dataclass(frozen=True)
+class CountIn:
+    """A set entry's `count_in:` bars before its cue, clicking on `click` (`drums.RS`,
+    `keys.C6`: a track of the cue and a drum lane or a note) or silent (None)."""
+
+    bars: int
+    click: str | None
+    pos: Pos
+
+
+@dataclass(frozen=True)
 class SetEntry:
     song: Path
     next: str  # "wait" (stop, wait for a launch) | "bar" (continue at the next bar line)
     pos: Pos
+    lead: Lead | None = None  # a tempo ramp at the end of this cue, into the next
+    count_in: CountIn | None = None  # bars counted in before this cue
 
 
 @dataclass(frozen=True)

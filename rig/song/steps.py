@@ -9,7 +9,10 @@ One whitespace-separated token per step (``|`` bar lines are only for the eye):
   previous step's note one step longer).
 - suffixes, in any order: ``!`` accent, ``:90`` velocity, ``?`` 50 % chance,
   ``@60%`` chance, ``>6`` / ``<6`` nudge later/earlier by 6/24 of a step (the
-  Elektron micro-timing grid), ``{1:4}`` / ``{fill}`` / ``{!first}`` a trig condition
+  Elektron micro-timing grid; decimals such as ``>0.35`` reach any tick, which
+  `rig import` needs to keep a played part's timing exactly), ``=75%`` this
+  note's gate (its length as a share of its last step, like the pattern's
+  ``gate``), ``{1:4}`` / ``{fill}`` / ``{!first}`` a trig condition
   (`rig.song.conditions`).
 
 Chord strings (progressions) have bars separated by ``|``; a bar holds one or
@@ -19,6 +22,7 @@ silence: ``Fm9 | Dbmaj7 | Ab Eb/G | ~``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -38,12 +42,22 @@ __all__ = [
     "parse_progression",
     "check_bar_lines",
     "NUDGE_DIVISIONS",
+    "MAX_DECIMALS",
+    "MAX_STEP_GATE",
+    "nudge_ticks",
+    "held_ticks",
 ]
 
 NUDGE_DIVISIONS = 24  # a nudge is counted in 1/24 of a step, like Elektron micro-timing
+# Decimals in a nudge (`>0.35`) or a step gate (`=97.92%`): four reach every tick of
+# every step rate on rig's 1920-per-beat grid (a tick of a 1/1 step is 0.003 24ths).
+MAX_DECIMALS = 4
+MAX_STEP_GATE = Fraction(8)  # 800 %, as the pattern's `gate`
 
 _TOKEN = re.compile(r"\S+")
-_SUFFIX = re.compile(r"(!)|:(\d+)|(\?)|@(\d+(?:\.\d+)?)%|([<>])(\d+)|\{([^{}]*)\}")
+_SUFFIX = re.compile(
+    r"(!)|:(\d+)|(\?)|@(\d+(?:\.\d+)?)%|([<>])(\d+(?:\.\d+)?)|\{([^{}]*)\}|=(\d+(?:\.\d+)?)%"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +69,12 @@ class Step:
     velocity: int | None = None
     accent: bool = False
     chance: Fraction = Fraction(1)
-    nudge: int = 0  # in 1/24 of a step, -23..23
+    nudge: Fraction | int = 0  # in 1/24 of a step, more than -24 and less than 24
     pos: Pos | None = None
     bar: int = 0  # which `|`-separated group of the string the step is in
     cond: Condition | None = None  # a trig condition: `x{1:4}`, `E2{!fill}`
     degrees: tuple[Degree, ...] = ()  # degrees of the sounding chord (`harmony:` patterns)
+    gate: Fraction | None = None  # `=75%`: this note's gate, instead of the pattern's
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +89,26 @@ class ChordSlot:
     pos: Pos | None = None
 
 
+def nudge_ticks(nudge: Fraction | int, step_ticks: int) -> int:
+    """Ticks a `>N`/`<N` nudge (24ths of a step, maybe with decimals) moves a step:
+    rounded down, so whole 24ths keep their old value; `rig import` inverts this."""
+    return math.floor(Fraction(nudge) * step_ticks / NUDGE_DIVISIONS)
+
+
+def held_ticks(held: int, step_gate: Fraction | None, gate: Fraction, step_ticks: int) -> int:
+    """How long a note struck on a step and tied over `held` steps in all sounds.
+
+    A step's own gate (`=75%`) is exact: (held - 1 + gate) steps, to the nearest tick.
+    The pattern's gate works the same, except that a tied note at 100 % or more ends
+    on its last step's end (legato ties). `rig import` inverts this.
+    """
+    if step_gate is not None:
+        return max(1, round((held - 1 + step_gate) * step_ticks))
+    if held > 1 and gate >= 1:
+        return held * step_ticks
+    return max(1, round((held - 1 + gate) * step_ticks))
+
+
 def _suffixes(
     text: str, start: int, node: Node, problems: Problems, what: str, base: int = 0
 ) -> dict | None:
@@ -85,8 +120,20 @@ def _suffixes(
         if not m:
             problems.add(node.at(base + i), f"{what}: cannot read '{text[i:]}' after '{text[:i]}'")
             return None
-        accent, vel, maybe, pct, sign, nudge, cond = m.groups()
-        if cond is not None:
+        accent, vel, maybe, pct, sign, nudge, cond, gate = m.groups()
+        if gate is not None:
+            value = _decimal(gate, node.at(base + i), problems, what, "gate")
+            if value is None:
+                return None
+            if not 0 < value <= MAX_STEP_GATE * 100:
+                problems.add(
+                    node.at(base + i),
+                    f"{what}: gate ={gate}% is out of range (more than 0%, up to "
+                    f"{MAX_STEP_GATE * 100}%)",
+                )
+                return None
+            out["gate"] = value / 100
+        elif cond is not None:
             parsed = parse_condition(cond, node.at(base + i + 1), problems, what)
             if parsed is None:
                 return None
@@ -108,12 +155,14 @@ def _suffixes(
                 return None
             out["chance"] = p / 100
         else:
-            n = int(nudge)
+            n = _decimal(nudge, node.at(base + i), problems, what, "nudge")
+            if n is None:
+                return None
             if not 0 < n < NUDGE_DIVISIONS:
                 problems.add(
                     node.at(base + i),
-                    f"{what}: nudge {sign}{n} is out of range 1..{NUDGE_DIVISIONS - 1} "
-                    f"(24ths of a step)",
+                    f"{what}: nudge {sign}{nudge} is out of range (more than 0, less than "
+                    f"{NUDGE_DIVISIONS}: 24ths of a step)",
                 )
                 return None
             out["nudge"] = n if sign == ">" else -n
@@ -121,10 +170,22 @@ def _suffixes(
     return out
 
 
+def _decimal(text: str, pos: Pos, problems: Problems, what: str, name: str) -> Fraction | None:
+    """`text` (digits, maybe a point and decimals) as an exact Fraction; None after an error."""
+    _, _, decimals = text.partition(".")
+    if len(decimals) > MAX_DECIMALS:
+        problems.add(pos, f"{what}: {name} {text} has more than {MAX_DECIMALS} decimals")
+        return None
+    if len(text) > 12:
+        problems.add(pos, f"{what}: {name} {text} is too long")
+        return None
+    return Fraction(text)
+
+
 def _split_body(token: str) -> int:
     """Length of the token's body (before the first suffix character)."""
     for i, ch in enumerate(token):
-        if ch in "!:?@<>{" and i > 0:
+        if ch in "!:?@<>{=" and i > 0:
             return i
     return len(token)
 

@@ -320,8 +320,8 @@ def test_unreadable_suffix_gives_one_error(project: Project, tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("step", "message"),
     [
-        ("C2>30", "nudge >30 is out of range 1..23 (24ths of a step)"),
-        ("C2<24", "nudge <24 is out of range 1..23 (24ths of a step)"),
+        ("C2>30", "nudge >30 is out of range (more than 0, less than 24: 24ths of a step)"),
+        ("C2<24", "nudge <24 is out of range (more than 0, less than 24: 24ths of a step)"),
     ],
 )
 def test_nudge_out_of_range(project: Project, tmp_path: Path, step: str, message: str) -> None:

@@ -400,6 +400,10 @@ class LiveApp(App[str]):
     def action_ui_tap(self) -> None:
         self._send("/rig/tap")
 
+    def action_ui_fill(self) -> None:
+        """The live fill control for one bar, from the next boundary."""
+        self._send("/rig/fill", 1, self.quantize)
+
     def action_ui_panic(self) -> None:
         self._send("/rig/panic")
         self.message = "panic: note-offs sent for everything that sounded"

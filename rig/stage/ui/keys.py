@@ -31,6 +31,7 @@ ACTION_LABELS: dict[str, str] = {
     "nudge_up": "tempo +",
     "nudge_down": "tempo −",
     "tap": "tap",
+    "fill": "fill",
     "panic": "panic",
     "keys": "keys",
     "quit": "quit",
