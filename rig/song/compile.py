@@ -17,14 +17,8 @@ from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.budget import NoteRange, check_budget
 from rig.song.chordtime import ChordTimeline, arp_order, degree_pitches
 from rig.song.conditions import Situation
-from rig.song.dynamics import (
-    ACCENT_VELOCITY,
-    Play,
-    cc_lane_events,
-    humanize_ticks,
-    ramp_share,
-    velocity_of,
-)
+from rig.song.dynamics import ACCENT_VELOCITY, Play, cc_lane_events, humanize_ticks, velocity_of
+from rig.song.dynamics import ramp_share as share_of
 from rig.song.events import (
     PPQ,
     ControlChange,
@@ -385,9 +379,9 @@ class _Compiler:
                     continue
                 if shaped:
                     share = (  # only a ramp reads it: no Fraction per note without one
-                        ramp_share(p.dynamics, base + i * step_ticks - play.section_start, span)
+                        share_of(p.dynamics, base + i * step_ticks - play.section_start, span)
                         if p.dynamics.ramp_over == "section"
-                        else ramp_share(p.dynamics, i, max(1, length - 1))
+                        else share_of(p.dynamics, i, max(1, length - 1))
                     )
                     velocity = velocity_of(p, step, i, share, play, rng_key)
                 else:  # the plain case, kept fast: the largest cues compile in < 50 ms
@@ -408,7 +402,7 @@ class _Compiler:
             off = on + max(1, round(length * min(p.gate, Fraction(1))))
             velocity = p.velocity
             if p.dynamics != PLAIN or play.scale != 1:
-                share = ramp_share(
+                share = share_of(
                     p.dynamics, on - play.section_start, play.section_end - play.section_start
                 )
                 key = f"{self.seed}/{p.name}/chords/{play.section}/{n}"
@@ -443,7 +437,7 @@ class _Compiler:
             off = min(t + max(1, round(step_ticks * arp.gate)), play.end)
             velocity = p.velocity
             if p.dynamics != PLAIN or play.scale != 1:
-                share = ramp_share(
+                share = share_of(
                     p.dynamics, t - play.section_start, play.section_end - play.section_start
                 )
                 key = f"{self.seed}/{p.name}/arp/{play.section}/{n}"
