@@ -18,6 +18,7 @@ from rig.song.budget import NoteRange, check_budget
 from rig.song.chordtime import ChordTimeline, arp_order, degree_pitches
 from rig.song.conditions import Situation
 from rig.song.dynamics import ACCENT_VELOCITY, Play, cc_lane_events, humanize_ticks, velocity_of
+from rig.song.dynamics import ramp_share as share_of
 from rig.song.events import (
     PPQ,
     ControlChange,
@@ -378,10 +379,10 @@ class _Compiler:
                 if on >= end:
                     continue
                 if shaped:
-                    share = (
-                        Fraction(base + i * step_ticks - play.section_start, span)
+                    share = (  # only a ramp reads it: no Fraction per note without one
+                        share_of(p.dynamics, base + i * step_ticks - play.section_start, span)
                         if p.dynamics.ramp_over == "section"
-                        else Fraction(i, max(1, length - 1))
+                        else share_of(p.dynamics, i, max(1, length - 1))
                     )
                     velocity = velocity_of(p, step, i, share, play, rng_key)
                 else:  # the plain case, kept fast: the largest cues compile in < 50 ms
@@ -402,7 +403,9 @@ class _Compiler:
             off = on + max(1, round(length * min(p.gate, Fraction(1))))
             velocity = p.velocity
             if p.dynamics != PLAIN or play.scale != 1:
-                share = Fraction(on - play.section_start, play.section_end - play.section_start)
+                share = share_of(
+                    p.dynamics, on - play.section_start, play.section_end - play.section_start
+                )
                 key = f"{self.seed}/{p.name}/chords/{play.section}/{n}"
                 velocity = velocity_of(p, None, n, share, play, key)
             for note in notes:
@@ -435,7 +438,9 @@ class _Compiler:
             off = min(t + max(1, round(step_ticks * arp.gate)), play.end)
             velocity = p.velocity
             if p.dynamics != PLAIN or play.scale != 1:
-                share = Fraction(t - play.section_start, play.section_end - play.section_start)
+                share = share_of(
+                    p.dynamics, t - play.section_start, play.section_end - play.section_start
+                )
                 key = f"{self.seed}/{p.name}/arp/{play.section}/{n}"
                 velocity = velocity_of(p, None, n, share, play, key)
             self._sound(
