@@ -18,6 +18,7 @@ from rig.song.compile import compile_song
 from rig.song.load import Context, load_song
 from rig.song.model import SetList, Song
 from rig.song.setlist import is_set_tree, is_setlist, load_setlist
+from rig.song.settransitions import with_transitions
 from rig.source.errors import InputError
 from rig.source.files import display_path
 from rig.source.yamltree import Node, load_yaml_file
@@ -77,19 +78,28 @@ class Project:
             return ("bar",)
         return tuple(entry.next for entry in self.setlist(path).entries)
 
-    def arrangements(self, path: Path, seed: int | None = None) -> list[Arrangement]:
-        """A cue, or every cue of a set in order; all problems of all files at once."""
+    def arrangements(
+        self, path: Path, seed: int | None = None, songs: list[Song] | None = None
+    ) -> list[Arrangement]:
+        """A cue, or every cue of a set in order; all problems of all files at once.
+        `songs`: a list that receives the loaded songs too (for checks on the models)."""
         tree = load_yaml_file(path, display_path(path))
         if not is_set_tree(tree):
-            return [self.arrangement(path, seed, tree)]
+            song = self.song(path, tree)
+            if songs is not None:
+                songs.append(song)
+            return [compile_song(song, seed)]
         setlist = self.setlist(path, tree)
         out: list[Arrangement] = []
         errors = []
         for entry in setlist.entries:
             try:
-                out.append(self.arrangement(entry.song, seed))
+                song = self.song(entry.song)
+                if songs is not None:
+                    songs.append(song)
+                out.append(compile_song(song, seed))
             except InputError as exc:
                 errors.extend(exc.errors)
         if errors:
             raise InputError(errors)
-        return out
+        return with_transitions(self.devices, setlist, out)

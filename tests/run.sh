@@ -27,10 +27,15 @@ python3 -m ruff check rig tests || exit 1
 python3 -m mypy || exit 1  # the pure core: rig.theory, rig.song, rig.source
 # Every test runs once. Frame-exact JACK scenarios play in JACK freewheel (no deadlines,
 # no xruns: the engine's clock is JACK's frame counter); real-time ones assert robustness.
-python3 -m pytest -m "not jack" "$@"
+# A private temp root: pytest keeps only the newest three of its shared
+# /tmp/pytest-of-USER/pytest-N folders, so another pytest run on the machine could
+# delete a running test's files (a song mid hot-reload, a capture) under it.
+base=$(mktemp -d "${TMPDIR:-/tmp}/rig-tests-XXXXXX")
+trap 'rm -rf "$base"' EXIT
+python3 -m pytest -m "not jack" --basetemp="$base/fast" "$@"
 rc=$?
 if [ "$rc" = 0 ]; then
-    python3 -m pytest -m jack "$@"
+    python3 -m pytest -m jack --basetemp="$base/jack" "$@"
     rc=$?
 fi
 if [ "$rc" = 5 ]; then

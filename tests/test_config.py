@@ -293,3 +293,18 @@ def test_live_section_errors(tmp_path: Path) -> None:
         f"{path}:9:42: controller: map 5: quantize: unknown 'bars' (did you mean 'bar'?)",
         f"{path}:10:7: controller: map 6: note 39 is already mapped (map 4)",
     ]
+
+
+def test_count_in(tmp_path: Path) -> None:
+    from rig.config.countin import CountIn
+
+    path = write(tmp_path, "count_in: {bars: 2, click: rytm, channel: 10, note: 42}\n")
+    assert load_config(path).count_in == CountIn(bars=2, click="rytm", channel=9, note=42)
+    assert load_config(write(tmp_path, "count_in: {}\n")).count_in == CountIn(bars=1)
+    assert load_config(write(tmp_path, "osc: {port: 9000}\n")).count_in.bars == 0
+    path = write(tmp_path, "count_in: {bars: 9, chanel: 10, note: 200}\n")
+    assert errors_of(path) == [
+        f"{path}:1:18: count_in: bars: 9 is out of range 0..8",
+        f"{path}:1:21: count_in: unknown key 'chanel' (did you mean 'channel'?)",
+        f"{path}:1:39: count_in: note: 200 is out of range 0..127",
+    ]

@@ -36,3 +36,28 @@ def test_readme_parts_table_names_every_room() -> None:
     table = README[README.index("## The parts") :]
     assert [room for room in rooms if f"`{room}`" not in table] == []
     assert "rig/commands/bench" in table
+
+
+def test_readme_live_actions_table_is_the_code_table() -> None:
+    """The live actions are one table (rig/config/actions.py); README shows exactly it."""
+    from rig.config.actions import markdown_table
+
+    start = README.index("<!-- live-actions:")
+    block = README[README.index("\n", start) + 1 : README.index("<!-- /live-actions -->")]
+    assert block.strip() == markdown_table()
+
+
+def test_every_surface_comes_from_the_one_action_table() -> None:
+    from rig.config import CONTROLLER_ACTIONS
+    from rig.config.actions import LIVE_ACTIONS
+    from rig.stage.ui.keys import ACTION_LABELS
+
+    assert {a.osc for a in LIVE_ACTIONS if a.osc} <= set(ADDRESSES)
+    assert set(KEY_ACTIONS) == set(ACTION_LABELS) == {a.name for a in LIVE_ACTIONS if a.key}
+    assert set(CONTROLLER_ACTIONS) == {a.name for a in LIVE_ACTIONS if a.controller}
+    # Every controller action reaches the engine: it names an OSC address.
+    assert all(a.osc for a in LIVE_ACTIONS if a.controller)
+    # The UI has a handler for every key action (a row without one would be a dead key).
+    from rig.stage.ui.app import LiveApp
+
+    assert [a for a in KEY_ACTIONS if not hasattr(LiveApp, f"action_ui_{a}")] == []

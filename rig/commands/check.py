@@ -85,21 +85,33 @@ def _expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def check_file(project, path: Path, warnings: list[SourceError] | None = None) -> str:  # Project
+def cue_warnings(project, path: Path, voices: dict | None = None) -> list[SourceError]:
+    """The warnings of a cue or a set (raises InputError for its errors): what its
+    arrangements found (automation carried over, a tempo step after a set's lead) and
+    what the software voices cannot play (`rig.dsp.standins`). `project`: a Project;
+    `voices`: the voices read so far (a cache shared by the files of one check)."""
+    from rig.dsp.standins import warnings_of
+
+    songs: list = []
+    cues = project.arrangements(path, songs=songs)
+    return warnings_of(project.config.voices_dir, cues, songs, voices)
+
+
+def check_file(
+    project, path: Path, warnings: list[SourceError] | None = None, voices: dict | None = None
+) -> str:  # project: Project
     """Check one file; returns what it was; raises InputError. A song's or set's warnings
-    (things that sound but may not be meant) are added to `warnings`."""
+    (things that sound but may not be meant) are added to `warnings`; `voices`: a cache of
+    the software voices read (shared by the files of one run)."""
     from rig.config import load_config
     from rig.devices import load_device
     from rig.song.load import load_themes
 
     kind, tree = _kind(path)
     if kind in ("song", "set"):
-        cues = (
-            [project.arrangement(path, tree=tree)] if kind == "song" else project.arrangements(path)
-        )
-        for arrangement in cues:
-            if warnings is not None:
-                warnings.extend(w for w in arrangement.warnings if w not in warnings)
+        found = cue_warnings(project, path, voices)
+        if warnings is not None:
+            warnings.extend(w for w in found if w not in warnings)
     elif kind == "themes":
         load_themes(path, project.context())
     elif kind == "device":
@@ -144,10 +156,11 @@ def main(argv: list[str]) -> int:
     if not files:
         print("rig check: no YAML files found", file=sys.stderr)
         return EXIT_BAD_INPUT
+    voices: dict = {}  # each software voice read once for the whole run
     for path in files:
         warnings: list[SourceError] = []
         try:
-            kind = check_file(project, path, warnings)
+            kind = check_file(project, path, warnings, voices)
         except InputError as exc:
             failed += 1
             print_input_error(exc)

@@ -93,16 +93,22 @@ def main(argv: list[str]) -> int:
 
     from rig.stage.session import session_dir
 
-    def load():  # ([Arrangement], EngineSpec)
-        cues = project.arrangements(args.path)
+    def load():  # ([Arrangement], EngineSpec, [SourceError])
+        from rig.dsp.standins import warnings_of
+
+        songs: list = []
+        cues = project.arrangements(args.path, songs=songs)
+        warnings = warnings_of(project.config.voices_dir, cues, songs)
         # Hot reload hands the engine files in the session folder, and only there.
         return cues, engine_spec(project, args.path, cues, osc_port=port,
-                                 bundle_dir=str(session_dir()))  # fmt: skip
+                                 bundle_dir=str(session_dir())), warnings  # fmt: skip
 
     loaded = load_or_report("live", load, path=args.path)
     if isinstance(loaded, int):
         return loaded
-    cues, spec = loaded
+    cues, spec, warnings = loaded
+    for warning in warnings:  # the log (stderr) keeps them all; the UI shows the count
+        print(warning, file=sys.stderr)
     from rig.engine.sinks import nothing_to_play_on
 
     reason = nothing_to_play_on(project.config)
@@ -139,7 +145,13 @@ def main(argv: list[str]) -> int:
         return EXIT_OK
     # The voices the engine was built with, as it has them.
     voices = spec.voices.voices if spec.voices is not None else None
-    return _run_ui(args, project, session, cues, voices)
+    return _run_ui(args, project, session, cues, voices, warnings)
+
+
+def warning_line(warnings, path: Path) -> str:  # warnings: [SourceError]
+    """One line for the UI: how many warnings, the first, and where to see them all."""
+    more = f" (+{len(warnings) - 1} more: rig check {path})" if len(warnings) > 1 else ""
+    return f"{len(warnings)} warning{'s' * (len(warnings) > 1)}: {warnings[0]}{more}"
 
 
 def _free_port() -> int:
@@ -224,9 +236,10 @@ def _session_reader(host_pid: int):  # () -> Session | None
     return read
 
 
-def _run_ui(args, project, session, cues, voices=None) -> int:
+def _run_ui(args, project, session, cues, voices=None, warnings=()) -> int:
     from rig.control.link import EngineLink
     from rig.project import Project
+    from rig.song.setlist import is_setlist
     from rig.stage.ui.app import LiveApp
     from rig.stage.watch import Reloader
 
@@ -250,8 +263,16 @@ def _run_ui(args, project, session, cues, voices=None) -> int:
         )
     except Exception as exc:  # files broken since the show started: no hot reload
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)
+    set_path, quantize = None, "bar"
+    if is_setlist(args.path):  # `w` keeps the live tweaks there; a kept quantize applies
+        set_path = args.path
+        kept = project.setlist(args.path).kept
+        quantize = kept.quantize if kept is not None and kept.quantize else quantize
     app = LiveApp(link, keys=project.config.keys, reloader=reloader,
-                  session=_session_reader(session.host_pid))  # fmt: skip
+                  session=_session_reader(session.host_pid), set_path=set_path,
+                  quantize=quantize)  # fmt: skip
+    if warnings:  # the message line until the first action (rig check lists them all)
+        app.message = warning_line(warnings, args.path)
     import signal
 
     def end_show(signum: int, frame: object) -> None:

@@ -65,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="stop after this many seconds",
+        help="stop after this many seconds of music from the first downbeat, counted "
+        "on the engine's timeline (JACK frames / rate): the same music in freewheel",
     )
     parser.add_argument(
         "--osc-port",
@@ -96,7 +97,10 @@ def main(argv: list[str]) -> int:
     def load():  # (Project, [Arrangement], EngineSpec)
         project = Project.load(args.config)
         cues = project.arrangements(args.path)
-        return project, cues, engine_spec(project, args.path, cues, osc_port=args.osc_port)
+        spec = engine_spec(
+            project, args.path, cues, osc_port=args.osc_port, play_for_s=args.seconds
+        )
+        return project, cues, spec
 
     loaded = load_or_report("play", load, path=args.path)
     if isinstance(loaded, int):
@@ -166,7 +170,7 @@ def _watch(engine, bar: int | None, seconds: float | None) -> int:
             control.send("/rig/play")
         else:
             control.send("/rig/play", bar)
-        started = time.monotonic()
+        started: float | None = time.monotonic()
         shown = None
         while True:
             time.sleep(_POLL_S)
@@ -186,6 +190,12 @@ def _watch(engine, bar: int | None, seconds: float | None) -> int:
                         )
                 if status.state == "ended":
                     return EXIT_OK
-            if seconds is not None and time.monotonic() - started >= seconds:
-                control.send("/rig/stop")
-                return EXIT_OK
+            # The engine ends a --for show itself, on its timeline ("ended" above). A show
+            # that never started playing (a sync source whose master never sent Start)
+            # ends after as many wall seconds.
+            if status is not None and status.state == "playing":
+                started = None
+            if seconds is not None and started is not None:
+                if time.monotonic() - started >= seconds:
+                    control.send("/rig/stop")
+                    return EXIT_OK

@@ -1,12 +1,13 @@
 """config.yaml's `keys:` (the live UI's keys) and `controller:` (a MIDI controller).
 
-Both map input to the same live actions; the action names live here, once.
+Both map input to the same live actions, named in `rig.config.actions.LIVE_ACTIONS`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.config.actions import LIVE_ACTIONS
 from rig.config.fields import choice
 from rig.config.ports import port_regex
 from rig.song.quantize import QUANTIZE
@@ -23,52 +24,15 @@ __all__ = [
 ]
 
 # The live UI's remappable keys (rig live): action → default key (textual key names,
-# or a single character). Documented in config.yaml's `keys:` section.
-KEY_ACTIONS: dict[str, str] = {
-    "play": "p",
-    "stop": "s",
-    "continue": "c",
-    "next": "n",
-    "launch": "enter",
-    "cue_up": "up",
-    "cue_down": "down",
-    "cancel": "x",
-    "section": "j",
-    "section_prev": "left_square_bracket",
-    "section_next": "right_square_bracket",
-    "track_prev": "left",
-    "track_next": "right",
-    "mute": "m",
-    "solo": "o",
-    "quantize": "g",
-    "nudge_up": "plus",
-    "nudge_down": "minus",
-    "tap": "t",
-    "panic": "exclamation_mark",
-    "keys": "question_mark",
-    "quit": "q",
-}
-# MIDI controller actions → the argument each needs (None: none).
-CONTROLLER_ACTIONS: dict[str, str | None] = {
-    "play": None,
-    "stop": None,
-    "continue": None,
-    "next": None,
-    "cancel": None,
-    "tap": None,
-    "panic": None,
-    "launch": "cue",
-    "section": "section",
-    "mute": "track",
-    "unmute": "track",
-    "solo": "track",
-    "unsolo": "track",
-    "toggle_mute": "track",
-    "toggle_solo": "track",
-    "nudge": "bpm",
-}
+# or a single character), and the MIDI controller's actions → the argument each needs
+# (None: none). Both from the one table of live actions (rig.config.actions);
+# config.yaml's `keys:` section documents the keys.
+KEY_ACTIONS: dict[str, str] = {a.name: a.key for a in LIVE_ACTIONS if a.key is not None}
+CONTROLLER_ACTIONS: dict[str, str | None] = {a.name: a.needs for a in LIVE_ACTIONS if a.controller}
 _CONTROLLER_KEYS = ("port", "channel", "map")
-_MAPPING_KEYS = ("note", "cc", "channel", "action", "cue", "section", "track", "bpm", "quantize")
+_MAPPING_KEYS = (
+    "note", "cc", "channel", "action", "cue", "section", "track", "bpm", "quantize", "bars",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -86,6 +50,7 @@ class ControllerMapping:
     section: str | int | None = None  # section name, or 0-based index (written 1-based)
     track: str | None = None
     bpm: float | None = None  # nudge: BPM up (+) or down (-)
+    bars: int | None = None  # fill: for this many bars; None: while the pad is held
     quantize: str | None = None
     source: Pos | None = None
 
@@ -197,7 +162,7 @@ def _mapping(item: Node, problems: Problems, what: str) -> ControllerMapping | N
         quantize = choice(sub, problems, f"{what}: quantize", QUANTIZE, "") or None
     values: dict[str, object] = {}
     needs = CONTROLLER_ACTIONS.get(action or "", None)
-    for arg in ("cue", "section", "track", "bpm"):
+    for arg in ("cue", "section", "track", "bpm", "bars"):
         sub = m.get(arg)
         if sub is None:
             continue
@@ -215,9 +180,12 @@ def _mapping(item: Node, problems: Problems, what: str) -> ControllerMapping | N
                 values[arg] = as_str(sub, problems, f"{what}: section")
         elif arg == "track":
             values[arg] = as_str(sub, problems, f"{what}: track")
+        elif arg == "bars":
+            values[arg] = as_int(sub, problems, f"{what}: bars", 1, 64)
         else:
             values[arg] = as_number(sub, problems, f"{what}: bpm", -100, 100)
-    if action is not None and needs is not None and values.get(needs) is None:
+    optional = needs == "bars"  # fill: without bars, it lasts while the pad is held
+    if action is not None and needs is not None and not optional and values.get(needs) is None:
         if not m.has(needs):
             problems.add(item.pos, f"{what}: '{action}' needs '{needs}'")
         action = None

@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 from rig.config.bindings import read_bindings
 from rig.config.controls import read_controller, read_keys
+from rig.config.countin import CountIn, count_in_config
 from rig.config.fields import choice
 from rig.config.model import (
     AUDIO_BACKENDS,
@@ -42,6 +43,7 @@ CONFIG_KEYS = (  # the top-level keys of a config file
     "keys",
     "controller",
     "sync",
+    "count_in",
 )
 _MIDI_KEYS = ("backend", "rtmidi_api", "client_name")
 _AUDIO_KEYS = ("backend", "sample_rate")
@@ -140,6 +142,8 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
     controller = read_controller(node, problems) if node is not None else None
     node = r.get("sync")
     sync = sync_config(node, problems) if node is not None else SyncConfig()
+    node = r.get("count_in")
+    count_in = count_in_config(node, problems) if node is not None else CountIn()
 
     r.finish()
     problems.raise_if_any()
@@ -159,6 +163,7 @@ def load_config(path: Path, known_devices: Iterable[str] | None = None) -> Confi
         controller=controller,
         include_roots=tuple(include_dirs),
         sync=sync,
+        count_in=count_in,
     )
 
 

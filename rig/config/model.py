@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from rig.config.controls import ControllerConfig
+from rig.config.countin import CountIn
 from rig.config.sync import SyncConfig
 from rig.source import Pos
 
@@ -100,6 +101,7 @@ class Config:
     # Folders beyond songs/ and patches/ that a song's include: may read (resolved).
     include_roots: tuple[Path, ...] = ()
     sync: SyncConfig = field(default_factory=SyncConfig)  # which clock rig follows; MTC out
+    count_in: CountIn = field(default_factory=CountIn)  # before `p` (bars 0: none)
 
     @property
     def osc_bind_host(self) -> str:

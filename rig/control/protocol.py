@@ -43,6 +43,10 @@ every action applies at once.
     /rig/status                        reply `/rig/status` (below) to the sender
     /rig/setlist                       reply `/rig/setlist`: set name, cue count, then per
                                        cue: name, transition, sections (comma-separated)
+    /rig/fill     [bars|on|off] [quantize] the live fill control: `{fill}` conditions on
+                                       from the boundary (default: bar) for `bars` bars,
+                                       or held (`on`, no argument) until `off` (or 0) —
+                                       a remote's button: 1 on press = one bar
     /rig/sync     source:str           while stopped: follow `internal`, `midi` (MIDI clock
                                        in), `link` (Ableton Link) or `mtc`; following MIDI,
                                        play/continue/locate come from the master
@@ -123,6 +127,7 @@ ADDRESSES: dict[str, tuple[str, ...]] = {
     "/rig/status": (),
     "/rig/setlist": (),
     "/rig/sync": ("str",),
+    "/rig/fill": ("any?", "str?"),
 }
 
 
@@ -135,6 +140,11 @@ _FLOATS = (
     "sync_bar_phase",
     "callback_us",
     "callback_max_us",
+    "cue_elapsed_s",
+    "cue_remaining_s",
+    "set_elapsed_s",
+    "set_remaining_s",
+    "bpm_set",
 )
 
 
@@ -176,6 +186,16 @@ class Status:
     cycles: int = 0
     callback_us: float = 0.0
     callback_max_us: float = 0.0
+    # The performer's clock (rig.engine.dispatch.timing): where the cue and the set are,
+    # in seconds at the tempo that plays, and what comes next, in how many bars.
+    cue_elapsed_s: float = 0.0
+    cue_remaining_s: float = 0.0
+    set_elapsed_s: float = 0.0
+    set_remaining_s: float = 0.0
+    next_name: str = ""  # the cue (or section) that comes next; "" at the set's end
+    next_bars: int = -1  # bars until it starts; -1: not by itself (a "wait", the end)
+    next_how: str = ""  # "cue", "section", "reload", or the set's transition ("bar", "wait")
+    bpm_set: float = 0.0  # the tempo set by hand for this cue (tap, nudge); 0: as written
 
     def args(self) -> list:
         return [
@@ -237,18 +257,26 @@ class Status:
 
 @dataclass(frozen=True, slots=True)
 class SetInfo:
-    """The `/rig/setlist` reply: the set's cues, how each leads on, their sections."""
+    """The `/rig/setlist` reply: the set's cues, how each leads on, their sections,
+    and the set's tracks — every track name of every cue, first appearance in set
+    order: a track's slot there is its number on every surface, in every cue (the
+    same key mutes the same instrument all night; issue 12, item 9)."""
 
     name: str
     cues: tuple[str, ...]
     transitions: tuple[str, ...]
     sections: tuple[tuple[str, ...], ...]
+    tracks: tuple[str, ...] = ()
 
     def args(self) -> list:
         out: list = [self.name, len(self.cues)]
         for cue, how, sections in zip(self.cues, self.transitions, self.sections, strict=True):
             out += [cue, how, ",".join(sections)]
-        return out
+        return [*out, ",".join(self.tracks)]
+
+    def slot(self, track: str) -> int | None:
+        """The track's set-wide slot (0-based), None for a name the set does not have."""
+        return self.tracks.index(track) if track in self.tracks else None
 
     @classmethod
     def from_args(cls, args: list) -> SetInfo:
@@ -259,7 +287,9 @@ class SetInfo:
             cues.append(str(cue))
             hows.append(str(how))
             sections.append(tuple(filter(None, str(secs).split(","))))
-        return cls(name, tuple(cues), tuple(hows), tuple(sections))
+        extra = rest[3 * count :]
+        tracks = tuple(filter(None, str(extra[0]).split(","))) if extra else ()
+        return cls(name, tuple(cues), tuple(hows), tuple(sections), tracks)
 
 
 def encode(address: str, *args: object) -> bytes:

@@ -23,7 +23,7 @@ from rig.dsp.params import Params
 from rig.dsp.spec import VoiceSpec
 from rig.dsp.switch import Switch
 
-__all__ = ["Instrument", "db_to_amp", "PEDAL_NAMES", "VOLUME_NAMES"]
+__all__ = ["Instrument", "db_to_amp", "answers_cc", "PEDAL_NAMES", "VOLUME_NAMES"]
 
 # Standard controllers a voice answers when it has no parameter of that name/number.
 PEDAL_NAMES = ("sustain_pedal", "pedal", "hold", "damper")
@@ -31,6 +31,16 @@ VOLUME_NAMES = ("volume", "level")
 EXPRESSION_NAMES = ("expression",)
 CC_VOLUME, CC_EXPRESSION, CC_PEDAL = 7, 11, 64
 CC_ALL_SOUND_OFF, CC_ALL_NOTES_OFF = 120, 123
+
+
+def answers_cc(spec: VoiceSpec, name: str, number: int) -> bool:
+    """Does a voice do anything with this CC? (What `Instrument.control` answers;
+    `rig check` warns of the CCs a stand-in ignores.)"""
+    return (
+        spec.param_for_cc(name, number) is not None
+        or name in VOLUME_NAMES + EXPRESSION_NAMES + PEDAL_NAMES
+        or number in (CC_VOLUME, CC_EXPRESSION, CC_PEDAL, CC_ALL_SOUND_OFF, CC_ALL_NOTES_OFF)
+    )
 
 
 def db_to_amp(db: float) -> float:

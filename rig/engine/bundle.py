@@ -9,7 +9,8 @@ of small pickles: a header, then per cue its metadata and its events in chunks
 of `CHUNK` — and only the bundle's path crosses OSC (`/rig/reload path`). The
 engine loop reads it with `load_steps`, a generator that does one small step
 (one chunk, ≲0.3 ms) per `next()`, between pumps, and ends with a `Bundle` of
-ready `Arrangement`s and their note pairs. No big data crosses the socket, no
+ready `Arrangement`s (with their fill variants, for the live fill control) and their
+note pairs. No big data crosses the socket, no
 thread competes with the clock for the GIL.
 
 The bundle file is the engine's once read: `load_steps` deletes it.
@@ -37,6 +38,7 @@ import tempfile
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from rig.dsp.spec import VoiceSpec
 from rig.engine.cueview import NotePairs
@@ -55,7 +57,7 @@ __all__ = [
 ]
 
 CHUNK = 256  # events per pickle: ~0.1-0.3 ms to unpickle here
-_VERSION = 1
+_VERSION = 2  # 2: a cue's fill variant follows its events
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def write_bundle(
         }
         pickle.dump(head, out, protocol=pickle.HIGHEST_PROTOCOL)
         for index, arr in cues:
+            fill = arr.fill_variant
             meta = {
                 "index": index,
                 "name": arr.name,
@@ -99,11 +102,16 @@ def write_bundle(
                 "length_ticks": arr.length_ticks,
                 "source": arr.source,
                 "key": arr.key,
+                "timecode": arr.timecode,
                 "chunks": -(-len(arr.events) // CHUNK),
+                # the rendering with the live fill control held (its tempo, sections and
+                # tracks are the cue's): its events follow the cue's
+                "fill_chunks": -(-len(fill.events) // CHUNK) if fill is not None else -1,
             }
             pickle.dump(meta, out, protocol=pickle.HIGHEST_PROTOCOL)
-            for start in range(0, len(arr.events), CHUNK):
-                pickle.dump(arr.events[start : start + CHUNK], out, pickle.HIGHEST_PROTOCOL)
+            for events in (arr.events, fill.events if fill is not None else ()):
+                for start in range(0, len(events), CHUNK):
+                    pickle.dump(events[start : start + CHUNK], out, pickle.HIGHEST_PROTOCOL)
     final = Path(tmp).with_name(Path(tmp).name.replace(".bundle-", "bundle-")[:-4] + ".pickle")
     os.replace(tmp, final)
     return final
@@ -114,11 +122,23 @@ def _assemble(meta: dict, events: list, ticks: list[int]) -> Arrangement:
     them): built empty, then given its events, so nothing is sorted again here."""
     arr = Arrangement(
         meta["name"], (), meta["tempo"], meta["sections"], meta["tracks"], meta["length_ticks"],
-        meta["source"], meta["key"],
+        meta["source"], meta["key"], timecode=meta.get("timecode"),
     )  # fmt: skip
     arr.events = tuple(events)
     arr._ticks = ticks  # noqa: SLF001 - the index Arrangement keeps for query_ticks
     return arr
+
+
+def _events(src: BinaryIO, chunks: int) -> Generator[None, None, tuple[list, list[int]]]:
+    """`chunks` pickled chunks of events, one per step: (events, their ticks)."""
+    events: list = []
+    ticks: list[int] = []
+    for _chunk in range(chunks):
+        yield
+        chunk = pickle.load(src)
+        events.extend(chunk)
+        ticks.extend(e.tick for e in chunk)
+    return events, ticks
 
 
 def session_file(folder: Path | None, what: str, name: str) -> Path:
@@ -177,14 +197,11 @@ def load_steps(path: Path) -> Generator[None, None, Bundle]:
             cues = []
             for _ in range(head["count"]):
                 meta = pickle.load(src)
-                events: list = []
-                ticks: list[int] = []
-                for _chunk in range(meta["chunks"]):
-                    yield
-                    chunk = pickle.load(src)
-                    events.extend(chunk)
-                    ticks.extend(e.tick for e in chunk)
+                events, ticks = yield from _events(src, meta["chunks"])
                 arr = _assemble(meta, events, ticks)
+                if meta["fill_chunks"] >= 0:
+                    events, ticks = yield from _events(src, meta["fill_chunks"])
+                    arr.fill_variant = _assemble(meta, events, ticks)
                 pairs = yield from NotePairs.build_steps(arr, CHUNK * 4)
                 cues.append((meta["index"], arr, pairs))
     except (OSError, EOFError, pickle.UnpicklingError, KeyError, TypeError) as exc:

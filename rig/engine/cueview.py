@@ -77,18 +77,25 @@ class NotePairs:
         self._on_of_off: dict[tuple[int, str, int, int], deque[int]] = defaultdict(deque)
         self._ons: list[int] = []
         self.longest = 0
+        self.fill: NotePairs | None = None  # the pairs of the arrangement's fill variant
         if arrangement is not None:
             for _ in self._feed(arrangement, len(arrangement.events) + 1):
                 pass
+            if arrangement.fill_variant is not None:
+                self.fill = NotePairs(arrangement.fill_variant)
 
     @classmethod
     def build_steps(
         cls, arrangement: Arrangement, step: int = 1024
     ) -> Generator[None, None, NotePairs]:
         """Build in steps of `step` events, yielding between them (the engine loop's
-        hot reload does one step between pumps); returns the NotePairs."""
+        hot reload does one step between pumps); returns the NotePairs (with the fill
+        variant's, when the arrangement has one)."""
         pairs = cls()
         yield from pairs._feed(arrangement, step)
+        if arrangement.fill_variant is not None:
+            pairs.fill = cls()
+            yield from pairs.fill._feed(arrangement.fill_variant, step)
         return pairs
 
     def _feed(self, arrangement: Arrangement, step: int) -> Generator[None, None, None]:
@@ -178,6 +185,13 @@ class CueView:
         self.length_ticks = self.natural_length
         self.pairs = pairs if pairs is not None else NotePairs(base)
         self._chased = _chase(base, offset)
+        # The live fill control: spans [start, end) of view ticks (end None: held) where
+        # notes come from the arrangement's fill variant (rig.song: `{fill}` conditions on).
+        self.fill_base = base.fill_variant
+        self.fill_pairs = self.pairs.fill
+        if self.fill_base is not None and self.fill_pairs is None:
+            self.fill_pairs = self.pairs.fill = NotePairs(self.fill_base)
+        self.fills: list[tuple[int, int | None]] = []
         self._initial = state or MuteState()
         self._ops: list[tuple[int, int, str, str]] = []  # (tick, seq, op, track)
         self._ticks: list[int] = [0]
@@ -189,21 +203,56 @@ class CueView:
         out: list[Event] = []
         if tick_from <= 0 < tick_to:
             out += [e for e in self._chased if not self.state_at(0).silent(e.track)]
-        for event in self.base.query_ticks(tick_from + off, tick_to + off):
-            tick = event.tick - off
-            track = getattr(event, "track", None)
-            if track is not None:
-                if self.state_at(tick).silent(track):
-                    continue
-                if isinstance(event, NoteOff):
-                    on = self.pairs.on_tick(event)
-                    if on is None or not self._audible(track, on - off, tick):
-                        continue  # its note-on was never played, or a mute ended it
-            out.append(_shift(event, off))
+        filling = self.fill_base is not None and bool(self.fills)
+        self._take(out, self.base, self.pairs, False if filling else None, tick_from, tick_to)
+        if filling:
+            assert self.fill_base is not None and self.fill_pairs is not None
+            self._take(out, self.fill_base, self.fill_pairs, True, tick_from, tick_to)
         out += self._mute_offs(tick_from, tick_to)
-        if off or len(self._ticks) > 1:
+        if off or len(self._ticks) > 1 or filling:
             out.sort(key=sort_key)
         return out
+
+    def _take(
+        self,
+        out: list[Event],
+        source: Arrangement,
+        pairs: NotePairs,
+        fill: bool | None,
+        tick_from: int,
+        tick_to: int,
+    ) -> None:
+        """`source`'s events in the window, through the mutes; `fill` True/False: only
+        what belongs to that state of the fill control (a note by its note-on's tick,
+        so each note-off comes from the version that struck the note); None: all."""
+        off = self.offset
+        for event in source.query_ticks(tick_from + off, tick_to + off):
+            tick = event.tick - off
+            track = getattr(event, "track", None)
+            if isinstance(event, NoteOff):
+                on = pairs.on_tick(event)
+                if on is None or (fill is not None and self.fill_at(on - off) != fill):
+                    continue  # never struck (or struck by the other version)
+                if not self._audible(event.track, on - off, tick):
+                    continue  # a mute ended it
+            elif fill is not None and self.fill_at(tick) != fill:
+                continue
+            elif track is not None and self.state_at(tick).silent(track):
+                continue
+            out.append(_shift(event, off))
+
+    # -- the live fill control ---------------------------------------------------------
+    def fill_at(self, tick: int) -> bool:
+        """Is the fill control on at view tick `tick`?"""
+        return any(start <= tick and (end is None or tick < end) for start, end in self.fills)
+
+    def add_fill(self, start: int, end: int | None) -> None:
+        """Fill on from `start` to `end` (None: until `release_fill`)."""
+        self.fills.append((max(0, start), end))
+
+    def release_fill(self, at: int) -> None:
+        """End the held fill (spans with no end) at tick `at`."""
+        self.fills = [(s, max(s, at) if e is None else e) for s, e in self.fills]
 
     def _audible(self, track: str, start: int, end: int) -> bool:
         """True when `track` is audible at every tick of [start, end]."""
@@ -224,10 +273,20 @@ class CueView:
             falling = {t for t in falling if not before.silent(t)}
             if not falling:
                 continue
-            for on, _off, track, channel, note in self.pairs.sounding_at(tick + self.offset):
+            for on, _off, track, channel, note in self._sounding(tick):
                 if track in falling and self._audible(track, on - self.offset, tick - 1):
                     out.append(NoteOff(tick, track, channel, note))
         return out
+
+    def _sounding(self, tick: int) -> list[tuple[int, int, str, int, int]]:
+        """Notes struck and still sounding when view tick `tick` begins (from either
+        version while the fill control was used)."""
+        at = tick + self.offset
+        if self.fill_pairs is None or not self.fills:
+            return self.pairs.sounding_at(at)
+        base = [n for n in self.pairs.sounding_at(at) if not self.fill_at(n[0] - self.offset)]
+        fill = [n for n in self.fill_pairs.sounding_at(at) if self.fill_at(n[0] - self.offset)]
+        return base + fill
 
     # -- the mute timeline -----------------------------------------------------------
     def state_at(self, tick: int) -> MuteState:

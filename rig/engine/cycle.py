@@ -46,6 +46,7 @@ class FrameLoop:
         self.engine = engine
         self.timeline = timeline
         self.lock = threading.Lock()
+        self.host: Any = None  # the JackHost whose process callback calls this loop
         self.cycles = 0
         self.jumps = 0  # cycles that did not start where the last one ended
         self.missed_frames = 0  # frames never processed (the sum of the jumps)

@@ -22,7 +22,7 @@ from typing import Any
 from rig.control.protocol import ADDRESSES, SetInfo, Status
 from rig.engine.bundle import Bundle, load_steps, read_voice, session_file
 from rig.engine.transport import Engine
-from rig.song.quantize import boundary, check_quantize
+from rig.song.quantize import bar_beat, boundary, check_quantize
 from rig.voices.settings import VOICE_PREFIX
 
 __all__ = ["handle", "status", "setlist", "run_loads", "track_status", "boundary_ns"]
@@ -95,7 +95,7 @@ def _apply(
         return None
     verb = address.removeprefix("/rig/")
     quantize = None
-    if verb in ("launch", "section", "mute", "unmute", "solo", "unsolo", "reload"):
+    if verb in ("launch", "section", "mute", "unmute", "solo", "unsolo", "reload", "fill"):
         quantize = check_quantize(args[1]) if len(args) > 1 else None
     elif verb == "voice":
         quantize = check_quantize(args[2]) if len(args) > 2 else None
@@ -140,6 +140,8 @@ def _apply(
     elif verb == "voice":
         path = session_file(engine.bundle_dir, f"voice {args[0]}", args[1])
         _voice(engine, args[0], path, quantize or "bar", now_ns)
+    elif verb == "fill":
+        _fill(engine, args[0] if args else "on", quantize or "bar", now_ns)
     elif verb == "panic":
         engine.panic(now_ns)
     elif verb == "status":
@@ -147,6 +149,20 @@ def _apply(
     elif verb == "setlist":
         return "/rig/setlist", setlist(engine).args()
     return None
+
+
+def _fill(engine: Engine, how: str | int, quantize: str, now_ns: int) -> None:
+    """`/rig/fill N` (bars), `on` (held) or `off`/0 (let go of a held fill)."""
+    if isinstance(how, str) and how.strip().isdigit():
+        how = int(how)
+    if how in ("off", 0):
+        engine.release_fill(now_ns, quantize)
+    elif how == "on":
+        engine.fill(now_ns, None, quantize)
+    elif isinstance(how, int):
+        engine.fill(now_ns, how, quantize)
+    else:
+        raise ValueError(f"/rig/fill: expected a number of bars, on or off, got {how!r}")
 
 
 def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) -> None:
@@ -223,8 +239,13 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
     queued_name = ""
     if queued is not None:
         queued_name = queued.section if queued.kind == "section" else engine.cues[queued.index].name
+    state = engine.state
+    count = engine.counting
+    if count is not None and state == "playing" and now_ns < count.downbeat_ns:
+        # Counting in: the header counts the beats (bar 0) and flashes.
+        state, bar, beat = "count-in", 0, max(1, count.beat_at(now_ns))
     return Status(
-        state=engine.state,
+        state=state,
         bar=bar,
         beat=beat,
         bpm=float(bpm),
@@ -250,7 +271,50 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
         pid=os.getpid(),
         **_host_fields(engine),
         **_sync_fields(engine, now_ns),
+        **timing(engine, now_ns),
+        bpm_set=_bpm_set(engine),
     )
+
+
+def _bpm_set(engine: Engine) -> float:
+    """The tempo set by hand for the playing cue (0.0: it plays as written)."""
+    override = engine.tempo_override
+    return float(override[1]) if override is not None and override[0] == engine.view.index else 0.0
+
+
+def timing(engine: Engine, now_ns: int) -> dict:
+    """The status's performer clock: elapsed and remaining seconds of the cue (to its
+    end, or to the queued switch) at the tempo that plays, of the set (the other cues
+    at their written tempo), and what comes next in how many bars."""
+    view = engine.view
+    tick = max(0, min(engine.tick(now_ns), view.length_ticks))
+    here = view.tempo.seconds_at(tick)
+    cue_left = max(0.0, view.tempo.seconds_at(view.length_ticks) - here)
+    before = view.offset and engine.cues[view.index].tempo.seconds_at(view.offset)
+    cue_in = before + here
+    lengths = [c.tempo.seconds_at(c.length_ticks) for c in engine.cues]
+    out = {
+        "cue_elapsed_s": float(cue_in),
+        "cue_remaining_s": float(cue_left),
+        "set_elapsed_s": float(sum(lengths[: view.index]) + cue_in),
+        "set_remaining_s": float(cue_left + sum(lengths[view.index + 1 :])),
+    }
+    bar = engine.position(now_ns)[0]
+    queued = engine.queued
+    if engine.state == "waiting":
+        name = engine.cues[engine.cue_index].name  # loaded, waiting for its launch
+        return {**out, "next_name": name, "next_bars": -1, "next_how": "wait"}
+    if queued is not None:
+        name = queued.section if queued.kind == "section" else engine.cues[queued.index].name
+        bars = max(0, engine.queued_bar() - bar)
+        return {**out, "next_name": name, "next_bars": bars, "next_how": queued.kind}
+    index = view.index
+    if index + 1 >= len(engine.cues):
+        return out
+    how = engine.transitions[index] if index < len(engine.transitions) else "bar"
+    end_bar = bar_beat(view, view.length_ticks)[0]
+    bars = -1 if how == "wait" or not engine.run_on else max(0, end_bar - bar)
+    return {**out, "next_name": engine.cues[index + 1].name, "next_bars": bars, "next_how": how}
 
 
 def _sync_fields(engine: Engine, now_ns: int) -> dict:
@@ -277,7 +341,7 @@ def setlist(engine: Engine) -> SetInfo:
         for i in range(len(engine.cues))
     )
     sections = tuple(tuple(dict.fromkeys(s.name for s in c.sections)) for c in engine.cues)
-    return SetInfo(engine.set_name, names, hows, sections)
+    return SetInfo(engine.set_name, names, hows, sections, tuple(engine.track_names()))
 
 
 def run_loads(

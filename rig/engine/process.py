@@ -40,9 +40,9 @@ from typing import TYPE_CHECKING, Any
 from rig.control.protocol import HOST, decode, encode
 from rig.engine.sinks import open_sinks, timing_logs
 from rig.engine.spec import MTC_DEVICE, EngineSpec
-from rig.engine.syncsetup import attach_sync, open_sync_input
+from rig.engine.syncsetup import attach_sync, open_jack_sync_input, open_sync_input
 from rig.engine.transport import Engine
-from rig.engine.wiring import frame_loop, mapped
+from rig.engine.wiring import frame_loop, frames_possible, mapped
 
 if TYPE_CHECKING:
     from rig.engine.cycle import FrameLoop
@@ -312,7 +312,18 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             dsp_hook=player,
             set_name=spec.set_name,
             clock=clock,
+            play_for_ns=None if spec.play_for_s is None else round(spec.play_for_s * 1e9),
         )
+        engine.count_in = spec.count_in
+        if spec.kept is not None:  # what the last show kept (a set's live: block)
+            from rig.engine.kept import apply_kept
+
+            warnings += apply_kept(engine, spec.kept, engine_now())
+        if spec.count_in.bars and spec.count_in.click and spec.count_in.click not in outputs:
+            warnings.append(
+                f"count_in: click '{spec.count_in.click}' is not a device of this set; "
+                "the count-in only flashes"
+            )
         if spec.bundle_dir:
             from pathlib import Path
 
@@ -337,6 +348,14 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             player.attach(engine.scheduler)
             player.start()
         loop = frame_loop(engine, spec, sinks, player)
+        jack_input = open_jack_sync_input(spec, engine, loop, warnings)
+        if jack_input is not None:
+            sync_input = jack_input
+        elif spec.sync.port and loop is None and frames_possible(spec):
+            warnings.append(
+                f"sync: no JACK client to read '{spec.sync.port}' on (no JACK output); "
+                "the rig leads on its own clock"
+            )
     except Exception as exc:  # reported to the controller as one line
         if sync_input is not None:
             sync_input.close()

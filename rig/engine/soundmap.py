@@ -28,7 +28,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rig.midi.wire import CHANNEL_MASK, NOTE_OFF, NOTE_ON, STATUS_MASK
+from rig.midi.sink import as_message
+from rig.midi.wire import Message
+from rig.song.events import NoteOff, NoteOn
 
 __all__ = ["SoundMap", "MappedSink", "map_sinks"]
 
@@ -88,16 +90,14 @@ class SoundMap:
     def index(self, device: str) -> int | None:
         return self.devices.index(device) if device in self.devices else None
 
-    def note(self, port: int, data: bytes, when_ns: int) -> None:
+    def note(self, port: int, data: Message | bytes, when_ns: int) -> None:
         """Track one message handed to output `port` (anything but a note: ignored)."""
-        if len(data) < 3:
+        msg = as_message(data)
+        if not isinstance(msg, NoteOn | NoteOff):
             return
-        kind = data[0] & STATUS_MASK
-        if kind not in (NOTE_ON, NOTE_OFF):
-            return
-        slot = (data[0] & CHANNEL_MASK) * 128 + (data[1] & 0x7F)
+        slot = msg.channel * 128 + (msg.note & 0x7F)
         counts = self._counts[port]
-        if kind == NOTE_ON and data[2] > 0:
+        if isinstance(msg, NoteOn):
             counts[slot] = min(255, counts[slot] + 1)
         else:
             counts[slot] = max(0, counts[slot] - 1)
@@ -140,7 +140,7 @@ class MappedSink:
         self._map = soundmap
         self._port = port
 
-    def send(self, when_ns: int, data: bytes) -> None:
+    def send(self, when_ns: int, data: Message | bytes) -> None:
         self._map.note(self._port, data, when_ns)
         self._sink.send(when_ns, data)
 

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rig.config.countin import CountIn
 from rig.config.sync import SyncConfig
 from rig.control.protocol import HOST
 from rig.engine.sinks import OutputSpec, outputs_from_project
 from rig.song.arrangement import Arrangement
+from rig.song.kept import Kept
 from rig.song.setlist import is_setlist
 from rig.voices.settings import VoiceSettings, voice_settings
 
@@ -51,9 +53,14 @@ class EngineSpec:
     sync: SyncConfig = SyncConfig()  # the clock the engine follows (config.yaml sync:)
     sync_api: str = "auto"  # the rtmidi API the sync input port is opened with
     mtc_out: OutputSpec | None = None  # MIDI timecode out (device MTC_DEVICE), if configured
+    # `rig play --for`: stop after this many seconds of the engine's timeline (JACK
+    # frames / rate, or monotonic time without JACK) from the first downbeat.
+    play_for_s: float | None = None
     # JACK frames drive the engine where they can (rig.engine.wiring.frame_loop); False
     # keeps the deadline engine on monotonic time (`rig bench clock` compares the two).
     frame_engine: bool = True
+    count_in: CountIn = CountIn()  # config.yaml count_in: (bars 0: none)
+    kept: Kept | None = None  # the set file's live: block (rig.song.kept)
 
 
 def engine_spec(
@@ -72,8 +79,10 @@ def engine_spec(
     voices = None if config.audio_backend == "offline" else voice_settings(project, cues)
     transitions = project.transitions(path) if path is not None else ()
     set_name = ""
+    kept = None
     if path is not None and is_setlist(path):
-        set_name = project.setlist(path).name
+        setlist = project.setlist(path)
+        set_name, kept = setlist.name, setlist.kept
     mtc = config.sync.mtc_out
     mtc_out = None
     if mtc is not None:
@@ -95,5 +104,7 @@ def engine_spec(
         sync=config.sync,
         sync_api="jack" if config.midi_backend == "jack" else config.rtmidi_api,
         mtc_out=mtc_out,
+        count_in=config.count_in,
+        kept=kept,
         **tuning,
     )

@@ -107,6 +107,7 @@ class SyncDriver:
         self.source: SyncSource | None = None
         self.name = "internal"
         self.last_error = ""
+        self.no_link = ""  # why Link cannot be joined here (the error says it)
         # The sync input port (rig.midi.sync_in.SyncInput, or anything with drain()
         # -> [(ns, bytes)] stamped on the engine's timeline); drained by pump().
         self.input: Any = None
@@ -128,11 +129,14 @@ class SyncDriver:
             source = MidiSource()
         elif name == "link":
             if self.make_link is None:
-                raise ValueError("sync: Link is not available in this engine")
+                raise ValueError(f"sync: Link is not available in this engine{self.no_link}")
             source = self.make_link(self.clock.bpm_at(0))
         else:
             engine = self.engine
-            source = MtcSource(lambda: engine.cues[engine.view.index].tempo)
+            source = MtcSource(
+                lambda: engine.cues[engine.view.index].tempo,
+                place=lambda s, fps: spotted(engine, s, fps),
+            )
         self.source = source
         self.clock.source = source
         self.name = name
@@ -175,6 +179,8 @@ class SyncDriver:
             if engine.scheduler.playing:
                 engine.stop(now_ns)
             return
+        if event.cue >= 0 and event.cue != engine.view.index and not engine.scheduler.playing:
+            engine.cue(now_ns, event.cue)  # chasing MTC: the cue spotted at that timecode
         tick = round(event.beat * PPQ)
         cue = engine.cues[engine.view.index]
         if tick > cue.length_ticks:
@@ -242,3 +248,27 @@ class SyncDriver:
                 got.bar_phase,
             )
         return got
+
+
+def spotted(engine: Engine, seconds: float, fps: int) -> tuple[int, float, TempoMap] | None:
+    """The cue of `engine`'s set that timecode `seconds` (at `fps`) falls in: (index,
+    its bar 1 in timecode seconds, its tempo map) — each spotted cue (`timecode:` in
+    its song) runs until the next one's timecode. None before the first. A set with no
+    spotted cue: the current cue, bar 1 at 01:00:00:00."""
+    from rig.timing.mtc import Timecode
+
+    spots = sorted(
+        (float(Timecode(t.hours, t.minutes, t.seconds, t.frames, 2997 if t.drop else fps)
+               .seconds_total), i)
+        for i, cue in enumerate(engine.cues)
+        if (t := getattr(cue, "timecode", None)) is not None
+    )  # fmt: skip
+    if not spots:
+        index = engine.view.index
+        return (index, 3600.0, engine.cues[index].tempo) if seconds >= 3600.0 else None
+    placed = None
+    for start, index in spots:
+        if start > seconds + 1e-9:
+            break
+        placed = (index, start, engine.cues[index].tempo)
+    return placed

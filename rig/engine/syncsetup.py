@@ -15,7 +15,7 @@ from typing import Any
 from rig.engine.spec import EngineSpec
 from rig.engine.transport import Engine
 
-__all__ = ["open_sync_input", "attach_sync"]
+__all__ = ["open_sync_input", "attach_sync", "open_jack_sync_input"]
 
 
 def open_sync_input(spec: EngineSpec, warnings: list[str], now: Callable[[], int]) -> Any:
@@ -28,6 +28,10 @@ def open_sync_input(spec: EngineSpec, warnings: list[str], now: Callable[[], int
     """
     if not spec.sync.port:
         return None
+    from rig.engine.wiring import frames_possible
+
+    if frames_possible(spec):
+        return None  # on JACK's frames: a JACK MIDI input, see open_jack_sync_input
     from rig.midi.ports import rtmidi_api
     from rig.midi.sync_in import SyncInput, SyncInputError
 
@@ -62,10 +66,19 @@ def attach_sync(
         except LinkMissing as exc:
             raise ValueError(str(exc)) from None
 
-    driver = SyncDriver(engine, clock, make_link=make_link)
+    from rig.engine.wiring import frames_possible
+
+    on_frames = frames_possible(spec)
+    # On JACK's frames the engine's time is the frame line, not Link's host clock.
+    driver = SyncDriver(engine, clock, make_link=None if on_frames else make_link)
     driver.input = sync_input
+    if on_frames:
+        driver.no_link = (
+            " (it runs on JACK's frames; set sync: {source: link} in config.yaml to start "
+            "it on the deadline engine Link needs)"
+        )
     engine.sync = driver
-    if config.source in ("midi", "mtc") and sync_input is None:
+    if config.source in ("midi", "mtc") and sync_input is None and not on_frames:
         return  # open_sync_input said why
     try:
         driver.switch(config.source, time.monotonic_ns())
@@ -73,3 +86,25 @@ def attach_sync(
         if config.source == "link":
             raise
         warnings.append(f"{exc}; the rig leads on its own clock")
+
+
+def open_jack_sync_input(spec: EngineSpec, engine: Engine, loop: Any, warnings: list[str]) -> Any:
+    """On JACK's frames (`loop`, the engine's FrameLoop): the sync input as a JACK MIDI
+    port on the loop's client, read in its process callback and stamped by frame
+    (`rig.midi.jack_in`), drained by the engine's SyncDriver in the same callback.
+    None without `sync: port`. A master not there yet is a warning: the port
+    connects when it appears."""
+    if not spec.sync.port or loop is None or loop.host is None or engine.sync is None:
+        return None
+    from rig.midi.jack_in import JackInput
+
+    with loop.lock:  # the callback drains the driver's input
+        reader = JackInput(loop.host, spec.sync.port).open()
+        engine.sync.input = reader
+    if not reader.connected:
+        seen = ", ".join(loop.host.sources()) or "none"
+        warnings.append(
+            f"sync: no MIDI output matches '{spec.sync.port}' (outputs: {seen}); "
+            "following it when it appears"
+        )
+    return reader

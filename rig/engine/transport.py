@@ -25,11 +25,15 @@ with (now_ns, scheduler), it may route the tracks that have no hardware sink.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rig.config.countin import CountIn
+from rig.engine.countin import Count, clicks, plan
 from rig.engine.cueview import CueView, MuteState, NotePairs
+from rig.engine.handtempo import HandTempo
+from rig.engine.timed import TimedStop
 from rig.song.arrangement import Arrangement
 from rig.song.quantize import bar_beat, boundary, check_quantize
 from rig.timing.clock import InternalClock
@@ -59,7 +63,7 @@ class Queued:
     bar: int = 1  # kind "reload": the bar to go on at in the new version
 
 
-class Engine:
+class Engine(HandTempo):
     """Transport over a list of cues (a set, or one song)."""
 
     def __init__(
@@ -75,6 +79,7 @@ class Engine:
         dsp_hook: Callable[[int, Scheduler], None] | None = None,
         set_name: str = "",
         clock: InternalClock | None = None,
+        play_for_ns: int | None = None,
     ):
         """`run_on`: at the end of a cue, go on with the next one of the set.
         `transitions[i]`: after cue i, "bar" (go on at its last bar line, the default)
@@ -99,6 +104,12 @@ class Engine:
             next_cue=self._next_cue,
         )
         self._pairs: dict[int, NotePairs] = {}
+        # (cue index, bpm) set by hand: every view of that cue plays at it (Engine.tempo).
+        self.tempo_override: tuple[int, float] | None = None
+        self.kept_tempos: dict[int, float] = {}  # a set file's live: tempo (rig.engine.kept)
+        self.count_in = CountIn()  # config.yaml count_in: (bars 0: none)
+        self.counting: Count | None = None  # the last count-in (rig.engine.countin)
+        self.fill_held = False  # the live fill control is held (it carries to new views)
         self.view = self._view(0)
         self.scheduler.load(self.view)
         self.position_tick = 0  # where a stopped transport stands (Continue resumes here)
@@ -120,6 +131,7 @@ class Engine:
         # Applied to every arrangement a hot reload brings (software voices route their
         # voice-only tracks the way they did the cues given at start).
         self.adapt: Callable[[Arrangement], Arrangement] | None = None
+        self.timed = TimedStop(play_for_ns) if play_for_ns is not None else None
 
     # -- transport (now_ns always passed in) -----------------------------------------
     def play(self, now_ns: int, bar: int | None = None, at_ns: int | None = None) -> None:
@@ -130,7 +142,16 @@ class Engine:
             self.scheduler.stop(now_ns)
         self._reset(self.cue_index)
         tick = 0 if bar is None or bar <= 1 else self.view.bar_tick(bar)
-        self._start(tick, now_ns, at_ns)
+        count = plan(self.count_in, self.view, tick) if at_ns is None else None
+        if count is None:
+            self._start(tick, now_ns, at_ns)
+            return
+        self._start(tick, now_ns, now_ns + START_DELAY_NS + count.lead_ns)
+        self.counting = replace(count, downbeat_ns=int(self.clock.ns_at(tick)))
+        device = self.count_in.click
+        if device in self.scheduler.outputs:
+            for when, data in clicks(self.count_in, self.counting):
+                self.scheduler.outputs[device].send(when, data)
 
     def stop(self, now_ns: int) -> None:
         if self.scheduler.playing:
@@ -153,22 +174,6 @@ class Engine:
             self._start(tick, now_ns)
         else:
             self.position_tick = tick
-
-    def tempo(self, bpm: float) -> None:
-        self.scheduler.set_bpm(bpm)
-
-    def nudge(self, delta_bpm: float) -> float:
-        """Tempo up or down by `delta_bpm` from the next unscheduled tick; the new tempo."""
-        bpm = round(self.clock.bpm_at(max(0, self.scheduler.next_tick)) + delta_bpm, 3)
-        self.tempo(bpm)
-        return bpm
-
-    def tap(self, now_ns: int) -> float | None:
-        """A tap-tempo tap; sets and returns the tempo from the second tap on."""
-        bpm = self.taps.tap(now_ns)
-        if bpm is not None:
-            self.tempo(round(bpm, 2))
-        return bpm
 
     def panic(self, now_ns: int) -> None:
         """Every sink drops its queue and sends explicit note-offs for what sounds, now.
@@ -252,6 +257,34 @@ class Engine:
     def unsolo(self, now_ns: int, track: str, quantize: str = "now") -> None:
         self._mute_op(now_ns, "unsolo", track, quantize)
 
+    def fill(self, now_ns: int, bars: int | None = None, quantize: str = "bar") -> None:
+        """The live fill control: `{fill}` conditions on from the next `quantize`
+        boundary, for `bars` bars, or held until `release_fill` (bars None). While
+        stopped, from where the transport stands."""
+        check_quantize(quantize)
+        view = self.view
+        if bars is not None and bars < 1:
+            raise ValueError(f"fill: expected 1 bar or more, got {bars}")
+        if bars is not None and not self.scheduler.playing:
+            raise ValueError("fill: a fill for N bars needs the transport playing (on holds it)")
+        at = self._boundary(now_ns, quantize) if self.scheduler.playing else self.tick(now_ns)
+        end = None
+        if bars is not None:
+            end = at
+            for _ in range(bars):  # whole bars in the meter(s) where they fall
+                end = boundary(view.sections, 1 << 62, end + 1, "bar")
+        else:
+            self.fill_held = True
+        view.add_fill(at, end)
+
+    def release_fill(self, now_ns: int, quantize: str = "bar") -> None:
+        """Let go of a held fill at the next `quantize` boundary (a fill for N bars
+        runs its bars)."""
+        check_quantize(quantize)
+        self.fill_held = False
+        at = self._boundary(now_ns, quantize) if self.scheduler.playing else self.tick(now_ns)
+        self.view.release_fill(at)
+
     def reload(
         self,
         now_ns: int,
@@ -314,6 +347,8 @@ class Engine:
         if self.sync is not None:  # the master's transport first: a Start plays this pump
             self.sync.pump(now_ns)
         self.scheduler.pump(now_ns)
+        if self.timed is not None:
+            self.timed.pump(self, now_ns)
         if self.scheduler.ended:
             self.position_tick = 0
             if self.waiting and self.view.index != self.cue_index:
@@ -336,7 +371,7 @@ class Engine:
             return "playing"
         if self.waiting:
             return "waiting"
-        return "ended" if self.scheduler.ended else "stopped"
+        return "ended" if self.scheduler.ended or (self.timed and self.timed.done) else "stopped"
 
     def tick(self, now_ns: int) -> int:
         """The current tick of the current view (where a stopped transport stands)."""
@@ -345,9 +380,12 @@ class Engine:
         return self.position_tick - self.view.offset
 
     def position(self, now_ns: int) -> tuple[int, int, float]:
-        """(bar, beat, bpm) now."""
+        """(bar, beat, bpm) now. Stopped or waiting, the tempo is the one the loaded
+        cue will start at (the clock still held the last cue's: issue 12, item 13)."""
         tick = self.tick(now_ns)
         bar, beat = bar_beat(self.view, tick)
+        if not self.scheduler.playing and (self.sync is None or self.sync.source is None):
+            return bar, beat, self.view.tempo.bpm_at(max(0, tick))
         return bar, beat, self.clock.bpm_at(max(0, tick))
 
     def section_name(self, now_ns: int) -> str:
@@ -379,6 +417,8 @@ class Engine:
         # From tick 0 the scheduler sends Start, else SPP + Continue (FA = SPP 0 + FB).
         at = now_ns + START_DELAY_NS if at_ns is None else at_ns
         self.scheduler.play(tick, at, now_ns)
+        if self.timed is not None:  # the downbeat as the scheduler placed it
+            self.timed.started(self.scheduler, self.clock.ns_at(self.scheduler.next_tick))
 
     def _check_cue(self, index: int) -> None:
         if not 0 <= index < len(self.cues):
@@ -422,6 +462,9 @@ class Engine:
         )
         for tick, op, name in later:
             view.add(tick, op, name)
+        self._hand_tempo(view, index)
+        if self.fill_held:  # a held fill goes on into the next cue or section
+            view.add_fill(0, None)
         return view
 
     def _reset(self, index: int, state: MuteState | None = None) -> None:

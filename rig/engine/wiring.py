@@ -12,20 +12,30 @@ from rig.engine.transport import Engine
 if TYPE_CHECKING:
     from rig.engine.cycle import FrameLoop
 
-__all__ = ["frame_loop", "mapped"]
+__all__ = ["frame_loop", "frames_possible", "mapped"]
+
+
+def frames_possible(spec: EngineSpec) -> bool:
+    """Whether the engine runs on JACK's frames: asked to (`frame_engine`), every MIDI
+    output (MTC out too) on JACK, the sync input (MIDI clock, MTC) on JACK — read as a
+    JACK MIDI port in the process callback, stamped by frame (`rig.midi.jack_in`) — and
+    not following Link (its session time is the host's monotonic clock; it stays on
+    the deadline engine)."""
+    outputs = spec.outputs + ((spec.mtc_out,) if spec.mtc_out is not None else ())
+    if not spec.frame_engine or any(o.backend != "jack" for o in outputs):
+        return False
+    if spec.sync.source == "link":
+        return False
+    return not (spec.sync.port and spec.sync_api != "jack")
 
 
 def frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> FrameLoop | None:
-    """JACK frames drive the engine when every MIDI output is on JACK (rtmidi keeps
-    its deadline sender thread on monotonic time, so a mixed rig stays on that).
+    """JACK frames drive the engine when `frames_possible` (rtmidi keeps its deadline
+    sender thread on monotonic time, so a mixed rig stays on that).
 
     The loop is installed on the JACK sinks' host (one client); with no JACK sink
     (voices only) a host of its own drives it. None: stay on monotonic time."""
-    if not spec.frame_engine or any(o.backend != "jack" for o in spec.outputs):
-        return None
-    if spec.sync.source != "internal" or spec.mtc_out is not None:
-        # Following a master (its input stamped on monotonic time) and MTC out stay on
-        # the deadline engine they were built and measured on; see README, "Sync".
+    if not frames_possible(spec):
         return None
     from rig.engine.cycle import FrameLoop
     from rig.midi.jack_sink import JackHost
@@ -45,6 +55,7 @@ def frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> Fr
         sinks["\0frame-host"] = _HostOnly(host)
     timeline = Timeline.behind(host.samplerate, host.client.last_frame_time)
     loop = FrameLoop(engine, timeline)
+    loop.host = host
     late_ns = round(spec.late_note_ms * 1e6)
     for sink in sinks.values():
         if hasattr(sink, "drop_late_ns"):

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 _WATCH_INTERVAL_S = 1.0
 # Process cycles after activation not counted in the worst callback time (0.13 s at 64).
 _WARM_CYCLES = 100
+# Times a port listing is tried again while the graph changes under it.
+_LIST_ATTEMPTS = 5
 
 
 class JackHost:
@@ -41,6 +43,7 @@ class JackHost:
         self.callback_ns = 0
         self.callback_max_ns = 0
         self._sinks: tuple[Any, ...] = ()
+        self._inputs: tuple[Any, ...] = ()  # JackInput ports, read first in each cycle
         # Frame mode (rig.engine.cycle): sinks map deadlines through this exact
         # frame line instead of JACK's DLL, and `driver(cycle)` (the engine's
         # FrameLoop) runs first in every process callback.
@@ -82,6 +85,8 @@ class JackHost:
         """Close every sink (note-offs first), stop the watcher, close the client."""
         for sink in self._sinks:
             sink.close()
+        for reader in self._inputs:
+            reader.close()
         if self._watcher is not None:
             self._wake.put(False)
             self._watcher.join(timeout=5)
@@ -122,6 +127,19 @@ class JackHost:
         with self._lock:
             self._sinks = tuple(s for s in self._sinks if s is not sink)
 
+    def _attach_input(self, reader: Any, port_name: str) -> Any:
+        """A MIDI in port for `reader` (`rig.midi.jack_in.JackInput`)."""
+        self.open()
+        port = self.client.midi_inports.register(port_name)
+        with self._lock:
+            self._inputs = (*self._inputs, reader)
+        self._wake.put(True)
+        return port
+
+    def _detach_input(self, reader: Any) -> None:
+        with self._lock:
+            self._inputs = tuple(r for r in self._inputs if r is not reader)
+
     def wait_cycles(self, count: int = 1, timeout: float = 1.0) -> bool:
         """Block until `count` more process cycles have run (False on timeout)."""
         target = self.cycles + count
@@ -132,14 +150,45 @@ class JackHost:
             time.sleep(0.0005)
         return True
 
-    def destinations(self) -> list[str]:
-        """Names of MIDI input ports of other clients (where a sink can send)."""
+    def destinations(self) -> list[str] | None:
+        """Names of MIDI input ports of other clients (where a sink can send); None
+        when the graph changed under the listing (ask again next round)."""
+        if self.client is None:
+            return []
+        mine = self.client.name + ":"
+        names = self.port_names(lambda: self.client.get_ports(is_midi=True, is_input=True))
+        if names is None:
+            return None
+        return [name for name in names if not name.startswith(mine)]
+
+    def look_again(self) -> None:
+        """Have the watcher reconcile every sink again soon (the graph was changing)."""
+        self._wake.put(True)
+
+    def port_names(self, listing: Any) -> list[str] | None:
+        """The names of the ports `listing()` returns, or None when the graph keeps
+        changing under it.
+
+        JACK-Client lists names, then looks each one up again: a port unregistered in
+        between raises `JackError: Port ... not available` (another program's ports
+        coming and going while the watcher reconciles). That is "ask again", a few
+        times, then "not known this round" — never an exception in the watcher."""
+        jack = load_jack()
+        for _ in range(_LIST_ATTEMPTS):
+            try:
+                return [port.name for port in listing()]
+            except jack.JackError:
+                continue
+        return None
+
+    def sources(self) -> list[str]:
+        """Names of MIDI output ports of other clients (where an input can listen)."""
         if self.client is None:
             return []
         mine = self.client.name + ":"
         return [
             p.name
-            for p in self.client.get_ports(is_midi=True, is_input=True)
+            for p in self.client.get_ports(is_midi=True, is_output=True)
             if not p.name.startswith(mine)
         ]
 
@@ -158,11 +207,14 @@ class JackHost:
             return
         if timeline is not None:
             cycle = timeline.cycle(client.last_frame_time, nframes)
-            driver = self.driver
-            if driver is not None:
-                driver(cycle)
         else:
             cycle = self.clock.cycle(nframes)
+        # Inputs first: the engine's pump below sees this cycle's sync messages.
+        for reader in self._inputs:
+            reader._process(cycle)
+        driver = self.driver
+        if timeline is not None and driver is not None:
+            driver(cycle)
         for sink in self._sinks:
             sink._process(cycle)
         self.cycles += 1
@@ -207,8 +259,8 @@ class JackHost:
                     break
             if not go_on or not self.alive:
                 return
-            for sink in self._sinks:
+            for sink in (*self._sinks, *self._inputs):
                 try:
                     sink._reconcile()
                 except Exception:  # a JACK call failing must not kill the watcher
-                    log.exception("reconnecting %s", sink.name)
+                    log.exception("reconnecting %s", getattr(sink, "name", sink))

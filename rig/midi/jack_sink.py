@@ -30,10 +30,14 @@ explicit note-offs for every sounding note at offset 0 of the next cycle.
 
 Hot-plug: JACK's port- and client-registration callbacks (non-real-time
 thread, where calling the server is forbidden) wake a watcher thread that
-reconciles each sink: a destination that is gone makes the sink
-`connected = False` and forgets its sounding notes (they cannot be reached);
-a port matching the pattern that (re)appears is connected again and first gets
-explicit note-offs for the notes that sounded when it went away.
+reconciles each sink. `connected` means "connected to a port the device's pattern
+matches": a MIDI monitor or recorder patched to rig's port by hand is not the
+device, so a synth that dies while one is patched in still fails over to its
+stand-in. A destination that is gone makes the sink `connected = False` and
+forgets its sounding notes (they cannot be reached); a port matching the pattern
+that (re)appears is connected again and first gets explicit note-offs for the
+notes that sounded when it went away. A port vanishing while the watcher lists
+ports is "look again", never an exception (`JackHost.port_names`).
 """
 
 from __future__ import annotations
@@ -50,8 +54,9 @@ from typing import Any
 from rig.midi.jack_host import JackHost
 from rig.midi.notes import NoteTracker
 from rig.midi.ports import match_port
-from rig.midi.sink import check_message
-from rig.midi.wire import CLOCK, is_note_on
+from rig.midi.sink import entry, wire_of
+from rig.midi.wire import CLOCK_MSG, Message, encode
+from rig.song.events import NoteOn
 
 __all__ = ["JackHost", "JackSink"]
 
@@ -98,7 +103,6 @@ class JackSink:
         *,
         host: JackHost | None = None,
         port_name: str | None = None,
-        latency_ms: float = 0.0,
         log_frames: bool = False,
     ) -> None:
         self.name = name
@@ -109,7 +113,6 @@ class JackSink:
         self.overflows = 0  # times the port's buffer was full within a cycle
         self.connected = False
         self.destination: str | None = None
-        self.latency_ns = round(latency_ms * 1e6)
         # Frame mode: a note-on this late (an xrun skipped its frames) is dropped;
         # its note-off still goes out (harmless for a silent note).
         self.drop_late_ns = 30_000_000
@@ -121,7 +124,7 @@ class JackSink:
         self._port_name = port_name or name
         self._port: Any = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._heap: list[tuple[int, int, bytes]] = []
+        self._heap: list[tuple[int, int, Message, list[bytes]]] = []
         self._overflow: deque[bytes] = deque()
         self._written = 0
         self._panic_pending = False
@@ -141,10 +144,10 @@ class JackSink:
         if not self.connected:
             log.warning("%s: no MIDI port matches '%s'; waiting for it", self.name, self.pattern)
 
-    def send(self, when_ns: int, data: bytes) -> None:
+    def send(self, when_ns: int, data: Message | bytes) -> None:
         if not self._open:
             raise RuntimeError(f"sink {self.name} is not open")
-        self._queue.put((int(when_ns) - self.latency_ns, next(self._seq), check_message(data)))
+        self._queue.put((int(when_ns), next(self._seq), *entry(data)))
 
     def panic(self) -> None:
         """Drop what is queued; explicit note-offs for all sounding notes next cycle."""
@@ -211,7 +214,17 @@ class JackSink:
         port = self._port
         if port is None or not self.host.alive:
             return
-        if port.connections:
+        connections = self.host.port_names(lambda: port.connections)
+        if connections is None:
+            self.host.look_again()  # the graph is changing: look again shortly
+            return
+        # The device is there while the port is connected to a port its pattern
+        # matches. Any other connection (a MIDI monitor, a recorder patched by hand)
+        # is not the device: with only those left the synth is gone, its stand-in plays.
+        device = [name for name in connections if match_port(self.pattern, [name])]
+        if device:
+            if self.destination not in device:
+                self.destination = device[0]
             self.connected = True
             return
         if self.connected:
@@ -220,7 +233,12 @@ class JackSink:
             )
             self.connected = False
             self._queue.put(_FORGET)
-        target = match_port(self.pattern, self.host.destinations())
+        self.destination = None
+        destinations = self.host.destinations()
+        if destinations is None:
+            self.host.look_again()
+            return
+        target = match_port(self.pattern, destinations)
         if target is None:
             return
         try:
@@ -257,12 +275,12 @@ class JackSink:
             if item is _PANIC:
                 heap.clear()
                 overflow.clear()
-                overflow.extend(self._tracker.release())
+                overflow.extend(b for m in self._tracker.release() for b in encode(m))
                 panicked = True
             elif item is _FORGET:
                 self._tracker.forget()
             elif item is _RECONNECTED:
-                overflow.extend(self._tracker.reconnected())
+                overflow.extend(b for m in self._tracker.reconnected() for b in encode(m))
             else:
                 heapq.heappush(heap, item)
         self._written = 0
@@ -281,23 +299,26 @@ class JackSink:
             frame = cycle.frame_of(heap[0][0])
             if frame >= end:
                 break
-            when, _, data = heapq.heappop(heap)
+            when, _, message, wire = heapq.heappop(heap)
             late = frame < first - _GRACE_FRAMES
-            if late and drop_before is not None and frame < drop_before and is_note_on(data):
-                self.dropped += 1
-                continue
-            if late and data == CLOCK and (first - frame) * cycle.ns_per_frame > _STALE_CLOCK_NS:
-                self.stale_clocks += 1
-                continue
+            if late and drop_before is not None and frame < drop_before:
+                if isinstance(message, NoteOn):
+                    self.dropped += 1
+                    continue
+            if late and message == CLOCK_MSG:
+                if (first - frame) * cycle.ns_per_frame > _STALE_CLOCK_NS:
+                    self.stale_clocks += 1
+                    continue
             # Offsets never go backwards: JACK refuses out-of-order events.
             offset = max(offset, frame - first, 0)
-            for msg in self._tracker.deliver(data):
-                if not overflow and self._write(port, offset, msg):
-                    self.late += late
-                else:
-                    # This cycle's share is written (a burst, e.g. a panic
-                    # sweep): the rest waits for the next cycle, in order.
-                    overflow.append(msg)
+            for typed in self._tracker.deliver(message):
+                for msg in wire_of(typed, message, wire):  # bytes only at the wire
+                    if not overflow and self._write(port, offset, msg):
+                        self.late += late
+                    else:
+                        # This cycle's share is written (a burst, e.g. a panic
+                        # sweep): the rest waits for the next cycle, in order.
+                        overflow.append(msg)
             if self.frame_log is not None:
                 self.frame_log.append((when, first + offset))
         if panicked:

@@ -14,7 +14,10 @@ the receiver — not which ones were *scheduled* to sound. From that it can:
   more; they are kept aside, and a returning port first gets explicit
   note-offs for them (a synth whose cable was pulled mid-note still holds it).
 
-A note-on with velocity 0 is a note-off (MIDI 1.0 running-status convention).
+The tracker reads typed messages (`rig.midi.wire.Message`: the song's `NoteOn` /
+`NoteOff`...) and gives typed messages back; the sink encodes them as it writes.
+Only `observe` reads wire bytes: it is the receiver's view (a recorder), where a
+note-on with velocity 0 is a note-off (MIDI 1.0 running-status convention).
 The tracker is not thread-safe: each sink uses it from its one delivery thread.
 """
 
@@ -22,7 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rig.midi.wire import all_notes_off, is_note_off, is_note_on, note_off
+from rig.midi.wire import (
+    Message,
+    all_notes_off,
+    all_notes_off_message,
+    decode,
+    is_note_off,
+    is_note_on,
+    note_off,
+    off_message,
+)
+from rig.song.events import NoteOff, NoteOn
 
 __all__ = [
     "NoteTracker",
@@ -44,33 +57,35 @@ class NoteTracker:
         # Sounding when the receiver went away: released when it is back.
         self._lost: dict[tuple[int, int], None] = {}
 
-    def deliver(self, data: bytes) -> tuple[bytes, ...]:
-        """The messages to put on the wire for `data`, updating what sounds.
+    def deliver(self, msg: Message) -> tuple[Message, ...]:
+        """The messages to put on the wire for `msg`, updating what sounds.
 
-        Usually just `(data,)`; a re-triggered note gives `(its note-off, data)`.
+        Usually just `(msg,)`; a re-triggered note gives `(its note-off, msg)`.
         """
-        if is_note_on(data):
-            key = (data[0] & 0x0F, data[1])
+        if isinstance(msg, NoteOn):
+            key = (msg.channel, msg.note)
             if key in self._sounding:
-                return (note_off(*key), data)
+                return (off_message(*key), msg)
             self._sounding[key] = None
-        elif is_note_off(data):
-            self._sounding.pop((data[0] & 0x0F, data[1]), None)
-        return (data,)
+        elif isinstance(msg, NoteOff):
+            self._sounding.pop((msg.channel, msg.note), None)
+        return (msg,)
 
     def observe(self, data: bytes) -> None:
         """Update what sounds from a message seen on the wire (a receiver's view)."""
-        if is_note_on(data):
-            self._sounding[(data[0] & 0x0F, data[1])] = None
-        elif is_note_off(data):
-            self._sounding.pop((data[0] & 0x0F, data[1]), None)
+        msg = decode(data)
+        if isinstance(msg, NoteOn):
+            self._sounding[(msg.channel, msg.note)] = None
+        elif isinstance(msg, NoteOff):
+            self._sounding.pop((msg.channel, msg.note), None)
 
-    def release(self, *, all_notes_off_cc: bool = True) -> list[bytes]:
+    def release(self, *, all_notes_off_cc: bool = True) -> list[Message]:
         """Explicit note-offs for everything sounding (then CC 123 per channel); clears."""
-        offs = [note_off(ch, note) for ch, note in self._sounding]
+        offs: list[Message] = [off_message(ch, note) for ch, note in self._sounding]
         if all_notes_off_cc:
             # After the explicit offs: a receiver that honours CC 123 gets it too.
-            offs.extend(all_notes_off(ch) for ch in sorted({ch for ch, _ in self._sounding}))
+            channels = sorted({ch for ch, _ in self._sounding})
+            offs.extend(all_notes_off_message(ch) for ch in channels)
         self._sounding.clear()
         return offs
 
@@ -79,14 +94,14 @@ class NoteTracker:
         self._lost.update(self._sounding)
         self._sounding.clear()
 
-    def reconnected(self) -> list[bytes]:
+    def reconnected(self) -> list[Message]:
         """The receiver is (back) on the wire: explicit note-offs for every note it may
         still hold from before it went away (or that was sent while it was away); clears.
         """
         keys = {**self._lost, **self._sounding}
         self._lost.clear()
         self._sounding.clear()
-        return [note_off(ch, note) for ch, note in keys]
+        return [off_message(ch, note) for ch, note in keys]
 
     def sounding(self) -> list[tuple[int, int]]:
         """(channel, note) pairs sounding now, in note-on order."""

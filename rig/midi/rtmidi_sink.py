@@ -39,7 +39,8 @@ from typing import Any
 from rig.midi.notes import NoteTracker
 from rig.midi.ports import BackendUnavailable, match_port, rtmidi_api
 from rig.midi.realtime import lower_timer_slack, try_realtime
-from rig.midi.sink import check_message
+from rig.midi.sink import entry, wire_of
+from rig.midi.wire import Message, encode
 
 __all__ = ["RtMidiSink", "DEFAULT_SPIN_US"]
 
@@ -80,7 +81,6 @@ class RtMidiSink:
         api: str = "auto",
         client_name: str = "rig",
         port_name: str | None = None,
-        latency_ms: float = 0.0,
         realtime: bool = True,
         rt_priority: int = 5,
         spin_us: float = DEFAULT_SPIN_US,
@@ -96,7 +96,6 @@ class RtMidiSink:
         self.connected = False
         self.destination: str | None = None
         self.realtime = False  # True once the sender thread runs under SCHED_FIFO
-        self.latency_ns = round(latency_ms * 1e6)
         self.sent_log: list[tuple[int, int]] | None = [] if log_sends else None
         self._client_name = client_name
         self._port_name = port_name or name
@@ -109,7 +108,7 @@ class RtMidiSink:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._seq = itertools.count()
         self._tracker = NoteTracker()
-        self._heap: list[tuple[int, int, bytes]] = []
+        self._heap: list[tuple[int, int, Message, list[bytes]]] = []
         self._panic_done = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -154,10 +153,10 @@ class RtMidiSink:
         self.close()
 
     # the interface -------------------------------------------------------
-    def send(self, when_ns: int, data: bytes) -> None:
+    def send(self, when_ns: int, data: Message | bytes) -> None:
         if self._thread is None:
             raise RuntimeError(f"sink {self.name} is not open")
-        self._queue.put((int(when_ns) - self.latency_ns, next(self._seq), check_message(data)))
+        self._queue.put((int(when_ns), next(self._seq), *entry(data)))
 
     def panic(self) -> None:
         """Drop what is queued; explicit note-offs for every sounding note, now."""
@@ -218,12 +217,12 @@ class RtMidiSink:
                 when = heap[0][0]
                 while clock() < when:
                     pass  # the last stretch: spin, a sleep would wake too late
-                _, _, data = heapq.heappop(heap)
-                self._deliver(data, when)
+                _, _, message, wire = heapq.heappop(heap)
+                self._deliver(message, wire, when)
         except Exception:
             log.exception("%s: sender thread failed", self.name)
 
-    def _handle(self, item: Any, heap: list[tuple[int, int, bytes]]) -> bool:
+    def _handle(self, item: Any, heap: list[tuple[int, int, Message, list[bytes]]]) -> bool:
         if item is _STOP:
             return False
         if item is _PANIC:
@@ -235,21 +234,25 @@ class RtMidiSink:
             heapq.heappush(heap, item)
         return True
 
-    def _deliver(self, data: bytes, when: int) -> None:
+    def _deliver(self, message: Message, wire: list[bytes], when: int) -> None:
         if not self.connected:
             self.dropped += 1
             return
-        for msg in self._tracker.deliver(data):
-            self._emit(msg)
+        for typed in self._tracker.deliver(message):
+            self._write(wire_of(typed, message, wire))
         sent = self._clock()
         if self.sent_log is not None:
             self.sent_log.append((when, sent))
         if sent - when > self._tolerance:
             self.late += 1
 
-    def _emit(self, msg: bytes) -> None:
+    def _emit(self, msg: Message) -> None:
+        self._write(encode(msg))
+
+    def _write(self, wire: list[bytes]) -> None:
         if self.connected:
-            self._out.send_message(msg)
+            for data in wire:  # bytes only here, as they go on the wire
+                self._out.send_message(data)
 
     def _check_port(self) -> None:
         """Poll the port list: notice a vanished destination, (re)open a matching one."""

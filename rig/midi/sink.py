@@ -7,6 +7,13 @@ rtmidi: a sender thread that sleeps, then spins to the deadline). `send()` is
 thread-safe and never blocks the caller: timing is the sink's job, not the
 scheduler's.
 
+Messages are typed (`rig.midi.wire.Message`) until the sink writes them: a sink
+encodes each as it goes on the wire. Raw bytes are accepted too, for callers that
+hold wire bytes already (`rig panic`, MTC, tests): `as_message` reads them once, here.
+
+The device's latency offset is applied once, by the scheduler (`rig.timing.scheduler`):
+the deadline a sink gets is when the message must leave.
+
 Backends: `rig.midi.jack_sink.JackSink`, `rig.midi.rtmidi_sink.RtMidiSink`, and
 `RecordingSink` here. All of them put every outgoing message through a
 `NoteTracker`, so `panic()` and `close()` end every sounding note with explicit
@@ -21,8 +28,9 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from rig.midi.notes import NoteTracker
+from rig.midi.wire import Message, decode, encode
 
-__all__ = ["Sink", "RecordingSink", "check_message"]
+__all__ = ["Sink", "RecordingSink", "check_message", "as_message", "entry", "wire_of"]
 
 
 @runtime_checkable
@@ -39,8 +47,8 @@ class Sink(Protocol):
         """End every sounding note (explicit note-offs), then close. Idempotent."""
         ...
 
-    def send(self, when_ns: int, data: bytes) -> None:
-        """Deliver `data` at monotonic `when_ns`. Thread-safe; never blocks."""
+    def send(self, when_ns: int, data: Message | bytes) -> None:
+        """Deliver `data` at `when_ns` (the engine's timeline). Thread-safe; never blocks."""
         ...
 
     def panic(self) -> None:
@@ -60,6 +68,28 @@ def check_message(data: bytes | bytearray | memoryview) -> bytes:
     if any(b >= 0x80 for b in msg[1:]) and msg[0] != 0xF0:
         raise ValueError(f"not one MIDI message: {msg.hex(' ')}")
     return msg
+
+
+def as_message(data: Message | bytes | bytearray | memoryview) -> Message:
+    """A typed message as is; wire bytes checked (`check_message`) and read once."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return decode(check_message(data))
+    return data
+
+
+def entry(data: Message | bytes) -> tuple[Message, list[bytes]]:
+    """What a sink queues for `data`: the typed message (for its note tracker) and its
+    wire bytes — encoded here, in the sender's thread, or raw bytes as they came (a
+    note-off with velocity 0 stays one)."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        raw = check_message(data)
+        return decode(raw), [raw]
+    return data, encode(data)
+
+
+def wire_of(typed: Message, message: Message, wire: list[bytes]) -> list[bytes]:
+    """The bytes of one message the tracker gave back for the queued `message`."""
+    return wire if typed is message else encode(typed)
 
 
 class RecordingSink:
@@ -84,10 +114,13 @@ class RecordingSink:
         self.connected = True
         self.closed = False
 
-    def send(self, when_ns: int, data: bytes) -> None:
-        msg = check_message(data)
+    def send(self, when_ns: int, data: Message | bytes) -> None:
+        msg, wire = entry(data)
         with self._lock:
-            self._messages.extend((int(when_ns), out) for out in self._tracker.deliver(msg))
+            self._messages.extend(
+                (int(when_ns), b) for out in self._tracker.deliver(msg)
+                for b in wire_of(out, msg, wire)
+            )  # fmt: skip
 
     @property
     def messages(self) -> list[tuple[int, bytes]]:
@@ -102,7 +135,9 @@ class RecordingSink:
     def panic(self) -> None:
         with self._lock:
             now = self._now()
-            self._messages.extend((now, off) for off in self._tracker.release())
+            self._messages.extend(
+                (now, wire) for off in self._tracker.release() for wire in encode(off)
+            )
 
     def close(self) -> None:
         if self.closed:

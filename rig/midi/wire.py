@@ -7,9 +7,18 @@ program change with a bank goes out as CC 0 (bank MSB), CC 32 (bank LSB), then
 the program change, the order the MIDI spec and every synth here expect
 (`reference/hardware.md`). Real-time transport: F8 clock at 24 PPQN, FA start,
 FB continue, FC stop, F2 song position pointer counted in 16ths (6 clocks).
+
+Typed until the wire: the engine hands its outputs `Message`s — the song's own
+channel events (`NoteOn`, `NoteOff`, `ControlChange`, `ProgramChange`) and `System`
+for clock, transport, song position and timecode — and only a MIDI sink turns them
+into bytes (`encode`), as it writes them. Voices, the note tracker and the stand-in
+fallback read the typed fields; nothing decodes bytes back into meaning, except
+`decode` where raw bytes enter from outside (a test, `rig panic`, a recorder's wire).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from rig.song.events import PPQ, ControlChange, Event, NoteOff, NoteOn, ProgramChange
 
@@ -38,6 +47,16 @@ __all__ = [
     "CC_ALL_NOTES_OFF",
     "RELEASE_VELOCITY",
     "event_bytes",
+    "System",
+    "Message",
+    "CLOCK_MSG",
+    "START_MSG",
+    "CONTINUE_MSG",
+    "STOP_MSG",
+    "encode",
+    "decode",
+    "off_message",
+    "all_notes_off_message",
     "note_off",
     "all_notes_off",
     "is_note_on",
@@ -140,3 +159,53 @@ def song_position(sixteenths: int) -> bytes:
     if not 0 <= sixteenths <= 0x3FFF:
         raise ValueError(f"song position {sixteenths} is outside 0..16383 sixteenths")
     return bytes((SONG_POSITION, sixteenths & 0x7F, sixteenths >> 7))
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    """A system message (clock, transport, song position, timecode, SysEx): for the
+    wire and the receivers that follow it; no voice or note tracker reads it."""
+
+    data: bytes
+
+
+Message = NoteOn | NoteOff | ControlChange | ProgramChange | System
+
+CLOCK_MSG = System(CLOCK)
+START_MSG = System(START)
+CONTINUE_MSG = System(CONTINUE)
+STOP_MSG = System(STOP)
+
+
+def off_message(channel: int, note: int, track: str = "", tick: int = 0) -> NoteOff:
+    """The explicit note-off for (channel, note) as a typed message."""
+    return NoteOff(tick, track, channel, note)
+
+
+def all_notes_off_message(channel: int) -> ControlChange:
+    """CC 123 All Notes Off on `channel` as a typed message."""
+    return ControlChange(0, "", channel, CC_ALL_NOTES_OFF, 0)
+
+
+def encode(msg: Message) -> list[bytes]:
+    """The wire bytes of `msg`: one message, or bank select + program change."""
+    if isinstance(msg, System):
+        return [msg.data]
+    return event_bytes(msg)
+
+
+def decode(data: bytes) -> Message:
+    """One complete MIDI message from outside as a typed message (the wire's far side,
+    or raw bytes handed to a sink). A Note On with velocity 0 is a Note Off."""
+    status = data[0]
+    kind, channel = status & STATUS_MASK, status & CHANNEL_MASK
+    if status < SYSTEM and len(data) >= 3:
+        if kind == NOTE_ON and data[2] > 0:
+            return NoteOn(0, "", channel, data[1], data[2])
+        if kind in (NOTE_ON, NOTE_OFF):
+            return NoteOff(0, "", channel, data[1])
+        if kind == CONTROL:
+            return ControlChange(0, "", channel, data[1], data[2])
+    if kind == PROGRAM and status < SYSTEM and len(data) >= 2:
+        return ProgramChange(0, "", channel, data[1])
+    return System(bytes(data))

@@ -47,10 +47,25 @@ class Take:
     rate: int
     xruns: int  # xruns the server reported while recording
     gaps: int  # cycles missing from the take (frame counter jumped)
+    # (row, JACK frame) where each run of contiguous cycles starts after a gap: rows
+    # and frames stay exact across the gaps (`frame_index`, `frame_at`).
+    jumps: tuple[tuple[int, int], ...] = ()
 
     def frame_index(self, frame: int) -> int:
         """Row of `audio` for absolute JACK `frame`."""
-        return frame - self.first_frame
+        row0, frame0 = 0, self.first_frame
+        for row, start in self.jumps:
+            if start <= frame:
+                row0, frame0 = row, start
+        return row0 + frame - frame0
+
+    def frame_at(self, row: int) -> int:
+        """Absolute JACK frame of `audio[row]`."""
+        row0, frame0 = 0, self.first_frame
+        for start_row, start in self.jumps:
+            if start_row <= row:
+                row0, frame0 = start_row, start
+        return frame0 + row - row0
 
 
 class AudioCapture:
@@ -93,7 +108,9 @@ class AudioCapture:
             raise CaptureError(f"audio capture ended badly: {err.strip()[-300:]}") from None
         finally:
             self._path.unlink(missing_ok=True)
-        return Take(audio, int(info["first"]), self.rate, int(info["xruns"]), int(info["gaps"]))
+        jumps = tuple((int(r), int(f)) for r, f in info.get("jumps", ()))
+        return Take(audio, int(info["first"]), self.rate, int(info["xruns"]), int(info["gaps"]),
+                    jumps)  # fmt: skip
 
     def kill(self) -> None:
         if self._proc.poll() is None:
@@ -142,17 +159,22 @@ def _child(argv: list[str]) -> int:
     client.close()
     first = blocks[0][0] if blocks else 0
     gaps = 0
-    expected = first
+    jumps = []
+    expected, row = first, 0
     for frame, chans in blocks:
-        gaps += frame != expected
+        if frame != expected:
+            gaps += 1
+            jumps.append((row, frame))
         expected = frame + len(chans[0])
+        row += len(chans[0])
     audio = (
         np.stack([np.concatenate([b[1][c] for b in blocks]) for c in range(len(inputs))], axis=1)
         if blocks
         else np.zeros((0, len(inputs)), dtype=np.float32)
     )
     np.save(args.out, audio.astype(np.float32))
-    print(json.dumps({"first": first, "xruns": xruns[0], "gaps": gaps}), flush=True)
+    print(json.dumps({"first": first, "xruns": xruns[0], "gaps": gaps, "jumps": jumps}),
+          flush=True)  # fmt: skip
     return 0
 
 

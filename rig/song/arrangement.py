@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from rig.song.events import PPQ, Event, sort_key
+from rig.song.model import Spot
 from rig.song.tempomap import TempoMap
 from rig.source.errors import SourceError
 
@@ -68,6 +69,7 @@ class Arrangement:
         source: str = "",
         key: str | None = None,
         warnings: Sequence[SourceError] = (),
+        timecode: Spot | None = None,
     ):
         self.name = name
         self.events: tuple[Event, ...] = tuple(sorted(events, key=sort_key))
@@ -78,6 +80,7 @@ class Arrangement:
         self.length_ticks = length_ticks
         self.source = source
         self.key = key
+        self.timecode = timecode  # `timecode:` — where bar 1 was spotted to picture
         # The same cue with the live fill control held (only when a `fill` condition is used).
         self.fill_variant: Arrangement | None = None
         # Things that sound but may not be meant (printed by `rig check`, errors with --strict).

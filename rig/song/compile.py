@@ -18,6 +18,7 @@ from rig.song.budget import NoteRange, check_budget
 from rig.song.chordtime import ChordTimeline, arp_order, degree_pitches
 from rig.song.conditions import Situation
 from rig.song.dynamics import ACCENT_VELOCITY, Play, cc_lane_events, humanize_ticks, velocity_of
+from rig.song.dynamics import ramp_share as share_of
 from rig.song.events import (
     PPQ,
     ControlChange,
@@ -132,6 +133,7 @@ class _Compiler:
             source=str(self.song.path),
             key=self.song.key,
             warnings=self.warnings,
+            timecode=self.song.timecode,
         )
 
     # -- tempo, programs, automation -------------------------------------------------
@@ -251,13 +253,22 @@ class _Compiler:
                 base,
                 end=cut,
                 scale=section.velocity * entry.velocity,
-                shift=entry.transpose + 12 * entry.octave,
+                shift=entry.transpose + 12 * entry.octave + self._key_shift(section, pattern),
             )
             self._pattern(pattern, play)
         for name in fill.play if fill is not None else ():
             pattern = self.song.patterns[name]
             if pattern.track not in section.mute:
-                self._pattern(pattern, replace(base, start=fill_start, scale=section.velocity))
+                shift = self._key_shift(section, pattern)
+                self._pattern(
+                    pattern, replace(base, start=fill_start, scale=section.velocity, shift=shift)
+                )
+
+    def _key_shift(self, section: SectionDef, pattern: PatternDef) -> int:
+        """A section's `transpose:`/`key:` moves pitched parts, never drum notes."""
+        if not section.transpose or pattern.kind == "lanes" or self.tracks[pattern.track].drums:
+            return 0
+        return section.transpose
 
     def _pattern(self, p: PatternDef, play: Play) -> None:
         track = self.tracks[p.track]
@@ -331,10 +342,6 @@ class _Compiler:
         span = max(1, play.section_end - play.section_start - step_ticks)
         cycle, pre = 0, False
         shaped = p.dynamics != PLAIN or play.scale != 1
-        # A note's length in ticks per (held steps, step gate): exact Fraction arithmetic
-        # (gates are Fractions) once per pair, not once per note (measured: the
-        # Fraction operations were a third of compiling a 20 000-bar song).
-        lengths: dict[tuple[int, Fraction | None], int] = {}
         while start + cycle * loop < end:
             base = start + cycle * loop
             last = base + loop >= end
@@ -366,19 +373,16 @@ class _Compiler:
                 if p.dynamics.humanize_ms:
                     delay += humanize_ticks(p.dynamics, self.tempo_now.bpm_at(on), rng_key)
                 on = max(on + delay, start)
-                sounding = lengths.get((held, step.gate))
-                if sounding is None:
-                    sounding = held_ticks(held, step.gate, p.gate, step_ticks)
-                    lengths[(held, step.gate)] = sounding
+                sounding = held_ticks(held, step.gate, p.gate, step_ticks)
                 off = base + i * step_ticks + delay + sounding
                 off = min(max(off, on + 1), end)
                 if on >= end:
                     continue
                 if shaped:
-                    share = (
-                        Fraction(base + i * step_ticks - play.section_start, span)
+                    share = (  # only a ramp reads it: no Fraction per note without one
+                        share_of(p.dynamics, base + i * step_ticks - play.section_start, span)
                         if p.dynamics.ramp_over == "section"
-                        else Fraction(i, max(1, length - 1))
+                        else share_of(p.dynamics, i, max(1, length - 1))
                     )
                     velocity = velocity_of(p, step, i, share, play, rng_key)
                 else:  # the plain case, kept fast: the largest cues compile in < 50 ms
@@ -399,7 +403,9 @@ class _Compiler:
             off = on + max(1, round(length * min(p.gate, Fraction(1))))
             velocity = p.velocity
             if p.dynamics != PLAIN or play.scale != 1:
-                share = Fraction(on - play.section_start, play.section_end - play.section_start)
+                share = share_of(
+                    p.dynamics, on - play.section_start, play.section_end - play.section_start
+                )
                 key = f"{self.seed}/{p.name}/chords/{play.section}/{n}"
                 velocity = velocity_of(p, None, n, share, play, key)
             for note in notes:
@@ -415,16 +421,14 @@ class _Compiler:
         rng = random.Random(f"{self.seed}/{p.name}/arp/{play.section}")
         index = 0
         previous: tuple[int, ...] = ()
-        order: list[int] = []
-        gate_ticks = max(1, round(step_ticks * arp.gate))  # once, not per step (a Fraction)
+        gate_ticks = max(1, round(step_ticks * arp.gate))  # a Fraction: once, not per step
         for n, t in enumerate(range(play.start, play.end, step_ticks)):
             notes = chords.notes_at(t)
             if not notes:
                 previous = ()
                 continue
             if notes != previous:  # the order depends on the notes only: made per chord
-                index, previous = 0, notes
-                order = arp_order(notes, arp.mode, arp.octaves)
+                index, previous, order = 0, notes, arp_order(notes, arp.mode, arp.octaves)
             note = rng.choice(order) if arp.mode == "random" else order[index % len(order)]
             index += 1
             loop = (t - play.start) // chords.loop
@@ -434,7 +438,9 @@ class _Compiler:
             off = min(t + gate_ticks, play.end)
             velocity = p.velocity
             if p.dynamics != PLAIN or play.scale != 1:
-                share = Fraction(t - play.section_start, play.section_end - play.section_start)
+                share = share_of(
+                    p.dynamics, t - play.section_start, play.section_end - play.section_start
+                )
                 key = f"{self.seed}/{p.name}/arp/{play.section}/{n}"
                 velocity = velocity_of(p, None, n, share, play, key)
             self._sound(

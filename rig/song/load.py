@@ -8,13 +8,15 @@ parts are read by their own modules: themes, tracks, sections and section option
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rig.song.context import MAX_BPM, MIN_BPM, Context, parse_meter
-from rig.song.model import PatternDef, SectionDef, Song
+from rig.song.model import PatternDef, SectionDef, Song, Spot
 from rig.song.sections import SectionReader
 from rig.song.themes import ThemeReader, load_themes
 from rig.song.tracks import TrackReader
+from rig.source import Problems
 from rig.source.fields import MapReader, as_int, as_number, as_str
 from rig.source.files import display_path, resolve
 from rig.source.yamltree import Node, load_yaml_file
@@ -25,8 +27,9 @@ __all__ = ["Context", "load_song", "load_themes", "display_path", "parse_meter"]
 
 SONG_KEYS = (
     "cue", "about", "tempo", "meter", "key", "seed", "include", "themes", "tracks", "patterns",
-    "sections",
+    "sections", "timecode",
 )  # fmt: skip
+_SPOT = re.compile(r"^(\d{2}):(\d{2}):(\d{2})([:;.])(\d{2})$")
 
 
 def load_song(path: Path, ctx: Context, tree: Node | None = None) -> Song:
@@ -59,9 +62,13 @@ class _SongLoader(ThemeReader, TrackReader, SectionReader):
         key = None
         if (node := r.get("key")) is not None and (text := as_str(node, self.problems, "key")):
             try:
-                key = str(parse_key(text))
+                self.song_key = parse_key(text)
+                key = str(self.song_key)
             except TheoryError as exc:
                 self.problems.add(node.at(exc.offset), f"key: {exc.message}")
+        spot = None
+        if (node := r.get("timecode")) is not None:
+            spot = _spot(node, self.problems)
         seed = 0
         if (node := r.get("seed")) is not None:
             seed = as_int(node, self.problems, "seed", 0) or 0
@@ -90,4 +97,24 @@ class _SongLoader(ThemeReader, TrackReader, SectionReader):
             tracks=tuple(self.tracks.values()),
             patterns=patterns,
             sections=tuple(sections),
+            timecode=spot,
         )
+
+
+def _spot(node: Node, problems: Problems) -> Spot | None:
+    """`timecode: 01:00:12:05` (`;05`: drop-frame): where the cue was spotted to picture."""
+    text = str(node.value).strip()
+    m = _SPOT.match(text)
+    if not m:
+        problems.add(node.pos, f"timecode: '{text}' is not HH:MM:SS:FF (e.g. 01:00:12:05)")
+        return None
+    h, mi, s, sep, f = m.groups()
+    spot = Spot(int(h), int(mi), int(s), int(f), sep == ";")
+    if spot.hours > 23 or spot.minutes > 59 or spot.seconds > 59 or spot.frames > 29:
+        problems.add(node.pos, f"timecode: '{text}' is out of range (23:59:59:29 at most)")
+        return None
+    if spot.drop and spot.frames < 2 and spot.seconds == 0 and spot.minutes % 10:
+        problems.add(node.pos, f"timecode: '{text}' does not exist in drop-frame (frames 0, 1 "
+                     "are skipped at each minute but every tenth)")  # fmt: skip
+        return None
+    return spot

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from rig.song.conditions import Condition
 from rig.song.steps import ChordSlot, Step
@@ -30,6 +31,8 @@ __all__ = [
     "ProgramSpec",
     "SectionDef",
     "Song",
+    "Lead",
+    "CountIn",
     "SetEntry",
     "SetList",
 ]
@@ -207,6 +210,8 @@ class SectionDef:
     fill: FillSpec | None = None
     entries: tuple[PlayEntry, ...] = ()  # the `play` list with overrides, in order
     velocity: Fraction = Fraction(1)  # the section's velocity scale
+    transpose: int = 0  # semitones for every pitched pattern (from `transpose:` or `key:`)
+    key: str | None = None  # the section's own key (`key:`), shown as the song's is
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,42 @@ class Song:
     tracks: tuple[TrackDef, ...]
     patterns: dict[str, PatternDef] = field(hash=False)
     sections: tuple[SectionDef, ...] = ()
+    timecode: Spot | None = None  # where the cue was spotted to picture
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A cue's `timecode: HH:MM:SS:FF` (`;FF` = drop-frame): bar 1 falls there. Frames
+    count at the rate of the timecode it meets (`rig.timing.mtc`), so it stays text-true."""
+
+    hours: int
+    minutes: int
+    seconds: int
+    frames: int
+    drop: bool = False
+
+    def __str__(self) -> str:
+        sep = ";" if self.drop else ":"
+        return f"{self.hours:02d}:{self.minutes:02d}:{self.seconds:02d}{sep}{self.frames:02d}"
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A set entry's `tempo: {to: 122, over: 4 bars}`: its cue's last bars ramp to `to_bpm`."""
+
+    to_bpm: float
+    over_bars: int
+    pos: Pos  # the `tempo:` value, where problems with it are reported
+
+
+@dataclass(frozen=True)
+class CountIn:
+    """A set entry's `count_in:` bars before its cue, clicking on `click` (`drums.RS`,
+    `keys.C6`: a track of the cue and a drum lane or a note) or silent (None)."""
+
+    bars: int
+    click: str | None
+    pos: Pos
 
 
 @dataclass(frozen=True)
@@ -227,6 +268,8 @@ class SetEntry:
     song: Path
     next: str  # "wait" (stop, wait for a launch) | "bar" (continue at the next bar line)
     pos: Pos
+    lead: Lead | None = None  # a tempo ramp at the end of this cue, into the next
+    count_in: CountIn | None = None  # bars counted in before this cue
 
 
 @dataclass(frozen=True)
@@ -234,3 +277,6 @@ class SetList:
     name: str
     path: Path
     entries: tuple[SetEntry, ...]
+    # The `live:` block (rig.song.kept.Kept): tweaks a show kept; None: none kept.
+    kept: Any = None
+    kept_line: int | None = None  # the 1-based line of its `live:` key (the last key)

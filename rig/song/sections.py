@@ -22,12 +22,14 @@ from rig.source.fields import (
     as_str_list,
 )
 from rig.source.yamltree import Node
+from rig.theory.errors import TheoryError
+from rig.theory.scales import Key, parse_key
 
 __all__ = ["SectionReader", "SECTION_KEYS"]
 
 SECTION_KEYS = (
     "name", "bars", "play", "mute", "tempo", "meter", "automate", "program", "about", "fill",
-    "velocity",
+    "velocity", "transpose", "key",
 )  # fmt: skip
 PLAY_KEYS = ("pattern", "velocity", "transpose", "octave")
 MAX_SCALE = 400  # % a section or play entry may scale velocities by
@@ -35,6 +37,8 @@ MAX_SCALE = 400  # % a section or play entry may scale velocities by
 
 class SectionReader(SectionOptions):
     """Reads `patterns:` and `sections:`."""
+
+    song_key: Key | None = None  # the song's `key:`, which a section's `key:` moves from
 
     def _patterns(self, node: Node) -> dict[str, PatternDef]:
         out: dict[str, PatternDef] = {}
@@ -94,6 +98,7 @@ class SectionReader(SectionOptions):
                         item.pos, f"{what}: unknown track '{tname}'{suggest(tname, self.tracks)}"
                     )
                 mute.add(tname)
+        shift, key = self._key_change(r.get("transpose"), r.get("key"), what)
         tempo = self._tempo(r.get("tempo"), what)
         meter = parse_meter(n, self.problems, f"{what}: meter") if (n := r.get("meter")) else None
         automate = self._automate(r.get("automate"), what)
@@ -114,6 +119,8 @@ class SectionReader(SectionOptions):
             fill=fill,
             entries=tuple(entries),
             velocity=scale,
+            transpose=shift,
+            key=key,
         )
 
     def _play_list(
@@ -173,6 +180,40 @@ class SectionReader(SectionOptions):
         if bars is not None and count > bars:
             return None
         return FillSpec(count, tuple(e.pattern for e in entries))
+
+    def _key_change(
+        self, transpose: Node | None, key: Node | None, what: str
+    ) -> tuple[int, str | None]:
+        """`transpose: -2` (semitones) or `key: G minor` (the nearest move of the song's
+        tonic to this one, -5..+6; same mode): the shift for the section's pitched parts."""
+        if transpose is not None and key is not None:
+            self.problems.add(
+                key.pos, f"{what}: give key: or transpose:, not both (key: sets the transpose)"
+            )
+            return 0, None
+        if transpose is not None:
+            return as_int(transpose, self.problems, f"{what}: transpose", -48, 48) or 0, None
+        if key is None or (text := as_str(key, self.problems, f"{what}: key")) is None:
+            return 0, None
+        try:
+            new = parse_key(text)
+        except TheoryError as exc:
+            self.problems.add(key.at(exc.offset), f"{what}: key: {exc.message}")
+            return 0, None
+        if self.song_key is None:
+            self.problems.add(
+                key.pos, f"{what}: key: the song has no key: to move from (add one at the top)"
+            )
+            return 0, None
+        if new.mode != self.song_key.mode:
+            self.problems.add(
+                key.pos,
+                f"{what}: key: {new} changes the mode of the song's {self.song_key}; a section "
+                f"key moves the tonic only (say {new.tonic_name} {self.song_key.mode})",
+            )
+            return 0, None
+        shift = (new.tonic - self.song_key.tonic) % 12
+        return (shift - 12 if shift > 6 else shift), str(new)
 
     def _tempo(self, node: Node | None, what: str) -> TempoSpec | None:
         if node is None:

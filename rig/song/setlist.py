@@ -4,6 +4,9 @@
     cues:
       - {song: ../rivalry.yaml, next: bar}    # continue at the next bar line
       - ../utopie.yaml                        # default next: wait (stop, wait for a launch)
+      - {song: ../ciel.yaml, tempo: {to: 122, over: 4 bars}, next: bar}  # ramp into the next
+      - {song: ../inferno.yaml, count_in: 1 bar}      # a silent bar first (clock running)
+      - {song: ../lisbonne.yaml, count_in: {bars: 1, click: drums.RS}}  # a click on a lane
 
 Song paths are relative to the set file. Each cue is checked when the set is.
 
@@ -15,19 +18,24 @@ before the file is opened — an error can never quote a foreign file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from rig.song.context import MAX_BPM, MIN_BPM
 from rig.song.includes import include_roots, outside_message
-from rig.song.model import SetEntry, SetList
+from rig.song.kept import KEY, Kept, kept_yaml, read_kept
+from rig.song.model import CountIn, Lead, SetEntry, SetList
 from rig.source.errors import InputError, Problems, suggest
-from rig.source.fields import MapReader, as_list, as_str
-from rig.source.files import display_path, is_within, resolve
+from rig.source.fields import MapReader, as_list, as_number, as_str
+from rig.source.files import atomic_write, display_path, is_within, resolve
 from rig.source.yamltree import Node, load_yaml_file
 
-__all__ = ["load_setlist", "is_setlist", "is_set_tree", "TRANSITIONS"]
+__all__ = ["load_setlist", "is_setlist", "is_set_tree", "write_kept", "TRANSITIONS"]
 
 TRANSITIONS = ("wait", "bar")
+ENTRY_KEYS = ("song", "next", "about", "tempo", "count_in")
+MAX_LEAD_BARS = 64  # bars a tempo lead-in or a count-in may last
 
 
 def is_set_tree(tree: Node) -> bool:
@@ -56,7 +64,7 @@ def load_setlist(path: Path, tree: Node | None = None, extra: Iterable[Path] = (
     problems = Problems()
     roots = include_roots(path, extra)
     root = tree if tree is not None else load_yaml_file(path, display_path(path))
-    r = MapReader(root, problems, "set", ("set", "cues", "about"))
+    r = MapReader(root, problems, "set", ("set", "cues", "about", KEY))
     if not r.ok:
         problems.raise_if_any()
     name = ""
@@ -70,9 +78,15 @@ def load_setlist(path: Path, tree: Node | None = None, extra: Iterable[Path] = (
         for index, item in enumerate(items, start=1):
             what = f"cue {index}"
             transition = "wait"
+            lead: Lead | None = None
+            count_in: CountIn | None = None
             song_node: Node | None = item
             if item.is_map:
-                er = MapReader(item, problems, what, ("song", "next", "about"))
+                er = MapReader(item, problems, what, ENTRY_KEYS)
+                if (t := er.get("tempo")) is not None:
+                    lead = _lead(t, problems, what)
+                if (t := er.get("count_in")) is not None:
+                    count_in = _count_in(t, problems, what)
                 song_node = er.get("song", required=True)
                 if (t := er.get("next")) is not None and (
                     text := as_str(t, problems, f"{what}: next")
@@ -104,7 +118,85 @@ def load_setlist(path: Path, tree: Node | None = None, extra: Iterable[Path] = (
                     why = "is a broken link or a symlink loop"
                 problems.add(song_node.pos, f"{what}: song file '{song}' {why}")
                 continue
-            entries.append(SetEntry(target, transition, song_node.pos))
+            entries.append(SetEntry(target, transition, song_node.pos, lead, count_in))
+    kept, kept_line = None, None
+    if (n := r.get(KEY)) is not None:
+        kept = read_kept(n, problems, len(entries))
+        kept_line = r.key_pos(KEY).line
+        later = [k for k in root.value if root.key_pos[k].line > kept_line]
+        if later:
+            what = f"live: must be the last key of the set (found '{later[0]}' after it)"
+            problems.add(r.key_pos(KEY), what)
     r.finish()
     problems.raise_if_any()
-    return SetList(name, path, tuple(entries))
+    return SetList(name, path, tuple(entries), kept, kept_line)
+
+
+def write_kept(setlist: SetList, kept: Kept) -> str:
+    """Write `kept` as the set file's `live:` block (rig.song.kept): replace the old
+    block (the file's last key) or append one; everything before it stays as it was.
+    The new text is loaded as a set before it replaces the file, atomically: an
+    InputError (file:line:col) leaves the file untouched. Returns the new text."""
+    path = setlist.path
+    text = path.read_text(encoding="utf-8")
+    if setlist.kept_line is not None:
+        text = "".join(text.splitlines(keepends=True)[: setlist.kept_line - 1])
+    if text and not text.endswith("\n"):
+        text += "\n"
+    new = text + kept_yaml(kept)
+    with atomic_write(path) as tmp:
+        tmp.write_text(new, encoding="utf-8")
+        # A block that would not load never replaces the file. The cues are the ones the
+        # set was loaded with, so their folders (patches/, `includes:`) stay allowed.
+        load_setlist(tmp, extra={entry.song.parent for entry in setlist.entries})
+    return new
+
+
+def _whole_bars(node: Node, problems: Problems, what: str) -> int | None:
+    """`4`, `4 bars`, `1 bar` → 4, 4, 1 (whole bars, 1..MAX_LEAD_BARS)."""
+    value = node.value
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+)\s*(bars?)?\s*", value)
+        value = int(m.group(1)) if m else value
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_LEAD_BARS:
+        return value
+    problems.add(node.pos, f"{what}: expected whole bars 1..{MAX_LEAD_BARS} like 4 or '4 bars'")
+    return None
+
+
+def _lead(node: Node, problems: Problems, what: str) -> Lead | None:
+    """`tempo: {to: 122, over: 4 bars}` (`over` defaults to 4 bars)."""
+    r = MapReader(node, problems, f"{what}: tempo", ("to", "over"))
+    if not r.ok:
+        return None
+    to = None
+    if (n := r.get("to", required=True)) is not None:
+        to = as_number(n, problems, f"{what}: tempo to", MIN_BPM, MAX_BPM)
+    over = 4
+    if (n := r.get("over")) is not None:
+        over = _whole_bars(n, problems, f"{what}: tempo over") or 0
+    r.finish()
+    if to is None or not over:
+        return None
+    return Lead(to, over, node.pos)
+
+
+def _count_in(node: Node, problems: Problems, what: str) -> CountIn | None:
+    """`count_in: 1 bar` (silent) or `{bars: 1, click: drums.RS}`."""
+    if not node.is_map:
+        count = _whole_bars(node, problems, f"{what}: count_in")
+        return CountIn(count, None, node.pos) if count else None
+    r = MapReader(node, problems, f"{what}: count_in", ("bars", "click"))
+    bars: int | None = 1
+    if (n := r.get("bars")) is not None:
+        bars = _whole_bars(n, problems, f"{what}: count_in bars")
+    click, pos = None, node.pos
+    if (n := r.get("click")) is not None:
+        click, pos = as_str(n, problems, f"{what}: count_in click"), n.pos
+        if click is not None and "." not in click:
+            problems.add(
+                n.pos, f"{what}: count_in click: expected TRACK.LANE or TRACK.NOTE like drums.RS"
+            )
+            click = None
+    r.finish()
+    return CountIn(bars, click, pos) if bars else None

@@ -4,7 +4,9 @@ config.yaml's `controller:` names the port (a name pattern, like device ports:
 never an index) and maps notes and CCs to actions (`rig.config.ControllerMapping`).
 `ControllerMap` is the pure part: MIDI bytes in, OSC messages out. A note acts
 on note-on (velocity > 0); a CC acts when its value rises to 64 or above (a
-button's press; the release does nothing), so pads and buttons both work.
+button's press; the release does nothing), so pads and buttons both work. The one
+exception is `fill` without `bars`: it holds the fill while the pad or button is
+down, and its release (note-off, or the CC falling below 64) lets go.
 `ControllerInput` opens the port (rtmidi, JACK or the system API), reconnects
 when the controller is plugged in later, and sends the messages from rtmidi's
 callback thread — it runs in the live host process, so pads keep working while
@@ -17,11 +19,15 @@ import logging
 import threading
 from collections.abc import Callable
 
-from rig.config import ControllerConfig, ControllerMapping, match_port
-from rig.control.protocol import ControlClient, Status
-from rig.midi.wire import CHANNEL_MASK, CONTROL, NOTE_ON, STATUS_MASK
+from rig.config import CONTROLLER_ACTIONS, ControllerConfig, ControllerMapping, match_port
+from rig.config.actions import LIVE_ACTIONS
+from rig.control.protocol import ADDRESSES, ControlClient, Status
+from rig.midi.wire import CHANNEL_MASK, CONTROL, NOTE_OFF, NOTE_ON, STATUS_MASK
 
 __all__ = ["ControllerMap", "ControllerInput"]
+
+# A controller action → the OSC address it sends (toggles: their "on" address).
+_ADDRESS = {a.name: a.osc for a in LIVE_ACTIONS if a.controller and a.osc}
 
 log = logging.getLogger("rig.stage.controller")
 
@@ -34,6 +40,7 @@ class ControllerMap:
     def __init__(self, config: ControllerConfig):
         self.config = config
         self._cc_down: set[tuple[int, int]] = set()
+        self._released: ControllerMapping | None = None  # a held fill's pad let go
 
     def find(self, data: bytes) -> ControllerMapping | None:
         if len(data) < 3:
@@ -47,13 +54,17 @@ class ControllerMap:
         elif kind == CONTROL:
             key = (channel, number)
             if value < 64:  # released: the next press may act again
-                self._cc_down.discard(key)
+                if key in self._cc_down:
+                    self._cc_down.discard(key)
+                    self._released = self._held_fill("cc", number, channel)
                 return None
             if key in self._cc_down:
                 return None  # still held (a fader passing 64 upwards acts once)
             self._cc_down.add(key)
             wanted = "cc"
         else:
+            if kind == NOTE_OFF or kind == NOTE_ON:  # a note-off (or note-on at velocity 0)
+                self._released = self._held_fill("note", number, channel)
             return None
         for mapping in self.config.mappings:
             if (
@@ -64,30 +75,44 @@ class ControllerMap:
                 return mapping
         return None
 
+    def _held_fill(self, kind: str, number: int, channel: int) -> ControllerMapping | None:
+        """The `fill` mapping without `bars` on this pad: its release lets go of the fill."""
+        for mapping in self.config.mappings:
+            if (
+                mapping.action == "fill"
+                and mapping.bars is None
+                and mapping.kind == kind
+                and mapping.number == number
+                and (mapping.channel is None or mapping.channel == channel)
+            ):
+                return mapping
+        return None
+
     def messages(self, data: bytes, status: Callable[[], Status | None]) -> list[Message]:
         """The OSC messages for one MIDI message (`status` is asked only by toggles)."""
+        self._released = None
         mapping = self.find(bytes(data))
+        if self._released is not None:
+            released = self._released
+            return [("/rig/fill", ("off", *((released.quantize,) if released.quantize else ())))]
         if mapping is None:
             return []
         q = (mapping.quantize,) if mapping.quantize else ()
         action = mapping.action
-        if action in ("play", "stop", "continue", "cancel", "tap", "panic"):
-            return [(f"/rig/{action}", ())]
-        if action == "next":
-            return [("/rig/next", q)]
-        if action == "launch":
-            return [("/rig/launch", (mapping.cue, *q))]
-        if action == "section":
-            return [("/rig/section", (mapping.section, *q))]
-        if action == "nudge":
-            return [("/rig/nudge", (float(mapping.bpm or 0.0),))]
+        if action == "fill":  # held while the pad is down, or for `bars` bars
+            return [("/rig/fill", (mapping.bars if mapping.bars else "on", *q))]
+        address = _ADDRESS[action]  # the one table: rig.config.actions.LIVE_ACTIONS
         if action in ("toggle_mute", "toggle_solo"):
             now = status()
             field = now.muted if now and action == "toggle_mute" else (now.soloed if now else "")
-            on = mapping.track in field.split(",")
-            verb = action.removeprefix("toggle_")
-            return [(f"/rig/{'un' if on else ''}{verb}", (mapping.track, *q))]
-        return [(f"/rig/{action}", (mapping.track, *q))]  # mute, unmute, solo, unsolo
+            if mapping.track in field.split(","):
+                address = address.replace("/rig/", "/rig/un")
+        needs = CONTROLLER_ACTIONS[action]
+        if needs is None:  # a quantize where the address takes one (next), else nothing
+            return [(address, q if ADDRESSES[address][:1] == ("str?",) else ())]
+        if needs == "bpm":
+            return [(address, (float(mapping.bpm or 0.0),))]
+        return [(address, (getattr(mapping, needs), *q))]  # cue, section, track
 
 
 class ControllerInput:

@@ -50,7 +50,14 @@ def same_music(a: Arrangement, b: Arrangement) -> bool:
         and a.tracks == b.tracks
         and a.tempo.segments == b.tempo.segments
         and a.name == b.name
+        and _fill_events(a) == _fill_events(b)
     )
+
+
+def _fill_events(arrangement: Arrangement) -> tuple | None:
+    """The events of the cue's fill variant (the live fill control plays them)."""
+    fill = arrangement.fill_variant
+    return None if fill is None else fill.events
 
 
 class Reloader:
@@ -82,6 +89,7 @@ class Reloader:
         self.quantize = quantize
         self.project = load_project()
         self.is_set = self._is_set()
+        self.warnings: list = []  # of the last version compiled (rig.dsp.standins.warnings_of)
         self.cues = list(cues) if cues is not None else self._compile()[0]
         self.transitions = tuple(transitions) or self._transitions()
         self.extra_paths = [p.resolve() for p in extra_paths]
@@ -134,9 +142,13 @@ class Reloader:
         return self._with_unloaded_voices(message)
 
     def _with_unloaded_voices(self, message: str) -> tuple[str, bool]:
-        """`message`, and an error when the set now names software voices the running
-        engine has no instrument for: their tracks (or stand-ins) are silent until the
-        engine starts again — the performer must hear of it, not find out by ear."""
+        """`message` (with the new version's warning count), and an error when the set
+        now names software voices the running engine has no instrument for: their tracks
+        (or stand-ins) are silent until the engine starts again — the performer must hear
+        of it, not find out by ear."""
+        if self.warnings:
+            many = len(self.warnings) > 1
+            message += f"; {len(self.warnings)} warning{'s' * many} (rig check lists them)"
         if self.project.config.audio_backend == "offline":
             return message, False
         missing = sorted(self._voices_in_use() - set(self.voices))
@@ -200,7 +212,11 @@ class Reloader:
         return is_setlist(self.set_path)
 
     def _compile(self) -> tuple[list[Arrangement], tuple[str, ...]]:
-        cues = self.project.arrangements(self.set_path)
+        from rig.dsp.standins import warnings_of
+
+        songs: list = []
+        cues = self.project.arrangements(self.set_path, songs=songs)
+        self.warnings = warnings_of(self.project.config.voices_dir, cues, songs)
         return cues, self._transitions()
 
     def _transitions(self) -> tuple[str, ...]:

@@ -65,6 +65,7 @@ class Transport:
     kind: str
     at_ns: int
     beat: float
+    cue: int = -1  # MTC chase of spotted cues: the cue of the set to play (-1: the current)
 
 
 class _Fit:
@@ -170,6 +171,11 @@ class ClockFollower:
 
     def clock(self, at_ns: int) -> None:
         """One F8 at `at_ns`."""
+        if self.lost(at_ns):
+            # Back after a silence: the flywheel ran the grid on, so this F8 is the
+            # clock nearest to its time on the line, not the next one counted (a
+            # master that paused 2 beats would otherwise put the rig 2 beats ahead).
+            self._k = max(self._k, round(self.clock_at(at_ns)) - 1)
         self._k += 1
         k = self._k
         if self._last_ns is not None and at_ns <= self._last_ns:
@@ -284,6 +290,33 @@ class ClockFollower:
         """The time at which song `beat` falls on the fitted line."""
         k = self._origin_k + beat * CLOCKS_PER_BEAT - self._origin_pos
         return self._time_of(k)
+
+    # -- the line in clock numbers (what a slewed output blends; see MidiSource) ------------
+    @property
+    def period_ns(self) -> float:
+        """ns per clock of the fitted line (0.0 until locked)."""
+        return self._period if self.locked else 0.0
+
+    @property
+    def fit_size(self) -> int:
+        """Clocks in the fitted line (a relock starts again from a few)."""
+        return self._fit.n if self._fit is not None else 0
+
+    def clock_at(self, ns: float) -> float:
+        """The clock number (a count of every F8 received) at `ns` on the fitted line."""
+        assert self._fit is not None and self.locked
+        return self._fit.k0 + self._xm + (ns - self._fit.t0 - self._ym) / self._period
+
+    def ns_of_clock(self, k: float) -> float:
+        """The time of clock number `k` on the fitted line (inverse of `clock_at`)."""
+        return self._time_of(k)
+
+    def beat_of_clock(self, k: float) -> float:
+        """The song beat of clock number `k` (Start and SPP+Continue set the origin)."""
+        return (self._origin_pos + k - self._origin_k) / CLOCKS_PER_BEAT
+
+    def clock_of_beat(self, beat: float) -> float:
+        return self._origin_k + beat * CLOCKS_PER_BEAT - self._origin_pos
 
     def phase_ms(self) -> float:
         """The last clock's distance from the fitted grid (the phase error to the master)."""

@@ -3,8 +3,10 @@
 Each `pump(now_ns)` takes the events of the next few ms (`lookahead_ns`) from
 `arrangement.query_ticks`, turns every tick into an absolute monotonic deadline
 through the clock source (never by adding intervals), subtracts the device's
-latency offset so hardware lines up, and hands `(when_ns, bytes)` to the sink of
-the event's device. MIDI clock (F8 every 80 ticks = 24 PPQN) goes to the
+latency offset so hardware lines up — the one place latency is applied — and hands
+`(when_ns, message)` to the sink of the event's device: typed messages (the song's
+own events, `rig.midi.wire.System` for clock and transport), bytes only at the wire.
+MIDI clock (F8 every 80 ticks = 24 PPQN) goes to the
 outputs with clock enabled and follows tempo ramps because it is just ticks
 through the same tempo map.
 
@@ -39,19 +41,20 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rig.midi.wire import (
-    CLOCK,
-    CONTINUE,
-    START,
-    STOP,
+    CLOCK_MSG,
+    CONTINUE_MSG,
+    START_MSG,
+    STOP_MSG,
     TICKS_PER_CLOCK,
     TICKS_PER_SIXTEENTH,
-    event_bytes,
-    note_off,
+    Message,
+    System,
+    off_message,
     song_position,
     spp_for_tick,
 )
 from rig.song.arrangement import Arrangement
-from rig.song.events import NoteOff, NoteOn
+from rig.song.events import ControlChange, NoteOff, NoteOn, ProgramChange
 from rig.timing.clock import InternalClock
 
 __all__ = ["Output", "Stats", "Scheduler", "run", "TRANSPORT_LEAD_NS"]
@@ -72,7 +75,7 @@ class Output(Protocol):
 
     name: str
 
-    def send(self, when_ns: int, data: bytes) -> None: ...
+    def send(self, when_ns: int, data: Message) -> None: ...
 
 
 @dataclass
@@ -121,8 +124,12 @@ class Scheduler:
         self.playing = False
         self.ended = False  # the last arrangement played to its end
         self.next_tick = 0  # first tick not yet handed to the sinks
+        # Music at or after this timeline ns is not handed over (a timed stop: `rig
+        # play --for`); None: no limit.
+        self.until_ns: int | None = None
         self._routes: dict[str, _Route] = {}
         self._max_latency_ns = 0
+        self._device_latency_ns: dict[str, int] = {}
         self._sounding: dict[tuple[str, int, int], str] = {}  # (device, ch, note) → track
         self._dropped: set[tuple[str, int, int]] = set()
         self._last_ns: dict[str, int] = {}
@@ -146,6 +153,14 @@ class Scheduler:
                 )
         lat = [r.latency_ns for r in self._routes.values()] + list(self.clock_latency_ns.values())
         self._max_latency_ns = max([0, *lat])
+        self._device_latency_ns = {**self.clock_latency_ns}
+        self._device_latency_ns.update((r.device, r.latency_ns) for r in self._routes.values())
+
+    def latency_of(self, device: str) -> int:
+        """The latency offset (ns) this scheduler takes off `device`'s deadlines: the one
+        place a device's latency lives. An output that sounds the music itself (a
+        stand-in voice) adds it back to hear it on the music's own time."""
+        return self._device_latency_ns.get(device, 0)
 
     def idle_clock(self, devices: Iterable[str]) -> None:
         """Send MIDI clock to `devices` (of those with clock) while stopped, too."""
@@ -176,10 +191,11 @@ class Scheduler:
             first_clock = at_ns - lat
             if tick:
                 # SPP is only valid while stopped, so it goes first, right away.
-                self._send(device, self._after_queued(device, now_ns), song_position(spp))
-                self._send(device, first_clock - TRANSPORT_LEAD_NS, CONTINUE)
+                when = self._after_queued(device, now_ns)
+                self._send(device, when, System(song_position(spp)))
+                self._send(device, first_clock - TRANSPORT_LEAD_NS, CONTINUE_MSG)
             else:
-                self._send(device, first_clock - TRANSPORT_LEAD_NS, START)
+                self._send(device, first_clock - TRANSPORT_LEAD_NS, START_MSG)
 
     def stop(self, now_ns: int) -> None:
         """Stop now: explicit note-offs for every sounding note, then FC."""
@@ -187,18 +203,18 @@ class Scheduler:
             return
         self.release(now_ns)
         for device in self.clock_latency_ns:
-            self._send(device, self._after_queued(device, now_ns), STOP)
+            self._send(device, self._after_queued(device, now_ns), STOP_MSG)
         self._idle_from_playing()
         self.clock.stop()
         self.playing = False
 
     def release(self, now_ns: int, track: str | None = None) -> int:
         """Note-offs for the sounding notes (of one track, or all); returns how many."""
-        keys = [k for k, t in self._sounding.items() if track is None or t == track]
-        for key in keys:
+        keys = [(k, t) for k, t in self._sounding.items() if track is None or t == track]
+        for key, name in keys:
             device, channel, note = key
             when = self._after_queued(device, now_ns)
-            self._send(device, when, note_off(channel, note))
+            self._send(device, when, off_message(channel, note, name))
             self._recent_offs.append((when, device, channel, note))
             del self._sounding[key]
         return len(keys)
@@ -236,7 +252,7 @@ class Scheduler:
             at = self.clock.ns_at(tick)
             for device, lat in self.clock_latency_ns.items():
                 if at - lat > now_ns:
-                    self._send(device, at - lat, CLOCK)
+                    self._send(device, at - lat, CLOCK_MSG)
 
     def after_xrun(
         self, now_ns: int, since_ns: int | None = None, window_ns: int = RESEND_WINDOW_NS
@@ -259,7 +275,7 @@ class Scheduler:
             done.add(key)
             if key in self._sounding:
                 continue
-            self._send(device, self._after_queued(device, now_ns), note_off(channel, note))
+            self._send(device, self._after_queued(device, now_ns), off_message(channel, note))
             sent += 1
         self.stats.resent_offs += sent
         return sent
@@ -267,6 +283,11 @@ class Scheduler:
     @property
     def sounding(self) -> int:
         return len(self._sounding)
+
+    @property
+    def max_latency_ns(self) -> int:
+        """The largest latency offset of the current routes and clock outputs."""
+        return self._max_latency_ns
 
     @property
     def last_deadline_ns(self) -> int | None:
@@ -282,6 +303,8 @@ class Scheduler:
             return
         while self.playing and self.arrangement is not None:
             horizon_ns = now_ns + self.lookahead_ns + self._max_latency_ns
+            if self.until_ns is not None:
+                horizon_ns = min(horizon_ns, self.until_ns - 1)
             end = self.arrangement.length_ticks
             tick_to = min(end, math.floor(self.clock.tick_at(horizon_ns)) + 1)
             if tick_to > self.next_tick:
@@ -299,7 +322,8 @@ class Scheduler:
         self.release(max(now_ns, boundary_ns - 1))
         if nxt is None:
             for device, lat in self.clock_latency_ns.items():
-                self._send(device, max(self._after_queued(device, now_ns), boundary_ns - lat), STOP)
+                when = max(self._after_queued(device, now_ns), boundary_ns - lat)
+                self._send(device, when, STOP_MSG)
             self._idle_from_playing()
             self.clock.stop()
             self.playing = False
@@ -326,7 +350,7 @@ class Scheduler:
                     continue
                 if overdue > 0:
                     self.stats.late_clocks += 1
-                self._send(device, when, CLOCK)
+                self._send(device, when, CLOCK_MSG)
         for event in self.arrangement.query_ticks(tick_from, tick_to):
             track = getattr(event, "track", None)  # tempo, meter, section: not for the wire
             route = self._routes.get(track) if track is not None else None
@@ -351,8 +375,8 @@ class Scheduler:
                         continue
                     self._sounding.pop(key, None)
                     self._recent_offs.append((when, *key))
-            for data in event_bytes(event):
-                self._send(route.device, when, data)
+            if isinstance(event, NoteOn | NoteOff | ControlChange | ProgramChange):
+                self._send(route.device, when, event)
 
     # -- clock while stopped ------------------------------------------------------------
     def _idle_from_playing(self) -> None:
@@ -394,15 +418,15 @@ class Scheduler:
                 if now_ns - when > half:  # a stall: skip, never a burst
                     self.stats.missed_clocks += 1
                     continue
-                self._send(device, max(when, self._after_queued(device, now_ns) - 1), CLOCK)
+                self._send(device, max(when, self._after_queued(device, now_ns) - 1), CLOCK_MSG)
 
     def _after_queued(self, device: str, now_ns: int) -> int:
         """A deadline after everything already handed to `device`, and not before now."""
         last = self._last_ns.get(device)
         return now_ns if last is None else max(now_ns, last + 1)
 
-    def _send(self, device: str, when_ns: int, data: bytes) -> None:
-        self.outputs[device].send(when_ns, data)
+    def _send(self, device: str, when_ns: int, msg: Message) -> None:
+        self.outputs[device].send(when_ns, msg)
         self.stats.sent += 1
         if when_ns > self._last_ns.get(device, -(2**62)):
             self._last_ns[device] = when_ns

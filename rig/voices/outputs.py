@@ -19,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from rig.midi.wire import Message, System
+from rig.song.events import ControlChange, ProgramChange
+
 __all__ = ["VoiceOutput", "FallbackOutput", "Player"]
 
 # Hardware messages kept for a replay on the stand-in if the port vanishes: the
@@ -32,7 +35,9 @@ _CHASE_LEAD_NS = 2_000_000
 class Player(Protocol):
     """What an output needs of `rig.voices.player.VoicePlayer` (kept apart: no circle)."""
 
-    def play(self, output: str, sound_ns: int, data: bytes, latency_ns: int = 0) -> None: ...
+    def play(self, output: str, sound_ns: int, msg: Message) -> None: ...
+
+    def latency_of(self, output: str) -> int: ...
 
     def all_off(
         self, output: str, sound_ns: int, owner: Any = None, generation: int = 0
@@ -48,8 +53,8 @@ class VoiceOutput:
         self.connected = True
         self._player = player
 
-    def send(self, when_ns: int, data: bytes) -> None:
-        self._player.play(self.name, when_ns, data)
+    def send(self, when_ns: int, msg: Message) -> None:
+        self._player.play(self.name, when_ns, msg)
 
     def panic(self) -> None:
         self._player.all_off(self.name, 0)
@@ -67,20 +72,18 @@ class FallbackOutput:
         hardware: Any | None,
         player: Player,
         *,
-        latency_ns: int = 0,
         stand_in: str = "",
     ) -> None:
         self.name = device
         self.hardware = hardware
-        self.latency_ns = latency_ns
         self.stand_in = stand_in
         self.late = 0
         self.connected = True  # something always plays it
         self._player = player
         self._hw_from: int | None = 0 if self._hw_connected() else None
         self._generation = 0
-        self._recent: list[tuple[int, bytes]] = []  # (sounding ns, data) sent to hardware
-        self._chase: dict[tuple[int, int], bytes] = {}  # (channel, CC) / (channel, -1) → msg
+        self._recent: list[tuple[int, Message]] = []  # (sounding ns, msg) sent to hardware
+        self._chase: dict[tuple[int, int], Message] = {}  # (channel, CC) / (channel, -1) → msg
 
     @property
     def on_hardware(self) -> bool:
@@ -90,25 +93,26 @@ class FallbackOutput:
         return self.hardware is not None and bool(getattr(self.hardware, "connected", False))
 
     # scheduler side (engine thread) ------------------------------------------
-    def send(self, when_ns: int, data: bytes) -> None:
-        if data[0] >= 0xF0:  # clock, transport, SPP: the hardware's business only
+    def send(self, when_ns: int, msg: Message) -> None:
+        if isinstance(msg, System):  # clock, transport, SPP: the hardware's business only
             if self.hardware is not None:
-                self.hardware.send(when_ns, data)
+                self.hardware.send(when_ns, msg)
             return
-        sound_ns = when_ns + self.latency_ns
-        kind = data[0] & 0xF0
-        if kind == 0xB0 and len(data) >= 3:
-            self._chase[(data[0] & 0x0F, data[1])] = data
-        elif kind == 0xC0:
-            self._chase[(data[0] & 0x0F, -1)] = data
+        # The scheduler sent it the device's latency early for the hardware; a stand-in
+        # sounds at the music's own time.
+        sound_ns = when_ns + self._player.latency_of(self.name)
+        if isinstance(msg, ControlChange):
+            self._chase[(msg.channel, msg.control)] = msg
+        elif isinstance(msg, ProgramChange):
+            self._chase[(msg.channel, -1)] = msg
         if self._hw_from is not None and sound_ns >= self._hw_from:
-            self.hardware.send(when_ns, data)
+            self.hardware.send(when_ns, msg)
             recent = self._recent
-            recent.append((sound_ns, data))
+            recent.append((sound_ns, msg))
             if len(recent) > 64 and recent[0][0] < sound_ns - _RECENT_NS:
                 del recent[: len(recent) // 2]
         else:
-            self._player.play(self.name, sound_ns, data, latency_ns=0)
+            self._player.play(self.name, sound_ns, msg)
 
     def panic(self) -> None:
         if self.hardware is not None:
@@ -126,9 +130,9 @@ class FallbackOutput:
             self._hw_from = None
             self._generation += 1  # a pending stand-in all-off must not fire now
             # What the scheduler already gave the dead port and is still to sound.
-            for sound_ns, data in self._recent:
+            for sound_ns, msg in self._recent:
                 if sound_ns >= now_ns:
-                    self._player.play(self.name, sound_ns, data, latency_ns=0)
+                    self._player.play(self.name, sound_ns, msg)
             self._recent.clear()
             return f"{self.name}: MIDI port gone; its stand-in voice {self.stand_in} plays on"
         if self._hw_from is None and connected:
@@ -137,7 +141,8 @@ class FallbackOutput:
             self._hw_from = at
             self._generation += 1
             self._player.all_off(self.name, at, self, self._generation)
-            chase_at = max(now_ns, at - self.latency_ns - _CHASE_LEAD_NS)
+            latency = self._player.latency_of(self.name)
+            chase_at = max(now_ns, at - latency - _CHASE_LEAD_NS)
             for _, msg in sorted(self._chase.items(), key=lambda kv: kv[0][1] < 0, reverse=True):
                 self.hardware.send(chase_at, msg)  # program changes first, then CCs
             when = "now" if bar_ns is None else "at the next bar"

@@ -1,18 +1,22 @@
 """Software voices live: a pyo server on JACK in the engine process, and its instruments.
 
-The scheduler hands the outputs (`rig.voices.outputs`) MIDI messages with absolute
+The scheduler hands the outputs (`rig.voices.outputs`) typed events with absolute
 deadlines; they hand them to this player, which applies them on the audio thread.
 
 Timing (DESIGN.md: "events applied on the audio block they fall in"): an event
 is queued with the time it should *sound* — the scheduler's deadline plus the
-device latency it subtracted for the hardware — and applied by pyo's per-block
-callback (JACK's real-time thread for pyo's client) on the block whose first
-frame is nearest, using JACK's own frame↔time mapping (`rig.midi.jacktime`),
-the same one the JACK MIDI sink writes frames with. A note sent to a synth and
-the same note on its stand-in then leave JACK in the same cycle (± half a block).
-The engine thread only decodes bytes and puts tuples on a queue; it never waits
+device latency it subtracted for the hardware (`Scheduler.latency_of`) — and
+applied by pyo's per-block callback (JACK's real-time thread for pyo's client)
+on the block its frame falls in (the nearest frame, as the JACK MIDI sink
+writes it), on the engine's frame timeline (`rig.timing.timeline`). pyo applies
+changes at a block's first frame, and the master limiter's look-ahead is one
+block, undone by applying events one block early: a note sent to a synth and
+the same note on its stand-in leave JACK in the same cycle (0 blocks apart,
+tested in freewheel).
+The engine thread puts the scheduler's typed events on a queue; it never waits
 for the audio thread, and the audio thread only holds the GIL to apply what is
-due (pyo holds it anyway while it computes the block).
+due (pyo holds it anyway while it computes the block), with `rig.dsp.play.apply_event`
+— the function the offline render applies the same events with.
 
 One instrument per (output, channel, voice): a multi-part Virus with three
 parts in use gets three stand-ins, as the hardware has three parts. All of them
@@ -33,12 +37,16 @@ import queue
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+from rig.dsp.play import apply_event
 from rig.midi.realtime import SWITCH_INTERVAL_S
+from rig.midi.wire import BANK_SELECT, Message
 from rig.song.arrangement import Arrangement
+from rig.song.events import ControlChange, NoteOff, NoteOn, ProgramChange
 from rig.voices.guard import Guard
-from rig.voices.master import LIMIT_LOOKAHEAD_MS, MasterChain, build_master
+from rig.voices.master import MasterChain, build_master, limit_lookahead_frames
 from rig.voices.outputs import FallbackOutput, VoiceOutput
 from rig.voices.settings import (
     VOICE_PREFIX,
@@ -58,7 +66,6 @@ _HOUSEKEEP_BLOCKS = 16
 # Frames an event may be behind its block before it counts as late (JACK's
 # estimate of a frame's time wobbles by a fraction of a frame between cycles).
 _GRACE_FRAMES = 2
-_BANK_SELECT = (0, 32)
 
 
 # -- the player ---------------------------------------------------------------------------
@@ -108,7 +115,8 @@ class VoicePlayer(HotSwap, Guard):
         self._frame0: int | None = None
         self._sr = 48000
         self._bs = 64
-        self._early_ns = 0  # events are applied this much before they sound (the limiter's delay)
+        # Events are applied this many frames before they sound: the limiter's delay.
+        self._early_frames = 0
         self._chain: MasterChain | None = None  # what reaches the JACK ports
         self._old_chains: list[tuple[int, MasterChain]] = []  # (drop at ns, chain faded out)
         self._gain = 1.0
@@ -118,7 +126,7 @@ class VoicePlayer(HotSwap, Guard):
         self._next: dict[int, tuple[int, Any]] = {}  # id(old) → (swap ns, new)
         self._retiring: list[tuple[int, Any]] = []  # (drop at ns, old instrument)
         self._extra: tuple[Any, ...] = ()  # instruments besides `_instruments` still live
-        self._chase: dict[int, dict[tuple, tuple]] = {}  # id(inst) → last pc / cc items
+        self._chase: dict[int, dict[tuple, Any]] = {}  # id(inst) → last pc / cc events
         self.build_ms: list[float] = []  # time to build each reloaded voice's instruments
         # Outputs the audio thread found non-finite and stopped (instruments, chains),
         # for the engine thread to rebuild.
@@ -148,7 +156,7 @@ class VoicePlayer(HotSwap, Guard):
                     self._instruments[key] = build_instrument(pyo, spec)
         self._gain = 10 ** (self.settings.gain_db / 20)
         if self.settings.limit:
-            self._early_ns = round(LIMIT_LOOKAHEAD_MS * 1e6)
+            self._early_frames = limit_lookahead_frames(self._bs, self._sr)
         self._chain = self._master_chain(list(self._instruments.values()), level=1.0)
         self._chain.out.out()
         self.server.setCallback(self._on_block)
@@ -156,7 +164,8 @@ class VoicePlayer(HotSwap, Guard):
 
     def _master_chain(self, instruments: Sequence[Any], level: float) -> MasterChain:
         """Mix → limiter → clip over `instruments`, at `level` (a 0..1 fader)."""
-        return build_master(self._pyo, instruments, level, self._gain, self.settings.limit)
+        return build_master(self._pyo, instruments, level, self._gain, self.settings.limit,
+                            self._early_frames, self._sr)  # fmt: skip
 
     def _open_client(self) -> None:
         from rig.dsp.server import AudioUnavailable, jack_rate
@@ -186,26 +195,16 @@ class VoicePlayer(HotSwap, Guard):
         every voice track. `sinks` are the opened MIDI sinks by device; `bound` the
         devices config.yaml gives a port (their sink already warned when it is missing)."""
         outputs: dict[str, Any] = {}
-        latency: dict[str, float] = {}
         stand_in = self.stand_ins
-        for arr in self.cues:
-            for info in arr.tracks:
-                if info.device is not None:
-                    latency.setdefault(info.device, info.latency_ms)
-        for device in sorted(set(latency) | set(sinks)):
+        played = {info.device for arr in self.cues for info in arr.tracks if info.device}
+        for device in sorted(played | set(sinks)):
             if device.startswith(VOICE_PREFIX):
                 outputs[device] = VoiceOutput(device, self)
                 continue
-            fb = FallbackOutput(
-                device,
-                sinks.get(device),
-                self,
-                latency_ns=round(latency.get(device, 0.0) * 1e6),
-                stand_in=stand_in.get(device, ""),
-            )
+            fb = FallbackOutput(device, sinks.get(device), self, stand_in=stand_in.get(device, ""))
             self._fallbacks.append(fb)
             outputs[device] = fb
-            if not fb.on_hardware and device in latency and device not in bound:
+            if not fb.on_hardware and device in played and device not in bound:
                 line = f"{device}: no MIDI port for it in config.yaml; "
                 if device in stand_in:
                     line += f"its stand-in voice {fb.stand_in} plays"
@@ -223,6 +222,11 @@ class VoicePlayer(HotSwap, Guard):
 
     def attach(self, scheduler: Any) -> None:
         self._scheduler = scheduler
+
+    def latency_of(self, output: str) -> int:
+        """`output`'s latency offset, as the scheduler applies it (it owns the fact)."""
+        sched = self._scheduler
+        return int(sched.latency_of(output)) if sched is not None else 0
 
     def start(self) -> None:
         # pyo's JACK thread needs the GIL for every block. A thread asking for the GIL
@@ -327,37 +331,31 @@ class VoicePlayer(HotSwap, Guard):
         return int(sched.clock.ns_at(bar_tick))
 
     # outputs → audio thread ----------------------------------------------------------
-    def play(self, output: str, sound_ns: int, data: bytes, latency_ns: int = 0) -> None:
-        """Queue one MIDI message of `output` to sound at `sound_ns` on its stand-in."""
-        inst = self._instrument(output, data[0] & 0x0F)
+    def play(self, output: str, sound_ns: int, msg: Message) -> None:
+        """Queue one typed message of `output` to sound at `sound_ns` on its stand-in."""
+        if not isinstance(msg, NoteOn | NoteOff | ControlChange | ProgramChange):
+            return  # clock, transport: the hardware's business
+        if isinstance(msg, ControlChange):
+            if msg.control in BANK_SELECT:
+                return  # a program change carries its bank; the voices have no banks
+            if not msg.name:  # the device's name for the CC, as the song names it
+                name = self.settings.cc_names.get(output, {}).get(msg.control, "")
+                msg = replace(msg, name=name)
+        inst = self._instrument(output, msg.channel)
         if inst is None:
             return
-        when = sound_ns + latency_ns
         nxt = self._next.get(id(inst)) if self._next else None
-        while nxt is not None and when >= nxt[0]:  # a reloaded voice plays from its time on
+        while nxt is not None and sound_ns >= nxt[0]:  # a reloaded voice plays from its time on
             inst = nxt[1]
             nxt = self._next.get(id(inst))
-        kind = data[0] & 0xF0
-        if kind == 0x90 and data[2] > 0:
-            item = ("on", data[1], data[2])
-        elif kind == 0x80 or kind == 0x90:
-            item = ("off", data[1], 0)
-        elif kind == 0xB0:
-            if data[1] in _BANK_SELECT:
-                return
-            name = self.settings.cc_names.get(output, {}).get(data[1], "")
-            item = ("cc", data[1], data[2], name)
-        elif kind == 0xC0:
-            item = ("pc", data[1], 0)
-        else:
-            return  # pitch bend, aftertouch: the voices have no use for them yet
-        self._queue.put((when, next(self._seq), inst, item, None, 0))
-        if kind == 0xB0 or kind == 0xC0:
-            self._chase.setdefault(id(inst), {})[item[:2] if kind == 0xB0 else ("pc",)] = item
+        self._queue.put((sound_ns, next(self._seq), inst, msg, None, 0))
+        if isinstance(msg, ControlChange | ProgramChange):
+            key = ("cc", msg.control) if isinstance(msg, ControlChange) else ("pc",)
+            self._chase.setdefault(id(inst), {})[key] = msg
             while nxt is not None:  # a version waiting for its time follows the settings
                 inst = nxt[1]
-                self._queue.put((when, next(self._seq), inst, item, None, 0))
-                self._chase.setdefault(id(inst), {})[item[:2] if kind == 0xB0 else ("pc",)] = item
+                self._queue.put((sound_ns, next(self._seq), inst, msg, None, 0))
+                self._chase.setdefault(id(inst), {})[key] = msg
                 nxt = self._next.get(id(inst))
 
     def all_off(
@@ -433,20 +431,24 @@ class VoicePlayer(HotSwap, Guard):
             if self.blocks % _HOUSEKEEP_BLOCKS == 0:
                 self._housekeep(((raw - self._frame0) % (1 << 32)) / self._sr)
             return
-        half = self._bs // 2
-        # Nearest block: due before its middle (the limiter's delay earlier).
-        due_ns = cycle.ns_of(start + half) + self._early_ns
-        late_ns = cycle.ns_of(start - half - _GRACE_FRAMES) + self._early_ns
+        # The block an event's frame falls in (the MIDI sinks' frame: the nearest one)
+        # is the one it sounds on: it is applied on the block `_early_frames` before
+        # (the limiter's delay), and pyo's changes take effect at a block's first frame.
+        # So a stand-in's onset is on the first frame of its MIDI frame's block.
+        early = self._early_frames
+        end = start + self._bs + early  # frames before this one are due
+        late_frame = start + early - _GRACE_FRAMES  # ... and before this one, late
+        frame_of = cycle.frame_of
         at = ((raw - self._frame0) % (1 << 32)) / self._sr  # the instruments' clock
         drop_ns = cycle.ns_of(start) - self.drop_late_ns if timeline is not None else None
-        while heap and heap[0][0] < due_ns:
+        while heap and (heap[0][0] == 0 or frame_of(heap[0][0]) < end):
             sound_ns, _, inst, item, owner, generation = heapq.heappop(heap)
             if owner is not None and not owner.generation_is(generation):
                 continue
-            if drop_ns is not None and item[0] == "on" and 0 < sound_ns < drop_ns:
+            if drop_ns is not None and isinstance(item, NoteOn) and 0 < sound_ns < drop_ns:
                 self.dropped += 1
                 continue
-            if sound_ns and sound_ns < late_ns and inst is not None:
+            if sound_ns and inst is not None and frame_of(sound_ns) < late_frame:
                 self.late += 1
             try:
                 _apply(inst, item, at)
@@ -458,19 +460,14 @@ class VoicePlayer(HotSwap, Guard):
             self._housekeep(at)
 
 
-def _apply(inst: Any, item: tuple, at: float) -> None:
-    kind = item[0]
-    if kind == "on":
-        inst.note_on(item[1], item[2], at)
-    elif kind == "off":
-        inst.note_off(item[1], at)
-    elif kind == "cc":
-        inst.control(item[3], item[1], item[2], at)
-    elif kind == "pc":
-        inst.program(item[1], at)
-    elif kind == "alloff":
+def _apply(inst: Any, item: Any, at: float) -> None:
+    """One queued item: a song event (`apply_event`, as the offline render applies it),
+    or the player's own all-notes-off / master-chain crossfade."""
+    if not isinstance(item, tuple):
+        apply_event(inst, item, at)
+    elif item[0] == "alloff":
         inst.all_notes_off(at)
-    elif kind == "fade":  # one master chain out, the next in, from the same block
+    elif item[0] == "fade":  # one master chain out, the next in, from the same block
         item[1].fade.value = 0.0
         item[2].fade.value = 1.0
 

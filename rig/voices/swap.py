@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rig.dsp.spec import VoiceSpec
+from rig.song.events import ProgramChange
 from rig.voices.master import MasterChain
 
 __all__ = ["HotSwap", "Swap"]
@@ -58,7 +59,7 @@ class HotSwap:
     _next: dict[int, tuple[int, Any]]
     _retiring: list[tuple[int, Any]]
     _extra: tuple[Any, ...]
-    _chase: dict[int, dict[tuple, tuple]]
+    _chase: dict[int, dict[tuple, Any]]
     build_ms: list[float]
     messages: list[str]
 
@@ -92,7 +93,7 @@ class HotSwap:
         put = self._queue.put
         # Program first, then CCs: as the old version was set (applied at once: silent).
         chase = self._chase.get(id(old), {})
-        for item in sorted(chase.values(), key=lambda it: it[0] != "pc"):
+        for item in sorted(chase.values(), key=lambda it: not isinstance(it, ProgramChange)):
             put((0, next(self._seq), new, item, None, 0))
         self._chase[id(new)] = dict(chase)
         put((at_ns, next(self._seq), old, ("alloff",), None, 0))

@@ -168,3 +168,163 @@ def test_a_wait_transition_stops_and_the_next_play_starts_the_next_cue():
     assert mono.count(b"\xfa") == 1 and mono.count(b"\xfc") == 1  # one+two ran on, then stop
     engine.play(time.now)
     assert engine.state == "playing" and engine.arrangement.name == "three"
+
+
+def two_sections(name: str, bpm: float = 120.0) -> Arrangement:
+    arr = cue(name, bars=8, bpm=bpm)
+    half = 4 * 4 * PPQ
+    arr.sections = (
+        SectionSpan("a", 0, half, 1, 4, 4, 4),
+        SectionSpan("b", half, 2 * half, 5, 4, 4, 4),
+    )
+    return arr
+
+
+def clock_gaps_ns(sink: RecordingSink, after_ns: int) -> set[int]:
+    ticks = sorted(t for t, d in sink.messages if d == b"\xf8" and t >= after_ns)
+    return {b - a for a, b in zip(ticks, ticks[1:], strict=False)}
+
+
+def test_a_section_jump_keeps_a_tapped_or_nudged_tempo():
+    """Issue 12, item 10: the performer set the tempo by hand (tap, nudge, /rig/tempo);
+    a section jump of the same cue keeps it. Another cue starts at its written tempo."""
+    time = FakeTime()
+    engine, sinks = make([two_sections("one"), cue("two", bpm=90)], time)
+    engine.play(time.now)
+    advance(engine, time, 500 * MS)
+    for _ in range(4):  # four taps 0.5 s apart... then a nudge: 121 BPM
+        engine.tap(time.now)
+        advance(engine, time, 500 * MS)
+    engine.nudge(1.0)
+    advance(engine, time, 100 * MS)
+    assert engine.position(time.now)[2] == 121.0
+    engine.section(time.now, "b", "bar")
+    advance(engine, time, 2500 * MS)
+    assert engine.section_name(time.now) == "b"
+    assert engine.position(time.now)[2] == 121.0
+    jumped = time.now
+    advance(engine, time, 1000 * MS)
+    # The clock on the wire too: one F8 every 60 / 121 / 24 s (±1 ns rounding).
+    gaps = clock_gaps_ns(sinks["mono"], jumped)
+    assert gaps and all(abs(g - 60e9 / 121 / 24) <= 1 for g in gaps), gaps
+    engine.launch(time.now, 1, "bar")
+    advance(engine, time, 2500 * MS)
+    assert engine.arrangement.name == "two"
+    assert engine.position(time.now)[2] == 90.0
+
+
+def test_waiting_and_stopped_show_the_tempo_the_cue_will_start_at():
+    """Issue 12, item 13: waiting after a cue, the status showed the old cue's tempo."""
+    time = FakeTime()
+    sinks = {d: RecordingSink(d, now=time.now_ns) for d in ("virus", "mono")}
+    for s in sinks.values():
+        s.open()
+    cues = [cue("one", bars=1, bpm=120), cue("two", bars=1, bpm=90)]
+    engine = Engine(cues, sinks, clock_latency_ms={"mono": 0.0}, transitions=["wait"])
+    engine.play(time.now)
+    for _ in range(1000):  # 4 s in 4 ms steps: cue one ends, "wait" holds cue two
+        engine.pump(time.now)
+        time.sleep_until(time.now + 4 * MS)
+    assert engine.state == "waiting" and engine.arrangement.name == "two"
+    assert engine.position(time.now)[2] == 90.0
+    engine.cue(time.now, 0)  # stopped on cue one: its written tempo
+    assert engine.position(time.now)[2] == 120.0
+
+
+def test_a_tempo_set_while_stopped_is_the_tempo_play_starts_at():
+    time = FakeTime()
+    engine, sinks = make([cue("one", bpm=120)], time)
+    engine.nudge(-2.0)
+    assert engine.position(time.now)[2] == 118.0
+    engine.play(time.now)
+    advance(engine, time, 1000 * MS)
+    assert engine.position(time.now)[2] == 118.0
+    gaps = clock_gaps_ns(sinks["mono"], 0)
+    assert gaps and all(abs(g - 60e9 / 118 / 24) <= 1 for g in gaps), gaps
+
+
+def test_status_tells_the_performer_where_the_cue_and_the_set_are_and_what_comes_next():
+    """Issue 12: elapsed and remaining time of the cue and of the set, and "next: X in
+    N bars" — from the engine's own position and tempo."""
+    from rig.engine.dispatch import status
+
+    time = FakeTime()
+    cues = [cue("one", bars=4, bpm=120), cue("two", bars=2, bpm=60), cue("three", bars=1)]
+    sinks = {d: RecordingSink(d, now=time.now_ns) for d in ("virus", "mono")}
+    for s in sinks.values():
+        s.open()
+    engine = Engine(cues, sinks, clock_latency_ms={"mono": 0.0}, transitions=["bar", "wait"])
+    s = status(engine, time.now)
+    # one: 4 bars at 120 = 8 s; two: 2 bars at 60 = 8 s; three: 1 bar at 120 = 2 s.
+    assert (s.cue_elapsed_s, s.cue_remaining_s) == (0.0, 8.0)
+    assert (s.set_elapsed_s, s.set_remaining_s) == (0.0, 18.0)
+    assert (s.next_name, s.next_bars, s.next_how) == ("two", 4, "bar")
+    engine.play(time.now)
+    advance(engine, time, START_DELAY_NS + 2500 * MS)  # bar 2, beat 2 of cue one
+    s = status(engine, time.now)
+    assert s.bar == 2 and abs(s.cue_elapsed_s - 2.5) < 0.01 and abs(s.cue_remaining_s - 5.5) < 0.01
+    assert abs(s.set_remaining_s - 15.5) < 0.01
+    assert (s.next_name, s.next_bars) == ("two", 3)
+    engine.launch(time.now, 2, "bar")
+    s = status(engine, time.now)
+    assert (s.next_name, s.next_bars, s.next_how) == ("three", 1, "cue")
+    assert abs(s.cue_remaining_s - 1.5) < 0.01  # to the queued switch at bar 3
+    engine.cancel(time.now)
+    advance(engine, time, 6000 * MS)  # into cue two, whose transition waits
+    s = status(engine, time.now)
+    assert s.cue_name == "two" and (s.next_name, s.next_bars, s.next_how) == ("three", -1, "wait")
+    assert abs(s.set_elapsed_s - 8.0 - s.cue_elapsed_s) < 0.01
+    advance(engine, time, 9000 * MS)  # two ends: waiting for "three" to be launched
+    s = status(engine, time.now)
+    assert s.state == "waiting" and (s.next_name, s.next_how) == ("three", "wait")
+
+
+def test_a_count_in_clicks_one_bar_then_the_cue_starts_on_the_downbeat():
+    """Issue 12: `count_in: {bars: 1, click: virus, channel: 10, note: 37}` — four
+    clicks a beat apart (the first accented) on the click device, then the cue's
+    Start and first notes exactly one bar later; the status counts the beats."""
+    from rig.config.countin import CountIn
+    from rig.engine.dispatch import status
+
+    time = FakeTime()
+    engine, sinks = make([cue("one", bpm=120)], time)
+    engine.count_in = CountIn(bars=1, click="virus", channel=9, note=37)
+    t0 = time.now
+    engine.play(time.now)
+    advance(engine, time, START_DELAY_NS + 100 * MS)
+    s = status(engine, time.now)
+    assert (s.state, s.bar, s.beat) == ("count-in", 0, 1)
+    advance(engine, time, 1000 * MS)
+    assert (status(engine, time.now).state, status(engine, time.now).beat) == ("count-in", 3)
+    advance(engine, time, 1500 * MS)
+    assert status(engine, time.now).state == "playing"
+    first = t0 + START_DELAY_NS
+    clicks = [(t, d) for t, d in sorted(sinks["virus"].messages) if d[0] == 0x99]
+    assert clicks == [(first + k * 500 * MS, bytes((0x99, 37, 127 if k == 0 else 90)))
+                      for k in range(4)]  # fmt: skip
+    downbeat = first + 2000 * MS
+    mono = sorted(sinks["mono"].messages)
+    from rig.timing.scheduler import TRANSPORT_LEAD_NS
+
+    assert [t for t, d in mono if d == b"\xfa"] == [downbeat - TRANSPORT_LEAD_NS]
+    assert min(t for t, d in mono if d[0] == 0x90) == downbeat
+    assert min(t for t, d in sinks["virus"].messages if d[0] == 0x91) == downbeat
+
+
+def test_a_show_starts_with_what_the_last_one_kept():
+    """A set file's live: block: the chosen cue, its mutes, the tempo set by hand."""
+    from rig.engine.kept import apply_kept
+    from rig.song.kept import Kept
+
+    time = FakeTime()
+    engine, sinks = make([cue("one"), cue("two", bpm=90)], time)
+    kept = Kept(cue=1, quantize="beat", mute=("bass", "gone"), tempo={1: 100.0})
+    warnings = apply_kept(engine, kept, time.now)
+    assert warnings == ["live: mute: the set has no track 'gone' any more; ignored"]
+    assert engine.cue_index == 1 and engine.position(time.now)[2] == 100.0
+    engine.play(time.now)
+    advance(engine, time, 1000 * MS)
+    assert engine.mute_state(time.now).muted == {"bass"}
+    assert not [d for _, d in sinks["mono"].messages if d[0] == 0x90]  # bass muted
+    gaps = clock_gaps_ns(sinks["mono"], 0)
+    assert gaps and all(abs(g - 60e9 / 100 / 24) <= 1 for g in gaps), gaps

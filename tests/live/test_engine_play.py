@@ -60,6 +60,65 @@ def test_rig_play_from_a_bar_with_a_missing_device(recorder, jack_server, tmp_pa
     assert b"\xfc" in data and sounding_after(data) == []
 
 
+BEATS_SONG = """\
+cue: Beats
+tempo: 120
+meter: 4/4
+tracks:
+  bass: {device: monopoly}
+patterns:
+  beat: {track: bass, steps: "C2 . . . C2 . . . C2 . . . C2 . . ."}
+sections:
+  - {name: one, bars: 8, play: [beat]}
+"""
+
+
+def test_rig_play_for_ten_seconds_plays_ten_seconds_of_timeline_in_freewheel(
+    recorder, jack_server, freewheel, tmp_path
+):
+    """`--for 10` counts the engine's timeline (frames / rate), not the wall clock: in
+    freewheel, where 10 s of frames pass in a fraction of 10 wall seconds, the show
+    still lasts exactly 480 000 frames from its downbeat: the last clock tick on frame
+    479 000, the note-offs and the Stop on frame 480 000, nothing after it."""
+    song = tmp_path / "beats.yaml"
+    song.write_text(BEATS_SONG)
+    config = _config(tmp_path, f"devices:\n  monopoly: {{port: '{recorder.port}', clock: true}}\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
+    cmd = [sys.executable, "-m", "rig.cli", "play", str(song), "--for", "10",
+           "--config", str(config), "--osc-port", "0"]  # fmt: skip
+    player = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    try:
+        _wait_connected(recorder.port, timeout=30)
+        with freewheel:
+            began = time.monotonic()
+            assert player.stdout is not None
+            for line in player.stdout:  # status lines; the show ends by itself
+                if line.startswith("ended"):
+                    break
+            wall = time.monotonic() - began
+        # Freewheel off before the engine closes its JACK clients: a client closing
+        # while the server freewheels left the next test's clients unable to start.
+        out, err = player.communicate(timeout=60)
+    finally:
+        if player.poll() is None:
+            player.kill()
+            player.wait()
+    events = recorder.stop()
+    assert player.returncode == 0, err
+    clocks = [f for f, d in events if d == b"\xf8"]
+    downbeat = clocks[0]
+    end = downbeat + 10 * 48000
+    print(f"--for 10 in freewheel: {wall:.2f} s wall for 10 s of timeline")
+    assert clocks[-1] == end - 1000 and len(clocks) == 10 * 48  # 120 BPM: a tick per 1000
+    assert max(f for f, _ in events) == end  # nothing after the end of the 10 s
+    stop = [d for f, d in events if f == end]
+    assert stop[-1] == b"\xfc" and all(d[0] & 0xF0 == 0x80 for d in stop[:-1])
+    ons = [f - downbeat for f, d in events if d[0] & 0xF0 == 0x90 and d[2]]
+    assert ons == [k * 24000 for k in range(20)]  # a note every beat, the 20 of 10 s
+    assert sounding_after([d for _, d in events]) == []
+
+
 def test_rig_play_rejects_bad_arguments():
     run = [sys.executable, "-m", "rig.cli", "play"]
     env = dict(os.environ, PYTHONPATH=str(REPO))

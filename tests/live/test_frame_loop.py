@@ -94,3 +94,27 @@ def test_missed_cycles_drop_late_note_ons_send_offs_again_and_leave_nothing_soun
         engine.stop(loop.now_ns())
     for sink in sinks.values():
         assert sounding_after([d for _, d in sorted(sink.messages, key=lambda m: m[0])]) == []
+
+
+def test_a_timed_show_stops_on_the_frame_its_seconds_end_and_says_ended():
+    """`rig play --for 3`: 3 s of timeline from the downbeat, then the stop on that very
+    frame (note-offs and FC there), nothing after it; the state says "ended"."""
+    time = FrameTime()
+    engine, sinks = make([cue("one", 8)], time, play_for_ns=3_000_000_000)
+    loop = FrameLoop(engine, Timeline(RATE, 5_000))
+    time.loop = loop
+    frame = run_cycles(loop, 5_000, 10)
+    with loop.lock:
+        engine.play(loop.now_ns())
+    run_cycles(loop, frame, 5 * RATE // PERIOD)  # 5 s of cycles
+    assert engine.state == "ended" and not engine.scheduler.playing
+    line = loop.timeline
+    sent = [(line.frame_of(w), d) for s in sinks.values() for w, d in s.messages]
+    clocks = sorted(f for f, d in sent if d == CLOCK)
+    downbeat = clocks[0]
+    stop = downbeat + 3 * RATE
+    assert max(f for f, _ in sent) == stop
+    assert [d for f, d in sent if f == stop and d[0] & 0xF0 != 0x80] == [b"\xfc"]
+    assert clocks[-1] == stop - 1000 and len(clocks) == 3 * 48  # 120 BPM: 1000 frames a tick
+    for sink in sinks.values():
+        assert sounding_after([d for _, d in sorted(sink.messages, key=lambda m: m[0])]) == []

@@ -197,17 +197,13 @@ def stage(tmp_path, recorder_port: str, note: str = "C2"):
 def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
     """`rig live SONG` (headless UI) in its own process; (ui process, its session) once
     the host has written the session file."""
-    import os
     import subprocess
-    import sys
 
     from rig.stage.session import find_sessions
+    from tests.support.tmux import live_command
 
-    env = dict(os.environ, PYTHONPATH=str(REPO), RIG_LIVE_DIR=str(sessions),
-               TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver",
-               **jack_server.env)  # fmt: skip
-    cmd = [sys.executable, "-m", "rig.cli", "live", str(song_path), "--config", str(config),
-           "--osc-port", "0"]  # fmt: skip
+    cmd, env = live_command(song_path, config, sessions=sessions, server_env=jack_server.env,
+                            headless=True, inherit=True)  # fmt: skip
     ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while not (found := find_sessions(sessions)):

@@ -59,3 +59,57 @@ def test_chasing_mtc_plays_in_step_locates_and_stops():
     run(200)
     assert chaser.state == "stopped"
     assert chaser_notes.sounding() == []
+
+
+def test_chasing_mtc_locates_to_the_cue_spotted_at_that_timecode():
+    """Songs' `timecode:`: a set of two cues spotted at 01:00:00:00 and 01:00:20:00;
+    the master's timecode jumps into the second, back into the first, and before both."""
+    from rig.song.model import Spot
+
+    now = [10**9]
+    master, _, _ = rig(now, "master")  # 16 bars at 120 BPM: 01:00:00:00 to 01:00:32:00
+    tc_sink = RecordingSink("mtc", now=lambda: now[0])
+    tc_sink.open()
+    mtc = MtcSender(master, tc_sink, 25)
+    sink = RecordingSink("chaser", now=lambda: now[0])
+    sink.open()
+    first, second = song(16), song(16)
+    first.timecode = Spot(1, 0, 0, 0)
+    second.timecode = Spot(1, 0, 20, 0)
+    clock = FollowClock(first.tempo)
+    chaser = Engine([first, second], {"mono": sink}, clock=clock)
+    chaser.sync = SyncDriver(chaser, clock)
+    chaser.sync.switch("mtc", now[0])
+    fed = 0
+
+    def run(ms):
+        nonlocal fed
+        for _ in range(ms):
+            now[0] += MS
+            master.pump(now[0])
+            mtc.pump(now[0])
+            messages = tc_sink.messages
+            while fed < len(messages) and messages[fed][0] <= now[0]:
+                chaser.sync.feed(messages[fed][1], messages[fed][0])
+                fed += 1
+            chaser.pump(now[0])
+
+    master.locate(now[0], 13)  # bar 13 = 24 s = 01:00:24:00: 4 s (2 bars) into `second`
+    master.cont(now[0])
+    run(1500)
+    assert chaser.state == "playing" and chaser.view.index == 1
+    bar, _, _ = chaser.position(now[0])
+    assert bar == 3  # 01:00:24 + 1.5 s = 5.5 s into the cue: bar 3 (4-6 s) of it
+    master.locate(now[0], 3)  # 01:00:04:00: 4 s into `first`
+    run(1500)
+    assert chaser.state == "playing" and chaser.view.index == 0
+    assert chaser.position(now[0])[0] == 3
+    # Running on from `first` into `second` at 01:00:20:00: relocated into `second`.
+    master.locate(now[0], 10)  # 01:00:18:00
+    run(3500)
+    assert chaser.state == "playing" and chaser.view.index == 1
+    assert chaser.position(now[0])[0] == 1  # 01:00:21.5 = 1.5 s into `second`: bar 1
+    master.stop(now[0])
+    run(200)
+    assert chaser.state == "stopped"
+    assert sink.sounding() == []

@@ -7,6 +7,8 @@ with the master's jitter-free grid.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rig.commands.bench.sync_sim import Master, run_midi, song
@@ -108,7 +110,7 @@ def test_sync_fields_survive_the_osc_round_trip_and_show_in_the_status_line():
     from rig.control.protocol import Status, decode, encode
 
     s = Status("playing", 3, 2, 121.5, 0, 0, sync_source="link", sync_bpm=121.5, sync_peers=2)
-    s = Status(*[*s.args()[:-1], 1.5])  # bar phase 1.5
+    s = dataclasses.replace(s, sync_bar_phase=1.5)
     address, args = decode(encode("/rig/status", *s.args()))
     back = Status.from_args(args)
     assert back == s

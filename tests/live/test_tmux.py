@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from tmuxshow import TmuxShow, have_tmux
+
+from tests.support.tmux import REPO, TmuxShow, have_tmux, live_command
 
 pytestmark = [
     pytest.mark.jack,
@@ -18,7 +18,6 @@ pytestmark = [
     pytest.mark.skipif(not have_tmux(), reason="tmux is not installed"),
 ]
 
-REPO = Path(__file__).resolve().parents[2]
 CUE = """cue: NAME
 tempo: 150
 meter: 4/4
@@ -56,7 +55,7 @@ def end_show(sessions: Path) -> None:
             time.sleep(0.05)
 
 
-@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tmp_path, size):
     """Items 1-2: down, down, enter launches the third cue (playing: at the next bar),
     the footer shows the launch key, and the recorder hears the third cue's note."""
@@ -64,17 +63,21 @@ def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tm
 
     set_path, config = three_cues(tmp_path, recorder.port)
     sessions = tmp_path / "sessions"
-    env = dict(jack_server.env, PYTHONPATH=str(REPO), RIG_LIVE_DIR=str(sessions))
-    cmd = [sys.executable, "-m", "rig.cli", "live", str(set_path), "--config", str(config),
-           "--osc-port", "0"]  # fmt: skip
+    cmd, env = live_command(set_path, config, sessions=sessions, server_env=jack_server.env)
     width, height = size
     try:
         with TmuxShow(cmd, width=width, height=height, env=env, cwd=tmp_path, name="rigtest") as t:
             t.wait("STOPPED", "Third Rail", " launch ")  # the footer names it
             t.wait("queued", "plays on")  # the tracks table's last column fits (item 8)
             t.wait("Test Night")  # the set's name (/rig/setlist carried "" before)
+            t.wait("press p to play", "next: Second Wind", "quantize bar")  # the header
             t.keys("p")
             t.wait("PLAYING", "First Light")
+            screen = t.wait("cue 0:0", "set Test Night", "150.0 BPM")
+            if os.environ.get("RIG_SCREENSHOT") and size == (80, 24):
+                # README's screenshot: `RIG_SCREENSHOT=docs/live-80x24.txt pytest -k tmux`
+                Path(os.environ["RIG_SCREENSHOT"]).write_text(screen, encoding="utf-8")
+            assert all(len(line) <= width for line in screen.splitlines())
             t.keys("Down", "Down", "Enter")
             t.wait("launch Third Rail")
             t.wait("cue 3/3", timeout=10)

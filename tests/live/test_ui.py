@@ -227,6 +227,7 @@ def test_a_crash_says_the_host_restarts_the_engine_and_the_ui_follows_it():
             app = LiveApp(link, poll_s=0.05, session=lambda: sessions[-1])
             async with app.run_test(size=(120, 30)) as pilot:
                 await until(pilot, lambda: "ENGINE CRASHED" in text(app, "#message"))
+                assert "ENGINE RESTARTING" in text(app, "#top")  # the header's state line
                 shown = text(app, "#message")
                 assert "5 note-offs sent" in shown and "resumes" in shown
                 assert "rig live" not in shown
@@ -288,3 +289,152 @@ def test_the_section_chooser_starts_at_the_playing_section():
                 assert app.selected_section == 1
 
     asyncio.run(scenario())
+
+
+def test_a_track_key_means_the_same_instrument_in_every_cue():
+    """Issue 12, item 9: `3` was drums in one cue and bass in the next. A track's
+    number is its slot in the set (first appearance, set order), the same in every
+    cue: `2` mutes the bass in a cue that lists bass first, too."""
+
+    async def scenario() -> None:
+        first = sectioned("Rivalry", 36)  # keys, bass
+        second = sectioned("Heartbeat", 60)
+        second.tracks = tuple(reversed(second.tracks))  # bass, keys: bass is row 1 here
+        with served([first, second]) as (engine, port, _, _ended):
+            link = EngineLink(port)
+            link.send("/rig/launch", 1, "now")
+            app = LiveApp(link, poll_s=0.05)
+            async with app.run_test(size=(100, 30)) as pilot:
+                await until(pilot, lambda: "Heartbeat" in text(app, "#top"))
+                await until(pilot, lambda: app.link.setlist is not None)
+                await until(pilot, lambda: app.query_one("#tracks").row_count == 2)
+                table = app.query_one("#tracks")
+                numbered = {table.get_row_at(r)[1]: table.get_row_at(r)[0] for r in range(2)}
+                assert numbered == {"keys": "1", "bass": "2"}
+                await pilot.press("2", "g", "g", "g")  # bar → section → cue → now
+                assert app.quantize == "now"
+                await pilot.press("m")
+                await until(pilot, lambda: engine.mute_state(time.monotonic_ns()).muted)
+                assert engine.mute_state(time.monotonic_ns()).muted == {"bass"}
+
+    asyncio.run(scenario())
+
+
+def screen_text(app: LiveApp) -> list[str]:
+    """The terminal's lines as the performer sees them (textual's compositor)."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(seg.text for seg in strip) for strip in strips]
+
+
+def test_the_header_a_performer_reads_at_80x24():
+    """Issue 12: the state line (stopped, playing, waiting for launch) with what to
+    press, the big bar.beat counter, tempo, elapsed/remaining of cue and set, "next: X in
+    N bars", quantize and the health counters — all on an 80x24 terminal."""
+
+    async def scenario() -> None:
+        cues = [sectioned("Rivalry", 36), sectioned("Heartbeat", 60)]
+        for arr in cues:  # 2 bars each: the "wait" comes within seconds
+            arr.length_ticks = arr.sections[1].start_tick
+            arr.sections = arr.sections[:1]
+        with served(cues, transitions=["wait"], set_name="Night") as (engine, port, _, _e):
+            app = LiveApp(EngineLink(port), poll_s=0.05)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                await pilot.pause(0.3)
+                screen = "\n".join(screen_text(app))
+                assert "STOPPED  press p to play Rivalry" in screen, screen
+                assert "cue 0:00 −0:04   set Night 0:00 −0:08" in screen, screen
+                assert "next: Heartbeat — waits for the launch key" in screen, screen
+                assert "quantize bar" in screen and "1.1" not in screen.split("\n")[0]
+                await pilot.press("p")
+                await until(pilot, lambda: "PLAYING" in text(app, "#top"))
+                await until(pilot, lambda: app.status.bar == 2)
+                await pilot.pause(0.2)
+                lines = screen_text(app)
+                assert all(len(line.rstrip()) <= 80 for line in lines)
+                # The big counter: textual's three-row digits, "2." in the top rows.
+                assert "━" in lines[0] and "•" in lines[2], lines[:3]
+                assert "120.0 BPM" in "\n".join(lines[:6])
+                await until(pilot, lambda: "WAITING FOR LAUNCH" in text(app, "#top"), 20)
+                await pilot.pause(0.2)
+                screen = "\n".join(screen_text(app))
+                assert "WAITING FOR LAUNCH  press p to start Heartbeat" in screen, screen
+                # The tempo the next cue will start at, not the last one's.
+                assert "cue 2/2 Heartbeat" in screen and "120.0 BPM" in screen
+                # The tracks table and the footer keep their place below the header.
+                assert " q quit" in screen and "plays on" in screen
+
+    asyncio.run(scenario())
+
+
+def test_a_count_in_counts_and_flashes_in_the_header():
+    """`count_in:` — `p` shows COUNT-IN, the big digits count the beats and the
+    header flashes on every other one; then PLAYING from bar 1."""
+    from rig.config.countin import CountIn
+
+    async def scenario() -> None:
+        with served([sectioned("Rivalry", 36)]) as (engine, port, _, _ended):
+            engine.count_in = CountIn(bars=2)  # 8 beats, 4 s: a busy machine sees several
+            app = LiveApp(EngineLink(port), poll_s=0.05)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                await pilot.press("p")
+                await until(pilot, lambda: "COUNT-IN" in text(app, "#top"))
+                header = app.query_one("#header")
+                assert header.has_class("count-in")
+                seen = set()
+                while app.status is not None and app.status.state == "count-in":
+                    seen.add((app.status.beat, header.has_class("beat")))
+                    await pilot.pause(0.05)
+                beats = {b for b, _ in seen}
+                assert len(beats) >= 3 and max(beats) >= 6, seen  # a busy machine polls late
+                assert all(flash == (b % 2 == 1) for b, flash in seen), seen  # it flashes
+                await until(pilot, lambda: "PLAYING" in text(app, "#top"))
+                assert not header.has_class("count-in")
+
+    asyncio.run(scenario())
+
+
+def test_w_keeps_the_live_tweaks_in_the_set_file_after_asking():
+    """Issue 12: a live tweak (tempo nudge, mutes, quantize, chosen cue) can be kept for
+    the next show — shown as the set's live: block first, written only on `y`."""
+    from rig.song.kept import Kept
+    from rig.song.setlist import load_setlist
+    from rig.stage.ui.screens import KeepScreen
+
+    song = (REPO / "songs" / "rivalry.yaml").read_text(encoding="utf-8")
+
+    async def scenario(tmp: Path) -> None:
+        for name in ("a.yaml", "b.yaml"):
+            (tmp / name).write_text(song, encoding="utf-8")
+        path = tmp / "night.yaml"
+        original = "set: Night  # a comment that stays\ncues: [a.yaml, b.yaml]\n"
+        path.write_text(original, encoding="utf-8")
+        with served([sectioned("Rivalry", 36), sectioned("Ciel", 60)]) as (engine, port, _, _e):
+            app = LiveApp(EngineLink(port), poll_s=0.05, set_path=path)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                await pilot.press("2", "m", "plus", "down", "g", "g")
+                assert app.quantize == "cue"
+                await until(pilot, lambda: app.status.muted == "bass" and app.status.bpm_set)
+                await pilot.press("w")
+                await until(pilot, lambda: isinstance(app.screen, KeepScreen))
+                shown = str(app.screen.query_one("#keep-question").render())
+                assert "cue: 2" in shown and "mute: [bass]" in shown and "tempo: {1: 121}" in shown
+                await pilot.press("n")  # anything but y: nothing is written
+                await until(pilot, lambda: not isinstance(app.screen, KeepScreen))
+                assert path.read_text(encoding="utf-8") == original
+                assert engine.queued is None and engine.cue_index == 0  # n did not launch
+                await pilot.press("w")
+                await until(pilot, lambda: isinstance(app.screen, KeepScreen))
+                await pilot.press("y")
+                await until(pilot, lambda: "kept in" in text(app, "#message"))
+        text_now = path.read_text(encoding="utf-8")
+        assert text_now.startswith(original)
+        kept = load_setlist(path).kept
+        assert kept == Kept(cue=1, quantize="cue", mute=("bass",), tempo={0: 121.0})
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(scenario(Path(tmp)))

@@ -19,6 +19,7 @@ import pytest
 from rig.dsp.loader import load_voice
 from rig.probe.capture import AudioCapture
 from rig.song.arrangement import TrackInfo
+from rig.song.events import NoteOff, NoteOn
 from rig.voices.player import VoicePlayer
 from rig.voices.settings import VoiceSettings
 from tests.support.audio import SR, f0, midi_hz, rms
@@ -65,8 +66,8 @@ def test_an_instrument_gone_to_nan_is_silenced_rebuilt_and_plays_again(
                 time.sleep(0.005)
 
         def note(pitch: int, at_ns: int, length_ns: int) -> None:
-            player.play("voice:t", at_ns, bytes((0x90, pitch, 100)))
-            player.play("voice:t", at_ns + length_ns, bytes((0x80, pitch, 0)))
+            player.play("voice:t", at_ns, NoteOn(0, "t", 0, pitch, 100))
+            player.play("voice:t", at_ns + length_ns, NoteOff(0, "t", 0, pitch))
 
         now = time.monotonic_ns()
         note(57, now + 200 * MS, 600 * MS)  # A3: sounding when the filter blows up

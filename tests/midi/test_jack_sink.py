@@ -230,3 +230,87 @@ def test_a_witness_that_cannot_start_says_why_and_leaves_nothing_behind(tmp_path
     with pytest.raises(CaptureError, match="audio capture did not start: .*JackOpenError"):
         AudioCapture.spawn(["nobody:out"], env, timeout=10)
     assert set(Path(tempfile.gettempdir()).glob("rig-capture-*.npy")) == before
+
+
+def test_a_monitor_patched_to_the_port_does_not_keep_a_dead_synth_alive(
+    jack_server: object, host: JackHost
+) -> None:
+    """Issue 12 item 7: "connected" is the configured destination, not any connection.
+
+    A MIDI monitor patched to rig's port (by hand, as a performer does) stays when
+    the synth dies: the device must still count as gone, so its stand-in plays."""
+    env = jack_server.env  # type: ignore[attr-defined]
+    synth = Recorder.spawn(env, client_name="rigtest-virus")
+    monitor = Recorder.spawn(env, client_name="rigtest-monitor")
+    sink = make_sink(host, "rigtest-virus:in")
+    try:
+        host.client.connect(sink.port, monitor.port)
+        assert wait_until(lambda: len(host.client.get_port_by_name(sink.port).connections) == 2)
+        synth.stop()  # the synth dies; the monitor is still patched in
+        assert wait_until(lambda: not sink.connected), "a monitor kept the dead synth 'hardware'"
+        assert sink.destination is None
+        # The synth returns: the sink connects to it again, the monitor stays patched.
+        synth = Recorder.spawn(env, client_name="rigtest-virus")
+        assert wait_until(lambda: sink.connected), "returning synth not reconnected"
+        assert sink.destination == synth.port
+    finally:
+        sink.close()
+        synth.stop()
+        monitor.stop()
+
+
+def test_only_a_monitor_patched_to_the_port_is_not_the_device(
+    jack_server: object, host: JackHost
+) -> None:
+    """A port connected only to something that does not match the pattern (a monitor)
+    is not connected to its device when it opens either."""
+    env = jack_server.env  # type: ignore[attr-defined]
+    monitor = Recorder.spawn(env, client_name="rigtest-monitor2")
+    sink = JackSink(f"t{next(_ports)}", "/^rigtest-absent:/", host=host)
+    sink.open()
+    try:
+        host.client.connect(sink.port, monitor.port)
+        sink._reconcile()
+        assert not sink.connected
+    finally:
+        sink.close()
+        monitor.stop()
+
+
+def test_ports_flapping_during_reconcile_never_raise(jack_server: object, host: JackHost) -> None:
+    """A destination port that vanishes while the sink lists or connects ports (JACK-Client
+    looks each listed name up again: `JackError: Port ... not available`) is "not there
+    this round", never an exception out of the reconcile."""
+    import threading
+
+    import jack
+
+    flapper = jack.Client("rigtest-flap", no_start_server=True)
+    flapper.activate()
+    sink = JackSink(f"t{next(_ports)}", "rigtest-flap:", host=host)
+    sink.open()
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def flap() -> None:  # another program's ports coming and going, as fast as it can
+        while not done.is_set():
+            ports = [flapper.midi_inports.register(f"in{i}") for i in range(8)]
+            for p in ports:
+                p.unregister()
+
+    thread = threading.Thread(target=flap)
+    thread.start()
+    try:
+        stop = time.monotonic() + 4.0
+        while time.monotonic() < stop:
+            try:
+                sink._reconcile()
+            except Exception as exc:  # what the fix must make impossible
+                errors.append(exc)
+    finally:
+        done.set()
+        thread.join()
+        sink.close()
+        flapper.deactivate()
+        flapper.close()
+    assert errors == []

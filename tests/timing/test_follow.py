@@ -175,3 +175,36 @@ def test_a_burst_of_late_stamps_does_not_move_the_line():
             errors.append(abs(f._time_of(f._k + 1) - ideal[i + 1]) / MS)
     assert f.relocks == 0
     assert max(errors) < 0.3
+
+
+def test_the_output_slews_onto_a_relocked_line_never_backwards_never_a_jump():
+    """A tempo jump makes the follower relock; the source's output (what the engine
+    plays by) stays continuous at every stamp, only ever moves forwards, and is on
+    the new line a slew after the last correction (rig.timing.source.MidiSource)."""
+    from rig.timing.source import MidiSource
+
+    src = MidiSource()
+    period_a = 60e9 / (120 * 24)
+    period_b = 60e9 / (150 * 24)
+    stamps = [round(i * period_a) for i in range(96)]
+    t = stamps[-1]
+    stamps += [round(t + (i + 1) * period_b) for i in range(96)]
+    src.feed(b"\xfa", 0)
+    jumps = []
+    for at in stamps:
+        before = src.beat_at(at) if src.follower.locked else None
+        src.feed(b"\xf8", at)
+        if before is not None:
+            jumps.append(abs(src.beat_at(at) - before))
+        # between stamps the output moves forwards, and ns_at inverts beat_at
+        for frac in (0.25, 0.5, 0.75) if src.follower.locked else ():
+            probe = at + frac * period_b
+            assert src.ns_at(src.beat_at(probe)) == pytest.approx(probe, abs=1.0)
+    assert src.follower.relocks >= 1
+    assert max(jumps) < 1e-9  # continuous at every stamp, relocks included
+    grid = [stamps[95] + i * 50_000 for i in range(40 * 24 * 20)]
+    beats = [src.beat_at(g) for g in grid]
+    assert all(b2 > b1 for b1, b2 in zip(beats, beats[1:], strict=False))
+    # a slew after the last stamp's correction (a beat: the fit is full), output == line
+    late = stamps[-1] + 25 * period_b
+    assert src.beat_at(late) == pytest.approx(src.follower.beat_at(late), abs=1e-12)

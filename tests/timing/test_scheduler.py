@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from rig.midi.wire import CLOCK, CONTINUE, START, STOP, spp_for_tick
+from rig.midi.wire import CLOCK, CONTINUE, START, STOP, Message, encode, spp_for_tick
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, ControlChange, NoteOff, NoteOn, ProgramChange
 from rig.song.tempomap import TempoMap, TempoSegment
@@ -18,7 +18,8 @@ from tests.support.clock import MS, T0, FakeTime
 
 
 class Collect:
-    """A sink that only records (when_ns, bytes) — the Sink interface's send side."""
+    """A sink that only records (when_ns, bytes) — the Sink interface's send side: it
+    gets typed messages and encodes them, as a sink does at the wire."""
 
     def __init__(self, name: str):
         self.name = name
@@ -26,8 +27,8 @@ class Collect:
         self.late = 0
         self.connected = True
 
-    def send(self, when_ns: int, data: bytes) -> None:
-        self.sent.append((when_ns, bytes(data)))
+    def send(self, when_ns: int, data: Message) -> None:
+        self.sent.extend((when_ns, wire) for wire in encode(data))
 
     def clocks(self) -> list[int]:
         return [t for t, d in self.sent if d == CLOCK]

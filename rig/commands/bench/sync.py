@@ -29,6 +29,7 @@ SUMMARY = "benchmark following MIDI clock and Ableton Link against the internal 
 EPILOG = """examples:
   rig bench sync                      # 5 seeds, ±1 ms jitter, 120 -> 126 BPM, Link too
   rig bench sync --seeds 2 --jitter 2 --no-link --out /tmp/bench
+  rig bench sync --server mydummy     # JACK rows on a running (dummy) server
 
 Writes results/sync-bench.md. The Link part needs the optional binding
 (pip install 'rig[link]') and `unshare -rn` (it never touches the network).
@@ -76,19 +77,26 @@ def table(
         f"{_worst(midi, lambda f: f.clock_out['p99']):.3f} / "
         f"{_worst(midi, lambda f: f.clock_out['max']):.3f} ms | – | – | – |"
     )
+    for label, run in (jack or {}).items():
+        if "skipped" in run:
+            rows.append(f"| MIDI clock in on JACK's frames, {label} | not run: {run['skipped']} "
+                        "| | | | | |")  # fmt: skip
+            continue
+        where = (
+            f"{label}, load {run['load']:.1f} on 2 cores, {run['xruns']} xruns"
+            if "real time" in label
+            else label
+        )
+        for kind, name in (("note", "notes"), ("clock", "clock out")):
+            f = run[kind]
+            rows.append(
+                f"| MIDI clock in on JACK's frames ({where}): {name} at the recorder | "
+                f"{run['settle_beats']:.2f} beats (120 → 132 BPM) | – | {f['p50']:.3f} / "
+                f"{f['p99']:.3f} / {f['max']:.3f} ms | – | in the figures (2 beats silent) "
+                f"| {run['after_stop']} after a Stop |"
+            )
     if jack is None:
-        rows.append("| MIDI clock in, engine process on JACK | not run (--no-jack) | | | | | |")
-    elif "skipped" in jack:
-        rows.append(
-            f"| MIDI clock in, engine process on JACK | not run: {jack['skipped']} | | | | | |"
-        )
-    else:
-        rows.append(
-            f"| MIDI clock in, engine process on JACK (real time, clock out at the recorder) "
-            f"| – | – | {jack['p50']:.3f} / {jack['p99']:.3f} / {jack['max']:.3f} ms "
-            f"(around the offset) | {jack['offset_ms']:+.3f} ms | – | "
-            f"{jack['xruns']} JACK xruns |"
-        )
+        rows.append("| MIDI clock in on JACK's frames | not run (--no-jack) | | | | | |")
     if link is None:
         rows.append("| Ableton Link | not run (--no-link) | | | | | |")
     elif "skipped" in link:
@@ -114,7 +122,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--bpm", type=float, default=120.0, help="master tempo (120)")
     parser.add_argument("--jump-to", type=float, default=126.0, metavar="BPM", help="(126)")
     parser.add_argument("--no-link", action="store_true", help="skip the Link measurement")
-    parser.add_argument("--no-jack", action="store_true", help="skip the real-time JACK run")
+    parser.add_argument("--no-jack", action="store_true", help="skip the JACK runs")
+    parser.add_argument(
+        "--server", metavar="NAME", help="run the JACK rows on this running JACK server"
+    )
     parser.add_argument("--out", type=Path, default=Path("results"), help="folder (results/)")
     args = parse_args(parser, argv)
     if isinstance(args, int):
@@ -134,7 +145,7 @@ def main(argv: list[str]) -> int:
         from rig.commands.bench.sync_link import measure_in_netns
 
         link = measure_in_netns()
-    jack = None if args.no_jack else _jack_run(args.jitter)
+    jack = None if args.no_jack else _jack_run(args.server)
     text = table(midi, internal, link, masters[0], jack)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -143,24 +154,19 @@ def main(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def _jack_run(jitter_ms: float) -> dict:
-    """The engine process following `rig.probe.clockmaster` on a private JACK server."""
-    print("MIDI clock in on JACK: engine process, master and recorder ...")
-    try:
-        from rig.commands.bench.sync_jack import follow_on_jack
-        from rig.probe.jackd import private_jackd
-        from rig.probe.recorder import Recorder
+def _jack_run(server: str | None = None) -> dict:
+    """The engine process following `rig.probe.clockmaster` on JACK's frames, on a
+    private dummy server: in freewheel (exact) and in real time."""
+    from rig.commands.bench.sync_jack import frames_run
 
-        with private_jackd():
-            rec = Recorder.spawn(client_name="rig-bench-sync-rec")
-            try:
-                figures = follow_on_jack(rec.port, rec.stop, jitter_ms=jitter_ms)
-            finally:
-                rec.kill()
-            figures["xruns"] = rec.xruns
-            return figures
-    except Exception as exc:  # jackd missing, busy or failing: the row says so
-        return {"skipped": f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"}
+    out = {}
+    for label, freewheel in (("freewheel", True), ("real time, dummy server", False)):
+        print(f"MIDI clock in on JACK's frames ({label}): engine, master and recorder ...")
+        try:
+            out[label] = frames_run(freewheel, server)
+        except Exception as exc:  # jackd missing, busy or failing: the row says so
+            out[label] = {"skipped": f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"}
+    return out
 
 
 def _report(text: str, args) -> str:
@@ -175,11 +181,17 @@ def _report(text: str, args) -> str:
         "jitter-free grid (worst over the seeds; p50 the median). The sinks' own delivery "
         "(JACK frame placement, `rig bench clock`) adds to these. Settle: beats from the "
         "jump until the followed tempo stays within 0.5 % and the notes within 1 ms.\n\n"
-        "JACK row: the engine process following `rig.probe.clockmaster` (another process, "
-        "F8 at exact frames with the same jitter) on a private JACK dummy server, its clock "
-        "out stamped by the independent recorder; each paired with the master's nearest "
-        "clock; the spread is around the median offset. Real time on a shared machine: "
-        "the xrun count says how much the figures are worth.\n\n"
+        "JACK rows: the engine process on JACK's frame timeline (its sync input a JACK "
+        "MIDI port stamped by frame) following `rig.probe.clockmaster` (another process, "
+        "F8 at exact frames with ±1 ms jitter, 120 → 132 BPM at beat 8, silent for beats "
+        "16-18, Stop at 24, SPP to beat 32 + Continue for 8 beats) on a private JACK "
+        "dummy server; its notes and clock out stamped by the independent recorder, each "
+        "against the master's jitter-free grid (no offset removed), outside the beat "
+        "after the jump; settle: beats from the jump until every event stays within 1 ms. "
+        "Freewheel: no deadlines, the engine's arithmetic frame for frame. Real time: on "
+        "a machine shared by other sessions (the load average and the xruns say how "
+        "much those figures are worth). 'after a Stop': the clock tick and 16th already "
+        "handed over (15 ms lookahead) when the master's Stop arrives.\n\n"
         "Link row: `rig.probe.linkpeer` (the binding alone) and rig's adapter in one "
         "`unshare -rn` namespace; the phase figure compares the session beat both report "
         "for the same host instants (Link's host clock, CLOCK_MONOTONIC_RAW, mapped by an "

@@ -7,24 +7,29 @@ and track and the quantize setting are only where the next key press points — 
 a UI that is killed and started again (`rig live --attach`) shows the same show.
 
 Keys come from `rig.config.KEY_ACTIONS`, overridden by config.yaml's `keys:`;
-the footer lists them. Track selection is also on the digit keys 1-9.
+the footer lists them. Track selection is also on the digit keys 1-9: a track's
+number is its slot in the whole set (`SetInfo.tracks`), so a key means the same
+instrument in every cue.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from rich.markup import escape as esc
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Digits, Footer, Static
 
 from rig.control.link import EngineLink
 from rig.control.protocol import Status
 from rig.song.quantize import QUANTIZE
 from rig.stage.session import Session
+from rig.stage.ui.header import counter, header_lines, state_line
+from rig.stage.ui.keep import offer_keep
 from rig.stage.ui.keys import ACTION_LABELS, FOOTER_ACTIONS, key_map
 from rig.stage.ui.screens import KeysScreen, QuitScreen, _shown_key
 
@@ -60,7 +65,11 @@ class LiveApp(App[str]):
     ENABLE_COMMAND_PALETTE = False  # every key is the performer's
     AUTO_FOCUS = None  # no widget takes the keys: see ShowTable
     CSS = """
-    #top { height: 3; padding: 0 1; background: $boost; }
+    #header { height: auto; max-height: 7; background: $boost; }
+    #counter { width: auto; padding: 0 1; text-style: bold; }
+    #header.count-in { background: $warning-darken-2; }
+    #header.count-in.beat { background: $error; }
+    #top { height: auto; padding: 0 1; }
     #message { height: 2; padding: 0 1; }
     #message.error { color: $error; text-style: bold; }
     #sections { height: 1; padding: 0 1; }
@@ -69,6 +78,8 @@ class LiveApp(App[str]):
     QuitScreen { align: center middle; }
     #quit-question { width: 76; height: 9; border: thick $warning; padding: 1 2; }
     KeysScreen { align: center middle; }
+    KeepScreen { align: center middle; }
+    #keep-question { width: 78; height: auto; border: thick $warning; padding: 0 1; }
     #keys-list { width: 76; height: auto; border: thick $accent; padding: 0 1; }
     """
 
@@ -83,6 +94,8 @@ class LiveApp(App[str]):
         on_exit: Callable[[str], None] | None = None,
         session: Callable[[], Session | None] | None = None,
         now: Callable[[], float] = time.monotonic,
+        set_path: Path | None = None,
+        quantize: str = "bar",
     ):
         super().__init__()
         self.link = link
@@ -90,11 +103,12 @@ class LiveApp(App[str]):
         self.set_name = set_name
         self.poll_s = poll_s
         self.reloader = reloader
-        self.quantize = "bar"
+        self.quantize = quantize
+        self.set_path = set_path  # a set file: `w` keeps the live tweaks there
         self.selected_cue = 0
         self.selected_section = 0
         self._sections_of: tuple[int, tuple[str, ...]] | None = None
-        self.selected_track = 0
+        self.selected_track = 0  # a set slot (SetInfo.tracks), not a row of this cue
         self.message = ""  # the UI's own message (reload results); errors override
         self.message_is_error = False
         self._shown: dict[str, object] = {}
@@ -110,7 +124,9 @@ class LiveApp(App[str]):
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("connecting to the engine…", id="top")
+        with Horizontal(id="header"):
+            yield Digits("--.-", id="counter")
+            yield Static("connecting to the engine…", id="top")
         with Horizontal():
             with Vertical(id="cue-pane"):
                 yield ShowTable(id="cues", cursor_type="row", zebra_stripes=True)
@@ -167,8 +183,13 @@ class LiveApp(App[str]):
         status = self.status
         top = self.query_one("#top", Static)
         message = self.query_one("#message", Static)
+        self.query_one("#counter", Digits).update(counter(status))
+        header = self.query_one("#header")
+        counting = status is not None and status.state == "count-in"
+        header.set_class(counting, "count-in")  # the flash: every other beat
+        header.set_class(counting and status is not None and status.beat % 2 == 1, "beat")
         if status is None:
-            top.update("connecting to the engine…")
+            top.update(state_line(self._header_state(None), None, ""))
         else:
             top.update(self._top_text(status))
             self._update_cues(status)
@@ -178,33 +199,25 @@ class LiveApp(App[str]):
         message.update(text)
         message.set_class(error, "error")
 
+    def _header_state(self, s: Status | None) -> str:
+        """The header's state: the engine's, or what the host and the link say of it."""
+        session = self.session
+        host_alive = session is not None and session.alive()
+        if host_alive and session is not None and session.engine_state == "restarting":
+            return "restarting"
+        if self.link.engine_dead():
+            return "restarting" if host_alive else "dead"
+        return "connecting" if s is None else s.state
+
     def _top_text(self, s: Status) -> str:
         set_name = self.link.setlist.name if self.link.setlist and self.link.setlist.name else ""
-        line1 = (
-            f"[b]{s.state.upper()}[/b]  cue {s.cue + 1}/{s.cues} [b]{esc(s.cue_name)}[/b]"
-            f"  section [b]{esc(s.section) or '-'}[/b]  bar [b]{s.bar}:{s.beat}[/b]"
-            f"  [b]{s.bpm:.1f}[/b] BPM"
+        return header_lines(
+            s,
+            state=self._header_state(s),
+            quantize=self.quantize,
+            play_key=_shown_key(self.keys["play"]),
+            set_name=set_name,
         )
-        queued = ""
-        if s.queued_cue >= 0:
-            what = {"cue": "launch", "section": "jump to", "reload": "new version of"}.get(
-                s.queued_kind, s.queued_kind
-            )
-            queued = f"  ⏭ {what} [b]{esc(s.queued_name)}[/b] at bar {s.queued_bar}"
-        line2 = (
-            f"quantize [b]{self.quantize}[/b]  late {s.late}  xruns {s.xruns}"
-            f"  sounding {s.sounding}  reloads {s.reloads}{queued}"
-        )
-        if s.state == "waiting":  # a set's "wait" transition: nothing starts by itself
-            play = _shown_key(self.keys["play"])
-            line2 = f"[b]waiting for launch: press {esc(play)} to start {esc(s.cue_name)}[/b]"
-            line2 += f"  {line2_rest}" if (line2_rest := queued.strip()) else ""
-        sync = s.sync()
-        line3 = ""
-        if sync.source != "internal":  # does sync hold? at a glance
-            text = esc(sync.line())
-            line3 = f"\n[b red]{text}[/b red]" if sync.lost or sync.error else f"\n{text}"
-        return f"{line1}\n{line2}" + line3 + (f"\n{esc(set_name)}" if set_name else "")
 
     def _follow_session(self) -> None:
         """Read the host's session: a restarted engine has a new port and pid."""
@@ -263,19 +276,31 @@ class LiveApp(App[str]):
             rows.append((mark, str(i + 1), esc(name), hows[i] if i < len(hows) else ""))
         self._fill("#cues", rows, self.selected_cue)
 
+    def _track_rows(self, s: Status) -> list[tuple[int, str, str, str]]:
+        """(slot, track, device, state) of the cue's tracks, in set-slot order: a
+        track's number is its slot in the set, the same in every cue (issue 12, 9)."""
+        roster = list(self.link.setlist.tracks) if self.link.setlist else []
+        rows = []
+        for name, device, state in s.track_list():
+            if name not in roster:  # a status newer than the set list: number it after
+                roster.append(name)
+            rows.append((roster.index(name), name, device, state))
+        return sorted(rows)
+
     def _update_tracks(self, s: Status) -> None:
         muted = set(filter(None, s.muted.split(",")))
         soloed = set(filter(None, s.soloed.split(",")))
         pending: dict[str, list[str]] = {}
         for op, track, bar in s.pending_list():
             pending.setdefault(track, []).append(f"{op}@{bar}")
-        tracks = s.track_list()
-        self.selected_track = min(self.selected_track, max(0, len(tracks) - 1))
+        tracks = self._track_rows(s)
+        slots = [slot for slot, *_ in tracks]
+        cursor = slots.index(self.selected_track) if self.selected_track in slots else 0
         rows = []
-        for i, (name, device, state) in enumerate(tracks):
+        for slot, name, device, state in tracks:
             rows.append(
                 (
-                    str(i + 1),
+                    str(slot + 1),
                     esc(name),
                     esc(device),
                     _HEARD_ON.get(state, state),
@@ -283,7 +308,7 @@ class LiveApp(App[str]):
                     " ".join(pending.get(name, [])),
                 )
             )
-        self._fill("#tracks", rows, self.selected_track)
+        self._fill("#tracks", rows, cursor)
 
     def _update_sections(self, s: Status) -> None:
         info = self.link.setlist
@@ -359,31 +384,49 @@ class LiveApp(App[str]):
         self.selected_section += 1
         self.refresh_view()
 
-    def action_ui_track(self, index: int) -> None:
-        self.selected_track = index
+    def action_ui_track(self, slot: int) -> None:
+        """Digit keys: the track in that set slot (the same instrument in every cue)."""
+        self.selected_track = slot
+        self.refresh_view()
+
+    def _step_track(self, step: int) -> None:
+        slots = [slot for slot, *_ in self._track_rows(self.status)] if self.status else []
+        if not slots:
+            return
+        here = slots.index(self.selected_track) if self.selected_track in slots else 0
+        self.selected_track = slots[max(0, min(len(slots) - 1, here + step))]
         self.refresh_view()
 
     def action_ui_track_prev(self) -> None:
-        self.selected_track = max(0, self.selected_track - 1)
-        self.refresh_view()
+        self._step_track(-1)
 
     def action_ui_track_next(self) -> None:
-        self.selected_track += 1
-        self.refresh_view()
+        self._step_track(1)
 
     def _track(self) -> str | None:
-        tracks = self.status.track_list() if self.status else []
-        return tracks[self.selected_track][0] if self.selected_track < len(tracks) else None
+        """The selected track's name: the one in the selected set slot, if this cue has it."""
+        rows = self._track_rows(self.status) if self.status else []
+        return next((name for slot, name, *_ in rows if slot == self.selected_track), None)
+
+    def _absent(self) -> None:
+        """Mute/solo with a slot this cue does not have: say so, touch nothing."""
+        self.message = f"track {self.selected_track + 1} does not play in this cue"
+        self.message_is_error = False
+        self.refresh_view()
 
     def action_ui_mute(self) -> None:
         track = self._track()
-        if track is not None and self.status is not None:
+        if track is None:
+            self._absent()
+        elif self.status is not None:
             on = track in self.status.muted.split(",")
             self._send("/rig/unmute" if on else "/rig/mute", track, self.quantize)
 
     def action_ui_solo(self) -> None:
         track = self._track()
-        if track is not None and self.status is not None:
+        if track is None:
+            self._absent()
+        elif self.status is not None:
             on = track in self.status.soloed.split(",")
             self._send("/rig/unsolo" if on else "/rig/solo", track, self.quantize)
 
@@ -400,10 +443,23 @@ class LiveApp(App[str]):
     def action_ui_tap(self) -> None:
         self._send("/rig/tap")
 
+    def action_ui_fill(self) -> None:
+        """The live fill control for one bar, from the next boundary."""
+        self._send("/rig/fill", 1, self.quantize)
+
     def action_ui_panic(self) -> None:
         self._send("/rig/panic")
         self.message = "panic: note-offs sent for everything that sounded"
         self.message_is_error = False
+
+    def action_ui_keep(self) -> None:
+        """Show the live tweaks as the set file's `live:` block; write it on `y`."""
+        offer_keep(self)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message = text
+        self.message_is_error = error
+        self.refresh_view()
 
     def action_ui_keys(self) -> None:
         self.push_screen(KeysScreen(self.keys))

@@ -1,5 +1,6 @@
 """The live UI's keys: what each action is called on screen, which ones the footer
-shows, and config.yaml's key names as textual names them."""
+shows (both from `rig.config.actions.LIVE_ACTIONS`), and config.yaml's key names as
+textual names them."""
 
 from __future__ import annotations
 
@@ -8,37 +9,14 @@ from collections.abc import Mapping
 from textual.keys import _character_to_key
 
 from rig.config import KEY_ACTIONS
+from rig.config.actions import LIVE_ACTIONS
 
 __all__ = ["ACTION_LABELS", "FOOTER_ACTIONS", "key_map"]
 
-ACTION_LABELS: dict[str, str] = {
-    "play": "play",
-    "stop": "stop",
-    "continue": "continue",
-    "next": "next",
-    "launch": "launch",
-    "cue_up": "cue ↑",
-    "cue_down": "cue ↓",
-    "cancel": "cancel",
-    "section": "jump",
-    "section_prev": "section ←",
-    "section_next": "section →",
-    "track_prev": "track ←",
-    "track_next": "track →",
-    "mute": "mute",
-    "solo": "solo",
-    "quantize": "quantize",
-    "nudge_up": "tempo +",
-    "nudge_down": "tempo −",
-    "tap": "tap",
-    "panic": "panic",
-    "keys": "keys",
-    "quit": "quit",
-}
-# The footer shows these: they fit 80 columns, 22 keys do not; `keys` (?) lists all.
-FOOTER_ACTIONS = frozenset(
-    ("play", "stop", "next", "launch", "cancel", "mute", "panic", "keys", "quit")
-)
+# What the footer and the `?` list call each keyed action, and the ones the footer
+# shows (they fit 80 columns, 22 keys do not; `?` lists all): from the one table.
+ACTION_LABELS: dict[str, str] = {a.name: a.label for a in LIVE_ACTIONS if a.key is not None}
+FOOTER_ACTIONS = frozenset(a.name for a in LIVE_ACTIONS if a.footer)
 
 
 def _key_name(key: str) -> str:

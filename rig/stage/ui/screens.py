@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from rig.stage.ui.keys import ACTION_LABELS
 
-__all__ = ["QuitScreen", "KeysScreen"]
+__all__ = ["QuitScreen", "KeysScreen", "KeepScreen"]
 
 
 class QuitScreen(ModalScreen[str]):
@@ -41,6 +41,28 @@ class QuitScreen(ModalScreen[str]):
         if event.key not in ("y", "d"):
             event.stop()
             self.dismiss("cancel")
+
+
+class KeepScreen(ModalScreen[bool]):
+    """Shows the `live:` block that would be written into the set file; `y` writes
+    it, any other key cancels (never silently: issue 12)."""
+
+    def __init__(self, file: str, block: str) -> None:
+        super().__init__()
+        self.file = file
+        self.block = block
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            f"Keep these in {self.file}? The next show starts with them.\n\n"
+            f"{self.block}\n  y  write them      any other key: cancel",
+            id="keep-question",
+            markup=False,
+        )
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        self.dismiss(event.key == "y")
 
 
 class KeysScreen(ModalScreen[None]):

@@ -1,5 +1,9 @@
 """`rig live` in a real terminal: tmux on a private socket, keys by `send-keys`, the
-screen by `capture-pane` — what a performer's terminal shows, not textual's Pilot."""
+screen by `capture-pane` — what a performer's terminal shows, not textual's Pilot.
+
+`live_command` is how every test starts `rig live` (this repo's tree, a private
+JACK server, a private sessions folder): the tmux tests run it in a `TmuxShow`,
+the JACK tests in a plain process with textual's headless driver."""
 
 from __future__ import annotations
 
@@ -11,7 +15,34 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["TmuxShow", "have_tmux"]
+__all__ = ["TmuxShow", "have_tmux", "live_command", "REPO"]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def live_command(
+    show: Path,
+    config: Path,
+    *,
+    sessions: Path,
+    server_env: Mapping[str, str],
+    headless: bool = False,
+    inherit: bool = False,
+) -> tuple[list[str], dict[str, str]]:
+    """(argv, environment) of `rig live SHOW --config CONFIG` on the given JACK server,
+    its session files under `sessions`. `headless`: textual's headless driver (no
+    terminal); `inherit`: on top of this process's environment (a plain subprocess;
+    tmux gets only what differs)."""
+    import sys
+
+    env = dict(os.environ) if inherit else {}
+    env.update(server_env)
+    env.update(PYTHONPATH=str(REPO), RIG_LIVE_DIR=str(sessions))
+    if headless:
+        env["TEXTUAL_DRIVER"] = "textual.drivers.headless_driver:HeadlessDriver"
+    cmd = [sys.executable, "-m", "rig.cli", "live", str(show), "--config", str(config),
+           "--osc-port", "0"]  # fmt: skip
+    return cmd, env
 
 
 def have_tmux() -> bool:

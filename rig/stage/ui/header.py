@@ -1,0 +1,112 @@
+"""The live UI's header: what a performer reads from two metres away.
+
+Left, the bar and beat in big digits (textual's `Digits`); right, five short lines:
+
+1. the state, in capitals, with what to do about it: PLAYING · COUNT-IN (the big
+   digits count the beats, the header flashes on each) · STOPPED — press p to
+   play · WAITING FOR LAUNCH — press p to start X · SET ENDED · ENGINE RESTARTING —
+   the music resumes at the next bar · ENGINE DEAD · CONNECTING;
+2. the cue (n/m and its name), the section, the tempo;
+3. elapsed and remaining time of the cue and of the set (`−` marks remaining);
+4. what comes next: a queued launch or jump and its bar, the next cue of the set
+   "in N bars" and how it follows on, or "waits for p";
+5. the quantize, and the two health counters with what they mean when they are not
+   zero: `late` (messages that left after their time) and `xruns` (JACK cycles the
+   machine missed: sound and MIDI of those cycles may be lost);
+
+and a sync line when another clock leads (red when it does not hold). Every line
+is at most ~62 columns, so it fits beside the digits at 80x24.
+"""
+
+from __future__ import annotations
+
+from rich.markup import escape as esc
+
+from rig.control.protocol import Status
+
+__all__ = ["counter", "header_lines", "state_line", "clock_time"]
+
+# A header state → (its word, the hint after it); "{play}" is the play key, "{cue}" the cue.
+STATES: dict[str, tuple[str, str]] = {
+    "playing": ("PLAYING", ""),
+    "count-in": ("COUNT-IN", "beat {beat}: {cue} starts on the next downbeat"),
+    "stopped": ("STOPPED", "press {play} to play {cue}"),
+    "waiting": ("WAITING FOR LAUNCH", "press {play} to start {cue}"),
+    "ended": ("SET ENDED", "press {play} to play {cue} again"),
+    "restarting": ("ENGINE RESTARTING", "the music resumes at the next bar"),
+    "dead": ("ENGINE DEAD", "nothing plays: start rig live again"),
+    "connecting": ("CONNECTING", "waiting for the engine…"),
+}
+
+
+def counter(s: Status | None) -> str:
+    """The big counter: bar.beat ("--.-" before the engine answers); counting in,
+    the beat of the count alone."""
+    if s is None:
+        return "--.-"
+    return str(s.beat) if s.state == "count-in" else f"{s.bar}.{s.beat}"
+
+
+def clock_time(seconds: float) -> str:
+    """m:ss (h:mm:ss from an hour on)."""
+    whole = max(0, round(seconds))
+    h, rest = divmod(whole, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02}:{sec:02}" if h else f"{m}:{sec:02}"
+
+
+def state_line(state: str, s: Status | None, play_key: str) -> str:
+    """Line 1: the state word, bold, and its hint."""
+    word, hint = STATES.get(state, (state.upper(), ""))
+    cue = esc(s.cue_name) if s is not None else ""
+    if state == "waiting" and s is not None and s.next_name:
+        cue = esc(s.next_name)
+    beat = s.beat if s is not None else 0
+    hint = hint.format(play=esc(play_key), cue=f"[b]{cue}[/b]", beat=beat)
+    return f"[b reverse] {word} [/b reverse]" + (f" {hint}" if hint else "")
+
+
+def _next_line(s: Status) -> str:
+    if s.queued_cue >= 0:  # a queued launch, jump or reload
+        what = {"cue": "launch", "section": "jump to", "reload": "new version of"}.get(
+            s.queued_kind, s.queued_kind
+        )
+        bars = max(0, s.queued_bar - s.bar)
+        return f"⏭ {what} [b]{esc(s.queued_name)}[/b] at bar {s.queued_bar} (in {bars})"
+    if s.state == "waiting" or not s.next_name:
+        return "next: —  (last cue of the set)" if not s.next_name else ""
+    if s.next_bars < 0:
+        return f"next: [b]{esc(s.next_name)}[/b] — waits for the launch key"
+    if s.state != "playing":
+        return f"next: [b]{esc(s.next_name)}[/b] after this cue ({s.next_how})"
+    bars = "bar" if s.next_bars == 1 else "bars"
+    return f"next: [b]{esc(s.next_name)}[/b] in [b]{s.next_bars}[/b] {bars} ({s.next_how})"
+
+
+def _health_line(s: Status, quantize: str) -> str:
+    line = f"quantize [b]{quantize}[/b]  late {s.late}  xruns {s.xruns}"
+    meanings = []
+    if s.late:
+        meanings.append("late: sent after their time")
+    if s.xruns:
+        meanings.append("xrun: JACK missed a cycle, sound/MIDI may drop")
+    return line + ("\n[yellow]" + "; ".join(meanings) + "[/yellow]" if meanings else "")
+
+
+def header_lines(
+    s: Status, *, state: str, quantize: str, play_key: str, set_name: str = ""
+) -> str:
+    """The header's text (rich markup) beside the big counter."""
+    section = f"  section [b]{esc(s.section)}[/b]" if s.section else ""
+    where = f"cue {s.cue + 1}/{s.cues} [b]{esc(s.cue_name)}[/b]{section}  [b]{s.bpm:.1f}[/b] BPM"
+    times = (
+        f"cue {clock_time(s.cue_elapsed_s)} −{clock_time(s.cue_remaining_s)}"
+        f"   set{' ' + esc(set_name) if set_name else ''}"
+        f" {clock_time(s.set_elapsed_s)} −{clock_time(s.set_remaining_s)}"
+    )
+    lines = [state_line(state, s, play_key), where, times, _next_line(s), _health_line(s, quantize)]
+    sync = s.sync()
+    if sync.source != "internal":  # does sync hold? at a glance
+        text = esc(sync.line())
+        lines.append(f"[b red]{text}[/b red]" if sync.lost or sync.error else text)
+    return "\n".join(lines)
