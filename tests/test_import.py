@@ -131,17 +131,8 @@ def test_grid_is_a_choice_and_the_residue_follows_it(tmp_path: Path) -> None:
 
 
 def test_track_by_number_or_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # A beat of its own: the cues' drums breathe (accents, humanize) and change.
-    song = tmp_path / "beat.yaml"
-    song.write_text(
-        "cue: Beat\ntempo: 96\nmeter: 4/4\ntracks:\n  drums: {device: rytm}\npatterns:\n"
-        '  kick: {track: drums, lanes: {BD: "X... x... x... x..."}}\n'
-        '  snare: {track: drums, lanes: {SD: ".... x... .... x... .... x... .... x..."}}\n'
-        "sections:\n  - {name: a, bars: 4, play: [kick, snare]}\n",
-        encoding="utf-8",
-    )
-    midi = tmp_path / "beat.mid"
-    assert main(["export", str(song), "-o", str(midi), *CONFIG]) == 0
+    midi = tmp_path / "inferno.mid"
+    assert main(["export", str(REPO / "songs/inferno.yaml"), "-o", str(midi), *CONFIG]) == 0
     capsys.readouterr()
     assert main(["import", str(midi), "--track", "1", "-o", "-", *CONFIG]) == EXIT_OK
     by_number = capsys.readouterr().out
