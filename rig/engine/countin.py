@@ -1,5 +1,9 @@
 """The count-in before `p` (config.yaml `count_in:`, `rig.config.countin`).
 
+A cue whose set entry has a `count_in:` (a `count-in` section compiled into the cue,
+`rig.song.transitions`) starts with that one instead: the config's is for every
+other start, so a performer never hears two count-ins in a row.
+
 `Engine.play` moves the downbeat later by `bars` bars of the cue's meter and tempo
 at the start point, and hands the click device one note per beat of those bars —
 the first beat of each bar accented — on the same deadlines as everything else
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 
 from rig.config.countin import CountIn
 from rig.midi.wire import NOTE_ON, note_off
+from rig.song.transitions import COUNT_IN
 
 __all__ = ["Count", "plan", "clicks"]
 
@@ -47,6 +52,10 @@ def plan(config: CountIn, view: object, tick: int) -> Count | None:
     if config.bars <= 0:
         return None
     span = view.section_at(tick)  # type: ignore[attr-defined]
+    if span is not None and span.name == COUNT_IN:
+        # The set gives this cue a count-in of its own (`count_in:` on its entry,
+        # rig.song.transitions): that one counts, never two in a row.
+        return None
     num, den = (span.numerator, span.denominator) if span is not None else (4, 4)
     bpm = view.tempo.bpm_at(tick)  # type: ignore[attr-defined]
     beat_ns = round(60e9 / bpm * 4 / den)

@@ -311,6 +311,23 @@ def test_a_count_in_clicks_one_bar_then_the_cue_starts_on_the_downbeat():
     assert min(t for t, d in sinks["virus"].messages if d[0] == 0x91) == downbeat
 
 
+def test_a_cue_with_the_sets_own_count_in_is_not_counted_in_twice():
+    """config.yaml's count_in and a set entry's `count_in:` meet on one start: the
+    cue's own count-in section plays, the config's clicks do not."""
+    from rig.config.countin import CountIn
+    from rig.song.transitions import count_in
+
+    time = FakeTime()
+    engine, sinks = make([count_in(cue("one", bpm=120), 1)], time)
+    engine.count_in = CountIn(bars=1, click="virus", channel=9, note=37)
+    t0 = time.now
+    engine.play(time.now)
+    advance(engine, time, 3000 * MS)
+    assert not [d for _, d in sinks["virus"].messages if d[0] == 0x99]  # no config clicks
+    start = [t for t, d in sinks["mono"].messages if d == b"\xfa"]
+    assert start and start[0] < t0 + START_DELAY_NS + 100 * MS  # no lead added: one count
+
+
 def test_a_show_starts_with_what_the_last_one_kept():
     """A set file's live: block: the chosen cue, its mutes, the tempo set by hand."""
     from rig.engine.kept import apply_kept
