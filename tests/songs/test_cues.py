@@ -92,6 +92,19 @@ def test_setlist_transitions_follow_the_floor(project: Project) -> None:
     assert raw(SETLIST)["set"] == "Heated Rivalry Night"
 
 
+def test_a_cue_that_runs_on_at_the_bar_meets_the_next_tempo(project: Project) -> None:
+    """Issue 14: `next: bar` into a cue at another tempo jumped (104 → 122). The set's
+    `tempo: {to, over}` leads bend each cue's last bars into the next cue's tempo; a
+    step of at most 4 BPM is left where a cue's own ending slows (Rivalry → 100)."""
+    entries = project.setlist(SETLIST).entries
+    cues = project.arrangements(SETLIST)
+    for entry, cue, following in zip(entries, cues, cues[1:], strict=False):
+        if entry.next != "bar":
+            continue
+        ends, opens = cue.tempo.bpm_at(cue.length_ticks - 1), following.tempo.bpm_at(0)
+        assert abs(ends - opens) <= 4, f"{cue.name} {ends:g} → {following.name} {opens:g} BPM"
+
+
 def test_no_two_cues_on_the_same_progression_meet(project: Project) -> None:
     """Five cues share the Heartbeat chords and two the Two Souls chords: back to back,
     the night would play one progression for five minutes."""
