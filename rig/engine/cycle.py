@@ -42,7 +42,10 @@ __all__ = ["FrameLoop"]
 class FrameLoop:
     """Pumps an engine from JACK process cycles on one `Timeline`."""
 
-    def __init__(self, engine: Any, timeline: Timeline) -> None:
+    def __init__(self, engine: Any, timeline: Timeline, first_frame: int | None = None) -> None:
+        """`first_frame`: where the server's next cycle starts, as far as is known when
+        the loop is made — `now_ns()` until the first cycle runs (a `/rig/play` sent
+        at once must not land on the timeline's origin, which lies in the past)."""
         self.engine = engine
         self.timeline = timeline
         self.lock = threading.Lock()
@@ -52,7 +55,7 @@ class FrameLoop:
         self.missed_frames = 0  # frames never processed (the sum of the jumps)
         self.errors = 0
         self.last_error = ""
-        self._next_frame: int | None = None  # frame the next cycle should start at
+        self._next_frame: int | None = first_frame  # frame the next cycle should start at
 
     def now_ns(self) -> int:
         """Timeline ns of the next cycle's first frame (for commands: they land there)."""
@@ -70,7 +73,8 @@ class FrameLoop:
         """The process callback's first step (JACK's real-time thread)."""
         expected = self._next_frame
         now = cycle.start_ns
-        jumped = expected is not None and cycle.frames != expected
+        # The first cycle may start later than `first_frame` guessed: not an xrun.
+        jumped = expected is not None and cycle.frames != expected and self.cycles > 0
         with self.lock:
             try:
                 if jumped:

@@ -53,8 +53,11 @@ def frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> Fr
         except BackendUnavailable:
             return None
         sinks["\0frame-host"] = _HostOnly(host)
-    timeline = Timeline.behind(host.samplerate, host.client.last_frame_time)
-    loop = FrameLoop(engine, timeline)
+    last = host.client.last_frame_time
+    timeline = Timeline.behind(host.samplerate, last)
+    # A command that arrives before the loop's first cycle lands on the cycle the
+    # server is about to run, not on the timeline's origin a second earlier.
+    loop = FrameLoop(engine, timeline, first_frame=timeline.unwrap(last) + host.blocksize)
     loop.host = host
     late_ns = round(spec.late_note_ms * 1e6)
     for sink in sinks.values():

@@ -61,6 +61,24 @@ def test_a_timeline_made_mid_cycle_never_puts_the_next_cycles_before_its_origin(
     assert ahead.cycle(last + PERIOD, PERIOD).frames > (1 << 31)  # the 24.8 h jump
 
 
+def test_a_play_before_the_first_cycle_lands_on_the_coming_cycle_not_the_origin():
+    # The origin lies a second before the server's cycle (Timeline.behind): a
+    # /rig/play handled before the loop's first cycle once landed there, a second in
+    # the past, and the cue's first second was dropped as late (seen in freewheel).
+    time = FrameTime()
+    engine, sinks = make([cue("one", 2)], time)
+    line = Timeline.behind(RATE, 700_000)
+    loop = FrameLoop(engine, line, first_frame=line.unwrap(700_000) + PERIOD)
+    time.loop = loop
+    with loop.lock:
+        engine.play(loop.now_ns())
+    run_cycles(loop, 700_000 + 3 * PERIOD, 48_000 // PERIOD)  # began 2 cycles later
+    assert loop.jumps == 0  # the first cycle is not an xrun
+    assert engine.scheduler.stats.dropped_notes == 0
+    ons = sorted(t for t, d in sinks["mono"].messages if d[0] & 0xF0 == 0x90)
+    assert ons and ons[0] >= line.ns_of(RATE)  # from the coming cycle on, none dropped
+
+
 def test_clock_and_notes_land_on_the_tempo_maps_frames():
     engine, sinks, loop = engine_on_frames()
     frame = run_cycles(loop, 5_000, 10)
