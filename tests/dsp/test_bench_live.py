@@ -4,6 +4,7 @@ holds the whole set's instruments, on the test session's JACK server."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +17,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_live_bench_of_a_set_measures_each_cue_with_the_whole_set_loaded(jack_server, tmp_path):
-    set_path = tmp_path / "night.yaml"
+    # A set's songs must lie in its project (issue 15): a copy of songs/ holds it.
+    shutil.copytree(REPO / "songs", tmp_path / "songs")
+    set_path = tmp_path / "songs" / "sets" / "night.yaml"
     set_path.write_text(
         "set: Night\ncues:\n"
-        f"  - {{song: {REPO / 'songs/utopie.yaml'}}}\n"
-        f"  - {{song: {REPO / 'songs/heartbeat-1.yaml'}, next: bar}}\n"
+        "  - {song: ../utopie.yaml}\n"
+        "  - {song: ../heartbeat-1.yaml, next: bar}\n"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
     cmd = [sys.executable, "-m", "rig.cli", "bench", "render", "--live", "--jack",
