@@ -18,7 +18,21 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["private_jackd", "start_jackd", "stop_jackd"]
+__all__ = ["on_server", "private_jackd", "start_jackd", "stop_jackd"]
+
+
+@contextlib.contextmanager
+def on_server(name: str) -> Iterator[str]:
+    """JACK_DEFAULT_SERVER = `name` while inside (children inherit it), then as before."""
+    saved = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    try:
+        yield name
+    finally:
+        if saved is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = saved
 
 
 @contextlib.contextmanager
@@ -38,15 +52,8 @@ def private_jackd(period: int = 64, rate: int = 48000) -> Iterator[str]:
         if proc is None:
             log = (folder / "jackd.log").read_text(errors="replace").strip().splitlines()
             raise RuntimeError(f"jackd did not start: {log[-1] if log else 'no output'}")
-        saved = os.environ.get("JACK_DEFAULT_SERVER")
-        os.environ["JACK_DEFAULT_SERVER"] = name
-        try:
+        with on_server(name):
             yield name
-        finally:
-            if saved is None:
-                os.environ.pop("JACK_DEFAULT_SERVER", None)
-            else:
-                os.environ["JACK_DEFAULT_SERVER"] = saved
     finally:
         if proc is not None:
             _stop(proc)

@@ -246,10 +246,10 @@ def frames_run(freewheel: bool, server: str | None = None) -> dict[str, Any]:
     independent recorder."""
     import os
 
-    from rig.probe.jackd import private_jackd
+    from rig.probe.jackd import on_server, private_jackd
     from rig.probe.recorder import Recorder
 
-    with _on_server(server) if server else private_jackd() as name:
+    with on_server(server) if server else private_jackd() as name:
         rec = Recorder.spawn(client_name="rig-bench-sync-rec")
         try:
             fw = freewheeling(name) if freewheel else None
@@ -261,19 +261,3 @@ def frames_run(freewheel: bool, server: str | None = None) -> dict[str, Any]:
         figures["xruns"] = rec.xruns
         figures["load"] = load
         return figures
-
-
-@contextlib.contextmanager
-def _on_server(name: str) -> Any:
-    """JACK_DEFAULT_SERVER = `name` while inside (children inherit it)."""
-    import os
-
-    saved = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    try:
-        yield name
-    finally:
-        if saved is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = saved
