@@ -1,8 +1,9 @@
 """Where a song's `include:` may reach, and which file an include names.
 
 A song file may come from anyone, so `include:` is confined to the project: the
-songs root (the nearest folder called ``songs`` above the song, else the song's
-own folder), the patches folder, and the folders the config widens it to
+songs root (the nearest folder called ``songs`` above the song, else the folder
+holding its ``sets`` folder when it lies in one, else its own folder), the patches
+folder, and the folders the config widens it to
 (`includes:` in config.yaml). A path outside them is refused at the `include:`
 line *before* the file is opened, so an error can never quote a foreign file
 (the system password file, a ``.env`` with a token). Symlinks are resolved first:
@@ -21,12 +22,17 @@ from rig.source.files import display_path, is_within, resolve
 __all__ = ["include_roots", "outside_message", "resolve_include", "SONGS_FOLDER"]
 
 SONGS_FOLDER = "songs"
+SETS_FOLDER = "sets"
 
 
 def include_roots(song: Path, extra: Iterable[Path] = ()) -> tuple[Path, ...]:
     """The folders `song`'s includes may read from (resolved): its songs root and `extra`."""
     here = resolve(song).parent
-    root = next((p for p in (here, *here.parents) if p.name == SONGS_FOLDER), here)
+    root = next((p for p in (here, *here.parents) if p.name == SONGS_FOLDER), None)
+    if root is None:
+        # A set kept in a `sets/` folder beside its cues (songs/sets/ in this
+        # repository, a folder of any name elsewhere) reads the cues one level up.
+        root = here.parent if here.name == SETS_FOLDER else here
     return (root, *(resolve(p) for p in extra))
 
 
