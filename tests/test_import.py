@@ -11,7 +11,7 @@ import mido
 import pytest
 
 from rig.cli import main
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
+from rig.commands import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, EXIT_WRITE_FAILED
 from rig.midi.smfimport import grid_ticks, shortest_decimal
 from rig.song.steps import held_ticks, nudge_ticks
 from tests.support.smfnotes import notes_of
@@ -192,9 +192,9 @@ def test_a_failed_write_leaves_the_old_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Path, "write_text", full_disk)
-    assert main(["import", str(take), "-o", str(out), "--force", *CONFIG]) == EXIT_BAD_INPUT
+    assert main(["import", str(take), "-o", str(out), "--force", *CONFIG]) == EXIT_WRITE_FAILED
     monkeypatch.undo()
-    assert capsys.readouterr().err.endswith("No space left on device\n")
+    assert "No space left on device" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["song.yaml", "take.mid"]
 
@@ -258,3 +258,16 @@ def test_type_0_file_gives_a_track_per_channel(tmp_path: Path) -> None:
     assert '"Jam ch10": {device: gm, channel: 10}' in text and "lanes:" in text  # GM drums
     assert main(["export", str(out), "-o", str(again), *CONFIG]) == EXIT_OK
     assert notes_of(again) == [(a * 2, b * 2, c, p, v) for a, b, c, p, v in notes_of(take)]
+
+
+def test_an_output_that_cannot_be_written_is_exit_4_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    midi = tmp_path / "beat.mid"
+    assert main(["export", str(REPO / "songs/utopie.yaml"), "-o", str(midi), *CONFIG]) == 0
+    capsys.readouterr()
+    out = tmp_path / "no-such-folder" / "utopie.yaml"
+    assert main(["import", str(midi), "-o", str(out), *CONFIG]) == EXIT_WRITE_FAILED
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "rig import: cannot write" in err[0], err
+    assert not out.parent.exists()

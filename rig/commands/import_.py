@@ -14,7 +14,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from rig.commands import EXIT_BAD_INPUT, EXIT_OK, command_parser, load_or_report, parse_args
+from rig.commands import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    command_parser,
+    load_or_report,
+    parse_args,
+    write_error,
+)
 from rig.source.text import printable
 
 __all__ = ["main", "SUMMARY"]
@@ -40,7 +47,7 @@ conductor track has none); --track NAME picks a track by name.
 An existing OUT.yaml is kept unless --force: an import never overwrites a song.
 
 exit codes: 0 written, 1 the MIDI file is missing, damaged or not a MIDI file, or
-the output could not be written or exists (without --force), 2 usage
+the output exists (without --force), 2 usage, 4 the output could not be written
 """
 
 _GRID = re.compile(r"1/(\d{1,4})")
@@ -162,9 +169,7 @@ def main(argv: list[str]) -> int:
         with atomic_write(output) as tmp:
             tmp.write_text(text, encoding="utf-8")
     except OSError as exc:
-        print(f"rig import: cannot write {printable(str(output))}: {exc.strerror or exc}",
-              file=sys.stderr)  # fmt: skip
-        return EXIT_BAD_INPUT
+        return write_error("import", output, exc)
     count = sum(len(p.notes) for p in parts)
     print(f"wrote {printable(str(output))}: {len(parts)} tracks, {count} notes")
     return EXIT_OK
