@@ -399,11 +399,14 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         if engine.sync is not None:
             engine.sync.close()
         voice_stats = player.stats() if player is not None else {}
+        # The figures first: closing pyo's server and its JACK client can take seconds on
+        # a busy machine (once more than `stop`'s wait, in CI), and the caller then had
+        # no exit figures at all. The process still ends only after the closes.
+        with contextlib.suppress(OSError, BrokenPipeError):
+            conn.send(("bye", reason, _cpu_seconds(), timing_logs(sinks), voice_stats))
         if player is not None:
             player.close()
         sock.close()
-        with contextlib.suppress(OSError, BrokenPipeError):
-            conn.send(("bye", reason, _cpu_seconds(), timing_logs(sinks), voice_stats))
         conn.close()
     if reason == JACK_GONE:
         raise SystemExit(EXIT_JACK_GONE)
