@@ -141,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
                     status = control.status(timeout=0.2)
                     if status is not None:
                         last = (status, time.monotonic())
+                        continue
+                    # Quitting, the engine says bye before closing pyo and JACK, which
+                    # can stall: the show is over then, and `_stop_engine` bounds the rest.
+                    engine.wait(0.0)
+                    if engine.exit_info is not None:
+                        break
                     continue
                 engine.wait(1.0)
                 if engine.exit_info is not None:  # ended by /rig/quit or a signal: done
