@@ -15,7 +15,7 @@ from rig.song.conditions import parse_condition
 from rig.song.events import PPQ
 from rig.song.model import ALWAYS, CCLane, Dynamics, Echo, PlayWhen
 from rig.source.errors import Problems, suggest
-from rig.source.fields import MapReader, as_fraction, as_int, as_percent, as_str
+from rig.source.fields import MapReader, as_bars, as_fraction, as_int, as_percent, as_str
 from rig.source.yamltree import Node
 
 __all__ = [
@@ -41,7 +41,7 @@ def read_when(r: MapReader, problems: Problems, what: str) -> PlayWhen:
     if (n := r.get("if")) is not None and (text := as_str(n, problems, f"{what}: if")):
         cond = parse_condition(text, n.at(0), problems, f"{what}: if")
     if (n := r.get("every")) is not None:
-        every = _bars_count(n, problems, f"{what}: every")
+        every = as_bars(n, problems, f"{what}: every", MAX_EVERY, 8, "a number of bars")
     if (n := r.get("on")) is not None:
         items = n.value if n.is_list else [n]
         hi = every if every is not None else 9999
@@ -54,17 +54,6 @@ def read_when(r: MapReader, problems: Problems, what: str) -> PlayWhen:
     if cond is None and every is None and not on:
         return ALWAYS
     return PlayWhen(cond, every, tuple(sorted(set(on))))
-
-
-def _bars_count(node: Node, problems: Problems, what: str) -> int | None:
-    value = node.value
-    if isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d+)\s*(bars?)?\s*", value)
-        value = int(m.group(1)) if m else value
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_EVERY:
-        return value
-    problems.add(node.pos, f"{what}: expected a number of bars 1..{MAX_EVERY} like 8 or '8 bars'")
-    return None
 
 
 def read_velocity(node: Node, problems: Problems, what: str) -> tuple[int, Dynamics | None]:

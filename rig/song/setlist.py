@@ -18,7 +18,6 @@ before the file is opened — an error can never quote a foreign file.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from rig.song.includes import include_roots, outside_message
 from rig.song.kept import KEY, Kept, kept_yaml, read_kept
 from rig.song.model import CountIn, Lead, SetEntry, SetList
 from rig.source.errors import InputError, Problems, suggest
-from rig.source.fields import MapReader, as_list, as_number, as_str
+from rig.source.fields import MapReader, as_bars, as_list, as_number, as_str
 from rig.source.files import atomic_write, display_path, is_within, resolve
 from rig.source.yamltree import Node, load_yaml_file
 
@@ -152,18 +151,6 @@ def write_kept(setlist: SetList, kept: Kept) -> str:
     return new
 
 
-def _whole_bars(node: Node, problems: Problems, what: str) -> int | None:
-    """`4`, `4 bars`, `1 bar` → 4, 4, 1 (whole bars, 1..MAX_LEAD_BARS)."""
-    value = node.value
-    if isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d+)\s*(bars?)?\s*", value)
-        value = int(m.group(1)) if m else value
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_LEAD_BARS:
-        return value
-    problems.add(node.pos, f"{what}: expected whole bars 1..{MAX_LEAD_BARS} like 4 or '4 bars'")
-    return None
-
-
 def _lead(node: Node, problems: Problems, what: str) -> Lead | None:
     """`tempo: {to: 122, over: 4 bars}` (`over` defaults to 4 bars)."""
     r = MapReader(node, problems, f"{what}: tempo", ("to", "over"))
@@ -174,7 +161,7 @@ def _lead(node: Node, problems: Problems, what: str) -> Lead | None:
         to = as_number(n, problems, f"{what}: tempo to", MIN_BPM, MAX_BPM)
     over = 4
     if (n := r.get("over")) is not None:
-        over = _whole_bars(n, problems, f"{what}: tempo over") or 0
+        over = as_bars(n, problems, f"{what}: tempo over", MAX_LEAD_BARS, 4) or 0
     r.finish()
     if to is None or not over:
         return None
@@ -184,12 +171,12 @@ def _lead(node: Node, problems: Problems, what: str) -> Lead | None:
 def _count_in(node: Node, problems: Problems, what: str) -> CountIn | None:
     """`count_in: 1 bar` (silent) or `{bars: 1, click: drums.RS}`."""
     if not node.is_map:
-        count = _whole_bars(node, problems, f"{what}: count_in")
+        count = as_bars(node, problems, f"{what}: count_in", MAX_LEAD_BARS, 4)
         return CountIn(count, None, node.pos) if count else None
     r = MapReader(node, problems, f"{what}: count_in", ("bars", "click"))
     bars: int | None = 1
     if (n := r.get("bars")) is not None:
-        bars = _whole_bars(n, problems, f"{what}: count_in bars")
+        bars = as_bars(n, problems, f"{what}: count_in bars", MAX_LEAD_BARS, 4)
     click, pos = None, node.pos
     if (n := r.get("click")) is not None:
         click, pos = as_str(n, problems, f"{what}: count_in click"), n.pos

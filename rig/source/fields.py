@@ -15,6 +15,7 @@ from rig.source.errors import Pos, Problems, suggest
 from rig.source.yamltree import Node
 
 __all__ = [
+    "as_bars",
     "MapReader",
     "as_map",
     "as_list",
@@ -97,6 +98,24 @@ def as_int(
         problems.add(node.pos, f"{what}: {value} is out of range {_range(lo, hi)}")
         return None
     return value
+
+
+_BARS = re.compile(r"\s*(\d+)\s*(bars?)?\s*")
+
+
+def as_bars(
+    node: Node, problems: Problems, what: str, most: int, example: int, noun: str = "whole bars"
+) -> int | None:
+    """A count of whole bars 1..`most`: `4`, `4 bars`, `1 bar`. The error names the
+    range with `noun` and shows `example` both ways (`like 8 or '8 bars'`)."""
+    value = node.value
+    if isinstance(value, str):
+        m = _BARS.fullmatch(value)
+        value = int(m.group(1)) if m else value
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= most:
+        return value
+    problems.add(node.pos, f"{what}: expected {noun} 1..{most} like {example} or '{example} bars'")
+    return None
 
 
 def as_number(
