@@ -23,12 +23,12 @@ the next cycle on, quantized by the engine as before.
 Pumping in batches: a pump at `now` hands the sinks every event before `now +
 lookahead` (15 ms: 11 cycles at 64 frames), which the sinks keep and write each on
 its frame. So the loop pumps only when the next cycle would reach past what the
-last pump covered, after an xrun, after anything another thread did under `lock`
-(a command, a reload step), and in every cycle while a sync source or input is
-followed (a master's Start is acted on in the cycle it arrives). The frames the
-music lands on do not depend on when it was handed over; the Python work of the
-scheduler runs about once in ten cycles instead of in every one (measured in
-`rig bench clock`).
+last pump covered (less the stand-in voices' notice), after an xrun, after anything
+another thread did under `lock` (a command, a reload step), and in every cycle while
+a sync source or input is followed (a master's Start is acted on in the cycle it
+arrives). The frames the music lands on do not depend on when it was handed over;
+the scheduler's Python work runs about once in ten cycles instead of in every one
+(measured in `rig bench clock`).
 
 Xruns: when a cycle does not start where the previous one ended, the frames in
 between were never processed. The pump then finds the missed window's events
@@ -65,7 +65,7 @@ class _CommandLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._loop._covered_ns = None
+        self._loop._covered_frame = -1
         self._lock.release()
 
 
@@ -87,9 +87,12 @@ class FrameLoop:
         self.errors = 0
         self.last_error = ""
         self.pumps = 0  # cycles that pumped the engine (see the module doc)
+        # Frames of notice an output needs beyond the next cycle (the stand-in voices:
+        # `VoicePlayer.notice_frames`); the MIDI sinks need none.
+        self.notice_frames = 0
         self._next_frame: int | None = first_frame  # frame the next cycle should start at
-        # Timeline ns up to which the last pump handed everything over; None: pump.
-        self._covered_ns: int | None = None
+        # The last frame whose events the last pump handed over; -1: pump next cycle.
+        self._covered_frame = -1
 
     def now_ns(self) -> int:
         """Timeline ns of the next cycle's first frame (for commands: they land there)."""
@@ -105,37 +108,37 @@ class FrameLoop:
 
     def __call__(self, cycle: FrameCycle) -> None:
         """The process callback's first step (JACK's real-time thread)."""
+        frames, nframes = cycle.frames, cycle.nframes
         expected = self._next_frame
-        now = cycle.start_ns
         # The first cycle may start later than `first_frame` guessed: not an xrun.
-        jumped = expected is not None and cycle.frames != expected and self.cycles > 0
+        jumped = expected is not None and frames != expected and self.cycles > 0
         with self._lock:
             try:
-                engine = self.engine
-                if jumped:
-                    assert expected is not None
-                    self.jumps += 1
-                    self.missed_frames += max(0, cycle.frames - expected)
-                    since = self.timeline.ns_of(expected)
-                    engine.scheduler.after_xrun(now, since)
-                    self._covered_ns = None
-                covered = self._covered_ns
-                # One cycle of margin: the pump runs while this cycle and the next
-                # are still inside what the last one covered.
-                reach = self.timeline.ns_of(cycle.frames + 2 * cycle.nframes)
-                if covered is None or reach > covered or self._follows(engine):
-                    self._covered_ns = None  # stays so if the pump raises
-                    engine.pump(now, hooks=False)
-                    self._covered_ns = now + engine.scheduler.lookahead_ns
-                    self.pumps += 1
+                # One cycle of margin (and the outputs' notice): the pump runs while
+                # this cycle and the next are still inside what the last one covered.
+                reach = frames + 2 * nframes + self.notice_frames
+                if jumped or reach > self._covered_frame:
+                    self._pump(cycle, expected if jumped else None)
             except Exception as exc:  # never raise in the RT thread; the status shows it
                 self.errors += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
-            self._next_frame = cycle.frames + cycle.nframes
+            self._next_frame = frames + nframes
             self.cycles += 1
 
-    @staticmethod
-    def _follows(engine: Any) -> bool:
-        """A sync source or input is followed: its messages are taken every cycle."""
+    def _pump(self, cycle: FrameCycle, missed_from: int | None) -> None:
+        """Pump the engine at the cycle's first frame (after the xrun handling when
+        frames from `missed_from` on were never processed)."""
+        engine = self.engine
+        now = cycle.start_ns
+        if missed_from is not None:
+            self.jumps += 1
+            self.missed_frames += max(0, cycle.frames - missed_from)
+            engine.scheduler.after_xrun(now, self.timeline.ns_of(missed_from))
+        self._covered_frame = -1  # stays so if the pump raises
+        engine.pump(now, hooks=False)
+        self.pumps += 1
         sync = engine.sync
-        return sync is not None and (sync.source is not None or sync.input is not None)
+        if sync is None or (sync.source is None and sync.input is None):
+            # Not following a sync source or input (those are taken every cycle):
+            # every frame before now + lookahead is handed over.
+            self._covered_frame = self.timeline.frame_of(now + engine.scheduler.lookahead_ns) - 1

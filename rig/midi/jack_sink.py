@@ -77,6 +77,7 @@ _STALE_CLOCK_NS = 25_000_000
 # (xrun: the whole cycle's MIDI was lost). A burst beyond this spills into the
 # next cycles, in order. 32 per 1.33 ms is still ~24x DIN MIDI's speed.
 _MAX_PER_CYCLE = 32
+_NEVER = 1 << 62  # a frame no cycle reaches
 
 
 class _Control:
@@ -130,6 +131,9 @@ class JackSink:
         self._dirty = True  # the port's buffer may hold events: clear it next cycle
         self._head_frame: int | None = None  # frame of the heap's head (None: look again)
         self._head_line: Any = None  # the timeline that frame is on
+        # The host skips this sink's cycle while its queue is empty and the cycle ends
+        # at or before this frame (exact frame timeline only; -1: never skip).
+        self.quiet_until = -1
         self._panic_pending = False
         self._seq = itertools.count()
         self._tracker = NoteTracker()
@@ -284,6 +288,7 @@ class JackSink:
         # out again), so the buffer is cleared in every cycle that writes and in the
         # one after — from then on it is empty until the next write.
         if not (due or overflow or self._dirty or panicked or self._panic_pending):
+            self._quiet(timeline)
             return
         port.clear_buffer()
         self._written = 0
@@ -302,6 +307,18 @@ class JackSink:
         if self._panic_pending and not overflow:
             self._panic_pending = False
             self._panic_done.set()
+        if self._dirty or overflow or self._panic_pending:
+            self.quiet_until = -1
+        else:
+            self._quiet(timeline)
+
+    def _quiet(self, timeline: Any) -> None:
+        """Nothing to write or clear until the heap's head is due (or the queue fills)."""
+        if timeline is None:
+            self.quiet_until = -1
+        else:
+            head = self._head_frame
+            self.quiet_until = head if head is not None else _NEVER
 
     def _drain(self, heap: list, overflow: deque[bytes]) -> bool:
         """Take what other threads queued; True if a panic was among it."""
