@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import replace
 from fractions import Fraction
 
-from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
+from rig.song.arrangement import Arrangement, ChordSpan, SectionSpan, TrackInfo
 from rig.song.budget import NoteRange, check_budget
 from rig.song.chordtime import ChordTimeline, arp_order, degree_pitches
 from rig.song.conditions import Situation
@@ -85,9 +85,8 @@ class _Compiler:
         self.pending: dict[tuple[str, int], tuple[int | None, Automation, str]] = {}
         self.tempo_now = TempoMap([TempoSegment(0, song.tempo, song.tempo, None)])
         self.tracks = {t.name: t for t in song.tracks}
-        self.notes: list[
-            tuple[int, int, TrackDef, int, int, int]
-        ] = []  # on, off, track, ch, note, vel
+        self.notes: list[tuple[int, int, TrackDef, int, int, int]] = []  # on, off, …, vel
+        self.harmony: list[ChordSpan] = []  # the chords where patterns play them
         self.events: list[Event] = []
         self.playing: tuple[PatternDef, str] | None = None  # the pattern being laid out
         self.outside = NoteRange()  # notes transposed past 0..127, reported after the run
@@ -134,6 +133,7 @@ class _Compiler:
             key=self.song.key,
             warnings=self.warnings,
             timecode=self.song.timecode,
+            harmony=self.harmony,
         )
 
     # -- tempo, programs, automation -------------------------------------------------
@@ -278,9 +278,11 @@ class _Compiler:
             if play.start >= play.end:
                 return
         self._cc_lanes(p, track, play)
+        chords = ChordTimeline(p, play.start, play.bar_ticks)
+        shift = p.transpose + play.shift  # the chords move with the pattern's notes
+        self.harmony.extend(chords.harmony(play.start, play.end, track.name, shift))
         if p.kind == "steps" and p.progression:  # degrees of the sounding chord
-            harmony = ChordTimeline(p, play.start, play.bar_ticks)
-            self._steps(p, track, p.steps, p.length, play, degree_pitches(p, harmony), p.when)
+            self._steps(p, track, p.steps, p.length, play, degree_pitches(p, chords), p.when)
         elif p.kind == "steps":
             self._steps(p, track, p.steps, p.length, play, lambda s, t: s.notes, p.when)
         elif p.kind == "lanes":
@@ -292,7 +294,6 @@ class _Compiler:
                     lane.when, channel=channel, key=lane.lane, transpose=False,
                 )  # fmt: skip
         elif p.kind == "chords":
-            chords = ChordTimeline(p, play.start, play.bar_ticks)
             if p.rhythm is None:
                 self._sustained_chords(p, track, chords, play)
             else:
@@ -300,7 +301,7 @@ class _Compiler:
                     p, track, p.rhythm, p.length, play, lambda s, t: chords.notes_at(t), p.when
                 )
         elif p.kind == "arp":
-            self._arp(p, track, ChordTimeline(p, play.start, play.bar_ticks), play)
+            self._arp(p, track, chords, play)
 
     def _chance(self, step: Step, pattern: str, key: str, section: int, cycle: int, i: int) -> bool:
         if step.chance >= 1:

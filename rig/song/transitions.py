@@ -63,6 +63,7 @@ def _rebuild(
         source=base.source,
         key=base.key,
         warnings=base.warnings,
+        harmony=base.harmony,
     )
 
 
