@@ -196,11 +196,18 @@ def _gains(reports: list, normalize: str) -> list[float]:
 
 
 def _measure(path: Path, arrangement):  # noqa: ANN001, ANN202 - (LUFS, [SectionLoudness])
-    from rig.dsp.loudness import integrated_lufs, section_loudness
     from rig.dsp.wavfile import read_wav
 
     audio, rate = read_wav(path)
-    return integrated_lufs(audio, rate), section_loudness(audio, rate, arrangement)
+    return _loudness(audio, rate, arrangement)
+
+
+def _loudness(audio, rate: int, arrangement):  # noqa: ANN001, ANN202 - (LUFS, [SectionLoudness])
+    """The cue's loudness and its sections', the audio K-weighted once for all of them."""
+    from rig.dsp.loudness import Loudness
+
+    meter = Loudness(audio, rate)
+    return meter.lufs(), meter.sections(arrangement)
 
 
 def _rescale_stems(reports: list, gains: list[float]) -> None:
@@ -220,7 +227,6 @@ def _rescale_stems(reports: list, gains: list[float]) -> None:
 def _join(parts: list[Path], output: Path, gains: list[float], arrangements: list) -> list:
     """Cues one after another with GAP_SECONDS of silence between them, each scaled by its
     gain (dB); returns each cue's loudness as heard in the joined file."""
-    from rig.dsp.loudness import integrated_lufs, section_loudness
     from rig.dsp.wavfile import WavWriter, read_wav
     from rig.source.files import atomic_write
 
@@ -235,5 +241,5 @@ def _join(parts: list[Path], output: Path, gains: list[float], arrangements: lis
             if i:
                 writer.write(np.zeros((int(GAP_SECONDS * rate), audio.shape[1])))
             writer.write(audio)
-            loudness.append((integrated_lufs(audio, rate), section_loudness(audio, rate, arr)))
+            loudness.append(_loudness(audio, rate, arr))
     return loudness

@@ -3,7 +3,10 @@
 Renders every cue given (default: every song in songs/) to a temporary WAV and
 prints, per cue: audio length, wall time, the real-time factor (audio ÷ wall), the
 CPU time of the render processes and the factor that CPU time allows on this
-machine's cores (what an otherwise idle machine reaches), and the peak level.
+machine's cores (what an otherwise idle machine reaches), and the peak level. Then
+each render's loudness metering, as `rig render` did it before (pyloudnorm, the cue
+and every section filtered apart) against now (K-weighted once), CPU seconds and their
+ratio in the same run, and the import each costs a fresh process.
 Figures, never a pass/fail test.
 """
 
@@ -23,6 +26,7 @@ __all__ = ["main"]
 EPILOG = """examples:
   rig bench render                         # every cue in songs/
   rig bench render songs/inferno.yaml songs/rivalry.yaml
+  rig bench render --no-meter songs/utopie.yaml   # render speed only
   rig bench render --live songs/inferno.yaml   # live on stand-ins: xruns, DSP load
   rig bench render --live songs/sets/heated-rivalry-night.yaml  # each cue, whole set loaded
 
@@ -49,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         help="cues, or sets (--live: each cue inside the whole set) (default: songs/*.yaml)",
     )
     parser.add_argument("--live", action="store_true", help="play live on JACK: xruns, DSP load")
+    parser.add_argument(
+        "--no-meter",
+        dest="meter",
+        action="store_false",
+        help="skip metering each render twice (pyloudnorm as before, rig's meter now)",
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="--live: seconds per cue")
     parser.add_argument("--from", dest="bar", type=int, default=None, help="--live: first bar")
     parser.add_argument("--jack", action="store_true", help="--live: use the running JACK server")
@@ -67,7 +77,9 @@ def main(argv: list[str]) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    from rig.commands.bench.meter import meter_figures, print_meter
     from rig.dsp.render import RenderError, render
+    from rig.dsp.wavfile import read_wav
     from rig.project import Project
 
     songs = args.songs or sorted(Path("songs").glob("*.yaml"))
@@ -83,12 +95,15 @@ def main(argv: list[str]) -> int:
     )
     print(header)
     print("-" * len(header))
+    meters = []
     try:
         project = Project.load(args.config)
         with tempfile.TemporaryDirectory(prefix="rig-bench-") as tmp:
             for song in songs:
                 arr = project.arrangement(song)
                 r = render(arr, project.config.voices_dir, Path(tmp) / "out.wav")
+                if args.meter:
+                    meters.append(meter_figures(*read_wav(Path(tmp) / "out.wav"), arr))
                 cpu_factor = cores * r.duration / r.cpu_seconds if r.cpu_seconds else 0.0
                 print(
                     f"{arr.name[:24]:<24} {r.duration:8.1f} {r.seconds:7.2f} "
@@ -102,6 +117,7 @@ def main(argv: list[str]) -> int:
     except RenderError as exc:
         print(f"rig bench render: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    print_meter(meters)
     load = os.getloadavg()[0]
     print(f"\n{cores} cores; load average {load:.2f} (other work slows the wall-clock factor)")
     return EXIT_OK
