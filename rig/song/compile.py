@@ -308,12 +308,18 @@ class _Compiler(StepPlayer):
         by_key: dict[tuple[str, int, int], list] = defaultdict(list)
         for item in self.notes:
             by_key[(item[2].name, item[3], item[4])].append(item)
+        append = self.events.append
         for (track, channel, note), items in by_key.items():
-            items.sort(key=lambda x: (x[0], x[1]))
-            for n, (on, off, _t, _c, _n, velocity) in enumerate(items):
-                if n + 1 < len(items) and items[n + 1][0] < off:
-                    off = items[n + 1][0]
+            items.sort(key=_on_off)
+            nxt = len(items)
+            for n, (on, off, _t, _c, _n, velocity) in enumerate(items, 1):
+                if n < nxt and items[n][0] < off:
+                    off = items[n][0]
                 if off <= on:
                     continue  # two strikes on one tick: the later one sounds
-                self.events.append(NoteOn(on, track, channel, note, velocity))
-                self.events.append(NoteOff(off, track, channel, note))
+                append(NoteOn(on, track, channel, note, velocity))
+                append(NoteOff(off, track, channel, note))
+
+
+def _on_off(item: tuple) -> tuple[int, int]:
+    return item[0], item[1]

@@ -80,6 +80,7 @@ class StepPlayer:
     seed: int
     fill_used: bool
     tempo_now: TempoMap
+    notes: list[tuple[int, int, TrackDef, int, int, int]]  # on, off, track, ch, note, vel
     _hit_tables: dict[tuple[int, int, Fraction, int], tuple[Hit, ...]]
 
     def _sound(
@@ -156,6 +157,7 @@ class StepPlayer:
         prefix = f"{self.seed}/{p.name}/{key}/{play.section}/"  # + cycle/index: a note's key
         always = when is ALWAYS
         humanize = shaped and (d.humanize_velocity or d.humanize_ms)
+        direct, append = p.echo is None, self.notes.append
         cycle, pre = 0, False
         while start + cycle * loop < end:
             base = start + cycle * loop
@@ -197,5 +199,9 @@ class StepPlayer:
                 else:
                     velocity = humanized(d, velocities[n], rng_key)  # kept within 1..127
                 for note in pitches(step, on):
-                    self._sound(p, play, on, off, track, channel, note + shift, velocity)
+                    note += shift
+                    if direct and 0 <= note <= 127 and off > on:  # `_sound`, without a call
+                        append((on, off, track, channel, note, velocity))
+                    else:
+                        self._sound(p, play, on, off, track, channel, note, velocity)
             cycle += 1
