@@ -94,6 +94,7 @@ class StepPlayer:
         note: int,
         velocity: int,
     ) -> None:
+        """One note and its echoes: the compiler's (`rig.song.compile._Compiler._sound`)."""
         raise NotImplementedError
 
     def _hits(
