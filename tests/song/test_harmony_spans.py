@@ -62,3 +62,14 @@ def test_arps_and_degree_lines_give_their_chords_transposed_as_their_notes(
         (0, BAR, "keys", "Am", [2, 6, 11]),  # Am up a tone: B minor's B D F#
         (BAR, 2 * BAR, "bass", "F", [3, 7, 10]),  # the section's transpose: Eb's Eb G Bb
     ]
+
+
+def test_a_count_in_moves_the_harmony_with_the_cue(project: Project, tmp_path: Path) -> None:
+    from rig.song.transitions import count_in
+
+    arr = project.arrangement(
+        write(tmp_path, song("  p: {track: pad, chords: 'C | G'}\n", "  - {bars: 2, play: [p]}\n"))
+    )
+    counted = count_in(arr, 1, None)
+    assert [(c.start_tick, c.symbol) for c in counted.harmony] == [(BAR, "C"), (2 * BAR, "G")]
+    assert [(c.start_tick, c.symbol) for c in arr.harmony] == [(0, "C"), (BAR, "G")]
