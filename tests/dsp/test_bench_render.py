@@ -40,3 +40,20 @@ def test_bench_render_meters_each_render_both_ways(tmp_path: Path, capsys) -> No
 
     assert main([str(song), "--no-meter", "--config", str(ROOT / "config.yaml")]) == 0
     assert "loudness meter" not in capsys.readouterr().out
+
+
+@pytest.mark.audio
+def test_bench_render_of_a_set_is_one_row_of_the_whole_render(tmp_path: Path, capsys) -> None:
+    (tmp_path / "meter.yaml").write_text(CUE)
+    night = tmp_path / "sets" / "night.yaml"
+    night.parent.mkdir()
+    night.write_text(
+        "set: Night\ncues:\n  - {song: ../meter.yaml, next: wait}\n  - {song: ../meter.yaml}\n"
+    )
+    assert main([str(night), "--no-meter", "--config", str(ROOT / "config.yaml")]) == 0
+    out = capsys.readouterr().out
+    row = re.search(r"^set: night +([\d.]+) +([\d.]+) +([\d.]+)x +([\d.]+)", out, re.M)
+    assert row, out
+    audio, wall, factor, cpu = map(float, row.groups())
+    assert audio >= 2 * 8.0 + 2.0  # two cues of 4 bars at 120 BPM, their tails, the gap
+    assert abs(factor - audio / wall) < 0.1 and cpu > 0
