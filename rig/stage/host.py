@@ -71,8 +71,14 @@ def resume_at(
     """(cue index, bar) to resume at after a crash: the first bar line after where the
     music is now — the last status's bar and beat, advanced by the time since along
     the cue's tempo map (scaled by a nudged tempo) and its meters. A cue that would
-    have ended by now resumes with the next cue of the set (None after the last)."""
+    have ended by now resumes with the next cue of the set (None after the last).
+    A count-in that was counting resumes at its cue's bar 1 (counted in once); a
+    transport that was not playing does not resume (None)."""
     if not 0 <= status.cue < len(cues):  # the set was edited to fewer cues meanwhile
+        return None
+    if status.state == "count-in":
+        return status.cue, 1
+    if status.state != "playing":
         return None
     arr = cues[status.cue]
     tick = tick_of(arr, status.bar, status.beat)
@@ -206,15 +212,11 @@ def _restart(
     fresh = carried(_latest(spec), status)
     engine = EngineProcess(replace(fresh, soundmap=mapped)).start()
     control.address = (control.address[0], engine.port)
-    resume = None
     if last is None or status is None:
         return engine, None
     if status.bpm_set > 0:  # for the dead engine's cue, which the new one starts on
         control.send("/rig/tempo", float(status.bpm_set))
-    if status.state == "count-in":
-        resume = (status.cue, 1)
-    elif status.state == "playing":
-        resume = resume_at(engine.spec.cues, status, time.monotonic() - last[1])
+    resume = resume_at(engine.spec.cues, status, time.monotonic() - last[1])
     if resume is not None:
         control.send("/rig/resume", resume[0], resume[1])
     return engine, resume
