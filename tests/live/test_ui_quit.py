@@ -90,8 +90,18 @@ def test_quit_with_tweaks_y_discards_them_and_without_tweaks_q_just_quits():
                 assert not isinstance(app.screen, QuitScreen)
         assert path.read_text(encoding="utf-8") == ORIGINAL
 
+    async def unreadable(path: Path) -> None:
+        with served([sectioned("Rivalry", 36), sectioned("Ciel", 60)]) as (engine, port, _, ended):
+            app = LiveApp(EngineLink(port), poll_s=0.05, set_path=path)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                path.write_text("set: [broken\n", encoding="utf-8")  # edited mid-show
+                await pilot.press("g", "q")  # a tweak, but no set file to write it into
+                await until(pilot, lambda: ended == ["quit"])
+
     run(discard)
     run(untouched)
+    run(unreadable)
 
 
 def test_a_show_that_started_with_kept_tweaks_has_none_to_ask_about():

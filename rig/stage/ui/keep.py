@@ -58,7 +58,7 @@ def unsaved(app: Any) -> tuple[SetList, Kept] | None:
         return None
     try:
         setlist, kept = live_kept(app)
-    except (InputError, OSError, ValueError):
+    except Exception:  # noqa: BLE001 - whatever the file holds, q must still quit
         return None
     return None if _same(kept, setlist.kept) else (setlist, kept)
 
