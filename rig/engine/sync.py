@@ -176,8 +176,8 @@ class SyncDriver:
     def _apply(self, event: Transport, now_ns: int) -> None:
         engine = self.engine
         if event.kind == "stop":
-            if engine.scheduler.playing:
-                engine.stop(now_ns)
+            if engine.scheduler.playing:  # nothing starts after the master's Stop
+                engine.stop(now_ns, at_ns=max(now_ns, event.at_ns))
             return
         if event.cue >= 0 and event.cue != engine.view.index and not engine.scheduler.playing:
             engine.cue(now_ns, event.cue)  # chasing MTC: the cue spotted at that timecode
