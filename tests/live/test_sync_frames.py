@@ -68,10 +68,12 @@ def test_the_engine_follows_a_jittered_master_on_frames(freewheel, recorder):
     }
     print("p99 frames off the master's grid:", report)
     # On the master's average grid: p99 within 0.2 ms, and settled within one beat of
-    # the tempo jump (the gap is flywheel: the grid runs on; after SPP + Continue the
-    # song position is the master's).
+    # the tempo jump — beats 1-4 after it within 0.2 ms p99 too (the step's anchored,
+    # minimax line: 0.31 ms before it) — (the gap is flywheel: the grid runs on; after
+    # SPP + Continue the song position is the master's).
     for kind in ("clock", "note"):
         assert report[kind]["before jump"] <= P99_FRAMES, report
+        assert report[kind]["beats 1-4 after"] <= P99_FRAMES, report
         assert report[kind]["after"] <= P99_FRAMES, report
         assert report[kind]["beats 1-4 after, max"] <= SETTLED_FRAMES, report
     # Every note on a 16th of the song, the right one (pitch 36 + i % 7 at 16th i),
