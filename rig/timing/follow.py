@@ -93,6 +93,8 @@ class ClockFollower:
         self._run: list[tuple[int, int, float]] = []  # innovations beyond the noise
         self._innov: deque[float] = deque(maxlen=_JITTER_KEEP)
         self._shape: deque[float] = deque(maxlen=SHAPE_KEEP)  # innovations of mature fits
+        self._shaped = 0  # innovations ever put in _shape
+        self._bounded: bool | None = None  # `bounded`, until judged again
         self._recent: deque[tuple[int, int]] = deque(maxlen=_RECENT)  # (k, ns) received
         self._past: deque[tuple[int, float, float]] = deque(maxlen=_RECENT)  # (k, a, period)
         # After a tempo step, while the new fit is young: (run's first clock, old line's
@@ -180,6 +182,9 @@ class ClockFollower:
                 self._innov.append(float(innovation))
                 if self._fit.n >= _MATURE:
                     self._shape.append(float(innovation))
+                    self._shaped += 1
+                    if self._shaped % _RECENT == 0:
+                        self._bounded = None
                 self._accept(k, at_ns)
         if self._pending is not None:
             kind, self._pending = self._pending, None
@@ -317,8 +322,11 @@ class ClockFollower:
     @property
     def bounded(self) -> bool:
         """The input's jitter is bounded (quantised), so young fits take the minimax line."""
-        # (not the last few: a tempo step's first stamps can pass as noise)
-        return bounded_jitter(list(self._shape)[:-_RECENT])
+        # (not the last few: a tempo step's first stamps can pass as noise); judged
+        # again every few innovations, not on every stamp (it reads 192 of them)
+        if self._bounded is None:
+            self._bounded = bounded_jitter(list(self._shape)[:-_RECENT])
+        return self._bounded
 
     def _step(self) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
         """A tempo step: the stamps since it began, and the anchor — the old line at

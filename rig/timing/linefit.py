@@ -142,27 +142,31 @@ class LineFit:
         return best[1], 0.0, best[2]
 
     def _minimax_anchored(self) -> tuple[float, float, float]:
-        """The line through the anchor with the smallest largest distance to a point:
-        that distance is convex in the slope, so a golden-section search finds it."""
+        """The line through the anchor with the smallest largest distance to a point.
+
+        A two-variable linear programme: for slope b the largest distance e is the
+        upper envelope of the lines e = dy − b·dx (upper hull's points) and
+        e = b·dx − dy (lower hull's), slopes −dx < 0 and dx > 0; its lowest point is
+        where the envelope's slope changes sign. Exact integer arithmetic up to the
+        one division."""
         assert self.anchor is not None
         xa, ya = self.anchor
-        verts = [(x - xa, y - ya) for x, y in self._upper + self._lower if x != xa]
-        slopes = [dy / dx for dx, dy in verts]
-        lo, hi = min(slopes), max(slopes)
-
-        def worst(b: float) -> float:
-            return max(abs(dy - b * dx) for dx, dy in verts)
-
-        ratio = (math.sqrt(5) - 1) / 2
-        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        fa, fb = worst(a), worst(b)
-        for _ in range(60):
-            if fa <= fb:
-                hi, b, fb = b, a, fa
-                a = hi - ratio * (hi - lo)
-                fa = worst(a)
-            else:
-                lo, a, fa = a, b, fb
-                b = lo + ratio * (hi - lo)
-                fb = worst(b)
-        return (lo + hi) / 2, float(xa), float(ya)
+        lines = sorted(
+            {(xa - x, y - ya) for x, y in self._upper if x != xa}
+            | {(x - xa, ya - y) for x, y in self._lower if x != xa}
+        )
+        env: list[tuple[int, int]] = []
+        for m, c in lines:
+            if env and env[-1][0] == m:
+                env.pop()  # same slope: the later one (larger c) is above it
+            while len(env) >= 2:
+                (m1, c1), (m2, c2) = env[-2], env[-1]
+                if (c1 - c) * (m2 - m1) <= (c1 - c2) * (m - m1):
+                    env.pop()  # the new line passes the one before it first
+                else:
+                    break
+            env.append((m, c))
+        for (m1, c1), (m2, c2) in zip(env, env[1:], strict=False):
+            if m1 < 0 < m2:
+                return (c1 - c2) / (m2 - m1), float(xa), float(ya)
+        raise AssertionError("both hulls give lines: the envelope's slope changes sign")
