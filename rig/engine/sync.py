@@ -267,7 +267,19 @@ def spotted(engine: Engine, seconds: float, fps: int) -> tuple[int, float, Tempo
         return (index, 3600.0, engine.cues[index].tempo) if seconds >= 3600.0 else None
     placed = None
     for start, index in spots:
+        cue = engine.cues[index]
+        start -= _count_in_seconds(cue)  # the timecode spots bar 1: a count-in runs before
         if start > seconds + 1e-9:
             break
-        placed = (index, start, engine.cues[index].tempo)
+        placed = (index, start, cue.tempo)
     return placed
+
+
+def _count_in_seconds(cue) -> float:
+    """How long the count-in a set put before `cue` lasts (0.0 without one)."""
+    from rig.song.transitions import COUNT_IN
+
+    first = cue.sections[0] if cue.sections else None
+    if first is None or getattr(first, "name", None) != COUNT_IN:
+        return 0.0
+    return float(cue.tempo.seconds_at(first.end_tick))
