@@ -153,10 +153,10 @@ class Engine(HandTempo):
             for when, data in clicks(self.count_in, self.counting):
                 self.scheduler.outputs[device].send(when, data)
 
-    def stop(self, now_ns: int) -> None:
+    def stop(self, now_ns: int, at_ns: int | None = None) -> None:
         if self.scheduler.playing:
-            self.position_tick = self._tick_now(now_ns) + self.view.offset
-        self.scheduler.stop(now_ns)
+            self.position_tick = self._tick_now(max(now_ns, at_ns or 0)) + self.view.offset
+        self.scheduler.stop(now_ns, at_ns)
         self.queued = None
         self._reset(self.view.index)  # stopped views start at the cue's top: SPP is exact
 
