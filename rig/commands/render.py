@@ -16,8 +16,6 @@ import tempfile
 import wave
 from pathlib import Path
 
-import numpy as np
-
 from rig.commands import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -28,7 +26,6 @@ from rig.commands import (
     print_input_error,
     write_error,
 )
-from rig.dsp.loudness import format_lufs
 from rig.source.errors import InputError
 
 __all__ = ["main", "SUMMARY", "ProgressBar"]
@@ -156,6 +153,8 @@ def main(argv: list[str]) -> int:
         return EXIT_UNAVAILABLE
     except OSError as exc:
         return write_error("render", args.output, exc)
+    from rig.dsp.loudness import format_lufs  # numpy: loaded by the verb that needs it
+
     for report, arr, gain, (lufs, sections) in zip(
         reports, arrangements, gains, loudness, strict=True
     ):
@@ -196,11 +195,18 @@ def _gains(reports: list, normalize: str) -> list[float]:
 
 
 def _measure(path: Path, arrangement):  # noqa: ANN001, ANN202 - (LUFS, [SectionLoudness])
-    from rig.dsp.loudness import integrated_lufs, section_loudness
     from rig.dsp.wavfile import read_wav
 
     audio, rate = read_wav(path)
-    return integrated_lufs(audio, rate), section_loudness(audio, rate, arrangement)
+    return _loudness(audio, rate, arrangement)
+
+
+def _loudness(audio, rate: int, arrangement):  # noqa: ANN001, ANN202 - (LUFS, [SectionLoudness])
+    """The cue's loudness and its sections', the audio K-weighted once for all of them."""
+    from rig.dsp.loudness import Loudness
+
+    meter = Loudness(audio, rate)
+    return meter.lufs(), meter.sections(arrangement)
 
 
 def _rescale_stems(reports: list, gains: list[float]) -> None:
@@ -220,7 +226,8 @@ def _rescale_stems(reports: list, gains: list[float]) -> None:
 def _join(parts: list[Path], output: Path, gains: list[float], arrangements: list) -> list:
     """Cues one after another with GAP_SECONDS of silence between them, each scaled by its
     gain (dB); returns each cue's loudness as heard in the joined file."""
-    from rig.dsp.loudness import integrated_lufs, section_loudness
+    import numpy as np
+
     from rig.dsp.wavfile import WavWriter, read_wav
     from rig.source.files import atomic_write
 
@@ -235,5 +242,5 @@ def _join(parts: list[Path], output: Path, gains: list[float], arrangements: lis
             if i:
                 writer.write(np.zeros((int(GAP_SECONDS * rate), audio.shape[1])))
             writer.write(audio)
-            loudness.append((integrated_lufs(audio, rate), section_loudness(audio, rate, arr)))
+            loudness.append(_loudness(audio, rate, arr))
     return loudness

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from rig.control.protocol import ControlClient, Status
 from rig.engine.transport import START_DELAY_NS, Engine
@@ -121,3 +122,23 @@ def wait_for(control: ControlClient, test, timeout: float = 15.0) -> Status:
 
 def wait_state(control: ControlClient, state: str, timeout: float) -> None:
     wait_for(control, lambda s: s.state == state, timeout)
+
+
+def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
+    """`rig live SONG` (headless UI) in its own process; (ui process, its session) once
+    the host has written the session file."""
+    import subprocess
+
+    from rig.stage.session import find_sessions
+    from tests.support.tmux import live_command
+
+    cmd, env = live_command(song_path, config, sessions=sessions, server_env=jack_server.env,
+                            headless=True, inherit=True)  # fmt: skip
+    ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not (found := find_sessions(sessions)):
+        if time.monotonic() > deadline or ui.poll() is not None:
+            ui.kill()
+            raise AssertionError("rig live did not start")
+        time.sleep(0.05)
+    return ui, found[0][1]
