@@ -58,9 +58,7 @@ _DRAIN_NS = 30_000_000
 # OSC read per loop round: at most this many datagrams and this long, then pump.
 _MAX_DATAGRAMS = 64
 _READ_BUDGET_NS = 2_000_000
-# Frame engine, no DSP hook, no reload: the pump is in the JACK callback; commands wake
-# the loop at once. Waking every 5 ms for nothing cost ~2 % of a core (bench clock).
-_FRAME_ROUND_NS = 50_000_000
+_FRAME_ROUND_NS = 50_000_000  # frame engine, no DSP hook, no reload: commands wake it at once
 
 
 class EngineError(Exception):
@@ -136,14 +134,12 @@ def serve(
         guard = loop.lock
     while True:
         began = time.monotonic_ns()
-        round_ns = interval_ns
+        quiet = loop is not None and not engine.loads and engine.dsp_hook is None
         if loop is None:
             engine.pump(now_ns())
         elif engine.dsp_hook is not None:
             with guard:
                 engine.dsp_hook(now_ns(), engine.scheduler)
-        elif not engine.loads:
-            round_ns = max(interval_ns, _FRAME_ROUND_NS)
         if engine.loads:  # hot reload: read a bundle a few small steps at a time
             if loop is None:
                 run_loads(engine, now_ns)
@@ -153,6 +149,7 @@ def serve(
             return "signal"
         if jack_gone():
             return JACK_GONE
+        round_ns = _FRAME_ROUND_NS if quiet else interval_ns
         timeout = max(0.0, (began + round_ns - time.monotonic_ns()) / 1e9)
         try:
             ready, _, _ = select.select(watch, [], [], timeout)
