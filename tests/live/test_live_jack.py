@@ -196,7 +196,8 @@ def stage(tmp_path, recorder_port: str, note: str = "C2"):
 
 def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
     """`rig live SONG` (headless UI) in its own process; (ui process, its session) once
-    the host has written the session file."""
+    the host has written the session file. (The UI itself may still be starting: see
+    `wait_watching`.)"""
     import subprocess
 
     from rig.stage.session import find_sessions
@@ -205,13 +206,30 @@ def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
     cmd, env = live_command(song_path, config, sessions=sessions, server_env=jack_server.env,
                             headless=True, inherit=True)  # fmt: skip
     ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: a loaded machine takes its time
     while not (found := find_sessions(sessions)):
         if time.monotonic() > deadline or ui.poll() is not None:
             ui.kill()
             raise AssertionError("rig live did not start")
         time.sleep(0.05)
     return ui, found[0][1]
+
+
+def wait_watching(ui, timeout: float = 120.0) -> None:
+    """Until the UI process `ui` watches its files (an inotify watch: the hot-reload
+    worker runs, started when the app mounted). An edit saved before that is never
+    seen as a change; on a loaded machine the UI's imports alone take seconds."""
+    fds = Path(f"/proc/{ui.pid}/fdinfo")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if any("inotify wd:" in f.read_text() for f in fds.iterdir()):
+                return
+        except OSError:  # an fd closed while listed
+            pass
+        assert ui.poll() is None, "rig live ended while starting"
+        assert time.monotonic() < deadline, "rig live never watched its files"
+        time.sleep(0.05)
 
 
 def test_hot_reload_a_bad_edit_keeps_the_old_events_a_good_one_lands_on_a_bar(
@@ -371,6 +389,7 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         sessions = tmp_path / "sessions"
         ui, session = launch_live(jack_server, song_path, config, sessions)
         try:
+            wait_watching(ui)  # else the edit below may come before the UI watches
             with ControlClient(session.port) as control:
                 control.send("/rig/play")
                 wait_for(control, lambda s: s.state == "playing" and s.bar == 2)
@@ -469,11 +488,12 @@ def test_sigterm_ends_the_show_with_note_offs(jack_server, tmp_path, target):
         song_path.write_text(HELD)
         ui, session = launch_live(jack_server, song_path, config, sessions)
         try:
+            wait_watching(ui)  # the UI runs (its own SIGTERM handler is in place)
             with ControlClient(session.port) as control:
                 control.send("/rig/play")
                 wait_for(control, lambda s: s.state == "playing" and s.bar == 2 and s.beat == 2)
             os.kill(session.host_pid if target == "host" else ui.pid, signal.SIGTERM)
-            deadline = time.monotonic() + 15
+            deadline = time.monotonic() + 60
             while session.alive() and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert not session.alive(), "the host ignored SIGTERM"
@@ -489,3 +509,35 @@ def test_sigterm_ends_the_show_with_note_offs(jack_server, tmp_path, target):
     data = [d for _, d in events]
     assert any(d[0] == 0x90 and d[2] for d in data)  # it played
     assert b"\xfc" in data and sounding_after(data) == []  # Stop, and nothing left sounding
+
+
+def test_sigterm_while_the_ui_starts_ends_the_show(jack_server, tmp_path):
+    """SIGTERM to `rig live` right after its host is up, while its UI still starts
+    (imports, the first compile: seconds on a busy machine). That window had the
+    default SIGTERM action: the UI died and left the host and engine playing."""
+    import os
+    import signal
+
+    from rig.probe.recorder import Recorder
+    from rig.stage.session import find_sessions
+
+    recorder = Recorder.spawn(jack_server.env)
+    sessions = tmp_path / "sessions"
+    try:
+        song_path, config = stage(tmp_path, recorder.port)
+        ui, session = launch_live(jack_server, song_path, config, sessions)
+        try:
+            os.kill(ui.pid, signal.SIGTERM)
+            assert ui.wait(60) == 0
+            deadline = time.monotonic() + 60
+            while session.alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not session.alive(), "SIGTERM while the UI started left the show running"
+            assert not find_sessions(sessions)
+        finally:
+            ui.kill()
+            ui.wait(5)
+            for _, left in find_sessions(sessions):  # a failed run: end the show
+                os.kill(left.host_pid, signal.SIGKILL)
+    finally:
+        recorder.kill()
