@@ -115,7 +115,7 @@ def _die_with_parent() -> None:
 
 
 def start_jackd(
-    name: str, *, realtime: bool, log: Path, timeout: float = 10.0
+    name: str, *, realtime: bool, log: Path, timeout: float = 30.0
 ) -> JackServer | None:
     """Start `jackd` under `name`; None if it died or never accepted a client."""
     import jack

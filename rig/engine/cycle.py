@@ -26,7 +26,10 @@ overdue: note-offs go out at frame 0 of this cycle, note-ons later than the
 scheduler's `drop_late_ns` are dropped with their note-offs, clock ticks more
 than half a period late are skipped (no catch-up burst), and
 `Scheduler.after_xrun` sends the note-offs of the last 100 ms again (a lost one
-hangs a synth; a duplicate is harmless).
+hangs a synth; a duplicate is harmless). The same happens when the server reports
+an xrun (the host's xrun count went up) although this loop missed no cycle: another
+client, or this one, finished a cycle too late, and the receivers downstream lost
+that cycle's MIDI all the same (measured at the independent recorder).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class FrameLoop:
         self.errors = 0
         self.last_error = ""
         self._next_frame: int | None = first_frame  # frame the next cycle should start at
+        self._xruns_seen = 0  # the host's xrun count at the last cycle
 
     def now_ns(self) -> int:
         """Timeline ns of the next cycle's first frame (for commands: they land there)."""
@@ -75,6 +79,8 @@ class FrameLoop:
         now = cycle.start_ns
         # The first cycle may start later than `first_frame` guessed: not an xrun.
         jumped = expected is not None and cycle.frames != expected and self.cycles > 0
+        xruns = int(getattr(self.host, "xruns", 0))  # the server's xrun notifications
+        reported, self._xruns_seen = xruns != self._xruns_seen, xruns
         with self.lock:
             try:
                 if jumped:
@@ -83,6 +89,8 @@ class FrameLoop:
                     self.missed_frames += max(0, cycle.frames - expected)
                     since = self.timeline.ns_of(expected)
                     self.engine.scheduler.after_xrun(now, since)
+                elif reported and self.cycles > 0:
+                    self.engine.scheduler.after_xrun(now)
                 self.engine.pump(now, hooks=False)
             except Exception as exc:  # never raise in the RT thread; the status shows it
                 self.errors += 1

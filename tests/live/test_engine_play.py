@@ -262,11 +262,12 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
     probe = jack.Client("rigtest-set-probe", no_start_server=True)
     windows = []
     try:
-        deadline = time.monotonic() + 20
-        while not probe.get_ports("^rigset:", is_midi=True, is_output=True):
+        # Generous waits: on a loaded machine `rig play` takes many seconds to start.
+        deadline = time.monotonic() + 120
+        # Every device's port registered (one per bound device), not merely the first.
+        while len(probe.get_ports("^rigset:", is_midi=True, is_output=True)) < len(devices):
             assert time.monotonic() < deadline and player.poll() is None, "rig play did not start"
             time.sleep(0.05)
-        time.sleep(0.5)  # every device's port registered
         for port in probe.get_ports("^rigset:", is_midi=True, is_output=True):
             probe.connect(port, recorder.port)
         with ControlClient(osc) as control:
@@ -276,7 +277,7 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
                 requested = probe.frame_time
                 if index:
                     control.send("/rig/cue", index)
-                deadline = time.monotonic() + 15
+                deadline = time.monotonic() + 60
                 # /rig/cue takes over at the next bar line: wait until it has.
                 while not _playing_cue(control.status(timeout=0.5), index):
                     assert time.monotonic() < deadline, f"cue {index} never started"
@@ -286,7 +287,7 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
             control.send("/rig/stop")
             time.sleep(0.5)
         player.send_signal(signal.SIGINT)  # Ctrl-C: rig play stops the engine cleanly
-        assert player.wait(15) == 0, player.stderr.read()
+        assert player.wait(60) == 0, player.stderr.read()
     finally:
         if player.poll() is None:
             player.kill()

@@ -145,7 +145,7 @@ def test_a_port_appearing_mid_show_takes_over_at_the_next_bar(jack_server, tmp_p
             control.send("/rig/play")
             time.sleep(2.0 + 0.9)  # into bar 2 (2 s a bar at 120 BPM)
             rec = Recorder.spawn(jack_server.env, client_name=name)
-            wait_state(control, "ended", 20)
+            wait_state(control, "ended", 180)
             time.sleep(0.3)
     finally:
         take = cap.stop()

@@ -107,8 +107,10 @@ def clean_pairs(sink: RecordingSink) -> None:
     assert not any(state.values()), f"left sounding: {[k for k, v in state.items() if v]}"
 
 
-def wait_for(control: ControlClient, test, timeout: float = 15.0) -> Status:
-    """Poll a real engine's status until `test(status)` holds; its status then."""
+def wait_for(control: ControlClient, test, timeout: float = 60.0) -> Status:
+    """Poll a real engine's status until `test(status)` holds; its status then.
+    Generous: a loaded machine (or freewheel there, no faster than real time) takes
+    its time, and a wait that ends when it holds costs nothing when it is fast."""
     deadline = time.monotonic() + timeout
     status = None
     while time.monotonic() < deadline:
