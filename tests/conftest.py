@@ -70,12 +70,14 @@ class XrunCount:
         import jack
 
         self.count = 0
+        self.last = float("-inf")  # time.monotonic() of the latest xrun
         self._client = jack.Client("rigtest-xrun-count", no_start_server=True)
         self._client.set_xrun_callback(self._xrun)
         self._client.activate()
 
     def _xrun(self, delay_usecs: float) -> None:
         self.count += 1
+        self.last = time.monotonic()
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
