@@ -80,7 +80,7 @@ def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tm
             assert all(len(line) <= width for line in screen.splitlines())
             t.keys("Down", "Down", "Enter")
             t.wait("launch Third Rail")
-            t.wait("cue 3/3", timeout=10)
+            t.wait("cue 3/3", timeout=60)
             t.keys("s")
             t.wait("STOPPED")
             t.keys("Up", "Enter")  # stopped: the chosen cue plays at once
