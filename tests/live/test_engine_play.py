@@ -88,9 +88,14 @@ def test_rig_play_for_ten_seconds_plays_ten_seconds_of_timeline_in_freewheel(
            "--config", str(config), "--osc-port", "0"]  # fmt: skip
     player = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)  # fmt: skip
+    xruns = jack_server.xruns.count
     try:
-        _wait_connected(recorder.port, timeout=30)
+        _wait_connected(recorder.port, timeout=120)  # generous: a loaded machine
         with freewheel:
+            # `rig play` starts the show by itself 0.3 s after its engine is up: on a
+            # loaded machine the switch may come after that (the start in real time).
+            switched = freewheel._client.frame_time
+            xruns = jack_server.xruns.count - xruns  # (real time: before the switch)
             began = time.monotonic()
             assert player.stdout is not None
             for line in player.stdout:  # status lines; the show ends by itself
@@ -110,6 +115,16 @@ def test_rig_play_for_ten_seconds_plays_ten_seconds_of_timeline_in_freewheel(
     downbeat = clocks[0]
     end = downbeat + 10 * 48000
     print(f"--for 10 in freewheel: {wall:.2f} s wall for 10 s of timeline")
+    # Frame-exact: the show played in freewheel, or began before the switch (real time)
+    # while the server did not xrun; else a cycle that xran may have lost MIDI then.
+    started_before = events[0][0] < switched
+    if started_before and xruns:
+        # From the switch on, freewheel: every tick 1000 frames after the last, the
+        # Stop after the last tick (which the lost ones of the real-time start may move).
+        after = [f for f in clocks if f > switched]
+        assert {b - a for a, b in zip(after, after[1:], strict=False)} == {1000}
+        assert events[-1][1] == b"\xfc" and events[-1][0] == after[-1] + 1000
+        return
     assert clocks[-1] == end - 1000 and len(clocks) == 10 * 48  # 120 BPM: a tick per 1000
     assert max(f for f, _ in events) == end  # nothing after the end of the 10 s
     stop = [d for f, d in events if f == end]
