@@ -8,7 +8,8 @@ reads these files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rig.config import DEFAULT_CONFIG, Config, check_bindings, default_config, load_config
@@ -20,11 +21,31 @@ from rig.song.model import SetList, Song
 from rig.song.setlist import is_set_tree, is_setlist, load_setlist
 from rig.song.settransitions import with_transitions
 from rig.source.errors import InputError
-from rig.source.files import display_path
+from rig.source.files import display_path, resolve
 from rig.source.yamltree import Node, load_yaml_file
 
-__all__ = ["Project", "DEFAULT_CONFIG"]
+__all__ = ["Project", "CueCache", "DEFAULT_CONFIG"]
 
+
+@dataclass
+class CueCache:
+    """Cues compiled in one run (`rig check songs/` meets each cue alone and in the set),
+    so each is loaded and compiled once. A cue is the same when its file's place, the way
+    it is displayed in messages and its bytes are, at the same seed; a cue with errors is
+    not kept (it is read again, and says the same)."""
+
+    cues: dict[tuple[str, str, str, int | None], tuple[Song, Arrangement]] = field(
+        default_factory=dict
+    )
+
+    @staticmethod
+    def key(path: Path, seed: int | None) -> tuple[str, str, str, int | None] | None:
+        """None for a file that cannot be read: the loader says why, as without a cache."""
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+        return str(resolve(path)), display_path(path), digest, seed
 
 
 @dataclass(frozen=True)
@@ -79,27 +100,47 @@ class Project:
         return tuple(entry.next for entry in self.setlist(path).entries)
 
     def arrangements(
-        self, path: Path, seed: int | None = None, songs: list[Song] | None = None
+        self,
+        path: Path,
+        seed: int | None = None,
+        songs: list[Song] | None = None,
+        tree: Node | None = None,
+        cache: CueCache | None = None,
     ) -> list[Arrangement]:
         """A cue, or every cue of a set in order; all problems of all files at once.
-        `songs`: a list that receives the loaded songs too (for checks on the models)."""
-        tree = load_yaml_file(path, display_path(path))
+        `songs`: a list that receives the loaded songs too (for checks on the models);
+        `tree`: the file already parsed; `cache`: cues compiled earlier in this run."""
+        if tree is None:
+            tree = load_yaml_file(path, display_path(path))
         if not is_set_tree(tree):
-            song = self.song(path, tree)
+            song, cue = self._compiled(path, seed, tree, cache)
             if songs is not None:
                 songs.append(song)
-            return [compile_song(song, seed)]
+            return [cue]
         setlist = self.setlist(path, tree)
         out: list[Arrangement] = []
         errors = []
         for entry in setlist.entries:
             try:
-                song = self.song(entry.song)
+                song, cue = self._compiled(entry.song, seed, None, cache)
                 if songs is not None:
                     songs.append(song)
-                out.append(compile_song(song, seed))
+                out.append(cue)
             except InputError as exc:
                 errors.extend(exc.errors)
         if errors:
             raise InputError(errors)
         return with_transitions(self.devices, setlist, out)
+
+    def _compiled(
+        self, path: Path, seed: int | None, tree: Node | None, cache: CueCache | None
+    ) -> tuple[Song, Arrangement]:
+        """The cue at `path` loaded and compiled, or as `cache` holds it."""
+        key = CueCache.key(path, seed) if cache is not None else None
+        if cache is not None and key is not None and key in cache.cues:
+            return cache.cues[key]
+        song = self.song(path, tree)
+        compiled = song, compile_song(song, seed)
+        if cache is not None and key is not None:
+            cache.cues[key] = compiled
+        return compiled

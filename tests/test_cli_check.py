@@ -207,3 +207,50 @@ def test_a_carried_over_value_is_a_warning_and_strict_fails(
     )
     code, out, err = run(["check", "--strict", str(held), "--config", CONFIG], capsys)
     assert code == 0 and err == ""
+
+
+def test_a_cue_met_alone_and_in_a_set_is_compiled_once_and_says_the_same(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rig.project
+
+    compiled: list[str] = []
+    compile_song = rig.project.compile_song
+
+    def counting(song, seed=None):  # noqa: ANN001, ANN202 - compile_song's own signature
+        compiled.append(song.cue)
+        return compile_song(song, seed)
+
+    monkeypatch.setattr(rig.project, "compile_song", counting)
+    write(tmp_path, "good.yaml", GOOD)
+    write(tmp_path, "carry.yaml", CARRY.replace("cue: Good", "cue: Carry"))
+    write(tmp_path, "bad.yaml", BAD)
+    (tmp_path / "sets").mkdir()
+    write(tmp_path / "sets", "night.yaml", "set: Night\ncues: [../good.yaml, ../carry.yaml]\n")
+    write(tmp_path / "sets", "worse.yaml", "set: Worse\ncues: [../carry.yaml, ../bad.yaml]\n")
+    code, out, err = run(["check", str(tmp_path), "--config", CONFIG], capsys)
+    assert sorted(compiled) == ["Carry", "Good"]  # each once: the sets find them compiled
+    # every line as each file checked in a run of its own says it, in the same order
+    alone_out, alone_err = [], []
+    for path in sorted(tmp_path.rglob("*.yaml")):
+        compiled.clear()
+        _, o, e = run(["check", str(path), "--config", CONFIG], capsys)
+        alone_out += o.splitlines()
+        alone_err += [line for line in e.splitlines() if "files have errors" not in line]
+    assert code == 1 and out.splitlines() == alone_out
+    assert err.splitlines() == [*alone_err, "2 of 5 files have errors"]
+    assert any("warning: bass.cutoff carries over" in line for line in alone_err)
+
+
+def test_the_cue_cache_knows_a_changed_file(tmp_path: Path) -> None:
+    from rig.project import CueCache, Project
+
+    project, cache = Project.load(Path(CONFIG)), CueCache()
+    path = write(tmp_path, "good.yaml", GOOD)
+    first = project.arrangements(path, cache=cache)[0]
+    assert project.arrangements(path, cache=cache)[0] is first
+    write(tmp_path, "good.yaml", GOOD.replace("E2", "G2"))
+    again = project.arrangements(path, cache=cache)[0]
+    assert again is not first and again.events != first.events
+    assert project.arrangements(path, seed=5, cache=cache)[0] is not again
+    assert CueCache.key(tmp_path / "gone.yaml", None) is None  # the loader says why

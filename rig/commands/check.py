@@ -85,31 +85,40 @@ def _expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def cue_warnings(project, path: Path, voices: dict | None = None) -> list[SourceError]:
+def cue_warnings(
+    project, path: Path, voices: dict | None = None, tree: Node | None = None, cues=None
+) -> list[SourceError]:
     """The warnings of a cue or a set (raises InputError for its errors): what its
     arrangements found (automation carried over, a tempo step after a set's lead) and
     what the software voices cannot play (`rig.dsp.standins`). `project`: a Project;
-    `voices`: the voices read so far (a cache shared by the files of one check)."""
+    `voices`: the voices read so far (a cache shared by the files of one check); `tree`:
+    the file already parsed; `cues`: a `rig.project.CueCache` of the cues compiled so far
+    in this check (a cue checked alone and in a set is compiled once)."""
     from rig.dsp.standins import warnings_of
 
     songs: list = []
-    cues = project.arrangements(path, songs=songs)
-    return warnings_of(project.config.voices_dir, cues, songs, voices)
+    arrangements = project.arrangements(path, songs=songs, tree=tree, cache=cues)
+    return warnings_of(project.config.voices_dir, arrangements, songs, voices)
 
 
 def check_file(
-    project, path: Path, warnings: list[SourceError] | None = None, voices: dict | None = None
+    project,
+    path: Path,
+    warnings: list[SourceError] | None = None,
+    voices: dict | None = None,
+    cues=None,
 ) -> str:  # project: Project
     """Check one file; returns what it was; raises InputError. A song's or set's warnings
     (things that sound but may not be meant) are added to `warnings`; `voices`: a cache of
-    the software voices read (shared by the files of one run)."""
+    the software voices read, `cues`: a `rig.project.CueCache` (both shared by the files
+    of one run)."""
     from rig.config import load_config
     from rig.devices import load_device
     from rig.song.load import load_themes
 
     kind, tree = _kind(path)
     if kind in ("song", "set"):
-        found = cue_warnings(project, path, voices)
+        found = cue_warnings(project, path, voices, tree, cues)
         if warnings is not None:
             warnings.extend(w for w in found if w not in warnings)
     elif kind == "themes":
@@ -146,7 +155,7 @@ def main(argv: list[str]) -> int:
     if isinstance(args, int):
         return args
 
-    from rig.project import Project
+    from rig.project import CueCache, Project
 
     project = load_or_report("check", Project.load, args.config, path=args.config)
     if isinstance(project, int):
@@ -157,10 +166,11 @@ def main(argv: list[str]) -> int:
         print("rig check: no YAML files found", file=sys.stderr)
         return EXIT_BAD_INPUT
     voices: dict = {}  # each software voice read once for the whole run
+    cues = CueCache()  # each cue compiled once, though met alone and in a set
     for path in files:
         warnings: list[SourceError] = []
         try:
-            kind = check_file(project, path, warnings, voices)
+            kind = check_file(project, path, warnings, voices, cues)
         except InputError as exc:
             failed += 1
             print_input_error(exc)

@@ -43,8 +43,9 @@ EPILOG = """examples:
 Keys (remappable in config.yaml, keys:): p play, s stop, c continue, n next cue,
 up/down choose a cue, enter launch it, x cancel, [ ] choose a section, j jump to it,
 1-9 or left/right choose a track, m mute, o solo, g quantize (now/beat/bar/section/
-cue), + - tempo, t tap, ! panic, q quit (asks first while playing: y stop and quit,
-d quit the UI only — the music plays on).
+cue), + - tempo, t tap, w keep the live tweaks in the set file, ! panic, q quit
+(asks first while playing: y stop and quit, d quit the UI only — the music plays on;
+and with live tweaks the set file lacks: w write them back and quit, y discard them).
 
 Launches, jumps, mutes and solos land exactly on the next boundary of the chosen
 quantize. Songs, sets and patches are watched: a valid edit is swapped in at the
@@ -52,7 +53,8 @@ next bar; an invalid one is shown as file:line:col and the old version plays on.
 A MIDI controller (config.yaml, controller:) and OSC remotes (osc:, see
 rig/control/protocol.py) reach the same actions. Killing the UI (even kill -9) leaves
 the music playing; --attach reconnects. SIGTERM (kill PID) ends the show cleanly. If
-the engine dies, its sounding notes get note-offs and it restarts at the next bar.
+the engine dies, its sounding notes get note-offs and it restarts at the next bar,
+with the hand tempo, mutes and solos, and no second count-in.
 
 exit codes: 0 done, 1 bad song/set/config, 2 usage, 3 the engine cannot start or
 (--attach) no running show

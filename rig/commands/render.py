@@ -16,8 +16,6 @@ import tempfile
 import wave
 from pathlib import Path
 
-import numpy as np
-
 from rig.commands import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -28,7 +26,6 @@ from rig.commands import (
     print_input_error,
     write_error,
 )
-from rig.dsp.loudness import format_lufs
 from rig.source.errors import InputError
 
 __all__ = ["main", "SUMMARY", "ProgressBar"]
@@ -156,6 +153,8 @@ def main(argv: list[str]) -> int:
         return EXIT_UNAVAILABLE
     except OSError as exc:
         return write_error("render", args.output, exc)
+    from rig.dsp.loudness import format_lufs  # numpy: loaded by the verb that needs it
+
     for report, arr, gain, (lufs, sections) in zip(
         reports, arrangements, gains, loudness, strict=True
     ):
@@ -220,6 +219,8 @@ def _rescale_stems(reports: list, gains: list[float]) -> None:
 def _join(parts: list[Path], output: Path, gains: list[float], arrangements: list) -> list:
     """Cues one after another with GAP_SECONDS of silence between them, each scaled by its
     gain (dB); returns each cue's loudness as heard in the joined file."""
+    import numpy as np
+
     from rig.dsp.loudness import integrated_lufs, section_loudness
     from rig.dsp.wavfile import WavWriter, read_wav
     from rig.source.files import atomic_write

@@ -97,7 +97,8 @@ LIVE_ACTIONS: tuple[LiveAction, ...] = (
     ),  # fmt: skip
     _A("keep", "keep the live tweaks in the set file (shows them, asks first)", "w", "keep"),
     _A("keys", "list every key", "question_mark", "keys", True),
-    _A("quit", "quit (asks while playing)", "q", "quit", True, "/rig/quit"),
+    _A("quit", "quit (asks while playing, or to write back live tweaks)", "q", "quit", True,
+       "/rig/quit"),  # fmt: skip
 )
 del _A
 

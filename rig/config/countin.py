@@ -10,7 +10,8 @@
 While it counts, the live header shows COUNT-IN with the beats counting down in
 its big digits, on a flashing background: a visual count even with no click. The
 count-in plays before `p` (play from the top, and a launch while stopped), not
-before a continue or a launch while playing (those land on the running grid).
+before a continue or a launch while playing (those land on the running grid), nor
+when the live host resumes the show on an engine it restarted (`/rig/resume`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ every action applies at once.
 
     /rig/play     [bar:int]            play the current cue from bar 1 (Start) or from
                                        `bar` (SPP + Continue)
+    /rig/resume   index:int bar:int    play cue `index` from `bar` (SPP + Continue) with no
+                                       count-in: how the live host resumes a show whose
+                                       engine it restarted (the show was already playing)
     /rig/stop                          note-offs for what sounds, then Stop (FC)
     /rig/continue                      resume where stopped (SPP + Continue)
     /rig/locate   bar:int              go to `bar`; playing: note-offs, Stop, SPP, Continue
@@ -105,6 +108,7 @@ HOST = "127.0.0.1"
 # address → argument types (a trailing "?" marks an optional argument; "any": str or int)
 ADDRESSES: dict[str, tuple[str, ...]] = {
     "/rig/play": ("int?",),
+    "/rig/resume": ("int", "int"),
     "/rig/stop": (),
     "/rig/continue": (),
     "/rig/locate": ("int",),

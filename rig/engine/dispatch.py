@@ -110,6 +110,11 @@ def _apply(
         return None
     if verb == "play":
         engine.play(now_ns, args[0] if args else None)
+    elif verb == "resume":  # the live host, after a restart: no second count-in
+        if engine.scheduler.playing:
+            raise ValueError("/rig/resume: the engine already plays")
+        engine.cue(now_ns, args[0])
+        engine.play(now_ns, args[1], count_in=False)
     elif verb == "stop":
         engine.stop(now_ns)
     elif verb == "continue":

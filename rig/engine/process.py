@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from rig.control.protocol import HOST, decode, encode
 from rig.engine.sinks import open_sinks, timing_logs
 from rig.engine.spec import MTC_DEVICE, EngineSpec
-from rig.engine.syncsetup import attach_sync, open_jack_sync_input, open_sync_input
+from rig.engine.syncsetup import attach_sync, open_jack_sync_input, open_sync_input, use_frames
 from rig.engine.transport import Engine
 from rig.engine.wiring import frame_loop, frames_possible, mapped
 
@@ -271,7 +271,8 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     try:
         warnings: list[str] = []
         # The engine's time for sync stamps and Link's host-time mapping: read late, so
-        # the engine's timeline (monotonic ns here) is what the sources see.
+        # the engine's timeline (monotonic ns, JACK's frame_time once the frame loop
+        # runs: `use_frames`) is what the sources see.
         engine_time: list[Callable[[], int]] = [time.monotonic_ns]
 
         def engine_now() -> int:
@@ -348,6 +349,8 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             player.attach(engine.scheduler)
             player.start()
         loop = frame_loop(engine, spec, sinks, player)
+        if loop is not None:
+            use_frames(engine, loop, engine_time)
         jack_input = open_jack_sync_input(spec, engine, loop, warnings)
         if jack_input is not None:
             sync_input = jack_input

@@ -107,7 +107,6 @@ class SyncDriver:
         self.source: SyncSource | None = None
         self.name = "internal"
         self.last_error = ""
-        self.no_link = ""  # why Link cannot be joined here (the error says it)
         # The sync input port (rig.midi.sync_in.SyncInput, or anything with drain()
         # -> [(ns, bytes)] stamped on the engine's timeline); drained by pump().
         self.input: Any = None
@@ -129,7 +128,7 @@ class SyncDriver:
             source = MidiSource()
         elif name == "link":
             if self.make_link is None:
-                raise ValueError(f"sync: Link is not available in this engine{self.no_link}")
+                raise ValueError("sync: Link is not available in this engine")
             source = self.make_link(self.clock.bpm_at(0))
         else:
             engine = self.engine
@@ -176,8 +175,8 @@ class SyncDriver:
     def _apply(self, event: Transport, now_ns: int) -> None:
         engine = self.engine
         if event.kind == "stop":
-            if engine.scheduler.playing:
-                engine.stop(now_ns)
+            if engine.scheduler.playing:  # nothing starts after the master's Stop
+                engine.stop(now_ns, at_ns=max(now_ns, event.at_ns))
             return
         if event.cue >= 0 and event.cue != engine.view.index and not engine.scheduler.playing:
             engine.cue(now_ns, event.cue)  # chasing MTC: the cue spotted at that timecode
@@ -268,7 +267,19 @@ def spotted(engine: Engine, seconds: float, fps: int) -> tuple[int, float, Tempo
         return (index, 3600.0, engine.cues[index].tempo) if seconds >= 3600.0 else None
     placed = None
     for start, index in spots:
+        cue = engine.cues[index]
+        start -= _count_in_seconds(cue)  # the timecode spots bar 1: a count-in runs before
         if start > seconds + 1e-9:
             break
-        placed = (index, start, engine.cues[index].tempo)
+        placed = (index, start, cue.tempo)
     return placed
+
+
+def _count_in_seconds(cue) -> float:
+    """How long the count-in a set put before `cue` lasts (0.0 without one)."""
+    from rig.song.transitions import COUNT_IN
+
+    first = cue.sections[0] if cue.sections else None
+    if first is None or getattr(first, "name", None) != COUNT_IN:
+        return 0.0
+    return float(cue.tempo.seconds_at(first.end_tick))

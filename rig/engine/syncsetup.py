@@ -15,7 +15,7 @@ from typing import Any
 from rig.engine.spec import EngineSpec
 from rig.engine.transport import Engine
 
-__all__ = ["open_sync_input", "attach_sync", "open_jack_sync_input"]
+__all__ = ["open_sync_input", "attach_sync", "open_jack_sync_input", "use_frames"]
 
 
 def open_sync_input(spec: EngineSpec, warnings: list[str], now: Callable[[], int]) -> Any:
@@ -69,14 +69,10 @@ def attach_sync(
     from rig.engine.wiring import frames_possible
 
     on_frames = frames_possible(spec)
-    # On JACK's frames the engine's time is the frame line, not Link's host clock.
-    driver = SyncDriver(engine, clock, make_link=None if on_frames else make_link)
+    # On JACK's frames `now` reads JACK's frame_time once the frame loop runs
+    # (`use_frames`): Link's host clock is mapped onto that.
+    driver = SyncDriver(engine, clock, make_link=make_link)
     driver.input = sync_input
-    if on_frames:
-        driver.no_link = (
-            " (it runs on JACK's frames; set sync: {source: link} in config.yaml to start "
-            "it on the deadline engine Link needs)"
-        )
     engine.sync = driver
     if config.source in ("midi", "mtc") and sync_input is None and not on_frames:
         return  # open_sync_input said why
@@ -108,3 +104,18 @@ def open_jack_sync_input(spec: EngineSpec, engine: Engine, loop: Any, warnings: 
             "following it when it appears"
         )
     return reader
+
+
+def use_frames(engine: Engine, loop: Any, engine_time: list[Callable[[], int]]) -> None:
+    """The frame loop runs: the engine's `now` for the sync sources is JACK's frame_time
+    on the loop's timeline from here on, and a Link session joined meanwhile maps its
+    host clock onto that (under the loop's lock: the callback reads the mapping)."""
+    from rig.engine.wiring import frame_reader
+    from rig.timing.source import LinkSource
+
+    reader = frame_reader(loop)
+    engine_time[0] = reader
+    source = engine.sync.source if engine.sync is not None else None
+    if isinstance(source, LinkSource):
+        with loop.lock:
+            source.session.host.reset(reader)

@@ -14,9 +14,8 @@ and land **on the tick of that boundary**: the engine picks the first boundary a
 or after the first tick the scheduler has not handed over yet, and changes what
 the current `CueView` answers from that tick on (`rig.engine.cueview`). A launch
 makes the view end at the boundary; the scheduler then releases what sounds just
-before it and goes on with the next view on the very tick — the clock runs on,
-no gap, no Start. While stopped, every action takes effect at once (a launch
-also starts playing).
+before it and goes on with the next view on the very tick — the clock runs on, no
+gap, no Start. While stopped, every action takes effect at once (a launch plays).
 
 `dsp_hook` is where the DSP issue plugs in software voices: called on every pump
 with (now_ns, scheduler), it may route the tracks that have no hardware sink.
@@ -134,15 +133,16 @@ class Engine(HandTempo):
         self.timed = TimedStop(play_for_ns) if play_for_ns is not None else None
 
     # -- transport (now_ns always passed in) -----------------------------------------
-    def play(self, now_ns: int, bar: int | None = None, at_ns: int | None = None) -> None:
-        """Play the current cue from its top, or from `bar` (SPP + Continue); the
-        downbeat at `at_ns` (a sync source's beat) or START_DELAY_NS from now."""
+    def play(self, now_ns: int, bar: int | None = None, at_ns: int | None = None,
+             count_in: bool = True) -> None:  # fmt: skip
+        """Play the current cue from its top or from `bar` (SPP + Continue), the downbeat at
+        `at_ns` (a sync beat) or START_DELAY_NS from now; `count_in`: False, a resumed show."""
         self.waiting = False
         if self.scheduler.playing:
             self.scheduler.stop(now_ns)
         self._reset(self.cue_index)
         tick = 0 if bar is None or bar <= 1 else self.view.bar_tick(bar)
-        count = plan(self.count_in, self.view, tick) if at_ns is None else None
+        count = plan(self.count_in, self.view, tick) if at_ns is None and count_in else None
         if count is None:
             self._start(tick, now_ns, at_ns)
             return
@@ -153,10 +153,10 @@ class Engine(HandTempo):
             for when, data in clicks(self.count_in, self.counting):
                 self.scheduler.outputs[device].send(when, data)
 
-    def stop(self, now_ns: int) -> None:
+    def stop(self, now_ns: int, at_ns: int | None = None) -> None:
         if self.scheduler.playing:
-            self.position_tick = self._tick_now(now_ns) + self.view.offset
-        self.scheduler.stop(now_ns)
+            self.position_tick = self._tick_now(max(now_ns, at_ns or 0)) + self.view.offset
+        self.scheduler.stop(now_ns, at_ns)
         self.queued = None
         self._reset(self.view.index)  # stopped views start at the cue's top: SPP is exact
 

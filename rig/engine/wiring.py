@@ -4,6 +4,7 @@ sounding-note map around the sinks (`rig.engine.soundmap`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rig.engine.spec import EngineSpec
@@ -12,21 +13,30 @@ from rig.engine.transport import Engine
 if TYPE_CHECKING:
     from rig.engine.cycle import FrameLoop
 
-__all__ = ["frame_loop", "frames_possible", "mapped"]
+__all__ = ["frame_loop", "frame_reader", "frames_possible", "mapped"]
 
 
 def frames_possible(spec: EngineSpec) -> bool:
     """Whether the engine runs on JACK's frames: asked to (`frame_engine`), every MIDI
     output (MTC out too) on JACK, the sync input (MIDI clock, MTC) on JACK — read as a
-    JACK MIDI port in the process callback, stamped by frame (`rig.midi.jack_in`) — and
-    not following Link (its session time is the host's monotonic clock; it stays on
-    the deadline engine)."""
+    JACK MIDI port in the process callback, stamped by frame (`rig.midi.jack_in`). Link
+    follows on the frames too: its host clock is mapped onto JACK's `frame_time`
+    (`frame_reader`, `rig.timing.link.HostClock`)."""
     outputs = spec.outputs + ((spec.mtc_out,) if spec.mtc_out is not None else ())
     if not spec.frame_engine or any(o.backend != "jack" for o in outputs):
         return False
-    if spec.sync.source == "link":
-        return False
     return not (spec.sync.port and spec.sync_api != "jack")
+
+
+def frame_reader(loop: FrameLoop) -> Callable[[], int]:
+    """Timeline ns of JACK's estimate of the frame *now* (`frame_time`): what Link's host
+    clock is sampled against on the frame timeline (the loop's `now_ns` steps by cycles)."""
+    timeline, client = loop.timeline, loop.host.client
+
+    def now() -> int:
+        return timeline.ns_of(timeline.unwrap(client.frame_time))
+
+    return now
 
 
 def frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> FrameLoop | None:

@@ -24,9 +24,11 @@ engine's `rig.engine.cycle.FrameLoop`) runs first in each process callback and
 hands over what is due. A note-on more than `drop_late_ns` behind its frame (an
 xrun skipped its cycles) is dropped; its note-off still goes out.
 
-Control messages (panic, forget) travel the same queue, so they are ordered
-with respect to sends: a panic drops what was queued before it and writes
-explicit note-offs for every sounding note at offset 0 of the next cycle.
+Control messages (panic, forget, take back) travel the same queue, so they are
+ordered with respect to sends: a panic drops what was queued before it and writes
+explicit note-offs for every sounding note at offset 0 of the next cycle; a take
+back (a followed master's Stop) drops what was queued for its frame or later,
+note-offs aside.
 
 Hot-plug: JACK's port- and client-registration callbacks (non-real-time
 thread, where calling the server is forbidden) wake a watcher thread that
@@ -52,7 +54,7 @@ from collections import deque
 from typing import Any
 
 from rig.midi.jack_host import JackHost
-from rig.midi.notes import NoteTracker
+from rig.midi.notes import NoteTracker, take_back
 from rig.midi.ports import match_port
 from rig.midi.sink import entry, wire_of
 from rig.midi.wire import CLOCK_MSG, Message, encode
@@ -86,6 +88,15 @@ class _Control:
 
     def __init__(self, name: str) -> None:
         self.name = name
+
+
+class _TakeBack:
+    """Take back what is queued from `at_ns` on (see `JackSink.take_back`)."""
+
+    __slots__ = ("at_ns",)
+
+    def __init__(self, at_ns: int) -> None:
+        self.at_ns = at_ns
 
 
 _PANIC = _Control("panic")
@@ -148,6 +159,18 @@ class JackSink:
         if not self._open:
             raise RuntimeError(f"sink {self.name} is not open")
         self._queue.put((int(when_ns), next(self._seq), *entry(data)))
+
+    def take_back(self, at_ns: int) -> bool:
+        """Output ends at `at_ns` (a followed master's Stop): what was sent for `at_ns`
+        or later and is not on the wire yet is taken back, its note-offs aside (they
+        go out at `at_ns`, unless their note-on is taken back too:
+        `rig.midi.notes.take_back`). Ordered with sends — what is sent after this call
+        stays. On JACK's frames the engine calls this in the process callback, before
+        the sinks write the cycle, so nothing of the cycle from `at_ns` on is written."""
+        if not self._open:
+            return False
+        self._queue.put(_TakeBack(int(at_ns)))
+        return True
 
     def panic(self) -> None:
         """Drop what is queued; explicit note-offs for all sounding notes next cycle."""
@@ -277,6 +300,9 @@ class JackSink:
                 overflow.clear()
                 overflow.extend(b for m in self._tracker.release() for b in encode(m))
                 panicked = True
+            elif isinstance(item, _TakeBack):
+                heap[:] = take_back(heap, item.at_ns)
+                heapq.heapify(heap)
             elif item is _FORGET:
                 self._tracker.forget()
             elif item is _RECONNECTED:

@@ -44,6 +44,7 @@ __all__ = [
     "is_note_on",
     "is_note_off",
     "sounding_after",
+    "take_back",
 ]
 
 class NoteTracker:
@@ -117,3 +118,26 @@ def sounding_after(messages: Iterable[bytes]) -> list[tuple[int, int]]:
     for data in messages:
         tracker.observe(bytes(data))
     return tracker.sounding()
+
+
+def take_back(entries: Iterable[tuple], at_ns: int) -> list[tuple]:
+    """A queue's `(deadline ns, seq, typed message, ...)` entries once output ends at
+    `at_ns` (a master's Stop): everything before it stays; from it on, a note-off stays
+    (moved to `at_ns`) unless its note-on is taken back too, and everything else —
+    note-ons, clock, controllers — is taken back. So a receiver hears nothing start
+    after the Stop and nothing it holds is left sounding."""
+    kept: list[tuple] = []
+    taken: set[tuple[int, int]] = set()  # notes whose note-on was taken back
+    for item in sorted(entries, key=lambda e: (e[0], e[1])):
+        msg = item[2]
+        if item[0] < at_ns:
+            kept.append(item)
+        elif isinstance(msg, NoteOn):
+            taken.add((msg.channel, msg.note))
+        elif isinstance(msg, NoteOff):
+            key = (msg.channel, msg.note)
+            if key in taken:
+                taken.discard(key)
+            else:
+                kept.append((at_ns, *item[1:]))
+    return kept

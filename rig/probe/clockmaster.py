@@ -15,7 +15,7 @@ with the master's grid frame for frame.
     -> {"port": "...:out", "rate": 48000}      (ready; waits for "go" on stdin)
     go
     -> {"start_frame": F, "period_frames": P, "grid": [[song clock, frame], ...],
-        "done": true}                          (after the last Stop)
+        "stops": [frame of each FC], "done": true}   (after the last Stop)
     (stdin closed)                             (the client closes; the process ends)
 """
 
@@ -149,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         plan[:] = events  # the callback reads it from here on
         done.wait()
         zero = grid[0][1]
-        info = {"start_frame": zero, "period_frames": period, "grid": grid, "done": True}
+        stops = [f for f, d in events if d == b"\xfc"]
+        info = {"start_frame": zero, "period_frames": period, "grid": grid, "stops": stops,
+                "done": True}  # fmt: skip
         print(json.dumps(info), flush=True)
         # Keep the client until told (stdin closes): closing a JACK client while the
         # server freewheels left jack2 stuck for every later client (seen in the tests).

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from fractions import Fraction
 
+from rig.song.automation import AUTOMATION_GRID
 from rig.song.events import PPQ
 from rig.song.model import PatternDef, Song
 from rig.source.errors import InputError, Pos, SourceError
@@ -21,7 +22,6 @@ from rig.source.limits import MAX_EVENTS
 __all__ = ["check_budget", "estimate_events", "NoteRange"]
 
 _CHORD_NOTES = 8  # the widest voicing of a chord symbol (a 13th with a doubled root)
-_CC_GRID = PPQ // 8  # AUTOMATION_GRID of the compiler: a ramp's values are this far apart
 
 
 def _pattern_events(p: PatternDef, ticks: int, bar_ticks: int) -> int:
@@ -58,7 +58,7 @@ def estimate_events(song: Song) -> tuple[int, dict[str, int]]:
             total += count
         for auto in section.automate:
             over = auto.over_bars if auto.over_bars is not None else Fraction(section.bars)
-            total += 2 + int(min(Fraction(ticks), over * bar_ticks)) // _CC_GRID
+            total += 2 + int(min(Fraction(ticks), over * bar_ticks)) // AUTOMATION_GRID
     return total, dict(per_pattern)
 
 

@@ -14,14 +14,12 @@ from dataclasses import replace
 from fractions import Fraction
 
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
+from rig.song.automation import AUTOMATION_GRID, AutomationScope
 from rig.song.budget import NoteRange, check_budget
 from rig.song.chordtime import ChordTimeline, arp_order, degree_pitches
-from rig.song.conditions import Situation
-from rig.song.dynamics import ACCENT_VELOCITY, Play, cc_lane_events, humanize_ticks, velocity_of
-from rig.song.dynamics import ramp_share as share_of
+from rig.song.dynamics import ACCENT_VELOCITY, Play, cc_lane_events, velocity_of
 from rig.song.events import (
     PPQ,
-    ControlChange,
     Event,
     MeterChange,
     NoteOff,
@@ -30,30 +28,13 @@ from rig.song.events import (
     SectionStart,
     TempoChange,
 )
-from rig.song.model import (
-    ALWAYS,
-    PLAIN,
-    Automation,
-    PatternDef,
-    PlayEntry,
-    PlayWhen,
-    SectionDef,
-    Song,
-    TrackDef,
-)
-from rig.song.steps import Step, held_ticks, nudge_ticks
+from rig.song.model import PLAIN, PatternDef, PlayEntry, SectionDef, Song, TrackDef
+from rig.song.stepplay import StepPlayer, lane_pitch
+from rig.song.stepplay import step_ticks_of as _ticks
 from rig.song.tempomap import TempoMap, TempoSegment
-from rig.source.errors import Pos, SourceError
+from rig.source.errors import SourceError
 
 __all__ = ["compile_song", "ACCENT_VELOCITY", "AUTOMATION_GRID"]
-
-AUTOMATION_GRID = PPQ // 8  # CC ramps are sampled every 1/32 note, sent only when the value changes
-
-
-def _ticks(note_value: Fraction) -> int:
-    """Ticks of a note value (1/16 → 480); the loader only admits values on the grid."""
-    ticks = note_value * 4 * PPQ
-    return max(1, round(ticks))
 
 
 def compile_song(song: Song, seed: int | None = None) -> Arrangement:
@@ -74,17 +55,17 @@ def compile_song(song: Song, seed: int | None = None) -> Arrangement:
     return arrangement
 
 
-class _Compiler:
+class _Compiler(StepPlayer):
     def __init__(self, song: Song, seed: int, live_fill: bool):
         self.song = song
         self.seed = seed
         self.live_fill = live_fill
         self.fill_used = False
         self.warnings: list[SourceError] = []
-        self.cc_state: dict[tuple[str, int], int] = {}  # the last automated value of each CC
-        self.pending: dict[tuple[str, int], tuple[int | None, Automation, str]] = {}
         self.tempo_now = TempoMap([TempoSegment(0, song.tempo, song.tempo, None)])
         self.tracks = {t.name: t for t in song.tracks}
+        self.automation = AutomationScope(self.tracks, str(song.path), self.warnings)
+        self._hit_tables = {}  # each step string's hits (rig.song.stepplay.hit_table)
         self.notes: list[
             tuple[int, int, TrackDef, int, int, int]
         ] = []  # on, off, track, ch, note, vel
@@ -113,7 +94,7 @@ class _Compiler:
             if section.tempo is not None:
                 self._tempo(section, tick, bar_ticks, segments)
             self._programs(section, tick)
-            self._automation(section, tick, end, bar_ticks)
+            self.events.extend(self.automation.section(section, tick, end, bar_ticks))
             self.tempo_now = TempoMap(segments)
             self._section_patterns(section, index, tick, end, bar_ticks)
             tick, bar = end, bar + section.bars
@@ -165,74 +146,6 @@ class _Compiler:
                     tick, track.name, track.channel, spec.program, spec.bank_msb, spec.bank_lsb
                 )
             )
-
-    def _scope(self, section: SectionDef, start: int) -> None:
-        """Automation of the previous section ends with it (unless `hold: true`): its CCs
-        return to their earlier value, or the device's default; with neither, the value
-        carries over and a warning says where."""
-        automated = {(a.track, a.number) for a in section.automate}
-        for key, (restore, auto, name) in sorted(self.pending.items()):
-            if key in automated:
-                continue
-            if restore is None:
-                self.warnings.append(
-                    SourceError(
-                        auto.pos or Pos(str(self.song.path), 1, 1),
-                        f"warning: {auto.track}.{auto.control} carries over from section "
-                        f"'{name}' into '{section.name}' (no earlier value or device default "
-                        "to return to): set it there, or say hold: true",
-                    )
-                )
-                continue
-            track = self.tracks[auto.track]
-            self.events.append(
-                ControlChange(start, track.name, track.channel, auto.number, restore, auto.control)
-            )
-            self.cc_state[key] = restore
-        self.pending = {}
-        for auto in section.automate:
-            key = (auto.track, auto.number)
-            before = self.cc_state.get(key, auto.default)
-            self.cc_state[key] = auto.start if auto.end is None else auto.end
-            if not auto.hold and before != self.cc_state[key]:
-                self.pending[key] = (before, auto, section.name)
-
-    def _automation(self, section: SectionDef, start: int, end: int, bar_ticks: int) -> None:
-        self._scope(section, start)
-        for auto in section.automate:
-            track = self.tracks[auto.track]
-            if auto.end is None or auto.end == auto.start:
-                value = auto.start if auto.end is None else auto.end
-                self.events.append(
-                    ControlChange(
-                        start, track.name, track.channel, auto.number, value, auto.control
-                    )
-                )
-                continue
-            over = auto.over_bars if auto.over_bars is not None else Fraction(section.bars)
-            length = max(1, round(over * bar_ticks))
-            last = None
-            denominator = length
-            if start + length == end:  # no room for a final event: the last sample lands on `to`
-                denominator = max(1, (length - 1) // AUTOMATION_GRID * AUTOMATION_GRID)
-            for t in range(start, min(start + length, end), AUTOMATION_GRID):
-                value = auto.start + round(
-                    (auto.end - auto.start) * Fraction(t - start, denominator)
-                )
-                if value != last:
-                    self.events.append(
-                        ControlChange(
-                            t, track.name, track.channel, auto.number, value, auto.control
-                        )
-                    )
-                    last = value
-            final = start + length
-            if final < end and last != auto.end:
-                self.events.append(
-                    ControlChange(
-                        final, track.name, track.channel, auto.number, auto.end, auto.control
-                    )
-                )
 
     # -- patterns ------------------------------------------------------------------------
     def _section_patterns(
@@ -288,7 +201,7 @@ class _Compiler:
                 channel = track.channel if lane.channel is None else lane.channel
                 length = p.length or len(lane.steps)
                 self._steps(
-                    p, track, lane.steps, length, play, lambda s, t, n=lane.note: (n,),
+                    p, track, lane.steps, length, play, lane_pitch(lane.note),
                     lane.when, channel=channel, key=lane.lane, transpose=False,
                 )  # fmt: skip
         elif p.kind == "chords":
@@ -302,95 +215,6 @@ class _Compiler:
         elif p.kind == "arp":
             self._arp(p, track, ChordTimeline(p, play.start, play.bar_ticks), play)
 
-    def _chance(self, step: Step, pattern: str, key: str, section: int, cycle: int, i: int) -> bool:
-        if step.chance >= 1:
-            return True
-        if step.chance <= 0:
-            return False
-        rng = random.Random(f"{self.seed}/{pattern}/{key}/{section}/{cycle}/{i}")
-        return rng.random() < step.chance
-
-    def _allowed(self, when: PlayWhen, play: Play, tick: int, loop: int, last: bool) -> bool:
-        """Does the pattern's (or lane's) `if`/`every`/`on` let a note at `tick` sound?"""
-        if when is ALWAYS:
-            return True
-        if when.cond is not None:
-            self.fill_used |= when.cond.kind == "fill"
-            if not Situation(loop, last, play.fill_at(tick)).test(when.cond):
-                return False
-        return when.bar_ok(play.bar_index(tick))
-
-    def _steps(
-        self,
-        p: PatternDef,
-        track: TrackDef,
-        steps: tuple[Step, ...],
-        length: int,
-        play: Play,
-        pitches,  # noqa: ANN001 - (step, tick) -> tuple[int, ...]
-        when: PlayWhen,
-        channel: int | None = None,
-        key: str = "",
-        transpose: bool = True,
-    ) -> None:
-        start, end = play.start, play.end
-        step_ticks = _ticks(p.rate)
-        swing_ticks = round((2 * p.swing - 1) * step_ticks)
-        loop = length * step_ticks
-        channel = track.channel if channel is None else channel
-        shift = (p.transpose if transpose else 0) + play.shift
-        span = max(1, play.section_end - play.section_start - step_ticks)
-        cycle, pre = 0, False
-        shaped = p.dynamics != PLAIN or play.scale != 1
-        while start + cycle * loop < end:
-            base = start + cycle * loop
-            last = base + loop >= end
-            for i, step in enumerate(steps):
-                if step.kind != "hit":
-                    continue
-                on = base + i * step_ticks
-                if on >= end:
-                    break
-                if not self._allowed(when, play, on, cycle, last):
-                    continue
-                if step.cond is not None:
-                    self.fill_used |= step.cond.kind == "fill"
-                    ok = Situation(cycle, last, play.fill_at(on), pre).test(step.cond)
-                    if step.cond.kind != "pre":
-                        pre = ok
-                    if not ok:
-                        continue
-                played = self._chance(step, p.name, key, play.section, cycle, i)
-                if step.chance < 1 and (step.cond is None or step.cond.kind != "pre"):
-                    pre = played
-                if not played:
-                    continue
-                held = 1
-                while i + held < len(steps) and steps[i + held].kind == "tie":
-                    held += 1
-                rng_key = f"{self.seed}/{p.name}/{key}/{play.section}/{cycle}/{i}" if shaped else ""
-                delay = (swing_ticks if i % 2 else 0) + nudge_ticks(step.nudge, step_ticks)
-                if p.dynamics.humanize_ms:
-                    delay += humanize_ticks(p.dynamics, self.tempo_now.bpm_at(on), rng_key)
-                on = max(on + delay, start)
-                sounding = held_ticks(held, step.gate, p.gate, step_ticks)
-                off = base + i * step_ticks + delay + sounding
-                off = min(max(off, on + 1), end)
-                if on >= end:
-                    continue
-                if shaped:
-                    share = (  # only a ramp reads it: no Fraction per note without one
-                        share_of(p.dynamics, base + i * step_ticks - play.section_start, span)
-                        if p.dynamics.ramp_over == "section"
-                        else share_of(p.dynamics, i, max(1, length - 1))
-                    )
-                    velocity = velocity_of(p, step, i, share, play, rng_key)
-                else:  # the plain case, kept fast: the largest cues compile in < 50 ms
-                    velocity = step.velocity or (ACCENT_VELOCITY if step.accent else p.velocity)
-                for note in pitches(step, on):
-                    self._sound(p, play, on, off, track, channel, note + shift, velocity)
-            cycle += 1
-
     def _sustained_chords(
         self, p: PatternDef, track: TrackDef, chords: ChordTimeline, play: Play
     ) -> None:
@@ -403,11 +227,9 @@ class _Compiler:
             off = on + max(1, round(length * min(p.gate, Fraction(1))))
             velocity = p.velocity
             if p.dynamics != PLAIN or play.scale != 1:
-                share = share_of(
-                    p.dynamics, on - play.section_start, play.section_end - play.section_start
-                )
+                part, whole = on - play.section_start, play.section_end - play.section_start
                 key = f"{self.seed}/{p.name}/chords/{play.section}/{n}"
-                velocity = velocity_of(p, None, n, share, play, key)
+                velocity = velocity_of(p, None, n, part, whole, play, key)
             for note in notes:
                 self._sound(p, play,
                     on, min(off, play.end), track, track.channel,
@@ -438,11 +260,9 @@ class _Compiler:
             off = min(t + gate_ticks, play.end)
             velocity = p.velocity
             if p.dynamics != PLAIN or play.scale != 1:
-                share = share_of(
-                    p.dynamics, t - play.section_start, play.section_end - play.section_start
-                )
+                part, whole = t - play.section_start, play.section_end - play.section_start
                 key = f"{self.seed}/{p.name}/arp/{play.section}/{n}"
-                velocity = velocity_of(p, None, n, share, play, key)
+                velocity = velocity_of(p, None, n, part, whole, play, key)
             self._sound(
                 p, play, t, off, track, track.channel, note + p.transpose + play.shift, velocity
             )
@@ -488,12 +308,18 @@ class _Compiler:
         by_key: dict[tuple[str, int, int], list] = defaultdict(list)
         for item in self.notes:
             by_key[(item[2].name, item[3], item[4])].append(item)
+        append = self.events.append
         for (track, channel, note), items in by_key.items():
-            items.sort(key=lambda x: (x[0], x[1]))
-            for n, (on, off, _t, _c, _n, velocity) in enumerate(items):
-                if n + 1 < len(items) and items[n + 1][0] < off:
-                    off = items[n + 1][0]
+            items.sort(key=_on_off)
+            nxt = len(items)
+            for n, (on, off, _t, _c, _n, velocity) in enumerate(items, 1):
+                if n < nxt and items[n][0] < off:
+                    off = items[n][0]
                 if off <= on:
                     continue  # two strikes on one tick: the later one sounds
-                self.events.append(NoteOn(on, track, channel, note, velocity))
-                self.events.append(NoteOff(off, track, channel, note))
+                append(NoteOn(on, track, channel, note, velocity))
+                append(NoteOff(off, track, channel, note))
+
+
+def _on_off(item: tuple) -> tuple[int, int]:
+    return item[0], item[1]

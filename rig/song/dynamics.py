@@ -18,12 +18,11 @@ from rig.song.model import Dynamics, PatternDef, PlayWhen, TrackDef
 from rig.song.steps import Step
 
 __all__ = [
-    "Play", "velocity_of", "ramp_share", "humanize_ticks", "cc_lane_events",
+    "Play", "velocity_of", "base_velocity", "humanized", "humanize_ticks", "cc_lane_events",
     "ACCENT_VELOCITY", "ACCENT_STEP",
 ]  # fmt: skip
 
 ACCENT_VELOCITY = 127
-_NO_SHARE = Fraction(0)
 ACCENT_STEP = {"X": Fraction(5, 4), "x": Fraction(1), ".": Fraction(3, 4)}  # accent: cycle
 
 
@@ -51,41 +50,48 @@ class Play:
 
 
 def velocity_of(
-    p: PatternDef, step: Step | None, index: int, share: Fraction, play: Play, rng_key: str
+    p: PatternDef, step: Step | None, index: int, part: int, whole: int, play: Play, rng_key: str
 ) -> int:
-    """The velocity of one note: `index` its step in the loop, `share` 0..1 through the ramp.
+    """The velocity of one note: `index` its step in the loop, `part`/`whole` (`whole` > 0)
+    how far through the ramp it is (read only with a ramp)."""
+    return humanized(p.dynamics, base_velocity(p, step, index, part, whole, play.scale), rng_key)
 
-    Exact (rational, rounded once, half to even) in integer arithmetic: this runs for every
-    note of every cue, and Fraction products made `rig check songs` miss its 2 s.
+
+def base_velocity(
+    p: PatternDef, step: Step | None, index: int, part: int, whole: int, scale: Fraction
+) -> int:
+    """A note's velocity before humanize and the 1..127 bounds: written velocity, accent or
+    ramp, times the accent cycle's step and `scale`, rounded once (half to even).
+
+    Exact rationals in plain integers: this runs for every note of every cue, and Fraction
+    products made `rig check songs` miss its 2 s.
     """
     d: Dynamics = p.dynamics
-    value: Fraction | int
     if step is not None and step.velocity is not None:
-        value = step.velocity
+        num, den = step.velocity, 1
     elif step is not None and step.accent:
-        value = ACCENT_VELOCITY
+        num, den = ACCENT_VELOCITY, 1
     elif d.ramp is not None:
         start, to = d.ramp
-        value = start + (to - start) * (0 if share < 0 else 1 if share > 1 else share)
+        part = 0 if part < 0 else whole if part > whole else part  # the share kept in 0..1
+        num, den = start * whole + (to - start) * part, whole
     else:
-        value = p.velocity
-    # value × accent × scale, rounded half to even as round(Fraction) does, in plain ints
-    num, den = value.numerator * play.scale.numerator, value.denominator * play.scale.denominator
+        num, den = p.velocity, 1
+    num, den = num * scale.numerator, den * scale.denominator
     if d.accent:
         factor = ACCENT_STEP[d.accent[index % len(d.accent)]]
         num, den = num * factor.numerator, den * factor.denominator
     result, rest = divmod(num, den)
     if 2 * rest > den or (2 * rest == den and result % 2):
         result += 1
+    return result
+
+
+def humanized(d: Dynamics, velocity: int, rng_key: str) -> int:
+    """`velocity` with its seeded ± `humanize_velocity`, kept within 1..127."""
     if d.humanize_velocity:
-        result += _seeded_int(rng_key + "/v", d.humanize_velocity)
-    return min(127, max(1, result))
-
-
-def ramp_share(d: Dynamics, part: int, whole: int) -> Fraction:
-    """How far through its ramp a note is (`part`/`whole`); 0 without a ramp, where it is
-    never read (a Fraction per note costs more than the rest of the note)."""
-    return Fraction(part, whole) if d.ramp is not None else _NO_SHARE
+        velocity += _seeded_int(rng_key + "/v", d.humanize_velocity)
+    return min(127, max(1, velocity))
 
 
 def _seeded_unit(key: str) -> float:

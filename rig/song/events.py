@@ -11,8 +11,10 @@ change, note-off, note-on — so a re-struck note's off goes out before its on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 __all__ = [
     "PPQ",
@@ -94,27 +96,23 @@ class SectionStart:
 
 Event = NoteOn | NoteOff | ControlChange | ProgramChange | TempoChange | MeterChange | SectionStart
 
-_ORDER = {
-    MeterChange: 0,
-    TempoChange: 1,
-    SectionStart: 2,
-    ProgramChange: 3,
-    ControlChange: 4,
-    NoteOff: 5,
-    NoteOn: 6,
+# Each kind's key: tick, the kind's place at one tick (the order the module's docstring
+# gives), then its data. Looked up by the event's exact type, not a chain of isinstance:
+# every event of every compiled cue is sorted by it.
+_KEYS: dict[type, Callable[[Any], tuple]] = {
+    MeterChange: lambda e: (e.tick, 0),
+    TempoChange: lambda e: (e.tick, 1),
+    SectionStart: lambda e: (e.tick, 2),
+    ProgramChange: lambda e: (e.tick, 3, e.track, e.channel, e.program),
+    ControlChange: lambda e: (e.tick, 4, e.track, e.channel, e.control, e.value),
+    NoteOff: lambda e: (e.tick, 5, e.track, e.channel, e.note),
+    NoteOn: lambda e: (e.tick, 6, e.track, e.channel, e.note),
 }
 
 
 def sort_key(event: Event) -> tuple:
     """Total order of events: by tick, then kind, then track/channel/data."""
-    order = _ORDER[type(event)]
-    if isinstance(event, NoteOn | NoteOff):
-        return (event.tick, order, event.track, event.channel, event.note)
-    if isinstance(event, ControlChange):
-        return (event.tick, order, event.track, event.channel, event.control, event.value)
-    if isinstance(event, ProgramChange):
-        return (event.tick, order, event.track, event.channel, event.program)
-    return (event.tick, order)
+    return _KEYS[type(event)](event)
 
 
 def beat_of(tick: int) -> Fraction:

@@ -63,6 +63,7 @@ def _rebuild(
         source=base.source,
         key=base.key,
         warnings=base.warnings,
+        timecode=base.timecode,  # bar 1 stays spotted (a count-in runs before it)
     )
 
 

@@ -13,8 +13,10 @@ The host also:
   UI is attached;
 - watches the engine: the moment it dies (a crash, a SIGKILL), the host sends
   note-offs for exactly the notes it held (`rig.stage.rescue`, from the engine's
-  shared-memory sounding-note map), starts a new engine and, if the music was
-  playing, resumes the same cue at the next bar; the session file says so to the UI;
+  shared-memory sounding-note map), starts a new engine with what the performer set
+  (the cue, mutes, solos, a tapped or nudged tempo) and, if the music was playing,
+  resumes the same cue at the next bar with no second count-in; the session file
+  says so to the UI;
 - ends the show on SIGTERM/SIGINT (a service manager, a logout): the engine stops
   cleanly, or, if it cannot (its JACK server gone), is killed and its notes released;
 - ends when the engine ends by `/rig/quit`, removing the session file.
@@ -41,11 +43,12 @@ from rig.engine.process import EngineError, EngineProcess
 from rig.engine.spec import EngineSpec
 from rig.song.arrangement import Arrangement
 from rig.song.events import PPQ
+from rig.song.kept import Kept
 from rig.song.quantize import bar_beat, tick_of
 from rig.stage.rescue import Rescue
 from rig.stage.session import Session, remove_session, write_session
 
-__all__ = ["HostSpec", "main", "resume_at"]
+__all__ = ["HostSpec", "carried", "main", "resume_at"]
 
 _POLL_S = 0.25
 
@@ -68,8 +71,14 @@ def resume_at(
     """(cue index, bar) to resume at after a crash: the first bar line after where the
     music is now — the last status's bar and beat, advanced by the time since along
     the cue's tempo map (scaled by a nudged tempo) and its meters. A cue that would
-    have ended by now resumes with the next cue of the set (None after the last)."""
+    have ended by now resumes with the next cue of the set (None after the last).
+    A count-in that was counting resumes at its cue's bar 1 (counted in once); a
+    transport that was not playing does not resume (None)."""
     if not 0 <= status.cue < len(cues):  # the set was edited to fewer cues meanwhile
+        return None
+    if status.state == "count-in":
+        return status.cue, 1
+    if status.state != "playing":
         return None
     arr = cues[status.cue]
     tick = tick_of(arr, status.bar, status.beat)
@@ -178,20 +187,38 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def carried(engine: EngineSpec, status: Status | None) -> EngineSpec:
+    """The new engine's spec with what the performer set live, as the dead engine's last
+    status says: its cue, mutes and solos start the new engine (the set's `live:` block,
+    `rig.song.kept`, with its kept tempos); the tempo set by hand follows by OSC."""
+    if status is None:
+        return engine
+    kept = engine.kept if engine.kept is not None else Kept()
+    return replace(engine, kept=replace(
+        kept, cue=status.cue if 0 <= status.cue < len(engine.cues) else kept.cue,
+        mute=tuple(filter(None, status.muted.split(","))),
+        solo=tuple(filter(None, status.soloed.split(","))),
+    ))  # fmt: skip
+
+
 def _restart(
     spec: HostSpec, mapped: str, control: ControlClient, last: tuple[Status, float] | None
 ) -> tuple[EngineProcess, tuple[int, int] | None]:
-    """A new engine on the set as its files are now; resumes at the next bar if the
-    music was playing. Returns it and where it resumed (cue index, bar) or None."""
-    engine = EngineProcess(replace(_latest(spec), soundmap=mapped)).start()
+    """A new engine on the set as its files are now, with the performer's cue, mutes,
+    solos and hand tempo (a tap, a nudge); resumes at the next bar if the music was
+    playing — with no count-in: the show was already playing (a count-in the engine
+    died in resumes at bar 1). Returns it and where it resumed (cue index, bar)."""
+    status = last[0] if last is not None else None
+    fresh = carried(_latest(spec), status)
+    engine = EngineProcess(replace(fresh, soundmap=mapped)).start()
     control.address = (control.address[0], engine.port)
-    resume = None
-    if last is not None and last[0].state == "playing":
-        status, at = last
-        resume = resume_at(engine.spec.cues, status, time.monotonic() - at)
-        if resume is not None:
-            control.send("/rig/cue", resume[0])
-            control.send("/rig/play", resume[1])
+    if last is None or status is None:
+        return engine, None
+    if status.bpm_set > 0:  # for the dead engine's cue, which the new one starts on
+        control.send("/rig/tempo", float(status.bpm_set))
+    resume = resume_at(engine.spec.cues, status, time.monotonic() - last[1])
+    if resume is not None:
+        control.send("/rig/resume", resume[0], resume[1])
     return engine, resume
 
 

@@ -131,6 +131,7 @@ class Scheduler:
         self._max_latency_ns = 0
         self._device_latency_ns: dict[str, int] = {}
         self._sounding: dict[tuple[str, int, int], str] = {}  # (device, ch, note) → track
+        self._on_ns: dict[tuple[str, int, int], int] = {}  # the last note-on's deadline
         self._dropped: set[tuple[str, int, int]] = set()
         self._last_ns: dict[str, int] = {}
         # Note-offs handed over lately, (deadline, device, channel, note): sent
@@ -198,10 +199,15 @@ class Scheduler:
             else:
                 self._send(device, first_clock - TRANSPORT_LEAD_NS, START_MSG)
 
-    def stop(self, now_ns: int) -> None:
-        """Stop now: explicit note-offs for every sounding note, then FC."""
+    def stop(self, now_ns: int, at_ns: int | None = None) -> None:
+        """Stop now: explicit note-offs for every sounding note, then FC — after what
+        the sinks already hold, or, with `at_ns` (a followed master's Stop, at or after
+        now), at `at_ns` on every output that can take back what it holds from there
+        on (`take_back`: the JACK sinks; a device's latency moves its cut earlier)."""
         if not self.playing:
             return
+        if at_ns is not None:
+            self._take_back(now_ns, max(now_ns, at_ns))
         self.release(now_ns)
         for device in self.clock_latency_ns:
             when = self._after_queued(device, now_ns)
@@ -210,6 +216,22 @@ class Scheduler:
         self._idle_from_playing()
         self.clock.stop()
         self.playing = False
+
+    def _take_back(self, now_ns: int, at_ns: int) -> None:
+        """Output ends at `at_ns`: the outputs that can take back what they hold from
+        there on do; a note whose note-on went with it never sounds (no note-off for it),
+        and the clock stopped there (a stopped clock goes on from that grid point)."""
+        cut = {}
+        for device, output in self.outputs.items():
+            take = getattr(output, "take_back", None)
+            at = max(now_ns, at_ns - self._device_latency_ns.get(device, 0))
+            if take is not None and take(at):
+                cut[device] = at
+                self._last_ns[device] = at - 1  # the note-offs and FC go out at `at`
+        for key in [k for k in self._sounding if self._on_ns.get(k, -1) >= cut.get(k[0], 2**62)]:
+            del self._sounding[key]
+        if cut and all(d in cut for d in self.clock_latency_ns):
+            self.next_tick = min(self.next_tick, max(0, math.ceil(self.clock.tick_at(at_ns))))
 
     def release(self, now_ns: int, track: str | None = None) -> int:
         """Note-offs for the sounding notes (of one track, or all); returns how many."""
@@ -379,6 +401,7 @@ class Scheduler:
                         continue
                     self._dropped.discard(key)
                     self._sounding[key] = track
+                    self._on_ns[key] = when
                 else:
                     if key in self._dropped:
                         self._dropped.discard(key)

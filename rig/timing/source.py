@@ -89,9 +89,9 @@ class MidiSource:
     never jumps forwards — no beat played twice, no catch-up burst of clock ticks —
     and it is on the master's line one slew after the change: a quarter beat after a
     relock and while the fit is young (under two beats), a beat once it is full (the
-    stamp-to-stamp moves of the line are input jitter, averaged out). `rig bench sync`
-    (offline twin, 120 → 126 BPM, ±1 ms): settle 0.50 beats, notes p99 0.089 ms
-    (0.58 / 0.132 without the slew; a half beat for every move: 1.00 / 0.093).
+    stamp-to-stamp moves of the line are input jitter, averaged out); a quick slew
+    under way still ends when it was due (restarted on every stamp it never would).
+    `rig bench sync` prints the figures (tests/live/test_sync.py holds them).
     """
 
     name = "midi"
@@ -121,8 +121,14 @@ class MidiSource:
         # moves from stamp to stamp (input jitter) over `steady_clocks`, where they
         # average out.
         quick = f.relocks != relocks or f.fit_size < 2 * CLOCKS_PER_BEAT
-        slew = self.slew_clocks if quick else max(self.slew_clocks, self.steady_clocks)
-        span = max(slew, 2.0 * abs(c0)) * period
+        slew = (self.slew_clocks if quick else max(self.slew_clocks, self.steady_clocks)) * period
+        if quick and self._slew is not None and self._slew[0] + self._slew[2] > at_ns:
+            # A quick slew under way ends no later than it was due: restarted on every
+            # stamp it would only ever cover a share of the way (a relock's correction
+            # still ~0.3 ms off a beat later, on a line already right to 0.01 ms). A
+            # full fit's slews restart: an average of its jitter-sized moves.
+            slew = min(slew, self._slew[0] + self._slew[2] - at_ns)
+        span = max(slew, 2.0 * abs(c0) * period)
         self._slew = (float(at_ns), c0, span) if c0 else None
 
     def _out_clock(self, ns: float) -> float:

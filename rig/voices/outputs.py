@@ -114,6 +114,15 @@ class FallbackOutput:
         else:
             self._player.play(self.name, sound_ns, msg)
 
+    def take_back(self, at_ns: int) -> bool:
+        """A master's Stop at `at_ns`: the hardware takes back what it holds from then
+        on (`JackSink.take_back`) — only while it plays everything from then on; the
+        stand-in's queue keeps its notes (False: the scheduler stops as it always did)."""
+        take = getattr(self.hardware, "take_back", None)
+        if take is None or self._hw_from is None or self._hw_from > at_ns:
+            return False
+        return bool(take(at_ns))
+
     def panic(self) -> None:
         if self.hardware is not None:
             self.hardware.panic()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import socket
 import threading
 
+import pytest
+
 from rig.control.protocol import ControlClient, Status, decode, encode
 from rig.engine.process import handle, serve
 from rig.engine.transport import START_DELAY_NS, Engine
@@ -345,3 +347,30 @@ def test_a_show_starts_with_what_the_last_one_kept():
     assert not [d for _, d in sinks["mono"].messages if d[0] == 0x90]  # bass muted
     gaps = clock_gaps_ns(sinks["mono"], 0)
     assert gaps and all(abs(g - 60e9 / 100 / 24) <= 1 for g in gaps), gaps
+
+
+def test_resume_plays_the_bar_with_no_count_in_and_the_hand_tempo():
+    """`/rig/resume` (the live host, after it restarted a dead engine): the cue from
+    the bar, with no second count-in — clicks and a counting header mid-show were
+    what a restarted engine did with `count_in:` — and a tempo sent before it holds."""
+    from rig.config.countin import CountIn
+    from rig.engine.dispatch import handle, status
+
+    time = FakeTime()
+    engine, sinks = make([cue("one", 8), cue("two", 8, bpm=90.0)], time)
+    engine.count_in = CountIn(bars=1, click="virus", channel=9, note=37)
+    handle(engine, "/rig/cue", [1], time.now)
+    handle(engine, "/rig/tempo", [132.5], time.now)
+    handle(engine, "/rig/resume", [1, 3], time.now)
+    states = []
+    for _ in range(40):
+        advance(engine, time, 100 * MS)
+        states.append(status(engine, time.now).state)
+    assert "count-in" not in states and states[-1] == "playing"
+    s = status(engine, time.now)
+    assert (s.cue, s.bpm_set, s.bpm) == (1, 132.5, 132.5) and s.bar >= 3
+    assert not [d for _, d in sinks["virus"].messages if d[0] == 0x99]  # no click
+    spp = [d for _, d in sinks["mono"].messages if d[0] == 0xF2]
+    assert spp == [bytes((0xF2, 32, 0))]  # bar 3: 32 sixteenths
+    with pytest.raises(ValueError, match="already plays"):
+        handle(engine, "/rig/resume", [0, 1], time.now)

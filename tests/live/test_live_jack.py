@@ -17,7 +17,7 @@ from rig.engine.process import EngineProcess
 from rig.engine.sinks import OutputSpec
 from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
-from tests.support.live import cue, wait_for
+from tests.support.live import cue, launch_live, wait_for, wait_watching
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -192,44 +192,6 @@ def stage(tmp_path, recorder_port: str, note: str = "C2"):
         f"devices:\n  monopoly: {{port: '{recorder_port}', clock: true}}\n"
     )
     return song_path, config
-
-
-def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
-    """`rig live SONG` (headless UI) in its own process; (ui process, its session) once
-    the host has written the session file. (The UI itself may still be starting: see
-    `wait_watching`.)"""
-    import subprocess
-
-    from rig.stage.session import find_sessions
-    from tests.support.tmux import live_command
-
-    cmd, env = live_command(song_path, config, sessions=sessions, server_env=jack_server.env,
-                            headless=True, inherit=True)  # fmt: skip
-    ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120  # generous: a loaded machine takes its time
-    while not (found := find_sessions(sessions)):
-        if time.monotonic() > deadline or ui.poll() is not None:
-            ui.kill()
-            raise AssertionError("rig live did not start")
-        time.sleep(0.05)
-    return ui, found[0][1]
-
-
-def wait_watching(ui, timeout: float = 120.0) -> None:
-    """Until the UI process `ui` watches its files (an inotify watch: the hot-reload
-    worker runs, started when the app mounted). An edit saved before that is never
-    seen as a change; on a loaded machine the UI's imports alone take seconds."""
-    fds = Path(f"/proc/{ui.pid}/fdinfo")
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if any("inotify wd:" in f.read_text() for f in fds.iterdir()):
-                return
-        except OSError:  # an fd closed while listed
-            pass
-        assert ui.poll() is None, "rig live ended while starting"
-        assert time.monotonic() < deadline, "rig live never watched its files"
-        time.sleep(0.05)
 
 
 def test_hot_reload_a_bad_edit_keeps_the_old_events_a_good_one_lands_on_a_bar(

@@ -65,3 +65,33 @@ def test_a_cue_that_ended_meanwhile_resumes_with_the_next_one(project: Project) 
     end = len(cues) - 1
     last = cues[end].length_bars
     assert resume_at(cues, status(end, last, 4, 60.0), 30.0) is None
+
+
+def test_a_count_in_resumes_at_bar_one_and_a_stopped_show_does_not_resume(
+    project: Project,
+) -> None:
+    """An engine that died counting in resumes its cue at bar 1 (`/rig/resume`: no
+    second count-in); one that was stopped or waiting stays so (its cue is carried)."""
+    cues = project.arrangements(REPO / "songs/sets/heated-rivalry-night.yaml")
+    counting = Status("count-in", 0, 3, 120.0, 0, 2)
+    assert resume_at(cues, counting, 1.0) == (2, 1)
+    for state in ("stopped", "waiting", "ended"):
+        assert resume_at(cues, Status(state, 5, 1, 120.0, 0, 1), 1.0) is None
+
+
+def test_a_restart_carries_the_cue_mutes_and_solos_and_keeps_the_sets_tempos(
+    project: Project,
+) -> None:
+    from rig.engine.spec import EngineSpec
+    from rig.song.kept import Kept
+    from rig.stage.host import carried
+
+    cues = tuple(project.arrangements(REPO / "songs/sets/heated-rivalry-night.yaml"))
+    spec = EngineSpec(cues, (), kept=Kept(cue=0, quantize="beat", mute=("keys",),
+                                          tempo={1: 99.0}))  # fmt: skip
+    last = Status("playing", 7, 2, 131.0, 0, 2, muted="bass,drums", soloed="lead")
+    kept = carried(spec, last).kept
+    assert kept == Kept(cue=2, quantize="beat", mute=("bass", "drums"), solo=("lead",),
+                        tempo={1: 99.0})  # fmt: skip
+    assert carried(spec, None) is spec  # no status ever: the set's own block
+    assert carried(EngineSpec(cues, ()), Status("stopped", 1, 1, 120.0, 0, 1)).kept == Kept(cue=1)

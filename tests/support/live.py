@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from rig.control.protocol import ControlClient, Status
 from rig.engine.transport import START_DELAY_NS, Engine
@@ -123,3 +124,41 @@ def wait_for(control: ControlClient, test, timeout: float = 60.0) -> Status:
 
 def wait_state(control: ControlClient, state: str, timeout: float) -> None:
     wait_for(control, lambda s: s.state == state, timeout)
+
+
+def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
+    """`rig live SONG` (headless UI) in its own process; (ui process, its session) once
+    the host has written the session file. (The UI itself may still be starting: see
+    `wait_watching`.)"""
+    import subprocess
+
+    from rig.stage.session import find_sessions
+    from tests.support.tmux import live_command
+
+    cmd, env = live_command(song_path, config, sessions=sessions, server_env=jack_server.env,
+                            headless=True, inherit=True)  # fmt: skip
+    ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120  # generous: a loaded machine takes its time
+    while not (found := find_sessions(sessions)):
+        if time.monotonic() > deadline or ui.poll() is not None:
+            ui.kill()
+            raise AssertionError("rig live did not start")
+        time.sleep(0.05)
+    return ui, found[0][1]
+
+
+def wait_watching(ui, timeout: float = 120.0) -> None:
+    """Until the UI process `ui` watches its files (an inotify watch: the hot-reload
+    worker runs, started when the app mounted). An edit saved before that is never
+    seen as a change; on a loaded machine the UI's imports alone take seconds."""
+    fds = Path(f"/proc/{ui.pid}/fdinfo")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if any("inotify wd:" in f.read_text() for f in fds.iterdir()):
+                return
+        except OSError:  # an fd closed while listed
+            pass
+        assert ui.poll() is None, "rig live ended while starting"
+        assert time.monotonic() < deadline, "rig live never watched its files"
+        time.sleep(0.05)

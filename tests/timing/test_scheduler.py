@@ -319,3 +319,54 @@ def test_clock_while_stopped_survives_a_panic_without_a_gap():
     clocks = out.clocks()
     gaps = {b - a for a, b in zip(clocks, clocks[1:], strict=False)}
     assert gaps <= {20833333, 20833334}
+
+
+class Held(Collect):
+    """A sink that holds what it is sent until the end, and can take it back from a
+    time on (as the JACK sink does: `rig.midi.notes.take_back` on its queue)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.queue: list[tuple[int, int, Message]] = []
+
+    def send(self, when_ns: int, data: Message) -> None:
+        self.queue.append((when_ns, len(self.queue), data))
+
+    def take_back(self, at_ns: int) -> bool:
+        from rig.midi.notes import take_back
+
+        self.queue = take_back(self.queue, at_ns)
+        return True
+
+    def wire(self) -> list[tuple[int, bytes]]:
+        return [(t, w) for t, _, m in sorted(self.queue, key=lambda e: e[:2]) for w in encode(m)]
+
+
+def test_a_masters_stop_takes_back_what_was_handed_over_from_its_time_on():
+    """A followed master's Stop at `at`: no clock tick and no note-on from `at` on (the
+    lookahead's share is taken back), the keys' sounding chord ends at `at`, FC at
+    `at`, and no note-off for a note whose note-on was taken back."""
+    arr = song(TempoMap.constant(120), bars=2)
+    keys, mono = Held("virus"), Held("mono")
+    clock = InternalClock(arr.tempo)
+    sched = Scheduler(clock, {"mono": mono, "virus": keys}, clock_latency_ms={"mono": 0.0})
+    sched.load(arr)
+    sched.play(0, T0, T0 - 100 * MS)
+    now = T0 + 1490 * MS  # beat 2.98: the chord of beat 2 sounds, beat 3's is in the lookahead
+    for pump in range(T0 - 100 * MS, now + 1, 3 * MS):
+        sched.pump(pump)
+    at = now + 5 * MS
+    assert any(t >= at and m == CLOCK for t, m in mono.wire())  # handed over, not yet out
+    assert any(t >= at and m[0] == 0x91 for t, m in keys.wire())
+    sched.stop(now, at_ns=at)
+    for sink in (mono, keys):
+        late = [(t, m) for t, m in sink.wire() if t >= at]
+        assert all(m[0] & 0xF0 == 0x80 or m == STOP for _, m in late), late
+        assert all(t == at for t, _ in late), late
+    assert [m for t, m in mono.wire() if t >= at] == [STOP]
+    offs = sorted(m[1] for t, m in keys.wire() if t >= at)
+    assert offs == [60, 64, 67]  # beat 2's chord, once each; beat 3's never started
+    from rig.midi.notes import sounding_after
+
+    assert sounding_after([m for _, m in keys.wire()]) == []
+    assert not sched.playing and sched.sounding == 0

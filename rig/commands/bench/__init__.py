@@ -1,4 +1,4 @@
-"""`rig bench clock|render`: print measured figures (never pass/fail) for timing and DSP."""
+"""`rig bench clock|render|compile|...`: measured figures (never pass/fail): timing, DSP, speed."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from rig.commands import EXIT_USAGE
 
 __all__ = ["main", "SUMMARY"]
 
-SUMMARY = "benchmarks: engines, MIDI clock jitter/drift/CPU, render speed, soak, faults, sync"
+SUMMARY = "benchmarks: engines, MIDI clock jitter/drift/CPU, render/compile speed, soak, faults"
 
-USAGE = """usage: rig bench {clock,render,soak,faults,sync} [options]
+USAGE = """usage: rig bench {clock,render,compile,soak,faults,sync} [options]
 
   clock    the frame engine against the deadline engine and isobar (Inferno at one
            recorder: ticks off the tempo map, jitter, CPU, worst callback), and
            MIDI clock jitter, drift and CPU of the JACK and rtmidi sinks against a
            naive sleep loop, measured in the same run (needs jackd)
   render   offline render speed (× real time) and peak level per cue
+  compile  CPU time of compiling each cue and of `rig check songs/`, against an
+           older commit's code in the same run with --baseline REF
   soak     the set for N minutes through the real engine, witnessed by a recorder:
            RSS growth, CPU, late events, xruns, notes left sounding, clock ticks
   faults   faults mid-show, each repeated: a port vanishing, SIGSTOP, JACK dying,
@@ -27,11 +29,12 @@ USAGE = """usage: rig bench {clock,render,soak,faults,sync} [options]
 examples:
   rig bench clock --seconds 20 --out results/
   rig bench render songs/inferno.yaml
+  rig bench compile --baseline main~3
   rig bench soak --minutes 10
   rig bench faults --repeat 10
   rig bench sync --seeds 5
 
-Run `rig bench clock --help` (render, sync) for their options.
+Run `rig bench clock --help` (render, compile, sync) for their options.
 """
 
 
@@ -48,6 +51,10 @@ def main(argv: list[str]) -> int:
         from rig.commands.bench.render import main as render_main
 
         return render_main(rest)
+    if what == "compile":
+        from rig.commands.bench.compile import main as compile_main
+
+        return compile_main(rest)
     if what == "soak":
         from rig.commands.bench.soak import main as soak_main
 
@@ -61,7 +68,7 @@ def main(argv: list[str]) -> int:
 
         return sync_main(rest)
     print(
-        f"rig bench: unknown benchmark '{what}' (clock, render, soak, faults or sync)",
+        f"rig bench: unknown benchmark '{what}' (clock, render, compile, soak, faults or sync)",
         file=sys.stderr,
     )
     return EXIT_USAGE

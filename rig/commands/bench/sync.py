@@ -48,6 +48,7 @@ def table(
     link: dict | None,
     master: Master,
     jack: dict | None = None,
+    link_frames: dict | None = None,
 ) -> str:
     """The markdown table (worst over the seeds for MIDI)."""
     head = (
@@ -112,6 +113,18 @@ def table(
             f"{link.get('downbeat_max_ms') or 0:.3f} ms from the peer's bar lines | – | "
             f"{link.get('engine_late', '–')} |"
         )
+    if link_frames is not None and "skipped" not in link_frames and link_frames.get("notes"):
+        lf = link_frames
+        rows.append(
+            f"| Ableton Link on JACK's frames (real time, dummy server, {lf['xruns']} xruns): "
+            f"notes at the recorder | – | exact (the session's) | {lf['p50']:.3f} / "
+            f"{lf['p99']:.3f} / {lf['max']:.3f} ms ({lf['over_3ms']} of {lf['notes']} over "
+            f"3 ms) | first note {'on' if lf['first_on_bar'] else 'OFF'} the peer's bar line, "
+            f"{lf['first_ms']:.3f} ms | – | – |"
+        )
+    elif link_frames is not None:
+        why = link_frames.get("skipped", "no notes")
+        rows.append(f"| Ableton Link on JACK's frames | not run: {why} | | | | | |")
     return head + "\n".join(rows) + "\n"
 
 
@@ -146,7 +159,13 @@ def main(argv: list[str]) -> int:
 
         link = measure_in_netns()
     jack = None if args.no_jack else _jack_run(args.server)
-    text = table(midi, internal, link, masters[0], jack)
+    link_frames = None
+    if not args.no_link and not args.no_jack:
+        print("Ableton Link on JACK's frames: dummy server, recorder and peer in a netns ...")
+        from rig.commands.bench.sync_link_frames import measure_frames_in_netns
+
+        link_frames = measure_frames_in_netns()
+    text = table(midi, internal, link, masters[0], jack, link_frames)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "sync-bench.md").write_text(_report(text, args))
@@ -190,10 +209,15 @@ def _report(text: str, args) -> str:
         "after the jump; settle: beats from the jump until every event stays within 1 ms. "
         "Freewheel: no deadlines, the engine's arithmetic frame for frame. Real time: on "
         "a machine shared by other sessions (the load average and the xruns say how "
-        "much those figures are worth). 'after a Stop': the clock tick and 16th already "
-        "handed over (15 ms lookahead) when the master's Stop arrives.\n\n"
+        "much those figures are worth). 'after a Stop': clock ticks and note-ons at the "
+        "recorder on or after a master's Stop frame (0: what was handed over is taken "
+        "back).\n\n"
         "Link row: `rig.probe.linkpeer` (the binding alone) and rig's adapter in one "
         "`unshare -rn` namespace; the phase figure compares the session beat both report "
         "for the same host instants (Link's host clock, CLOCK_MONOTONIC_RAW, mapped by an "
-        "offset read independently of rig's).\n"
+        "offset read independently of rig's). Link on JACK's frames: the engine process "
+        "following Link on the frame timeline, a private dummy server (256-frame periods), "
+        "an independent recorder and peer in one namespace; the recorder's frames put on "
+        "the peer's beat line through (frame_time, CLOCK_MONOTONIC_RAW) pairs read by the "
+        "measurement itself every 5 ms; each note against the peer's nearest 16th.\n"
     )

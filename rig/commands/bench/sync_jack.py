@@ -29,7 +29,7 @@ from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
 from rig.probe.clockmaster import Scenario
 
-__all__ = ["follow_on_jack", "follow_scenario", "grid_errors", "master_args"]
+__all__ = ["after_stops", "follow_on_jack", "follow_scenario", "grid_errors", "master_args"]
 
 
 def master_args(sc: Scenario, margin_ms: float = 100.0) -> list[str]:
@@ -95,6 +95,7 @@ def follow_scenario(
         master.wait(timeout=10)
     out["events"] = stop_recorder()
     out["grid"] = [(int(k), float(f)) for k, f in info["grid"]]
+    out["stops"] = [int(f) for f in info.get("stops", [])]
     out["rate"] = ready["rate"]
     return out
 
@@ -118,6 +119,22 @@ def grid_errors(
         near = [j for j in (i - 1, i) if 0 <= j < len(frames)]
         j = min(near, key=lambda j: abs(frames[j] - f))
         out.append((clocks[j], f - frames[j]))
+    return out
+
+
+def after_stops(events: list[tuple[int, bytes]], stops: list[int]) -> list[tuple[int, bytes]]:
+    """The F8s and note-ons at the recorder at or after one of the master's Stop
+    frames `stops`, before the next Start/Continue the rig sends (there should be
+    none: output ends at the Stop's frame)."""
+    out = []
+    for stop in stops:
+        for frame, data in sorted(events, key=lambda e: e[0]):
+            if frame < stop:
+                continue
+            if data in (b"\xfa", b"\xfb"):
+                break
+            if data == b"\xf8" or (data[0] & 0xF0 == 0x90 and len(data) > 2 and data[2]):
+                out.append((frame, data))
     return out
 
 
@@ -213,18 +230,14 @@ def freewheeling(server: str | None = None) -> Any:
 def frame_figures(run: dict[str, Any], sc: Scenario = FRAME_SCENARIO) -> dict[str, Any]:
     """Figures (ms) of a `follow_scenario` run against the master's jitter-free grid:
     notes and clock out, p50/p99/max outside the beat after the tempo jump; the settle
-    (beats from the jump until every event stays within 1 ms); the events handed over
-    before a Stop arrived (they go out after it: at most one clock and one 16th)."""
+    (beats from the jump until every event stays within 1 ms); the clock ticks and
+    note-ons at the recorder at or after a master's Stop (`after_stops`: 0)."""
     rate = run["rate"]
     jump = round((sc.jump_at or 0) * 24)
-    faster = rate * 60 / (max(sc.bpm, sc.jump_to) * 24)
-    out: dict[str, Any] = {"after_stop": 0}
+    out: dict[str, Any] = {"after_stop": len(after_stops(run["events"], run["stops"]))}
     settle = 0.0
     for kind in ("note", "clock"):
         errs = grid_errors(run["events"], run["grid"], kind)
-        extra = [e for e in errs if abs(e[1]) > faster / 2]
-        out["after_stop"] += len(extra)
-        errs = [e for e in errs if e not in extra]
         late = [k for k, e in errs if k >= jump and abs(e) > rate / 1000]
         if late:
             settle = max(settle, (max(late) + 1 - jump) / 24)

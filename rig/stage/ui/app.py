@@ -31,6 +31,7 @@ from rig.stage.session import Session
 from rig.stage.ui.header import counter, header_lines, state_line
 from rig.stage.ui.keep import offer_keep
 from rig.stage.ui.keys import ACTION_LABELS, FOOTER_ACTIONS, key_map
+from rig.stage.ui.quit import ask_quit
 from rig.stage.ui.screens import KeysScreen, QuitScreen, _shown_key
 
 __all__ = [
@@ -76,7 +77,7 @@ class LiveApp(App[str]):
     #cue-pane { width: 2fr; }
     #track-pane { width: 3fr; }
     QuitScreen { align: center middle; }
-    #quit-question { width: 76; height: 9; border: thick $warning; padding: 1 2; }
+    #quit-question { width: 78; height: auto; border: thick $warning; padding: 0 1; }
     KeysScreen { align: center middle; }
     KeepScreen { align: center middle; }
     #keep-question { width: 78; height: auto; border: thick $warning; padding: 0 1; }
@@ -106,6 +107,7 @@ class LiveApp(App[str]):
         self.quantize = quantize
         self.set_path = set_path  # a set file: `w` keeps the live tweaks there
         self.selected_cue = 0
+        self._cue_followed = False  # selected_cue starts at the engine's cue (_update_cues)
         self.selected_section = 0
         self._sections_of: tuple[int, tuple[str, ...]] | None = None
         self.selected_track = 0  # a set slot (SetInfo.tracks), not a row of this cue
@@ -267,6 +269,8 @@ class LiveApp(App[str]):
         info = self.link.setlist
         names = list(info.cues) if info else [s.cue_name]
         hows = list(info.transitions) if info else [""]
+        if not self._cue_followed:  # first look: the engine's cue (a kept one, an attach)
+            self.selected_cue, self._cue_followed = s.cue, True
         self.selected_cue = min(self.selected_cue, max(0, len(names) - 1))
         rows = []
         for i, name in enumerate(names):
@@ -465,18 +469,8 @@ class LiveApp(App[str]):
         self.push_screen(KeysScreen(self.keys))
 
     def action_ui_quit(self) -> None:
-        playing = self.status is not None and self.status.state == "playing"
-        if playing and not self.link.engine_dead():
-            self.push_screen(QuitScreen(), self._quit_answer)
-        else:
-            self._quit_answer("stop")
-
-    def _quit_answer(self, choice: str | None) -> None:
-        if choice == "stop":
-            self.link.send("/rig/quit")
-            self.exit("quit")
-        elif choice == "detach":
-            self.exit("detach")
+        """Quit; asks first while playing or with live tweaks the set file lacks."""
+        ask_quit(self)
 
     # -- hot reload -------------------------------------------------------------------------
     def _watch(self) -> None:

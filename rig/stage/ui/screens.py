@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -16,31 +15,42 @@ __all__ = ["QuitScreen", "KeysScreen", "KeepScreen"]
 
 
 class QuitScreen(ModalScreen[str]):
-    """Asked before quitting while the music plays."""
+    """Asked before quitting while the music plays, or when live tweaks are not in the
+    set file yet (`rig.stage.ui.quit`). Answers: "stop" (y), "detach" (d, while
+    playing), "write" (w, with tweaks: write them back, then stop), "cancel"."""
 
-    BINDINGS = [
-        Binding("y", "choose('stop')", "stop the music and quit"),
-        Binding("d", "choose('detach')", "quit, music plays on"),
-    ]
+    def __init__(self, playing: bool = True, file: str = "", block: str = "") -> None:
+        super().__init__()
+        self.playing = playing
+        self.file = file
+        self.block = block  # the `live:` block `w` would write; "": no tweaks to ask about
+        self.choices = {"y": "stop"}
+        if playing:
+            self.choices["d"] = "detach"
+        if block:
+            self.choices["w"] = "write"
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            "The music is playing.\n\n"
-            "  y  stop it and quit\n"
-            "  d  quit the UI only: the engine plays on (rig live --attach reconnects)\n"
-            "  any other key: cancel (n is also next cue: it only cancels here)",
-            id="quit-question",
-        )
-
-    def action_choose(self, choice: str) -> None:
-        self.dismiss(choice)
+        playing = "The music is playing. " if self.playing else ""
+        end = "stop the music and quit" if self.playing else "quit"
+        if self.block:
+            lines = [f"{playing}These live tweaks are not in {self.file}:", "",
+                     self.block.rstrip("\n"), "",
+                     f"  w  write them into the set file, then {end}",
+                     f"  y  discard them{',' if self.playing else ' and'} {end}"]  # fmt: skip
+        else:
+            lines = [playing.strip() or "Quit rig live?", "", "  y  stop it and quit"]
+        if self.playing:
+            lines.append("  d  quit the UI only: the engine plays on (rig live --attach "
+                         "reconnects)")  # fmt: skip
+        lines.append("  any other key: cancel (n is also next cue: it only cancels here)")
+        yield Static("\n".join(lines), id="quit-question", markup=False)
 
     def on_key(self, event: events.Key) -> None:
-        """Any key but y and d cancels, and does nothing else: a performer who
-        meant n (next cue) or escape gets the show back, unchanged."""
-        if event.key not in ("y", "d"):
-            event.stop()
-            self.dismiss("cancel")
+        """y, d and w answer; any other key cancels and does nothing else: a performer
+        who meant n (next cue) or escape gets the show back, unchanged."""
+        event.stop()
+        self.dismiss(self.choices.get(event.key, "cancel"))
 
 
 class KeepScreen(ModalScreen[bool]):
