@@ -89,9 +89,15 @@ def test_sigkill_mid_chord_every_note_gets_its_note_off(jack_server, recorder, t
         assert not stale or xruns > xruns_before, (i, held, xruns)
         stales |= stale
         after = [(f, d) for f, d in events if kill <= f < until and d[0] & 0xF0 == 0x80]
+        # The server's xruns until the next kill (the rescue repeats its round while they
+        # come, but every round can fall in xrun cycles on a loaded machine).
+        later = kills[i + 1][2] if i + 1 < len(kills) else jack_server.xruns.count
         for channel, note in set(held) - stale:  # whatever sounded at the kill is ended
             frame = next((f for f, d in after if d[0] & 0x0F == channel and d[1] == note), None)
-            assert frame is not None, (i, channel, note)
+            assert frame is not None or later > xruns, (i, channel, note, later - xruns)
+            if frame is None:
+                stales.add((channel, note))  # lost with its repeats: only what xruns cost
+                continue
             worst = max(worst, (frame - kill) / jack_server.rate * 1000)
         xruns_before = xruns
     assert chords, "the chord never sounded at a kill"
