@@ -108,7 +108,9 @@ def test_a_controller_on_a_jack_midi_port_drives_the_engine(jack_server):
     for s in sinks.values():
         s.open()
     engine = Engine(
-        [cue("one", bars=8, sections=(("a", 4), ("b", 4))), cue("two")],
+        # Long enough to still play when the last press comes on a loaded machine (a
+        # 4-bar cue once ended first: the unmute found nothing playing).
+        [cue("one", bars=8, sections=(("a", 4), ("b", 4))), cue("two", bars=64)],
         sinks,
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
