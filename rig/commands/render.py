@@ -195,11 +195,18 @@ def _gains(reports: list, normalize: str) -> list[float]:
 
 
 def _measure(path: Path, arrangement):  # noqa: ANN001, ANN202 - (LUFS, [SectionLoudness])
-    from rig.dsp.loudness import integrated_lufs, section_loudness
     from rig.dsp.wavfile import read_wav
 
     audio, rate = read_wav(path)
-    return integrated_lufs(audio, rate), section_loudness(audio, rate, arrangement)
+    return _loudness(audio, rate, arrangement)
+
+
+def _loudness(audio, rate: int, arrangement):  # noqa: ANN001, ANN202 - (LUFS, [SectionLoudness])
+    """The cue's loudness and its sections', the audio K-weighted once for all of them."""
+    from rig.dsp.loudness import Loudness
+
+    meter = Loudness(audio, rate)
+    return meter.lufs(), meter.sections(arrangement)
 
 
 def _rescale_stems(reports: list, gains: list[float]) -> None:
@@ -221,7 +228,6 @@ def _join(parts: list[Path], output: Path, gains: list[float], arrangements: lis
     gain (dB); returns each cue's loudness as heard in the joined file."""
     import numpy as np
 
-    from rig.dsp.loudness import integrated_lufs, section_loudness
     from rig.dsp.wavfile import WavWriter, read_wav
     from rig.source.files import atomic_write
 
@@ -236,5 +242,5 @@ def _join(parts: list[Path], output: Path, gains: list[float], arrangements: lis
             if i:
                 writer.write(np.zeros((int(GAP_SECONDS * rate), audio.shape[1])))
             writer.write(audio)
-            loudness.append((integrated_lufs(audio, rate), section_loudness(audio, rate, arr)))
+            loudness.append(_loudness(audio, rate, arr))
     return loudness

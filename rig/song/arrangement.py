@@ -18,7 +18,7 @@ from rig.song.model import Spot
 from rig.song.tempomap import TempoMap
 from rig.source.errors import SourceError
 
-__all__ = ["TrackInfo", "SectionSpan", "Arrangement"]
+__all__ = ["TrackInfo", "SectionSpan", "ChordSpan", "Arrangement"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,19 @@ class SectionSpan:
         return PPQ * 4 * self.numerator // self.denominator
 
 
+@dataclass(frozen=True, slots=True)
+class ChordSpan:
+    """A chord of the written harmony where a pattern plays it (a chord, arp or `harmony:`
+    pattern), so the notes over it can be read against it: its tones as pitch classes
+    (a slash bass included), transposed as the pattern's notes are."""
+
+    start_tick: int
+    end_tick: int
+    track: str
+    symbol: str
+    tones: frozenset[int]
+
+
 def _to_tick(beat: Fraction | int | float) -> int:
     """Smallest tick at or after `beat` (exact for Fractions and ints)."""
     if isinstance(beat, float):
@@ -70,6 +83,7 @@ class Arrangement:
         key: str | None = None,
         warnings: Sequence[SourceError] = (),
         timecode: Spot | None = None,
+        harmony: Sequence[ChordSpan] = (),
     ):
         self.name = name
         self.events: tuple[Event, ...] = tuple(sorted(events, key=sort_key))
@@ -81,6 +95,8 @@ class Arrangement:
         self.source = source
         self.key = key
         self.timecode = timecode  # `timecode:` — where bar 1 was spotted to picture
+        # The written chords, in start order, where patterns play them (none: no chords).
+        self.harmony: tuple[ChordSpan, ...] = tuple(sorted(harmony, key=lambda c: c.start_tick))
         # The same cue with the live fill control held (only when a `fill` condition is used).
         self.fill_variant: Arrangement | None = None
         # Things that sound but may not be meant (printed by `rig check`, errors with --strict).
@@ -132,6 +148,10 @@ class Arrangement:
             return (bar - 1) * PPQ * 4
         last = self.sections[-1]
         return last.end_tick + (bar - last.start_bar - last.bars) * last.bar_ticks
+
+    def chords_at(self, tick: int) -> list[ChordSpan]:
+        """The chords of the harmony sounding at `tick` (several patterns may play one)."""
+        return [c for c in self.harmony if c.start_tick <= tick < c.end_tick]
 
     def section_at(self, tick: int) -> SectionSpan | None:
         for span in self.sections:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from rig.song.arrangement import ChordSpan
 from rig.song.harmony import degree_note
 from rig.song.model import PatternDef
 from rig.song.steps import ChordSlot, Step
@@ -65,6 +68,22 @@ class ChordTimeline:
             if o <= offset < o + length:
                 return chord
         return None
+
+    def harmony(self, start: int, end: int, track: str, shift: int) -> Iterator[ChordSpan]:
+        """The written chords from `start` to `end`, `shift` semitones up (for
+        `Arrangement.harmony`: what the notes over them are read against)."""
+        base = start
+        while base < end and self.chords:
+            for o, length, chord in self.chords:
+                if base + o >= end:
+                    break
+                if chord is not None:
+                    tones = {*chord.pitch_classes, *(() if chord.bass is None else (chord.bass,))}
+                    yield ChordSpan(
+                        base + o, min(base + o + length, end), track, chord.symbol,
+                        frozenset((t + shift) % 12 for t in tones),
+                    )  # fmt: skip
+            base += self.loop
 
     def spans(self, start: int, end: int):  # noqa: ANN201 - Iterator[(on, off, notes)]
         base = start

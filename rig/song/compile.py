@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import replace
 from fractions import Fraction
 
-from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
+from rig.song.arrangement import Arrangement, ChordSpan, SectionSpan, TrackInfo
 from rig.song.automation import AUTOMATION_GRID, AutomationScope
 from rig.song.budget import NoteRange, check_budget
 from rig.song.chordtime import ChordTimeline, arp_order, degree_pitches
@@ -66,9 +66,8 @@ class _Compiler(StepPlayer):
         self.tracks = {t.name: t for t in song.tracks}
         self.automation = AutomationScope(self.tracks, str(song.path), self.warnings)
         self._hit_tables = {}  # each step string's hits (rig.song.stepplay.hit_table)
-        self.notes: list[
-            tuple[int, int, TrackDef, int, int, int]
-        ] = []  # on, off, track, ch, note, vel
+        self.notes: list[tuple[int, int, TrackDef, int, int, int]] = []  # on, off, …, vel
+        self.harmony: list[ChordSpan] = []  # the chords where patterns play them
         self.events: list[Event] = []
         self.playing: tuple[PatternDef, str] | None = None  # the pattern being laid out
         self.outside = NoteRange()  # notes transposed past 0..127, reported after the run
@@ -115,6 +114,7 @@ class _Compiler(StepPlayer):
             key=self.song.key,
             warnings=self.warnings,
             timecode=self.song.timecode,
+            harmony=self.harmony,
         )
 
     # -- tempo, programs, automation -------------------------------------------------
@@ -191,9 +191,11 @@ class _Compiler(StepPlayer):
             if play.start >= play.end:
                 return
         self._cc_lanes(p, track, play)
+        chords = ChordTimeline(p, play.start, play.bar_ticks)
+        shift = p.transpose + play.shift  # the chords move with the pattern's notes
+        self.harmony.extend(chords.harmony(play.start, play.end, track.name, shift))
         if p.kind == "steps" and p.progression:  # degrees of the sounding chord
-            harmony = ChordTimeline(p, play.start, play.bar_ticks)
-            self._steps(p, track, p.steps, p.length, play, degree_pitches(p, harmony), p.when)
+            self._steps(p, track, p.steps, p.length, play, degree_pitches(p, chords), p.when)
         elif p.kind == "steps":
             self._steps(p, track, p.steps, p.length, play, lambda s, t: s.notes, p.when)
         elif p.kind == "lanes":
@@ -205,7 +207,6 @@ class _Compiler(StepPlayer):
                     lane.when, channel=channel, key=lane.lane, transpose=False,
                 )  # fmt: skip
         elif p.kind == "chords":
-            chords = ChordTimeline(p, play.start, play.bar_ticks)
             if p.rhythm is None:
                 self._sustained_chords(p, track, chords, play)
             else:
@@ -213,7 +214,7 @@ class _Compiler(StepPlayer):
                     p, track, p.rhythm, p.length, play, lambda s, t: chords.notes_at(t), p.when
                 )
         elif p.kind == "arp":
-            self._arp(p, track, ChordTimeline(p, play.start, play.bar_ticks), play)
+            self._arp(p, track, chords, play)
 
     def _sustained_chords(
         self, p: PatternDef, track: TrackDef, chords: ChordTimeline, play: Play

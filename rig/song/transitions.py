@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from rig.song.arrangement import Arrangement, SectionSpan
+from rig.song.arrangement import Arrangement, ChordSpan, SectionSpan
 from rig.song.events import (
     PPQ,
     Event,
@@ -51,8 +51,9 @@ def _rebuild(
     tempo: TempoMap,
     sections: tuple[SectionSpan, ...] | list[SectionSpan] | None = None,
     length_ticks: int | None = None,
+    harmony: list[ChordSpan] | None = None,
 ) -> Arrangement:
-    """A copy of `base` with new events and tempo (and sections and length if given)."""
+    """A copy of `base` with new events and tempo (and sections, length, harmony if given)."""
     return Arrangement(
         base.name,
         events,
@@ -64,6 +65,7 @@ def _rebuild(
         key=base.key,
         warnings=base.warnings,
         timecode=base.timecode,  # bar 1 stays spotted (a count-in runs before it)
+        harmony=base.harmony if harmony is None else harmony,
     )
 
 
@@ -169,6 +171,10 @@ def _count_in(
         TempoMap(segments),
         sections=spans,
         length_ticks=arrangement.length_ticks + shift,
+        harmony=[
+            dataclasses.replace(c, start_tick=c.start_tick + shift, end_tick=c.end_tick + shift)
+            for c in arrangement.harmony
+        ],
     )
 
 

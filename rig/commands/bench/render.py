@@ -3,7 +3,12 @@
 Renders every cue given (default: every song in songs/) to a temporary WAV and
 prints, per cue: audio length, wall time, the real-time factor (audio ÷ wall), the
 CPU time of the render processes and the factor that CPU time allows on this
-machine's cores (what an otherwise idle machine reaches), and the peak level.
+machine's cores (what an otherwise idle machine reaches), and the peak level. Then
+each render's loudness metering, as `rig render` did it before (pyloudnorm, the cue
+and every section filtered apart) against now (K-weighted once), CPU seconds and their
+ratio in the same run, and the import each costs a fresh process.
+A set is one row: `rig render SET` run as the musician runs it, in a fresh process
+(start-up, every cue, joining and metering counted).
 Figures, never a pass/fail test.
 """
 
@@ -23,6 +28,8 @@ __all__ = ["main"]
 EPILOG = """examples:
   rig bench render                         # every cue in songs/
   rig bench render songs/inferno.yaml songs/rivalry.yaml
+  rig bench render --no-meter songs/utopie.yaml   # render speed only
+  rig bench render songs/sets/heated-rivalry-night.yaml   # the whole night, start-up included
   rig bench render --live songs/inferno.yaml   # live on stand-ins: xruns, DSP load
   rig bench render --live songs/sets/heated-rivalry-night.yaml  # each cue, whole set loaded
 
@@ -46,9 +53,16 @@ def _parser() -> argparse.ArgumentParser:
         "songs",
         nargs="*",
         type=Path,
-        help="cues, or sets (--live: each cue inside the whole set) (default: songs/*.yaml)",
+        help="cues, or sets (a whole set render, one row; --live: each cue inside the whole set) "
+        "(default: songs/*.yaml)",
     )
     parser.add_argument("--live", action="store_true", help="play live on JACK: xruns, DSP load")
+    parser.add_argument(
+        "--no-meter",
+        dest="meter",
+        action="store_false",
+        help="skip metering each render twice (pyloudnorm as before, rig's meter now)",
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="--live: seconds per cue")
     parser.add_argument("--from", dest="bar", type=int, default=None, help="--live: first bar")
     parser.add_argument("--jack", action="store_true", help="--live: use the running JACK server")
@@ -67,8 +81,11 @@ def main(argv: list[str]) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    from rig.commands.bench.meter import meter_figures, print_meter
     from rig.dsp.render import RenderError, render
+    from rig.dsp.wavfile import read_wav
     from rig.project import Project
+    from rig.song.setlist import is_setlist
 
     songs = args.songs or sorted(Path("songs").glob("*.yaml"))
     if not songs:
@@ -83,12 +100,18 @@ def main(argv: list[str]) -> int:
     )
     print(header)
     print("-" * len(header))
+    meters = []
     try:
         project = Project.load(args.config)
         with tempfile.TemporaryDirectory(prefix="rig-bench-") as tmp:
             for song in songs:
+                if is_setlist(song):
+                    print(_whole_set(song, args.config, Path(tmp), cores), flush=True)
+                    continue
                 arr = project.arrangement(song)
                 r = render(arr, project.config.voices_dir, Path(tmp) / "out.wav")
+                if args.meter:
+                    meters.append(meter_figures(*read_wav(Path(tmp) / "out.wav"), arr))
                 cpu_factor = cores * r.duration / r.cpu_seconds if r.cpu_seconds else 0.0
                 print(
                     f"{arr.name[:24]:<24} {r.duration:8.1f} {r.seconds:7.2f} "
@@ -102,9 +125,41 @@ def main(argv: list[str]) -> int:
     except RenderError as exc:
         print(f"rig bench render: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    print_meter(meters)
     load = os.getloadavg()[0]
     print(f"\n{cores} cores; load average {load:.2f} (other work slows the wall-clock factor)")
     return EXIT_OK
+
+
+def _whole_set(setlist: Path, config: Path | None, tmp: Path, cores: int) -> str:
+    """The whole set as the musician renders it: `rig render SET` in a fresh process, so
+    its start-up, every cue, the joining and the metering count; one row of figures."""
+    import resource
+    import subprocess
+    import time
+    import wave
+
+    from rig.dsp.render import RenderError
+
+    out = tmp / "set.wav"
+    command = [sys.executable, "-m", "rig.cli", "render", str(setlist), "-o", str(out)]
+    if config is not None:
+        command += ["--config", str(config)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RenderError(f"rig render {setlist}: {done.stderr.strip() or done.returncode}")
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    with wave.open(str(out)) as w:
+        audio = w.getnframes() / w.getframerate()
+    name = f"set: {setlist.stem}"[:24]
+    return (
+        f"{name:<24} {audio:8.1f} {wall:7.2f} {audio / wall:6.1f}x {cpu:7.2f} "
+        f"{cores * audio / cpu if cpu else 0.0:9.1f}x {'':>9}"
+    )
 
 
 def _live(args: argparse.Namespace, songs: list[Path]) -> int:
