@@ -234,7 +234,7 @@ def test_sigkill_of_the_controller_stops_the_engine_cleanly(
             time.sleep(1.5)
             controller.kill()
             controller.wait(5)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 60  # generous: a loaded machine
             while time.monotonic() < deadline and _running(engine_pid):
                 time.sleep(0.05)
             assert not _running(engine_pid), "the engine outlived its controller"
