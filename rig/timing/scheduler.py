@@ -137,7 +137,6 @@ class Scheduler:
         # Note-offs handed over lately, (deadline, device, channel, note): sent
         # again after an xrun (`after_xrun`).
         self._recent_offs: deque[tuple[int, str, int, int]] = deque(maxlen=512)
-        self._stops: dict[str, int] = {}  # device -> deadline of the last Stop (FC) sent
         self.idle_devices: tuple[str, ...] = ()  # clock also while stopped
         self._idle_anchor_ns: int | None = None  # grid point k = 0 of the stopped clock
         self._idle_k = 0  # next grid point to hand over
@@ -210,9 +209,7 @@ class Scheduler:
             self._take_back(now_ns, max(now_ns, at_ns))
         self.release(now_ns)
         for device in self.clock_latency_ns:
-            when = self._after_queued(device, now_ns)
-            self._send(device, when, STOP_MSG)
-            self._stops[device] = when
+            self._send(device, self._after_queued(device, now_ns), STOP_MSG)
         self._idle_from_playing()
         self.clock.stop()
         self.playing = False
@@ -287,14 +284,8 @@ class Scheduler:
         again since); returns how many.
 
         An xrun can lose a cycle's MIDI on the way to a receiver, and a lost note-off
-        hangs a synth, while a second note-off for a silent note does nothing. So does
-        a lost Stop (a follower's sequencer runs on): stopped, a Stop sent in that time
-        is sent again (a second Stop is ignored)."""
+        hangs a synth, while a second note-off for a silent note does nothing."""
         since_ns = now_ns if since_ns is None else min(since_ns, now_ns)
-        if not self.playing:
-            for device, when in self._stops.items():
-                if since_ns - window_ns <= when <= now_ns:
-                    self._send(device, self._after_queued(device, now_ns), STOP_MSG)
         sent = 0
         done: set[tuple[str, int, int]] = set()
         for when, device, channel, note in reversed(self._recent_offs):
@@ -355,7 +346,6 @@ class Scheduler:
             for device, lat in self.clock_latency_ns.items():
                 when = max(self._after_queued(device, now_ns), boundary_ns - lat)
                 self._send(device, when, STOP_MSG)
-                self._stops[device] = when
             self._idle_from_playing()
             self.clock.stop()
             self.playing = False

@@ -27,14 +27,14 @@ def test_the_engine_follows_a_master_on_jack(jack_server, recorder):
     assert status is not None and status.sync_source == "midi"
     assert abs(status.sync_bpm - 120.0) < 0.5
     data = f["data"]
-    # Start and Stop passed on. The engine sends a Stop again after an xrun the server
-    # reports while it runs, but it ends right after the master's Stop here: a Stop
-    # lost in an xrun cycle at the recorder may have no repeat. Only then missing.
+    # Start and Stop passed on: a Stop lost in an xrun cycle at the recorder (the engine
+    # ends right after the master's Stop here) may be missing; only then.
     assert b"\xfa" in data and (b"\xfc" in data or xruns > 0), xruns
     # Under xruns late clock ticks are skipped, never sent as a catch-up burst.
     # (+2: clocks already handed over within the lookahead when the Stop arrives)
     assert 0.9 * 16 * 24 <= f["clocks"] <= 16 * 24 + 2
-    assert f["min_gap_ms"] > f["period_ms"] / 2
+    # (a cycle that xruns can hand the recorder its buffer twice: two F8 on one frame)
+    assert f["min_gap_ms"] > f["period_ms"] / 2 or xruns > 0, (f["min_gap_ms"], xruns)
     assert f["notes"] >= 16 * 4 - 2  # the 16ths of 16 beats
     assert f["sounding"] == [] or xruns > 0, (f["sounding"], xruns)  # (the same)
     print(
