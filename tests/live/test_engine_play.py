@@ -235,6 +235,12 @@ def _playing_cue(status, index: int) -> bool:  # rig.control.protocol.Status
     )
 
 
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT's default action (Python then raises
+    KeyboardInterrupt on it), whatever disposition this process inherited."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -272,8 +278,10 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
     env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
     cmd = [sys.executable, "-m", "rig.cli", "play", str(set_path), "--config", str(config),
            "--osc-port", str(osc)]  # fmt: skip
+    # SIGINT as at a terminal: pytest started in the background (`cmd &` in a script)
+    # hands its children SIGINT ignored, and rig play then never saw the Ctrl-C below.
     player = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True)  # fmt: skip
+                              text=True, preexec_fn=_default_sigint)  # fmt: skip
     probe = jack.Client("rigtest-set-probe", no_start_server=True)
     windows = []
     try:
