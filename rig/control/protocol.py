@@ -84,6 +84,7 @@ as the status's last error).
 from __future__ import annotations
 
 import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -296,11 +297,43 @@ class SetInfo:
         return cls(name, tuple(cues), tuple(hows), tuple(sections), tracks)
 
 
+_INT32 = struct.Struct(">i")
+_FLOAT32 = struct.Struct(">f")
+
+
+def _osc_string(text: str) -> bytes:
+    data = text.encode()
+    return data + b"\0" * (4 - len(data) % 4)
+
+
 def encode(address: str, *args: object) -> bytes:
-    builder = OscMessageBuilder(address)
+    """One OSC message, byte for byte as python-osc builds it (its type guesses).
+
+    Strings, ints, floats, bools and None are packed here: python-osc's builder
+    parses every message it builds again, which made a status reply cost ~0.5 ms of
+    the engine's CPU (10 a second from `rig play` and the UI); anything else goes
+    through python-osc."""
+    if not address:
+        raise ValueError("OSC addresses cannot be empty")
+    tags, data = [","], []
     for arg in args:
-        builder.add_arg(arg)
-    return builder.build().dgram
+        if isinstance(arg, str):
+            tags.append("s")
+            data.append(_osc_string(arg))
+        elif arg is True or arg is False or arg is None:
+            tags.append("T" if arg is True else "F" if arg is False else "N")
+        elif isinstance(arg, int) and arg.bit_length() <= 31:
+            tags.append("i")
+            data.append(_INT32.pack(arg))
+        elif isinstance(arg, float):
+            tags.append("f")
+            data.append(_FLOAT32.pack(arg))
+        else:
+            builder = OscMessageBuilder(address)
+            for each in args:
+                builder.add_arg(each)  # type: ignore[arg-type]
+            return builder.build().dgram
+    return _osc_string(address) + _osc_string("".join(tags)) + b"".join(data)
 
 
 def decode(datagram: bytes) -> tuple[str, list]:

@@ -58,6 +58,7 @@ _DRAIN_NS = 30_000_000
 # OSC read per loop round: at most this many datagrams and this long, then pump.
 _MAX_DATAGRAMS = 64
 _READ_BUDGET_NS = 2_000_000
+_FRAME_ROUND_NS = 50_000_000  # frame engine, no DSP hook, no reload: commands wake it at once
 
 
 class EngineError(Exception):
@@ -133,12 +134,12 @@ def serve(
         guard = loop.lock
     while True:
         began = time.monotonic_ns()
-        with guard:
-            now = now_ns()
-            if loop is None:
-                engine.pump(now)
-            elif engine.dsp_hook is not None:
-                engine.dsp_hook(now, engine.scheduler)
+        quiet = loop is not None and not engine.loads and engine.dsp_hook is None
+        if loop is None:
+            engine.pump(now_ns())
+        elif engine.dsp_hook is not None:
+            with guard:
+                engine.dsp_hook(now_ns(), engine.scheduler)
         if engine.loads:  # hot reload: read a bundle a few small steps at a time
             if loop is None:
                 run_loads(engine, now_ns)
@@ -148,7 +149,8 @@ def serve(
             return "signal"
         if jack_gone():
             return JACK_GONE
-        timeout = max(0.0, (began + interval_ns - time.monotonic_ns()) / 1e9)
+        round_ns = _FRAME_ROUND_NS if quiet else interval_ns
+        timeout = max(0.0, (began + round_ns - time.monotonic_ns()) / 1e9)
         try:
             ready, _, _ = select.select(watch, [], [], timeout)
         except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity

@@ -75,6 +75,7 @@ def frame_loop(engine: Engine, spec: EngineSpec, sinks: dict, player: Any) -> Fr
             sink.drop_late_ns = late_ns
     if player is not None:
         player.use_timeline(timeline, late_ns)
+        loop.notice_frames = player.notice_frames  # the stand-ins need more notice
     host.use_timeline(timeline, loop)
     return loop
 

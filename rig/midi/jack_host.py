@@ -198,6 +198,8 @@ class JackHost:
         frames exactly; `driver(cycle)` is called first in each process callback."""
         self.timeline = timeline
         self.driver = driver
+        for sink in self._sinks:
+            sink.quiet_until = -1  # frames of another line: each sink looks again
 
     def _process(self, nframes: int) -> None:
         began = time.perf_counter_ns()
@@ -215,8 +217,11 @@ class JackHost:
         driver = self.driver
         if timeline is not None and driver is not None:
             driver(cycle)
+        end = cycle.frames + cycle.nframes
         for sink in self._sinks:
-            sink._process(cycle)
+            # A sink with nothing due and nothing queued costs no call (most cycles).
+            if sink.quiet_until < end or not sink._queue.empty():
+                sink._process(cycle)
         self.cycles += 1
         took = time.perf_counter_ns() - began
         self.callback_ns += took

@@ -79,6 +79,7 @@ _STALE_CLOCK_NS = 25_000_000
 # (xrun: the whole cycle's MIDI was lost). A burst beyond this spills into the
 # next cycles, in order. 32 per 1.33 ms is still ~24x DIN MIDI's speed.
 _MAX_PER_CYCLE = 32
+_NEVER = 1 << 62  # a frame no cycle reaches
 
 
 class _Control:
@@ -138,6 +139,12 @@ class JackSink:
         self._heap: list[tuple[int, int, Message, list[bytes]]] = []
         self._overflow: deque[bytes] = deque()
         self._written = 0
+        self._dirty = True  # the port's buffer may hold events: clear it next cycle
+        self._head_frame: int | None = None  # frame of the heap's head (None: look again)
+        self._head_line: Any = None  # the timeline that frame is on
+        # The host skips this sink's cycle while its queue is empty and the cycle ends
+        # at or before this frame (exact frame timeline only; -1: never skip).
+        self.quiet_until = -1
         self._panic_pending = False
         self._seq = itertools.count()
         self._tracker = NoteTracker()
@@ -284,15 +291,65 @@ class JackSink:
         port = self._port
         if port is None:
             return
-        port.clear_buffer()
         heap = self._heap
         overflow = self._overflow
+        panicked = False
+        if not self._queue.empty():  # a C call: no exception raised on the idle path
+            panicked = self._drain(heap, overflow)
         first = cycle.frames
         end = first + cycle.nframes
+        timeline = self.host.timeline
+        if timeline is None or timeline is not self._head_line:
+            # The head's frame is kept between cycles on the exact frame timeline only
+            # (JACK's DLL mapping moves from cycle to cycle).
+            self._head_frame, self._head_line = None, timeline
+        if self._head_frame is None and heap:
+            self._head_frame = cycle.frame_of(heap[0][0])
+        due = self._head_frame is not None and self._head_frame < end
+        # Most cycles have nothing for this port: no JACK call at all then. JACK keeps
+        # an output port's MIDI buffer from cycle to cycle (what is not cleared goes
+        # out again), so the buffer is cleared in every cycle that writes and in the
+        # one after — from then on it is empty until the next write.
+        if not (due or overflow or self._dirty or panicked or self._panic_pending):
+            self._quiet(timeline)
+            return
+        port.clear_buffer()
+        self._written = 0
+        # What did not fit last cycle goes first, at offset 0 (already late).
+        while overflow:
+            if not self._write(port, 0, overflow[0]):
+                break
+            overflow.popleft()
+            self.late += 1
+        if due and not overflow:
+            self._deliver(port, cycle, first, end)
+        self._dirty = self._written > 0
+        if panicked:
+            self._panic_pending = True
+        # The panic is done once its note-offs are all on the wire.
+        if self._panic_pending and not overflow:
+            self._panic_pending = False
+            self._panic_done.set()
+        if self._dirty or overflow or self._panic_pending:
+            self.quiet_until = -1
+        else:
+            self._quiet(timeline)
+
+    def _quiet(self, timeline: Any) -> None:
+        """Nothing to write or clear until the heap's head is due (or the queue fills)."""
+        if timeline is None:
+            self.quiet_until = -1
+        else:
+            head = self._head_frame
+            self.quiet_until = head if head is not None else _NEVER
+
+    def _drain(self, heap: list, overflow: deque[bytes]) -> bool:
+        """Take what other threads queued; True if a panic was among it."""
         panicked = False
+        get = self._queue.get_nowait
         while True:
             try:
-                item = self._queue.get_nowait()
+                item = get()
             except queue.Empty:
                 break
             if item is _PANIC:
@@ -309,34 +366,33 @@ class JackSink:
                 overflow.extend(b for m in self._tracker.reconnected() for b in encode(m))
             else:
                 heapq.heappush(heap, item)
-        self._written = 0
-        # What did not fit last cycle goes first, at offset 0 (already late).
-        while overflow:
-            if not self._write(port, 0, overflow[0]):
-                break
-            overflow.popleft()
-            self.late += 1
+        self._head_frame = None  # the head may have changed
+        return panicked
+
+    def _deliver(self, port: Any, cycle: Any, first: int, end: int) -> None:
+        """Write every queued message whose frame falls before `end` (this cycle)."""
+        heap = self._heap
+        overflow = self._overflow
         offset = 0
         drop_before = None
         timeline = self.host.timeline
         if timeline is not None:
             drop_before = first - self.drop_late_ns * timeline.rate // 1_000_000_000
-        while heap and not overflow:
-            frame = cycle.frame_of(heap[0][0])
-            if frame >= end:
-                break
+        frame = self._head_frame
+        while frame is not None and frame < end and not overflow:
             when, _, message, wire = heapq.heappop(heap)
-            late = frame < first - _GRACE_FRAMES
-            if late and drop_before is not None and frame < drop_before:
+            frame_now, frame = frame, (cycle.frame_of(heap[0][0]) if heap else None)
+            late = frame_now < first - _GRACE_FRAMES
+            if late and drop_before is not None and frame_now < drop_before:
                 if isinstance(message, NoteOn):
                     self.dropped += 1
                     continue
             if late and message == CLOCK_MSG:
-                if (first - frame) * cycle.ns_per_frame > _STALE_CLOCK_NS:
+                if (first - frame_now) * cycle.ns_per_frame > _STALE_CLOCK_NS:
                     self.stale_clocks += 1
                     continue
             # Offsets never go backwards: JACK refuses out-of-order events.
-            offset = max(offset, frame - first, 0)
+            offset = max(offset, frame_now - first, 0)
             for typed in self._tracker.deliver(message):
                 for msg in wire_of(typed, message, wire):  # bytes only at the wire
                     if not overflow and self._write(port, offset, msg):
@@ -347,12 +403,7 @@ class JackSink:
                         overflow.append(msg)
             if self.frame_log is not None:
                 self.frame_log.append((when, first + offset))
-        if panicked:
-            self._panic_pending = True
-        # The panic is done once its note-offs are all on the wire.
-        if self._panic_pending and not overflow:
-            self._panic_pending = False
-            self._panic_done.set()
+        self._head_frame = frame if timeline is not None else None
 
     def _write(self, port: Any, offset: int, msg: bytes) -> bool:
         if self._written >= _MAX_PER_CYCLE:

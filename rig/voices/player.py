@@ -213,6 +213,13 @@ class VoicePlayer(HotSwap, Guard):
                 self.messages.append(line)
         return outputs
 
+    @property
+    def notice_frames(self) -> int:
+        """Frames before its frame an event must be queued here: the block it is applied
+        on comes `_early_frames` early, and pyo's client may run before the engine's
+        in a cycle (the frame loop hands events over at least this early)."""
+        return 2 * self._bs + self._early_frames
+
     def use_timeline(self, timeline: Any, drop_late_ns: int = 30_000_000) -> None:
         """Frame mode (rig.engine.cycle): deadlines are timeline ns on JACK's frame
         counter, the line the MIDI sinks write on; a note-on later than

@@ -161,3 +161,22 @@ def test_a_timed_show_stops_on_the_frame_its_seconds_end_and_says_ended():
     assert clocks[-1] == stop - 1000 and len(clocks) == 3 * 48  # 120 BPM: 1000 frames a tick
     for sink in sinks.values():
         assert sounding_after([d for _, d in sorted(sink.messages, key=lambda m: m[0])]) == []
+
+
+def test_the_loop_pumps_in_batches_and_at_once_after_a_command():
+    """The scheduler hands over `lookahead` (15 ms: 11 cycles) at a time, so the loop
+    pumps about once in ten cycles; a command under `lock` makes the next cycle pump."""
+    engine, sinks, loop = engine_on_frames()
+    frame = run_cycles(loop, 5_000, 10)
+    with loop.lock:
+        engine.play(loop.now_ns())
+    pumps = loop.pumps
+    frame = run_cycles(loop, frame, 1)
+    assert loop.pumps == pumps + 1  # the cycle after the command pumped
+    frame = run_cycles(loop, frame, 1000)
+    assert 1000 // 12 <= loop.pumps - pumps - 1 <= 1000 // 8
+    # Everything handed over before its cycle: no message late, none dropped.
+    assert engine.scheduler.stats.late == 0 and engine.scheduler.stats.dropped_notes == 0
+    line = loop.timeline
+    clocks = [line.frame_of(w) for w, d in sinks["mono"].messages if d == CLOCK]
+    assert len(clocks) > 60 and {b - a for a, b in zip(clocks, clocks[1:], strict=False)} == {1000}
