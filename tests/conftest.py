@@ -70,12 +70,14 @@ class XrunCount:
         import jack
 
         self.count = 0
+        self.last = float("-inf")  # time.monotonic() of the latest xrun
         self._client = jack.Client("rigtest-xrun-count", no_start_server=True)
         self._client.set_xrun_callback(self._xrun)
         self._client.activate()
 
     def _xrun(self, delay_usecs: float) -> None:
         self.count += 1
+        self.last = time.monotonic()
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -115,7 +117,7 @@ def _die_with_parent() -> None:
 
 
 def start_jackd(
-    name: str, *, realtime: bool, log: Path, timeout: float = 10.0
+    name: str, *, realtime: bool, log: Path, timeout: float = 30.0
 ) -> JackServer | None:
     """Start `jackd` under `name`; None if it died or never accepted a client."""
     import jack

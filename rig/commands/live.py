@@ -130,24 +130,30 @@ def main(argv: list[str]) -> int:
         return EXIT_USAGE
     import signal
 
-    # SIGTERM (a service manager, a shutdown) ends the show, even while it starts.
+    # SIGTERM (a service manager, a shutdown) ends the show, even while it starts: it
+    # is noted from before the host starts until the UI's own handler takes over (the
+    # UI's imports and first compile take seconds on a busy machine; a SIGTERM there
+    # killed this process and left the host playing).
     terminated: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: terminated.append(signum))
     try:
         session = _start_host(args, project, spec)
+        if isinstance(session, int):
+            return session
+        # The voices the engine was built with, as it has them.
+        voices = spec.voices.voices if spec.voices is not None else None
+        return _run_ui(args, project, session, cues, voices, warnings, terminated)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if isinstance(session, int):
-        return session
-    if terminated:
-        from rig.control.protocol import ControlClient
 
-        with ControlClient(session.port) as control:
-            control.send("/rig/quit")
-        return EXIT_OK
-    # The voices the engine was built with, as it has them.
-    voices = spec.voices.voices if spec.voices is not None else None
-    return _run_ui(args, project, session, cues, voices, warnings)
+
+def _quit_show(port: int) -> int:
+    """SIGTERM before the UI ran: end the show (the engine stops cleanly)."""
+    from rig.control.protocol import ControlClient
+
+    with ControlClient(port) as control:
+        control.send("/rig/quit")
+    return EXIT_OK
 
 
 def warning_line(warnings, path: Path) -> str:  # warnings: [SourceError]
@@ -238,7 +244,9 @@ def _session_reader(host_pid: int):  # () -> Session | None
     return read
 
 
-def _run_ui(args, project, session, cues, voices=None, warnings=()) -> int:
+def _run_ui(args, project, session, cues, voices=None, warnings=(), terminated=None) -> int:
+    """The UI on the running show. `terminated`: SIGTERMs noted while it started (the
+    caller's handler stays in place until this one's own is)."""
     from rig.control.link import EngineLink
     from rig.project import Project
     from rig.song.setlist import is_setlist
@@ -285,6 +293,10 @@ def _run_ui(args, project, session, cues, voices=None, warnings=()) -> int:
         app.exit("quit")
 
     previous = signal.signal(signal.SIGTERM, end_show)
+    if terminated:  # a SIGTERM while the UI started: the show ends, no UI
+        signal.signal(signal.SIGTERM, previous)
+        link.close()
+        return _quit_show(session.port)
     try:
         result = app.run()
     finally:

@@ -76,6 +76,12 @@ def stop_jackd(proc: subprocess.Popen) -> None:
     _stop(proc)
 
 
+# JACK's shared registry holds 8 servers per machine; while it is full (other
+# sessions' servers), jackd exits at once saying so: wait for a free entry this long.
+_TOO_MANY = "Too many servers"
+_START_S = 60.0
+
+
 def _start(name: str, period: int, rate: int, realtime: bool, log: Path) -> subprocess.Popen | None:
     from rig.midi.ports import BackendUnavailable, load_jack
 
@@ -87,17 +93,24 @@ def _start(name: str, period: int, rate: int, realtime: bool, log: Path) -> subp
     cmd = ["jackd", "-n", name] + (["-R"] if realtime else [])
     cmd += ["-d", "dummy", "-r", str(rate), "-p", str(period)]
     env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    # Generous: a busy machine may take seconds to start a server (waiting is free
+    # when it starts at once).
+    deadline = time.monotonic() + _START_S
     jack.set_error_function(lambda msg: None)
-    deadline = time.monotonic() + 10
     try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                jack.Client("rig-bench-probe", no_start_server=True, servername=name).close()
-                return proc
-            except jack.JackError:
-                time.sleep(0.05)
+        while True:
+            with open(log, "wb") as out:
+                proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    jack.Client("rig-bench-probe", no_start_server=True, servername=name).close()
+                    return proc
+                except jack.JackError:
+                    time.sleep(0.05)
+            full = _TOO_MANY in log.read_text(errors="replace")
+            if proc.poll() is None or not full or time.monotonic() >= deadline:
+                break
+            time.sleep(1.0)  # the registry is full: try again when an entry is free
     finally:
         jack.set_error_function()
     _stop(proc)

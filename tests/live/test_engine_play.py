@@ -88,9 +88,14 @@ def test_rig_play_for_ten_seconds_plays_ten_seconds_of_timeline_in_freewheel(
            "--config", str(config), "--osc-port", "0"]  # fmt: skip
     player = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)  # fmt: skip
+    xruns = jack_server.xruns.count
     try:
-        _wait_connected(recorder.port, timeout=30)
+        _wait_connected(recorder.port, timeout=120)  # generous: a loaded machine
         with freewheel:
+            # `rig play` starts the show by itself 0.3 s after its engine is up: on a
+            # loaded machine the switch may come after that (the start in real time).
+            switched = freewheel._client.frame_time
+            xruns = jack_server.xruns.count - xruns  # (real time: before the switch)
             began = time.monotonic()
             assert player.stdout is not None
             for line in player.stdout:  # status lines; the show ends by itself
@@ -110,6 +115,16 @@ def test_rig_play_for_ten_seconds_plays_ten_seconds_of_timeline_in_freewheel(
     downbeat = clocks[0]
     end = downbeat + 10 * 48000
     print(f"--for 10 in freewheel: {wall:.2f} s wall for 10 s of timeline")
+    # Frame-exact: the show played in freewheel, or began before the switch (real time)
+    # while the server did not xrun; else a cycle that xran may have lost MIDI then.
+    started_before = events[0][0] < switched
+    if started_before and xruns:
+        # From the switch on, freewheel: every tick 1000 frames after the last, the
+        # Stop after the last tick (which the lost ones of the real-time start may move).
+        after = [f for f in clocks if f > switched]
+        assert {b - a for a, b in zip(after, after[1:], strict=False)} == {1000}
+        assert events[-1][1] == b"\xfc" and events[-1][0] == after[-1] + 1000
+        return
     assert clocks[-1] == end - 1000 and len(clocks) == 10 * 48  # 120 BPM: a tick per 1000
     assert max(f for f, _ in events) == end  # nothing after the end of the 10 s
     stop = [d for f, d in events if f == end]
@@ -220,6 +235,12 @@ def _playing_cue(status, index: int) -> bool:  # rig.control.protocol.Status
     )
 
 
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT's default action (Python then raises
+    KeyboardInterrupt on it), whatever disposition this process inherited."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -257,16 +278,19 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
     env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
     cmd = [sys.executable, "-m", "rig.cli", "play", str(set_path), "--config", str(config),
            "--osc-port", str(osc)]  # fmt: skip
+    # SIGINT as at a terminal: pytest started in the background (`cmd &` in a script)
+    # hands its children SIGINT ignored, and rig play then never saw the Ctrl-C below.
     player = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True)  # fmt: skip
+                              text=True, preexec_fn=_default_sigint)  # fmt: skip
     probe = jack.Client("rigtest-set-probe", no_start_server=True)
     windows = []
     try:
-        deadline = time.monotonic() + 20
-        while not probe.get_ports("^rigset:", is_midi=True, is_output=True):
+        # Generous waits: on a loaded machine `rig play` takes many seconds to start.
+        deadline = time.monotonic() + 120
+        # Every device's port registered (one per bound device), not merely the first.
+        while len(probe.get_ports("^rigset:", is_midi=True, is_output=True)) < len(devices):
             assert time.monotonic() < deadline and player.poll() is None, "rig play did not start"
             time.sleep(0.05)
-        time.sleep(0.5)  # every device's port registered
         for port in probe.get_ports("^rigset:", is_midi=True, is_output=True):
             probe.connect(port, recorder.port)
         with ControlClient(osc) as control:
@@ -276,7 +300,7 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
                 requested = probe.frame_time
                 if index:
                     control.send("/rig/cue", index)
-                deadline = time.monotonic() + 15
+                deadline = time.monotonic() + 60
                 # /rig/cue takes over at the next bar line: wait until it has.
                 while not _playing_cue(control.status(timeout=0.5), index):
                     assert time.monotonic() < deadline, f"cue {index} never started"
@@ -286,7 +310,12 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
             control.send("/rig/stop")
             time.sleep(0.5)
         player.send_signal(signal.SIGINT)  # Ctrl-C: rig play stops the engine cleanly
-        assert player.wait(15) == 0, player.stderr.read()
+        try:
+            code = player.wait(120)  # generous: a loaded machine
+        except subprocess.TimeoutExpired:  # say where it hung (seen once in CI-like load)
+            player.kill()
+            raise AssertionError(f"rig play did not end: {player.stderr.read()[-2000:]}") from None
+        assert code == 0, player.stderr.read()
     finally:
         if player.poll() is None:
             player.kill()

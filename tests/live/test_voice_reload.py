@@ -115,7 +115,7 @@ def test_a_reloaded_voice_takes_over_on_the_next_bar(jack_server, freewheel, tmp
             path = write_voice(tmp_path / "bundles", "test-sine", new_spec)
             control.send("/rig/voice", "test-sine", str(path), "bar")
             status = wait_for(control, lambda s: not path.exists())
-            wait_state(control, "ended", 20)
+            wait_state(control, "ended", 180)
             time.sleep(0.4)
     finally:
         take = cap.stop()

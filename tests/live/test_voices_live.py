@@ -140,26 +140,30 @@ def test_a_port_appearing_mid_show_takes_over_at_the_next_bar(jack_server, tmp_p
     engine = start(arr, settings({"test-sine": sine_voice(tmp_path)}), outputs)
     cap = capture(jack_server)
     rec = None
+    xruns = jack_server.xruns.count
     try:
         with ControlClient(engine.port) as control:
             control.send("/rig/play")
             time.sleep(2.0 + 0.9)  # into bar 2 (2 s a bar at 120 BPM)
             rec = Recorder.spawn(jack_server.env, client_name=name)
-            wait_state(control, "ended", 20)
+            wait_state(control, "ended", 180)
             time.sleep(0.3)
     finally:
         take = cap.stop()
         engine.stop()
         midi = rec.stop() if rec is not None else []
+    xruns = jack_server.xruns.count - xruns
     messages = engine.exit_info[3]["messages"]
     assert any("back" in m and "next bar" in m for m in messages), messages
     ons = [(f, d) for f, d in midi if d[0] & 0xF0 == 0x90 and d[2] > 0]
     assert ons, "no MIDI reached the synth after its port appeared"
-    # The hardware starts on a downbeat and plays every note from there on.
-    assert ons[0][1][1] == 72
-    bars_on_hw = len(ons) // 4
-    assert len(ons) % 4 == 0 and 1 <= bars_on_hw <= bars - 2
-    assert sounding_after([d for _, d in midi]) == []
+    assert {d[1] for _, d in ons} <= {69, 72}
+    # The hardware starts on a downbeat and plays every note from there on: exact at the
+    # recorder unless the server xrun (a cycle that xruns can lose its MIDI there).
+    bars_on_hw = -(-len(ons) // 4)
+    assert (ons[0][1][1] == 72 and len(ons) % 4 == 0) or xruns > 0, (ons[:2], len(ons), xruns)
+    assert 1 <= bars_on_hw <= bars - 2
+    assert sounding_after([d for _, d in midi]) == [] or xruns > 0, xruns
     handover = ons[0][0]  # frame of the first hardware note
     mono = take.audio.mean(axis=1)
     cut = take.frame_index(handover)

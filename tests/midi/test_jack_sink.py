@@ -52,7 +52,9 @@ def test_messages_land_on_exactly_the_mapped_frames(
     try:
         sink = make_sink(host, rec.port, log_frames=True)
         step_ns = 10 * MS  # = 480 frames at 48 kHz
-        start = timeline.ns_of(timeline.unwrap(host.client.frame_time)) + 200 * MS
+        # Queued before the switch to freewheel, far enough ahead that a loaded machine's
+        # slow switch cannot leave the first of them to real time (and its xruns).
+        start = timeline.ns_of(timeline.unwrap(host.client.frame_time)) + 2000 * MS
         sent: list[tuple[int, bytes]] = []
         for k in range(60):
             note = 60 + (k // 3) % 12
@@ -82,28 +84,43 @@ def test_same_deadline_keeps_send_order(host: JackHost, recorder: Recorder) -> N
     msgs = [bytes((0xB0, 20, v)) for v in range(30)]
     for msg in msgs:
         sink.send(when, msg)
-    time.sleep(0.12)
+    assert sink.drain(timeout=30)  # generous: a loaded machine's wait is free when fast
     sink.close()
     got = recorder.stop()
     assert [m for _, m in got] == msgs
     assert len({f for f, _ in got}) == 1
 
 
-def test_a_burst_spills_over_cycles_in_order(host: JackHost, recorder: Recorder) -> None:
+def test_a_burst_spills_over_cycles_in_order(
+    jack_server: object, host: JackHost, recorder: Recorder
+) -> None:
     # Hundreds of messages in one cycle would overrun JACK's real-time budget
     # (an xrun loses the cycle): the sink writes at most 32 per cycle.
+    xruns = jack_server.xruns  # type: ignore[attr-defined]
+    before = xruns.count
     sink = make_sink(host, recorder.port)
-    when = time.monotonic_ns() + 30 * MS
+    # Far enough ahead that the 256 sends are queued before it on a loaded machine
+    # (at 30 ms the first cycle's 32 were once late too: 256 late, not 224).
+    when = time.monotonic_ns() + 300 * MS
     msgs = [bytes((0x80 | ch, n, 64)) for ch in range(2) for n in range(128)]
     for msg in msgs:
         sink.send(when, msg)
-    assert sink.drain(timeout=5)
+    assert sink.drain(timeout=30)
     sink.close()
     got = recorder.stop()
-    assert [m for _, m in got] == msgs
-    cycles = sorted({f // host.blocksize for f, _ in got})
-    assert len(cycles) == len(msgs) // 32 and cycles == list(range(cycles[0], cycles[-1] + 1))
-    assert sink.dropped == 0 and sink.late == len(msgs) - 32
+    per_cycle: dict[int, int] = {}
+    for frame, _ in got:
+        per_cycle[frame // host.blocksize] = per_cycle.get(frame // host.blocksize, 0) + 1
+    assert max(per_cycle.values()) <= 32  # never more than 32 in one cycle
+    assert sink.dropped == 0
+    if xruns.count == before:  # exact: all of them, in order, in 8 cycles in a row
+        assert [m for _, m in got] == msgs
+        cycles = sorted(per_cycle)
+        assert len(cycles) == len(msgs) // 32 and cycles == list(range(cycles[0], cycles[-1] + 1))
+        assert sink.late == len(msgs) - 32  # the spilled ones, and only those
+    else:  # an xrun cycle can lose its MIDI at the recorder (or be late itself)
+        assert set(m for _, m in got) <= set(msgs)
+        assert len(msgs) - 32 <= sink.late <= len(msgs)
 
 
 def test_late_message_goes_out_at_the_next_cycle_start_and_counts(
@@ -112,7 +129,7 @@ def test_late_message_goes_out_at_the_next_cycle_start_and_counts(
     sink = make_sink(host, recorder.port)
     sink.send(time.monotonic_ns() - 20 * MS, on(50))
     sink.send(time.monotonic_ns() - 20 * MS, off(50))
-    time.sleep(0.05)
+    assert sink.drain(timeout=30)
     sink.close()
     got = recorder.stop()
     assert [m for _, m in got] == [on(50), off(50)]
@@ -128,7 +145,7 @@ def test_retrigger_sends_note_off_first_at_the_same_frame(
     sink.send(t, on(60))
     sink.send(t + 20 * MS, on(60, vel=80))
     sink.send(t + 40 * MS, off(60))
-    time.sleep(0.15)
+    assert sink.drain(timeout=30)
     sink.close()
     got = recorder.stop()
     assert [m for _, m in got] == [on(60), note_off(0, 60), on(60, vel=80), off(60)]
@@ -146,8 +163,7 @@ def test_close_ends_every_sounding_note(
     for msg in chord:
         sink.send(t, msg)
     sink.send(t + 5000 * MS, off(48))  # far future: dropped by close
-    time.sleep(0.1)
-    assert len(sink.sounding()) == 8
+    assert wait_until(lambda: len(sink.sounding()) == 8, timeout=30)
     sink.close()
     sink.close()  # idempotent
     got = [m for _, m in recorder.stop()]
@@ -165,14 +181,14 @@ def test_panic_drops_queued_messages_and_ends_notes_now(host: JackHost, recorder
     t = time.monotonic_ns() + 30 * MS
     for n in (60, 64, 67):
         sink.send(t, on(n))
-    sink.send(t + 400 * MS, on(72))  # queued, must never sound
-    time.sleep(0.1)
+    sink.send(t + 5000 * MS, on(72))  # queued (far ahead: a loaded machine), must never sound
+    assert wait_until(lambda: len(sink.sounding()) == 3, timeout=30)
     sink.panic()
     assert sink.sounding() == []
     time.sleep(0.5)
     sink.send(time.monotonic_ns() + 10 * MS, on(40))  # the sink still works after a panic
     sink.send(time.monotonic_ns() + 30 * MS, off(40))
-    time.sleep(0.1)
+    assert sink.drain(timeout=30)
     sink.close()
     got = [m for _, m in recorder.stop()]
     assert on(72) not in got
@@ -205,7 +221,7 @@ def test_missing_destination_warns_and_connects_when_it_appears(
     try:
         assert wait_until(lambda: sink.connected)
         sink.send(time.monotonic_ns() + 20 * MS, on(31))
-        time.sleep(0.08)
+        assert sink.drain(timeout=30)
         sink.close()
     finally:
         got = [m for _, m in rec.stop()]

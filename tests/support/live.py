@@ -108,8 +108,10 @@ def clean_pairs(sink: RecordingSink) -> None:
     assert not any(state.values()), f"left sounding: {[k for k, v in state.items() if v]}"
 
 
-def wait_for(control: ControlClient, test, timeout: float = 15.0) -> Status:
-    """Poll a real engine's status until `test(status)` holds; its status then."""
+def wait_for(control: ControlClient, test, timeout: float = 60.0) -> Status:
+    """Poll a real engine's status until `test(status)` holds; its status then.
+    Generous: a loaded machine (or freewheel there, no faster than real time) takes
+    its time, and a wait that ends when it holds costs nothing when it is fast."""
     deadline = time.monotonic() + timeout
     status = None
     while time.monotonic() < deadline:
@@ -126,7 +128,8 @@ def wait_state(control: ControlClient, state: str, timeout: float) -> None:
 
 def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
     """`rig live SONG` (headless UI) in its own process; (ui process, its session) once
-    the host has written the session file."""
+    the host has written the session file. (The UI itself may still be starting: see
+    `wait_watching`.)"""
     import subprocess
 
     from rig.stage.session import find_sessions
@@ -135,10 +138,27 @@ def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
     cmd, env = live_command(song_path, config, sessions=sessions, server_env=jack_server.env,
                             headless=True, inherit=True)  # fmt: skip
     ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: a loaded machine takes its time
     while not (found := find_sessions(sessions)):
         if time.monotonic() > deadline or ui.poll() is not None:
             ui.kill()
             raise AssertionError("rig live did not start")
         time.sleep(0.05)
     return ui, found[0][1]
+
+
+def wait_watching(ui, timeout: float = 120.0) -> None:
+    """Until the UI process `ui` watches its files (an inotify watch: the hot-reload
+    worker runs, started when the app mounted). An edit saved before that is never
+    seen as a change; on a loaded machine the UI's imports alone take seconds."""
+    fds = Path(f"/proc/{ui.pid}/fdinfo")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if any("inotify wd:" in f.read_text() for f in fds.iterdir()):
+                return
+        except OSError:  # an fd closed while listed
+            pass
+        assert ui.poll() is None, "rig live ended while starting"
+        assert time.monotonic() < deadline, "rig live never watched its files"
+        time.sleep(0.05)

@@ -87,7 +87,7 @@ class TmuxShow:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "show")
 
-    def wait(self, *texts: str, timeout: float = 30.0) -> str:
+    def wait(self, *texts: str, timeout: float = 120.0) -> str:
         """The screen once it shows every one of `texts`; AssertionError with the last
         screen if it does not within `timeout`."""
         deadline = time.monotonic() + timeout

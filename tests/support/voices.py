@@ -88,7 +88,7 @@ def play_through(
     try:
         with freewheel or contextlib.nullcontext(), ControlClient(engine.port) as control:
             control.send("/rig/play")
-            wait_state(control, "ended", 15)
+            wait_state(control, "ended", 180)
             time.sleep(tail)
     finally:
         take = cap.stop()

@@ -79,8 +79,9 @@ def recorder(name: str = SYNTH):  # noqa: ANN202
     return Recorder.spawn(client_name=name)
 
 
-def wait_connected(control, timeout: float = 5.0) -> bool:  # noqa: ANN001
-    """Until the engine reports its device's port connected."""
+def wait_connected(control, timeout: float = 30.0) -> bool:  # noqa: ANN001
+    """Until the engine reports its device's port connected (generous: a busy machine
+    may take seconds; it returns as soon as it is)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = control.status(timeout=0.5)

@@ -79,7 +79,7 @@ def follow_scenario(
             with ControlClient(engine.port) as control:
                 # The master's last Stop is on the wire: wait until the engine acted
                 # on it (its FC goes out after what was handed over) before leaving.
-                deadline = time.monotonic() + 10
+                deadline = time.monotonic() + 60  # generous: a loaded machine
                 status = control.status()
                 while (status is None or status.state == "playing") and (
                     time.monotonic() < deadline
