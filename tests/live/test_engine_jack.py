@@ -32,7 +32,7 @@ from rig.midi.notes import sounding_after
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
 from rig.song.tempomap import TempoMap, TempoSegment
-from tests.support.live import wait_state
+from tests.support.live import wait_for, wait_state
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -183,6 +183,9 @@ def test_sigterm_of_the_engine_stops_cleanly(freewheel, recorder, jack_server):
     def scenario(recorder):
         engine = engine_for(song(bars=400), recorder.port)
         with ControlClient(engine.port) as control:
+            # Play once its port reaches the recorder (a loaded machine once connected
+            # it only after the notes had gone: the recorder heard just the stop).
+            wait_for(control, lambda s: ":hw" in s.tracks)
             control.send("/rig/play")
             with freewheel:
                 time.sleep(1.3)
