@@ -36,10 +36,7 @@ overdue: note-offs go out at frame 0 of this cycle, note-ons later than the
 scheduler's `drop_late_ns` are dropped with their note-offs, clock ticks more
 than half a period late are skipped (no catch-up burst), and
 `Scheduler.after_xrun` sends the note-offs of the last 100 ms again (a lost one
-hangs a synth; a duplicate is harmless). The same happens when the server reports
-an xrun (the host's xrun count went up) although this loop missed no cycle: another
-client, or this one, finished a cycle too late, and the receivers downstream lost
-that cycle's MIDI all the same (measured at the independent recorder).
+hangs a synth; a duplicate is harmless).
 """
 
 from __future__ import annotations
@@ -94,7 +91,6 @@ class FrameLoop:
         # `VoicePlayer.notice_frames`); the MIDI sinks need none.
         self.notice_frames = 0
         self._next_frame: int | None = first_frame  # frame the next cycle should start at
-        self._xruns_seen = 0  # the host's xrun count at the last cycle
         # The last frame whose events the last pump handed over; -1: pump next cycle.
         self._covered_frame = -1
 
@@ -116,13 +112,8 @@ class FrameLoop:
         expected = self._next_frame
         # The first cycle may start later than `first_frame` guessed: not an xrun.
         jumped = expected is not None and frames != expected and self.cycles > 0
-        xruns = int(getattr(self.host, "xruns", 0))  # the server's xrun notifications
-        reported, self._xruns_seen = xruns != self._xruns_seen, xruns
         with self._lock:
             try:
-                if reported and not jumped and self.cycles > 0:
-                    # No cycle missed here, but the server xrun: recent offs again.
-                    self.engine.scheduler.after_xrun(cycle.start_ns)
                 # One cycle of margin (and the outputs' notice): the pump runs while
                 # this cycle and the next are still inside what the last one covered.
                 reach = frames + 2 * nframes + self.notice_frames
