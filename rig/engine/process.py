@@ -289,7 +289,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         )
         warnings += more
         if spec.soundmap:  # the live host ends these notes if this process dies
-            sinks = mapped(sinks, spec.soundmap, warnings)
+            sinks = mapped(sinks, spec.soundmap, warnings, engine_now)
         mtc_sink = sinks.get(MTC_DEVICE)
         sock, more = _bind(spec.osc_port, spec.osc_host)
         warnings += more

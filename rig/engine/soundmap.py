@@ -16,7 +16,16 @@ releases every note whose last note-off deadline is not yet `grace_ns` old.
 
 Layout (little-endian): magic, output count; per output: its device name (64 bytes,
 NUL-padded), 16 × 128 sounding counts (uint8), 16 × 128 last note-off deadlines
-(int64 ns, `time.monotonic_ns`, the clock every sink uses).
+(int64 ns on the engine's clock).
+
+The engine's clock is not the host's: on JACK it is the frame timeline
+(`rig.timing.timeline`, frames since the engine started as ns), with rtmidi
+`time.monotonic_ns`. So with every message the engine also stamps the header with
+a pair (engine ns, monotonic ns) read together; the host turns its own monotonic
+"now" into the engine's clock through the last pair (`engine_now`) before it asks
+which note-offs are recent. Without the pair the grace compared frame-timeline
+deadlines with the host's monotonic clock and never released a note-off handed
+over in the last lookahead before a death.
 """
 
 from __future__ import annotations
@@ -24,7 +33,8 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +44,10 @@ from rig.song.events import NoteOff, NoteOn
 
 __all__ = ["SoundMap", "MappedSink", "map_sinks"]
 
-_MAGIC = b"RIGSNDv1"
+_MAGIC = b"RIGSNDv2"
 _HEAD = struct.Struct("<8sI")
+_STAMP = struct.Struct("<qq")  # (engine ns, monotonic ns), right after the head
+_TOP = _HEAD.size + _STAMP.size
 _NAME = 64
 _NOTES = 16 * 128
 _PORT = _NAME + _NOTES + 8 * _NOTES
@@ -53,7 +65,7 @@ class SoundMap:
         self._raw_offs = []
         self._offs = []
         for i in range(len(devices)):
-            base = _HEAD.size + i * _PORT + _NAME
+            base = _TOP + i * _PORT + _NAME
             self._counts.append(view[base : base + _NOTES])
             self._raw_offs.append(view[base + _NOTES : base + _NOTES + 8 * _NOTES])
             self._offs.append(self._raw_offs[-1].cast("q"))
@@ -61,12 +73,12 @@ class SoundMap:
     @classmethod
     def create(cls, path: Path, devices: Sequence[str]) -> SoundMap:
         """A fresh, silent map for `devices` (the engine spec's outputs, in order)."""
-        size = _HEAD.size + len(devices) * _PORT
+        size = _TOP + len(devices) * _PORT
         data = bytearray(size)
         _HEAD.pack_into(data, 0, _MAGIC, len(devices))
         for i, device in enumerate(devices):
             name = device.encode()[:_NAME]
-            start = _HEAD.size + i * _PORT
+            start = _TOP + i * _PORT
             data[start : start + len(name)] = name
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
@@ -78,23 +90,23 @@ class SoundMap:
         with open(path, "r+b") as f:
             buffer = mmap.mmap(f.fileno(), 0)
         magic, count = _HEAD.unpack_from(buffer, 0)
-        if magic != _MAGIC or len(buffer) != _HEAD.size + count * _PORT:
+        if magic != _MAGIC or len(buffer) != _TOP + count * _PORT:
             buffer.close()
             raise ValueError(f"{path}: not a sounding-note map")
         devices = []
         for i in range(count):
-            start = _HEAD.size + i * _PORT
+            start = _TOP + i * _PORT
             devices.append(bytes(buffer[start : start + _NAME]).rstrip(b"\0").decode())
         return cls(path, buffer, tuple(devices))
 
     def index(self, device: str) -> int | None:
         return self.devices.index(device) if device in self.devices else None
 
-    def note(self, port: int, data: Message | bytes, when_ns: int) -> None:
-        """Track one message handed to output `port` (anything but a note: ignored)."""
+    def note(self, port: int, data: Message | bytes, when_ns: int) -> bool:
+        """Track one message handed to output `port`; False: not a note (ignored)."""
         msg = as_message(data)
         if not isinstance(msg, NoteOn | NoteOff):
-            return
+            return False
         slot = msg.channel * 128 + (msg.note & 0x7F)
         counts = self._counts[port]
         if isinstance(msg, NoteOn):
@@ -102,10 +114,22 @@ class SoundMap:
         else:
             counts[slot] = max(0, counts[slot] - 1)
             self._offs[port][slot] = when_ns
+        return True
+
+    def stamp(self, engine_ns: int, monotonic_ns: int) -> None:
+        """The engine's clock read together with the monotonic one (engine side)."""
+        _STAMP.pack_into(self._mm, _HEAD.size, engine_ns, monotonic_ns)
+
+    def engine_now(self, monotonic_ns: int) -> int:
+        """`monotonic_ns` (the host's clock) on the engine's clock, through the last
+        stamp; unstamped (no message yet): the same number."""
+        engine_ns, at_ns = _STAMP.unpack_from(self._mm, _HEAD.size)
+        return monotonic_ns if at_ns == 0 else engine_ns + (monotonic_ns - at_ns)
 
     def to_release(self, now_ns: int, grace_ns: int) -> dict[str, list[tuple[int, int]]]:
         """device → (channel, note) still sounding, or whose last note-off deadline
-        is less than `grace_ns` before `now_ns` (maybe never sent)."""
+        is less than `grace_ns` before `now_ns` (maybe never sent): `now_ns` on the
+        engine's clock (`engine_now`)."""
         out: dict[str, list[tuple[int, int]]] = {}
         for port, device in enumerate(self.devices):
             counts, offs = self._counts[port], self._offs[port]
@@ -123,6 +147,7 @@ class SoundMap:
         for port in range(len(self.devices)):
             self._counts[port][:] = bytes(_NOTES)
             self._raw_offs[port][:] = bytes(8 * _NOTES)
+        _STAMP.pack_into(self._mm, _HEAD.size, 0, 0)
 
     def close(self) -> None:
         for view in (*self._counts, *self._offs, *self._raw_offs):
@@ -132,16 +157,20 @@ class SoundMap:
 
 
 class MappedSink:
-    """A sink that also writes each note it is handed into the map; everything else
+    """A sink that also writes each note it is handed into the map, and stamps the
+    map with `now()` (the engine's clock) beside the monotonic clock; everything else
     (open, close, host, connected...) is the sink's own."""
 
-    def __init__(self, sink: Any, soundmap: SoundMap, port: int):
+    def __init__(self, sink: Any, soundmap: SoundMap, port: int,
+                 now: Callable[[], int] = time.monotonic_ns):  # fmt: skip
         self._sink = sink
         self._map = soundmap
         self._port = port
+        self._now = now
 
     def send(self, when_ns: int, data: Message | bytes) -> None:
-        self._map.note(self._port, data, when_ns)
+        if self._map.note(self._port, data, when_ns):
+            self._map.stamp(self._now(), time.monotonic_ns())
         self._sink.send(when_ns, data)
 
     def __getattr__(self, name: str) -> Any:
@@ -155,10 +184,13 @@ class MappedSink:
             setattr(self._sink, name, value)
 
 
-def map_sinks(sinks: Mapping[str, Any], soundmap: SoundMap) -> dict[str, Any]:
-    """`sinks` with each one the map knows wrapped in a `MappedSink`."""
+def map_sinks(
+    sinks: Mapping[str, Any], soundmap: SoundMap, now: Callable[[], int] = time.monotonic_ns
+) -> dict[str, Any]:
+    """`sinks` with each one the map knows wrapped in a `MappedSink`; `now`: the
+    engine's clock (the one its deadlines are on)."""
     out: dict[str, Any] = {}
     for device, sink in sinks.items():
         port = soundmap.index(device)
-        out[device] = sink if port is None else MappedSink(sink, soundmap, port)
+        out[device] = sink if port is None else MappedSink(sink, soundmap, port, now)
     return out

@@ -90,14 +90,15 @@ class _HostOnly:
         pass
 
 
-def mapped(sinks: dict, path: str, warnings: list[str]) -> dict:
-    """`sinks`, each also writing its notes into the host's sounding-note map."""
+def mapped(sinks: dict, path: str, warnings: list[str], now: Callable[[], int]) -> dict:
+    """`sinks`, each also writing its notes into the host's sounding-note map; `now`:
+    the engine's clock (read on each note: the map pairs it with the host's)."""
     from pathlib import Path
 
     from rig.engine.soundmap import SoundMap, map_sinks
 
     try:
-        return map_sinks(sinks, SoundMap.attach(Path(path)))
+        return map_sinks(sinks, SoundMap.attach(Path(path)), now)
     except (OSError, ValueError) as exc:
         warnings.append(f"no note rescue if the engine dies: {exc}")
         return sinks

@@ -75,7 +75,7 @@ class Rescue:
         new xruns after a round of note-offs, the round is sent again (a note-off
         for a note that is already off does nothing), at least `_MIN_ROUNDS` times
         (the xrun callback may come later than the lost cycle), at most `_ROUNDS`."""
-        wanted = self.map.to_release(self._now(), GRACE_NS)
+        wanted = self.map.to_release(self.map.engine_now(self._now()), GRACE_NS)
         fresh = bool(wanted) and not self.sinks
         if fresh:
             self.open()

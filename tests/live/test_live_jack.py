@@ -255,6 +255,7 @@ def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_s
     from rig.stage.ui.app import LiveApp
 
     xruns_before = [jack_server.xruns.count]
+    played: list = []
 
     def scenario(recorder):
         song_path, config = stage(tmp_path, recorder.port)
@@ -272,6 +273,7 @@ def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_s
                     before.bar,
                     before.beat,
                 ) and after.pid == session.engine_pid
+                played.append(control.status())  # where the engine is before the stop
 
                 async def attach() -> None:  # a new UI on the running show: stop from it
                     app = LiveApp(EngineLink(session.port), poll_s=0.05)
@@ -305,16 +307,19 @@ def test_sigkill_of_the_ui_leaves_the_music_playing_and_attach_reconnects(jack_s
         # Real time (robustness): an xrun may write a tick late at a cycle's first
         # frame, but the UI's death costs no tick and leaves nothing sounding.
         clocks = clocks_of(events)
-        assert len(clocks) > 2 * BAR  # played on through the kill
+        xruns = jack_server.xruns.count - xruns_before[0]
         gaps = [b - a for a, b in zip(clocks, clocks[1:], strict=False)]
         # Not one tick missing when the UI died. An xrun cycle can lose its MIDI at the
         # recorder itself (measured): one 64-frame cycle holds at most one tick, so
         # each xrun of the server may account for at most one missing tick.
         missing = sum(round(g / 800) - 1 for g in gaps)
-        assert max(gaps) < 1.5 * 800 or missing <= jack_server.xruns.count - xruns_before[0], (
-            missing,
-            jack_server.xruns.count - xruns_before[0],
-        )
+        assert max(gaps) < 1.5 * 800 or missing <= xruns, (missing, xruns)
+        # Played on through the kill (in bar 2): every tick up to where the engine said
+        # it was 1.5 s later reached the recorder, lost ones aside (bar 1 beat 1 is the
+        # first tick; the status may run a cycle and the lookahead — one tick — ahead).
+        last = played[0]
+        reached = ((last.bar - 1) * 4 + last.beat - 1) * 24 + 1
+        assert last.bar > 2 and len(clocks) + missing >= reached - 1, (len(clocks), reached)
         data = [d for _, d in events]
         # One Start, a Stop, nothing sounding: exact unless the server xrun (a Start lost
         # in an xrun cycle cannot be sent again; the Stop and note-offs are, while the
@@ -388,6 +393,8 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
             ui.wait(5)
             for _, left in find_sessions(sessions):  # a failed run: end the show
                 os.kill(left.host_pid, signal.SIGTERM)
+            os.set_blocking(ui.stderr.fileno(), False)  # what the host and engine said
+            seen["log"] = (ui.stderr.read() or b"").decode(errors="replace")[-3000:]
 
     def check(events) -> None:
         # Nothing here is frame-exact: the kill and the new engine's start always cost
@@ -403,7 +410,7 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         # Its note-off may be missing only if the server xrun (a cycle that xruns loses
         # its MIDI; tests/live/test_rescue.py proves the rescue itself): at the end
         # nothing sounds either way (below).
-        assert set(between) <= {bytes((0x80, 43, 64))}
+        assert set(between) <= {bytes((0x80, 43, 64))}, seen.get("log")
         rescued = bool(between)
         assert rescued or jack_server.xruns.count > 0, "no rescue note-off and no xrun"
         assert sounding_after(data[:spp]) == ([] if rescued else [(0, 43)])

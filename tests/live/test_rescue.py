@@ -11,7 +11,7 @@ import pytest
 from rig.control.protocol import ControlClient
 from rig.engine.process import EngineProcess
 from rig.engine.sinks import OutputSpec
-from rig.engine.soundmap import SoundMap
+from rig.engine.soundmap import SoundMap, map_sinks
 from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
 from rig.stage.rescue import GRACE_NS, Rescue
@@ -41,6 +41,34 @@ def test_the_map_counts_notes_per_port_channel_and_note(tmp_path):
     with pytest.raises(ValueError, match="not a sounding-note map"):
         (tmp_path / "junk").write_bytes(b"x" * 64)
         SoundMap.attach(tmp_path / "junk")
+
+
+def test_the_grace_counts_on_the_engines_clock_not_the_hosts(tmp_path):
+    """On JACK the engine's deadlines are frame-timeline ns (a second or so after the
+    engine started), the host's clock is monotonic (hours since boot): the map's stamp
+    pairs them, so a note-off handed over just before the death is still released."""
+    m = SoundMap.create(tmp_path / "notes", ["virus"])
+    engine_clock = [1_000_000_000]  # the frame timeline: 1 s at the engine's start
+    other = SoundMap.attach(tmp_path / "notes")
+    (sink,) = map_sinks({"virus": _Null()}, other, now=lambda: engine_clock[0]).values()
+    sink.send(engine_clock[0], bytes((0x90, 60, 100)))
+    engine_clock[0] += 500_000_000
+    sink.send(engine_clock[0] + 10_000_000, bytes((0x80, 60, 64)))  # handed over early
+    assert m.engine_now(time.monotonic_ns()) - engine_clock[0] < 100_000_000
+    # The death 50 ms later on the host's clock: the note-off may never have left.
+    host_now = time.monotonic_ns() + 50_000_000
+    assert m.to_release(m.engine_now(host_now), GRACE_NS) == {"virus": [(0, 60)]}
+    assert m.to_release(host_now, GRACE_NS) == {}  # the host's own clock: missed
+    assert m.to_release(m.engine_now(host_now + GRACE_NS + 100_000_000), GRACE_NS) == {}
+    m.clear()
+    assert m.engine_now(host_now) == host_now  # no stamp: the host's clock as it is
+    other.close()
+    m.close()
+
+
+class _Null:
+    def send(self, when_ns, data) -> None:
+        pass
 
 
 @pytest.mark.jack
