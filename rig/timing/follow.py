@@ -20,9 +20,12 @@ Each stamp is first compared with the line's prediction (the *innovation*):
   shift", as PLLs do), so a tempo jump settles within a beat instead of 16, while a
   short burst of late stamps is ignored. After a tempo step the new line starts where
   the old one was at the clock the step began (the clock whose hinge fits best, looked
-  for again while the fit is young; no anchor when no clock is clearly best), and on
-  bounded jitter a young fit is the minimax line (`rig.timing.linefit`): beats 1-4
-  after a 120 → 132 BPM step with ±1 ms are within 0.2 ms p99 in 16 of 20 seeds.
+  for again with every stamp while the fit is young; a free line until one clock is
+  clearly best, measured against the jitter's variance), and on bounded jitter a young
+  fit is the minimax line (`rig.timing.linefit`): beats 1-4 after a 120 → 132 BPM step
+  with ±1 ms uniform jitter are within 0.2 ms p99 in 16 of 20 seeds; with Gaussian
+  jitter of σ = 0.5 ms in 5 of 20, what the least-squares broken line told the step's
+  clock manages on the same stamps (`rig bench sync`, tests/live/test_sync_jitter.py).
 
 Sums are kept as exact Python integers (ns and clock numbers), so a long night does
 not lose precision to float cancellation.
@@ -59,7 +62,18 @@ _JITTER_KEEP = 96  # innovations kept for the jitter figure (4 beats)
 _MATURE = 4 * CLOCKS_PER_BEAT  # a fit this long judges the jitter's shape
 _RECENT = 8  # stamps kept to find where a tempo step began
 _YOUNG = 2 * CLOCKS_PER_BEAT  # after a step, where it began is looked for again until then
-_CLEAR = 1.5  # the step's clock is clear when the next best fits this much worse
+# The step's clock is clear when the next best hinge leaves this many times the
+# input's variance more squared error (a log-likelihood ratio of 6 on Gaussian jitter:
+# an anchor one clock off costs the whole step's period difference, a free line only a
+# little more noise; at 4-8 the choice flapped between neighbours on a 120 → 126 BPM
+# step with ±1 ms, whose hinges differ by about the jitter); before the jitter is
+# measured: when it leaves 1.5 times the best's.
+_CLEAR_VAR = 12.0
+# Beyond the noise = beyond 3 × its RMS on bounded jitter (nothing real strays that far),
+# _TAIL × on Gaussian-tailed jitter, where one stamp in 400 does: a young fit that
+# dropped those (one-sided, by chance) leaned 0.1 ms off the line.
+_TAIL = 4.0
+_CLEAR = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +184,7 @@ class ClockFollower:
                     # The tempo stepped: from a mature line, the new one starts where
                     # it was at the step (a young line is no anchor: start afresh).
                     if self._fit.n >= _MATURE:
-                        self._relock(*self._step())
+                        self._relock(*self._step(), step=True)
                     else:
                         self._relock([(rk, rt) for rk, rt, _ in self._run])
                     self.relocks += 1
@@ -317,16 +331,36 @@ class ClockFollower:
         if len(self._innov) < 8:
             return max(self.floor_ns, 2e6)  # too few to know the noise: be tolerant
         rms = math.sqrt(sum(e * e for e in self._innov) / len(self._innov))
-        return max(3.0 * rms, self.floor_ns)
+        if self.bounded:
+            return max(3.0 * rms, self.floor_ns)
+        # Gaussian-tailed: the innovation is the jitter plus the line's own error at
+        # k, which a young least-squares line's is not small against (~4/n of the
+        # jitter's variance).
+        young = math.sqrt(1.0 + 4.0 / max(self._fit.n, 1)) if self._fit is not None else 1.0
+        return max(_TAIL * rms * young, self.floor_ns)
 
     @property
     def bounded(self) -> bool:
         """The input's jitter is bounded (quantised), so young fits take the minimax line."""
-        # (not the last few: a tempo step's first stamps can pass as noise); judged
-        # again every few innovations, not on every stamp (it reads 192 of them)
+        # Judged on the fit's residuals around its own line, which are the input's
+        # jitter itself: the innovations (each stamp against the line as it stood
+        # before it) carry the line's moves too, and ±1 ms uniform jitter measured
+        # max/RMS 2.11 on them — judged Gaussian, so its young fits went without the
+        # minimax line. Not the last few stamps: a tempo step's first stamps can pass
+        # as noise. Judged again every few innovations, not on every stamp (it reads
+        # 192 of them).
         if self._bounded is None:
-            self._bounded = bounded_jitter(list(self._shape)[:-_RECENT])
+            self._bounded = bounded_jitter(self._residuals()[:-_RECENT])
         return self._bounded
+
+    def _residuals(self) -> list[float]:
+        """The newest stamps' distances (ns) from the current line."""
+        fit = self._fit
+        if fit is None or self._period <= 0:
+            return []
+        points = list(fit.points)[-(SHAPE_KEEP + _RECENT) :]
+        p, xm, ym = self._period, self._xm, self._ym
+        return [y - ym - (x - xm) * p for x, y in points]
 
     def _step(self) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
         """A tempo step: the stamps since it began, and the anchor — the old line at
@@ -339,10 +373,17 @@ class ClockFollower:
         self._step_at = (first, a, p, [(k, t) for k, t in self._recent if k > first - 4])
         return self._hinge()
 
-    def _hinge(self) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
+    def _hinge(
+        self, current: int | None = None
+    ) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
         """Of the three clocks before the run's first stamp, the one whose hinge (the
         old line up to it, a line through the old line's point there from it on) fits
-        the stamps since best (least squares): (the stamps after it, the anchor)."""
+        the stamps since best (least squares): (the stamps after it, the anchor).
+
+        `current`: the clock the young fit is anchored at now, kept unless another is
+        clearly better — looked at again with every stamp, a best hinge that wins by
+        less than the noise flapped between neighbours on a small step (120 → 126 BPM
+        with ±1 ms), each switch moving the line by ~1 ms."""
         assert self._step_at is not None
         first, a, p, stamps = self._step_at
         fits: list[tuple[float, list[tuple[int, int]], tuple[int, int]]] = []
@@ -357,18 +398,39 @@ class ClockFollower:
             fits.append((ssr, after, (kb, tb)))
         fits.sort(key=lambda f: f[0])
         (ssr, after, anchor), runner_up = fits[0], fits[1][0]
-        if runner_up < _CLEAR * ssr:  # no clear step clock (a small step in the jitter):
+        held = [f for f in fits if f[2][0] == current]
+        if held:
+            if held[0][0] - ssr < self._clear_margin(ssr):
+                return held[0][1], held[0][2]
+            return after, anchor
+        if runner_up - ssr < self._clear_margin(ssr):  # no clear step clock (yet):
             return after, None  # a free line is better than an anchor one clock off
         return after, anchor
+
+    def _clear_margin(self, ssr: float) -> float:
+        """How much worse the runner-up hinge must fit for the best one to be clear: a
+        multiple of the input's variance (measured by the mature fit before the step),
+        which both hinges' squared errors grow by with every stamp — a ratio of the two
+        would call a step ever less clear the more stamps show it (on Gaussian jitter
+        the first look, three stamps after the step, is rarely clear; a few more are)."""
+        if len(self._shape) < _RECENT:
+            return (_CLEAR - 1.0) * ssr
+        return _CLEAR_VAR * sum(e * e for e in self._shape) / len(self._shape)
 
     def _line_now(self) -> tuple[float, float]:
         """(a, period): the current line as time = a + period · k."""
         return self._time_of(0), self._period
 
-    def _relock(self, points: list[tuple[int, int]], anchor: tuple[int, int] | None = None) -> None:
+    def _relock(
+        self,
+        points: list[tuple[int, int]],
+        anchor: tuple[int, int] | None = None,
+        step: bool = False,
+    ) -> None:
         """Restart the fit from `points` (through `anchor`, after a tempo step), unless
         their tempo is out of range (then the old line holds: a master at 999 BPM does
-        not take the rig with it)."""
+        not take the rig with it). `step`: a tempo step seen by a mature line, whose
+        clock is looked for again while the new fit is young (`_accept`)."""
         k0, t0 = anchor if anchor is not None else points[0]
         fresh = LineFit(self.window, k0, t0, anchor)
         for k, t in points:
@@ -377,7 +439,7 @@ class ClockFollower:
         if line is not None and not self._in_range(line[0]):
             return
         self._fit = fresh
-        if anchor is None:
+        if not step:
             self._step_at = None
         self._run = []
         self._period = 0.0
@@ -391,7 +453,7 @@ class ClockFollower:
         fit.add(k, t)
         if self._step_at is not None:  # young after a step: is the hinge still there?
             self._step_at[3].append((k, t))
-            points, anchor = self._hinge()
+            points, anchor = self._hinge(fit.k0 if fit.anchor is not None else None)
             if (
                 fit.whole
                 and (anchor is None) != (fit.anchor is None)

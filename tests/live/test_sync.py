@@ -11,7 +11,7 @@ import dataclasses
 
 import pytest
 
-from rig.commands.bench.sync_sim import Master, run_midi, song
+from rig.commands.bench.sync_sim import Master, clock_errors, run_midi, song
 from rig.engine.dispatch import handle, status
 from rig.engine.sync import FollowClock, SyncDriver
 from rig.engine.transport import Engine
@@ -118,31 +118,6 @@ def test_sync_fields_survive_the_osc_round_trip_and_show_in_the_status_line():
     assert "sync: link" in back.line()
 
 
-def _clock_errors(master: Master) -> list[float]:
-    """|ms| of each clock out against the master's jitter-free grid (offline twin, the
-    engine pumped every 1.33 ms like a 64-frame JACK cycle)."""
-    now = [0]
-    sink = RecordingSink("mono", now=lambda: now[0])
-    sink.open()
-    cue = song(master.beats // 4 + 4)
-    clock = FollowClock(cue.tempo)
-    engine = Engine([cue], {"mono": sink}, clock_latency_ms={"mono": 0.0}, clock=clock)
-    driver = SyncDriver(engine, clock)
-    engine.sync = driver
-    driver.switch("midi", 0)
-    stamps, ideal, lead = master.stamps(), master.ideal(), master.lead_beats * 24
-    i, now[0] = 0, stamps[0][0]
-    while now[0] < ideal[-1]:
-        now[0] += 1_333_333
-        while i < len(stamps) and stamps[i][0] <= now[0]:
-            driver.feed(stamps[i][1], stamps[i][0])
-            i += 1
-        driver.pump(now[0])
-        engine.pump(now[0])
-    clocks = [t for t, d in sink.messages if d == b"\xf8"]
-    return [abs(t - ideal[lead + k]) / MS for k, t in enumerate(clocks) if lead + k < len(ideal)]
-
-
 def test_a_tempo_step_settles_within_a_beat_over_many_seeds():
     """120 → 132 BPM at beat 8 with ±1 ms of uniform jitter, 10 seeds: beats 1-4 after
     the step within 0.2 ms p99 in most runs (the unanchored least-squares line of
@@ -151,7 +126,7 @@ def test_a_tempo_step_settles_within_a_beat_over_many_seeds():
 
     within, later, steady = 0, 0, []
     for seed in range(10):
-        e = np.array(_clock_errors(Master(120.0, 132.0, 8, None, 2, 24, 1.0, seed, 4)))
+        e = np.array(clock_errors(Master(120.0, 132.0, 8, None, 2, 24, 1.0, seed, 4)))
         jump = 8 * 24
         within += np.percentile(e[jump + 24 : jump + 96], 99) <= 0.2
         later += np.percentile(e[jump + 48 : jump + 96], 99) <= 0.2

@@ -208,3 +208,43 @@ def test_the_output_slews_onto_a_relocked_line_never_backwards_never_a_jump():
     # a slew after the last stamp's correction (a beat: the fit is full), output == line
     late = stamps[-1] + 25 * period_b
     assert src.beat_at(late) == pytest.approx(src.follower.beat_at(late), abs=1e-12)
+
+
+def test_the_jitter_shape_is_judged_on_the_fits_residuals():
+    """Uniform ±1 ms is bounded and Gaussian σ = 0.5 ms is not, in every seed: judged
+    on the innovations (which carry the line's own moves) uniform jitter read
+    max/RMS up to 2.11 and one seed in 20 was taken for Gaussian."""
+    judged = {"uniform": [], "gaussian": []}
+    for kind in judged:
+        for seed in range(30):
+            rng = np.random.default_rng(seed)
+            ideal = 1e9 + np.arange(24 * 12) * period_ns(120.0)
+            n = len(ideal)
+            noise = rng.uniform(-1, 1, n) if kind == "uniform" else rng.normal(0, 0.5, n)
+            f = ClockFollower()
+            for t in ideal + noise * MS:
+                f.clock(int(t))
+            judged[kind].append(f.bounded)
+    assert all(judged["uniform"]), judged["uniform"]
+    assert not any(judged["gaussian"]), judged["gaussian"]
+
+
+def test_a_step_clock_not_clear_at_first_is_found_a_few_stamps_later():
+    """Gaussian jitter: three stamps after a 120 → 132 BPM step rarely tell at which
+    clock it began; the young fit keeps looking, and anchors at the step's clock
+    (measured: 30 of 30 within 12 stamps; before, a step not clear at the first look
+    kept a free line: 28 of 30)."""
+    anchored = 0
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        p0, p1 = period_ns(120.0), period_ns(132.0)
+        ks = np.arange(24 * 14)
+        step = 24 * 10
+        ideal = 1e9 + np.where(ks <= step, ks * p0, step * p0 + (ks - step) * p1)
+        f = ClockFollower()
+        for t in ideal + rng.normal(0, 0.5, len(ks)) * MS:
+            f.clock(int(t))
+            if f._k == step + 20:
+                fit = f._fit
+                anchored += fit.anchor is not None and fit.k0 == step
+    assert anchored == 30, anchored

@@ -15,12 +15,13 @@ Figures, never pass/fail (the tests assert the targets).
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import sys
 from pathlib import Path
 
 from rig.commands import EXIT_OK, EXIT_USAGE, command_parser, parse_args
-from rig.commands.bench.sync_sim import Figures, Master, run_internal, run_midi
+from rig.commands.bench.sync_sim import Figures, Master, run_internal, run_midi, step_p99
 
 __all__ = ["main", "SUMMARY", "table"]
 
@@ -42,27 +43,10 @@ def _worst(figs: list[Figures], get) -> float:
     return max(get(f) for f in figs)
 
 
-def table(
-    midi: list[Figures],
-    internal: Figures,
-    link: dict | None,
-    master: Master,
-    jack: dict | None = None,
-    link_frames: dict | None = None,
-) -> str:
-    """The markdown table (worst over the seeds for MIDI)."""
-    head = (
-        "| source | settle after tempo jump | steady tempo error | output p50 / p99 / max "
-        "| phase error to master | flywheel (gap) max | late |\n|---|---|---|---|---|---|---|\n"
-    )
-    i = internal
-    rows = [
-        f"| internal (baseline) | – | – | {i.notes['p50']:.3f} / {i.notes['p99']:.3f} / "
-        f"{i.notes['max']:.3f} ms | {i.phase_ms:+.3f} ms | – | {i.late} |"
-    ]
+def _midi_row(label: str, midi: list[Figures], master: Master) -> str:
     p50 = statistics.median(f.notes["p50"] for f in midi)
-    rows.append(
-        f"| MIDI clock in, ±{master.jitter_ms:g} ms jitter | "
+    return (
+        f"| {label} | "
         f"{_worst(midi, lambda f: f.settle_beats):.2f} beats "
         f"({master.bpm:g} → {master.jump_to:g} BPM) | "
         f"{_worst(midi, lambda f: f.tempo_error_pct):.4f} % | "
@@ -72,12 +56,50 @@ def table(
         f"{_worst(midi, lambda f: f.flywheel.get('max', 0.0)):.3f} ms "
         f"({master.gap_beats} beats silent) | {sum(f.late for f in midi)} |"
     )
+
+
+def table(
+    midi: list[Figures],
+    internal: Figures,
+    link: dict | None,
+    master: Master,
+    jack: dict | None = None,
+    link_frames: dict | None = None,
+    gauss: list[Figures] | None = None,
+    steps: dict[str, list[tuple[float, float]]] | None = None,
+) -> str:
+    """The markdown table (worst over the seeds for MIDI); `gauss`: the same runs with
+    Gaussian jitter; `steps`: per jitter kind, each seed's p99 over beats 1-4 and 2-4
+    after a 120 → 132 BPM step (`sync_sim.step_p99`)."""
+    head = (
+        "| source | settle after tempo jump | steady tempo error | output p50 / p99 / max "
+        "| phase error to master | flywheel (gap) max | late |\n|---|---|---|---|---|---|---|\n"
+    )
+    i = internal
+    rows = [
+        f"| internal (baseline) | – | – | {i.notes['p50']:.3f} / {i.notes['p99']:.3f} / "
+        f"{i.notes['max']:.3f} ms | {i.phase_ms:+.3f} ms | – | {i.late} |"
+    ]
+    rows.append(_midi_row(f"MIDI clock in, ±{master.jitter_ms:g} ms jitter", midi, master))
+    if gauss:
+        sigma = master.jitter_ms / 2
+        label = f"MIDI clock in, Gaussian jitter σ = {sigma:g} ms (not clipped)"
+        rows.append(_midi_row(label, gauss, master))
     rows.append(
         f"| MIDI clock out (pass-through), same run | – | – | "
         f"{statistics.median(f.clock_out['p50'] for f in midi):.3f} / "
         f"{_worst(midi, lambda f: f.clock_out['p99']):.3f} / "
         f"{_worst(midi, lambda f: f.clock_out['max']):.3f} ms | – | – | – |"
     )
+    for kind, p99s in (steps or {}).items():
+        n = len(p99s)
+        first = sorted(p for p, _ in p99s)
+        rows.append(
+            f"| MIDI clock in, 120 → 132 BPM step, {kind} jitter: clock out over beats "
+            f"1-4 after it | within 0.2 ms p99 in {sum(p <= 0.2 for p in first)} of {n} "
+            f"seeds (beats 2-4: {sum(q <= 0.2 for _, q in p99s)} of {n}) | – | p99 median "
+            f"{statistics.median(first):.3f}, worst {first[-1]:.3f} ms | – | – | – |"
+        )
     for label, run in (jack or {}).items():
         if "skipped" in run:
             rows.append(f"| MIDI clock in on JACK's frames, {label} | not run: {run['skipped']} "
@@ -132,6 +154,9 @@ def main(argv: list[str]) -> int:
     parser = command_parser("rig bench sync", SUMMARY, EPILOG, config=False)
     parser.add_argument("--seeds", type=int, default=5, help="jitter seeds per run (default 5)")
     parser.add_argument("--jitter", type=float, default=1.0, metavar="MS", help="± jitter (1.0)")
+    parser.add_argument(
+        "--step-seeds", type=int, default=20, help="seeds for the 120 -> 132 BPM step (20)"
+    )
     parser.add_argument("--bpm", type=float, default=120.0, help="master tempo (120)")
     parser.add_argument("--jump-to", type=float, default=126.0, metavar="BPM", help="(126)")
     parser.add_argument("--no-link", action="store_true", help="skip the Link measurement")
@@ -143,14 +168,24 @@ def main(argv: list[str]) -> int:
     args = parse_args(parser, argv)
     if isinstance(args, int):
         return args
-    if args.seeds < 1 or not 20 <= args.bpm <= 400 or not 20 <= args.jump_to <= 400:
-        print("rig bench sync: --seeds >= 1 and tempos within 20-400 BPM", file=sys.stderr)
+    tempos_ok = 20 <= args.bpm <= 400 and 20 <= args.jump_to <= 400
+    if args.seeds < 1 or args.step_seeds < 1 or not tempos_ok:
+        print(
+            "rig bench sync: --seeds, --step-seeds >= 1 and tempos within 20-400 BPM",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     masters = [
         Master(args.bpm, args.jump_to, jitter_ms=args.jitter, seed=s) for s in range(args.seeds)
     ]
     print(f"MIDI clock: {args.seeds} runs of {masters[0].beats} beats (offline twin) ...")
     midi = [run_midi(m) for m in masters]
+    gauss = [run_midi(dataclasses.replace(m, jitter="gaussian")) for m in masters]
+    print(f"MIDI clock: a 120 -> 132 BPM step, {args.step_seeds} seeds per jitter kind ...")
+    steps = {
+        kind: [step_p99(args.jitter, seed, kind) for seed in range(args.step_seeds)]
+        for kind in ("uniform", "gaussian")
+    }
     internal = run_internal(masters[0])
     link = None
     if not args.no_link:
@@ -165,7 +200,7 @@ def main(argv: list[str]) -> int:
         from rig.commands.bench.sync_link_frames import measure_frames_in_netns
 
         link_frames = measure_frames_in_netns()
-    text = table(midi, internal, link, masters[0], jack, link_frames)
+    text = table(midi, internal, link, masters[0], jack, link_frames, gauss, steps)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "sync-bench.md").write_text(_report(text, args))
@@ -195,11 +230,15 @@ def _report(text: str, args) -> str:
         f"--jump-to {args.jump_to:g}`\n\n" + text + "\n"
         "MIDI rows: the offline twin — the real engine, `SyncDriver` and `ClockFollower` "
         "driven by injected time (a pump every 1 ms), a master sending clock while stopped, "
-        "Start, ±jitter (uniform) on every F8, a tempo jump at beat 32 and two silent beats "
-        "at beat 48; errors are the deadlines rig hands its sinks against the master's "
+        "Start, ±jitter (uniform; the Gaussian row: σ = half of it, not clipped) on every "
+        "F8, a tempo jump at beat 32 and two silent beats at beat 48; errors are the "
+        "deadlines rig hands its sinks against the master's "
         "jitter-free grid (worst over the seeds; p50 the median). The sinks' own delivery "
         "(JACK frame placement, `rig bench clock`) adds to these. Settle: beats from the "
-        "jump until the followed tempo stays within 0.5 % and the notes within 1 ms.\n\n"
+        "jump until the followed tempo stays within 0.5 % and the notes within 1 ms. "
+        "Step rows: 120 → 132 BPM at beat 8 (4 beats of clock before Start), the engine "
+        "pumped every 1.33 ms; the p99 of the clock out over beats 1-4 (and 2-4) after "
+        "the step, per seed.\n\n"
         "JACK rows: the engine process on JACK's frame timeline (its sync input a JACK "
         "MIDI port stamped by frame) following `rig.probe.clockmaster` (another process, "
         "F8 at exact frames with ±1 ms jitter, 120 → 132 BPM at beat 8, silent for beats "

@@ -24,7 +24,7 @@ from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
 from rig.song.tempomap import TempoMap
 
-__all__ = ["Master", "Figures", "run_midi", "run_internal", "song"]
+__all__ = ["Master", "Figures", "run_midi", "run_internal", "song", "clock_errors", "step_p99"]
 
 MS = 1_000_000
 _T0 = 1_000_000_000
@@ -38,9 +38,10 @@ class Master:
     gap_beat: int | None = 48  # the master goes silent here for `gap_beats` (flywheel)
     gap_beats: int = 2
     beats: int = 64  # song beats played
-    jitter_ms: float = 1.0  # uniform ± on every F8
+    jitter_ms: float = 1.0  # uniform ± on every F8 (gaussian: σ = jitter_ms / 2)
     seed: int = 7
     lead_beats: int = 4  # clock while stopped before Start
+    jitter: str = "uniform"  # or "gaussian": σ = half of jitter_ms, not clipped
 
     def ideal(self) -> np.ndarray:
         """Jitter-free time of every clock k (k = 0 is song beat 0; lead clocks < 0)."""
@@ -55,7 +56,10 @@ class Master:
         """(arrival ns, bytes) the rig receives: clocks with jitter, FA before clock 0."""
         ideal = self.ideal()
         rng = np.random.default_rng(self.seed)
-        noise = rng.uniform(-self.jitter_ms, self.jitter_ms, len(ideal)) * MS
+        if self.jitter == "gaussian":
+            noise = rng.normal(0.0, self.jitter_ms / 2, len(ideal)) * MS
+        else:
+            noise = rng.uniform(-self.jitter_ms, self.jitter_ms, len(ideal)) * MS
         out = []
         lead = self.lead_beats * 24
         for i, (t, n) in enumerate(zip(ideal, noise, strict=True)):
@@ -251,3 +255,39 @@ def run_internal(master: Master, step_ns: int = MS) -> Figures:
     f.late = engine.scheduler.stats.late
     f.sounding_after_stop = len(sink.sounding())
     return f
+
+
+def clock_errors(master: Master) -> list[float]:
+    """|ms| of each clock out against the master's jitter-free grid (the engine pumped
+    every 1.33 ms like a 64-frame JACK cycle); index k is song clock k."""
+    now = [0]
+    sink = RecordingSink("mono", now=lambda: now[0])
+    sink.open()
+    cue = song(master.beats // 4 + 4)
+    clock = FollowClock(cue.tempo)
+    engine = Engine([cue], {"mono": sink}, clock_latency_ms={"mono": 0.0}, clock=clock)
+    driver = SyncDriver(engine, clock)
+    engine.sync = driver
+    driver.switch("midi", 0)
+    stamps, ideal, lead = master.stamps(), master.ideal(), master.lead_beats * 24
+    i, now[0] = 0, stamps[0][0]
+    while now[0] < ideal[-1]:
+        now[0] += 1_333_333
+        while i < len(stamps) and stamps[i][0] <= now[0]:
+            driver.feed(stamps[i][1], stamps[i][0])
+            i += 1
+        driver.pump(now[0])
+        engine.pump(now[0])
+    clocks = [t for t, d in sink.messages if d == b"\xf8"]
+    return [abs(t - ideal[lead + k]) / MS for k, t in enumerate(clocks) if lead + k < len(ideal)]
+
+
+def step_p99(jitter_ms: float, seed: int, jitter: str = "uniform") -> tuple[float, float]:
+    """A 120 → 132 BPM step at beat 8: the clock out's p99 |error| (ms) over beats 1-4
+    and over beats 2-4 after it (the figures tests/live/test_sync*.py hold)."""
+    master = Master(120.0, 132.0, 8, None, 2, 24, jitter_ms, seed, 4, jitter)
+    e = np.asarray(clock_errors(master))
+    step = master.jump_beat * 24
+    return float(np.percentile(e[step + 24 : step + 96], 99)), float(
+        np.percentile(e[step + 48 : step + 96], 99)
+    )
