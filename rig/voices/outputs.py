@@ -43,6 +43,8 @@ class Player(Protocol):
         self, output: str, sound_ns: int, owner: Any = None, generation: int = 0
     ) -> None: ...
 
+    def take_back(self, output: str, sound_ns: int) -> bool: ...
+
 
 class VoiceOutput:
     """A software-voice track as a scheduler output."""
@@ -55,6 +57,11 @@ class VoiceOutput:
 
     def send(self, when_ns: int, msg: Message) -> None:
         self._player.play(self.name, when_ns, msg)
+
+    def take_back(self, at_ns: int) -> bool:
+        """A master's Stop at `at_ns`: the voice starts nothing from then on and ends
+        there what it holds (`VoicePlayer.take_back`)."""
+        return self._player.take_back(self.name, at_ns + self._player.latency_of(self.name))
 
     def panic(self) -> None:
         self._player.all_off(self.name, 0)
@@ -115,13 +122,20 @@ class FallbackOutput:
             self._player.play(self.name, sound_ns, msg)
 
     def take_back(self, at_ns: int) -> bool:
-        """A master's Stop at `at_ns`: the hardware takes back what it holds from then
-        on (`JackSink.take_back`) — only while it plays everything from then on; the
-        stand-in's queue keeps its notes (False: the scheduler stops as it always did)."""
-        take = getattr(self.hardware, "take_back", None)
-        if take is None or self._hw_from is None or self._hw_from > at_ns:
+        """A master's Stop at `at_ns` (the scheduler's time for the hardware; the
+        stand-in's is a latency later): whoever plays from then on takes back what it
+        holds from then on — the hardware's sink (`JackSink.take_back`), the stand-in's
+        queue (`VoicePlayer.take_back`), both while the hardware is to take over at a
+        bar after it. False when the hardware plays and its sink cannot (the scheduler
+        stops as it always did)."""
+        sound_ns = at_ns + self._player.latency_of(self.name)
+        on_hardware = self._hw_from is not None and self._hw_from <= sound_ns
+        if not on_hardware and not self._player.take_back(self.name, sound_ns):
             return False
-        return bool(take(at_ns))
+        if self._hw_from is None:
+            return True
+        take = getattr(self.hardware, "take_back", None)
+        return take is not None and bool(take(at_ns))
 
     def panic(self) -> None:
         if self.hardware is not None:

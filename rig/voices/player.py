@@ -56,6 +56,7 @@ from rig.voices.settings import (
     stand_in_voices,
 )
 from rig.voices.swap import HotSwap, Swap
+from rig.voices.takeback import drain, take_back_marker
 
 __all__ = ["VoicePlayer"]
 
@@ -365,6 +366,13 @@ class VoicePlayer(HotSwap, Guard):
                 self._chase.setdefault(id(inst), {})[key] = msg
                 nxt = self._next.get(id(inst))
 
+    def take_back(self, output: str, sound_ns: int) -> bool:
+        """A master's Stop: `output`'s stand-ins start no note from `sound_ns` on, and
+        end there what they hold (`rig.voices.takeback`; ordered with `play`)."""
+        instruments = self._instruments_of(output)
+        self._queue.put(take_back_marker(next(self._seq), instruments, sound_ns))
+        return True
+
     def all_off(
         self, output: str, sound_ns: int, owner: FallbackOutput | None = None, generation: int = 0
     ) -> None:
@@ -428,12 +436,7 @@ class VoicePlayer(HotSwap, Guard):
             self._frame0 = raw
         self.blocks += 1
         heap = self._heap
-        get = self._queue.get_nowait
-        while True:
-            try:
-                heapq.heappush(heap, get())
-            except queue.Empty:
-                break
+        drain(self._queue, heap)  # in the queue's order, take-backs (a master's Stop) too
         if not heap:
             if self.blocks % _HOUSEKEEP_BLOCKS == 0:
                 self._housekeep(((raw - self._frame0) % (1 << 32)) / self._sr)
