@@ -36,7 +36,10 @@ overdue: note-offs go out at frame 0 of this cycle, note-ons later than the
 scheduler's `drop_late_ns` are dropped with their note-offs, clock ticks more
 than half a period late are skipped (no catch-up burst), and
 `Scheduler.after_xrun` sends the note-offs of the last 100 ms again (a lost one
-hangs a synth; a duplicate is harmless).
+hangs a synth; a duplicate is harmless). A followed MIDI clock master's F8s stamped
+from the missed frames to the end of the next cycle are counted but not fitted
+(`SyncDriver.xrun`): they come bunched, late by the stall, and a young fit restarted
+on them.
 """
 
 from __future__ import annotations
@@ -134,6 +137,11 @@ class FrameLoop:
             self.jumps += 1
             self.missed_frames += max(0, cycle.frames - missed_from)
             engine.scheduler.after_xrun(now, self.timeline.ns_of(missed_from))
+            if engine.sync is not None:
+                # A master's clocks due in the missed frames come bunched in this cycle
+                # (or the next, as its client runs): not a step to follow.
+                until = self.timeline.ns_of(cycle.frames + 2 * cycle.nframes)
+                engine.sync.xrun(self.timeline.ns_of(missed_from), until)
         self._covered_frame = -1  # stays so if the pump raises
         engine.pump(now, hooks=False)
         self.pumps += 1

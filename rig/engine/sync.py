@@ -156,6 +156,13 @@ class SyncDriver:
         if isinstance(self.source, MidiSource | MtcSource):
             self.source.feed(data, at_ns)
 
+    def xrun(self, from_ns: int, to_ns: int) -> None:
+        """The frame loop saw the server skip the frames from `from_ns` on (an xrun),
+        before this pump: what the input stamped until `to_ns` came bunched (a MIDI
+        clock master's F8s are then not fitted; the other sources need not know)."""
+        if isinstance(self.source, MidiSource):
+            self.source.xrun(from_ns, to_ns)
+
     def pump(self, now_ns: int) -> None:
         """Take the input's bytes and act on the source's transport changes (before
         `Engine.pump`, in the same thread: the engine loop, or JACK's process cycle on

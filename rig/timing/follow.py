@@ -45,7 +45,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from rig.midi.wire import CLOCKS_PER_BEAT
-from rig.timing.linefit import SHAPE_KEEP, LineFit, bounded_jitter
+from rig.timing.linefit import SHAPE_KEEP, LineFit, bounded_jitter, hinge
 
 __all__ = ["ClockFollower", "Transport", "MIN_BPM", "MAX_BPM"]
 
@@ -122,6 +122,8 @@ class ClockFollower:
         self.revision = 0  # moves on every re-lock, start, continue, stop
         self.relocks = 0
         self.garbage = 0  # bytes that were not clock, transport or SPP
+        self._xrun = (0, 0)  # stamps in [from, to) ns: the server stalled (`xrun`)
+        self.xrun_stamps = 0  # clocks counted but not fitted for it
         self.error = ""  # the last problem with the master, for the UI
         self.events: list[Transport] = []  # transport changes not yet taken by the engine
         self._partial: list[int] = []  # an SPP split across two feeds
@@ -162,15 +164,26 @@ class ClockFollower:
             # clock nearest to its time on the line, not the next one counted (a
             # master that paused 2 beats would otherwise put the rig 2 beats ahead).
             self._k = max(self._k, round(self.clock_at(at_ns)) - 1)
+        elif self._xrun[1] and at_ns >= self._xrun[1] and self.locked:
+            # The first clock after a stall: its number from the line, as after a
+            # silence (the stall may have lost clocks, not only delayed them).
+            self._k = round(self.clock_at(at_ns)) - 1
+            self._xrun = (0, 0)
         self._k += 1
         k = self._k
-        if self._last_ns is not None and at_ns <= self._last_ns:
+        stalled = self._xrun[0] <= at_ns < self._xrun[1]  # (bunched: the same stamp)
+        if self._last_ns is not None and at_ns <= self._last_ns and not stalled:
             self.error = "MIDI clock arrived out of order: stamp ignored"
             self._last_ns = at_ns
             return
-        self._last_ns = at_ns
-        self._recent.append((k, at_ns))
-        if self._fit is None:
+        self._last_ns = max(at_ns, self._last_ns or at_ns)
+        if stalled:
+            self.xrun_stamps += 1  # counted, not fitted: its time is the server's stall
+        else:
+            self._recent.append((k, at_ns))
+        if stalled:
+            pass
+        elif self._fit is None:
             self._relock([(k, at_ns)])
         else:
             predicted = self._time_of(k)
@@ -207,6 +220,14 @@ class ClockFollower:
             self.playing = True
             self.revision += 1
             self.events.append(Transport(kind, at_ns, self._origin_pos / CLOCKS_PER_BEAT))
+
+    def xrun(self, from_ns: int, to_ns: int) -> None:
+        """The server stalled: the frames from `from_ns` to `to_ns` were never processed,
+        and a master's clocks due in them arrive bunched at the end, their stamps late
+        by the stall, or are lost — not a tempo step or phase jump to restart the fit on
+        (on a real server a young fit restarted so, 0.8 BPM off). Clocks stamped in the
+        window are counted, never fitted; the first after it is numbered by the line."""
+        self._xrun = (from_ns, max(to_ns, self._xrun[1]))
 
     def start(self, at_ns: int) -> None:
         """FA: play from the top on the next F8."""
@@ -376,36 +397,12 @@ class ClockFollower:
     def _hinge(
         self, current: int | None = None
     ) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
-        """Of the three clocks before the run's first stamp, the one whose hinge (the
-        old line up to it, a line through the old line's point there from it on) fits
-        the stamps since best (least squares): (the stamps after it, the anchor).
-
-        `current`: the clock the young fit is anchored at now, kept unless another is
-        clearly better — looked at again with every stamp, a best hinge that wins by
-        less than the noise flapped between neighbours on a small step (120 → 126 BPM
-        with ±1 ms), each switch moving the line by ~1 ms."""
+        """Where the step began (`rig.timing.linefit.hinge`): (the stamps after it, the
+        anchor; None while no clock is clearly best). `current`: the clock the young fit
+        is anchored at now, kept unless another is clearly better."""
         assert self._step_at is not None
         first, a, p, stamps = self._step_at
-        fits: list[tuple[float, list[tuple[int, int]], tuple[int, int]]] = []
-        for kb in range(first - 3, first):
-            tb = round(a + kb * p)
-            after = [(k, t) for k, t in stamps if k > kb]
-            den = sum((k - kb) ** 2 for k, _ in after)
-            period = sum((k - kb) * (t - tb) for k, t in after) / den
-            ssr = sum(
-                (t - (tb + (k - kb) * period if k > kb else a + k * p)) ** 2 for k, t in stamps
-            )
-            fits.append((ssr, after, (kb, tb)))
-        fits.sort(key=lambda f: f[0])
-        (ssr, after, anchor), runner_up = fits[0], fits[1][0]
-        held = [f for f in fits if f[2][0] == current]
-        if held:
-            if held[0][0] - ssr < self._clear_margin(ssr):
-                return held[0][1], held[0][2]
-            return after, anchor
-        if runner_up - ssr < self._clear_margin(ssr):  # no clear step clock (yet):
-            return after, None  # a free line is better than an anchor one clock off
-        return after, anchor
+        return hinge(range(first - 3, first), a, p, stamps, current, self._clear_margin)
 
     def _clear_margin(self, ssr: float) -> float:
         """How much worse the runner-up hinge must fit for the best one to be clear: a

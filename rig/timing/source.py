@@ -131,6 +131,11 @@ class MidiSource:
         span = max(slew, 2.0 * abs(c0) * period)
         self._slew = (float(at_ns), c0, span) if c0 else None
 
+    def xrun(self, from_ns: int, to_ns: int) -> None:
+        """The server stalled from `from_ns` to `to_ns`: clocks stamped then are late by
+        the stall, not the master's (`ClockFollower.xrun`)."""
+        self.follower.xrun(from_ns, to_ns)
+
     def _out_clock(self, ns: float) -> float:
         """The output's clock number at `ns`: the line plus the fading correction."""
         f = self.follower
