@@ -55,9 +55,7 @@ EXIT_JACK_GONE = 3  # the engine process's exit code then (rig.commands.EXIT_UNA
 # After the final Stop: time for queued messages to leave the sinks (JACK delivers
 # in its next process cycle, 1.3 ms at 64 frames; rtmidi's sender thread at once).
 _DRAIN_NS = 30_000_000
-# OSC read per loop round: at most this many datagrams and this long, then pump.
-_MAX_DATAGRAMS = 64
-_READ_BUDGET_NS = 2_000_000
+_MAX_DATAGRAMS, _READ_BUDGET_NS = 64, 2_000_000  # OSC read per loop round, then pump
 _FRAME_ROUND_NS = 50_000_000  # frame engine, no DSP hook, no reload: commands wake it at once
 
 
@@ -140,6 +138,8 @@ def serve(
         elif engine.dsp_hook is not None:
             with guard:
                 engine.dsp_hook(now_ns(), engine.scheduler)
+        if loop is not None and engine.sync is not None:
+            engine.sync.refresh()  # Link, read off JACK's thread (rig.timing.link)
         if engine.loads:  # hot reload: read a bundle a few small steps at a time
             if loop is None:
                 run_loads(engine, now_ns)
@@ -163,10 +163,9 @@ def serve(
             if message == "quit":
                 return "quit"
         if sock in ready:
-            # A bounded share of each round: a flood of packets (measured: 10 000/s
-            # of status requests and junk) read until the socket is empty kept the
-            # loop from pumping at all — the clock stopped for the whole flood. The
-            # rest waits in the socket (the kernel drops what does not fit).
+            # A bounded share of each round: a flood of packets (10 000/s measured)
+            # read until the socket was empty stopped the clock for the whole flood.
+            # The rest waits in the socket (the kernel drops what does not fit).
             budget_end = now_ns() + _READ_BUDGET_NS
             for _ in range(_MAX_DATAGRAMS):
                 try:

@@ -163,6 +163,12 @@ class SyncDriver:
         if isinstance(self.source, MidiSource):
             self.source.xrun(from_ns, to_ns)
 
+    def refresh(self) -> None:
+        """Each round of the engine's command loop (not JACK's process callback): a Link
+        session followed on JACK's frames is read here (`LinkSession.realtime`)."""
+        if isinstance(self.source, LinkSource) and not self.source.session.live:
+            self.source.session.capture()
+
     def pump(self, now_ns: int) -> None:
         """Take the input's bytes and act on the source's transport changes (before
         `Engine.pump`, in the same thread: the engine loop, or JACK's process cycle on

@@ -119,3 +119,4 @@ def use_frames(engine: Engine, loop: Any, engine_time: list[Callable[[], int]]) 
     if isinstance(source, LinkSource):
         with loop.lock:
             source.session.host.reset(reader)
+            source.session.realtime()  # read in the process callback from now on

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -126,8 +127,38 @@ class HostClock:
         return x + (micros * 1000 - y) / rate
 
 
+@dataclass(frozen=True, slots=True)
+class _Session:
+    """What the engine reads of the session, captured at Link host time `m0` (µs):
+    for one captured state, Link's beat at a time (`SessionState.beatAtTime`, phase
+    encoded for the quantum) is the timeline's beat plus a constant, so a straight
+    line — ``beat = b0 + (µs − m0) · tempo / 60e6`` — answers it, and its inverse
+    `timeAtBeat`."""
+
+    tempo: float
+    playing: bool
+    start_micros: int  # timeForIsPlaying
+    m0: int
+    b0: float
+
+
 class LinkSession:
-    """One Link peer: the session's tempo, beat/phase at a time, peers, start/stop."""
+    """One Link peer: the session's tempo, beat/phase at a time, peers, start/stop.
+
+    Real-time safety: the binding's `captureSessionState` is Link's
+    `captureAppSessionState` (linkpython-extern 1.3, src/Link.cpp: both names bind
+    `&Link::captureAppSessionState`; `captureAudioSessionState` is not bound). In
+    Ableton Link's include/ableton/Link.hpp it is "Thread-safe: yes, Realtime-safe:
+    no": it returns `ControllerClientState::get()` (include/ableton/link/
+    SessionState.hpp), which locks the `std::mutex` Link's own thread takes to update
+    the state — JACK's process callback could wait on Link's network thread. So the
+    reads (`bpm`, `beat_at`, `ns_at`, `phase_at`, `poll`) answer from a captured
+    `_Session`; while `live` (the deadline engine's own thread, the tests) every read
+    captures first, as before. On JACK's frames (`realtime()`) the engine reads them
+    in the process callback, and the capture runs elsewhere: in Link's callback thread
+    on a tempo or start/stop change, after each of our own commits, and each round of
+    the engine's command loop (`SyncDriver.refresh`: a session re-aligned without a
+    tempo change, as when joining)."""
 
     def __init__(
         self,
@@ -147,39 +178,71 @@ class LinkSession:
         self.host = HostClock(lambda: self._link.clock().micros(), mono_ns)
         self._playing = False
         self.error = ""
+        self.live = True
+        self._session = self.capture()
 
     def close(self) -> None:
         """Leave the session (no thread of ours: Link's own stop with `enabled`)."""
+        if not self.live:
+            self._link.setTempoCallback(lambda bpm: None)
+            self._link.setStartStopCallback(lambda playing: None)
         self._link.enabled = False
+
+    def realtime(self) -> None:
+        """The reads run in JACK's process callback from now on: they answer from the
+        last capture, which Link's callbacks and `capture()` renew (class doc)."""
+        self.live = False
+        self._link.setTempoCallback(lambda bpm: self.capture())
+        self._link.setStartStopCallback(lambda playing: self.capture())
+        self.capture()
+
+    def capture(self) -> _Session:
+        """Read the session (never from JACK's process callback: see the class doc)."""
+        state = self._link.captureSessionState()  # = captureAppSessionState
+        m0 = int(self._link.clock().micros())
+        self._session = _Session(
+            float(state.tempo()),
+            bool(state.isPlaying()),
+            int(state.timeForIsPlaying()),
+            m0,
+            float(state.beatAtTime(m0, self.quantum)),
+        )
+        return self._session
+
+    def _read(self) -> _Session:
+        return self.capture() if self.live else self._session
 
     # -- reading ---------------------------------------------------------------------
     @property
     def peers(self) -> int:
-        return int(self._link.numPeers())
+        return int(self._link.numPeers())  # Link.hpp: "Realtime-safe: yes"
 
     @property
     def bpm(self) -> float:
-        return float(self._link.captureSessionState().tempo())
+        return self._read().tempo
 
     @property
     def playing(self) -> bool:
-        return bool(self._link.captureSessionState().isPlaying())
+        return self._read().playing
+
+    def _beat_of_micros(self, s: _Session, micros: float) -> float:
+        return s.b0 + (micros - s.m0) * s.tempo / 60e6
+
+    def _micros_of_beat(self, s: _Session, beat: float) -> float:
+        return s.m0 + (beat - s.b0) * 60e6 / s.tempo
 
     def beat_at(self, ns: float) -> float:
-        """The session beat at monotonic `ns`."""
-        state = self._link.captureSessionState()
-        return float(state.beatAtTime(self.host.to_link(ns), self.quantum))
+        """The session beat at timeline `ns`."""
+        return self._beat_of_micros(self._read(), self.host.to_link(ns))
 
     def ns_at(self, beat: float) -> float:
-        state = self._link.captureSessionState()
-        return self.host.to_mono(state.timeAtBeat(float(beat), self.quantum))
+        return self.host.to_mono(self._micros_of_beat(self._read(), float(beat)))
 
     def phase_at(self, ns: float) -> float:
         """Where in the bar (0 .. quantum) the session is at `ns`."""
-        state = self._link.captureSessionState()
-        return float(state.phaseAtTime(self.host.to_link(ns), self.quantum))
+        return self.beat_at(ns) % self.quantum
 
-    # -- proposing -------------------------------------------------------------------
+    # -- proposing (commands: the engine's command loop, not JACK's callback) -----------
     def propose_tempo(self, bpm: float, at_ns: int) -> None:
         """Change the session's tempo from `at_ns` on (every peer follows)."""
         if not MIN_BPM <= bpm <= MAX_BPM:
@@ -187,17 +250,20 @@ class LinkSession:
         state = self._link.captureSessionState()
         state.setTempo(float(bpm), self.host.to_link(at_ns))
         self._link.commitSessionState(state)
+        self.capture()
 
     def start(self, at_ns: int) -> None:
         """Start the session playing (peers with start/stop sync start too)."""
         state = self._link.captureSessionState()
         state.setIsPlaying(True, self.host.to_link(at_ns))
         self._link.commitSessionState(state)
+        self.capture()
 
     def stop(self, at_ns: int) -> None:
         state = self._link.captureSessionState()
         state.setIsPlaying(False, self.host.to_link(at_ns))
         self._link.commitSessionState(state)
+        self.capture()
 
     # -- the engine's poll -------------------------------------------------------------
     def poll(self, now_ns: int) -> list[Transport]:
@@ -207,22 +273,18 @@ class LinkSession:
         after the session's start time: that is song beat 0.
         """
         self.host.refresh(now_ns)
-        state = self._link.captureSessionState()
-        tempo = float(state.tempo())
+        s = self._read()
+        tempo = s.tempo
         self.error = (
             ""
             if MIN_BPM <= tempo <= MAX_BPM
             else f"Link session tempo {tempo:.0f} BPM is outside {MIN_BPM:.0f}-{MAX_BPM:.0f}"
         )
-        playing = bool(state.isPlaying())
-        if playing == self._playing:
+        if s.playing == self._playing:
             return []
-        self._playing = playing
-        if not playing:
+        self._playing = s.playing
+        if not s.playing:
             return [Transport("stop", now_ns, 0.0)]
-        at_link = state.timeForIsPlaying()
-        beat = float(state.beatAtTime(at_link, self.quantum))
+        beat = self._beat_of_micros(s, s.start_micros)
         bar = -(-beat // self.quantum) * self.quantum  # the first bar line at or after
-        return [
-            Transport("start", round(self.host.to_mono(state.timeAtBeat(bar, self.quantum))), bar)
-        ]
+        return [Transport("start", round(self.host.to_mono(self._micros_of_beat(s, bar))), bar)]
