@@ -1,9 +1,11 @@
 """`rig bench sync`: how well rig follows MIDI clock and Ableton Link, next to its own clock.
 
 MIDI clock (offline twin, `rig.commands.bench.sync_sim`): a master with ±jitter on
-every F8, a tempo jump and a silent gap drives the real engine; per seed, the
-rig's note-on and clock-out deadlines against the master's jitter-free grid. The
-internal clock at the same tempo, in the same run, is the baseline.
+every F8 (uniform, and Gaussian with σ = half of it), a tempo jump and a silent gap
+drives the real engine; per seed, the rig's note-on and clock-out deadlines against
+the master's jitter-free grid. The internal clock at the same tempo, in the same run,
+is the baseline. Step rows: a 120 → 132 BPM step, the clock out's p99 over beats 1-4
+after it, per seed, with each kind of jitter.
 
 Ableton Link (`rig.commands.bench.sync_link`): rig against an independent peer
 process, both in a private network namespace (`unshare -rn`): the beat at the same
@@ -30,6 +32,7 @@ SUMMARY = "benchmark following MIDI clock and Ableton Link against the internal 
 EPILOG = """examples:
   rig bench sync                      # 5 seeds, ±1 ms jitter, 120 -> 126 BPM, Link too
   rig bench sync --seeds 2 --jitter 2 --no-link --out /tmp/bench
+  rig bench sync --step-seeds 40 --no-link --no-jack   # the 120 -> 132 step, 40 seeds
   rig bench sync --server mydummy     # JACK rows on a running (dummy) server
 
 Writes results/sync-bench.md. The Link part needs the optional binding
