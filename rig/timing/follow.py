@@ -24,8 +24,8 @@ Each stamp is first compared with the line's prediction (the *innovation*):
   clearly best, measured against the jitter's variance), and on bounded jitter a young
   fit is the minimax line (`rig.timing.linefit`): beats 1-4 after a 120 → 132 BPM step
   with ±1 ms uniform jitter are within 0.2 ms p99 in 16 of 20 seeds; with Gaussian
-  jitter of σ = 0.5 ms in 5 of 20, what the least-squares broken line told the step's
-  clock manages on the same stamps (`rig bench sync`, tests/live/test_sync_jitter.py).
+  jitter of σ = 0.5 ms in 6 of 20, about what the least-squares broken line told the
+  step's clock manages on the same stamps (5) (`rig bench sync`, tests/live/test_sync_jitter.py).
 
 Sums are kept as exact Python integers (ns and clock numbers), so a long night does
 not lose precision to float cancellation.
@@ -69,9 +69,8 @@ _YOUNG = 2 * CLOCKS_PER_BEAT  # after a step, where it began is looked for again
 # step with ±1 ms, whose hinges differ by about the jitter); before the jitter is
 # measured: when it leaves 1.5 times the best's.
 _CLEAR_VAR = 12.0
-# Beyond the noise = beyond 3 × its RMS on bounded jitter (nothing real strays that far),
-# _TAIL × on Gaussian-tailed jitter, where one stamp in 400 does: a young fit that
-# dropped those (one-sided, by chance) leaned 0.1 ms off the line.
+# Beyond the noise = beyond 3 × its RMS; _TAIL × for a young line on Gaussian-tailed
+# jitter (`_noise_ns`).
 _TAIL = 4.0
 _CLEAR = 1.5
 
@@ -352,13 +351,15 @@ class ClockFollower:
         if len(self._innov) < 8:
             return max(self.floor_ns, 2e6)  # too few to know the noise: be tolerant
         rms = math.sqrt(sum(e * e for e in self._innov) / len(self._innov))
-        if self.bounded:
+        n = self._fit.n if self._fit is not None else _MATURE
+        if self.bounded or n >= _MATURE:
             return max(3.0 * rms, self.floor_ns)
-        # Gaussian-tailed: the innovation is the jitter plus the line's own error at
-        # k, which a young least-squares line's is not small against (~4/n of the
-        # jitter's variance).
-        young = math.sqrt(1.0 + 4.0 / max(self._fit.n, 1)) if self._fit is not None else 1.0
-        return max(_TAIL * rms * young, self.floor_ns)
+        # A young line on Gaussian-tailed jitter: the innovation is the jitter plus the
+        # line's own error at k (~4/n of the jitter's variance), and a stamp 3 RMS out
+        # is one in 400 (dropped, one-sided by chance, they leaned a young line 0.1 ms
+        # off). Not a mature line's: its RMS would grow with a slow drift (120 → 121
+        # BPM) as fast as the drift, which then never stood out (12 ms off at 4 RMS).
+        return max(_TAIL * rms * math.sqrt(1.0 + 4.0 / max(n, 1)), self.floor_ns)
 
     @property
     def bounded(self) -> bool:
@@ -402,7 +403,8 @@ class ClockFollower:
         is anchored at now, kept unless another is clearly better."""
         assert self._step_at is not None
         first, a, p, stamps = self._step_at
-        return hinge(range(first - 3, first), a, p, stamps, current, self._clear_margin)
+        step = self._noise_ns() / 3  # (a period change that strays beyond it in 3 clocks)
+        return hinge(range(first - 3, first), a, p, stamps, current, self._clear_margin, step)
 
     def _clear_margin(self, ssr: float) -> float:
         """How much worse the runner-up hinge must fit for the best one to be clear: a

@@ -55,6 +55,7 @@ def hinge(
     stamps: list[tuple[int, int]],
     current: int | None,
     margin: Callable[[float], float],
+    min_step: float = 0.0,
 ) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
     """Where a tempo step began: of the `candidates` (clock numbers), the one whose
     hinge — the old line ``a + p·k`` up to it, a line through the old line's point
@@ -66,17 +67,24 @@ def hinge(
     `current`: the clock a young fit is anchored at now, kept unless another is
     clearly better — looked at again with every stamp, a best hinge that wins by less
     than the noise flapped between neighbours on a small step (120 → 126 BPM with
-    ±1 ms), each switch moving the line by ~1 ms."""
-    fits: list[tuple[float, list[tuple[int, int]], tuple[int, int]]] = []
+    ±1 ms), each switch moving the line by ~1 ms.
+
+    `min_step` (ns per clock): a step whose period changed by less cannot have begun
+    at a candidate — it took more than the candidates' three clocks to stray beyond
+    the noise (120 → 121 BPM: 0.17 ms per clock), so one of them would only be the
+    least wrong; no anchor then (a free line)."""
+    fits: list[tuple[float, list[tuple[int, int]], tuple[int, int], float]] = []
     for kb in candidates:
         tb = round(a + kb * p)
         after = [(k, t) for k, t in stamps if k > kb]
         den = sum((k - kb) ** 2 for k, _ in after)
         period = sum((k - kb) * (t - tb) for k, t in after) / den
         ssr = sum((t - (tb + (k - kb) * period if k > kb else a + k * p)) ** 2 for k, t in stamps)
-        fits.append((ssr, after, (kb, tb)))
+        fits.append((ssr, after, (kb, tb), period))
     fits.sort(key=lambda f: f[0])
-    (ssr, after, anchor), runner_up = fits[0], fits[1][0]
+    (ssr, after, anchor, period), runner_up = fits[0], fits[1][0]
+    if abs(period - p) < min_step:
+        return after, None
     held = [f for f in fits if f[2][0] == current]
     if held:
         if held[0][0] - ssr < margin(ssr):

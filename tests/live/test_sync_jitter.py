@@ -15,6 +15,7 @@ within 0.2 ms from the second beat after the step in most runs.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rig.commands.bench.sync_sim import Master, clock_errors
 
@@ -54,12 +55,26 @@ def test_a_tempo_step_under_gaussian_jitter_comes_close_to_the_best_possible():
         steady.append(np.percentile(e[4 * 24 : JUMP], 99))
     rig_a, best_a = np.array(rig), np.array(best)
     report = f"rig {np.round(rig_a, 2)}\nbest {np.round(best_a, 2)}"
-    # Measured: the rig's median 0.248 ms against the best's 0.263, within 0.2 ms in
-    # 5-6 of 20 against 5, worst 0.56 against 0.55 (before: 0.281 median, 3 of 20 —
+    # Measured: the rig's median 0.253 ms against the best's 0.263, within 0.2 ms in
+    # 6 of 20 against 5, worst 0.57 against 0.55 (before: 0.281 median, 3 of 20 —
     # a step whose clock was not clear at the first look kept a free line).
     assert np.median(rig_a) <= 1.05 * np.median(best_a), report
     assert rig_a.max() <= best_a.max() + 0.05, report
     assert (rig_a <= 0.2).sum() >= (best_a <= 0.2).sum(), report
     assert (rig_a - best_a).max() < 0.1, report  # no seed far from what it allows
-    assert sum(p <= 0.2 for p in later) >= 12, later  # beats 2-4: 14 of 20 measured
+    assert sum(p <= 0.2 for p in later) >= 12, later  # beats 2-4: 15 of 20 measured
     assert max(steady) < 0.2, steady  # before the step: the issue's target holds
+
+
+@pytest.mark.parametrize("jitter", ["uniform", "gaussian"])
+def test_a_small_step_stands_out_of_the_noise(jitter):
+    """120 → 121 BPM (0.17 ms a clock): the stamps drift away slowly. The noise bound a
+    stamp must pass to count as a move is a multiple of the innovations' RMS, which
+    the drift itself raises: at 4 × RMS on a mature line the drift never stood out
+    and the rig ran on at 120 BPM, 12 ms off the master four beats later. Measured:
+    at most 2.2 ms (uniform) and 1.6 ms (Gaussian) off from a beat after the step."""
+    worst = 0.0
+    for seed in range(10):
+        e = np.array(clock_errors(Master(120.0, 121.0, 8, None, 2, 24, 1.0, seed, 4, jitter)))
+        worst = max(worst, e[JUMP + 24 :].max())
+    assert worst < 3.0, worst
