@@ -181,7 +181,7 @@ class Engine(HandTempo):
         The transport keeps running; the next pump schedules on from the horizon.
         """
         for sink in self.scheduler.outputs.values():
-            sink.panic()  # type: ignore[attr-defined]
+            sink.panic(wait=False)  # type: ignore[attr-defined]  # see JackSink.panic
         self.scheduler.forget(now_ns)
 
     # -- quantized actions -------------------------------------------------------------

@@ -179,15 +179,20 @@ class JackSink:
         self._queue.put(_TakeBack(int(at_ns)))
         return True
 
-    def panic(self) -> None:
-        """Drop what is queued; explicit note-offs for all sounding notes next cycle."""
+    def panic(self, wait: bool = True) -> None:
+        """Drop what is queued; explicit note-offs for all sounding notes next cycle.
+
+        `wait=False` for the engine's own panic: it runs under the frame loop's lock,
+        which the process callback takes first, so waiting for a cycle there stalled
+        the whole callback for the 0.5 s timeout (an xrun in real time; a dropped clock
+        tick in freewheel). What is sent after the panic stays queued behind it."""
         if not self._open:
             return
         self._panic_done.clear()
         self._queue.put(_PANIC)
         # Wait (briefly) until the offs are written and that cycle has finished,
         # so a caller that closes or exits right after does not cut them off.
-        if self.host.alive and self._panic_done.wait(timeout=0.5):
+        if wait and self.host.alive and self._panic_done.wait(timeout=0.5):
             self.host.wait_cycles(1, timeout=0.5)
 
     def drain(self, timeout: float = 2.0) -> bool:

@@ -158,13 +158,14 @@ class RtMidiSink:
             raise RuntimeError(f"sink {self.name} is not open")
         self._queue.put((int(when_ns), next(self._seq), *entry(data)))
 
-    def panic(self) -> None:
+    def panic(self, wait: bool = True) -> None:
         """Drop what is queued; explicit note-offs for every sounding note, now."""
         if self._thread is None:
             return
         self._panic_done.clear()
         self._queue.put(_PANIC)
-        self._panic_done.wait(timeout=1.0)
+        if wait:
+            self._panic_done.wait(timeout=1.0)
 
     def sounding(self) -> list[tuple[int, int]]:
         return self._tracker.sounding()

@@ -51,8 +51,10 @@ class Sink(Protocol):
         """Deliver `data` at `when_ns` (the engine's timeline). Thread-safe; never blocks."""
         ...
 
-    def panic(self) -> None:
-        """Drop what is queued and send explicit note-offs for every sounding note, now."""
+    def panic(self, wait: bool = True) -> None:
+        """Drop what is queued and send explicit note-offs for every sounding note, now;
+        `wait`: until they are on the wire (False: the engine's loop, which JACK's
+        process callback waits for while it holds the loop's lock)."""
         ...
 
 
@@ -132,7 +134,7 @@ class RecordingSink:
         with self._lock:
             return self._tracker.sounding()
 
-    def panic(self) -> None:
+    def panic(self, wait: bool = True) -> None:
         with self._lock:
             now = self._now()
             self._messages.extend(

@@ -63,7 +63,7 @@ class VoiceOutput:
         there what it holds (`VoicePlayer.take_back`)."""
         return self._player.take_back(self.name, at_ns + self._player.latency_of(self.name))
 
-    def panic(self) -> None:
+    def panic(self, wait: bool = True) -> None:
         self._player.all_off(self.name, 0)
 
     def close(self) -> None:
@@ -137,9 +137,9 @@ class FallbackOutput:
         take = getattr(self.hardware, "take_back", None)
         return take is not None and bool(take(at_ns))
 
-    def panic(self) -> None:
+    def panic(self, wait: bool = True) -> None:
         if self.hardware is not None:
-            self.hardware.panic()
+            self.hardware.panic(wait)
         self._player.all_off(self.name, 0)
 
     def close(self) -> None:
