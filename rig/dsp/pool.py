@@ -15,6 +15,7 @@ module, which breaks any script without a ``__main__`` guard.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -85,11 +86,12 @@ def run_batches(
             path = Path(job.path).with_suffix(".job")
             path.write_bytes(pickle.dumps(job))
             child.pending.append(job.path)
-            assert child.proc.stdin is not None
-            child.proc.stdin.write(f"{path}\n")
-            child.proc.stdin.flush()
-        if (not queue or errors) and child.proc.stdin and not child.proc.stdin.closed:
-            child.proc.stdin.close()  # the worker exits after what it holds
+            try:
+                _send(child, f"{path}\n")
+            except BrokenPipeError:  # it died: its end of file says so, the job pending
+                return
+        if not queue or errors:
+            _close(child)  # the worker exits after what it holds
 
     try:
         for child in children:
@@ -128,8 +130,7 @@ def run_batches(
             if child.proc.poll() is None:
                 child.proc.kill()
             child.proc.wait()
-            if child.proc.stdin and not child.proc.stdin.closed:
-                child.proc.stdin.close()
+            _close(child)
             child.reader.close()
             child.errors.close()
     missing = [job.track for i, job in owner.values() if job.track not in results[i]]
@@ -156,6 +157,20 @@ def _spawn(workdir: Path, n: int, sel: selectors.BaseSelector) -> _Child:
     child = _Child(proc, os.fdopen(read_fd, "r"), errors)
     sel.register(child.reader, selectors.EVENT_READ, child)
     return child
+
+
+def _send(child: _Child, line: str) -> None:
+    assert child.proc.stdin is not None, "spawned with stdin=PIPE"
+    child.proc.stdin.write(line)
+    child.proc.stdin.flush()
+
+
+def _close(child: _Child) -> None:
+    stdin = child.proc.stdin
+    if stdin is not None and not stdin.closed:
+        # Closing flushes: a worker that died leaves a broken pipe, already reported.
+        with contextlib.suppress(BrokenPipeError):
+            stdin.close()
 
 
 def _last_error(child: _Child) -> str:
