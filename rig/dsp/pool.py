@@ -44,9 +44,10 @@ class RenderError(RuntimeError):
 @dataclass
 class _Child:
     proc: subprocess.Popen
-    reader: IO[str]
+    reader: IO[bytes]  # its reports, read unbuffered (see `_lines`)
     errors: IO[bytes]  # its stderr, in a file: a full pipe would block a long-lived worker
     pending: list[str] = field(default_factory=list)  # job keys sent, not yet answered
+    partial: bytes = b""  # the start of a report line not yet complete
 
 
 def run_batches(
@@ -100,30 +101,31 @@ def run_batches(
         while open_readers:
             for key, _ in sel.select():
                 child = key.data
-                line = child.reader.readline()
-                if not line:  # the child exited
+                lines = _lines(child)
+                if lines is None:  # the child exited
                     sel.unregister(child.reader)
                     open_readers -= 1
                     child.proc.wait()
                     if child.proc.returncode != 0 or child.pending:
                         errors.append(f"a render worker failed: {_last_error(child)}")
                     continue
-                kind, job_key, payload = json.loads(line)
-                if kind == "progress":
-                    done[job_key] = payload
-                    if progress:
-                        progress(0.95 * sum(weights[k] * f for k, f in done.items()) / total)
-                    continue
-                child.pending.remove(job_key)
-                i, job = owner[job_key]
-                if kind == "done":
-                    results[i][job.track] = TrackResult.from_json(payload)
-                    left[i] -= 1
-                else:
-                    errors.append(f"track '{job.track}': {payload}")
-                feed(child)
-                if kind == "done" and left[i] == 0 and not errors:
-                    finished(i, results[i])
+                for line in lines:
+                    kind, job_key, payload = json.loads(line)
+                    if kind == "progress":
+                        done[job_key] = payload
+                        if progress:
+                            progress(0.95 * sum(weights[k] * f for k, f in done.items()) / total)
+                        continue
+                    child.pending.remove(job_key)
+                    i, job = owner[job_key]
+                    if kind == "done":
+                        results[i][job.track] = TrackResult.from_json(payload)
+                        left[i] -= 1
+                    else:
+                        errors.append(f"track '{job.track}': {payload}")
+                    feed(child)
+                    if kind == "done" and left[i] == 0 and not errors:
+                        finished(i, results[i])
     finally:
         sel.close()
         for child in children:
@@ -154,9 +156,23 @@ def _spawn(workdir: Path, n: int, sel: selectors.BaseSelector) -> _Child:
         text=True,
     )
     os.close(write_fd)
-    child = _Child(proc, os.fdopen(read_fd, "r"), errors)
+    child = _Child(proc, os.fdopen(read_fd, "rb", buffering=0), errors)
     sel.register(child.reader, selectors.EVENT_READ, child)
     return child
+
+
+def _lines(child: _Child) -> list[str] | None:
+    """The complete report lines that have arrived; None once the worker has exited.
+
+    Read from the pipe as it comes, not with a buffered readline(): a buffered reader
+    can swallow two lines while select() wakes once, leaving the second (a worker's last
+    "done") unread while that worker waits for its next job: both would wait forever.
+    """
+    data = child.reader.read(65536)
+    if not data:
+        return None
+    *lines, child.partial = (child.partial + data).split(b"\n")
+    return [line.decode() for line in lines]
 
 
 def _send(child: _Child, line: str) -> None:
