@@ -175,7 +175,9 @@ def _set_rows(setlist: Path, args: argparse.Namespace, tmp: Path, cores: int) ->
 
 def _row(setlist: Path, run: tuple[float, float, float], cores: int, label: str = "") -> str:
     audio, wall, cpu = run
-    name = (f"set: {setlist.stem}" + (f" ({label})" if label else ""))[:24]
+    name = f"set: {setlist.stem}"[:24]
+    if label:  # the label whole, the set's name shortened for it
+        name = f"{name[: 24 - len(label) - 3]} ({label})"
     return (
         f"{name:<24} {audio:8.1f} {wall:7.2f} {audio / wall:6.1f}x {cpu:7.2f} "
         f"{cores * audio / cpu if cpu else 0.0:9.1f}x {'':>9}"
