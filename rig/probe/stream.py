@@ -177,7 +177,13 @@ def match_ticks(
     )
     planned = len(plan)
     if stop_frame is not None and pairs:
-        planned = sum(1 for t in plan if a + r * t < stop_frame)
+        # By the fitted grid; a tick that arrived before the Stop was planned even when
+        # the fit (off by up to a cycle where the server xrun) puts its slot just after.
+        # One that arrived after the Stop stays unplanned: matched > planned shows it.
+        planned = max(
+            sum(1 for t in plan if a + r * t < stop_frame),
+            sum(1 for _, f in pairs if f < stop_frame),
+        )
     return TickMatch(
         received=len(frames),
         planned=planned,

@@ -53,3 +53,16 @@ def test_match_ticks_expects_nothing_after_the_stop():
     frames = [round(t * 1000) for t in plan[:8]]
     m = match_ticks(frames, plan, 1000.0, stop_frame=frames[-1] + 250)
     assert (m.planned, m.lost) == (8, 0)
+
+
+def test_a_tick_before_the_stop_is_planned_even_where_the_fit_puts_it_after():
+    plan = [i * 0.5 for i in range(20)]
+    frames = [round(t * 1000) for t in plan[:8]]
+    frames[3] += 60  # an xrun cycle wrote one tick late: the fit leans late
+    frames[7] -= 20  # the last tick just before the Stop, early of the fitted grid
+    stop = frames[7] + 10
+    m = match_ticks(frames, plan, 1000.0, stop_frame=stop)
+    assert (m.planned, m.matched, m.lost) == (8, 8, 0)
+    # A tick after the Stop is not made planned: matched > planned shows it.
+    late = match_ticks(frames + [frames[7] + 500], plan, 1000.0, stop_frame=stop)
+    assert (late.planned, late.matched) == (8, 9)
