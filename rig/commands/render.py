@@ -1,11 +1,12 @@
 """`rig render SONG|SET -o out.wav`: a cue (or a whole set) to WAV on the pyo stand-in voices.
 
 The composition root for rendering: loads the project, builds the Arrangement(s)
-and hands each to `rig.dsp.render`. A set is rendered cue by cue and joined with
-two seconds of silence between cues. By default the whole set gets one gain (its
-loudest peak at −1 dBFS), so the night keeps its quiet and loud cues; `--normalize
-cue` scales each cue to −1 dBFS on its own (rehearsing one cue at a time). Every cue's
-integrated loudness (EBU R128, LUFS) and each section's is printed.
+and hands them to `rig.dsp.render` together (one set of worker processes renders
+every cue). A set's cues are joined with two seconds of silence between them. By
+default the whole set gets one gain (its loudest peak at −1 dBFS), so the night keeps
+its quiet and loud cues; `--normalize cue` scales each cue to −1 dBFS on its own
+(rehearsing one cue at a time). Every cue's integrated loudness (EBU R128, LUFS) and
+each section's is printed.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(_parser(), argv)
     if isinstance(args, int):
         return args
-    from rig.dsp.render import RenderError, render
+    from rig.dsp.render import Cue, RenderError, render_cues
     from rig.dsp.server import AudioUnavailable
     from rig.project import Project
 
@@ -117,28 +118,23 @@ def main(argv: list[str]) -> int:
         return loaded
     project, arrangements = loaded
     voices_dir = project.config.voices_dir
-    reports = []
     try:
         with tempfile.TemporaryDirectory(prefix="rig-set-") as tmp:
-            parts = []
+            cues = []
             for i, arr in enumerate(arrangements):
                 out = args.output if len(arrangements) == 1 else Path(tmp) / f"cue{i:02d}.wav"
                 stems = args.stems
                 if stems is not None and len(arrangements) > 1:
                     stems = stems / f"{i + 1:02d}-{arr.name}"
-                bar = ProgressBar(f"rendering {arr.name}")
-                reports.append(
-                    render(
-                        arr,
-                        voices_dir,
-                        out,
-                        stems=stems,
-                        progress=bar,
-                        sample_rate=project.config.sample_rate,
-                    )
-                )
-                bar.done()
-                parts.append(out)
+                cues.append(Cue(arr, out, stems))
+            # Every cue of a set on the same two workers (no core idles at a cue's end).
+            label = arrangements[0].name if len(arrangements) == 1 else args.song.stem
+            bar = ProgressBar(f"rendering {label}")
+            reports = render_cues(
+                cues, voices_dir, progress=bar, sample_rate=project.config.sample_rate
+            )
+            bar.done()
+            parts = [cue.out for cue in cues]
             gains = _gains(reports, args.normalize)
             if len(arrangements) > 1:
                 loudness = _join(parts, args.output, gains, arrangements)

@@ -1,10 +1,11 @@
-"""Offline render of an Arrangement to a WAV file (and stems) on the pyo voices.
+"""Offline render of Arrangements to WAV files (and stems) on the pyo voices.
 
-Each track is rendered by its own pyo offline server in a child process (two at a
-time on a 2-core machine), then the parent mixes the tracks with numpy, measures
-the peak and scales the mix so it peaks at −1 dBFS (down when it would clip, up
-when it is quiet), and writes 24-bit WAV. Child processes keep pyo out of the
-caller's process (a crash in pyo never takes rig down) and use both cores.
+Each track is rendered by its own pyo offline server in a worker process (two workers
+on a 2-core machine, shared by every cue of a set: `rig.dsp.pool`), then the parent
+mixes the cue's tracks with numpy, measures the peak and scales the mix so it peaks at
+−1 dBFS (down when it would clip, up when it is quiet), and writes 24-bit WAV, while
+the workers go on with the next cue. Child processes keep pyo out of the caller's
+process (a crash in pyo never takes rig down) and use both cores.
 
 Every render of the same arrangement is sample-identical: pyo's random objects
 get a fixed seed, and tracks are summed in arrangement order.
@@ -13,24 +14,20 @@ get a fixed seed, and tracks are summed in arrangement order.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
-import pickle
 import re
 import resource
-import selectors
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from rig.dsp.loader import load_voice, voice_names
+from rig.dsp.pool import RenderError, run_batches
 from rig.dsp.spec import VoiceSpec
 from rig.dsp.wavfile import WavWriter
 from rig.dsp.worker import TrackJob, TrackResult
@@ -39,7 +36,15 @@ from rig.song.events import ControlChange, NoteOff, NoteOn, ProgramChange
 from rig.source import InputError, Pos, SourceError, suggest
 from rig.source.files import atomic_write
 
-__all__ = ["render", "RenderReport", "RenderError", "TARGET_PEAK_DBFS", "track_jobs"]
+__all__ = [
+    "render",
+    "render_cues",
+    "Cue",
+    "RenderReport",
+    "RenderError",
+    "TARGET_PEAK_DBFS",
+    "track_jobs",
+]
 
 TARGET_PEAK_DBFS = -1.0
 BUFFER_SIZE = 128
@@ -48,8 +53,13 @@ _CHUNK_SECONDS = 10.0
 _TAIL_FLOOR = 1e-4  # -80 dB: where the written file's tail is trimmed
 
 
-class RenderError(RuntimeError):
-    """A track could not be rendered (pyo failed in the child process)."""
+@dataclass(frozen=True)
+class Cue:
+    """One arrangement to render, and where its mix (and stems, if wanted) go."""
+
+    arrangement: Arrangement
+    out: Path
+    stems: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -125,96 +135,6 @@ def track_jobs(
     return jobs
 
 
-def _share(jobs: list[TrackJob], workers: int) -> list[list[TrackJob]]:
-    """Longest job first onto the least loaded worker."""
-    loads = [0.0] * workers
-    shares: list[list[TrackJob]] = [[] for _ in range(workers)]
-    for job in sorted(jobs, key=lambda j: -j.cost):
-        w = loads.index(min(loads))
-        shares[w].append(job)
-        loads[w] += job.cost
-    return [s for s in shares if s]
-
-
-def _run(
-    jobs: list[TrackJob], workers: int, workdir: Path, progress: Callable[[float], None] | None
-) -> dict[str, TrackResult]:
-    """Render the jobs in `workers` child processes (``python -m rig.dsp.worker``).
-
-    Plain subprocesses rather than multiprocessing: spawn re-imports the caller's
-    main module, which breaks any script without a ``__main__`` guard.
-    """
-    env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    children: list[tuple[subprocess.Popen, object]] = []
-    sel = selectors.DefaultSelector()
-    try:
-        for i, share in enumerate(_share(jobs, workers)):
-            jobs_path = workdir / f"jobs{i}.pickle"
-            jobs_path.write_bytes(pickle.dumps(share))
-            read_fd, write_fd = os.pipe()
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "rig.dsp.worker", str(jobs_path), str(write_fd)],
-                pass_fds=(write_fd,),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                env=env,
-            )
-            os.close(write_fd)
-            reader = os.fdopen(read_fd, "r")
-            sel.register(reader, selectors.EVENT_READ, proc)
-            children.append((proc, reader))
-        return _collect(jobs, sel, progress)
-    finally:
-        sel.close()
-        for proc, reader in children:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            reader.close()
-            if proc.stderr:
-                proc.stderr.close()
-
-
-def _collect(
-    jobs: list[TrackJob], sel: selectors.BaseSelector, progress: Callable[[float], None] | None
-) -> dict[str, TrackResult]:
-    weights = {job.track: max(job.cost, 1e-3) for job in jobs}
-    total = sum(weights.values())
-    done: dict[str, float] = {}
-    results: dict[str, TrackResult] = {}
-    errors: list[str] = []
-    open_readers = len(sel.get_map())
-    while open_readers:
-        for key, _ in sel.select():
-            line = key.fileobj.readline()  # type: ignore[union-attr]
-            if not line:  # the child exited
-                sel.unregister(key.fileobj)
-                open_readers -= 1
-                proc = key.data
-                proc.wait()
-                if proc.returncode != 0:
-                    err = proc.stderr.read().decode(errors="replace").strip().splitlines()
-                    detail = err[-1] if err else f"exit status {proc.returncode}"
-                    errors.append(f"a render worker failed: {detail}")
-                continue
-            kind, track, payload = json.loads(line)
-            if kind == "progress":
-                done[track] = payload
-                if progress:
-                    progress(0.95 * sum(weights[t] * f for t, f in done.items()) / total)
-            elif kind == "done":
-                results[track] = TrackResult.from_json(payload)
-            else:
-                errors.append(f"track '{track}': {payload}")
-    missing = [job.track for job in jobs if job.track not in results]
-    if errors or missing:
-        raise RenderError("; ".join(errors) or f"tracks not rendered: {', '.join(missing)}")
-    return results
-
-
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name) or "track"
 
@@ -242,39 +162,100 @@ def render(
     Raises InputError for a voice that does not exist or does not load, RenderError
     when pyo fails.
     """
+    (report,) = render_cues(
+        [Cue(arrangement, out, stems)],
+        voices_dir,
+        progress,
+        sample_rate,
+        workers=workers,
+        max_tail=max_tail,
+        buffer_size=buffer_size,
+    )
+    return report
+
+
+def render_cues(
+    cues: Sequence[Cue],
+    voices_dir: Path,
+    progress: Callable[[float], None] | None = None,
+    sample_rate: int = 48000,
+    *,
+    workers: int | None = None,
+    max_tail: float = MAX_TAIL,
+    buffer_size: int = BUFFER_SIZE,
+) -> list[RenderReport]:
+    """Render every cue (each to its own WAV, scaled to −1 dBFS on its own) on one set
+    of worker processes; reports in the cues' order.
+
+    Each report's `seconds` is the wall time from the previous cue's file (or the start)
+    to its own, and `cpu_seconds` its tracks' worker CPU and its mixing; a single cue
+    counts everything (start-up included). Raises InputError for a voice that does not
+    exist or does not load (before anything renders), RenderError when pyo fails.
+    """
     started = time.perf_counter()
     cpu_started = _cpu()
-    voices = _voices(arrangement, voices_dir)
+    voices: dict[str, VoiceSpec] = {}
+    for cue in cues:
+        voices.update(_voices(cue.arrangement, voices_dir))
     workers = workers or max(1, min(2, os.cpu_count() or 1))
-    skipped = tuple(t.name for t in arrangement.tracks if not t.voice)
+    reports: list[RenderReport | None] = [None] * len(cues)
+    last = [started]
     with tempfile.TemporaryDirectory(prefix="rig-render-") as tmp:
-        jobs = track_jobs(arrangement, voices, Path(tmp), sample_rate, buffer_size, max_tail)
-        results = _run(jobs, workers, Path(tmp), progress) if jobs else {}
-        ordered = [results[job.track] for job in jobs]
-        tracks = [_load(r) for r in ordered]
-        end_frame = round(arrangement.duration_seconds * sample_rate)
-        peak, stem_peak, last_loud = _measure(tracks, sample_rate)
-        frames = max(
-            end_frame, min(last_loud(peak * _TAIL_FLOOR), max(map(len, tracks), default=0))
-        )
-        target = 10 ** (TARGET_PEAK_DBFS / 20)
-        # One gain for the mix and every stem, so the stems still add up to the mix.
-        loudest = max([peak, *stem_peak])
-        gain = target / loudest if loudest > 0 else 1.0
-        stem_paths: list[Path] = []
-        if stems is not None:
-            stems.mkdir(parents=True, exist_ok=True)
-            stem_paths = [stems / f"{_safe_name(r.track)}.wav" for r in ordered]
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _write(out, stem_paths, tracks, frames, gain, sample_rate)
-        del tracks
+        batches = []
+        for i, cue in enumerate(cues):
+            folder = Path(tmp) / f"cue{i:03d}"
+            folder.mkdir()
+            jobs = track_jobs(cue.arrangement, voices, folder, sample_rate, buffer_size, max_tail)
+            batches.append(jobs)
+
+        def finished(i: int, results: dict[str, TrackResult]) -> None:
+            cpu_before = time.process_time()
+            ordered = [results[job.track] for job in batches[i]]
+            report = _finish(cues[i], ordered, sample_rate)
+            for result in ordered:  # a set's raw tracks would fill a small disk
+                with contextlib.suppress(OSError):
+                    os.unlink(result.path)
+            now = time.perf_counter()
+            cpu = sum(r.cpu for r in ordered) + time.process_time() - cpu_before
+            reports[i] = replace(report, seconds=now - last[0], cpu_seconds=cpu)
+            last[0] = now
+
+        run_batches(batches, workers, Path(tmp), finished, progress)
     if progress:
         progress(1.0)
+    done = [r for r in reports if r is not None]
+    assert len(done) == len(cues), "run_batches finishes every batch or raises"
+    if len(done) == 1:
+        done[0] = replace(
+            done[0], seconds=time.perf_counter() - started, cpu_seconds=_cpu() - cpu_started
+        )
+    return done
+
+
+def _finish(cue: Cue, ordered: list[TrackResult], sample_rate: int) -> RenderReport:
+    """Mix, measure and write one cue whose tracks are rendered (timing filled in later)."""
+    arrangement = cue.arrangement
+    skipped = tuple(t.name for t in arrangement.tracks if not t.voice)
+    tracks = [_load(r) for r in ordered]
+    end_frame = round(arrangement.duration_seconds * sample_rate)
+    peak, stem_peak, last_loud = _measure(tracks, sample_rate)
+    frames = max(end_frame, min(last_loud(peak * _TAIL_FLOOR), max(map(len, tracks), default=0)))
+    target = 10 ** (TARGET_PEAK_DBFS / 20)
+    # One gain for the mix and every stem, so the stems still add up to the mix.
+    loudest = max([peak, *stem_peak])
+    gain = target / loudest if loudest > 0 else 1.0
+    stem_paths: list[Path] = []
+    if cue.stems is not None:
+        cue.stems.mkdir(parents=True, exist_ok=True)
+        stem_paths = [cue.stems / f"{_safe_name(r.track)}.wav" for r in ordered]
+    cue.out.parent.mkdir(parents=True, exist_ok=True)
+    _write(cue.out, stem_paths, tracks, frames, gain, sample_rate)
+    del tracks
     return RenderReport(
-        path=out,
+        path=cue.out,
         duration=frames / sample_rate,
-        seconds=time.perf_counter() - started,
-        cpu_seconds=_cpu() - cpu_started,
+        seconds=0.0,
+        cpu_seconds=0.0,
         peak_dbfs=20 * math.log10(peak * gain) if peak > 0 else -math.inf,
         gain_db=20 * math.log10(gain),
         tracks=tuple(r.track for r in ordered),

@@ -57,3 +57,30 @@ def test_bench_render_of_a_set_is_one_row_of_the_whole_render(tmp_path: Path, ca
     audio, wall, factor, cpu = map(float, row.groups())
     assert audio >= 2 * 8.0 + 2.0  # two cues of 4 bars at 120 BPM, their tails, the gap
     assert abs(factor - audio / wall) < 0.1 and cpu > 0
+
+
+@pytest.mark.audio
+def test_bench_render_of_a_set_against_a_baseline_checkout_gives_ratios(
+    tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "meter.yaml").write_text(CUE)
+    night = tmp_path / "sets" / "night.yaml"
+    night.parent.mkdir()
+    night.write_text("set: Night\ncues:\n  - {song: ../meter.yaml}\n  - {song: ../meter.yaml}\n")
+    config = str(ROOT / "config.yaml")
+    # This checkout as its own baseline: both rows render the same set.
+    args = [str(night), "--no-meter", "--config", config, "--baseline", str(ROOT)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    rows = {
+        label: float(audio)
+        for label, audio in re.findall(r"^set: night \((\w+)\) +([\d.]+) ", out, re.M)
+    }
+    assert set(rows) == {"baseline", "this"} and rows["baseline"] == rows["this"], out
+    ratio = re.search(r"CPU ([\d.]+) -> ([\d.]+) s \(([\d.]+)x less\), wall", out)
+    assert ratio, out
+    base, this, factor = map(float, ratio.groups())
+    assert abs(factor - base / this) < 0.02 * factor  # of figures printed to 0.01 s
+
+    assert main([str(night), "--baseline", str(tmp_path), "--config", config]) == 2
+    assert "no rig checkout" in capsys.readouterr().err

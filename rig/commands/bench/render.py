@@ -8,7 +8,10 @@ each render's loudness metering, as `rig render` did it before (pyloudnorm, the 
 and every section filtered apart) against now (K-weighted once), CPU seconds and their
 ratio in the same run, and the import each costs a fresh process.
 A set is one row: `rig render SET` run as the musician runs it, in a fresh process
-(start-up, every cue, joining and metering counted).
+(start-up, every cue, joining and metering counted); with `--baseline DIR` (another
+checkout of rig, e.g. `git worktree add /tmp/base main`) the same render by that code
+runs first, taking turns with this code `--repeat` times, and the CPU and wall ratios
+follow (other work on a shared machine moves both rows alike).
 Figures, never a pass/fail test.
 """
 
@@ -30,6 +33,7 @@ EPILOG = """examples:
   rig bench render songs/inferno.yaml songs/rivalry.yaml
   rig bench render --no-meter songs/utopie.yaml   # render speed only
   rig bench render songs/sets/heated-rivalry-night.yaml   # the whole night, start-up included
+  rig bench render --baseline /tmp/base songs/sets/heated-rivalry-night.yaml  # against main
   rig bench render --live songs/inferno.yaml   # live on stand-ins: xruns, DSP load
   rig bench render --live songs/sets/heated-rivalry-night.yaml  # each cue, whole set loaded
 
@@ -63,6 +67,16 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip metering each render twice (pyloudnorm as before, rig's meter now)",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="a set: also render it with the rig checked out in DIR, taking turns; ratios",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="--baseline: turns of each (default 1)"
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="--live: seconds per cue")
     parser.add_argument("--from", dest="bar", type=int, default=None, help="--live: first bar")
     parser.add_argument("--jack", action="store_true", help="--live: use the running JACK server")
@@ -91,6 +105,11 @@ def main(argv: list[str]) -> int:
     if not songs:
         print("rig bench render: no songs given and none in songs/", file=sys.stderr)
         return EXIT_USAGE
+    if args.baseline is not None and not (args.baseline / "rig" / "cli.py").is_file():
+        print(
+            f"rig bench render: --baseline {args.baseline}: no rig checkout there", file=sys.stderr
+        )
+        return EXIT_USAGE
     if args.live:
         return _live(args, songs)
     cores = os.cpu_count() or 1
@@ -106,7 +125,7 @@ def main(argv: list[str]) -> int:
         with tempfile.TemporaryDirectory(prefix="rig-bench-") as tmp:
             for song in songs:
                 if is_setlist(song):
-                    print(_whole_set(song, args.config, Path(tmp), cores), flush=True)
+                    _set_rows(song, args, Path(tmp), cores)
                     continue
                 arr = project.arrangement(song)
                 r = render(arr, project.config.voices_dir, Path(tmp) / "out.wav")
@@ -131,9 +150,46 @@ def main(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def _whole_set(setlist: Path, config: Path | None, tmp: Path, cores: int) -> str:
+def _set_rows(setlist: Path, args: argparse.Namespace, tmp: Path, cores: int) -> None:
+    """The set's row; with a baseline, its row and this code's in turns, then the ratios."""
+    if args.baseline is None:
+        print(_row(setlist, _whole_set(setlist, args.config, tmp), cores), flush=True)
+        return
+    base_root = args.baseline.resolve()
+    runs: dict[str, list[tuple[float, float, float]]] = {"baseline": [], "this": []}
+    for _ in range(max(1, args.repeat)):
+        for label, root in (("baseline", base_root), ("this", None)):
+            runs[label].append(_whole_set(setlist, args.config, tmp, root))
+            print(_row(setlist, runs[label][-1], cores, label), flush=True)
+    base_cpu = sum(r[2] for r in runs["baseline"])
+    this_cpu = sum(r[2] for r in runs["this"])
+    base_wall = sum(r[1] for r in runs["baseline"])
+    this_wall = sum(r[1] for r in runs["this"])
+    print(
+        f"set: {setlist.stem}: CPU {base_cpu:.2f} -> {this_cpu:.2f} s "
+        f"({base_cpu / this_cpu:.2f}x less), wall {base_wall:.2f} -> {this_wall:.2f} s "
+        f"({base_wall / this_wall:.2f}x faster), {max(1, args.repeat)} turn(s) each",
+        flush=True,
+    )
+
+
+def _row(setlist: Path, run: tuple[float, float, float], cores: int, label: str = "") -> str:
+    audio, wall, cpu = run
+    name = f"set: {setlist.stem}"[:24]
+    if label:  # the label whole, the set's name shortened for it
+        name = f"{name[: 24 - len(label) - 3]} ({label})"
+    return (
+        f"{name:<24} {audio:8.1f} {wall:7.2f} {audio / wall:6.1f}x {cpu:7.2f} "
+        f"{cores * audio / cpu if cpu else 0.0:9.1f}x {'':>9}"
+    )
+
+
+def _whole_set(
+    setlist: Path, config: Path | None, tmp: Path, root: Path | None = None
+) -> tuple[float, float, float]:
     """The whole set as the musician renders it: `rig render SET` in a fresh process, so
-    its start-up, every cue, the joining and the metering count; one row of figures."""
+    its start-up, every cue, the joining and the metering count; (audio, wall, CPU) s.
+    `root`: the rig checkout to run (default: this one)."""
     import resource
     import subprocess
     import time
@@ -145,9 +201,12 @@ def _whole_set(setlist: Path, config: Path | None, tmp: Path, cores: int) -> str
     command = [sys.executable, "-m", "rig.cli", "render", str(setlist), "-o", str(out)]
     if config is not None:
         command += ["--config", str(config)]
+    env = dict(os.environ)
+    if root is not None:
+        env["PYTHONPATH"] = str(root)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -155,11 +214,7 @@ def _whole_set(setlist: Path, config: Path | None, tmp: Path, cores: int) -> str
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     with wave.open(str(out)) as w:
         audio = w.getnframes() / w.getframerate()
-    name = f"set: {setlist.stem}"[:24]
-    return (
-        f"{name:<24} {audio:8.1f} {wall:7.2f} {audio / wall:6.1f}x {cpu:7.2f} "
-        f"{cores * audio / cpu if cpu else 0.0:9.1f}x {'':>9}"
-    )
+    return audio, wall, cpu
 
 
 def _live(args: argparse.Namespace, songs: list[Path]) -> int:
