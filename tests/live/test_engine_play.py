@@ -38,7 +38,8 @@ def test_rig_play_from_a_bar_with_a_missing_device(recorder, jack_server, tmp_pa
         )
         env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
         cmd = [sys.executable, "-m", "rig.cli", "play", str(REPO / "songs/inferno.yaml")]
-        cmd += ["--from", "9", "--for", "3", "--config", str(config), "--osc-port", "0"]
+        # 1.5 s from bar 9: the monopoly's notes at 0, 0.47 and 0.94 s, then the Stop.
+        cmd += ["--from", "9", "--for", "1.5", "--config", str(config), "--osc-port", "0"]
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
 
     done = scenario(recorder)
