@@ -6,7 +6,7 @@ the host guessed — every note of the channels the cues' tracks name — and mi
 the channels a config binding moved (issue 12, item 3: a pad chord on channel 1
 hung 2.8 s). Now every note-on and note-off the engine hands a hardware sink is
 also written into a small shared-memory file (an `mmap` the host created), per
-(output, channel, note): how many are sounding, and the deadline of the last
+(output, channel, note): whether it sounds, and the deadline of the last
 note-off. The host (`rig.stage.rescue`) keeps the file mapped and, the moment the
 engine is gone, releases exactly those notes.
 
@@ -15,7 +15,7 @@ before it goes out: an engine that dies in between never sent it. So the host al
 releases every note whose last note-off deadline is not yet `grace_ns` old.
 
 Layout (little-endian): magic, output count; per output: its device name (64 bytes,
-NUL-padded), 16 × 128 sounding counts (uint8), 16 × 128 last note-off deadlines
+NUL-padded), 16 × 128 sounding flags (uint8), 16 × 128 last note-off deadlines
 (int64 ns on the engine's clock).
 
 The engine's clock is not the host's: on JACK it is the frame timeline
@@ -110,9 +110,13 @@ class SoundMap:
         slot = msg.channel * 128 + (msg.note & 0x7F)
         counts = self._counts[port]
         if isinstance(msg, NoteOn):
-            counts[slot] = min(255, counts[slot] + 1)
+            # As the sinks put it on the wire (`rig.midi.notes.NoteTracker`): a note-on
+            # for a sounding note is sent after that note's note-off, so one note-off
+            # ends it. (Counting re-triggers left a note 'sounding' here that the wire
+            # had ended, and the rescue released it instead of nothing.)
+            counts[slot] = 1
         else:
-            counts[slot] = max(0, counts[slot] - 1)
+            counts[slot] = 0
             self._offs[port][slot] = when_ns
         return True
 

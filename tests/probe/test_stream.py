@@ -68,3 +68,16 @@ def test_match_ticks_expects_a_tick_on_the_stops_own_frame():
     assert (m.received, m.planned, m.matched, m.lost) == (9, 9, 9, 0)
     m = match_ticks(frames[:8], plan, rate, stop_frame=frames[8])  # not sent: lost
     assert (m.planned, m.lost) == (9, 1)
+
+
+def test_a_tick_before_the_stop_is_planned_even_where_the_fit_puts_it_after():
+    plan = [i * 0.5 for i in range(20)]
+    frames = [round(t * 1000) for t in plan[:8]]
+    frames[3] += 60  # an xrun cycle wrote one tick late: the fit leans late
+    frames[7] -= 20  # the last tick just before the Stop, early of the fitted grid
+    stop = frames[7] + 10
+    m = match_ticks(frames, plan, 1000.0, stop_frame=stop)
+    assert (m.planned, m.matched, m.lost) == (8, 8, 0)
+    # A tick after the Stop is not made planned: matched > planned shows it.
+    late = match_ticks(frames + [frames[7] + 500], plan, 1000.0, stop_frame=stop)
+    assert (late.planned, late.matched) == (8, 9)
