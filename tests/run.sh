@@ -32,6 +32,13 @@ python3 -m mypy || exit 1  # the pure core: rig.theory, rig.song, rig.source
 # delete a running test's files (a song mid hot-reload, a capture) under it.
 base=$(mktemp -d "${TMPDIR:-/tmp}/rig-tests-XXXXXX")
 trap 'rm -rf "$base"' EXIT
+# Bytecode (and pytest's rewritten test modules) cached under that root for the run:
+# compiled once, not again in each of the ~150 engine, host, UI and recorder processes
+# the JACK tests start, nor at each collection (measured: collecting the JACK part
+# 9.3 s -> 5.3 s; an engine process ready in 0.5 s instead of 0.7 s). Nothing is
+# written into the tree, as with PYTHONDONTWRITEBYTECODE, which is lifted for the run.
+export PYTHONPYCACHEPREFIX="$base/pycache"
+unset PYTHONDONTWRITEBYTECODE
 python3 -m pytest -m "not jack" --basetemp="$base/fast" "$@"
 rc=$?
 if [ "$rc" = 0 ]; then

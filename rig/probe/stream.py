@@ -180,9 +180,12 @@ def match_ticks(
         # By the fitted grid; a tick that arrived before the Stop was planned even when
         # the fit (off by up to a cycle where the server xrun) puts its slot just after.
         # One that arrived after the Stop stays unplanned: matched > planned shows it.
+        # A tick due on the Stop's own frame went out before it (the Stop follows what
+        # the sinks hold), and ticks land on the nearest frame: the fit may put it up
+        # to half a frame after the Stop's frame.
         planned = max(
-            sum(1 for t in plan if a + r * t < stop_frame),
-            sum(1 for _, f in pairs if f < stop_frame),
+            sum(1 for t in plan if a + r * t < stop_frame + 0.5),
+            sum(1 for _, f in pairs if f <= stop_frame),
         )
     return TickMatch(
         received=len(frames),

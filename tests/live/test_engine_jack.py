@@ -150,18 +150,23 @@ def test_from_bar_sends_spp_then_continue_and_lands_on_the_downbeat(freewheel, r
 
 def test_stop_and_panic_leave_nothing_sounding(freewheel, recorder):
     def scenario(recorder):
-        # Long enough to be still playing after the sleeps, however fast freewheel runs.
+        # Long enough to be still playing after every step, however fast freewheel runs.
         engine = engine_for(song(bars=400), recorder.port)
+
+        def a_bar_on(control) -> None:  # the music goes on for a bar and more
+            bar = wait_for(control, lambda s: s.state == "playing").bar
+            wait_for(control, lambda s: s.bar >= bar + 1)
+
         try:
             with freewheel, ControlClient(engine.port) as control:
                 control.send("/rig/play")
-                time.sleep(1.1)
-                control.send("/rig/panic")
-                time.sleep(0.6)
+                wait_for(control, lambda s: s.state == "playing" and s.bar >= 2)
+                control.send("/rig/panic")  # a chord and a 16th sound
+                a_bar_on(control)
                 control.send("/rig/mute", "keys")
-                time.sleep(0.3)
+                a_bar_on(control)
                 control.send("/rig/unmute", "keys")
-                time.sleep(1.0)
+                a_bar_on(control)
                 control.send("/rig/stop")
                 wait_state(control, "stopped", 60)
                 time.sleep(0.2)
@@ -302,9 +307,12 @@ def test_a_receiver_that_vanishes_and_returns(jack_server, backend):
             control.send("/rig/play")
             time.sleep(1.5)
             before = first.stop()  # the port vanishes mid-note
-            time.sleep(1.0)
+            time.sleep(0.5)
             second = Recorder.spawn(jack_server.env, client_name=name)
-            time.sleep(2.5)  # rtmidi polls the port list every 0.5 s; JACK gets a callback
+            # rtmidi polls the port list every 0.5 s; JACK gets a callback. Then more
+            # than 10 notes (16ths at 150 BPM: 10 a second, and the chords).
+            _wait_connected(second.port)
+            time.sleep(1.3)
             assert control.status().state == "playing"
             control.send("/rig/stop")
             wait_state(control, "stopped", 60)
@@ -323,6 +331,20 @@ def test_a_receiver_that_vanishes_and_returns(jack_server, backend):
     # xruns on this server).
     xruns = jack_server.xruns.count - xruns
     assert (b"\xfc" in data and sounding_after(data) == []) or xruns > 0, xruns
+
+
+def _wait_connected(port: str, timeout: float = 60.0) -> None:
+    """Until something is connected to `port` (generous: a loaded machine)."""
+    import jack
+
+    probe = jack.Client("rigtest-engine-probe", no_start_server=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while not probe.get_all_connections(port):
+            assert time.monotonic() < deadline, f"nothing connected to {port}"
+            time.sleep(0.02)
+    finally:
+        probe.close()
 
 
 class Staller:

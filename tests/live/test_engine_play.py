@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from rig.midi.notes import sounding_after
+from tests.support.live import wait_for
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -37,7 +38,8 @@ def test_rig_play_from_a_bar_with_a_missing_device(recorder, jack_server, tmp_pa
         )
         env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
         cmd = [sys.executable, "-m", "rig.cli", "play", str(REPO / "songs/inferno.yaml")]
-        cmd += ["--from", "9", "--for", "3", "--config", str(config), "--osc-port", "0"]
+        # 1.5 s from bar 9: the monopoly's notes at 0, 0.47 and 0.94 s, then the Stop.
+        cmd += ["--from", "9", "--for", "1.5", "--config", str(config), "--osc-port", "0"]
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
 
     done = scenario(recorder)
@@ -247,20 +249,48 @@ def _free_udp_port() -> int:
         return s.getsockname()[1]
 
 
+def _opening_notes(arr) -> list:
+    """The cue's note-ons on a device (not a stand-in) in its opening 2.5 s."""
+    from rig.song.events import NoteOn
+
+    end_tick = arr.tempo.tick_at(2.5)
+    hardware = {t.name for t in arr.tracks if t.device is not None}
+    return [
+        e for e in arr.events if isinstance(e, NoteOn) and e.track in hardware and e.tick < end_tick
+    ]
+
+
+ONSETS_HEARD = 3  # distinct onsets of a cue's opening notes each window must span
+
+
+def _listen_s(arr) -> float:
+    """How long after a cue has begun its window must stay open: until its first
+    ONSETS_HEARD distinct onsets of opening notes are due, and a margin for the
+    lookahead and the status's delay (0 for a cue with no opening notes: nothing to
+    hear). Not all of the 2.5 s: the other notes are no more proof that it plays."""
+    ticks = sorted({e.tick for e in _opening_notes(arr)})
+    if not ticks:
+        return 0.0
+    return arr.tempo.seconds_at(ticks[min(len(ticks), ONSETS_HEARD) - 1]) + 0.25
+
+
 @pytest.mark.audio
-def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, recorder, tmp_path):
+def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(
+    jack_server, fluidsynth, recorder, freewheel, tmp_path
+):
     """Issue 6: songs/sets/heated-rivalry-night.yaml through `rig play` to fluidsynth.
 
-    The set lasts 40 minutes; this plays every cue for a few seconds, launched over
-    OSC (`/rig/cue i`, taking over at the next bar line), with every device bound to
-    fluidsynth and the rig's ports mirrored to the recorder: each cue whose opening
-    seconds have notes on a device must get notes through, and nothing is left sounding.
+    The set lasts 40 minutes; this plays every cue until its first few opening notes
+    are due, launched over OSC (`/rig/cue i`, taking over at the next bar line), with
+    every device bound to fluidsynth and the rig's ports mirrored to the recorder: each
+    cue whose opening seconds have notes on a device must get notes through while it
+    plays, and nothing is left sounding. The cues play in JACK freewheel once `rig play`
+    is up (a bar of each cue in a fraction of its time; the windows count frames).
     """
     import jack
 
     from rig.control.protocol import ControlClient
     from rig.project import Project
-    from rig.song.events import NoteOn
 
     set_path = REPO / "songs/sets/heated-rivalry-night.yaml"
     # One GM synth stands in for every device. config.yaml refuses two devices whose
@@ -274,6 +304,7 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
     body += "".join(f"  {d}: {{port: '{p}'}}\n" for d, p in zip(devices, patterns, strict=True))
     config = _config(tmp_path, body, audio="jack")
     cues = Project.load(config).arrangements(set_path)
+    listen = [round(_listen_s(arr) * jack_server.rate) for arr in cues]
     osc = _free_udp_port()
     env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
     cmd = [sys.executable, "-m", "rig.cli", "play", str(set_path), "--config", str(config),
@@ -283,6 +314,10 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
     player = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True, preexec_fn=_default_sigint)  # fmt: skip
     probe = jack.Client("rigtest-set-probe", no_start_server=True)
+    # The first frame of the latest cycle: `frame_time` outside a cycle is an estimate
+    # from the wall clock, which freewheel leaves behind.
+    cycle = [0]
+    probe.set_process_callback(lambda frames: cycle.__setitem__(0, probe.last_frame_time))
     windows = []
     try:
         # Generous waits: on a loaded machine `rig play` takes many seconds to start.
@@ -293,11 +328,14 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
             time.sleep(0.05)
         for port in probe.get_ports("^rigset:", is_midi=True, is_output=True):
             probe.connect(port, recorder.port)
-        with ControlClient(osc) as control:
+        probe.activate()
+        # Every client is up (jack2 opens none while it freewheels); off again before
+        # they close (a client closing in freewheel upset the next test's clients).
+        with freewheel, ControlClient(osc) as control:
             for index in range(len(cues)):
                 # The window opens before the switch: a cue whose only early note is on its
                 # downbeat (a held pad) sends it before the status can say it started.
-                requested = probe.frame_time
+                requested = cycle[0]
                 if index:
                     control.send("/rig/cue", index)
                 deadline = time.monotonic() + 60
@@ -305,10 +343,18 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
                 while not _playing_cue(control.status(timeout=0.5), index):
                     assert time.monotonic() < deadline, f"cue {index} never started"
                     time.sleep(0.02)
-                time.sleep(3.0)
-                windows.append((index, requested, probe.frame_time))
+                # It began before the status said so: its first notes are due by then.
+                due = cycle[0] + listen[index]
+                while cycle[0] < due:
+                    assert time.monotonic() < deadline, f"cue {index}: the server stood still"
+                    time.sleep(0.01)
+                windows.append((index, requested, cycle[0]))
             control.send("/rig/stop")
-            time.sleep(0.5)
+            wait_for(control, lambda s: s.state == "stopped")
+            # The Stop's note-offs leave the engine's sinks in their next cycle.
+            after = cycle[0] + jack_server.rate // 10
+            while cycle[0] < after:
+                time.sleep(0.01)
         player.send_signal(signal.SIGINT)  # Ctrl-C: rig play stops the engine cleanly
         try:
             code = player.wait(120)  # generous: a loaded machine
@@ -325,15 +371,7 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
     assert sounding_after(data) == []
     silent = []
     for index, first, last in windows:
-        arr = cues[index]
-        # Notes on a device in the opening 2.5 s of the cue (it may begin up to a bar late).
-        end_tick = arr.tempo.tick_at(2.5)
-        hardware = {t.name for t in arr.tracks if t.device is not None}
-        expected = [
-            e
-            for e in arr.events
-            if isinstance(e, NoteOn) and e.track in hardware and e.tick < end_tick
-        ]
+        expected = _opening_notes(cues[index])
         # Only this cue's own (channel, note) pairs count: the window may open on the last
         # notes of the cue before.
         own = {(e.channel, e.note) for e in expected}
@@ -343,5 +381,5 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(jack_server, fluidsynth, r
             if first <= f < last and d[0] & 0xF0 == 0x90 and d[2] and (d[0] & 0x0F, d[1]) in own
         ]
         if expected and not got:
-            silent.append(arr.name)
+            silent.append(cues[index].name)
     assert silent == [], f"no notes arrived for {silent}"

@@ -91,7 +91,8 @@ def test_sigkill_mid_chord_every_note_gets_its_note_off(jack_server, recorder, t
                               soundmap=str(rescue.path))  # fmt: skip
             engine = EngineProcess(spec).start()
             with ControlClient(engine.port) as control:
-                control.send("/rig/play")
+                # From bar 2 (SPP + Continue): its chord sounds from the first downbeat.
+                control.send("/rig/play", 2)
                 status = wait_for(control, lambda s: s.bar == 2 and s.beat == 2)
             frame = probe.frame_time
             engine.kill()

@@ -27,7 +27,7 @@ from rig.song.arrangement import TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
 from rig.voices.settings import VoiceSettings
 from tests.support.audio import SR, f0, midi_hz, onsets, rises, rms
-from tests.support.live import wait_state
+from tests.support.live import wait_for, wait_state
 from tests.support.voices import (
     BLOCK,
     REPO,
@@ -70,11 +70,11 @@ def check_pitch_and_beats(result) -> None:
     assert stats["applied"] == 16 and stats["late"] == 0
 
 
-def test_a_device_whose_port_is_missing_is_heard_on_its_stand_in(jack_server, tmp_path):
+def test_a_device_whose_port_is_missing_is_heard_on_its_stand_in(jack_server, freewheel, tmp_path):
     arr = arrangement(beats("lead", 8, 69), [TrackInfo("lead", "synth", "test-sine", 0)], bars=2)
     outputs = [OutputSpec("synth", "no-such-port-anywhere", "jack")]
     take, engine = play_through(jack_server, arr, settings({"test-sine": sine_voice(tmp_path)}),
-                                outputs)  # fmt: skip
+                                outputs, freewheel=freewheel)  # fmt: skip
     assert any("synth" in w and "stand-in" in w for w in engine.warnings), engine.warnings
     mono = take.audio.mean(axis=1)
     found = onsets(mono, 0.1 * np.abs(mono).max())
@@ -128,10 +128,12 @@ def check_lined_up(take, midi) -> None:
     assert heard == block, offsets
 
 
-def test_a_port_appearing_mid_show_takes_over_at_the_next_bar(jack_server, tmp_path):
+def test_a_port_appearing_mid_show_takes_over_at_the_next_bar(jack_server, freewheel, tmp_path):
     # 6 bars of beats; the downbeat of each bar is note 72, the others 69. The synth's
     # port appears during bar 2: from the next bar line on its notes arrive as MIDI,
-    # and the stand-in falls silent (its all-notes-off at that bar).
+    # and the stand-in falls silent (its all-notes-off at that bar). Real time until the
+    # engine has connected to the new port (no client opens while the server
+    # freewheels), the rest in freewheel.
     bars = 6
     events = beats("lead", bars * 4, 69, downbeat=72)
     arr = arrangement(events, [TrackInfo("lead", "synth", "test-sine", 0)], bars=bars)
@@ -144,10 +146,12 @@ def test_a_port_appearing_mid_show_takes_over_at_the_next_bar(jack_server, tmp_p
     try:
         with ControlClient(engine.port) as control:
             control.send("/rig/play")
-            time.sleep(2.0 + 0.9)  # into bar 2 (2 s a bar at 120 BPM)
+            wait_for(control, lambda s: s.state == "playing" and (s.bar, s.beat) >= (2, 2))
             rec = Recorder.spawn(jack_server.env, client_name=name)
-            wait_state(control, "ended", 180)
-            time.sleep(0.3)
+            _wait_connected(rec.port)
+            with freewheel:
+                wait_state(control, "ended", 180)
+                time.sleep(0.3)
     finally:
         take = cap.stop()
         engine.stop()
@@ -174,6 +178,20 @@ def test_a_port_appearing_mid_show_takes_over_at_the_next_bar(jack_server, tmp_p
     # Bars before the handover were heard on the stand-in: one onset per beat.
     found = onsets(mono[:cut], 0.1 * np.abs(before).max())
     assert len(found) == (bars - bars_on_hw) * 4
+
+
+def _wait_connected(port: str, timeout: float = 60.0) -> None:
+    """Until something is connected to `port` (generous: a loaded machine)."""
+    import jack
+
+    probe = jack.Client("rigtest-voices-probe", no_start_server=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while not probe.get_all_connections(port):
+            assert time.monotonic() < deadline, f"nothing connected to {port}"
+            time.sleep(0.02)
+    finally:
+        probe.close()
 
 
 def test_no_jack_server_is_a_clear_error_not_a_hang(tmp_path):
@@ -213,7 +231,9 @@ def test_engine_that_needs_jack_audio_without_a_server_says_so(tmp_path, monkeyp
 LOUD_VOICE = TEST_VOICE.replace("level: -6", "level: 0").replace("voices: 4", "voices: 8")
 
 
-def test_the_live_master_limiter_holds_a_pile_up_under_minus_one_dbfs(jack_server, tmp_path):
+def test_the_live_master_limiter_holds_a_pile_up_under_minus_one_dbfs(
+    jack_server, freewheel, tmp_path
+):
     """Eight loud sines at once (an octave-spread chord on two tracks) sum far above
     full scale: JACK's float audio would pass that on to the sound card, which clips.
     The same song with the limiter off shows the pile-up is real."""
@@ -230,7 +250,8 @@ def test_the_live_master_limiter_holds_a_pile_up_under_minus_one_dbfs(jack_serve
     for limit in (False, True):
         voice_settings = VoiceSettings(voices=voices, cc_names={}, connect=None, required=True,
                                        gain_db=0.0, limit=limit)  # fmt: skip
-        take, engine = play_through(jack_server, arr, voice_settings, tail=0.2)
+        take, engine = play_through(jack_server, arr, voice_settings, tail=0.2,
+                                    freewheel=freewheel)  # fmt: skip
         peaks[limit] = float(np.abs(take.audio).max())
     assert peaks[False] > 2.0, peaks  # the pile-up, unlimited
     assert 0.5 < peaks[True] <= 10 ** (-1 / 20) + 1e-6, peaks  # loud, and never over −1 dBFS
