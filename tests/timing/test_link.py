@@ -105,10 +105,12 @@ def test_link_on_jacks_frames_against_a_peer_at_an_independent_recorder():
     assert f["join_s"] is not None and f["frames"] and not f["warnings"], f
     assert f["notes"] >= 20 and f["notes"] >= f["expected"] // 2, f  # 6 s of 16ths at 120
     assert f["first_on_bar"], f  # rig's song beat 0 on the peer's bar line
-    # On the peer's grid: the bulk within a ms (measured 0.03-0.6 ms p50 here). A note
-    # more than 3 ms off where the server xrun, or now and then (at most one in 20)
-    # where a loaded dummy server's frame rate wandered faster than the 2 s line
-    # follows it (measured: 47 070 frames a second at 48 kHz, drifting with the load;
-    # one such note with no xrun in a run at load 6).
-    assert f["p50"] < 1.0 and f["p90"] < 2.0, f
-    assert f["over_3ms"] <= f["xruns"] + f["notes"] // 20, f
+    # On the peer's grid: the bulk within a ms (measured 0.03-0.6 ms p50 here), beyond
+    # what the dummy server's own frame clock explains: its frame rate wanders with the
+    # machine's load (measured: 47 070 frames a second at 48 kHz), and rig's 2 s line
+    # from Link's host clock to frames lags that by up to milliseconds (p90 4.8 and
+    # 5.7 ms in two runs with a core kept busy) — an audio interface's crystal does not
+    # wander. A note more than 3 ms off beyond that where the server xrun, or now and
+    # then (at most one in 20).
+    assert f["p50_beyond"] < 1.0 and f["p90_beyond"] < 2.0, f
+    assert f["over_3ms_beyond"] <= f["xruns"] + f["notes"] // 20, f
