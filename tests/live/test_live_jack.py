@@ -397,8 +397,7 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
             ui.wait(5)
             for _, left in find_sessions(sessions):  # a failed run: end the show
                 os.kill(left.host_pid, signal.SIGTERM)
-            os.set_blocking(ui.stderr.fileno(), False)  # what the host and engine said
-            seen["log"] = (ui.stderr.read() or b"").decode(errors="replace")[-3000:]
+            seen["log"] = ui.log.read_text(errors="replace")[-3000:]  # host, engine said
 
     def check(events) -> None:
         # Nothing here is frame-exact: the kill and the new engine's start always cost

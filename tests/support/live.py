@@ -137,7 +137,12 @@ def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
 
     cmd, env = live_command(song_path, config, sessions=sessions, server_env=jack_server.env,
                             headless=True, inherit=True)  # fmt: skip
-    ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # What the UI, host and engine say goes to a file beside the sessions folder (a pipe
+    # that nobody reads while the show runs would block them once 64 KiB of it filled).
+    log = sessions.parent / f"{sessions.name}-live.log"
+    with open(log, "ab") as err:
+        ui = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    ui.log = log  # type: ignore[attr-defined]
     deadline = time.monotonic() + 120  # generous: a loaded machine takes its time
     while not (found := find_sessions(sessions)):
         if time.monotonic() > deadline or ui.poll() is not None:
