@@ -133,8 +133,9 @@ def _grid_errors(master: Master, clocks: list[int], notes: list[int], start_cloc
     return c_err, n_err
 
 
-def run_midi(master: Master, step_ns: int = MS) -> Figures:
-    """The rig following `master` through Start, the jump, the gap, and Stop."""
+def _follower(master: Master) -> tuple[list[int], RecordingSink, Engine, SyncDriver]:
+    """The engine following MIDI clock, recording at a sink: (its fake clock, a
+    one-item list to advance; the sink; the engine; its sync driver)."""
     now = [0]
     sink = RecordingSink("mono", now=lambda: now[0])
     sink.open()
@@ -144,6 +145,12 @@ def run_midi(master: Master, step_ns: int = MS) -> Figures:
     driver = SyncDriver(engine, clock)
     engine.sync = driver
     driver.switch("midi", 0)
+    return now, sink, engine, driver
+
+
+def run_midi(master: Master, step_ns: int = MS) -> Figures:
+    """The rig following `master` through Start, the jump, the gap, and Stop."""
+    now, sink, engine, driver = _follower(master)
     stamps = master.stamps()
     ideal = master.ideal()
     lead = master.lead_beats * 24
@@ -260,15 +267,7 @@ def run_internal(master: Master, step_ns: int = MS) -> Figures:
 def clock_errors(master: Master) -> list[float]:
     """|ms| of each clock out against the master's jitter-free grid (the engine pumped
     every 1.33 ms like a 64-frame JACK cycle); index k is song clock k."""
-    now = [0]
-    sink = RecordingSink("mono", now=lambda: now[0])
-    sink.open()
-    cue = song(master.beats // 4 + 4)
-    clock = FollowClock(cue.tempo)
-    engine = Engine([cue], {"mono": sink}, clock_latency_ms={"mono": 0.0}, clock=clock)
-    driver = SyncDriver(engine, clock)
-    engine.sync = driver
-    driver.switch("midi", 0)
+    now, sink, engine, driver = _follower(master)
     stamps, ideal, lead = master.stamps(), master.ideal(), master.lead_beats * 24
     i, now[0] = 0, stamps[0][0]
     while now[0] < ideal[-1]:
