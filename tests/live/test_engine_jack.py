@@ -32,7 +32,7 @@ from rig.midi.notes import sounding_after
 from rig.song.arrangement import Arrangement, SectionSpan, TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
 from rig.song.tempomap import TempoMap, TempoSegment
-from tests.support.live import wait_for, wait_state
+from tests.support.live import wait_connected, wait_for, wait_state
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -311,7 +311,7 @@ def test_a_receiver_that_vanishes_and_returns(jack_server, backend):
             second = Recorder.spawn(jack_server.env, client_name=name)
             # rtmidi polls the port list every 0.5 s; JACK gets a callback. Then more
             # than 10 notes (16ths at 150 BPM: 10 a second, and the chords).
-            _wait_connected(second.port)
+            wait_connected(second.port)
             time.sleep(1.3)
             assert control.status().state == "playing"
             control.send("/rig/stop")
@@ -331,20 +331,6 @@ def test_a_receiver_that_vanishes_and_returns(jack_server, backend):
     # xruns on this server).
     xruns = jack_server.xruns.count - xruns
     assert (b"\xfc" in data and sounding_after(data) == []) or xruns > 0, xruns
-
-
-def _wait_connected(port: str, timeout: float = 60.0) -> None:
-    """Until something is connected to `port` (generous: a loaded machine)."""
-    import jack
-
-    probe = jack.Client("rigtest-engine-probe", no_start_server=True)
-    try:
-        deadline = time.monotonic() + timeout
-        while not probe.get_all_connections(port):
-            assert time.monotonic() < deadline, f"nothing connected to {port}"
-            time.sleep(0.02)
-    finally:
-        probe.close()
 
 
 class Staller:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from rig.midi.notes import sounding_after
-from tests.support.live import wait_for
+from tests.support.live import wait_connected, wait_for
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -92,7 +92,7 @@ def test_rig_play_for_ten_seconds_plays_ten_seconds_of_timeline_in_freewheel(
                               text=True)  # fmt: skip
     xruns = jack_server.xruns.count
     try:
-        _wait_connected(recorder.port, timeout=120)  # generous: a loaded machine
+        wait_connected(recorder.port, timeout=120)  # generous: a loaded machine
         with freewheel:
             # `rig play` starts the show by itself 0.3 s after its engine is up: on a
             # loaded machine the switch may come after that (the start in real time).
@@ -167,19 +167,6 @@ def _config(tmp_path, body: str, audio: str = "offline") -> Path:
     return config
 
 
-def _wait_connected(port: str, timeout: float = 10.0) -> None:
-    import jack
-
-    probe = jack.Client("rigtest-play-probe", no_start_server=True)
-    try:
-        deadline = time.monotonic() + timeout
-        while not probe.get_all_connections(port):
-            assert time.monotonic() < deadline, f"nothing connected to {port}"
-            time.sleep(0.02)
-    finally:
-        probe.close()
-
-
 @pytest.mark.audio
 def test_rig_play_sounds_a_cue_on_fluidsynth_at_its_pitches(jack_server, fluidsynth, tmp_path):
     """`rig play` with the gm device bound to fluidsynth: the audio it makes has each
@@ -200,7 +187,7 @@ def test_rig_play_sounds_a_cue_on_fluidsynth_at_its_pitches(jack_server, fluidsy
         cmd += ["-p", port]
     capture = subprocess.Popen([*cmd, str(wav)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
-    _wait_connected(fluidsynth.audio_out[0])
+    wait_connected(fluidsynth.audio_out[0], timeout=10)
     env = dict(os.environ, PYTHONPATH=str(REPO), **jack_server.env)
     play = [sys.executable, "-m", "rig.cli", "play", str(song), "--config", str(config)]
     done = subprocess.run([*play, "--osc-port", "0"], env=env, capture_output=True, text=True,

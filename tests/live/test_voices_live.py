@@ -27,7 +27,7 @@ from rig.song.arrangement import TrackInfo
 from rig.song.events import PPQ, NoteOff, NoteOn
 from rig.voices.settings import VoiceSettings
 from tests.support.audio import SR, f0, midi_hz, onsets, rises, rms
-from tests.support.live import wait_for, wait_state
+from tests.support.live import wait_connected, wait_for, wait_state
 from tests.support.voices import (
     BLOCK,
     REPO,
@@ -148,7 +148,7 @@ def test_a_port_appearing_mid_show_takes_over_at_the_next_bar(jack_server, freew
             control.send("/rig/play")
             wait_for(control, lambda s: s.state == "playing" and (s.bar, s.beat) >= (2, 2))
             rec = Recorder.spawn(jack_server.env, client_name=name)
-            _wait_connected(rec.port)
+            wait_connected(rec.port)
             with freewheel:
                 wait_state(control, "ended", 180)
                 time.sleep(0.3)
@@ -178,20 +178,6 @@ def test_a_port_appearing_mid_show_takes_over_at_the_next_bar(jack_server, freew
     # Bars before the handover were heard on the stand-in: one onset per beat.
     found = onsets(mono[:cut], 0.1 * np.abs(before).max())
     assert len(found) == (bars - bars_on_hw) * 4
-
-
-def _wait_connected(port: str, timeout: float = 60.0) -> None:
-    """Until something is connected to `port` (generous: a loaded machine)."""
-    import jack
-
-    probe = jack.Client("rigtest-voices-probe", no_start_server=True)
-    try:
-        deadline = time.monotonic() + timeout
-        while not probe.get_all_connections(port):
-            assert time.monotonic() < deadline, f"nothing connected to {port}"
-            time.sleep(0.02)
-    finally:
-        probe.close()
 
 
 def test_no_jack_server_is_a_clear_error_not_a_hang(tmp_path):

@@ -167,3 +167,17 @@ def wait_watching(ui, timeout: float = 120.0) -> None:
         assert ui.poll() is None, "rig live ended while starting"
         assert time.monotonic() < deadline, "rig live never watched its files"
         time.sleep(0.05)
+
+
+def wait_connected(port: str, timeout: float = 60.0) -> None:
+    """Until something is connected to JACK `port` (generous: a loaded machine)."""
+    import jack
+
+    probe = jack.Client("rigtest-connected-probe", no_start_server=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while not probe.get_all_connections(port):
+            assert time.monotonic() < deadline, f"nothing connected to {port}"
+            time.sleep(0.02)
+    finally:
+        probe.close()
