@@ -23,7 +23,7 @@ The tracker is not thread-safe: each sink uses it from its one delivery thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rig.midi.wire import (
     Message,
@@ -120,22 +120,33 @@ def sounding_after(messages: Iterable[bytes]) -> list[tuple[int, int]]:
     return tracker.sounding()
 
 
-def take_back(entries: Iterable[tuple], at_ns: int) -> list[tuple]:
-    """A queue's `(deadline ns, seq, typed message, ...)` entries once output ends at
-    `at_ns` (a master's Stop): everything before it stays; from it on, a note-off stays
-    (moved to `at_ns`) unless its note-on is taken back too, and everything else —
-    note-ons, clock, controllers — is taken back. So a receiver hears nothing start
-    after the Stop and nothing it holds is left sounding."""
+def take_back(
+    entries: Iterable[tuple],
+    at_ns: int,
+    *,
+    message: int = 2,
+    owner: Callable[[tuple], object] = lambda entry: None,
+    stays: Callable[[tuple], bool] = lambda entry: False,
+) -> list[tuple]:
+    """A queue's `(deadline ns, seq, ...)` entries once output ends at `at_ns` (a
+    master's Stop): everything before it stays; from it on, a note-off stays (moved to
+    `at_ns`) unless its note-on is taken back too, and everything else — note-ons,
+    clock, controllers — is taken back. So a receiver hears nothing start after the
+    Stop and nothing it holds is left sounding.
+
+    `message`: where an entry holds its typed message (the JACK sink's queue: 2);
+    `owner(entry)`: whose note it is (notes pair per owner and channel; the stand-in
+    voices' queue: the instrument); `stays(entry)`: kept as it is whenever it falls."""
     kept: list[tuple] = []
-    taken: set[tuple[int, int]] = set()  # notes whose note-on was taken back
+    taken: set[tuple[object, int, int]] = set()  # notes whose note-on was taken back
     for item in sorted(entries, key=lambda e: (e[0], e[1])):
-        msg = item[2]
-        if item[0] < at_ns:
+        msg = item[message]
+        if item[0] < at_ns or stays(item):
             kept.append(item)
         elif isinstance(msg, NoteOn):
-            taken.add((msg.channel, msg.note))
+            taken.add((owner(item), msg.channel, msg.note))
         elif isinstance(msg, NoteOff):
-            key = (msg.channel, msg.note)
+            key = (owner(item), msg.channel, msg.note)
             if key in taken:
                 taken.discard(key)
             else:

@@ -20,6 +20,7 @@ import queue
 from collections.abc import Iterable
 from typing import Any
 
+from rig.midi.notes import take_back
 from rig.song.events import NoteOff, NoteOn
 
 __all__ = ["take_back_marker", "drain", "taken_back"]
@@ -51,21 +52,11 @@ def drain(source: queue.SimpleQueue, heap: list[tuple]) -> None:
 def taken_back(entries: Iterable[tuple], ids: frozenset[int], at_ns: int) -> list[tuple]:
     """The player's queue items `(sound ns, seq, instrument, item, owner, generation)`
     once the instruments with ids `ids` end at `at_ns` (see the module doc); items at
-    once (sound ns 0) and other instruments' items stay as they are."""
-    kept: list[tuple] = []
-    taken: set[tuple[int, int, int]] = set()  # (instrument, channel, note) taken back
-    for entry in sorted(entries, key=lambda e: (e[0], e[1])):
-        sound_ns, _, inst, item = entry[:4]
-        if sound_ns < at_ns or inst is None or id(inst) not in ids:
-            kept.append(entry)
-        elif isinstance(item, NoteOn):
-            taken.add((id(inst), item.channel, item.note))
-        elif isinstance(item, NoteOff):
-            key = (id(inst), item.channel, item.note)
-            if key in taken:
-                taken.discard(key)
-            else:
-                kept.append((at_ns, *entry[1:]))
-        else:
-            kept.append(entry)
-    return kept
+    once (sound ns 0), other instruments' items, controllers and programs stay as they
+    are (`rig.midi.notes.take_back`, notes paired per instrument)."""
+
+    def stays(entry: tuple) -> bool:
+        inst, item = entry[2], entry[3]
+        return inst is None or id(inst) not in ids or not isinstance(item, NoteOn | NoteOff)
+
+    return take_back(entries, at_ns, message=3, owner=lambda e: id(e[2]), stays=stays)
