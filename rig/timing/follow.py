@@ -180,38 +180,7 @@ class ClockFollower:
             self.xrun_stamps += 1  # counted, not fitted: its time is the server's stall
         else:
             self._recent.append((k, at_ns))
-        if stalled:
-            pass
-        elif self._fit is None:
-            self._relock([(k, at_ns)])
-        else:
-            predicted = self._time_of(k)
-            innovation = at_ns - predicted
-            if self._fit.n >= 2 and abs(innovation) > self._noise_ns():
-                self._run.append((k, at_ns, innovation))
-                same_side = all((r[2] > 0) == (innovation > 0) for r in self._run)
-                if not same_side:
-                    self._run = [(k, at_ns, innovation)]
-                elif len(self._run) >= _RELOCK_RUN and abs(innovation) > abs(self._run[0][2]):
-                    # The tempo stepped: from a mature line, the new one starts where
-                    # it was at the step (a young line is no anchor: start afresh).
-                    if self._fit.n >= _MATURE:
-                        self._relock(*self._step(), step=True)
-                    else:
-                        self._relock([(rk, rt) for rk, rt, _ in self._run])
-                    self.relocks += 1
-                elif len(self._run) >= _RELOCK_MAX_RUN:  # the phase jumped
-                    self._relock([(rk, rt) for rk, rt, _ in self._run])
-                    self.relocks += 1
-            else:
-                self._run = []
-                self._innov.append(float(innovation))
-                if self._fit.n >= _MATURE:
-                    self._shape.append(float(innovation))
-                    self._shaped += 1
-                    if self._shaped % _RECENT == 0:
-                        self._bounded = None
-                self._accept(k, at_ns)
+            self._fit_stamp(k, at_ns)
         if self._pending is not None:
             kind, self._pending = self._pending, None
             self._origin_k = k
@@ -219,6 +188,40 @@ class ClockFollower:
             self.playing = True
             self.revision += 1
             self.events.append(Transport(kind, at_ns, self._origin_pos / CLOCKS_PER_BEAT))
+
+    def _fit_stamp(self, k: int, at_ns: int) -> None:
+        """Clock `k` stamped `at_ns` against the line: fitted, or one of a run of
+        stamps beyond the noise that restarts the fit (a tempo step, a phase jump)."""
+        if self._fit is None:
+            self._relock([(k, at_ns)])
+            return
+        predicted = self._time_of(k)
+        innovation = at_ns - predicted
+        if self._fit.n >= 2 and abs(innovation) > self._noise_ns():
+            self._run.append((k, at_ns, innovation))
+            same_side = all((r[2] > 0) == (innovation > 0) for r in self._run)
+            if not same_side:
+                self._run = [(k, at_ns, innovation)]
+            elif len(self._run) >= _RELOCK_RUN and abs(innovation) > abs(self._run[0][2]):
+                # The tempo stepped: from a mature line, the new one starts where
+                # it was at the step (a young line is no anchor: start afresh).
+                if self._fit.n >= _MATURE:
+                    self._relock(*self._step(), step=True)
+                else:
+                    self._relock([(rk, rt) for rk, rt, _ in self._run])
+                self.relocks += 1
+            elif len(self._run) >= _RELOCK_MAX_RUN:  # the phase jumped
+                self._relock([(rk, rt) for rk, rt, _ in self._run])
+                self.relocks += 1
+        else:
+            self._run = []
+            self._innov.append(float(innovation))
+            if self._fit.n >= _MATURE:
+                self._shape.append(float(innovation))
+                self._shaped += 1
+                if self._shaped % _RECENT == 0:
+                    self._bounded = None
+            self._accept(k, at_ns)
 
     def xrun(self, from_ns: int, to_ns: int) -> None:
         """The server stalled: the frames from `from_ns` to `to_ns` were never processed,
