@@ -31,6 +31,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -266,16 +267,37 @@ class Freewheel:
     checks run here; real-time tests assert robustness instead.
     """
 
+    SWITCH_TIMEOUT_S = 20.0  # generous: a loaded machine
+
     def __init__(self, server: JackServer) -> None:
         import jack
 
         self._client = jack.Client("rigtest-freewheel", no_start_server=True,
                                    servername=server.name)  # fmt: skip
         self.on = False
+        # `set_freewheel` only asks: the server switches a little later. A scenario that
+        # acts at once (a launch, a cue) could land on the last real-time cycles, where
+        # the dummy server xruns and late note-ons are dropped by design. The server's
+        # notification says when the switch happened; only an active client gets it.
+        self._state = threading.Condition()
+        self._server_on = False
+        self._client.set_freewheel_callback(self._switched)
+        self._client.activate()
+
+    def _switched(self, starting: bool) -> None:
+        with self._state:
+            self._server_on = starting
+            self._state.notify_all()
 
     def set(self, on: bool) -> None:
+        """Switch freewheel on or off and wait until the server has."""
         self._client.set_freewheel(on)
         self.on = on
+        with self._state:
+            switched = self._state.wait_for(
+                lambda: self._server_on == on, timeout=self.SWITCH_TIMEOUT_S
+            )
+        assert switched, f"the JACK server did not switch freewheel {'on' if on else 'off'}"
 
     def __enter__(self) -> Freewheel:
         self.set(True)

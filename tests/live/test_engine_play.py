@@ -328,15 +328,18 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(
                 control.send("/rig/cue", index)
                 deadline = time.monotonic() + 60
                 # /rig/cue takes over at the next bar line: wait until it has.
-                while not _playing_cue(control.status(timeout=0.5), index):
+                seen = []  # the statuses on the way, for a failure's message
+                while not _playing_cue(status := control.status(timeout=0.5), index):
+                    seen.append(status)
                     assert time.monotonic() < deadline, f"cue {index} never started"
                     time.sleep(0.02)
+                seen.append(status)
                 # It began before the status said so: its first notes are due by then.
                 due = cycle[0] + listen[index]
                 while cycle[0] < due:
                     assert time.monotonic() < deadline, f"cue {index}: the server stood still"
                     time.sleep(0.01)
-                windows.append((index, requested, cycle[0]))
+                windows.append((index, requested, cycle[0], seen))
             control.send("/rig/stop")
             wait_for(control, lambda s: s.state == "stopped")
             # The Stop's note-offs leave the engine's sinks in their next cycle.
@@ -358,7 +361,8 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(
     data = [d for _, d in events]
     assert sounding_after(data) == []
     silent = []
-    for index, first, last in windows:
+    told = []
+    for index, first, last, seen in windows:
         expected = _opening_notes(cues[index])
         # Only this cue's own (channel, note) pairs count: the window may open on the last
         # notes of the cue before.
@@ -370,4 +374,13 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(
         ]
         if expected and not got:
             silent.append(cues[index].name)
-    assert silent == [], f"no notes arrived for {silent}"
+            heard = [(f, d) for f, d in events if first <= f < last and d[0] & 0xF0 == 0x90]
+            told.append(
+                f"{cues[index].name}: window frames {first}..{last}, expected {sorted(own)[:8]},"
+                f" note-ons in the window {heard[:8]}, statuses "
+                + "; ".join(
+                    "none" if s is None else f"{s.state} cue {s.cue} bar {s.bar} q {s.queued_cue}"
+                    for s in seen[:6]
+                )
+            )
+    assert silent == [], f"no notes arrived for {silent}: " + " | ".join(told)
