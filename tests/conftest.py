@@ -31,13 +31,14 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from rig.probe.freewheel import Freewheel
 
 pytest_plugins: list[str] = []
 
@@ -258,67 +259,12 @@ def recorder(jack_server: JackServer) -> Iterator[object]:
         rec.kill()
 
 
-class Freewheel:
-    """Switches the server to JACK freewheel and back (`with freewheel:` or on/off).
-
-    In freewheel the graph runs cycle after cycle as fast as the CPU allows, with no
-    deadlines: nothing can xrun, and the engine (whose clock is JACK's frame counter)
-    plays the same music on the same frames, only faster than real time. Frame-exact
-    checks run here; real-time tests assert robustness instead.
-    """
-
-    SWITCH_TIMEOUT_S = 20.0  # generous: a loaded machine
-
-    def __init__(self, server: JackServer) -> None:
-        import jack
-
-        self._client = jack.Client("rigtest-freewheel", no_start_server=True,
-                                   servername=server.name)  # fmt: skip
-        self.on = False
-        # `set_freewheel` only asks: the server switches a little later. A scenario that
-        # acts at once (a launch, a cue) could land on the last real-time cycles, where
-        # the dummy server xruns and late note-ons are dropped by design. The server's
-        # notification says when the switch happened; only an active client gets it.
-        self._state = threading.Condition()
-        self._server_on = False
-        self._client.set_freewheel_callback(self._switched)
-        self._client.activate()
-
-    def _switched(self, starting: bool) -> None:
-        with self._state:
-            self._server_on = starting
-            self._state.notify_all()
-
-    def set(self, on: bool) -> None:
-        """Switch freewheel on or off and wait until the server has."""
-        self._client.set_freewheel(on)
-        self.on = on
-        with self._state:
-            switched = self._state.wait_for(
-                lambda: self._server_on == on, timeout=self.SWITCH_TIMEOUT_S
-            )
-        assert switched, f"the JACK server did not switch freewheel {'on' if on else 'off'}"
-
-    def __enter__(self) -> Freewheel:
-        self.set(True)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.set(False)
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            if self.on:
-                self.set(False)
-            self._client.close()
-
-
 @pytest.fixture
 def freewheel(jack_server: JackServer) -> Iterator[Freewheel]:
     """Switches the server to JACK freewheel: `with freewheel:` around the part of a
     scenario that plays, after its clients are up (jack2 refuses to open a client
     while it freewheels) and before they close; off again after the test anyway."""
-    fw = Freewheel(jack_server)
+    fw = Freewheel("rigtest-freewheel", server=jack_server.name)
     try:
         yield fw
     finally:

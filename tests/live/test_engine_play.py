@@ -96,7 +96,7 @@ def test_rig_play_for_ten_seconds_plays_ten_seconds_of_timeline_in_freewheel(
         with freewheel:
             # `rig play` starts the show by itself 0.3 s after its engine is up: on a
             # loaded machine the switch may come after that (the start in real time).
-            switched = freewheel._client.frame_time
+            switched = freewheel.client.frame_time
             xruns = jack_server.xruns.count - xruns  # (real time: before the switch)
             began = time.monotonic()
             assert player.stdout is not None
@@ -219,6 +219,7 @@ def test_rig_play_sounds_a_cue_on_fluidsynth_at_its_pitches(jack_server, fluidsy
 def _playing_cue(status, index: int) -> bool:  # rig.control.protocol.Status
     return (
         status is not None
+        and status.state == "playing"
         and status.cue == index
         and getattr(status, "queued_cue", -1) == -1  # not merely queued
     )
@@ -316,6 +317,10 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(
         for port in probe.get_ports("^rigset:", is_midi=True, is_output=True):
             probe.connect(port, recorder.port)
         probe.activate()
+        with ControlClient(osc) as control:
+            # rig play registers its ports before it starts the show: a /rig/cue before
+            # then only selects a cue, and the show starts at its own time.
+            wait_for(control, lambda s: s.state == "playing", timeout=60)
         # Every client is up (jack2 opens none while it freewheels); off again before
         # they close (a client closing in freewheel upset the next test's clients).
         with freewheel, ControlClient(osc) as control:
