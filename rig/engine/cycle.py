@@ -111,22 +111,26 @@ class FrameLoop:
 
     def __call__(self, cycle: FrameCycle) -> None:
         """The process callback's first step (JACK's real-time thread)."""
-        frames, nframes = cycle.frames, cycle.nframes
+        frames = cycle.frames
+        nframes = cycle.nframes
         expected = self._next_frame
-        # The first cycle may start later than `first_frame` guessed: not an xrun.
-        jumped = expected is not None and frames != expected and self.cycles > 0
-        with self._lock:
-            try:
-                # One cycle of margin (and the outputs' notice): the pump runs while
-                # this cycle and the next are still inside what the last one covered.
-                reach = frames + 2 * nframes + self.notice_frames
-                if jumped or reach > self._covered_frame:
-                    self._pump(cycle, expected if jumped else None)
-            except Exception as exc:  # never raise in the RT thread; the status shows it
-                self.errors += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"
+        lock = self._lock
+        lock.acquire()
+        try:
+            # The first cycle may start later than `first_frame` guessed: not an xrun.
+            if frames != expected and expected is not None and self.cycles:
+                self._pump(cycle, expected)
+            # One cycle of margin (and the outputs' notice): the pump runs while this
+            # cycle and the next are still inside what the last one covered.
+            elif frames + 2 * nframes + self.notice_frames > self._covered_frame:
+                self._pump(cycle, None)
+        except Exception as exc:  # never raise in the RT thread; the status shows it
+            self.errors += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+        finally:
             self._next_frame = frames + nframes
             self.cycles += 1
+            lock.release()
 
     def _pump(self, cycle: FrameCycle, missed_from: int | None) -> None:
         """Pump the engine at the cycle's first frame (after the xrun handling when
