@@ -289,8 +289,17 @@ def _empty_row(seconds: float, name: str, timeout: float) -> EngineRow:
     return row
 
 
-def run_engines(root: Path, seconds: float, isobar_python: Path | None, say, progress) -> list:
-    """Every row, freewheel then real time; `progress(fraction)` after each run."""
+def run_engines(
+    root: Path,
+    seconds: float,
+    isobar_python: Path | None,
+    say,
+    progress,
+    idle_s: float | None = None,
+) -> list:
+    """Every row, freewheel then real time; `progress(fraction)` after each run.
+    `idle_s`: how long the rows that play nothing (stopped, the floor) run; default as
+    long as the section plays."""
     from rig.probe.recorder import Recorder
     from rig.song.events import PPQ
 
@@ -306,6 +315,8 @@ def run_engines(root: Path, seconds: float, isobar_python: Path | None, say, pro
         runs.append((ISOBAR, REALTIME))
     runs += [(FRAME, STOPPED), (DEADLINE, STOPPED), (EMPTY_CLIENT, REALTIME)]
     idle = plan_s[-1] + 60 / bpm / 24 if plan_s else 1.0  # as long as the section plays
+    if idle_s is not None:
+        idle = idle_s
     rows = []
     for i, (engine, mode) in enumerate(runs):
         say(f"-- {engine}, {mode}")
