@@ -24,7 +24,8 @@ Pumping in batches: a pump at `now` hands the sinks every event before `now +
 lookahead` (15 ms: 11 cycles at 64 frames), which the sinks keep and write each on
 its frame. So the loop pumps only when the next cycle would reach past what the
 last pump covered (less the stand-in voices' notice), after an xrun, after anything
-another thread did under `lock` (a command, a reload step), and in every cycle while
+another thread did under `lock` (a command, a reload step), never while stopped with
+nothing to send (no clock while stopped, timed end or MTC), and in every cycle while
 a sync source or input is followed (a master's Start is acted on in the cycle it
 arrives). The frames the music lands on do not depend on when it was handed over;
 the scheduler's Python work runs about once in ten cycles instead of in every one
@@ -50,6 +51,8 @@ from typing import Any
 from rig.timing.timeline import FrameCycle, Timeline
 
 __all__ = ["FrameLoop"]
+
+_NEVER = 1 << 62  # a frame no cycle reaches
 
 
 class _CommandLock:
@@ -111,22 +114,26 @@ class FrameLoop:
 
     def __call__(self, cycle: FrameCycle) -> None:
         """The process callback's first step (JACK's real-time thread)."""
-        frames, nframes = cycle.frames, cycle.nframes
+        frames = cycle.frames
+        nframes = cycle.nframes
         expected = self._next_frame
-        # The first cycle may start later than `first_frame` guessed: not an xrun.
-        jumped = expected is not None and frames != expected and self.cycles > 0
-        with self._lock:
-            try:
-                # One cycle of margin (and the outputs' notice): the pump runs while
-                # this cycle and the next are still inside what the last one covered.
-                reach = frames + 2 * nframes + self.notice_frames
-                if jumped or reach > self._covered_frame:
-                    self._pump(cycle, expected if jumped else None)
-            except Exception as exc:  # never raise in the RT thread; the status shows it
-                self.errors += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"
+        lock = self._lock
+        lock.acquire()
+        try:
+            # The first cycle may start later than `first_frame` guessed: not an xrun.
+            if frames != expected and expected is not None and self.cycles:
+                self._pump(cycle, expected)
+            # One cycle of margin (and the outputs' notice): the pump runs while this
+            # cycle and the next are still inside what the last one covered.
+            elif frames + 2 * nframes + self.notice_frames > self._covered_frame:
+                self._pump(cycle, None)
+        except Exception as exc:  # never raise in the RT thread; the status shows it
+            self.errors += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+        finally:
             self._next_frame = frames + nframes
             self.cycles += 1
+            lock.release()
 
     def _pump(self, cycle: FrameCycle, missed_from: int | None) -> None:
         """Pump the engine at the cycle's first frame (after the xrun handling when
@@ -146,7 +153,13 @@ class FrameLoop:
         engine.pump(now, hooks=False)
         self.pumps += 1
         sync = engine.sync
-        if sync is None or (sync.source is None and sync.input is None):
-            # Not following a sync source or input (those are taken every cycle):
-            # every frame before now + lookahead is handed over.
-            self._covered_frame = self.timeline.frame_of(now + engine.scheduler.lookahead_ns) - 1
+        if sync is not None and (sync.source is not None or sync.input is not None):
+            return  # following a sync source or input: taken every cycle
+        scheduler = engine.scheduler
+        if scheduler.playing or scheduler.idle_devices or sync is not None:
+            # Every frame before now + lookahead is handed over.
+            self._covered_frame = self.timeline.frame_of(now + scheduler.lookahead_ns) - 1
+        elif engine.timed is None and engine.mtc is None:
+            # Stopped, no clock while stopped, no timed end, no MTC: nothing is sent
+            # until a command (which makes the next cycle pump) or an xrun.
+            self._covered_frame = _NEVER

@@ -54,7 +54,7 @@ import time
 from collections import deque
 from typing import Any
 
-from rig.midi.jack_host import JackHost
+from rig.midi.jack_host import NEVER, JackHost
 from rig.midi.notes import NoteTracker, take_back
 from rig.midi.ports import match_port
 from rig.midi.sink import entry, wire_of
@@ -80,7 +80,6 @@ _STALE_CLOCK_NS = 25_000_000
 # (xrun: the whole cycle's MIDI was lost). A burst beyond this spills into the
 # next cycles, in order. 32 per 1.33 ms is still ~24x DIN MIDI's speed.
 _MAX_PER_CYCLE = 32
-_NEVER = 1 << 62  # a frame no cycle reaches
 
 
 class _Control:
@@ -183,7 +182,12 @@ class JackSink:
     def send(self, when_ns: int, data: Message | bytes) -> None:
         if not self._open:
             raise RuntimeError(f"sink {self.name} is not open")
-        self._queue.put((int(when_ns), next(self._seq), *entry(data)))
+        self._put((int(when_ns), next(self._seq), *entry(data)))
+
+    def _put(self, item: Any) -> None:
+        """Queue `item` for the process callback, and tell the host to look."""
+        self._queue.put(item)
+        self.host.queued = True
 
     def take_back(self, at_ns: int) -> bool:
         """Output ends at `at_ns` (a followed master's Stop): what was sent for `at_ns`
@@ -194,7 +198,7 @@ class JackSink:
         the sinks write the cycle, so nothing of the cycle from `at_ns` on is written."""
         if not self._open:
             return False
-        self._queue.put(_TakeBack(int(at_ns)))
+        self._put(_TakeBack(int(at_ns)))
         return True
 
     def panic(self, wait: bool = True) -> None:
@@ -207,7 +211,7 @@ class JackSink:
         if not self._open:
             return
         self._panic_done.clear()
-        self._queue.put(_PANIC)
+        self._put(_PANIC)
         # Wait (briefly) until the offs are written and that cycle has finished,
         # so a caller that closes or exits right after does not cut them off.
         if wait and self.host.alive and self._panic_done.wait(timeout=0.5):
@@ -285,7 +289,7 @@ class JackSink:
                 "%s: port %s vanished; its notes are forgotten", self.name, self.destination
             )
             self.connected = False
-            self._queue.put(_FORGET)
+            self._put(_FORGET)
         self.destination = None
         destinations = self.host.destinations()
         if destinations is None:
@@ -304,7 +308,7 @@ class JackSink:
             log.info("%s: connecting to %s failed (%s); trying again", self.name, target, exc)
             return
         # A receiver that went away mid-note may still hold it: release those first.
-        self._queue.put(_RECONNECTED)
+        self._put(_RECONNECTED)
         self.destination = target
         self.connected = True
         log.info("%s: connected to %s", self.name, target)
@@ -364,7 +368,7 @@ class JackSink:
             self.quiet_until = -1
         else:
             head = self._head_frame
-            self.quiet_until = head if head is not None else _NEVER
+            self.quiet_until = head if head is not None else NEVER
 
     def _drain(self, heap: list, overflow: deque[bytes]) -> bool:
         """Take what other threads queued; True if a panic was among it."""

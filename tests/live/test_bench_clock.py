@@ -18,6 +18,7 @@ import pytest
 from rig.commands.bench.clock import main
 from rig.commands.bench.clock_engines import (
     DEADLINE,
+    EMPTY_CLIENT,
     FRAME,
     FREEWHEEL,
     HEADER,
@@ -35,17 +36,23 @@ REPO = Path(__file__).resolve().parents[2]
 def test_engines_part_measures_every_row(jack_server):
     said: list[str] = []
     fractions: list[float] = []
-    rows = run_engines(REPO, 1.0, None, said.append, fractions.append)
+    # The rows that play nothing (stopped, the floor) for 0.5 s, not the bar's 2.4 s:
+    # what they measure is per cycle and per second.
+    rows = run_engines(REPO, 1.0, None, said.append, fractions.append, idle_s=0.5)
     assert [(r.engine, r.mode) for r in rows] == [
         (FRAME, FREEWHEEL), (DEADLINE, FREEWHEEL), (FRAME, REALTIME), (DEADLINE, REALTIME),
-        (FRAME, STOPPED), (DEADLINE, STOPPED),
+        (FRAME, STOPPED), (DEADLINE, STOPPED), (EMPTY_CLIENT, REALTIME),
     ]  # fmt: skip
-    assert fractions == [n / 6 for n in range(1, 7)]  # the progress bar's steps
+    assert fractions == [n / 7 for n in range(1, 8)]  # the progress bar's steps
     frame_fw = rows[0]
     assert frame_fw.expected == 4 * 24  # one bar of 4/4 at 24 PPQN
     assert frame_fw.ticks == frame_fw.expected
     assert frame_fw.frames_off == (0, 0)  # every tick on its tempo map frame
-    for r in rows:
+    *engines, floor = rows
+    # The floor: a process whose JACK callback does nothing, as long as a section plays.
+    assert floor.cycles > 0 and floor.cpu_seconds > 0 and floor.wall_seconds >= 0.5, floor
+    assert floor.callback_us is None and floor.expected == floor.note_ons == 0, floor
+    for r in engines:
         assert r.cycles > 0 and r.cpu_seconds > 0 and r.wall_seconds > 0, r
         assert r.callback_us is not None and 0 < r.callback_us[0] <= r.callback_us[1], r
         # Nothing left sounding; in real time an xrun cycle can lose note-offs at the
@@ -64,6 +71,7 @@ def test_engines_part_measures_every_row(jack_server):
     assert len(table) == 1 + len(rows)
     assert all(line.count(" | ") == len(HEADER) - 1 for line in table)
     assert "| rig frame engine | real time |" in text and "| 1.00 |" in text  # the baseline
+    assert f"| {EMPTY_CLIENT} | real time | 0 of 0 | - | - |" in text
 
 
 def test_help_has_an_example_and_bad_options_are_usage_errors(capsys):

@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from rig.commands.bench.floor import EMPTY_CLIENT, empty_client
 from rig.midi.wire import CLOCK
 from rig.probe.freewheel import Freewheel
 
@@ -258,8 +259,27 @@ def _rig(
     }
 
 
-def run_engines(root: Path, seconds: float, isobar_python: Path | None, say, progress) -> list:
-    """Every row, freewheel then real time; `progress(fraction)` after each run."""
+def _empty_row(seconds: float, name: str, timeout: float) -> EngineRow:
+    """The floor row: an empty Python JACK client for `seconds` (`rig.commands.bench.floor`)."""
+    got = empty_client(seconds, name, timeout)
+    row = EngineRow(EMPTY_CLIENT, REALTIME)
+    row.cpu_seconds, row.wall_seconds = got["cpu_seconds"], got["wall_seconds"]
+    row.cycles = round(row.wall_seconds * got["rate"] / got["period"])
+    row.note = "JACK-Client, one MIDI port, a callback that does nothing"
+    return row
+
+
+def run_engines(
+    root: Path,
+    seconds: float,
+    isobar_python: Path | None,
+    say,
+    progress,
+    idle_s: float | None = None,
+) -> list:
+    """Every row, freewheel then real time; `progress(fraction)` after each run.
+    `idle_s`: how long the rows that play nothing (stopped, the floor) run; default as
+    long as the section plays."""
     from rig.probe.recorder import Recorder
     from rig.song.events import PPQ
 
@@ -273,11 +293,18 @@ def run_engines(root: Path, seconds: float, isobar_python: Path | None, say, pro
     runs = [(FRAME, FREEWHEEL), (DEADLINE, FREEWHEEL), (FRAME, REALTIME), (DEADLINE, REALTIME)]
     if isobar_python is not None:
         runs.append((ISOBAR, REALTIME))
-    runs += [(FRAME, STOPPED), (DEADLINE, STOPPED)]
+    runs += [(FRAME, STOPPED), (DEADLINE, STOPPED), (EMPTY_CLIENT, REALTIME)]
     idle = plan_s[-1] + 60 / bpm / 24 if plan_s else 1.0  # as long as the section plays
+    if idle_s is not None:
+        idle = idle_s
     rows = []
     for i, (engine, mode) in enumerate(runs):
         say(f"-- {engine}, {mode}")
+        if engine == EMPTY_CLIENT:  # no MIDI: no recorders
+            rows.append(_empty_row(idle, f"rig-bench-empty{i}", timeout=60 + 3 * seconds))
+            say(" | ".join(_cells(rows[-1], rows)))
+            progress((i + 1) / len(runs))
+            continue
         fw = Freewheel(f"rig-bench-fw-{os.getpid()}") if mode == FREEWHEEL else None
         try:
             with (
@@ -371,8 +398,8 @@ def _cells(r: EngineRow, rows: list[EngineRow]) -> list[str]:
         f"{r.cpu_per_cycle_us:.1f}",
         ratio,
         callback,
-        str(r.xruns),
-        str(r.sounding),
+        "-" if r.engine == EMPTY_CLIENT else str(r.xruns),  # no recorder: plays nothing
+        "-" if r.engine == EMPTY_CLIENT else str(r.sounding),
         r.note,
     ]
 
@@ -395,6 +422,9 @@ def engines_markdown(rows: list[EngineRow], seconds: float, load: str) -> str:
         "CPU × frame engine: % of one core against the frame engine in real time.",
         "Stopped: the engine open, its clients running, nothing playing, as long as the",
         "section plays — the floor each engine costs before it plays a note.",
+        f"{EMPTY_CLIENT}: a process whose JACK process callback does nothing, as long",
+        "as the section plays — what any Python JACK client pays per cycle (the server",
+        "waking its thread, cffi taking the GIL), under the frame engine's own work.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---" for _ in HEADER) + "|",

@@ -1,0 +1,63 @@
+"""The floor under every Python JACK client, as a row of `rig bench clock`.
+
+A JACK client written in Python (JACK-Client, cffi) pays for each process cycle
+before its callback does anything: the server wakes the client's thread, cffi takes
+the GIL and calls into Python, and the thread signals the next client. At 64 frames
+that is 750 times a second. This row measures that floor on the same server in the
+same run as the engines: a process with one JACK client, one MIDI out port and an
+empty process callback, for as long as the section plays — so the frame engine's
+CPU can be read as floor + the engine's own work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+__all__ = ["EMPTY_CLIENT", "empty_client"]
+
+EMPTY_CLIENT = "empty Python JACK client"
+
+_CHILD = """
+import json, sys, time
+import jack
+seconds = float(sys.argv[1])
+client = jack.Client(sys.argv[2], no_start_server=True)
+client.midi_outports.register("out")
+def process(frames):
+    pass
+client.set_process_callback(process)
+client.activate()
+time.sleep(0.5)  # activation's page faults are not the floor
+t0, w0 = time.process_time(), time.monotonic()  # user + system, to the µs
+time.sleep(seconds)
+t1, w1 = time.process_time(), time.monotonic()
+rate, period = client.samplerate, client.blocksize
+client.deactivate()
+client.close()
+cpu = t1 - t0
+print(json.dumps({"cpu_seconds": cpu, "wall_seconds": w1 - w0, "rate": rate, "period": period}))
+"""
+
+
+def empty_client(seconds: float, name: str, timeout: float) -> dict:
+    """CPU and wall seconds of the empty client over `seconds` (the JSON the child
+    prints); RuntimeError when it fails. The server is the environment's
+    (`JACK_DEFAULT_SERVER`)."""
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(seconds), name],
+            text=True,
+            capture_output=True,
+            env=dict(os.environ),
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"the empty JACK client did not finish within {timeout:.0f} s") from None
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        err = out.stderr.strip().splitlines()[-1:] or [f"exit {out.returncode}"]
+        raise RuntimeError(f"the empty JACK client failed: {err[0]}")
+    return json.loads(lines[-1])
