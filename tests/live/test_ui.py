@@ -248,6 +248,33 @@ def test_a_crash_says_the_host_restarts_the_engine_and_the_ui_follows_it():
     asyncio.run(scenario())
 
 
+def test_a_reload_error_after_an_engine_restart_is_not_hidden_by_its_note():
+    """Trial 24: after an engine restart the note "engine restarted: ..." stayed on the
+    message line until a key sent something, hiding every later message: a broken
+    song's file:line:col, a key's answer. The newer message wins."""
+    import os
+
+    from rig.stage.session import Session
+
+    async def scenario() -> None:
+        with served([sectioned("Rivalry", 36)]) as (engine, port, _, _ended):
+            session = Session(port, os.getpid(), os.getpid(), "set.yaml", restarts=1,
+                              engine_state="restarted",
+                              note="restarted at 00:33:30, cue 1, bar 9")  # fmt: skip
+            link = EngineLink(port, engine_pid=os.getpid())
+            app = LiveApp(link, poll_s=0.05, session=lambda: session)
+            async with app.run_test(size=(120, 30)) as pilot:
+                await until(pilot, lambda: "engine restarted" in text(app, "#message"))
+                broken = "not reloaded, the old version plays on: songs/ciel.yaml:5:8: tempo"
+                app.show_reload(broken, True)  # what the file watcher reports
+                await until(pilot, lambda: "songs/ciel.yaml:5:8" in text(app, "#message"))
+                await pilot.pause(1.2)  # the session is read again: the note stays seen
+                assert "songs/ciel.yaml:5:8" in text(app, "#message")
+                assert "restarted" not in text(app, "#message")
+
+    asyncio.run(scenario())
+
+
 def test_names_with_brackets_are_shown_as_written_and_old_errors_go_away():
     """Issue 12: textual markup in a cue name ("[b]", "[/red]") is text, not style
     (an unbalanced tag made textual raise); an OSC error leaves the screen after
