@@ -399,6 +399,28 @@ def test_the_header_a_performer_reads_at_80x24():
     asyncio.run(scenario())
 
 
+def test_the_health_line_says_what_late_and_xruns_mean_in_full_at_80x24():
+    """Trial 24: at 80x24, bar 112, with late messages and xruns at once, the yellow
+    line ran past the header's width and lost its point ("sound/MIDI may drop")."""
+    from types import SimpleNamespace
+
+    async def scenario() -> None:
+        with served([cue("Long", bars=128, base=24)]) as (engine, port, sinks, _e):
+            link = EngineLink(port)
+            link.send("/rig/play", 112)
+            app = LiveApp(link, poll_s=0.05)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: app.status.bar >= 112)
+                engine.scheduler.stats.late = 3
+                sinks["virus"].host = SimpleNamespace(xruns=2146)  # a JACK client's count
+                await until(pilot, lambda: "xruns 2146" in text(app, "#top"))
+                await pilot.pause(0.2)
+                screen = "\n".join(line.rstrip() for line in screen_text(app))
+                assert "late 3" in screen and "may drop" in screen, screen
+
+    asyncio.run(scenario())
+
+
 def test_a_count_in_counts_and_flashes_in_the_header():
     """`count_in:` — `p` shows COUNT-IN, the big digits count the beats and the
     header flashes on every other one; then PLAYING from bar 1."""
