@@ -167,6 +167,10 @@ def _fill(engine: Engine, how: str | int, quantize: str, now_ns: int) -> None:
     elif how == "on":
         engine.fill(now_ns, None, quantize)
     elif isinstance(how, int):
+        cue = engine.cues[engine.view.index]
+        if how > 0 and engine.scheduler.playing and cue.fill_variant is None:
+            # the `f` key and a pad with `bars:` would change nothing, and say nothing
+            raise ValueError(f"fill: {cue.name} has no {{fill}} conditions: it plays the same")
         engine.fill(now_ns, how, quantize)
     else:
         raise ValueError(f"/rig/fill: expected a number of bars, on or off, got {how!r}")
