@@ -283,6 +283,8 @@ def _run_ui(args, project, session, cues, voices=None, warnings=(), terminated=N
                   quantize=quantize)  # fmt: skip
     if warnings:  # the message line until the first action (rig check lists them all)
         app.message = warning_line(warnings, args.path)
+    if reloader is not None and reloader.startup_error:  # a song saved broken before --attach
+        app.message, app.message_is_error = reloader.startup_error, True
     import signal
 
     def end_show(signum: int, frame: object) -> None:

@@ -167,6 +167,10 @@ def _fill(engine: Engine, how: str | int, quantize: str, now_ns: int) -> None:
     elif how == "on":
         engine.fill(now_ns, None, quantize)
     elif isinstance(how, int):
+        cue = engine.cues[engine.view.index]
+        if how > 0 and engine.scheduler.playing and cue.fill_variant is None:
+            # the `f` key and a pad with `bars:` would change nothing, and say nothing
+            raise ValueError(f"fill: {cue.name} has no {{fill}} conditions: it plays the same")
         engine.fill(now_ns, how, quantize)
     else:
         raise ValueError(f"/rig/fill: expected a number of bars, on or off, got {how!r}")
@@ -314,14 +318,14 @@ def timing(engine: Engine, now_ns: int) -> dict:
     before = view.offset and engine.cues[view.index].tempo.seconds_at(view.offset)
     cue_in = before + here
     lengths = [c.tempo.seconds_at(c.length_ticks) for c in engine.cues]
+    queued = engine.queued
     out = {
         "cue_elapsed_s": float(cue_in),
         "cue_remaining_s": float(cue_left),
         "set_elapsed_s": float(sum(lengths[: view.index]) + cue_in),
-        "set_remaining_s": float(cue_left + sum(lengths[view.index + 1 :])),
+        "set_remaining_s": float(cue_left + _after_switch(engine, lengths, cue_in + cue_left)),
     }
     bar = engine.position(now_ns)[0]
-    queued = engine.queued
     if engine.state == "waiting":
         name = engine.cues[engine.cue_index].name  # loaded, waiting for its launch
         return {**out, "next_name": name, "next_bars": -1, "next_how": "wait"}
@@ -336,6 +340,23 @@ def timing(engine: Engine, now_ns: int) -> dict:
     end_bar = bar_beat(view, view.length_ticks)[0]
     bars = -1 if how == "wait" or not engine.run_on else max(0, end_bar - bar)
     return {**out, "next_name": engine.cues[index + 1].name, "next_bars": bars, "next_how": how}
+
+
+def _after_switch(engine: Engine, lengths: list[float], switch_s: float) -> float:
+    """Seconds of the set after the playing cue's end or its queued switch (`switch_s`
+    into the cue): a launch skips to its cue, a jump goes on from its section, a new
+    version from the same place — the set's remaining time must not drop by the cues
+    or bars a queued switch is still to play (or skip)."""
+    index, queued = engine.view.index, engine.queued
+    if queued is None:
+        return sum(lengths[index + 1 :])
+    if queued.kind == "cue":
+        return sum(lengths[queued.index :])
+    rest = sum(lengths[queued.index + 1 :])
+    if queued.kind == "section":
+        cue = engine.cues[queued.index]
+        return lengths[queued.index] - cue.tempo.seconds_at(queued.start_tick) + rest
+    return max(0.0, lengths[queued.index] - switch_s) + rest  # a reload: the same place
 
 
 def _sync_fields(engine: Engine, now_ns: int) -> dict:

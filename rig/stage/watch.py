@@ -90,8 +90,19 @@ class Reloader:
         self.project = load_project()
         self.is_set = self._is_set()
         self.warnings: list = []  # of the last version compiled (rig.dsp.standins.warnings_of)
-        self.cues = list(cues) if cues is not None else self._compile()[0]
-        self.transitions = tuple(transitions) or self._transitions()
+        # Set when the files did not compile as this reloader started (`rig live --attach`
+        # to a show whose song was saved broken): the UI shows it, watching goes on, and
+        # the first version that compiles is sent whole (what the engine has is unknown).
+        self.startup_error = ""
+        self.cues: list[Arrangement] = []
+        if cues is not None:
+            self.cues = list(cues)
+        else:
+            try:
+                self.cues = self._compile()[0]
+            except (InputError, OSError, RuntimeError) as exc:
+                self.startup_error = _not_reloaded(exc)
+        self.transitions = tuple(transitions) or (self._transitions() if self.cues else ())
         self.extra_paths = [p.resolve() for p in extra_paths]
         self.voices: dict[str, VoiceSpec] = (
             dict(voices) if voices is not None else self._read_voices()
@@ -117,12 +128,8 @@ class Reloader:
             if any(self._is_project_file(p) for p in changed):
                 self.project = self.load_project()
             cues, transitions = self._compile()
-        except InputError as exc:
-            return f"not reloaded, the old version plays on: {_first_error(exc)}", True
-        except OSError as exc:
-            return f"not reloaded: {exc.filename}: {exc.strerror}", True
-        except RuntimeError as exc:  # pathlib's "Symlink loop from ..." (Python < 3.13)
-            return f"not reloaded, the old version plays on: {exc}", True
+        except (InputError, OSError, RuntimeError) as exc:
+            return _not_reloaded(exc), True
         sources = [c.source for c in cues]
         if sources != [c.source for c in self.cues] or transitions != self.transitions:
             path = write_bundle(
@@ -130,6 +137,8 @@ class Reloader:
             )
             self.send("/rig/reload", str(path), self.quantize)
             self.cues, self.transitions = cues, transitions
+            if self.startup_error:  # broken since the start: the voices as their files are
+                self.voices, self.startup_error = self._read_voices(), ""
             return self._with_unloaded_voices(f"set reloaded: {len(cues)} cues")
         fresh = [(i, c) for i, c in enumerate(cues) if not same_music(c, self.cues[i])]
         if not fresh:
@@ -183,6 +192,8 @@ class Reloader:
         """What to watch: the folder holding the set and its cues (includes and themes
         live there too), the patches folder and the config file."""
         files = [self.set_path] + [_resolve(Path(c.source)) for c in self.cues if c.source]
+        if not self.cues:  # nothing compiled yet (startup_error): the set names its songs
+            files += self._set_songs()
         common = Path(_common(files))
         out = [common, self.project.config.patches_dir]
         config_path = Path(self.project.config.path)
@@ -206,6 +217,13 @@ class Reloader:
         self._stop.set()
 
     # -- inside ----------------------------------------------------------------------------
+    def _set_songs(self) -> list[Path]:
+        """The song files the set names, when the set file itself loads."""
+        try:
+            return [_resolve(e.song) for e in self.project.setlist(self.set_path).entries]
+        except (InputError, OSError, RuntimeError):
+            return []
+
     def _is_set(self) -> bool:
         from rig.song.setlist import is_setlist
 
@@ -262,6 +280,15 @@ def _resolve(path: Path) -> Path:
         return path.resolve()
     except (RuntimeError, OSError):
         return path.absolute()
+
+
+def _not_reloaded(exc: Exception) -> str:
+    """The message row's line for a version that does not compile."""
+    if isinstance(exc, InputError):
+        return f"not reloaded, the old version plays on: {_first_error(exc)}"
+    if isinstance(exc, OSError):
+        return f"not reloaded: {exc.filename}: {exc.strerror}"
+    return f"not reloaded, the old version plays on: {exc}"  # pathlib's "Symlink loop"
 
 
 def _first_error(exc: InputError) -> str:

@@ -245,6 +245,34 @@ def test_a_tempo_set_while_stopped_is_the_tempo_play_starts_at():
     assert gaps and all(abs(g - 60e9 / 118 / 24) <= 1 for g in gaps), gaps
 
 
+def test_the_set_remaining_time_counts_what_a_queued_launch_or_jump_will_play():
+    """Trial 24: with a launch or a section jump queued, the set's remaining time fell by
+    minutes (the skipped cue counted, the rest of the jumped-in cue not) and came back
+    when the switch landed. It now says what the set will play."""
+    from rig.engine.dispatch import status
+
+    time = FakeTime()
+    from tests.support.live import cue as sectioned
+
+    one = sectioned("one", bars=4, sections=(("a", 2), ("b", 2)))  # 120 BPM
+    cues = [one, cue("two", bars=2, bpm=60), cue("three", bars=1)]
+    sinks = {d: RecordingSink(d, now=time.now_ns) for d in ("virus", "mono")}
+    for s in sinks.values():
+        s.open()
+    engine = Engine(cues, sinks, clock_latency_ms={"mono": 0.0})
+    engine.play(time.now)
+    advance(engine, time, START_DELAY_NS + 500 * MS)  # bar 1 of cue one (8 s); 18 s in all
+    engine.launch(time.now, 2, "bar")  # three (2 s) from bar 2: two (8 s) is skipped
+    s = status(engine, time.now)
+    assert abs(s.cue_remaining_s - 1.5) < 0.01 and abs(s.set_remaining_s - 3.5) < 0.01, s
+    engine.section(time.now, "a", "bar")  # back to bar 1 at bar 2: 8 s of one, then two, three
+    s = status(engine, time.now)
+    assert abs(s.cue_remaining_s - 1.5) < 0.01 and abs(s.set_remaining_s - 19.5) < 0.01, s
+    advance(engine, time, 2000 * MS)  # the jump has landed: the figure goes on from there
+    s = status(engine, time.now)
+    assert s.queued_cue == -1 and abs(s.set_remaining_s - 17.5) < 0.01, s
+
+
 def test_status_tells_the_performer_where_the_cue_and_the_set_are_and_what_comes_next():
     """Issue 12: elapsed and remaining time of the cue and of the set, and "next: X in
     N bars" — from the engine's own position and tempo."""

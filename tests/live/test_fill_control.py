@@ -123,6 +123,26 @@ def test_osc_fill_arguments() -> None:
         handle(engine, "/rig/fill", [1, "soon"], time.now)
 
 
+def test_a_fill_for_a_cue_without_fill_conditions_says_so() -> None:
+    """Trial 24: no cue of the club night has `{fill}` conditions, so `f` changed nothing
+    and the performer saw nothing. A fill for N bars of such a cue is answered with why
+    (the UI shows it); a held fill still arms, as it carries into the next cue."""
+    time = FakeTime()
+    engine, _ = make([cue("plain", 8), with_fill(cue("filled", 8, base=60))], time)
+    engine.play(time.now)
+    advance(engine, time, 100 * MS)
+    with pytest.raises(ValueError, match=r"plain has no \{fill\} conditions"):
+        handle(engine, "/rig/fill", [1, "bar"], time.now)
+    assert not engine.view.fills
+    handle(engine, "/rig/fill", ["on"], time.now)
+    assert engine.fill_held
+    handle(engine, "/rig/fill", ["off"], time.now)
+    handle(engine, "/rig/launch", [1, "now"], time.now)
+    advance(engine, time, 100 * MS)
+    handle(engine, "/rig/fill", [1, "bar"], time.now)  # a cue with {fill}: no complaint
+    assert engine.view.fills
+
+
 def test_controller_fill_held_while_the_pad_is_down() -> None:
     mappings = (
         ControllerMapping("note", 42, "fill"),

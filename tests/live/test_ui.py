@@ -248,6 +248,33 @@ def test_a_crash_says_the_host_restarts_the_engine_and_the_ui_follows_it():
     asyncio.run(scenario())
 
 
+def test_a_reload_error_after_an_engine_restart_is_not_hidden_by_its_note():
+    """Trial 24: after an engine restart the note "engine restarted: ..." stayed on the
+    message line until a key sent something, hiding every later message: a broken
+    song's file:line:col, a key's answer. The newer message wins."""
+    import os
+
+    from rig.stage.session import Session
+
+    async def scenario() -> None:
+        with served([sectioned("Rivalry", 36)]) as (engine, port, _, _ended):
+            session = Session(port, os.getpid(), os.getpid(), "set.yaml", restarts=1,
+                              engine_state="restarted",
+                              note="restarted at 00:33:30, cue 1, bar 9")  # fmt: skip
+            link = EngineLink(port, engine_pid=os.getpid())
+            app = LiveApp(link, poll_s=0.05, session=lambda: session)
+            async with app.run_test(size=(120, 30)) as pilot:
+                await until(pilot, lambda: "engine restarted" in text(app, "#message"))
+                broken = "not reloaded, the old version plays on: songs/ciel.yaml:5:8: tempo"
+                app.show_reload(broken, True)  # what the file watcher reports
+                await until(pilot, lambda: "songs/ciel.yaml:5:8" in text(app, "#message"))
+                await pilot.pause(1.2)  # the session is read again: the note stays seen
+                assert "songs/ciel.yaml:5:8" in text(app, "#message")
+                assert "restarted" not in text(app, "#message")
+
+    asyncio.run(scenario())
+
+
 def test_names_with_brackets_are_shown_as_written_and_old_errors_go_away():
     """Issue 12: textual markup in a cue name ("[b]", "[/red]") is text, not style
     (an unbalanced tag made textual raise); an OSC error leaves the screen after
@@ -368,6 +395,28 @@ def test_the_header_a_performer_reads_at_80x24():
                 assert "cue 2/2 Heartbeat" in screen and "120.0 BPM" in screen
                 # The tracks table and the footer keep their place below the header.
                 assert " q quit" in screen and "plays on" in screen
+
+    asyncio.run(scenario())
+
+
+def test_the_health_line_says_what_late_and_xruns_mean_in_full_at_80x24():
+    """Trial 24: at 80x24, bar 112, with late messages and xruns at once, the yellow
+    line ran past the header's width and lost its point ("sound/MIDI may drop")."""
+    from types import SimpleNamespace
+
+    async def scenario() -> None:
+        with served([cue("Long", bars=128, base=24)]) as (engine, port, sinks, _e):
+            link = EngineLink(port)
+            link.send("/rig/play", 112)
+            app = LiveApp(link, poll_s=0.05)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: app.status.bar >= 112)
+                engine.scheduler.stats.late = 3
+                sinks["virus"].host = SimpleNamespace(xruns=2146)  # a JACK client's count
+                await until(pilot, lambda: "xruns 2146" in text(app, "#top"))
+                await pilot.pause(0.2)
+                screen = "\n".join(line.rstrip() for line in screen_text(app))
+                assert "late 3" in screen and "may drop" in screen, screen
 
     asyncio.run(scenario())
 

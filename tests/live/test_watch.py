@@ -192,3 +192,33 @@ def test_the_message_row_shows_the_cause_before_its_consequences():
     ])  # fmt: skip
     line = _first_error(exc)
     assert line.startswith("song.yaml:7:31: steps: unknown note 'H1'") and "(and 1 more)" in line
+
+
+def test_a_ui_attached_while_a_song_is_broken_reports_it_and_reloads_once_fixed(tmp_path):
+    """Trial 24: `rig live --attach` to a show whose song had been saved broken built no
+    reloader (its error went to stderr under the UI's screen) and hot reload stayed off
+    all night. Now the error is kept for the message row, the songs (in the set's
+    parent folder, as in songs/sets/) are watched, and the fixed set is sent whole."""
+    (tmp_path / "songs" / "sets").mkdir(parents=True)
+    for name, note in (("one", "C2"), ("two", "E2")):
+        (tmp_path / "songs" / f"{name}.yaml").write_text(SONG.format(name=name, note=note))
+    set_path = tmp_path / "songs" / "sets" / "night.yaml"
+    set_path.write_text("set: Night\ncues:\n  - {song: ../one.yaml, next: bar}\n  - ../two.yaml\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"patches: {REPO / 'patches'}\n")
+    two = tmp_path / "songs" / "two.yaml"
+    two.write_text(SONG.format(name="two", note="X9"))
+    sent: list[tuple] = []
+    reloader = Reloader(lambda: Project.load(config), set_path,
+                        lambda *m: sent.append(m), tmp_path / "b")  # fmt: skip
+    assert f"{two}:7:" in reloader.startup_error and sent == []
+    assert "not reloaded, the old version plays on" in reloader.startup_error
+    watched = reloader.paths()
+    assert any(p == two.parent or p in two.parents for p in watched), watched
+    two.write_text(SONG.format(name="two", note="G2"))
+    assert reloader.check({two}) == ("set reloaded: 2 cues", False)
+    bundle = load_bundle(Path(sent[-1][1]))
+    assert bundle.full_set and [a.name for _, a, _ in bundle.cues] == ["one", "two"]
+    assert reloader.startup_error == ""
+    two.write_text(SONG.format(name="two", note="A2"))  # from now on: only what changed
+    assert reloader.check({two}) == ("reloaded two: takes effect at the next bar", False)

@@ -414,9 +414,7 @@ class LiveApp(App[str]):
 
     def _absent(self) -> None:
         """Mute/solo with a slot this cue does not have: say so, touch nothing."""
-        self.message = f"track {self.selected_track + 1} does not play in this cue"
-        self.message_is_error = False
-        self.refresh_view()
+        self._say(f"track {self.selected_track + 1} does not play in this cue")
 
     def action_ui_mute(self) -> None:
         track = self._track()
@@ -461,8 +459,12 @@ class LiveApp(App[str]):
         offer_keep(self)
 
     def _say(self, text: str, error: bool = False) -> None:
+        """The UI's own message. It replaces an engine restart's note: that note is
+        news until something newer happens, and it must not hide a reload's
+        `file:line:col` error or the answer to a key."""
         self.message = text
         self.message_is_error = error
+        self.restart_note = ""
         self.refresh_view()
 
     def action_ui_keys(self) -> None:
@@ -484,8 +486,6 @@ class LiveApp(App[str]):
             self.reloader.stop()  # type: ignore[attr-defined]
 
     def show_reload(self, text: str, error: bool) -> None:
-        self.message = text
-        self.message_is_error = error
         if not error:
             self.link.send("/rig/setlist")
-        self.refresh_view()
+        self._say(text, error)

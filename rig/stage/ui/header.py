@@ -85,12 +85,16 @@ def _next_line(s: Status) -> str:
 
 def _health_line(s: Status, quantize: str) -> str:
     line = f"quantize [b]{quantize}[/b]  late {s.late}  xruns {s.xruns}"
-    meanings = []
-    if s.late:
-        meanings.append("late: sent after their time")
-    if s.xruns:
-        meanings.append("xrun: JACK missed a cycle, sound/MIDI may drop")
-    return line + ("\n[yellow]" + "; ".join(meanings) + "[/yellow]" if meanings else "")
+    # One short line: beside the big counter at a 3-digit bar, 80 columns leave ~60.
+    if s.late and s.xruns:
+        meaning = "late, xruns: the machine stalls, sound/MIDI may drop"
+    elif s.late:
+        meaning = "late: sent after their time"
+    elif s.xruns:
+        meaning = "xrun: JACK missed a cycle, sound/MIDI may drop"
+    else:
+        return line
+    return f"{line}\n[yellow]{meaning}[/yellow]"
 
 
 def header_lines(
