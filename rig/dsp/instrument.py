@@ -22,6 +22,7 @@ from rig.dsp.effects import build_effects
 from rig.dsp.params import Params
 from rig.dsp.spec import VoiceSpec
 from rig.dsp.switch import Switch
+from rig.dsp.waves import WaveBank
 
 __all__ = ["Instrument", "db_to_amp", "answers_cc", "PEDAL_NAMES", "VOLUME_NAMES"]
 
@@ -53,10 +54,11 @@ class Instrument:
     Subclasses call `_finish(dry)` with their dry stereo signal at the end of `__init__`.
     """
 
-    def __init__(self, pyo: ModuleType, spec: VoiceSpec):
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec, moving: frozenset[str] | None = None):
+        """`moving`: the parameters events will change (None: any); see `Params`."""
         self.pyo = pyo
         self.spec = spec
-        self.params = Params(pyo, spec)
+        self.params = Params(pyo, spec, moving)
         self.unmatched: set[str] = set()  # CC names/numbers no parameter answered
         self.pedal = False
         self.out: Any = None
@@ -68,6 +70,8 @@ class Instrument:
         self._quiet_since: float | None = None  # stream time every slot was found silent
         self.faulted = False  # live: its output went non-finite and was stopped
         self._tail = spec.tail_seconds()  # how long the effects may ring after the slots
+        # Saw/square/triangle shapes from tables (rig.dsp.waves), shared by every oscillator.
+        self.waves = WaveBank(pyo, 1.0 / pyo.sampsToSec(1))
 
     def rests(self, obj: Any) -> Any:
         """Register `obj` as one that only matters while the instrument sounds; returns it."""
@@ -75,7 +79,9 @@ class Instrument:
         return obj
 
     def _finish(self, dry: Any) -> None:
-        wet = build_effects(self.pyo, dry, self.spec.effects, self.params, track=self.rests)
+        wet = build_effects(
+            self.pyo, dry, self.spec.effects, self.params, track=self.rests, waves=self.waves
+        )
         pan = self.spec.pan
         gains = [min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)]
         level = db_to_amp(self.spec.level)

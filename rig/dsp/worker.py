@@ -24,10 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
+from rig.dsp.params import moving_params
 from rig.dsp.play import apply_event, build_instrument
 from rig.dsp.server import import_pyo, offline_server
 from rig.dsp.spec import VoiceSpec
-from rig.song.events import Event, NoteOn
+from rig.song.events import ControlChange, Event, NoteOn, ProgramChange
 
 __all__ = ["TrackJob", "TrackResult", "render_track", "main"]
 
@@ -103,7 +104,12 @@ def _play(pyo: ModuleType, server, job: TrackJob, report) -> tuple[tuple[str, ..
     total_blocks = end_block + int(job.max_tail * sr / bs)
     quiet_needed = max(1, int(TAIL_QUIET_SECONDS * sr / bs))
     progress_every = max(1, int(PROGRESS_SECONDS * sr / bs))
-    instrument = build_instrument(pyo, job.spec)
+    controls = [
+        (e.name, e.control, e.value) if isinstance(e, ControlChange) else e.program
+        for _, e in job.events
+        if isinstance(e, ControlChange | ProgramChange)
+    ]
+    instrument = build_instrument(pyo, job.spec, moving_params(job.spec, controls))
     instrument.out.out()
     meter = pyo.PeakAmp(instrument.out)
     # Its C streams, read directly: `meter.get(all=True)` checks its arguments in Python
