@@ -12,7 +12,15 @@ from typing import Any
 
 from rig.dsp.spec import ParamSpec, Value, VoiceSpec
 
-__all__ = ["Params", "moving_params"]
+__all__ = ["Params", "moving_params", "GAIN"]
+
+# In `moving_params`' answer: CC 7 (volume) or 11 (expression) changes the voice's level.
+GAIN = "@gain"
+# The level controllers a voice answers when it has no parameter of that name/number
+# (`Instrument.control`; here so `moving_params` knows them too).
+VOLUME_NAMES = ("volume", "level")
+EXPRESSION_NAMES = ("expression",)
+CC_VOLUME, CC_EXPRESSION = 7, 11
 
 
 class Params:
@@ -78,7 +86,8 @@ def moving_params(
     ControlChange as (name, number, value) or a ProgramChange's number. Replays what
     `Instrument.control`/`program` do to the values (a program sets every parameter, to
     its value or the default; setting a parameter to the value it has changes nothing),
-    so the rest can be fixed numbers for the whole render."""
+    so the rest can be fixed numbers for the whole render. `GAIN` among them: a volume
+    or expression CC changes the voice's level."""
     values = {p.name: p.value for p in spec.params}
     moving: set[str] = set()
 
@@ -100,4 +109,8 @@ def moving_params(
             found = spec.param_for_cc(name, number)
             if found is not None:
                 put(found.name, found.clamp(found.from_cc(value)))
+            elif name in VOLUME_NAMES + EXPRESSION_NAMES or (
+                not name and number in (CC_VOLUME, CC_EXPRESSION)
+            ):
+                moving.add(GAIN)
     return frozenset(moving)
