@@ -38,6 +38,8 @@ from pathlib import Path
 
 import pytest
 
+from rig.probe.freewheel import Freewheel
+
 pytest_plugins: list[str] = []
 
 SAMPLE_RATE = 48000
@@ -257,46 +259,12 @@ def recorder(jack_server: JackServer) -> Iterator[object]:
         rec.kill()
 
 
-class Freewheel:
-    """Switches the server to JACK freewheel and back (`with freewheel:` or on/off).
-
-    In freewheel the graph runs cycle after cycle as fast as the CPU allows, with no
-    deadlines: nothing can xrun, and the engine (whose clock is JACK's frame counter)
-    plays the same music on the same frames, only faster than real time. Frame-exact
-    checks run here; real-time tests assert robustness instead.
-    """
-
-    def __init__(self, server: JackServer) -> None:
-        import jack
-
-        self._client = jack.Client("rigtest-freewheel", no_start_server=True,
-                                   servername=server.name)  # fmt: skip
-        self.on = False
-
-    def set(self, on: bool) -> None:
-        self._client.set_freewheel(on)
-        self.on = on
-
-    def __enter__(self) -> Freewheel:
-        self.set(True)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.set(False)
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            if self.on:
-                self.set(False)
-            self._client.close()
-
-
 @pytest.fixture
 def freewheel(jack_server: JackServer) -> Iterator[Freewheel]:
     """Switches the server to JACK freewheel: `with freewheel:` around the part of a
     scenario that plays, after its clients are up (jack2 refuses to open a client
     while it freewheels) and before they close; off again after the test anyway."""
-    fw = Freewheel(jack_server)
+    fw = Freewheel("rigtest-freewheel", server=jack_server.name)
     try:
         yield fw
     finally:

@@ -4,9 +4,10 @@
 remotes are: TouchOSC sends every value as a float, and a button sends 1.0 on
 press and 0.0 on release) and calls the engine. `run_loads` does the hot-reload
 work the engine loop fits between pumps: a few short steps of reading a bundle
-(`rig.engine.bundle`), then the swap. `/rig/voice` hands a software voice's new
-version to the voice player (`rig.voices.player.VoicePlayer.replace_voice`), which
-swaps it in at the next boundary.
+(`rig.engine.bundle`), then the swap. `/rig/voice` is checked at once (the file, the
+name, a player to take it); the voice player builds the new version as such a step,
+outside the frame loop's lock (`rig.voices.swap.HotSwap.build_voice`), and swaps it in
+under it, to sound from the next boundary.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -170,16 +172,31 @@ def _fill(engine: Engine, how: str | int, quantize: str, now_ns: int) -> None:
         raise ValueError(f"/rig/fill: expected a number of bars, on or off, got {how!r}")
 
 
+@dataclass(frozen=True)
+class VoiceBuilt:
+    """A software voice's new version, built by a load step, waiting for its swap."""
+
+    name: str
+    player: Any
+    made: list
+
+
 def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) -> None:
-    """Swap in software voice `name`'s new version (the file the controller wrote) at
-    the next `quantize` boundary; at once while stopped."""
+    """Queue software voice `name`'s new version (the file the controller wrote): built
+    by `run_loads` outside the frame loop's lock, swapped in at the next `quantize`
+    boundary after (at once while stopped). A wrong file or name fails here, at once."""
     got, spec = read_voice(path)  # read (and removed) even when nothing can play it
     if got != name:
         raise ValueError(f"voice {name}: the file {path} holds voice {got}")
     player = engine.dsp_hook
-    if player is None or not hasattr(player, "replace_voice"):
+    if player is None or not hasattr(player, "build_voice"):
         raise ValueError(f"voice {name}: no software voices are running")
-    player.replace_voice(name, spec, boundary_ns(engine, now_ns, quantize), now_ns)
+    engine.loads.append((_build_voice(player, name, spec), quantize))
+
+
+def _build_voice(player: Any, name: str, spec: Any) -> Generator[None, None, VoiceBuilt]:
+    yield  # the build is the next step: the loop's round, not the packet's handling
+    return VoiceBuilt(name, player, player.build_voice(name, spec))
 
 
 def boundary_ns(engine: Engine, now_ns: int, quantize: str) -> int:
@@ -387,12 +404,18 @@ def run_loads(
             except ValueError as exc:
                 engine.loads.pop(0)
                 engine.last_error = str(exc)
+            except Exception as exc:  # a voice that fails to build must not end the show
+                engine.loads.pop(0)
+                engine.last_error = f"{type(exc).__name__}: {exc}"
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _swap(engine: Engine, bundle: Bundle, quantize: str, now: int) -> None:
+def _swap(engine: Engine, bundle: Bundle | VoiceBuilt, quantize: str, now: int) -> None:
+    if isinstance(bundle, VoiceBuilt):
+        bundle.player.swap_voice(bundle.made, boundary_ns(engine, now, quantize), now)
+        return
     try:
         if bundle.full_set:
             engine.set_cues(

@@ -1,9 +1,10 @@
 """Hot reload of a voice while the show plays: the new version swapped in, inaudibly.
 
-Hot reload of a voice (`replace_voice`, from `/rig/voice`): the new version is
-built at once in the engine thread for every (output, channel) the voice plays
-(1-6 ms per instrument here, the pianos the longest: well inside the scheduler's
-lookahead), silent, and joins the master through a new master chain (mix, limiter,
+Hot reload of a voice (`/rig/voice`): the new version is built in the engine thread
+for every (output, channel) the voice plays (`build_voice`, 5-15 ms a voice here, the
+pianos the longest), silent and outside the frame loop's lock (a build under it held
+JACK's callback for that long: an xrun at 64 frames), then swapped in under the lock
+(`swap_voice`), and joins the master through a new master chain (mix, limiter,
 clip) crossfaded in for the old one while both carry the same sound: inaudible.
 An event is routed by the time it *sounds*: before the swap time to the old
 instrument, from it on to the new one. The old one gets all-notes-off at the swap
@@ -68,25 +69,37 @@ class HotSwap:
         def _master_chain(self, instruments: Any, level: float) -> MasterChain: ...
 
     # hot reload of a voice (engine thread) ---------------------------------------------
-    def replace_voice(
-        self, name: str, spec: VoiceSpec, at_ns: int, now_ns: int | None = None
-    ) -> int:
-        """Play voice `name` as `spec` from `at_ns` (the engine's ns: timeline ns with
-        JACK) on; returns how many instruments were built. ValueError when no track
-        plays that voice."""
+    def build_voice(self, name: str, spec: VoiceSpec) -> list[tuple[tuple[str, int, str], Any]]:
+        """Build voice `name`'s new version for every (output, channel) it plays, silent:
+        the slow half of a hot reload (5-15 ms a voice measured here), run outside the
+        frame loop's lock so JACK's callback does not wait for it. ValueError when no
+        track plays that voice."""
         from rig.dsp.play import build_instrument
 
         keys = [key for key in self._instruments if key[2] == name]
         if not keys:
             raise ValueError(f"voice {name}: no track of the set plays it here")
         began = time.perf_counter_ns()
-        made = [(key, self._latest(key), build_instrument(self._pyo, spec)) for key in keys]
+        made = [(key, build_instrument(self._pyo, spec)) for key in keys]
         self.build_ms.append((time.perf_counter_ns() - began) / 1e6)
-        for key, old, new in made:
-            self._swap_in(key, old, new, at_ns)
+        return made
+
+    def swap_voice(
+        self, made: list[tuple[tuple[str, int, str], Any]], at_ns: int, now_ns: int | None = None
+    ) -> int:
+        """Play the instruments `build_voice` made from `at_ns` (the engine's ns: timeline
+        ns with JACK) on; returns how many. The quick half, under the loop's lock."""
+        for key, new in made:
+            self._swap_in(key, self._latest(key), new, at_ns)
         self._update_extra()
         self._remix(time.monotonic_ns() if now_ns is None else now_ns)
         return len(made)
+
+    def replace_voice(
+        self, name: str, spec: VoiceSpec, at_ns: int, now_ns: int | None = None
+    ) -> int:
+        """Both halves at once (where no JACK callback waits: offline, tests)."""
+        return self.swap_voice(self.build_voice(name, spec), at_ns, now_ns)
 
     def _swap_in(self, key: tuple[str, int, str], old: Any, new: Any, at_ns: int) -> None:
         """`new` plays for `key` from `at_ns` on, instead of `old` (engine thread)."""

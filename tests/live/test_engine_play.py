@@ -96,7 +96,7 @@ def test_rig_play_for_ten_seconds_plays_ten_seconds_of_timeline_in_freewheel(
         with freewheel:
             # `rig play` starts the show by itself 0.3 s after its engine is up: on a
             # loaded machine the switch may come after that (the start in real time).
-            switched = freewheel._client.frame_time
+            switched = freewheel.client.frame_time
             xruns = jack_server.xruns.count - xruns  # (real time: before the switch)
             began = time.monotonic()
             assert player.stdout is not None
@@ -219,6 +219,7 @@ def test_rig_play_sounds_a_cue_on_fluidsynth_at_its_pitches(jack_server, fluidsy
 def _playing_cue(status, index: int) -> bool:  # rig.control.protocol.Status
     return (
         status is not None
+        and status.state == "playing"
         and status.cue == index
         and getattr(status, "queued_cue", -1) == -1  # not merely queued
     )
@@ -316,6 +317,10 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(
         for port in probe.get_ports("^rigset:", is_midi=True, is_output=True):
             probe.connect(port, recorder.port)
         probe.activate()
+        with ControlClient(osc) as control:
+            # rig play registers its ports before it starts the show: a /rig/cue before
+            # then only selects a cue, and the show starts at its own time.
+            wait_for(control, lambda s: s.state == "playing", timeout=60)
         # Every client is up (jack2 opens none while it freewheels); off again before
         # they close (a client closing in freewheel upset the next test's clients).
         with freewheel, ControlClient(osc) as control:
@@ -328,15 +333,18 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(
                 control.send("/rig/cue", index)
                 deadline = time.monotonic() + 60
                 # /rig/cue takes over at the next bar line: wait until it has.
-                while not _playing_cue(control.status(timeout=0.5), index):
+                seen = []  # the statuses on the way, for a failure's message
+                while not _playing_cue(status := control.status(timeout=0.5), index):
+                    seen.append(status)
                     assert time.monotonic() < deadline, f"cue {index} never started"
                     time.sleep(0.02)
+                seen.append(status)
                 # It began before the status said so: its first notes are due by then.
                 due = cycle[0] + listen[index]
                 while cycle[0] < due:
                     assert time.monotonic() < deadline, f"cue {index}: the server stood still"
                     time.sleep(0.01)
-                windows.append((index, requested, cycle[0]))
+                windows.append((index, requested, cycle[0], seen))
             control.send("/rig/stop")
             wait_for(control, lambda s: s.state == "stopped")
             # The Stop's note-offs leave the engine's sinks in their next cycle.
@@ -358,7 +366,8 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(
     data = [d for _, d in events]
     assert sounding_after(data) == []
     silent = []
-    for index, first, last in windows:
+    told = []
+    for index, first, last, seen in windows:
         expected = _opening_notes(cues[index])
         # Only this cue's own (channel, note) pairs count: the window may open on the last
         # notes of the cue before.
@@ -370,4 +379,13 @@ def test_the_whole_set_plays_to_fluidsynth_cue_by_cue(
         ]
         if expected and not got:
             silent.append(cues[index].name)
-    assert silent == [], f"no notes arrived for {silent}"
+            heard = [(f, d) for f, d in events if first <= f < last and d[0] & 0xF0 == 0x90]
+            told.append(
+                f"{cues[index].name}: window frames {first}..{last}, expected {sorted(own)[:8]},"
+                f" note-ons in the window {heard[:8]}, statuses "
+                + "; ".join(
+                    "none" if s is None else f"{s.state} cue {s.cue} bar {s.bar} q {s.queued_cue}"
+                    for s in seen[:6]
+                )
+            )
+    assert silent == [], f"no notes arrived for {silent}: " + " | ".join(told)

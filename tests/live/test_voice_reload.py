@@ -18,7 +18,7 @@ import pytest
 from rig.control.protocol import ControlClient, Status
 from rig.dsp.loader import load_voice
 from rig.engine.bundle import write_voice
-from rig.engine.dispatch import handle
+from rig.engine.dispatch import handle, run_loads
 from rig.song.arrangement import TrackInfo
 from tests.support.audio import SR, f0, onsets
 from tests.support.clock import MS, FakeTime
@@ -56,7 +56,13 @@ class Swaps:
     def __call__(self, now_ns: int, scheduler: object) -> None:
         pass
 
-    def replace_voice(self, name: str, spec: object, at_ns: int, now_ns: int | None = None) -> int:
+    def build_voice(self, name: str, spec: object) -> list:
+        if name == "nowhere":
+            raise ValueError(f"voice {name}: no track of the set plays it here")
+        return [((name, spec), "instrument")]
+
+    def swap_voice(self, made: list, at_ns: int, now_ns: int | None = None) -> int:
+        (name, spec), _ = made[0]
         self.calls.append((name, spec, at_ns))
         return 1
 
@@ -79,16 +85,26 @@ def test_the_voice_address_lands_on_the_boundary_or_says_why_not(tmp_path):
     swaps = Swaps()
     engine, _ = make([cue("one", base=36)], time, dsp_hook=swaps)
     engine.bundle_dir = tmp_path
-    # Stopped: at once.
+    # Stopped: at once. The build is the engine loop's next load step (outside the frame
+    # loop's lock), not the packet's handling; the swap follows it.
     handle(engine, "/rig/voice", ["test-sine", str(write_voice(tmp_path, "test-sine", spec))],
            time.now)  # fmt: skip
-    assert swaps.calls == [("test-sine", spec, time.now)]
+    assert swaps.calls == [] and len(engine.loads) == 1
+    run_loads(engine, lambda: time.now)
+    assert swaps.calls == [("test-sine", spec, time.now)] and engine.loads == []
     handle(engine, "/rig/play", [], time.now)
     advance(engine, time, DOWNBEAT - time.now + 600 * MS)  # into bar 1
     for quantize, at in (("bar", DOWNBEAT + BAR_NS), ("beat", DOWNBEAT + 1000 * MS)):
         path = write_voice(tmp_path, "test-sine", spec)
         handle(engine, "/rig/voice", ["test-sine", str(path), quantize], time.now)
+        run_loads(engine, lambda: time.now)
         assert swaps.calls[-1] == ("test-sine", spec, at)
+    # A build that fails (here: no track plays the voice) is the show's last error.
+    handle(engine, "/rig/voice", ["nowhere", str(write_voice(tmp_path, "nowhere", spec))],
+           time.now)  # fmt: skip
+    run_loads(engine, lambda: time.now)
+    assert engine.last_error == "voice nowhere: no track of the set plays it here"
+    assert engine.loads == [] and len(swaps.calls) == 3
     with pytest.raises(ValueError, match="holds voice test-sine"):
         handle(engine, "/rig/voice", ["piano", str(write_voice(tmp_path, "test-sine", spec))],
                time.now)  # fmt: skip

@@ -28,13 +28,13 @@ the end. Ratios are against the frame engine in real time, measured in the same 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rig.midi.wire import CLOCK
+from rig.probe.freewheel import Freewheel
 
 __all__ = [
     "EngineRow",
@@ -198,26 +198,6 @@ def _fill(row: EngineRow, events, more, plan_s: list[float], rate: int) -> Engin
 
 
 # -- the runs ---------------------------------------------------------------------------
-class _Freewheel:
-    """Switches the private server to JACK freewheel and back (one client of its own)."""
-
-    def __init__(self) -> None:
-        import jack
-
-        self._client = jack.Client(f"rig-bench-fw-{os.getpid()}", no_start_server=True)
-        self.on = False
-
-    def set(self, on: bool) -> None:
-        if on != self.on:
-            self._client.set_freewheel(on)
-            self.on = on
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.set(False)
-            self._client.close()
-
-
 def _wait_connected(control, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -228,7 +208,7 @@ def _wait_connected(control, timeout: float = 5.0) -> None:
 
 
 def _rig(
-    arr, outputs, frame_engine: bool, fw: _Freewheel | None, timeout: float, idle: float = 0.0
+    arr, outputs, frame_engine: bool, fw: Freewheel | None, timeout: float, idle: float = 0.0
 ) -> dict:
     """Play `arr` from FROM_BAR to its end (`idle` > 0: leave it stopped that long —
     the floor: what the engine costs while nothing plays); figures from its status."""
@@ -298,7 +278,7 @@ def run_engines(root: Path, seconds: float, isobar_python: Path | None, say, pro
     rows = []
     for i, (engine, mode) in enumerate(runs):
         say(f"-- {engine}, {mode}")
-        fw = _Freewheel() if mode == FREEWHEEL else None
+        fw = Freewheel(f"rig-bench-fw-{os.getpid()}") if mode == FREEWHEEL else None
         try:
             with (
                 Recorder.spawn(client_name=f"rig-bench-a{i}") as a,

@@ -284,33 +284,24 @@ class _Wheel:
     """JACK freewheel on the current server, and the timeline's seconds (its frames)."""
 
     def __init__(self, rate: int) -> None:
-        import jack
+        from rig.probe.freewheel import Freewheel
 
         self.rate = rate
-        self.client = jack.Client(f"rig-soak-wheel-{os.getpid()}", no_start_server=True)
-        self.start = self.frame = 0
-        self.turning = False
+        self.fw = Freewheel(f"rig-soak-wheel-{os.getpid()}", track_frames=True)
+        self.start = 0
 
     def on(self) -> Callable[[], float]:
-        # `frame_time` outside a process callback is an estimate from the wall clock,
-        # meaningless in freewheel: read the cycle's own first frame instead.
-        client = self.client
-        client.set_process_callback(lambda frames: setattr(self, "frame", client.last_frame_time))
-        client.activate()
-        time.sleep(0.2)
-        self.start = self.frame
-        client.set_freewheel(True)
-        self.turning = True
-        return lambda: (self.frame - self.start) / self.rate
+        time.sleep(0.2)  # a few cycles: `frame` is the server's
+        self.start = self.fw.frame
+        self.fw.set(True)
+        return lambda: (self.fw.frame - self.start) / self.rate
 
     def off(self) -> None:
-        if self.turning:
-            self.client.set_freewheel(False)
-            self.turning = False
+        if self.fw.on:
+            self.fw.set(False)
 
     def close(self) -> None:
-        self.off()
-        self.client.close()
+        self.fw.close()
 
 
 def _dedupe(seq: list[int]) -> list[int]:

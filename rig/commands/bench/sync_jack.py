@@ -212,21 +212,6 @@ FRAME_SCENARIO = Scenario(
 )  # fmt: skip
 
 
-@contextlib.contextmanager
-def freewheeling(server: str | None = None) -> Any:
-    """The JACK server in freewheel while inside (a client of our own switches it)."""
-    import jack
-
-    kwargs = {"servername": server} if server else {}
-    client = jack.Client("rig-bench-freewheel", no_start_server=True, **kwargs)
-    try:
-        client.set_freewheel(True)
-        yield client
-    finally:
-        client.set_freewheel(False)
-        client.close()
-
-
 def frame_figures(run: dict[str, Any], sc: Scenario = FRAME_SCENARIO) -> dict[str, Any]:
     """Figures (ms) of a `follow_scenario` run against the master's jitter-free grid:
     notes and clock out, p50/p99/max outside the beat after the tempo jump; the settle
@@ -259,16 +244,19 @@ def frames_run(freewheel: bool, server: str | None = None) -> dict[str, Any]:
     independent recorder."""
     import os
 
+    from rig.probe.freewheel import Freewheel
     from rig.probe.jackd import on_server, private_jackd
     from rig.probe.recorder import Recorder
 
     with on_server(server) if server else private_jackd() as name:
         rec = Recorder.spawn(client_name="rig-bench-sync-rec")
+        fw = Freewheel("rig-bench-freewheel", server=name) if freewheel else None
         try:
-            fw = freewheeling(name) if freewheel else None
             load = os.getloadavg()[0]
             run = follow_scenario(rec.port, rec.stop, FRAME_SCENARIO, freewheel=fw)
         finally:
+            if fw is not None:
+                fw.close()
             rec.kill()
         figures = frame_figures(run)
         figures["xruns"] = rec.xruns

@@ -1,0 +1,93 @@
+"""JACK freewheel on and off, waiting until the server has switched.
+
+In freewheel the graph runs cycle after cycle as fast as the CPU allows, with no
+deadlines: nothing can xrun, and the engine (whose clock is JACK's frame counter)
+plays the same music on the same frames, only faster. The benchmarks' and the tests'
+frame-exact runs happen there.
+
+`jack.Client.set_freewheel` only asks: the server switches a little later. Whatever
+acts at once (a launch, a cue, a measurement's start) could land on the last
+real-time cycles, where a dummy server xruns and late note-ons are dropped by design.
+The server's notification says when the switch happened; only an active client gets
+it, so this client activates itself (no ports, no process callback).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+
+__all__ = ["Freewheel", "FreewheelError"]
+
+SWITCH_TIMEOUT_S = 20.0  # generous: a loaded machine
+
+
+class FreewheelError(RuntimeError):
+    """The server did not report the switch in time."""
+
+
+class Freewheel:
+    """One client of its own that switches the server (`with fw:` or `set(on)`).
+
+    `server`: the JACK server's name (None: `JACK_DEFAULT_SERVER` or the default).
+    Jack2 opens no client while it freewheels: make this one before switching.
+    `track_frames`: keep `frame`, the first frame of the latest cycle (`frame_time`
+    outside a process callback is an estimate from the wall clock, meaningless in
+    freewheel) — a process callback of its own, so only where it is read."""
+
+    def __init__(
+        self, name: str = "rig-freewheel", server: str | None = None, track_frames: bool = False
+    ) -> None:
+        import jack
+
+        kwargs: dict[str, Any] = {"servername": server} if server else {}
+        self.client = jack.Client(name, no_start_server=True, **kwargs)
+        self.on = False
+        self.frame = 0
+        self._state = threading.Condition()
+        self._server_on = False
+        self.client.set_freewheel_callback(self._switched)
+        if track_frames:
+            self.client.set_process_callback(self._cycle)
+        self.client.activate()
+
+    def _cycle(self, frames: int) -> None:
+        self.frame = self.client.last_frame_time
+
+    def _switched(self, starting: bool) -> None:
+        with self._state:
+            self._server_on = starting
+            self._state.notify_all()
+
+    def set(self, on: bool, timeout: float = SWITCH_TIMEOUT_S) -> None:
+        """Switch freewheel on or off and return once the server has (jack2 refuses to
+        switch to the state it is in: then nothing to do)."""
+        with self._state:
+            if self._server_on == on:
+                self.on = on
+                return
+        self.client.set_freewheel(on)
+        self.on = on
+        with self._state:
+            switched = self._state.wait_for(lambda: self._server_on == on, timeout=timeout)
+        if not switched:
+            raise FreewheelError(
+                f"the JACK server did not switch freewheel {'on' if on else 'off'} "
+                f"within {timeout:g} s"
+            )
+
+    def __enter__(self) -> Freewheel:
+        self.set(True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.set(False)
+
+    def close(self) -> None:
+        """Off again if on (a client closing in freewheel upsets the next ones), then go."""
+        with contextlib.suppress(Exception):
+            if self.on:
+                self.set(False)
+        with contextlib.suppress(Exception):
+            self.client.close()
