@@ -13,9 +13,9 @@ as cheap as pyo oscillators get). The sharpness `n` depends on the frequency as 
 (capped at `srOverFour / f`, or `srOverEight / f` for squares): a fixed frequency (the
 metal bank, a modulator far below audio) gets its exact table once; a voice's oscillator
 gets the table of the note it plays, chosen at note-on (`Wave.tune`). Within a note the
-shape then stays put where pyo's would move with vibrato or glide by at most one step
-of `n` in ~50 (a sharper or softer edge by about 2 %, far under hearing); the tests
-hold every table to pyo's own `LFO` sample for sample.
+shape then stays put where pyo's would move with vibrato or glide by a step of `n` (an
+edge a little sharper or softer). `tests/dsp/test_render_cost.py` holds every table's
+spectrum to pyo's own `LFO`, and every voice to its render with `LFO` in the same run.
 """
 
 from __future__ import annotations
