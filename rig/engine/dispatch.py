@@ -176,7 +176,6 @@ def _fill(engine: Engine, how: str | int, quantize: str, now_ns: int) -> None:
 class VoiceBuilt:
     """A software voice's new version, built by a load step, waiting for its swap."""
 
-    name: str
     player: Any
     made: list
 
@@ -196,7 +195,7 @@ def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) ->
 
 def _build_voice(player: Any, name: str, spec: Any) -> Generator[None, None, VoiceBuilt]:
     yield  # the build is the next step: the loop's round, not the packet's handling
-    return VoiceBuilt(name, player, player.build_voice(name, spec))
+    return VoiceBuilt(player, player.build_voice(name, spec))
 
 
 def boundary_ns(engine: Engine, now_ns: int, quantize: str) -> int:

@@ -33,11 +33,12 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from rig.control.protocol import HOST, decode, encode
+from rig.engine.ending import shutdown
 from rig.engine.sinks import open_sinks, timing_logs
 from rig.engine.spec import MTC_DEVICE, EngineSpec
 from rig.engine.syncsetup import attach_sync, open_jack_sync_input, open_sync_input, use_frames
@@ -52,9 +53,6 @@ __all__ = ["EngineProcess", "EngineError", "engine_main", "serve", "JACK_GONE", 
 JACK_GONE = "JACK server gone"  # serve()'s reason when the server shut down under us
 EXIT_JACK_GONE = 3  # the engine process's exit code then (rig.commands.EXIT_UNAVAILABLE)
 
-# After the final Stop: time for queued messages to leave the sinks (JACK delivers
-# in its next process cycle, 1.3 ms at 64 frames; rtmidi's sender thread at once).
-_DRAIN_NS = 30_000_000
 _MAX_DATAGRAMS, _READ_BUDGET_NS = 64, 2_000_000  # OSC read per loop round, then pump
 _FRAME_ROUND_NS = 50_000_000  # frame engine, no DSP hook, no reload: commands wake it at once
 
@@ -192,40 +190,6 @@ def serve(
                     break
         if os.getppid() != parent:
             return "controller gone"
-
-
-def shutdown(
-    engine: Engine,
-    sinks: Sequence,
-    now_ns: Callable[[], int] = time.monotonic_ns,
-    loop: FrameLoop | None = None,
-) -> None:
-    """Stop (note-offs, Stop), wait for the sinks to deliver it, close them.
-
-    With a frame `loop` the wait is on the frame timeline (bounded in wall time:
-    a server that stopped running cycles must not hold the exit)."""
-    if loop is not None:
-        now_ns = loop.now_ns
-    with loop.lock if loop is not None else contextlib.nullcontext():
-        engine.stop(now_ns())
-    last = engine.scheduler.last_deadline_ns
-    wait_until = max(now_ns(), last or 0) + _DRAIN_NS
-    give_up = time.monotonic_ns() + 2 * _DRAIN_NS + 1_000_000_000
-    while (left := wait_until - now_ns()) > 0 and time.monotonic_ns() < give_up:
-        time.sleep(min(left, _DRAIN_NS) / 1e9)
-    if loop is not None:
-        for host in {id(s.host): s.host for s in sinks if getattr(s, "host", None)}.values():
-            host.driver = None  # the engine is done: the sinks only deliver from here
-    hosts = {}
-    for sink in sinks:
-        with contextlib.suppress(Exception):
-            sink.close()  # ends anything its tracker still knows is sounding
-        host = getattr(sink, "host", None)  # JACK sinks share one client
-        if host is not None:
-            hosts[id(host)] = host
-    for host in hosts.values():
-        with contextlib.suppress(Exception):
-            host.close()
 
 
 def _voice_player(spec: EngineSpec, warnings: list[str]) -> Any:
@@ -397,7 +361,8 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         if reason == JACK_GONE:
             print("rig engine: the JACK server went away; ending (exit 3)", file=sys.stderr)
     finally:
-        shutdown(engine, list(sinks.values()), loop=loop)
+        shutdown(engine, list(sinks.values()), loop=loop,
+                 controller_died=reason == "controller gone")  # fmt: skip
         if sync_input is not None:
             sync_input.close()
         if engine.sync is not None:

@@ -44,6 +44,7 @@ ports is "look again", never an exception (`JackHost.port_names`).
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -151,6 +152,7 @@ class JackSink:
         self._panic_done = threading.Event()
         self._reconcile_lock = threading.Lock()
         self._open = False
+        self.dormant = False  # connected to nothing until woken (set_dormant)
 
     def open(self) -> None:
         """Register the port and connect it; a missing destination is a warning, not an error."""
@@ -161,6 +163,22 @@ class JackSink:
         self._reconcile()
         if not self.connected:
             log.warning("%s: no MIDI port matches '%s'; waiting for it", self.name, self.pattern)
+
+    def set_dormant(self, dormant: bool) -> None:
+        """A dormant port is connected to nothing, not even its device, until woken:
+        a JACK client that may die with its process (the live host's note rescue,
+        rig.stage.rescue) must not sit in the graph, where its death takes the
+        clients downstream with it (measured: a recorder patched to it stopped
+        receiving, 2 of 4 runs). Waking connects it at once, in this thread."""
+        with self._reconcile_lock:
+            self.dormant = dormant
+            if dormant and self._port is not None and self.host.alive:
+                with contextlib.suppress(Exception):  # jack.JackError: imported lazily
+                    self._port.disconnect()
+                self.connected = False
+                self.destination = None
+        if not dormant:
+            self._reconcile()
 
     def send(self, when_ns: int, data: Message | bytes) -> None:
         if not self._open:
@@ -247,7 +265,7 @@ class JackSink:
 
     def _reconcile_locked(self) -> None:
         port = self._port
-        if port is None or not self.host.alive:
+        if port is None or not self.host.alive or self.dormant:
             return
         connections = self.host.port_names(lambda: port.connections)
         if connections is None:

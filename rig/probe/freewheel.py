@@ -9,7 +9,8 @@ frame-exact runs happen there.
 acts at once (a launch, a cue, a measurement's start) could land on the last
 real-time cycles, where a dummy server xruns and late note-ons are dropped by design.
 The server's notification says when the switch happened; only an active client gets
-it, so this client activates itself (no ports, no process callback).
+it, so this client activates itself (no ports; a process callback only to keep
+`frame`).
 """
 
 from __future__ import annotations

@@ -4,10 +4,14 @@ The engine writes every note it hands a hardware sink into a shared-memory map
 (`rig.engine.soundmap`) that this object created. Its own MIDI outputs (a second
 JACK client, `<client>-rescue`, or rtmidi ports) are opened once at the start of the
 show, not at the crash: opening a JACK client costs tens of milliseconds, the
-rescue has less than that. On `release()` it sends a note-off for each note the map
-says sounds, on the wire channel the engine used, paced one per millisecond — a DIN
-cable carries about one three-byte message per millisecond, and a burst would queue
-in the interface or be dropped by it — then clears the map for the next engine.
+rescue has less than that. Its JACK ports stay dormant (connected to nothing) until a
+rescue: a client of this process sitting in the graph would, if this process were
+SIGKILLed, take the clients downstream of it along (rig.midi.jack_sink.set_dormant);
+the rescue connects its registered ports first. On `release()` it sends a note-off
+for each note the map says sounds, on the wire channel the engine used, paced one
+per millisecond — a DIN cable carries about one three-byte message per millisecond,
+and a burst would queue in the interface or be dropped by it — then clears the map
+for the next engine.
 
 Each note-off is handed over as already due (deadline 0) and the pacing is done
 by sleeping here: a sink maps a deadline to a JACK frame through its smoothed
@@ -25,6 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rig.engine.ending import rescue_client
 from rig.engine.sinks import OutputSpec, open_sinks
 from rig.engine.soundmap import SoundMap
 from rig.midi.wire import note_off
@@ -61,10 +66,16 @@ class Rescue:
         self.warnings: list[str] = []
 
     def open(self) -> Rescue:
-        specs = [dataclasses.replace(o, client_name=f"{o.client_name}-rescue")
+        specs = [dataclasses.replace(o, client_name=rescue_client(o.client_name))
                  for o in self.outputs]  # fmt: skip
         self.sinks, self.warnings = open_sinks(specs)
+        self._dormant(True)  # in the graph only while it rescues: see the module doc
         return self
+
+    def _dormant(self, dormant: bool) -> None:
+        for sink in self.sinks.values():
+            if hasattr(sink, "set_dormant"):  # JACK ports (rtmidi ports have no graph)
+                sink.set_dormant(dormant)
 
     def release(self) -> int:
         """Note-offs for what the dead engine held; returns how many were sent.
@@ -79,6 +90,8 @@ class Rescue:
         fresh = bool(wanted) and not self.sinks
         if fresh:
             self.open()
+        if wanted:
+            self._dormant(False)  # connected now, in this thread
         sent = 0
         for round_ in range(_ROUNDS):
             before = self._xruns()
@@ -90,6 +103,9 @@ class Rescue:
         if fresh:  # opened for this rescue: let the note-offs leave, then close
             self._sleep(_FLUSH_S)
             self._close_sinks()
+        elif wanted:  # let the note-offs leave, then out of the graph again
+            self._sleep(_FLUSH_S)
+            self._dormant(True)
         return sent
 
     def _round(self, wanted: dict[str, list[tuple[int, int]]]) -> int:

@@ -309,6 +309,16 @@ class Scheduler:
         self.stats.resent_offs += sent
         return sent
 
+    def repeat_stop(self, now_ns: int, since_ns: int) -> int:
+        """The last Stop's messages again, for a stopped scheduler whose output an xrun
+        may have lost since `since_ns` (the show's end: nothing would repeat them):
+        the note-offs of every note that ended since then, and FC; returns how many
+        note-offs."""
+        sent = self.after_xrun(now_ns, since_ns)
+        for device in self.clock_latency_ns:
+            self._send(device, self._after_queued(device, now_ns), STOP_MSG)
+        return sent
+
     @property
     def sounding(self) -> int:
         return len(self._sounding)

@@ -81,7 +81,9 @@ def test_messages_land_on_exactly_the_mapped_frames(
 
 def test_same_deadline_keeps_send_order(host: JackHost, recorder: Recorder) -> None:
     sink = make_sink(host, recorder.port)
-    when = time.monotonic_ns() + 50 * MS
+    # Far enough ahead that all 30 are queued before it on a loaded machine (a send
+    # that comes late goes out in a later cycle, on another frame).
+    when = time.monotonic_ns() + 300 * MS
     msgs = [bytes((0xB0, 20, v)) for v in range(30)]
     for msg in msgs:
         sink.send(when, msg)
