@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import wave
 from pathlib import Path
 
 from rig.commands import (
@@ -121,12 +120,14 @@ def main(argv: list[str]) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="rig-set-") as tmp:
             cues = []
+            joined = len(arrangements) > 1
             for i, arr in enumerate(arrangements):
-                out = args.output if len(arrangements) == 1 else Path(tmp) / f"cue{i:02d}.wav"
+                # A set's cues wait in float32 RAW to be joined (no 24-bit round trip).
+                out = Path(tmp) / f"cue{i:02d}.raw" if joined else args.output
                 stems = args.stems
-                if stems is not None and len(arrangements) > 1:
+                if stems is not None and joined:
                     stems = stems / f"{i + 1:02d}-{arr.name}"
-                cues.append(Cue(arr, out, stems))
+                cues.append(Cue(arr, out, stems, raw=joined))
             # Every cue of a set on the same two workers (no core idles at a cue's end).
             label = arrangements[0].name if len(arrangements) == 1 else args.song.stem
             bar = ProgressBar(f"rendering {label}")
@@ -136,8 +137,9 @@ def main(argv: list[str]) -> int:
             bar.done()
             parts = [cue.out for cue in cues]
             gains = _gains(reports, args.normalize)
-            if len(arrangements) > 1:
-                loudness = _join(parts, args.output, gains, arrangements)
+            if joined:
+                rate = project.config.sample_rate
+                loudness = _join(parts, args.output, gains, arrangements, rate)
             else:
                 loudness = [_measure(args.output, arrangements[0])]
             _rescale_stems(reports, gains)
@@ -219,21 +221,23 @@ def _rescale_stems(reports: list, gains: list[float]) -> None:
                 writer.write(audio * 10 ** (gain / 20))
 
 
-def _join(parts: list[Path], output: Path, gains: list[float], arrangements: list) -> list:
-    """Cues one after another with GAP_SECONDS of silence between them, each scaled by its
-    gain (dB); returns each cue's loudness as heard in the joined file."""
+def _join(
+    parts: list[Path], output: Path, gains: list[float], arrangements: list, rate: int
+) -> list:
+    """Cues (float32 RAW, `Cue.raw`) one after another with GAP_SECONDS of silence between
+    them, each scaled by its gain (dB); returns each cue's loudness as heard in the
+    joined file."""
     import numpy as np
 
-    from rig.dsp.wavfile import WavWriter, read_wav
+    from rig.dsp.render import read_raw
+    from rig.dsp.wavfile import WavWriter
     from rig.source.files import atomic_write
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(parts[0])) as first:  # every cue was rendered at the config's rate
-        rate = first.getframerate()
     loudness = []
     with atomic_write(output) as tmp, WavWriter(tmp, rate) as writer:
         for i, (part, gain, arr) in enumerate(zip(parts, gains, arrangements, strict=True)):
-            audio, _ = read_wav(part)
+            audio = read_raw(part)
             audio *= 10 ** (gain / 20)
             if i:
                 writer.write(np.zeros((int(GAP_SECONDS * rate), audio.shape[1])))

@@ -15,6 +15,7 @@ from typing import Any
 from rig.dsp.instrument import Instrument
 from rig.dsp.spec import LaneSpec, VoiceSpec
 from rig.dsp.switch import Switch
+from rig.dsp.waves import Wave, WaveBank
 
 __all__ = ["DrumInstrument", "METAL_FREQS"]
 
@@ -138,12 +139,15 @@ class _Lane:
 class _KitSources:
     """Sources every lane shares: one white noise, the metal bank, the cowbell pair."""
 
-    def __init__(self, pyo: ModuleType, spec: VoiceSpec, rests: Any):
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec, rests: Any, waves: WaveBank):
         self.noise = rests(pyo.Noise())  # runs only while the kit sounds
         metal_lanes = [lane.metal for lane in spec.lanes if lane.metal]
         tune = metal_lanes[0].tune if metal_lanes else 1.0
         freqs = [f * tune for f in METAL_FREQS]
-        self.bank = [pyo.LFO(f, sharp=1.0, type=2, mul=1 / 6) for f in freqs] if metal_lanes else []
+        # pyo's LFO squares (sharpness 1), read from tables (rig.dsp.waves): the same shape
+        # for a fraction of the CPU, each frequency fixed so each table is exact.
+        bank = [Wave(waves, "square", f, 1.0, mul=1 / 6) for f in freqs] if metal_lanes else []
+        self.bank = [wave.out for wave in bank]
         self.metal = pyo.Mix(self.bank, voices=1) if self.bank else None
         self.cowbell = pyo.Mix(self.bank[4:], voices=1) if self.bank else None
         self.streams = [*self.bank, *(x for x in (self.metal, self.cowbell) if x is not None)]
@@ -151,9 +155,9 @@ class _KitSources:
 
 
 class DrumInstrument(Instrument):
-    def __init__(self, pyo: ModuleType, spec: VoiceSpec):
-        super().__init__(pyo, spec)
-        self.kit = _KitSources(pyo, spec, self.rests)
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec, moving: frozenset[str] | None = None):
+        super().__init__(pyo, spec, moving)
+        self.kit = _KitSources(pyo, spec, self.rests, self.waves)
         self.lanes = [_Lane(pyo, lane, self.kit) for lane in spec.lanes]
         self.by_note = {lane.spec.note: lane for lane in self.lanes}
         self.by_name = {lane.spec.name: lane for lane in self.lanes}

@@ -13,6 +13,7 @@ from typing import Any
 
 from rig.dsp.params import Params
 from rig.dsp.spec import EffectSpec
+from rig.dsp.waves import Wave, WaveBank
 
 __all__ = ["build_effects"]
 
@@ -23,14 +24,20 @@ def build_effects(
     effects: Sequence[EffectSpec],
     params: Params,
     track: Callable[[Any], Any] = lambda obj: obj,
+    waves: WaveBank | None = None,
 ) -> Any:
     """`stereo` (a 2-stream pyo object) through each effect in order. Every pyo
     object made here is passed to `track` (the instrument stops them while it rests);
-    arithmetic on a parameter's number makes none."""
+    arithmetic on a parameter's number makes none. `waves`: the instrument's tables
+    for the chorus's sweep (one is made when not given)."""
     t = track
+    if waves is None:
+        waves = WaveBank(pyo, 1.0 / pyo.sampsToSec(1))
     signal = stereo
     for fx in effects:
         get = {key: params.signal(value) for key, value in fx.settings}
+        if fx.kind != "filter" and isinstance(get.get("mix"), float) and get["mix"] == 0.0:
+            continue  # nothing of it is heard, and nothing will change that (see `Params`)
         if fx.kind == "drive":
             # Disto's drive near 1 is a hard clipper; keep it musical.
             drive = _scale(t, get["amount"], 0.9)
@@ -41,7 +48,10 @@ def build_effects(
             q = _op(t, _op(t, get["resonance"] * 9.3) + 0.7)
             signal = t(pyo.SVF(signal, freq=get["cutoff"], q=q, type=0.0))
         elif fx.kind == "chorus":
-            signal = _chorus(pyo, t, signal, get["rate"], get["depth"], get["mix"])
+            rate = get["rate"]
+            top = params.spec.upper(fx.get("rate", 0.5))
+            sweep = t(Wave(waves, "triangle", rate, 0.0, nominal=top, align=False).out)
+            signal = _chorus(pyo, t, signal, sweep, get["depth"], get["mix"])
         elif fx.kind == "delay":
             # Left and right echo 8% apart: a little width without a ping-pong rhythm.
             time = get["time"]
@@ -95,11 +105,12 @@ def _blend(track: Callable[[Any], Any], dry: Any, wet: Any, mix: Any) -> Any:
 
 
 def _chorus(
-    pyo: ModuleType, track: Callable[[Any], Any], signal: Any, rate: Any, depth: Any, mix: Any
+    pyo: ModuleType, track: Callable[[Any], Any], signal: Any, lfo: Any, depth: Any, mix: Any
 ) -> Any:
-    """Juno-style stereo chorus: one LFO sweeps the left delay up while the right goes down."""
+    """Juno-style stereo chorus: one LFO (`lfo`, a triangle like the Juno's BBD clock,
+    pyo's LFO shape with sharpness 0 from a table) sweeps the left delay up while the
+    right goes down."""
     t = track
-    lfo = t(pyo.LFO(freq=rate, sharp=0.0, type=3))  # triangle, like the Juno's BBD clock
     swing = t(lfo * _op(t, depth * 0.0035))
     # 3.5 ms ± up to 3.5 ms: the bucket-brigade range of the Juno-60 chorus.
     delays = [t(swing + 0.0040), t(0.0040 - swing)]

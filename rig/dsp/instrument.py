@@ -19,17 +19,23 @@ from types import ModuleType
 from typing import Any
 
 from rig.dsp.effects import build_effects
-from rig.dsp.params import Params
+from rig.dsp.params import (
+    CC_EXPRESSION,
+    CC_VOLUME,
+    EXPRESSION_NAMES,
+    GAIN,
+    VOLUME_NAMES,
+    Params,
+)
 from rig.dsp.spec import VoiceSpec
 from rig.dsp.switch import Switch
+from rig.dsp.waves import WaveBank
 
 __all__ = ["Instrument", "db_to_amp", "answers_cc", "PEDAL_NAMES", "VOLUME_NAMES"]
 
 # Standard controllers a voice answers when it has no parameter of that name/number.
 PEDAL_NAMES = ("sustain_pedal", "pedal", "hold", "damper")
-VOLUME_NAMES = ("volume", "level")
-EXPRESSION_NAMES = ("expression",)
-CC_VOLUME, CC_EXPRESSION, CC_PEDAL = 7, 11, 64
+CC_PEDAL = 64
 CC_ALL_SOUND_OFF, CC_ALL_NOTES_OFF = 120, 123
 
 
@@ -53,21 +59,27 @@ class Instrument:
     Subclasses call `_finish(dry)` with their dry stereo signal at the end of `__init__`.
     """
 
-    def __init__(self, pyo: ModuleType, spec: VoiceSpec):
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec, moving: frozenset[str] | None = None):
+        """`moving`: the parameters events will change (None: any); see `Params`."""
         self.pyo = pyo
         self.spec = spec
-        self.params = Params(pyo, spec)
+        self.params = Params(pyo, spec, moving)
         self.unmatched: set[str] = set()  # CC names/numbers no parameter answered
         self.pedal = False
         self.out: Any = None
-        self._volume = pyo.SigTo(1.0, time=0.02, init=1.0)
-        self._expression = pyo.SigTo(1.0, time=0.02, init=1.0)
+        # CC 7 and 11 scale the output; an offline render with neither has no stream for it.
+        self._gain_moves = moving is None or GAIN in moving
+        if self._gain_moves:
+            self._volume = pyo.SigTo(1.0, time=0.02, init=1.0)
+            self._expression = pyo.SigTo(1.0, time=0.02, init=1.0)
         self._resting_objects: list[Any] = []  # run only while the instrument sounds
         self._rest_switch: Switch | None = None
         self.resting = False
         self._quiet_since: float | None = None  # stream time every slot was found silent
         self.faulted = False  # live: its output went non-finite and was stopped
         self._tail = spec.tail_seconds()  # how long the effects may ring after the slots
+        # Saw/square/triangle shapes from tables (rig.dsp.waves), shared by every oscillator.
+        self.waves = WaveBank(pyo, 1.0 / pyo.sampsToSec(1))
 
     def rests(self, obj: Any) -> Any:
         """Register `obj` as one that only matters while the instrument sounds; returns it."""
@@ -75,12 +87,17 @@ class Instrument:
         return obj
 
     def _finish(self, dry: Any) -> None:
-        wet = build_effects(self.pyo, dry, self.spec.effects, self.params, track=self.rests)
+        wet = build_effects(
+            self.pyo, dry, self.spec.effects, self.params, track=self.rests, waves=self.waves
+        )
         pan = self.spec.pan
         gains = [min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)]
         level = db_to_amp(self.spec.level)
-        gain = self._volume * self._expression
-        self.out = self.pyo.Sig(wet, mul=[gain * (g * level) for g in gains])
+        if self._gain_moves:
+            gain = self._volume * self._expression
+            self.out = self.pyo.Sig(wet, mul=[gain * (g * level) for g in gains])
+        else:
+            self.out = self.pyo.Sig(wet, mul=[g * level for g in gains])
         # Never played, nothing rings: rest from the start (a show's idle instruments cost
         # nothing). The switch is built here, not on the audio thread: collecting the
         # streams of a pad's effects and mixes is ~100 µs of Python.
@@ -138,6 +155,11 @@ class Instrument:
         if spec is not None:
             self.params.set(spec, spec.from_cc(value))
             return True
+        if name in VOLUME_NAMES + EXPRESSION_NAMES or (
+            not name and number in (CC_VOLUME, CC_EXPRESSION)
+        ):
+            # Offline, the level streams exist when the track's events move them (`GAIN`).
+            assert self._gain_moves, "moving_params saw no volume/expression CC"
         if name in VOLUME_NAMES or (not name and number == CC_VOLUME):
             # A squared curve as General MIDI recommends for CC 7; 127 is unity gain.
             self._volume.value = (value / 127.0) ** 2

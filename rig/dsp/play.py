@@ -17,11 +17,14 @@ from rig.song.events import ControlChange, Event, NoteOff, NoteOn, ProgramChange
 __all__ = ["build_instrument", "apply_event"]
 
 
-def build_instrument(pyo: ModuleType, spec: VoiceSpec) -> Instrument:
-    """The voice on the running (booted) pyo server; `.out` is its stereo output."""
+def build_instrument(
+    pyo: ModuleType, spec: VoiceSpec, moving: frozenset[str] | None = None
+) -> Instrument:
+    """The voice on the running (booted) pyo server; `.out` is its stereo output.
+    `moving`: the parameters events will change (None: any, as live; see `Params`)."""
     if spec.mode == "drums":
-        return DrumInstrument(pyo, spec)
-    return SynthInstrument(pyo, spec)
+        return DrumInstrument(pyo, spec, moving)
+    return SynthInstrument(pyo, spec, moving)
 
 
 def apply_event(instrument: Instrument, event: Event, at: float) -> None:

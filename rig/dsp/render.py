@@ -44,6 +44,7 @@ __all__ = [
     "RenderError",
     "TARGET_PEAK_DBFS",
     "track_jobs",
+    "read_raw",
 ]
 
 TARGET_PEAK_DBFS = -1.0
@@ -55,11 +56,16 @@ _TAIL_FLOOR = 1e-4  # -80 dB: where the written file's tail is trimmed
 
 @dataclass(frozen=True)
 class Cue:
-    """One arrangement to render, and where its mix (and stems, if wanted) go."""
+    """One arrangement to render, and where its mix (and stems, if wanted) go.
+
+    `raw`: write the mix as float32 stereo RAW (interleaved, scaled as the WAV would be)
+    instead of 24-bit WAV: a set's cues, which only wait to be joined into the night's
+    file (no 24-bit packing and unpacking of every cue; `read_raw` reads one back)."""
 
     arrangement: Arrangement
     out: Path
     stems: Path | None = None
+    raw: bool = False
 
 
 @dataclass(frozen=True)
@@ -238,7 +244,12 @@ def _finish(cue: Cue, ordered: list[TrackResult], sample_rate: int) -> RenderRep
     skipped = tuple(t.name for t in arrangement.tracks if not t.voice)
     tracks = [_load(r) for r in ordered]
     end_frame = round(arrangement.duration_seconds * sample_rate)
-    peak, stem_peak, last_loud = _measure(tracks, sample_rate)
+    # Mixed once, kept as float32 (a 4-minute cue: 90 MB) for the peak, the tail and
+    # the file alike.
+    mix = np.empty((max(map(len, tracks), default=0), 2), dtype=np.float32)
+    for part in _chunks(len(mix), sample_rate):
+        mix[part] = _mix(tracks, part)
+    peak, stem_peak, last_loud = _measure(mix, tracks, sample_rate)
     frames = max(end_frame, min(last_loud(peak * _TAIL_FLOOR), max(map(len, tracks), default=0)))
     target = 10 ** (TARGET_PEAK_DBFS / 20)
     # One gain for the mix and every stem, so the stems still add up to the mix.
@@ -249,8 +260,11 @@ def _finish(cue: Cue, ordered: list[TrackResult], sample_rate: int) -> RenderRep
         cue.stems.mkdir(parents=True, exist_ok=True)
         stem_paths = [cue.stems / f"{_safe_name(r.track)}.wav" for r in ordered]
     cue.out.parent.mkdir(parents=True, exist_ok=True)
-    _write(cue.out, stem_paths, tracks, frames, gain, sample_rate)
-    del tracks
+    if cue.raw:
+        _write_raw(cue.out, mix, frames, gain, sample_rate)
+        mix = mix[:0]
+    _write(None if cue.raw else cue.out, mix, stem_paths, tracks, frames, gain, sample_rate)
+    del tracks, mix
     return RenderReport(
         path=cue.out,
         duration=frames / sample_rate,
@@ -291,10 +305,10 @@ def _mix(tracks: list[np.ndarray], part: slice) -> np.ndarray:
     return mix
 
 
-def _measure(tracks: list[np.ndarray], sample_rate: int):
+def _measure(mix: np.ndarray, tracks: list[np.ndarray], sample_rate: int):
     """Peak of the mix and of each stem, and a function: the frame after the last one above
-    a level (to 10 ms), computed chunk by chunk so a long set never sits in memory whole."""
-    length = max(map(len, tracks), default=0)
+    a level (to 10 ms), computed chunk by chunk (the tracks are files, mapped)."""
+    length = len(mix)
     hop = max(1, sample_rate // 100)
     peak = 0.0
     stem_peak = [0.0] * len(tracks)
@@ -304,7 +318,7 @@ def _measure(tracks: list[np.ndarray], sample_rate: int):
             piece = track[part]
             if len(piece):
                 stem_peak[i] = max(stem_peak[i], float(np.max(np.abs(piece))))
-        loud = np.max(np.abs(_mix(tracks, part)), axis=1)
+        loud = np.max(np.abs(mix[part]), axis=1)
         peak = max(peak, float(loud.max(initial=0.0)))
         pad = (-len(loud)) % hop
         envelope.append(np.pad(loud, (0, pad)).reshape(-1, hop).max(axis=1))
@@ -317,8 +331,24 @@ def _measure(tracks: list[np.ndarray], sample_rate: int):
     return peak, stem_peak, last_loud
 
 
+def _write_raw(out: Path, mix: np.ndarray, frames: int, gain: float, sample_rate: int) -> None:
+    """The mix's first `frames` (silence after its end) × `gain` as float32 RAW."""
+    with open(out, "wb") as f:
+        for part in _chunks(frames, sample_rate):
+            block = np.zeros((part.stop - part.start, 2), dtype=np.float32)
+            piece = mix[part]
+            block[: len(piece)] = piece * np.float32(gain)
+            block.tofile(f)
+
+
+def read_raw(path: Path) -> np.ndarray:
+    """A cue written with `Cue.raw`, as float64 (frames, 2)."""
+    return np.fromfile(path, dtype=np.float32).reshape(-1, 2).astype(np.float64)
+
+
 def _write(
-    out: Path,
+    out: Path | None,
+    mix: np.ndarray,
     stem_paths: list[Path],
     tracks: list[np.ndarray],
     frames: int,
@@ -327,8 +357,12 @@ def _write(
 ) -> None:
     # Every file is written under a temporary name and renamed only when all are
     # complete: a full disk or a crash never leaves a half mix or stem as if done.
+    # `out` None: only the stems (the mix went elsewhere).
+    paths = [*([out] if out is not None else []), *stem_paths]
+    if not paths:
+        return
     with contextlib.ExitStack() as files:
-        temps = [files.enter_context(atomic_write(p)) for p in [out, *stem_paths]]
+        temps = [files.enter_context(atomic_write(p)) for p in paths]
         writers = []
         for path in temps:
             writers.append(WavWriter(path, sample_rate))
@@ -336,7 +370,12 @@ def _write(
             # the mix's last flush): one left open would fail again at garbage
             # collection and print a traceback after the error line (measured).
             files.callback(writers[-1].close)
+        stems = writers[1:] if out is not None else writers
         for part in _chunks(frames, sample_rate):
-            writers[0].write(_mix(tracks, part) * gain)
-            for writer, track in zip(writers[1:], tracks, strict=False):
+            if out is not None:
+                block = np.zeros((part.stop - part.start, 2))
+                piece = mix[part]
+                block[: len(piece)] = piece
+                writers[0].write(block * gain)
+            for writer, track in zip(stems, tracks, strict=False):
                 writer.write(_mix([track], part) * gain)

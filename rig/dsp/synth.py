@@ -18,6 +18,7 @@ from rig.dsp.instrument import Instrument
 from rig.dsp.params import Params
 from rig.dsp.spec import EnvSpec, OscSpec, VoiceSpec
 from rig.dsp.switch import Switch
+from rig.dsp.waves import Wave, WaveBank, note_hz
 
 __all__ = ["SynthInstrument"]
 
@@ -39,8 +40,11 @@ CUTOFF_CEILING = 12000.0
 class _Shared:
     """Instrument-wide sources: LFO sums per target, noise, wave tables."""
 
-    def __init__(self, pyo: ModuleType, spec: VoiceSpec, params: Params, rests: Any):
+    def __init__(
+        self, pyo: ModuleType, spec: VoiceSpec, params: Params, rests: Any, bank: WaveBank
+    ):
         t = rests  # every object here runs only while the instrument sounds
+        self.waves = bank
         waves = {o.wave for o in spec.oscillators}
         self.noise = t(pyo.Noise()) if waves & {"noise", "string"} else None
         self.saw_table = pyo.SawTable(order=PULSE_HARMONICS) if "pulse" in waves else None
@@ -63,8 +67,9 @@ class _Shared:
                 src = t(pyo.Tone(wander, freq=smooth))
                 src = t(src * depth)
             else:
-                kind = {"saw": 0, "square": 2, "triangle": 3}[lfo.wave]
-                src = t(pyo.LFO(freq=rate, sharp=0.5, type=kind, mul=depth))
+                # pyo's LFO shape (sharpness 0.5) from a table: at LFO rates it is fixed.
+                top = spec.upper(lfo.rate)
+                src = t(Wave(bank, lfo.wave, rate, 0.5, mul=depth, nominal=top, align=False).out)
             by_target.setdefault(lfo.to, []).append(src)
         self.lfo = {
             target: srcs[0] if len(srcs) == 1 else t(pyo.Mix(srcs, voices=1))
@@ -98,6 +103,7 @@ class _Slot:
         self._set_gain = stream.setMul
         self.triggers = [self.amp]
         self.exciter = None
+        self.waves: list[tuple[Wave, float]] = []  # (oscillator, its ratio to the note)
         if any(o.wave == "string" for o in spec.oscillators):
             # A 10 ms noise burst plucks the waveguide string.
             self.exciter = pyo.Adsr(0.001, 0.008, 0.0, 0.005)
@@ -138,12 +144,13 @@ class _Slot:
         f = freq if ratio == 1.0 else self._track(freq * ratio)
         level = params.signal(osc.level)
         wave = osc.wave
-        if wave == "saw":
-            return pyo.LFO(f, sharp=1.0, type=0, mul=level)
-        if wave == "square":
-            return pyo.LFO(f, sharp=1.0, type=2, mul=level)
-        if wave == "triangle":
-            return pyo.LFO(f, sharp=1.0, type=3, mul=level)
+        if wave in ("saw", "square", "triangle"):
+            # pyo's LFO shapes (sharpness 1) from tables, cut for the note at each start.
+            shaped = Wave(shared.waves, wave, f, 1.0, mul=level, nominal=note_hz(60) * ratio)
+            self.waves.append((shaped, ratio))
+            for part in shaped.parts:
+                self._track(part)
+            return shaped.out
         if wave == "sine":
             return pyo.Sine(f, mul=level)
         if wave == "supersaw":
@@ -225,6 +232,10 @@ class _Slot:
         # of pyo's Python argument checks each (this runs on the audio thread live).
         self._set_glide(glide)
         self._set_pitch(float(note))
+        if self.waves:
+            hz = note_hz(note)
+            for wave, ratio in self.waves:
+                wave.tune(hz * ratio)
 
     def start(self, note: int, gain: float, at: float, glide: float) -> None:
         self.wake()
@@ -248,9 +259,9 @@ class _Slot:
 class SynthInstrument(Instrument):
     """A poly (allocation + stealing) or mono (note stack, legato, glide) synth voice."""
 
-    def __init__(self, pyo: ModuleType, spec: VoiceSpec):
-        super().__init__(pyo, spec)
-        shared = _Shared(pyo, spec, self.params, self.rests)
+    def __init__(self, pyo: ModuleType, spec: VoiceSpec, moving: frozenset[str] | None = None):
+        super().__init__(pyo, spec, moving)
+        shared = _Shared(pyo, spec, self.params, self.rests, self.waves)
         self._shared = shared
         self.slots = [_Slot(pyo, spec, self.params, shared) for _ in range(spec.voices)]
         for slot in self.slots:

@@ -13,6 +13,8 @@ import numpy as np
 __all__ = ["WavWriter", "read_wav"]
 
 _FULL = 2**23 - 1
+_PIECE = 1 << 16  # frames converted at once
+_PACKED = np.dtype([("low", "<u2"), ("high", "u1")])  # one 24-bit little-endian sample
 
 
 class WavWriter:
@@ -26,10 +28,22 @@ class WavWriter:
         self._wave.setframerate(sample_rate)
 
     def write(self, block: np.ndarray) -> None:
-        ints = np.clip(np.round(block * _FULL), -_FULL - 1, _FULL).astype("<i4")
-        # Little-endian int32 → keep the low three bytes of each sample.
-        raw = ints.reshape(-1).view(np.uint8).reshape(-1, 4)[:, :3]
-        self._wave.writeframes(raw.tobytes())
+        # A piece at a time: a whole cue's temporaries (five arrays of 20+ M samples) cost
+        # more in fresh pages than in arithmetic.
+        for start in range(0, len(block), _PIECE):
+            self._write(block[start : start + _PIECE])
+
+    def _write(self, block: np.ndarray) -> None:
+        scaled = np.multiply(block, _FULL, dtype=np.float64)
+        np.rint(scaled, out=scaled)
+        np.clip(scaled, -_FULL - 1, _FULL, out=scaled)
+        ints = scaled.astype("<i4").reshape(-1)
+        # Each sample's low three bytes, as two fields of a packed 3-byte record: numpy
+        # copies those ~3× faster than the same bytes cut from a strided int32 view.
+        packed = np.empty(len(ints), dtype=_PACKED)
+        packed["low"] = ints & 0xFFFF
+        packed["high"] = (ints >> 16) & 0xFF
+        self._wave.writeframes(packed.tobytes())
 
     def close(self) -> None:
         self._wave.close()

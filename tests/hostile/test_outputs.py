@@ -101,7 +101,7 @@ def test_failed_render_write_keeps_mix_and_stems(
     out = tmp_path / "mix.wav"
     stems = [tmp_path / "a.wav", tmp_path / "b.wav"]
     tracks = [np.full((48000, 2), 0.1, dtype=np.float32), np.full((48000, 2), 0.2, np.float32)]
-    dsp_render._write(out, stems, tracks, 48000, 1.0, 48000)
+    dsp_render._write(out, tracks[0] + tracks[1], stems, tracks, 48000, 1.0, 48000)
     before = {p: p.read_bytes() for p in [out, *stems]}
     calls = {"n": 0}
     real = dsp_render.WavWriter.write
@@ -115,7 +115,7 @@ def test_failed_render_write_keeps_mix_and_stems(
     monkeypatch.setattr(dsp_render.WavWriter, "write", fill_disk)
     louder = [t * 3 for t in tracks]
     with pytest.raises(OSError):
-        dsp_render._write(out, stems, louder, 48000, 1.0, 48000)
+        dsp_render._write(out, louder[0] + louder[1], stems, louder, 48000, 1.0, 48000)
     assert {p: p.read_bytes() for p in [out, *stems]} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "b.wav", "mix.wav"]
     audio, _ = read_wav(out)

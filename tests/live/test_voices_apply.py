@@ -91,7 +91,9 @@ def song() -> Arrangement:
 def offline_calls(arr: Arrangement, spec: Any, tmp_path: Path, monkeypatch) -> list[tuple]:
     calls: list[tuple] = []
     real = worker.build_instrument
-    monkeypatch.setattr(worker, "build_instrument", lambda pyo, s: Spy(real(pyo, s), calls))
+    monkeypatch.setattr(
+        worker, "build_instrument", lambda pyo, s, moving=None: Spy(real(pyo, s, moving), calls)
+    )
     (job,) = track_jobs(arr, {"test-sine": spec}, tmp_path, RATE, BLOCK, max_tail=0.2)
     worker.render_track(job, lambda track, done: None)
     return calls

@@ -198,12 +198,16 @@ def _whole_set(
     from rig.dsp.render import RenderError
 
     out = tmp / "set.wav"
-    command = [sys.executable, "-m", "rig.cli", "render", str(setlist), "-o", str(out)]
+    # -P: without it `python -m` puts the working directory first on sys.path, and a
+    # baseline run from inside this checkout imported this code, not the baseline's (the
+    # comparisons before this fix measured this code twice). The checkout to run comes
+    # from PYTHONPATH alone: the baseline's, or this one's.
+    command = [sys.executable, "-P", "-m", "rig.cli", "render", str(setlist), "-o", str(out)]
     if config is not None:
         command += ["--config", str(config)]
     env = dict(os.environ)
-    if root is not None:
-        env["PYTHONPATH"] = str(root)
+    here = Path(__file__).resolve().parents[3]  # rig/commands/bench/render.py → the checkout
+    env["PYTHONPATH"] = str(root if root is not None else here)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env)
