@@ -410,7 +410,7 @@ def test_the_health_line_says_what_late_and_xruns_mean_in_full_at_80x24():
             link.send("/rig/play", 112)
             app = LiveApp(link, poll_s=0.05)
             async with app.run_test(size=(80, 24)) as pilot:
-                await until(pilot, lambda: app.status.bar >= 112)
+                await until(pilot, lambda: app.status is not None and app.status.bar >= 112)
                 engine.scheduler.stats.late = 3
                 sinks["virus"].host = SimpleNamespace(xruns=2146)  # a JACK client's count
                 await until(pilot, lambda: "xruns 2146" in text(app, "#top"))
