@@ -380,7 +380,7 @@ def test_the_header_a_performer_reads_at_80x24():
                 assert "quantize bar" in screen and "1.1" not in screen.split("\n")[0]
                 await pilot.press("p")
                 await until(pilot, lambda: "PLAYING" in text(app, "#top"))
-                await until(pilot, lambda: app.status.bar == 2)
+                await until(pilot, lambda: app.status is not None and app.status.bar == 2)
                 await pilot.pause(0.2)
                 lines = screen_text(app)
                 assert all(len(line.rstrip()) <= 80 for line in lines)
