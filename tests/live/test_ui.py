@@ -416,7 +416,8 @@ def test_the_health_line_says_what_late_and_xruns_mean_in_full_at_80x24():
                 await until(pilot, lambda: "xruns 2146" in text(app, "#top"))
                 await pilot.pause(0.2)
                 screen = "\n".join(line.rstrip() for line in screen_text(app))
-                assert "late 3" in screen and "may drop" in screen, screen
+                # late: the 3 set here, plus any the loaded machine really had
+                assert re.search(r"late ([3-9]|\d\d+)", screen) and "may drop" in screen, screen
 
     asyncio.run(scenario())
 
@@ -492,3 +493,30 @@ def test_w_keeps_the_live_tweaks_in_the_set_file_after_asking():
 
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(scenario(Path(tmp)))
+
+
+def test_stopped_mid_cue_the_header_says_c_continues_where_it_stopped():
+    """Trial 24: after `s` mid-cue the header said only "press p to play X" (from bar 1);
+    `c`, which continues where it stopped, was on no line. Now both, at 80x24; at the
+    cue's top only the play key."""
+
+    async def scenario() -> None:
+        with served([cue("Long", bars=32, base=36)]) as (engine, port, _sinks, _e):
+            app = LiveApp(EngineLink(port), poll_s=0.05)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                assert "continues" not in text(app, "#top")  # at the top: nothing to continue
+                await pilot.press("p")
+                await until(pilot, lambda: app.status is not None and app.status.bar >= 2)
+                await pilot.press("s")
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                s = app.status
+                assert s is not None
+                line = text(app, "#top").splitlines()[0]
+                assert f"press p to play Long from bar 1 · c continues at {s.bar}.{s.beat}" in line
+                assert len(line) <= 80, line
+                await pilot.press("c")
+                await until(pilot, lambda: "PLAYING" in text(app, "#top"))
+                assert app.status is not None and app.status.bar >= s.bar
+
+    asyncio.run(scenario())

@@ -219,6 +219,7 @@ class LiveApp(App[str]):
             quantize=self.quantize,
             play_key=_shown_key(self.keys["play"]),
             set_name=set_name,
+            continue_key=_shown_key(self.keys["continue"]),
         )
 
     def _follow_session(self) -> None:

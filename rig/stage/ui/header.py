@@ -4,8 +4,9 @@ Left, the bar and beat in big digits (textual's `Digits`); right, five short lin
 
 1. the state, in capitals, with what to do about it: PLAYING · COUNT-IN (the big
    digits count the beats, the header flashes on each) · STOPPED — press p to
-   play · WAITING FOR LAUNCH — press p to start X · SET ENDED · ENGINE RESTARTING —
-   the music resumes at the next bar · ENGINE DEAD · CONNECTING;
+   play (stopped mid-cue: c continues where it stopped) · WAITING FOR LAUNCH —
+   press p to start X · SET ENDED · ENGINE RESTARTING — the music resumes at the
+   next bar · ENGINE DEAD · CONNECTING;
 2. the cue (n/m and its name), the section, the tempo;
 3. elapsed and remaining time of the cue and of the set (`−` marks remaining);
 4. what comes next: a queued launch or jump and its bar, the next cue of the set
@@ -55,14 +56,18 @@ def clock_time(seconds: float) -> str:
     return f"{h}:{m:02}:{sec:02}" if h else f"{m}:{sec:02}"
 
 
-def state_line(state: str, s: Status | None, play_key: str) -> str:
-    """Line 1: the state word, bold, and its hint."""
+def state_line(state: str, s: Status | None, play_key: str, continue_key: str = "") -> str:
+    """Line 1: the state word, bold, and its hint. Stopped inside a cue, the hint says
+    both ways on: the play key starts the cue from bar 1, the continue key where it
+    stopped (a performer who stopped mid-cue rarely wants the top)."""
     word, hint = STATES.get(state, (state.upper(), ""))
     cue = esc(s.cue_name) if s is not None else ""
     if state == "waiting" and s is not None and s.next_name:
         cue = esc(s.next_name)
     beat = s.beat if s is not None else 0
     hint = hint.format(play=esc(play_key), cue=f"[b]{cue}[/b]", beat=beat)
+    if state == "stopped" and continue_key and s is not None and (s.bar, s.beat) > (1, 1):
+        hint += f" from bar 1 · {esc(continue_key)} continues at {s.bar}.{s.beat}"
     return f"[b reverse] {word} [/b reverse]" + (f" {hint}" if hint else "")
 
 
@@ -98,7 +103,13 @@ def _health_line(s: Status, quantize: str) -> str:
 
 
 def header_lines(
-    s: Status, *, state: str, quantize: str, play_key: str, set_name: str = ""
+    s: Status,
+    *,
+    state: str,
+    quantize: str,
+    play_key: str,
+    set_name: str = "",
+    continue_key: str = "",
 ) -> str:
     """The header's text (rich markup) beside the big counter."""
     section = f"  section [b]{esc(s.section)}[/b]" if s.section else ""
@@ -108,7 +119,13 @@ def header_lines(
         f"   set{' ' + esc(set_name) if set_name else ''}"
         f" {clock_time(s.set_elapsed_s)} −{clock_time(s.set_remaining_s)}"
     )
-    lines = [state_line(state, s, play_key), where, times, _next_line(s), _health_line(s, quantize)]
+    lines = [
+        state_line(state, s, play_key, continue_key),
+        where,
+        times,
+        _next_line(s),
+        _health_line(s, quantize),
+    ]
     sync = s.sync()
     if sync.source != "internal":  # does sync hold? at a glance
         text = esc(sync.line())
