@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from rig.engine.sinks import close_sinks, sink_hosts
 from rig.engine.transport import Engine
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def shutdown(
     `controller_died`: the controller ended without a word (SIGKILL): see above."""
     if loop is not None:
         now_ns = loop.now_ns
-    hosts = _hosts(sinks)
+    hosts = sink_hosts(sinks)
     guard: Any = loop.lock if loop is not None else contextlib.nullcontext()
     with guard:
         stopped_at = now_ns()
@@ -73,12 +74,7 @@ def shutdown(
     if loop is not None:
         for host in hosts:
             host.driver = None  # the engine is done: the sinks only deliver from here
-    for sink in sinks:
-        with contextlib.suppress(Exception):
-            sink.close()  # ends anything its tracker still knows is sounding
-    for host in hosts:
-        with contextlib.suppress(Exception):
-            host.close()
+    close_sinks(sinks)  # each ends anything its tracker still knows is sounding
 
 
 def _deliver(engine: Engine, now_ns: Callable[[], int]) -> None:
@@ -90,34 +86,20 @@ def _deliver(engine: Engine, now_ns: Callable[[], int]) -> None:
         time.sleep(min(left, DRAIN_NS) / 1e9)
 
 
-def _hosts(sinks: Sequence) -> list[Any]:
-    """The JACK clients behind the sinks (JACK sinks share one), each once."""
-    found: dict[int, Any] = {}
-    for sink in sinks:
-        host = getattr(sink, "host", None)
-        if host is not None:
-            found.setdefault(id(host), host)
-    return list(found.values())
-
-
-def _wait_rescue_gone(hosts: Sequence[Any]) -> bool:
-    """Wait until no JACK host's rescue client has ports left; True if one had and
-    they went, False if there was none or it stayed past RESCUE_GONE_NS."""
+def _wait_rescue_gone(hosts: Sequence[Any]) -> None:
+    """Wait until no JACK host's rescue client has ports left (at once without one),
+    at most RESCUE_GONE_NS."""
     patterns = [
         (host, "^" + re.escape(rescue_client(host.client_name)) + ":")
         for host in hosts
         if getattr(host, "client", None) is not None and getattr(host, "alive", False)
     ]
-    seen = False
     give_up = time.monotonic_ns() + RESCUE_GONE_NS
-    while True:
-        present = False
-        for host, pattern in patterns:
-            names = host.port_names(lambda h=host, p=pattern: h.client.get_ports(p))
-            present = present or names is None or bool(names)
-        seen = seen or present
-        if not present:
-            return seen
-        if time.monotonic_ns() >= give_up:
-            return False
+    while time.monotonic_ns() < give_up:
+        listed = [
+            host.port_names(lambda h=host, p=pattern: h.client.get_ports(p))
+            for host, pattern in patterns
+        ]
+        if not any(names is None or names for names in listed):
+            return
         time.sleep(0.02)

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from rig.control.protocol import HOST, decode, encode
 from rig.engine.ending import shutdown
-from rig.engine.sinks import open_sinks, timing_logs
+from rig.engine.sinks import close_sinks, open_sinks, sink_hosts, timing_logs
 from rig.engine.spec import MTC_DEVICE, EngineSpec
 from rig.engine.syncsetup import attach_sync, open_jack_sync_input, open_sync_input, use_frames
 from rig.engine.transport import Engine
@@ -330,11 +330,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
             sync_input.close()
         if player is not None:
             player.close()
-        for sink in sinks.values():
-            with contextlib.suppress(Exception):
-                sink.close()
-            with contextlib.suppress(Exception):
-                sink.host.close()
+        close_sinks(sinks.values())
         with contextlib.suppress(OSError):
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
@@ -342,7 +338,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
     realtime = spec.realtime and _try_realtime()
     conn.send(("ready", sock.getsockname()[1], warnings, realtime))
     reason = "quit"
-    hosts = [h for h in (getattr(s, "host", None) for s in sinks.values()) if h is not None]
+    hosts = sink_hosts(sinks.values())
 
     def jack_gone() -> bool:
         return any(not h.alive for h in hosts) or bool(getattr(player, "jack_gone", False))

@@ -17,8 +17,9 @@ with no latency of their own.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ __all__ = [
     "outputs_from_project",
     "timing_logs",
     "nothing_to_play_on",
+    "sink_hosts",
+    "close_sinks",
 ]
 
 
@@ -142,6 +145,28 @@ def _make_sink(spec: OutputSpec, hosts: dict[str, Any], log_timing: bool) -> Any
             **kwargs,
         )
     raise ValueError(f"unknown MIDI backend '{spec.backend}' (choose from: jack, rtmidi)")
+
+
+def sink_hosts(sinks: Iterable[Any]) -> list[Any]:
+    """The JACK clients behind `sinks` (JACK sinks share one), each once, in order."""
+    found: dict[int, Any] = {}
+    for sink in sinks:
+        host = getattr(sink, "host", None)
+        if host is not None:
+            found.setdefault(id(host), host)
+    return list(found.values())
+
+
+def close_sinks(sinks: Iterable[Any]) -> None:
+    """Close every sink (each ends what its tracker knows sounds), then each JACK
+    client behind them once; a failing close does not stop the others."""
+    sinks = list(sinks)
+    for sink in sinks:
+        with contextlib.suppress(Exception):
+            sink.close()
+    for host in sink_hosts(sinks):
+        with contextlib.suppress(Exception):
+            host.close()
 
 
 def timing_logs(sinks: dict[str, Any]) -> dict[str, list[tuple[int, int]]]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.engine.ending import rescue_client
-from rig.engine.sinks import OutputSpec, open_sinks
+from rig.engine.sinks import OutputSpec, close_sinks, open_sinks, sink_hosts
 from rig.engine.soundmap import SoundMap
 from rig.midi.wire import note_off
 
@@ -122,8 +122,7 @@ class Rescue:
         return sent
 
     def _xruns(self) -> int:
-        hosts = {id(h): h for s in self.sinks.values() if (h := getattr(s, "host", None))}
-        return sum(int(getattr(h, "xruns", 0)) for h in hosts.values())
+        return sum(int(getattr(h, "xruns", 0)) for h in sink_hosts(self.sinks.values()))
 
     def close(self) -> None:
         self._close_sinks()
@@ -132,13 +131,5 @@ class Rescue:
             self.path.unlink()
 
     def _close_sinks(self) -> None:
-        hosts = {}
-        for sink in self.sinks.values():
-            with contextlib.suppress(Exception):
-                sink.close()
-            if (host := getattr(sink, "host", None)) is not None:
-                hosts[id(host)] = host
-        for host in hosts.values():
-            with contextlib.suppress(Exception):
-                host.close()
+        close_sinks(self.sinks.values())
         self.sinks = {}
