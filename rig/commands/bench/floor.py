@@ -11,10 +11,10 @@ CPU can be read as floor + the engine's own work.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
+
+from rig.commands.bench.jsonchild import run_json_child
 
 __all__ = ["EMPTY_CLIENT", "empty_client"]
 
@@ -46,18 +46,5 @@ def empty_client(seconds: float, name: str, timeout: float) -> dict:
     """CPU and wall seconds of the empty client over `seconds` (the JSON the child
     prints); RuntimeError when it fails. The server is the environment's
     (`JACK_DEFAULT_SERVER`)."""
-    try:
-        out = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(seconds), name],
-            text=True,
-            capture_output=True,
-            env=dict(os.environ),
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(f"the empty JACK client did not finish within {timeout:.0f} s") from None
-    lines = out.stdout.strip().splitlines()
-    if out.returncode != 0 or not lines:
-        err = out.stderr.strip().splitlines()[-1:] or [f"exit {out.returncode}"]
-        raise RuntimeError(f"the empty JACK client failed: {err[0]}")
-    return json.loads(lines[-1])
+    cmd = [sys.executable, "-c", _CHILD, str(seconds), name]
+    return run_json_child(cmd, "the empty JACK client", timeout, os.environ)

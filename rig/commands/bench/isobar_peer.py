@@ -86,22 +86,10 @@ def play(python: Path, job: dict, server_env: dict[str, str], timeout: float) ->
     """Run the child in `python` on `job`; its JSON answer. RuntimeError when it fails."""
     env = dict(os.environ, **server_env)
     env.pop("PYTHONPATH", None)  # the venv's own packages, not rig's tree
-    try:
-        out = subprocess.run(
-            [str(python), __file__],
-            input=json.dumps(job),
-            text=True,
-            capture_output=True,
-            env=env,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(f"isobar did not finish within {timeout:.0f} s") from None
-    lines = out.stdout.strip().splitlines()
-    if out.returncode != 0 or not lines:
-        err = out.stderr.strip().splitlines()[-1:] or [f"exit {out.returncode}"]
-        raise RuntimeError(f"isobar failed: {err[0]}")
-    return json.loads(lines[-1])
+    # Imported here: this file also runs as a script in the venv, without rig.
+    from rig.commands.bench.jsonchild import run_json_child
+
+    return run_json_child([str(python), __file__], "isobar", timeout, env, json.dumps(job))
 
 
 def _child() -> int:
