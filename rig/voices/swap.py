@@ -95,12 +95,6 @@ class HotSwap:
         self._remix(time.monotonic_ns() if now_ns is None else now_ns)
         return len(made)
 
-    def replace_voice(
-        self, name: str, spec: VoiceSpec, at_ns: int, now_ns: int | None = None
-    ) -> int:
-        """Both halves at once (where no JACK callback waits: offline, tests)."""
-        return self.swap_voice(self.build_voice(name, spec), at_ns, now_ns)
-
     def _swap_in(self, key: tuple[str, int, str], old: Any, new: Any, at_ns: int) -> None:
         """`new` plays for `key` from `at_ns` on, instead of `old` (engine thread)."""
         put = self._queue.put
