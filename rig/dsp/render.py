@@ -331,13 +331,21 @@ def _measure(mix: np.ndarray, tracks: list[np.ndarray], sample_rate: int):
     return peak, stem_peak, last_loud
 
 
+def _padded(mix: np.ndarray, part: slice, dtype: type) -> np.ndarray:
+    """The mix's frames `part`, silence where `part` runs past its end (the written
+    file lasts until the tail is quiet, or the arrangement's end if that is later)."""
+    block = np.zeros((part.stop - part.start, 2), dtype=dtype)
+    piece = mix[part]
+    block[: len(piece)] = piece
+    return block
+
+
 def _write_raw(out: Path, mix: np.ndarray, frames: int, gain: float, sample_rate: int) -> None:
     """The mix's first `frames` (silence after its end) × `gain` as float32 RAW."""
     with open(out, "wb") as f:
         for part in _chunks(frames, sample_rate):
-            block = np.zeros((part.stop - part.start, 2), dtype=np.float32)
-            piece = mix[part]
-            block[: len(piece)] = piece * np.float32(gain)
+            block = _padded(mix, part, np.float32)
+            block *= np.float32(gain)
             block.tofile(f)
 
 
@@ -373,9 +381,6 @@ def _write(
         stems = writers[1:] if out is not None else writers
         for part in _chunks(frames, sample_rate):
             if out is not None:
-                block = np.zeros((part.stop - part.start, 2))
-                piece = mix[part]
-                block[: len(piece)] = piece
-                writers[0].write(block * gain)
+                writers[0].write(_padded(mix, part, np.float64) * gain)
             for writer, track in zip(stems, tracks, strict=False):
                 writer.write(_mix([track], part) * gain)
