@@ -456,9 +456,10 @@ def test_sigterm_ends_the_show_with_note_offs(jack_server, tmp_path, target):
     cleanly (note-offs, Stop), and the host and its session are gone.
 
     `kill -9` of the host too (found in a performer's trial: 3 of 3 times a held chord
-    hung): its note-rescue JACK client dies inside the graph, and the server xruns
-    until it drops it, so the engine's Stop is sent again once the xruns calm down
-    (rig.engine.ending). Nothing may be left sounding then, xruns or not."""
+    hung): its note-rescue JACK client, connected, died inside the graph and took the
+    recorder along. Its ports now stay dormant until it rescues, and the engine sends
+    its Stop again once that client has left the graph (rig.engine.ending). Nothing may
+    be left sounding then, xruns or not."""
     import os
     import signal
 
