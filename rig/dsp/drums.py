@@ -9,9 +9,11 @@ monophonic: a new hit restarts it, and a lane may choke others (closed hat → o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from rig.dsp.curves import Envelope
 from rig.dsp.instrument import Instrument
 from rig.dsp.spec import LaneSpec, VoiceSpec
 from rig.dsp.switch import Switch
@@ -25,35 +27,36 @@ _MARGIN = 0.05
 SUSTAIN_FLOOR = 1e-4
 
 
-def _decay_env(pyo: ModuleType, decay: float) -> Any:
-    # exp > 1 bends the decay into the fast-then-slow fall of an analogue VCA. pyo's Adsr
-    # with exp != 1 and sustain exactly 0 emits one NaN at the end of the decay (measured),
-    # which poisons every filter and reverb after it: sustain at -80 dB instead.
-    env = pyo.Adsr(attack=0.001, decay=decay, sustain=SUSTAIN_FLOOR, release=0.01, dur=0)
-    env.setExp(2.5)
-    return env
+def _decay_env(pyo: ModuleType, decay: float, add: float = 0.0) -> Envelope:
+    # A curve of 2.5 bends the decay into the fast-then-slow fall of an analogue VCA. A
+    # curved envelope with sustain exactly 0 emits one NaN at the end of the decay
+    # (measured with pyo's Adsr.setExp; a square root of the same rounding below 0 does
+    # too), which poisons every filter and reverb after it: sustain at -80 dB instead.
+    return Envelope(pyo, 2.5, 0.001, decay, SUSTAIN_FLOOR, 0.01, add=add)
 
 
 class _Lane:
     def __init__(self, pyo: ModuleType, spec: LaneSpec, kit: _KitSources):
         self.spec = spec
         self.objects: list[Any] = []
-        self.amp_envs: list[Any] = []  # scaled by velocity
-        self.mod_envs: list[Any] = []  # pitch sweeps: not scaled
+        self.amp_envs: list[Any] = []  # triggered by a hit, cut by a choke
+        self.mod_envs: list[Any] = []  # pitch sweeps: triggered, not cut
+        self._set_gains: list[Callable[[float], None]] = []  # velocity, C setters
         parts: list[Any] = []
         track = self.objects.append
         if spec.tone:
             tone = spec.tone
-            amp = _decay_env(pyo, tone.decay)
+            amp = self._env(_decay_env(pyo, tone.decay))
             freq: Any = tone.freq
             if tone.sweep > 0:
                 # The pitch envelope itself is the frequency: freq + sweep at the hit.
-                freq = _decay_env(pyo, tone.sweep_time)
-                freq.mul, freq.add = tone.sweep, tone.freq
-                self.mod_envs.append(freq)
+                sweep = _decay_env(pyo, tone.sweep_time, add=tone.freq)
+                sweep.set_gain(tone.sweep)
+                self.mod_envs.append(sweep.adsr)
+                self.objects.extend(sweep.parts)
+                freq = sweep.out
             osc = pyo.Sine(freq=freq, mul=amp)
             track(osc)
-            self.amp_envs.append(amp)
             parts.append(osc * tone.level)
         if spec.noise:
             noise = spec.noise
@@ -65,18 +68,16 @@ class _Lane:
             else:
                 filt = pyo.ButLP(kit.noise, freq=noise.freq, mul=env)
             track(filt)
-            self.amp_envs.append(env)
             parts.append(filt * noise.level)
         if spec.metal:
             metal = spec.metal
-            env = _decay_env(pyo, metal.decay)
+            env = self._env(_decay_env(pyo, metal.decay))
             source = kit.cowbell if metal.cowbell else kit.metal
             if metal.cowbell:
                 filt = pyo.ButBP(source, freq=metal.freq, q=3.0, mul=env)
             else:
                 filt = pyo.ButHP(source, freq=metal.freq, mul=env)
             track(filt)
-            self.amp_envs.append(env)
             parts.append(filt * metal.level)
         for part in parts:
             track(part)
@@ -92,11 +93,17 @@ class _Lane:
         self.active = True
         self.deadline = 0.0
         self._switch: tuple[Switch, Switch, Switch] | None = None
-        self._set_gains = [stream.setMul for env in self.amp_envs for stream in env._base_objs]
+
+    def _env(self, env: Envelope) -> Any:
+        """A velocity-scaled envelope's signal; its curve's parts run with the lane."""
+        self.amp_envs.append(env.adsr)
+        self._set_gains.append(env.set_gain)
+        self.objects.extend(env.parts)
+        return env.out
 
     def _burst_env(self, pyo: ModuleType, decay: float, bursts: int, spacing: float) -> Any:
         if bursts <= 1:
-            return _decay_env(pyo, decay)
+            return self._env(_decay_env(pyo, decay))
         # A clap: several hands a few ms apart, each a quick spike, then the room tail.
         points = [(0.0, 0.0)]
         t = 0.0
@@ -104,7 +111,10 @@ class _Lane:
             points += [(t + 0.0005, 1.0), (t + spacing * 0.9, 0.15)]
             t += spacing
         points += [(t + 0.0005, 1.0), (t + decay, 0.0)]
-        return pyo.Linseg(points)
+        clap = pyo.Linseg(points)
+        self.amp_envs.append(clap)
+        self._set_gains.extend(stream.setMul for stream in clap._base_objs)
+        return clap
 
     def _switches(self) -> tuple[Switch, Switch, Switch]:
         # C-level play/stop (rig.dsp.switch), made once every object exists.

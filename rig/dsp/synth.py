@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from rig.dsp.alloc import MonoStack, PolyAllocator
+from rig.dsp.curves import Envelope, octaves
 from rig.dsp.drums import SUSTAIN_FLOOR
 from rig.dsp.instrument import Instrument
 from rig.dsp.params import Params
@@ -98,10 +99,10 @@ class _Slot:
         if "pitch" in shared.lfo:
             pitch = track(self.pitch + shared.lfo["pitch"])
         freq = track(pyo.MToF(pitch))
-        self.amp = self._env(pyo, params, spec.amp_env)
-        (stream,) = self.amp._base_objs
-        self._set_gain = stream.setMul
-        self.triggers = [self.amp]
+        amp = self._env(pyo, params, spec.amp_env)
+        self.amp = amp.out
+        self._set_gain = amp.set_gain  # the amplitude envelope's gain (a C setter)
+        self.triggers = [amp.adsr]
         self.exciter = None
         self.waves: list[tuple[Wave, float]] = []  # (oscillator, its ratio to the note)
         if any(o.wave == "string" for o in spec.oscillators):
@@ -125,17 +126,18 @@ class _Slot:
         self.objects.append(obj)
         return obj
 
-    def _env(self, pyo: ModuleType, params: Params, env: EnvSpec) -> Any:
-        adsr = pyo.Adsr(dur=0)
-        if env.curve != 1.0:
-            adsr.setExp(env.curve)
+    def _env(self, pyo: ModuleType, params: Params, env: EnvSpec) -> Envelope:
+        envelope = Envelope(pyo, env.curve, 0.01, 0.05, 0.707, 0.1)
+        for part in envelope.parts:
+            self._track(part)
+        adsr = envelope.adsr
         params.bind(env.attack, lambda v: setattr(adsr, "attack", max(0.001, v)))
         params.bind(env.decay, lambda v: setattr(adsr, "decay", max(0.001, v)))
         # See drums._decay_env: a curved Adsr must not sustain at exactly 0 (NaN).
         floor = SUSTAIN_FLOOR if env.curve != 1.0 else 0.0
         params.bind(env.sustain, lambda v: setattr(adsr, "sustain", max(floor, v)))
         params.bind(env.release, lambda v: setattr(adsr, "release", max(0.002, v)))
-        return adsr
+        return envelope
 
     def _osc(
         self, pyo: ModuleType, index: int, osc: OscSpec, freq: Any, params: Params, shared: _Shared
@@ -182,9 +184,9 @@ class _Slot:
         # Cutoff moves in octaves: envelope, LFO and key tracking add to one exponent.
         terms: list[Any] = []
         if not (isinstance(filt.env, float) and filt.env == 0.0):
-            self.fenv = self._env(pyo, params, spec.filter_env)
-            self.triggers.append(self.fenv)
-            terms.append(track(self.fenv * params.signal(filt.env)))
+            fenv = self._env(pyo, params, spec.filter_env)
+            self.triggers.append(fenv.adsr)
+            terms.append(track(fenv.out * params.signal(filt.env)))
         if "cutoff" in shared.lfo:
             terms.append(shared.lfo["cutoff"])
         if filt.keytrack:
@@ -195,8 +197,10 @@ class _Slot:
             exponent = terms[0]
             for term in terms[1:]:
                 exponent = track(exponent + term)
-            octaves = track(pyo.Pow(2.0, exponent))
-            cutoff = track(pyo.Clip(track(octaves * cutoff), 20.0, CUTOFF_CEILING))
+            moved, parts = octaves(pyo, exponent, cutoff)
+            for part in parts:
+                track(part)
+            cutoff = track(pyo.Clip(moved, 20.0, CUTOFF_CEILING))
         elif spec.upper(filt.cutoff) > CUTOFF_CEILING:
             cutoff = track(pyo.Clip(cutoff, 20.0, CUTOFF_CEILING))
         res = params.signal(filt.resonance)
