@@ -95,9 +95,10 @@ class Wave:
 
     `nominal` is the frequency the shape is cut for (a number, or None when `freq` is a
     fixed number itself); `tune(hz)` re-cuts it for a new note (a table swap, only when
-    the sharpness changes). `align=False`: skip the one-sample alignment with `LFO` (a
-    modulator far below audio, where a sample of phase is nothing); otherwise a `freq`
-    stream costs one more pyo object, in `parts`."""
+    the sharpness changes) and, when `freq` was a number and `nominal` given (a voice's
+    oscillator at a steady pitch), plays `hz` from then on. `align=False`: skip the
+    one-sample alignment with `LFO` (a modulator far below audio, where a sample of phase
+    is nothing); otherwise a `freq` stream costs one more pyo object, in `parts`."""
 
     def __init__(
         self, bank: WaveBank, kind: str, freq: Any, sharp: float, mul: Any = 1.0,
@@ -107,9 +108,17 @@ class Wave:
         self.kind = kind
         self.sharp = sharp
         self.parts: list[Any] = []  # pyo objects `out` reads (started and stopped with it)
+        number = isinstance(freq, int | float)
+        # A steady note's oscillator: its frequency (and alignment) set by `tune`.
+        self._set_freq: Any = None
+        self._set_phase: Any = None
+        self._step = 1.0 / bank.sample_rate
         if bank.exact:
             self._table = None
             self.out = bank.pyo.LFO(freq, sharp=sharp, type=KINDS[kind], mul=mul)
+            if number and nominal is not None:
+                (stream,) = self.out._base_objs
+                self._set_freq = stream.setFreq
             return
         hz = float(freq) if nominal is None else nominal
         self._table = bank.table(kind, sharp, hz)
@@ -123,8 +132,16 @@ class Wave:
             back = bank.pyo.Sig(freq, mul=-step, add=1.0)
             self.parts.append(back)
         self.out = bank.pyo.Osc(self._table, freq=freq, phase=back, mul=mul)
+        if number and nominal is not None:
+            (stream,) = self.out._base_objs
+            self._set_freq = stream.setFreq  # C setters: no pyo argument checks (live)
+            self._set_phase = stream.setPhase if align else None
 
     def tune(self, hz: float) -> None:
+        if self._set_freq is not None:
+            self._set_freq(hz)
+            if self._set_phase is not None:
+                self._set_phase(1.0 - hz * self._step)
         if self._table is None:
             return  # pyo's LFO follows the frequency itself
         table = self.bank.table(self.kind, self.sharp, hz)

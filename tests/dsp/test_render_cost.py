@@ -1,8 +1,9 @@
 """The cheaper render (issue 14's render speed) sounds as the costly one did.
 
-Three changes cut the workers' CPU without changing the voices: pyo's `LFO` shapes read
+Four changes cut the workers' CPU without changing the voices: pyo's `LFO` shapes read
 from tables (`rig.dsp.waves`), curved envelopes and cutoffs without `powf` per sample
-(`rig.dsp.curves`) and, offline, parameters no event moves given to pyo as
+(`rig.dsp.curves`), oscillators given a note's pitch as a number where it does not glide
+or wobble (`SynthInstrument.steady`) and, offline, parameters no event moves given to pyo as
 numbers instead of constant streams (`rig.dsp.params.moving_params`). Each test renders
 the same phrase twice in the same run — once as before (pyo's own `LFO`, every parameter
 a stream), once as now — and holds the two to each other: the tables sample for sample
@@ -22,6 +23,7 @@ from rig.dsp.curves import Curves
 from rig.dsp.loader import load_voice
 from rig.dsp.render import track_jobs
 from rig.dsp.server import import_pyo
+from rig.dsp.synth import SynthInstrument
 from rig.dsp.waves import KINDS, Wave, WaveBank
 from rig.dsp.worker import render_track
 from rig.song.events import PPQ, ControlChange, ProgramChange
@@ -79,6 +81,7 @@ def _render(voice: str, tmp_path, monkeypatch, before: bool) -> np.ndarray:
         if before:
             patch.setattr(WaveBank, "exact", True)
             patch.setattr(Curves, "exact", True)
+            patch.setattr(SynthInstrument, "steady", False)
             patch.setattr(rig.dsp.worker, "moving_params", lambda spec, controls: None)
         result = render_track(job, lambda track, done: None)
     return np.fromfile(result.path, dtype="<f4").reshape(-1, 2)
