@@ -139,7 +139,10 @@ def main(argv: list[str]) -> int:
             gains = _gains(reports, args.normalize)
             if joined:
                 rate = project.config.sample_rate
-                loudness = _join(parts, args.output, gains, arrangements, rate)
+                # Each cue's RAW is the mix before any gain: its own and the set's, in dB.
+                applied = [r.gain_db + g for r, g in zip(reports, gains, strict=True)]
+                _join(parts, args.output, applied, rate)
+                loudness = [_metered(r, a) for r, a in zip(reports, applied, strict=True)]
             else:
                 loudness = [_measure(args.output, arrangements[0])]
             _rescale_stems(reports, gains)
@@ -221,12 +224,16 @@ def _rescale_stems(reports: list, gains: list[float]) -> None:
                 writer.write(audio * 10 ** (gain / 20))
 
 
-def _join(
-    parts: list[Path], output: Path, gains: list[float], arrangements: list, rate: int
-) -> list:
-    """Cues (float32 RAW, `Cue.raw`) one after another with GAP_SECONDS of silence between
-    them, each scaled by its gain (dB); returns each cue's loudness as heard in the
-    joined file."""
+def _metered(report, gain_db: float):  # noqa: ANN001, ANN202 - (LUFS, [SectionLoudness])
+    """A `Cue.raw` cue's loudness and its sections' as heard under `gain_db` (metered by
+    the render as each cue completed, before the set's gain was known)."""
+    assert report.metered is not None, "raw cues are metered"
+    return report.metered.lufs(gain_db), report.metered.sections(gain_db)
+
+
+def _join(parts: list[Path], output: Path, gains: list[float], rate: int) -> None:
+    """Cues (float32 RAW, `Cue.raw`, not scaled) one after another with GAP_SECONDS of
+    silence between them, each scaled by its gain (dB)."""
     import numpy as np
 
     from rig.dsp.render import read_raw
@@ -234,13 +241,10 @@ def _join(
     from rig.source.files import atomic_write
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    loudness = []
     with atomic_write(output) as tmp, WavWriter(tmp, rate) as writer:
-        for i, (part, gain, arr) in enumerate(zip(parts, gains, arrangements, strict=True)):
+        for i, (part, gain) in enumerate(zip(parts, gains, strict=True)):
             audio = read_raw(part)
             audio *= 10 ** (gain / 20)
             if i:
                 writer.write(np.zeros((int(GAP_SECONDS * rate), audio.shape[1])))
             writer.write(audio)
-            loudness.append(_loudness(audio, rate, arr))
-    return loudness

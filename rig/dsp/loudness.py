@@ -27,6 +27,8 @@ from rig.song.arrangement import Arrangement
 __all__ = [
     "SectionLoudness",
     "Loudness",
+    "Metered",
+    "gated_lufs",
     "integrated_lufs",
     "section_loudness",
     "set_gain_db",
@@ -101,7 +103,7 @@ def _weighted_power(audio: np.ndarray, rate: float) -> np.ndarray:
     h = _response(rate, size)[:, None]
     out = np.zeros((n, channels))
     for start in range(0, n, block):
-        piece = frames[start : start + block]
+        piece = frames[start : start + block].astype(np.float64, copy=False)  # float64 FFTs
         y = np.fft.irfft(np.fft.rfft(piece, size, axis=0) * h, size, axis=0)
         stop = min(n, start + size)
         out[start:stop] += y[: stop - start]
@@ -126,10 +128,15 @@ class Loudness:
 
     def lufs(self, start: int = 0, end: int | None = None) -> float:
         """Integrated loudness of frames [start, end), LUFS; -inf if silent or too short."""
+        return gated_lufs(self.blocks(start, end))
+
+    def blocks(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        """The mean K-weighted power of each 400 ms block of frames [start, end) (none
+        when the stretch is shorter than one block)."""
         end = self.frames if end is None else min(end, self.frames)
         length = end - start
         if length < MIN_SECONDS * self.rate:
-            return -math.inf
+            return np.zeros(0)
         window = BLOCK_SECONDS * self.rate
         seconds = length / self.rate
         count = round((seconds - BLOCK_SECONDS) / STEP_SECONDS) + 1
@@ -138,27 +145,58 @@ class Loudness:
         upper = np.minimum(
             start + (BLOCK_SECONDS * (j * (1 - 0.75) + 1) * self.rate).astype(int), end
         )
-        power = (self._cumulative[upper] - self._cumulative[lower]) / window
-        with np.errstate(divide="ignore"):
-            blocks = -0.691 + 10.0 * np.log10(power)
-        above = power[blocks >= ABSOLUTE_GATE]
-        if not len(above):
-            return -math.inf
-        relative = -0.691 + 10.0 * math.log10(float(above.mean())) + RELATIVE_GATE
-        gated = power[(blocks > relative) & (blocks > ABSOLUTE_GATE)]
-        mean = float(gated.mean()) if len(gated) else 0.0
-        return -0.691 + 10.0 * math.log10(mean) if mean > 0 else -math.inf
+        return (self._cumulative[upper] - self._cumulative[lower]) / window
 
     def sections(self, arrangement: Arrangement) -> list[SectionLoudness]:
         """Each section's integrated loudness, on its own stretch of the rendered cue
         (reverb tails after the last section belong to no section)."""
+        return self.metered(arrangement).sections()
+
+    def metered(self, arrangement: Arrangement) -> Metered:
+        """The blocks of the whole cue and of each section: their loudness at any gain."""
         seconds_at = arrangement.tempo.seconds_at
-        out = []
+        parts = []
         for section in arrangement.sections:
             start, end = seconds_at(section.start_tick), seconds_at(section.end_tick)
-            lufs = self.lufs(round(start * self.rate), round(end * self.rate))
-            out.append(SectionLoudness(section.name, start, end, lufs))
-        return out
+            blocks = self.blocks(round(start * self.rate), round(end * self.rate))
+            parts.append((section.name, start, end, blocks))
+        return Metered(self.blocks(), tuple(parts))
+
+
+@dataclass(frozen=True)
+class Metered:
+    """A cue's K-weighted block powers, the whole cue's and each section's: its loudness
+    as if scaled by any gain, gated as the scaled audio would be (a set render meters
+    each cue as it completes, before the night's one gain is known)."""
+
+    whole: np.ndarray
+    parts: tuple[tuple[str, float, float, np.ndarray], ...]  # (section, start s, end s, blocks)
+
+    def lufs(self, gain_db: float = 0.0) -> float:
+        return gated_lufs(self.whole * 10 ** (gain_db / 10))
+
+    def sections(self, gain_db: float = 0.0) -> list[SectionLoudness]:
+        scale = 10 ** (gain_db / 10)
+        return [
+            SectionLoudness(name, start, end, gated_lufs(blocks * scale))
+            for name, start, end, blocks in self.parts
+        ]
+
+
+def gated_lufs(power: np.ndarray) -> float:
+    """Integrated loudness from 400 ms block powers: the absolute gate, then the relative
+    one (BS.1770-4); -inf when nothing passes (silent, or no block at all)."""
+    if not len(power):
+        return -math.inf
+    with np.errstate(divide="ignore"):
+        blocks = -0.691 + 10.0 * np.log10(power)
+    above = power[blocks >= ABSOLUTE_GATE]
+    if not len(above):
+        return -math.inf
+    relative = -0.691 + 10.0 * math.log10(float(above.mean())) + RELATIVE_GATE
+    gated = power[(blocks > relative) & (blocks > ABSOLUTE_GATE)]
+    mean = float(gated.mean()) if len(gated) else 0.0
+    return -0.691 + 10.0 * math.log10(mean) if mean > 0 else -math.inf
 
 
 def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from rig.dsp.loader import load_voice, voice_names
+from rig.dsp.loudness import Loudness, Metered
 from rig.dsp.pool import RenderError, run_batches
 from rig.dsp.spec import VoiceSpec
 from rig.dsp.wavfile import WavWriter
@@ -58,9 +59,11 @@ _TAIL_FLOOR = 1e-4  # -80 dB: where the written file's tail is trimmed
 class Cue:
     """One arrangement to render, and where its mix (and stems, if wanted) go.
 
-    `raw`: write the mix as float32 stereo RAW (interleaved, scaled as the WAV would be)
-    instead of 24-bit WAV: a set's cues, which only wait to be joined into the night's
-    file (no 24-bit packing and unpacking of every cue; `read_raw` reads one back)."""
+    `raw`: write the mix as float32 stereo RAW (interleaved, not scaled: the report's
+    `gain_db` is what the WAV would get) instead of 24-bit WAV, and meter it (the
+    report's `metered`): a set's cues, which only wait to be joined into the night's file
+    under the set's gain (no 24-bit packing and unpacking of every cue, and the metering
+    done while the workers render on, not after the last cue; `read_raw` reads one back)."""
 
     arrangement: Arrangement
     out: Path
@@ -81,6 +84,7 @@ class RenderReport:
     stems: tuple[Path, ...] = ()
     unmatched: dict[str, tuple[str, ...]] = field(default_factory=dict)  # track → CC names
     rests: dict[str, int] = field(default_factory=dict)  # track → times its instrument rested
+    metered: Metered | None = None  # a `Cue.raw` cue's loudness blocks, before any gain
 
     @property
     def realtime_factor(self) -> float:
@@ -245,12 +249,10 @@ def _finish(cue: Cue, ordered: list[TrackResult], sample_rate: int) -> RenderRep
     tracks = [_load(r) for r in ordered]
     end_frame = round(arrangement.duration_seconds * sample_rate)
     # Mixed once, kept as float32 (a 4-minute cue: 90 MB) for the peak, the tail and
-    # the file alike.
+    # the file alike; the peaks measured on the way (one read of every track).
     mix = np.empty((max(map(len, tracks), default=0), 2), dtype=np.float32)
-    for part in _chunks(len(mix), sample_rate):
-        mix[part] = _mix(tracks, part)
-    peak, stem_peak, last_loud = _measure(mix, tracks, sample_rate)
-    frames = max(end_frame, min(last_loud(peak * _TAIL_FLOOR), max(map(len, tracks), default=0)))
+    peak, stem_peak, last_loud = _mix_and_measure(mix, tracks, sample_rate)
+    frames = max(end_frame, min(last_loud(peak * _TAIL_FLOOR), len(mix)))
     target = 10 ** (TARGET_PEAK_DBFS / 20)
     # One gain for the mix and every stem, so the stems still add up to the mix.
     loudest = max([peak, *stem_peak])
@@ -260,8 +262,14 @@ def _finish(cue: Cue, ordered: list[TrackResult], sample_rate: int) -> RenderRep
         cue.stems.mkdir(parents=True, exist_ok=True)
         stem_paths = [cue.stems / f"{_safe_name(r.track)}.wav" for r in ordered]
     cue.out.parent.mkdir(parents=True, exist_ok=True)
+    metered = None
     if cue.raw:
-        _write_raw(cue.out, mix, frames, gain, sample_rate)
+        written = mix[:frames]
+        if frames > len(mix):  # silence to the arrangement's end
+            written = np.concatenate([mix, np.zeros((frames - len(mix), 2), np.float32)])
+        written.tofile(cue.out)
+        metered = Loudness(written, sample_rate).metered(arrangement)
+        del written
         mix = mix[:0]
     _write(None if cue.raw else cue.out, mix, stem_paths, tracks, frames, gain, sample_rate)
     del tracks, mix
@@ -277,6 +285,7 @@ def _finish(cue: Cue, ordered: list[TrackResult], sample_rate: int) -> RenderRep
         stems=tuple(stem_paths),
         unmatched={r.track: r.unmatched for r in ordered if r.unmatched},
         rests={r.track: r.rests for r in ordered},
+        metered=metered,
     )
 
 
@@ -305,23 +314,40 @@ def _mix(tracks: list[np.ndarray], part: slice) -> np.ndarray:
     return mix
 
 
-def _measure(mix: np.ndarray, tracks: list[np.ndarray], sample_rate: int):
-    """Peak of the mix and of each stem, and a function: the frame after the last one above
-    a level (to 10 ms), computed chunk by chunk (the tracks are files, mapped)."""
-    length = len(mix)
+def _mix_and_measure(mix: np.ndarray, tracks: list[np.ndarray], sample_rate: int):
+    """Sum `tracks` into `mix` (float64 sums, stored float32), chunk by chunk (the tracks
+    are files, mapped: each is read once). Returns the mix's peak, each track's peak, and
+    a function: the frame after the last one above a level (to 10 ms)."""
     hop = max(1, sample_rate // 100)
     peak = 0.0
     stem_peak = [0.0] * len(tracks)
     envelope: list[np.ndarray] = []  # the mix's peak per 10 ms
-    for part in _chunks(length, sample_rate):
+    for part in _chunks(len(mix), sample_rate):
+        frames = part.stop - part.start
+        total = np.zeros((frames, 2), dtype=np.float64)
         for i, track in enumerate(tracks):
             piece = track[part]
-            if len(piece):
-                stem_peak[i] = max(stem_peak[i], float(np.max(np.abs(piece))))
-        loud = np.max(np.abs(mix[part]), axis=1)
+            if not len(piece):
+                continue
+            top, bottom = float(piece.max()), float(piece.min())
+            if not (math.isfinite(top) and math.isfinite(bottom)):
+                # A filter pushed past stability can emit NaN/inf; keep it out of the file
+                # (never seen with the shipped voices, but one bad sample would otherwise
+                # silence a whole chunk).
+                piece = np.nan_to_num(piece, nan=0.0, posinf=0.0, neginf=0.0)
+                top, bottom = float(piece.max()), float(piece.min())
+            stem_peak[i] = max(stem_peak[i], top, -bottom)
+            total[: len(piece)] += piece
+        out = mix[part]
+        out[:] = total
+        # Per 10 ms: the largest magnitude on either channel (max and -min: no |x| copy).
+        pad = (-frames) % hop
+        if pad:
+            out = np.concatenate([out, np.zeros((pad, 2), np.float32)])
+        hops = out.reshape(-1, hop * 2)
+        loud = np.maximum(hops.max(axis=1), -hops.min(axis=1))
         peak = max(peak, float(loud.max(initial=0.0)))
-        pad = (-len(loud)) % hop
-        envelope.append(np.pad(loud, (0, pad)).reshape(-1, hop).max(axis=1))
+        envelope.append(loud)
     env = np.concatenate(envelope) if envelope else np.zeros(0)
 
     def last_loud(level: float) -> int:
@@ -340,17 +366,8 @@ def _padded(mix: np.ndarray, part: slice, dtype: type) -> np.ndarray:
     return block
 
 
-def _write_raw(out: Path, mix: np.ndarray, frames: int, gain: float, sample_rate: int) -> None:
-    """The mix's first `frames` (silence after its end) × `gain` as float32 RAW."""
-    with open(out, "wb") as f:
-        for part in _chunks(frames, sample_rate):
-            block = _padded(mix, part, np.float32)
-            block *= np.float32(gain)
-            block.tofile(f)
-
-
 def read_raw(path: Path) -> np.ndarray:
-    """A cue written with `Cue.raw`, as float64 (frames, 2)."""
+    """A cue written with `Cue.raw` (not scaled), as float64 (frames, 2)."""
     return np.fromfile(path, dtype=np.float32).reshape(-1, 2).astype(np.float64)
 
 

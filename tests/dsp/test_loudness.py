@@ -66,3 +66,27 @@ def test_silence_and_short_stretches_have_no_loudness() -> None:
     # 6 dB up is 6 LU louder (with nothing near a gate: the meter is linear in power)
     soft, loud = (Loudness(k * _music(rate, 5.0, quiet=False), rate) for k in (1, 2))
     assert abs(loud.lufs() - soft.lufs() - 20 * math.log10(2)) < 1e-9
+
+
+@pytest.mark.parametrize("gain_db", [0.0, -9.5, -30.0, 12.0])
+def test_a_cue_metered_before_its_gain_reads_as_the_scaled_audio_does(gain_db: float) -> None:
+    """A set render meters each cue as it completes (`Loudness.metered`) and applies the
+    night's gain later: the figures are those of the scaled audio measured afresh, gates
+    included (at -30 dB the quiet stretch, -60 dB under the music, falls under the
+    absolute gate; unscaled it does not)."""
+    rate = 48000
+    audio = _music(rate, 24.0)
+    audio[: 6 * rate] *= 10 ** (-45 / 20)  # a quiet opening, about -70 LUFS once 30 dB down
+    bar = 4 * PPQ
+    spans = [("a", 0, 3), ("b", 3, 4), ("c", 7, 5)]
+    sections = [SectionSpan(n, s * bar, (s + b) * bar, s + 1, b, 4, 4) for n, s, b in spans]
+    arr = Arrangement("t", [], TempoMap.constant(120.0), sections, [], 12 * bar)
+    metered = Loudness(audio, rate).metered(arr)
+    scaled = Loudness(audio * 10 ** (gain_db / 20), rate)
+    assert metered.lufs(gain_db) == pytest.approx(scaled.lufs(), abs=1e-6)
+    for got, want in zip(metered.sections(gain_db), scaled.sections(arr), strict=True):
+        assert got.name == want.name
+        if math.isinf(want.lufs):
+            assert got.lufs == want.lufs
+        else:
+            assert got.lufs == pytest.approx(want.lufs, abs=1e-6)
