@@ -244,7 +244,6 @@ def _join(parts: list[Path], output: Path, gains: list[float], rate: int) -> Non
     with atomic_write(output) as tmp, WavWriter(tmp, rate) as writer:
         for i, (part, gain) in enumerate(zip(parts, gains, strict=True)):
             audio = read_raw(part)
-            audio *= 10 ** (gain / 20)
             if i:
                 writer.write(np.zeros((int(GAP_SECONDS * rate), audio.shape[1])))
-            writer.write(audio)
+            writer.write(audio, 10 ** (gain / 20))

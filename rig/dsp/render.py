@@ -367,8 +367,8 @@ def _padded(mix: np.ndarray, part: slice, dtype: type) -> np.ndarray:
 
 
 def read_raw(path: Path) -> np.ndarray:
-    """A cue written with `Cue.raw` (not scaled), as float64 (frames, 2)."""
-    return np.fromfile(path, dtype=np.float32).reshape(-1, 2).astype(np.float64)
+    """A cue written with `Cue.raw` (not scaled), as float32 (frames, 2)."""
+    return np.fromfile(path, dtype=np.float32).reshape(-1, 2)
 
 
 def _write(

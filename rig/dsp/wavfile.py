@@ -27,14 +27,16 @@ class WavWriter:
         self._wave.setsampwidth(3)
         self._wave.setframerate(sample_rate)
 
-    def write(self, block: np.ndarray) -> None:
+    def write(self, block: np.ndarray, gain: float = 1.0) -> None:
+        """`block` × `gain` (one multiplication with the 24-bit scale: a set's cue is
+        written from its unscaled float32 RAW without a scaled copy of it first)."""
         # A piece at a time: a whole cue's temporaries (five arrays of 20+ M samples) cost
         # more in fresh pages than in arithmetic.
         for start in range(0, len(block), _PIECE):
-            self._write(block[start : start + _PIECE])
+            self._write(block[start : start + _PIECE], gain)
 
-    def _write(self, block: np.ndarray) -> None:
-        scaled = np.multiply(block, _FULL, dtype=np.float64)
+    def _write(self, block: np.ndarray, gain: float) -> None:
+        scaled = np.multiply(block, _FULL * gain, dtype=np.float64)
         np.rint(scaled, out=scaled)
         np.clip(scaled, -_FULL - 1, _FULL, out=scaled)
         ints = scaled.astype("<i4").reshape(-1)
