@@ -33,31 +33,13 @@ from typing import Any
 from rig.dsp.spec import VoiceSpec
 from rig.engine.bundle import write_bundle, write_voice
 from rig.song.arrangement import Arrangement
+from rig.song.same import same_music
 from rig.source.errors import InputError
 
 __all__ = ["Reloader", "same_music"]
 
 Report = Callable[[str, bool], None]  # (message, is_error)
 _NO_CHANGE = "saved: no change to the music"
-
-
-def same_music(a: Arrangement, b: Arrangement) -> bool:
-    """True when the engine would play `a` and `b` the same."""
-    return (
-        a.events == b.events
-        and a.length_ticks == b.length_ticks
-        and a.sections == b.sections
-        and a.tracks == b.tracks
-        and a.tempo.segments == b.tempo.segments
-        and a.name == b.name
-        and _fill_events(a) == _fill_events(b)
-    )
-
-
-def _fill_events(arrangement: Arrangement) -> tuple | None:
-    """The events of the cue's fill variant (the live fill control plays them)."""
-    fill = arrangement.fill_variant
-    return None if fill is None else fill.events
 
 
 class Reloader:
