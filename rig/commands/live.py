@@ -43,9 +43,10 @@ EPILOG = """examples:
 Keys (remappable in config.yaml, keys:): p play, s stop, c continue, n next cue,
 up/down choose a cue, enter launch it, x cancel, [ ] choose a section, j jump to it,
 1-9 or left/right choose a track, m mute, o solo, g quantize (now/beat/bar/section/
-cue), + - tempo, t tap, w keep the live tweaks in the set file, ! panic, q quit
-(asks first while playing: y stop and quit, d quit the UI only — the music plays on;
-and with live tweaks the set file lacks: w write them back and quit, y discard them).
+cue), + - tempo, t tap, f fill, w keep the live tweaks in the set file, l every
+message in full, ! panic, q quit (asks first while playing: y stop and quit, d quit
+the UI only — the music plays on; and with live tweaks the set file lacks: w write
+them back and quit, y discard them).
 
 Launches, jumps, mutes and solos land exactly on the next boundary of the chosen
 quantize. Songs, sets and patches are watched: a valid edit is swapped in at the

@@ -90,11 +90,13 @@ class Reloader:
             dict(voices) if voices is not None else self._read_voices()
         )
         self._stop = threading.Event()
+        self.sent = ""  # the file the last round sent ("": none): the UI follows it in the status
 
     # -- one round -----------------------------------------------------------------------
     def check(self, changed: set[Path] | None = None) -> tuple[str, bool]:
         """Re-read after `changed` files changed; (message for the UI, is_error)."""
         changed = {_resolve(p) for p in changed or set()}
+        self.sent = ""
         voice_files = sorted(p for p in changed if self._voice_in_use(p))
         outcomes: list[tuple[str, bool]] = []
         if changed - set(voice_files) or not voice_files:
@@ -118,6 +120,7 @@ class Reloader:
                 self.bundle_dir, list(enumerate(cues)), full_set=True, transitions=transitions
             )
             self.send("/rig/reload", str(path), self.quantize)
+            self.sent = path.name
             self.cues, self.transitions = cues, transitions
             if self.startup_error:  # broken since the start: the voices as their files are
                 self.voices, self.startup_error = self._read_voices(), ""
@@ -127,6 +130,7 @@ class Reloader:
             return _NO_CHANGE, False
         path = write_bundle(self.bundle_dir, fresh)
         self.send("/rig/reload", str(path), self.quantize)
+        self.sent = path.name
         self.cues = cues
         names = ", ".join(c.name for _, c in fresh)
         message = f"reloaded {names}: takes effect at the next {self.quantize}"
@@ -166,6 +170,7 @@ class Reloader:
             return f"voice {name} checked: software voices do not play live (audio: offline)", False
         bundle = write_voice(self.bundle_dir, name, spec)
         self.send("/rig/voice", name, str(bundle), self.quantize)
+        self.sent = bundle.name
         self.voices[name] = spec
         return f"voice {name} reloaded: takes effect at the next {self.quantize}", False
 
