@@ -253,6 +253,7 @@ def _run_ui(args, project, session, cues, voices=None, warnings=(), terminated=N
     from rig.song.setlist import is_setlist
     from rig.stage.ui.app import LiveApp
     from rig.stage.watch import Reloader
+    from rig.stage.watchlock import WatchLock, watch_lock_path
 
     link = EngineLink(session.port, engine_pid=session.engine_pid)
     from rig.stage.session import session_dir
@@ -271,6 +272,9 @@ def _run_ui(args, project, session, cues, voices=None, warnings=(), terminated=N
             cues=cues,
             transitions=project.transitions(args.path) if cues else (),
             voices=voices,
+            # One UI of the show watches the files (the others wait): rig.stage.watchlock.
+            lock=WatchLock(watch_lock_path(folder, session.port)),
+            engine_set=lambda: link.setlist,
         )
     except Exception as exc:  # files broken since the show started: no hot reload
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)

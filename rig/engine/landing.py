@@ -57,6 +57,8 @@ def reload_steps(engine: Any, path: Path) -> Generator[None, None, NewCues]:
     changed, same = [], []
     for index, arr, pairs in bundle.cues:
         have = engine.cues[index] if 0 <= index < len(engine.cues) else None
+        if index == engine.view.index:  # the version that sounds (a whole set sent just
+            have = engine.view.base  # before may have replaced the cue, not the view)
         new = engine.adapt(arr) if engine.adapt is not None else arr
         if have is not None and (yield from same_music_steps(new, have)):
             same.append(arr.name)

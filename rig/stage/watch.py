@@ -21,6 +21,14 @@ file (`rig.engine.bundle.write_voice`) and `/rig/voice <name> <file> <quantize>`
 makes the engine build the new instrument and swap it in at the next boundary.
 An edit of a voice no cue uses changes nothing live (a new voice file may make a
 song valid, so it still counts as a project change).
+
+One watcher per show (`rig.stage.watchlock`): with a `lock`, `watch` first takes
+the show's watch lock, waiting (and saying so) while another UI holds it. A
+reloader that does not know what the engine has — a UI attached to a running
+show, or one that took over from another — first sends the set as its files are
+now (`catch_up`): the engine swaps in only the cues whose music differs
+(`rig.engine.landing`), so edits saved while no UI watched take effect, and
+nothing else is touched (issue 12).
 """
 
 from __future__ import annotations
@@ -35,11 +43,16 @@ from rig.engine.bundle import write_bundle, write_voice
 from rig.song.arrangement import Arrangement
 from rig.song.same import same_music
 from rig.source.errors import InputError
+from rig.stage.watchlock import WatchLock
 
 __all__ = ["Reloader", "same_music"]
 
 Report = Callable[[str, bool], None]  # (message, is_error)
 _NO_CHANGE = "saved: no change to the music"
+LOCK_RETRY_S = 1.0  # a UI waiting for the watch lock tries again this often
+SETLIST_WAIT_S = 5.0  # catch_up waits this long for the engine's set list
+CAUGHT_UP = "hot reload on: edits saved while no UI watched: takes effect at the next bar"
+WAITING = "hot reload: another rig live UI watches the files (this one takes over if it ends)"
 
 
 class Reloader:
@@ -63,6 +76,8 @@ class Reloader:
         quantize: str = "bar",
         extra_paths: Sequence[Path] = (),
         voices: Mapping[str, VoiceSpec] | None = None,
+        lock: WatchLock | None = None,
+        engine_set: Callable[[], Any] | None = None,
     ):
         self.load_project = load_project
         self.set_path = set_path.resolve()
@@ -76,6 +91,11 @@ class Reloader:
         # to a show whose song was saved broken): the UI shows it, watching goes on, and
         # the first version that compiles is sent whole (what the engine has is unknown).
         self.startup_error = ""
+        # `cues` given: what the engine was started with. Not given (--attach): unknown,
+        # and `watch` sends the set once (catch_up). `engine_set()`: the engine's SetInfo.
+        self.knows_engine = cues is not None
+        self.lock = lock
+        self.engine_set = engine_set
         self.cues: list[Arrangement] = []
         if cues is not None:
             self.cues = list(cues)
@@ -190,15 +210,73 @@ class Reloader:
         return [p for p in dict.fromkeys(out) if p.exists()]
 
     def watch(self, report: Report) -> None:
-        """Block, watching, until `stop()`; report the outcome of every change."""
+        """Block, watching, until `stop()`; report the outcome of every change. With a
+        lock: only while holding it (see module doc)."""
         import watchfiles
 
-        for changes in watchfiles.watch(
-            *self.paths(), stop_event=self._stop, debounce=300, raise_interrupt=False
+        if not self._take_lock(report):
+            return
+        try:
+            if not self.knows_engine:
+                report(*self.catch_up())
+            for changes in watchfiles.watch(
+                *self.paths(), stop_event=self._stop, debounce=300, raise_interrupt=False
+            ):
+                yamls = {Path(p) for _, p in changes if p.endswith((".yaml", ".yml"))}
+                if yamls:
+                    report(*self.check(yamls))
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+    def _take_lock(self, report: Report) -> bool:
+        """Hold the show's watch lock (True), waiting while another UI has it; False
+        when stopped first. Taken after a wait, what the engine has is unknown."""
+        if self.lock is None or self.lock.take():
+            return True
+        report(WAITING, False)
+        while not self._stop.wait(LOCK_RETRY_S):
+            if self.lock.take():
+                self.knows_engine = False  # the other UI may have sent versions since
+                return True
+        return False
+
+    def catch_up(self) -> tuple[str, bool]:
+        """Send the set as its files are now: the whole set first if its cues or
+        transitions differ from the engine's, then every cue as a new version — the
+        engine swaps in only those whose music differs (the playing one at the next
+        boundary)."""
+        self.sent = ""
+        try:
+            self.project = self.load_project()
+            cues, transitions = self._compile()
+        except (InputError, OSError, RuntimeError) as exc:
+            return _not_reloaded(exc), True
+        engine = self._engine_set()
+        if (
+            engine is None
+            or engine.cues != tuple(c.name for c in cues)
+            or (tuple(engine.transitions) != transitions)
         ):
-            yamls = {Path(p) for _, p in changes if p.endswith((".yaml", ".yml"))}
-            if yamls:
-                report(*self.check(yamls))
+            whole = write_bundle(self.bundle_dir, list(enumerate(cues)), full_set=True,
+                                 transitions=transitions)  # fmt: skip
+            self.send("/rig/reload", str(whole), self.quantize)
+        path = write_bundle(self.bundle_dir, list(enumerate(cues)))
+        self.send("/rig/reload", str(path), self.quantize)
+        self.sent = path.name
+        self.cues, self.transitions = cues, transitions
+        self.knows_engine, self.startup_error = True, ""
+        return self._with_unloaded_voices(CAUGHT_UP)
+
+    def _engine_set(self) -> Any:
+        """The engine's set list (SetInfo), waited for a little; None if not known."""
+        if self.engine_set is None:
+            return None
+        for _ in range(round(SETLIST_WAIT_S / 0.1)):
+            got = self.engine_set()
+            if got is not None or self._stop.wait(0.1):
+                return got
+        return self.engine_set()
 
     def stop(self) -> None:
         self._stop.set()

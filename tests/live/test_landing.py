@@ -146,3 +146,24 @@ def test_the_fill_control_is_in_the_status_queued_on_and_held():
     assert (s.fill, s.fill_bar) == ("on", 0)  # held: no end
     handle(engine, "/rig/fill", ["off", "bar"], time.now)
     assert (status(engine, time).fill, status(engine, time).fill_bar) == ("on", 4)
+
+
+def test_after_a_whole_set_the_playing_cue_is_compared_with_what_sounds(tmp_path):
+    """An attached UI's catch-up when the set changed: the whole set (the playing view
+    plays on), then every cue: the playing cue's new version differs from the version
+    that sounds, so it swaps in at the next bar; the others are the same: skipped."""
+    time = FakeTime()
+    engine, sinks = make([cue("one", bars=8, base=36), cue("two", bars=8, base=50)], time)
+    engine.bundle_dir = tmp_path
+    handle(engine, "/rig/play", [], time.now)
+    advance(engine, time, 400 * MS)
+    new = [(0, cue("one", bars=8, base=70)), (1, cue("two", bars=8, base=50))]
+    reload(engine, time, write_bundle(tmp_path, new, full_set=True, transitions=("bar", "bar")))
+    assert engine.queued is None  # a whole set: the playing view plays on
+    each = write_bundle(tmp_path, new)
+    reload(engine, time, each)
+    assert engine.queued is not None and engine.queued.kind == "reload"
+    advance(engine, time, 2 * BAR_NS)
+    s = status(engine, time)
+    assert (s.reload_done, s.reload_done_what, s.reload_done_bar) == (each.name, "one", 2)
+    assert 71 in [n for _, n in ons(sinks["mono"], 0)]

@@ -43,6 +43,16 @@ def test_a_reload_message_follows_the_engine_from_waiting_to_in_effect():
         "not reloaded, the engine refused it: cannot read reload bundle",
         True,
     )
+    # An attached UI's first look (rig.stage.watch.CAUGHT_UP): what it changed, or nothing.
+    from rig.stage.watch import CAUGHT_UP
+
+    caught = status(reload_done=f, reload_done_bar=6, reload_done_what="Heartbeat I")
+    assert reload_text(CAUGHT_UP, f, caught)[0] == (
+        "hot reload on: Heartbeat I (saved while no UI watched) took effect at bar 6"
+    )
+    assert reload_text(CAUGHT_UP, f, same)[0] == (
+        "hot reload on: the engine plays the files as they are"
+    )
     other = status(reload_done="bundle-y.pickle", reload_done_bar=3, reload_done_what="Ciel")
     assert reload_text(SENT, f, other) == (SENT, False)  # another file: not this one's news
 

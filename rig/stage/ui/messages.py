@@ -33,8 +33,14 @@ def reload_text(text: str, sent: str, s: Status | None) -> tuple[str, bool]:
     if s.reload_done == sent:
         if s.reload_done_bar < 0:
             return f"not reloaded, the engine refused it: {s.last_error}", True
+        caught_up = text.startswith("hot reload on:")  # an attached UI's first look
         if not s.reload_done_what:
+            if caught_up:
+                return "hot reload on: the engine plays the files as they are", False
             return "saved: the engine already plays this version", False
+        if caught_up:
+            what = s.reload_done_what
+            text = f"hot reload on: {what} (saved while no UI watched) takes effect at the next bar"
         if s.reload_done_bar > 0:
             return _PENDING.sub(f"took effect at bar {s.reload_done_bar}", text), False
         return _PENDING.sub("in effect now", text), False
