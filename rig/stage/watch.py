@@ -52,7 +52,7 @@ _NO_CHANGE = "saved: no change to the music"
 LOCK_RETRY_S = 1.0  # a UI waiting for the watch lock tries again this often
 SETLIST_WAIT_S = 5.0  # catch_up waits this long for the engine's set list
 CAUGHT_UP = "hot reload on: edits saved while no UI watched: takes effect at the next bar"
-WAITING = "hot reload: another rig live UI watches the files (this one takes over if it ends)"
+WAITING = "hot reload: another UI of this show watches the files; this one waits"
 
 
 class Reloader:
