@@ -138,3 +138,25 @@ def test_at_80x24_the_then_column_is_whole_and_a_long_message_one_line():
                 assert engine.queued is None  # and did nothing else
 
     asyncio.run(scenario())
+
+
+def test_mute_and_solo_keys_say_what_they_did_and_when():
+    async def scenario() -> None:
+        with served([sectioned("Rivalry", 36)]) as (engine, port, *_):
+            app = LiveApp(EngineLink(port), poll_s=0.05)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.press("p")
+                await until(pilot, lambda: "PLAYING" in text(app, "#top"))
+                await pilot.press("2", "m")
+                assert text(app, "#message") == "mute bass at the next bar"
+                row = lambda: app.query_one("#tracks").get_row_at(1)  # noqa: E731
+                await until(pilot, lambda: "mute@" in row()[5] or row()[4] == "M")  # queued
+                await until(pilot, lambda: app.query_one("#tracks").get_row_at(1)[4] == "M", 5)
+                await pilot.press("g", "g", "g")  # bar → section → cue → now
+                await pilot.press("m")
+                assert text(app, "#message") == "unmute bass now"
+                await pilot.press("o")
+                assert text(app, "#message") == "solo bass now"
+                await until(pilot, lambda: app.query_one("#tracks").get_row_at(1)[4] == "S")
+
+    asyncio.run(scenario())

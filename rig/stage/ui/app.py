@@ -401,20 +401,22 @@ class LiveApp(App[str]):
         self._say(f"track {self.selected_track + 1} does not play in this cue")
 
     def action_ui_mute(self) -> None:
-        track = self._track()
-        if track is None:
-            self._absent()
-        elif self.status is not None:
-            on = track in self.status.muted.split(",")
-            self._send("/rig/unmute" if on else "/rig/mute", track, self.quantize)
+        self._toggle("mute", "muted")
 
     def action_ui_solo(self) -> None:
+        self._toggle("solo", "soloed")
+
+    def _toggle(self, verb: str, field: str) -> None:
+        """Mute or solo the chosen track, or take it back; the message row says which
+        and when (an engine error answering it shows over it: rig.stage.ui.messages)."""
         track = self._track()
         if track is None:
             self._absent()
         elif self.status is not None:
-            on = track in self.status.soloed.split(",")
-            self._send("/rig/unsolo" if on else "/rig/solo", track, self.quantize)
+            op = f"un{verb}" if track in getattr(self.status, field).split(",") else verb
+            self._send(f"/rig/{op}", track, self.quantize)
+            when = "now" if self.quantize == "now" else f"at the next {self.quantize}"
+            self._say(f"{op} {track} {when}")
 
     def action_ui_quantize(self) -> None:
         self.quantize = QUANTIZE[(QUANTIZE.index(self.quantize) + 1) % len(QUANTIZE)]
@@ -450,6 +452,7 @@ class LiveApp(App[str]):
         self.message_is_error = error
         self.reload_sent = ""
         self.restart_note = ""
+        self.link.errors.clear()  # seen, or older than this: an error from now on is news
         self.refresh_view()
 
     def action_ui_keys(self) -> None:

@@ -68,11 +68,14 @@ def message_text(app: Any, s: Status | None) -> tuple[str, bool]:
         return f"engine restarted: {app.restart_note}", True
     if app.link.last_reply and not app.link.connected:
         return "the engine is not answering…", True
+    if app.link.errors and app.said.fresh(app.link.errors[-1]):
+        # The engine's answer to the last action (the UI's message was said before it).
+        return f"engine: {app.link.errors[-1]}", True
     if app.message:
         if app.reload_sent and not app.message_is_error:
             return reload_text(app.message, app.reload_sent, s)
         return app.message, app.message_is_error
-    error = app.link.errors[-1] if app.link.errors else s.last_error if s else ""
+    error = s.last_error if s else ""
     if error and app.said.fresh(error):
         return f"engine: {error}", True
     return "", False
