@@ -53,9 +53,10 @@ quantize. Songs, sets and patches are watched: a valid edit is swapped in at the
 next bar; an invalid one is shown as file:line:col and the old version plays on.
 A MIDI controller (config.yaml, controller:) and OSC remotes (osc:, see
 rig/control/protocol.py) reach the same actions. Killing the UI (even kill -9) leaves
-the music playing; --attach reconnects. SIGTERM (kill PID) ends the show cleanly. If
-the engine dies, its sounding notes get note-offs and it restarts at the next bar,
-with the hand tempo, mutes and solos, and no second count-in.
+the music playing; --attach reconnects, and sends the edits saved meanwhile (one UI
+of a show watches the files; another waits its turn). SIGTERM (kill PID) ends the show
+cleanly. If the engine dies, its sounding notes get note-offs and it restarts at the
+next bar, with the hand tempo, mutes and solos, and no second count-in.
 
 exit codes: 0 done, 1 bad song/set/config, 2 usage, 3 the engine cannot start or
 (--attach) no running show
