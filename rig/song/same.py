@@ -45,8 +45,12 @@ def same_music_steps(a: Arrangement, b: Arrangement) -> Generator[None, None, bo
     """`same_music` in steps of `STEP_EVENTS` events (the engine loop's small steps)."""
     if not _same_frame(a, b):
         return False
-    for start in range(0, len(a.events), STEP_EVENTS):
-        if a.events[start : start + STEP_EVENTS] != b.events[start : start + STEP_EVENTS]:
-            return False
-        yield
-    return _fill_events(a) == _fill_events(b)
+    fill_a, fill_b = _fill_events(a), _fill_events(b)
+    if (fill_a is None) != (fill_b is None) or len(fill_a or ()) != len(fill_b or ()):
+        return False
+    for mine, theirs in ((a.events, b.events), (fill_a or (), fill_b or ())):
+        for start in range(0, len(mine), STEP_EVENTS):
+            if mine[start : start + STEP_EVENTS] != theirs[start : start + STEP_EVENTS]:
+                return False
+            yield
+    return True
