@@ -175,9 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 session = replace(session, engine_state="restarting",
                                   note=f"{what}; restarting it")  # fmt: skip
                 write_session(session_path, session)
-                engine, resume = _restart(spec, mapped, control, last)
-                if patches is not None:
-                    patches.restore()  # JACK dropped them with the dead engine's ports
+                engine, resume = _restart(spec, mapped, control, last, patches)
                 where = f"cue {resume[0] + 1}, bar {resume[1]}" if resume else "stopped"
                 session = Session(
                     engine.port, engine.pid or 0, os.getpid(), spec.set_path,
@@ -210,16 +208,24 @@ def carried(engine: EngineSpec, status: Status | None) -> EngineSpec:
 
 
 def _restart(
-    spec: HostSpec, mapped: str, control: ControlClient, last: tuple[Status, float] | None
+    spec: HostSpec,
+    mapped: str,
+    control: ControlClient,
+    last: tuple[Status, float] | None,
+    patches: Patches | None = None,
 ) -> tuple[EngineProcess, tuple[int, int] | None]:
     """A new engine on the set as its files are now, with the performer's cue, mutes,
-    solos and hand tempo (a tap, a nudge); resumes at the next bar if the music was
-    playing — with no count-in: the show was already playing (a count-in the engine
-    died in resumes at bar 1). Returns it and where it resumed (cue index, bar)."""
+    solos and hand tempo (a tap, a nudge), and what was patched to the old one's
+    ports (before the resume: a recorder following the clock needs its SPP); resumes at
+    the next bar if the music was playing — with no count-in: the show was already
+    playing (a count-in the engine died in resumes at bar 1). Returns it and where it
+    resumed (cue index, bar)."""
     status = last[0] if last is not None else None
     fresh = carried(_latest(spec), status)
     engine = EngineProcess(replace(fresh, soundmap=mapped)).start()
     control.address = (control.address[0], engine.port)
+    if patches is not None:
+        patches.restore()  # JACK dropped them with the dead engine's ports
     if last is None or status is None:
         return engine, None
     if status.bpm_set > 0:  # for the dead engine's cue, which the new one starts on
