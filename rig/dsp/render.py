@@ -1,7 +1,7 @@
 """Offline render of Arrangements to WAV files (and stems) on the pyo voices.
 
-Each track is rendered by its own pyo offline server in a worker process (two workers
-on a 2-core machine, shared by every cue of a set: `rig.dsp.pool`), then the parent
+Each track is rendered by its own pyo server (run block by block) in a worker process
+(two workers on a 2-core machine, shared by every cue of a set: `rig.dsp.pool`), then the parent
 mixes the cue's tracks with numpy, measures the peak and scales the mix so it peaks at
 −1 dBFS (down when it would clip, up when it is quiet), and writes 24-bit WAV, while
 the workers go on with the next cue. Child processes keep pyo out of the caller's

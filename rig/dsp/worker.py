@@ -106,7 +106,7 @@ class _Recorder:
     pyo's `TableRec` copies each block into the table (in C); every `CHUNK_BLOCKS`
     blocks the table is copied out, interleaved, and written with one call, instead of
     one `write` per block as pyo's offline backend does. The samples are those the
-    offline backend wrote (`tests/dsp/test_render_cost.py` compares the two)."""
+    offline backend wrote (`tests/dsp/test_render_server.py` compares the two)."""
 
     def __init__(self, pyo: ModuleType, signal, job: TrackJob):
         bs = job.buffer_size
