@@ -23,7 +23,6 @@ under tests/fixtures/ (list them in `pytest_plugins`).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import itertools
 import os
@@ -39,6 +38,7 @@ from pathlib import Path
 import pytest
 
 from rig.probe.freewheel import Freewheel
+from rig.probe.jackd import die_with_parent
 
 pytest_plugins: list[str] = []
 
@@ -47,7 +47,6 @@ PERIOD = 64
 SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")  # Debian timgm6mb-soundfont
 
 _names = itertools.count()
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass
@@ -108,16 +107,6 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
     proc.wait()
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the test process dies (Linux),
-    so a killed or crashed pytest leaves no JACK server or synth behind."""
-    try:
-        libc = ctypes.CDLL(None)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
 def start_jackd(
     name: str, *, realtime: bool, log: Path, timeout: float = 30.0
 ) -> JackServer | None:
@@ -134,7 +123,7 @@ def start_jackd(
     env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent
         )
     # libjack prints every refused connection attempt; keep the test log readable.
     jack.set_error_function(lambda msg: None)
@@ -310,7 +299,7 @@ def fluidsynth(jack_server: JackServer) -> Iterator[FluidSynth]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=dict(os.environ, **jack_server.env),
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     client = jack.Client("rigtest-fs-probe", no_start_server=True)
     try:

@@ -43,18 +43,20 @@ EPILOG = """examples:
 Keys (remappable in config.yaml, keys:): p play, s stop, c continue, n next cue,
 up/down choose a cue, enter launch it, x cancel, [ ] choose a section, j jump to it,
 1-9 or left/right choose a track, m mute, o solo, g quantize (now/beat/bar/section/
-cue), + - tempo, t tap, w keep the live tweaks in the set file, ! panic, q quit
-(asks first while playing: y stop and quit, d quit the UI only — the music plays on;
-and with live tweaks the set file lacks: w write them back and quit, y discard them).
+cue), + - tempo, t tap, f fill, w keep the live tweaks in the set file, l every
+message in full, ! panic, q quit (asks first while playing: y stop and quit, d quit
+the UI only — the music plays on; and with live tweaks the set file lacks: w write
+them back and quit, y discard them).
 
 Launches, jumps, mutes and solos land exactly on the next boundary of the chosen
 quantize. Songs, sets and patches are watched: a valid edit is swapped in at the
 next bar; an invalid one is shown as file:line:col and the old version plays on.
 A MIDI controller (config.yaml, controller:) and OSC remotes (osc:, see
 rig/control/protocol.py) reach the same actions. Killing the UI (even kill -9) leaves
-the music playing; --attach reconnects. SIGTERM (kill PID) ends the show cleanly. If
-the engine dies, its sounding notes get note-offs and it restarts at the next bar,
-with the hand tempo, mutes and solos, and no second count-in.
+the music playing; --attach reconnects, and sends the edits saved meanwhile (one UI
+of a show watches the files; another waits its turn). SIGTERM (kill PID) ends the show
+cleanly. If the engine dies, its sounding notes get note-offs and it restarts at the
+next bar, with the hand tempo, mutes and solos, and no second count-in.
 
 exit codes: 0 done, 1 bad song/set/config, 2 usage, 3 the engine cannot start or
 (--attach) no running show
@@ -252,6 +254,7 @@ def _run_ui(args, project, session, cues, voices=None, warnings=(), terminated=N
     from rig.song.setlist import is_setlist
     from rig.stage.ui.app import LiveApp
     from rig.stage.watch import Reloader
+    from rig.stage.watchlock import WatchLock, watch_lock_path
 
     link = EngineLink(session.port, engine_pid=session.engine_pid)
     from rig.stage.session import session_dir
@@ -270,6 +273,9 @@ def _run_ui(args, project, session, cues, voices=None, warnings=(), terminated=N
             cues=cues,
             transitions=project.transitions(args.path) if cues else (),
             voices=voices,
+            # One UI of the show watches the files (the others wait): rig.stage.watchlock.
+            lock=WatchLock(watch_lock_path(folder, session.port)),
+            engine_set=lambda: link.setlist,
         )
     except Exception as exc:  # files broken since the show started: no hot reload
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)

@@ -97,6 +97,7 @@ LIVE_ACTIONS: tuple[LiveAction, ...] = (
     ),  # fmt: skip
     _A("keep", "keep the live tweaks in the set file (shows them, asks first)", "w", "keep"),
     _A("keys", "list every key", "question_mark", "keys", True),
+    _A("log", "every message in full (a long one is cut on the message row)", "l", "log"),
     _A("quit", "quit (asks while playing, or to write back live tweaks)", "q", "quit", True,
        "/rig/quit"),  # fmt: skip
 )

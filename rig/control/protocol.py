@@ -73,7 +73,10 @@ in, the engine's pid; then sync (`rig.timing.source.SyncStatus`): source, the
 source's bpm, input jitter (ms RMS), phase error to the master (ms), master lost
 (1 = flywheel), Link peers, sync error, Link bar phase (beats into the quantum);
 then the JACK process cycles of the engine's MIDI client(s), the time spent in their
-callbacks (µs, total) and the worst callback (µs; `rig bench clock` reads these).
+callbacks (µs, total) and the worst callback (µs; `rig bench clock` reads these);
+then the performer's clock (cue and set elapsed/remaining, what comes next), the hand
+tempo, where hot reloads stand (`reload_wait`, `reload_done`: by the file the
+controller sent) and the fill control (`fill`, `fill_bar`).
 
 The engine reads its socket without ever blocking and replies with a single
 non-blocking `sendto`: a slow, busy or dead controller cannot hold it up. An
@@ -201,6 +204,20 @@ class Status:
     next_bars: int = -1  # bars until it starts; -1: not by itself (a "wait", the end)
     next_how: str = ""  # "cue", "section", "reload", or the set's transition ("bar", "wait")
     bpm_set: float = 0.0  # the tempo set by hand for this cue (tap, nudge); 0: as written
+    # Hot reload, by the file a controller sent (rig.engine.landing): the oldest still
+    # waiting (being read, or for its boundary) and the bar where it lands (0: not known
+    # yet); the newest in effect, the bar of the playing cue where it took effect (0: at
+    # once — stopped, or a cue not playing, which plays it from its next start; -1: it
+    # failed, see last_error) and what it changed ("": nothing, the engine had it).
+    reload_wait: str = ""
+    reload_wait_bar: int = 0
+    reload_done: str = ""
+    reload_done_bar: int = 0
+    reload_done_what: str = ""
+    # The live fill control: "on" (fill_bar: the bar it ends at, 0: held), "queued"
+    # (fill_bar: the bar it starts at) or "".
+    fill: str = ""
+    fill_bar: int = 0
 
     def args(self) -> list:
         return [

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from rig.control.protocol import ADDRESSES, SetInfo, Status
-from rig.engine.bundle import Bundle, load_steps, read_voice, session_file
+from rig.engine.bundle import read_voice, session_file
+from rig.engine.landing import NewCues, fill_fields, reload_steps
 from rig.engine.transport import Engine
 from rig.song.quantize import bar_beat, boundary, check_quantize
 from rig.voices.settings import VOICE_PREFIX
@@ -143,7 +144,8 @@ def _apply(
         engine.tap(now_ns)
     elif verb == "reload":
         path = session_file(engine.bundle_dir, "reload", args[0])
-        engine.loads.append((load_steps(path), quantize or "bar"))
+        engine.landing.received(path.name)
+        engine.loads.append((reload_steps(engine, path), quantize or "bar", path.name))
     elif verb == "voice":
         path = session_file(engine.bundle_dir, f"voice {args[0]}", args[1])
         _voice(engine, args[0], path, quantize or "bar", now_ns)
@@ -182,6 +184,8 @@ class VoiceBuilt:
 
     player: Any
     made: list
+    name: str = ""  # the file it came in
+    voice: str = ""
 
 
 def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) -> None:
@@ -194,12 +198,15 @@ def _voice(engine: Engine, name: str, path: Path, quantize: str, now_ns: int) ->
     player = engine.dsp_hook
     if player is None or not hasattr(player, "build_voice"):
         raise ValueError(f"voice {name}: no software voices are running")
-    engine.loads.append((_build_voice(player, name, spec), quantize))
+    engine.landing.received(path.name)
+    engine.loads.append((_build_voice(player, name, spec, path.name), quantize, path.name))
 
 
-def _build_voice(player: Any, name: str, spec: Any) -> Generator[None, None, VoiceBuilt]:
+def _build_voice(
+    player: Any, name: str, spec: Any, file: str = ""
+) -> Generator[None, None, VoiceBuilt]:
     yield  # the build is the next step: the loop's round, not the packet's handling
-    return VoiceBuilt(player, player.build_voice(name, spec))
+    return VoiceBuilt(player, player.build_voice(name, spec), file, name)
 
 
 def boundary_ns(engine: Engine, now_ns: int, quantize: str) -> int:
@@ -298,6 +305,8 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
         **_sync_fields(engine, now_ns),
         **timing(engine, now_ns),
         bpm_set=_bpm_set(engine),
+        **engine.landing.fields(engine, now_ns),
+        **fill_fields(engine, now_ns),
     )
 
 
@@ -412,7 +421,7 @@ def run_loads(
         first = True
         while engine.loads and (first or now_ns() - start < budget_ns):
             first = False
-            steps, quantize = engine.loads[0]
+            steps, quantize, name = engine.loads[0]
             try:
                 next(steps)
                 continue
@@ -424,27 +433,38 @@ def run_loads(
             except ValueError as exc:
                 engine.loads.pop(0)
                 engine.last_error = str(exc)
+                engine.landing.fail(name)
             except Exception as exc:  # a voice that fails to build must not end the show
                 engine.loads.pop(0)
                 engine.last_error = f"{type(exc).__name__}: {exc}"
+                engine.landing.fail(name)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _swap(engine: Engine, bundle: Bundle | VoiceBuilt, quantize: str, now: int) -> None:
-    if isinstance(bundle, VoiceBuilt):
-        bundle.player.swap_voice(bundle.made, boundary_ns(engine, now, quantize), now)
+def _swap(engine: Engine, new: NewCues | VoiceBuilt, quantize: str, now: int) -> None:
+    landing = engine.landing
+    if isinstance(new, VoiceBuilt):
+        at = boundary_ns(engine, now, quantize)
+        bar = bar_beat(engine.view, int(engine.clock.tick_at(at)))[0] if at > now else 0
+        new.player.swap_voice(new.made, at, now)
+        landing.voice(new.name, f"voice {new.voice}", at, bar)
         return
+    before = engine.queued
+    what = ", ".join(arr.name for _, arr, _ in new.changed)
     try:
-        if bundle.full_set:
+        if new.bundle.full_set:
             engine.set_cues(
-                [arr for _, arr, _ in bundle.cues],
-                bundle.transitions,
-                [pairs for _, _, pairs in bundle.cues],
+                [arr for _, arr, _ in new.changed],
+                new.bundle.transitions,
+                [pairs for _, _, pairs in new.changed],
             )
+            landing.swapped(engine, new.name, "the set", before)
             return
-        for index, arr, pairs in bundle.cues:
+        for index, arr, pairs in new.changed:
             engine.reload(now, index, arr, quantize, pairs)
+        landing.swapped(engine, new.name, what, before)
     except ValueError as exc:
         engine.last_error = f"reload: {exc}"
+        landing.fail(new.name)

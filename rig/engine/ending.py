@@ -16,12 +16,20 @@ engine gone 50 ms after its controller. The rescue's ports therefore stay dorman
 waits (at most `RESCUE_GONE_NS`) until that client has left the graph and sends the
 Stop's messages again (`Scheduler.repeat_stop`: a second note-off for a silent note
 does nothing) — the death makes the server xrun, which can lose the first Stop.
+
+Whatever a C library does after that, the engine process ends (`end_within`): with
+its controller SIGKILLed it was seen hanging for good in libjack's `jack_client_close`
+(the stand-ins' control client, after the Stop had left), an orphan that nobody
+would ever stop, holding its JACK clients.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -32,12 +40,28 @@ from rig.engine.transport import Engine
 if TYPE_CHECKING:
     from rig.engine.cycle import FrameLoop
 
-__all__ = ["rescue_client", "shutdown"]
+__all__ = ["END_WITHIN_S", "end_within", "rescue_client", "shutdown"]
 
 # After the final Stop: time for queued messages to leave the sinks (JACK delivers
 # in its next process cycle, 1.3 ms at 64 frames; rtmidi's sender thread at once).
 DRAIN_NS = 30_000_000
 RESCUE_GONE_NS = 3_000_000_000  # wall time to wait for a dead controller's client to go
+# From the end of the show to the end of the process, at most: the Stop's wait for a
+# dead controller's rescue (3 s), its delivery and the closes take a few seconds.
+END_WITHIN_S = 15.0
+
+
+def end_within(seconds: float = END_WITHIN_S) -> bool:
+    """Make the kernel end this process `seconds` from now if it has not ended by
+    then (SIGALRM with its default action: no Python code has to run, so a thread
+    stuck in a C call cannot hold it). Only in the main thread of a process that is
+    an engine (signals belong to the main thread); False where it cannot be armed
+    (no SIGALRM on Windows, or not the main thread)."""
+    if not hasattr(signal, "alarm") or threading.current_thread() is not threading.main_thread():
+        return False
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(max(1, math.ceil(seconds)))
+    return True
 
 
 def rescue_client(client_name: str) -> str:

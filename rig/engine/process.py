@@ -38,7 +38,7 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from rig.control.protocol import HOST, decode, encode
-from rig.engine.ending import shutdown
+from rig.engine.ending import end_within, shutdown
 from rig.engine.sinks import close_sinks, open_sinks, sink_hosts, timing_logs
 from rig.engine.spec import MTC_DEVICE, EngineSpec
 from rig.engine.syncsetup import attach_sync, open_jack_sync_input, open_sync_input, use_frames
@@ -358,6 +358,7 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         if reason == JACK_GONE:
             print("rig engine: the JACK server went away; ending (exit 3)", file=sys.stderr)
     finally:
+        end_within()  # the process ends even if a close hangs (rig.engine.ending)
         shutdown(engine, list(sinks.values()), loop=loop,
                  controller_died=reason == "controller gone")  # fmt: skip
         if sync_input is not None:

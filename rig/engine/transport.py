@@ -32,6 +32,7 @@ from rig.config.countin import CountIn
 from rig.engine.countin import Count, clicks, plan
 from rig.engine.cueview import CueView, MuteState, NotePairs
 from rig.engine.handtempo import HandTempo
+from rig.engine.landing import Landing
 from rig.engine.timed import TimedStop
 from rig.song.arrangement import Arrangement
 from rig.song.quantize import bar_beat, boundary, check_quantize
@@ -119,16 +120,15 @@ class Engine(HandTempo):
         self.last_error = ""
         self.reloads = 0  # versions swapped in (hot reload)
         self.set_name = set_name
-        # rig.engine.sync.SyncDriver when the engine follows a sync source (dispatch asks
-        # it first about transport commands); None: the rig leads.
+        # rig.engine.sync.SyncDriver when the engine follows a sync source; None: the rig leads.
         self.sync: Any = None
         # rig.engine.mtcout.MtcSender when config.yaml asks for MIDI timecode out.
         self.mtc: Any = None
-        # Hot-reload bundles being read, (steps, quantize): the engine loop steps them
-        # between pumps (rig.engine.dispatch.run_loads); the Engine never does I/O itself.
+        # Hot-reload files being read, (steps, quantize, file name): the engine loop steps
+        # them between pumps (rig.engine.dispatch.run_loads); what waits and what landed:
         self.loads: list = []
-        # Applied to every arrangement a hot reload brings (software voices route their
-        # voice-only tracks the way they did the cues given at start).
+        self.landing = Landing()  # (rig.engine.landing: the status's reload fields)
+        # Applied to every arrangement a hot reload brings (voice-only tracks routed as at start).
         self.adapt: Callable[[Arrangement], Arrangement] | None = None
         self.timed = TimedStop(play_for_ns) if play_for_ns is not None else None
 

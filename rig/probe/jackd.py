@@ -3,12 +3,16 @@
 
 `jackd -n rig-bench-<pid> -R -d dummy` (without `-R` where realtime scheduling is
 refused), `JACK_DEFAULT_SERVER` naming it while it runs so every client of the
-process and its children use it; stopped and its log removed at the end.
+process and its children use it; stopped and its log removed at the end. A bench
+killed on the way (a timeout, SIGKILL) takes its server along (`die_with_parent`):
+orphaned servers were found running for half an hour, each spinning its dummy cycles
+and holding one of the 8 entries of JACK's shared server registry.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -18,7 +22,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["on_server", "private_jackd", "start_jackd", "stop_jackd"]
+__all__ = ["die_with_parent", "on_server", "private_jackd", "start_jackd", "stop_jackd"]
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """`preexec_fn` for a helper process (a JACK server, a synth): it gets SIGTERM when
+    the process that started it dies, even by SIGKILL (Linux; elsewhere nothing)."""
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 @contextlib.contextmanager
@@ -100,7 +115,8 @@ def _start(name: str, period: int, rate: int, realtime: bool, log: Path) -> subp
     try:
         while True:
             with open(log, "wb") as out:
-                proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+                proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                        preexec_fn=die_with_parent)  # fmt: skip
             while time.monotonic() < deadline and proc.poll() is None:
                 try:
                     jack.Client("rig-bench-probe", no_start_server=True, servername=name).close()

@@ -16,7 +16,8 @@ The host also:
   shared-memory sounding-note map), starts a new engine with what the performer set
   (the cue, mutes, solos, a tapped or nudged tempo) and, if the music was playing,
   resumes the same cue at the next bar with no second count-in; the session file
-  says so to the UI;
+  says so to the UI; what was patched by hand to the engine's JACK ports (a monitor,
+  a recorder) is patched again (`rig.stage.patches`);
 - ends the show on SIGTERM/SIGINT (a service manager, a logout): the engine stops
   cleanly, or, if it cannot (its JACK server gone), is killed and its notes released;
 - ends when the engine ends by `/rig/quit`, removing the session file.
@@ -40,11 +41,13 @@ from pathlib import Path
 
 from rig.control.protocol import ControlClient, Status
 from rig.engine.process import EngineError, EngineProcess
+from rig.engine.sinks import sink_hosts
 from rig.engine.spec import EngineSpec
 from rig.song.arrangement import Arrangement
 from rig.song.events import PPQ
 from rig.song.kept import Kept
 from rig.song.quantize import bar_beat, tick_of
+from rig.stage.patches import Patches
 from rig.stage.rescue import Rescue
 from rig.stage.session import Session, remove_session, write_session
 
@@ -134,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         write_session(session_path, Session(0, 0, os.getpid(), spec.set_path, error=str(exc)))
         return 3
     controller = _start_controller(spec, engine.port)
+    patches = _patches(spec, rescue)
     session = Session(engine.port, engine.pid or 0, os.getpid(), spec.set_path,
                       warnings=tuple(engine.warnings))  # fmt: skip
     write_session(session_path, session)
@@ -150,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                     status = control.status(timeout=0.2)
                     if status is not None:
                         last = (status, time.monotonic())
+                        if patches is not None:
+                            patches.look()  # what is patched to it, kept for a restart
                         continue
                     # Quitting, the engine says bye before closing pyo and JACK, which
                     # can stall: the show is over then, and `_stop_engine` bounds the rest.
@@ -169,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 session = replace(session, engine_state="restarting",
                                   note=f"{what}; restarting it")  # fmt: skip
                 write_session(session_path, session)
-                engine, resume = _restart(spec, mapped, control, last)
+                engine, resume = _restart(spec, mapped, control, last, patches)
                 where = f"cue {resume[0] + 1}, bar {resume[1]}" if resume else "stopped"
                 session = Session(
                     engine.port, engine.pid or 0, os.getpid(), spec.set_path,
@@ -202,16 +208,24 @@ def carried(engine: EngineSpec, status: Status | None) -> EngineSpec:
 
 
 def _restart(
-    spec: HostSpec, mapped: str, control: ControlClient, last: tuple[Status, float] | None
+    spec: HostSpec,
+    mapped: str,
+    control: ControlClient,
+    last: tuple[Status, float] | None,
+    patches: Patches | None = None,
 ) -> tuple[EngineProcess, tuple[int, int] | None]:
     """A new engine on the set as its files are now, with the performer's cue, mutes,
-    solos and hand tempo (a tap, a nudge); resumes at the next bar if the music was
-    playing — with no count-in: the show was already playing (a count-in the engine
-    died in resumes at bar 1). Returns it and where it resumed (cue index, bar)."""
+    solos and hand tempo (a tap, a nudge), and what was patched to the old one's
+    ports (before the resume: a recorder following the clock needs its SPP); resumes at
+    the next bar if the music was playing — with no count-in: the show was already
+    playing (a count-in the engine died in resumes at bar 1). Returns it and where it
+    resumed (cue index, bar)."""
     status = last[0] if last is not None else None
     fresh = carried(_latest(spec), status)
     engine = EngineProcess(replace(fresh, soundmap=mapped)).start()
     control.address = (control.address[0], engine.port)
+    if patches is not None:
+        patches.restore()  # JACK dropped them with the dead engine's ports
     if last is None or status is None:
         return engine, None
     if status.bpm_set > 0:  # for the dead engine's cue, which the new one starts on
@@ -229,6 +243,18 @@ def _stop_engine(engine: EngineProcess, rescue: Rescue) -> None:
     if engine.exit_info is None:
         rescue.release()
         time.sleep(0.05)  # the rescue's note-offs leave in the next cycles
+
+
+def _patches(spec: HostSpec, rescue: Rescue) -> Patches | None:
+    """What is patched to the engine's JACK ports, looked at through the rescue's
+    JACK client (rig.stage.patches); None without one."""
+    host = next((h for h in sink_hosts(rescue.sinks.values()) if h.client is not None), None)
+    if host is None:
+        return None
+    clients = [o.client_name for o in spec.engine.outputs if o.backend == "jack"]
+    if spec.engine.voices is not None:
+        clients.append(spec.engine.voices.client_name)
+    return Patches(host, clients)
 
 
 def _start_controller(spec: HostSpec, port: int):  # ControllerInput | None

@@ -21,6 +21,14 @@ file (`rig.engine.bundle.write_voice`) and `/rig/voice <name> <file> <quantize>`
 makes the engine build the new instrument and swap it in at the next boundary.
 An edit of a voice no cue uses changes nothing live (a new voice file may make a
 song valid, so it still counts as a project change).
+
+One watcher per show (`rig.stage.watchlock`): with a `lock`, `watch` first takes
+the show's watch lock, waiting (and saying so) while another UI holds it. A
+reloader that does not know what the engine has — a UI attached to a running
+show, or one that took over from another — first sends the set as its files are
+now (`catch_up`): the engine swaps in only the cues whose music differs
+(`rig.engine.landing`), so edits saved while no UI watched take effect, and
+nothing else is touched (issue 12).
 """
 
 from __future__ import annotations
@@ -33,31 +41,18 @@ from typing import Any
 from rig.dsp.spec import VoiceSpec
 from rig.engine.bundle import write_bundle, write_voice
 from rig.song.arrangement import Arrangement
+from rig.song.same import same_music
 from rig.source.errors import InputError
+from rig.stage.watchlock import WatchLock
 
 __all__ = ["Reloader", "same_music"]
 
 Report = Callable[[str, bool], None]  # (message, is_error)
 _NO_CHANGE = "saved: no change to the music"
-
-
-def same_music(a: Arrangement, b: Arrangement) -> bool:
-    """True when the engine would play `a` and `b` the same."""
-    return (
-        a.events == b.events
-        and a.length_ticks == b.length_ticks
-        and a.sections == b.sections
-        and a.tracks == b.tracks
-        and a.tempo.segments == b.tempo.segments
-        and a.name == b.name
-        and _fill_events(a) == _fill_events(b)
-    )
-
-
-def _fill_events(arrangement: Arrangement) -> tuple | None:
-    """The events of the cue's fill variant (the live fill control plays them)."""
-    fill = arrangement.fill_variant
-    return None if fill is None else fill.events
+LOCK_RETRY_S = 1.0  # a UI waiting for the watch lock tries again this often
+SETLIST_WAIT_S = 5.0  # catch_up waits this long for the engine's set list
+CAUGHT_UP = "hot reload on: edits saved while no UI watched: takes effect at the next bar"
+WAITING = "hot reload: another UI of this show watches the files; this one waits"
 
 
 class Reloader:
@@ -81,6 +76,8 @@ class Reloader:
         quantize: str = "bar",
         extra_paths: Sequence[Path] = (),
         voices: Mapping[str, VoiceSpec] | None = None,
+        lock: WatchLock | None = None,
+        engine_set: Callable[[], Any] | None = None,
     ):
         self.load_project = load_project
         self.set_path = set_path.resolve()
@@ -94,6 +91,11 @@ class Reloader:
         # to a show whose song was saved broken): the UI shows it, watching goes on, and
         # the first version that compiles is sent whole (what the engine has is unknown).
         self.startup_error = ""
+        # `cues` given: what the engine was started with. Not given (--attach): unknown,
+        # and `watch` sends the set once (catch_up). `engine_set()`: the engine's SetInfo.
+        self.knows_engine = cues is not None
+        self.lock = lock
+        self.engine_set = engine_set
         self.cues: list[Arrangement] = []
         if cues is not None:
             self.cues = list(cues)
@@ -108,11 +110,13 @@ class Reloader:
             dict(voices) if voices is not None else self._read_voices()
         )
         self._stop = threading.Event()
+        self.sent = ""  # the file the last round sent ("": none): the UI follows it in the status
 
     # -- one round -----------------------------------------------------------------------
     def check(self, changed: set[Path] | None = None) -> tuple[str, bool]:
         """Re-read after `changed` files changed; (message for the UI, is_error)."""
         changed = {_resolve(p) for p in changed or set()}
+        self.sent = ""
         voice_files = sorted(p for p in changed if self._voice_in_use(p))
         outcomes: list[tuple[str, bool]] = []
         if changed - set(voice_files) or not voice_files:
@@ -136,6 +140,7 @@ class Reloader:
                 self.bundle_dir, list(enumerate(cues)), full_set=True, transitions=transitions
             )
             self.send("/rig/reload", str(path), self.quantize)
+            self.sent = path.name
             self.cues, self.transitions = cues, transitions
             if self.startup_error:  # broken since the start: the voices as their files are
                 self.voices, self.startup_error = self._read_voices(), ""
@@ -145,6 +150,7 @@ class Reloader:
             return _NO_CHANGE, False
         path = write_bundle(self.bundle_dir, fresh)
         self.send("/rig/reload", str(path), self.quantize)
+        self.sent = path.name
         self.cues = cues
         names = ", ".join(c.name for _, c in fresh)
         message = f"reloaded {names}: takes effect at the next {self.quantize}"
@@ -184,6 +190,7 @@ class Reloader:
             return f"voice {name} checked: software voices do not play live (audio: offline)", False
         bundle = write_voice(self.bundle_dir, name, spec)
         self.send("/rig/voice", name, str(bundle), self.quantize)
+        self.sent = bundle.name
         self.voices[name] = spec
         return f"voice {name} reloaded: takes effect at the next {self.quantize}", False
 
@@ -203,15 +210,73 @@ class Reloader:
         return [p for p in dict.fromkeys(out) if p.exists()]
 
     def watch(self, report: Report) -> None:
-        """Block, watching, until `stop()`; report the outcome of every change."""
+        """Block, watching, until `stop()`; report the outcome of every change. With a
+        lock: only while holding it (see module doc)."""
         import watchfiles
 
-        for changes in watchfiles.watch(
-            *self.paths(), stop_event=self._stop, debounce=300, raise_interrupt=False
+        if not self._take_lock(report):
+            return
+        try:
+            if not self.knows_engine:
+                report(*self.catch_up())
+            for changes in watchfiles.watch(
+                *self.paths(), stop_event=self._stop, debounce=300, raise_interrupt=False
+            ):
+                yamls = {Path(p) for _, p in changes if p.endswith((".yaml", ".yml"))}
+                if yamls:
+                    report(*self.check(yamls))
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+    def _take_lock(self, report: Report) -> bool:
+        """Hold the show's watch lock (True), waiting while another UI has it; False
+        when stopped first. Taken after a wait, what the engine has is unknown."""
+        if self.lock is None or self.lock.take():
+            return True
+        report(WAITING, False)
+        while not self._stop.wait(LOCK_RETRY_S):
+            if self.lock.take():
+                self.knows_engine = False  # the other UI may have sent versions since
+                return True
+        return False
+
+    def catch_up(self) -> tuple[str, bool]:
+        """Send the set as its files are now: the whole set first if its cues or
+        transitions differ from the engine's, then every cue as a new version — the
+        engine swaps in only those whose music differs (the playing one at the next
+        boundary)."""
+        self.sent = ""
+        try:
+            self.project = self.load_project()
+            cues, transitions = self._compile()
+        except (InputError, OSError, RuntimeError) as exc:
+            return _not_reloaded(exc), True
+        engine = self._engine_set()
+        if (
+            engine is None
+            or engine.cues != tuple(c.name for c in cues)
+            or (tuple(engine.transitions) != transitions)
         ):
-            yamls = {Path(p) for _, p in changes if p.endswith((".yaml", ".yml"))}
-            if yamls:
-                report(*self.check(yamls))
+            whole = write_bundle(self.bundle_dir, list(enumerate(cues)), full_set=True,
+                                 transitions=transitions)  # fmt: skip
+            self.send("/rig/reload", str(whole), self.quantize)
+        path = write_bundle(self.bundle_dir, list(enumerate(cues)))
+        self.send("/rig/reload", str(path), self.quantize)
+        self.sent = path.name
+        self.cues, self.transitions = cues, transitions
+        self.knows_engine, self.startup_error = True, ""
+        return self._with_unloaded_voices(CAUGHT_UP)
+
+    def _engine_set(self) -> Any:
+        """The engine's set list (SetInfo), waited for a little; None if not known."""
+        if self.engine_set is None:
+            return None
+        for _ in range(round(SETLIST_WAIT_S / 0.1)):
+            got = self.engine_set()
+            if got is not None or self._stop.wait(0.1):
+                return got
+        return self.engine_set()
 
     def stop(self) -> None:
         self._stop.set()

@@ -463,10 +463,12 @@ def test_sigterm_ends_the_show_with_note_offs(jack_server, tmp_path, target):
     import os
     import signal
 
+    from rig.control.link import pid_alive
     from rig.probe.recorder import Recorder
     from rig.stage.session import find_sessions
 
     xruns = jack_server.xruns.count
+    jackd_said = jack_server.log.stat().st_size if jack_server.log else 0
     recorder = Recorder.spawn(jack_server.env)
     sessions = tmp_path / "sessions"
     try:
@@ -488,6 +490,11 @@ def test_sigterm_ends_the_show_with_note_offs(jack_server, tmp_path, target):
                 time.sleep(0.05)
             assert not session.alive(), "the host ignored SIGTERM"
             assert not find_sessions(sessions)
+            # The engine ends on its own: nobody waits for it after a SIGKILL (its
+            # controller is gone), so the recorder must, or it stops before the Stop.
+            while pid_alive(session.engine_pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not pid_alive(session.engine_pid), "the engine outlived its host"
         finally:
             ui.kill()
             ui.wait(5)
@@ -502,10 +509,25 @@ def test_sigterm_ends_the_show_with_note_offs(jack_server, tmp_path, target):
     # Stop, and nothing left sounding: the engine ends right after its stop, so a cycle
     # that xruns can lose them at the recorder with no repeat; only then missing.
     if target == "host-sigkill":
-        assert sounding_after(data) == [], (xruns, data[-6:])
-        assert b"\xfc" in data, (xruns, data[-6:])
+        said = _what_was_said(jack_server, jackd_said, sessions)
+        assert sounding_after(data) == [], (xruns, data[-6:], said)
+        assert b"\xfc" in data, (xruns, data[-6:], said)
         return
     assert (b"\xfc" in data and sounding_after(data) == []) or xruns > 0, xruns
+
+
+def _what_was_said(jack_server, jackd_from: int, sessions: Path) -> str:
+    """For a failure message: what jackd logged since `jackd_from` (its log's size
+    then) and what the show's host and engine wrote to their logs."""
+    parts = []
+    if jack_server.log is not None:
+        with open(jack_server.log, "rb") as log:
+            log.seek(jackd_from)
+            lines = log.read().decode(errors="replace").splitlines()
+        parts.append("jackd: " + " | ".join(line for line in lines if line.strip())[-3000:])
+    for path in sorted(sessions.parent.glob("**/*.log")):
+        parts.append(f"{path.name}: " + path.read_text(errors="replace")[-3000:])
+    return "\n".join(parts)
 
 
 def test_sigterm_while_the_ui_starts_ends_the_show(jack_server, tmp_path):

@@ -342,7 +342,16 @@ def test_a_track_key_means_the_same_instrument_in_every_cue():
                 await until(pilot, lambda: app.query_one("#tracks").row_count == 2)
                 table = app.query_one("#tracks")
                 numbered = {table.get_row_at(r)[1]: table.get_row_at(r)[0] for r in range(2)}
-                assert numbered == {"keys": "1", "bass": "2"}
+                assert numbered == {"keys": "▸1", "bass": " 2"}  # ▸: the chosen track
+                await pilot.press("2")
+                # The key answers on the message row and moves the ▸ (issue 12: a digit
+                # gave no feedback).
+                await until(pilot, lambda: text(app, "#message").startswith("track 2: bass"))
+                assert "m mutes · o solos" in text(app, "#message")
+                numbered = {table.get_row_at(r)[1]: table.get_row_at(r)[0] for r in range(2)}
+                assert numbered == {"keys": " 1", "bass": "▸2"}
+                await pilot.press("7")  # no track 7 in the set
+                await until(pilot, lambda: "track 7 does not play" in text(app, "#message"))
                 await pilot.press("2", "g", "g", "g")  # bar → section → cue → now
                 assert app.quantize == "now"
                 await pilot.press("m")

@@ -11,7 +11,7 @@ from pathlib import Path
 from rig.dsp.loader import load_voice
 from rig.engine.bundle import load_bundle, read_voice
 from rig.project import Project
-from rig.stage.watch import Reloader
+from rig.stage.watch import CAUGHT_UP, Reloader
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -70,15 +70,18 @@ def test_watch_sees_a_saved_file(tmp_path):
     thread = threading.Thread(target=reloader.watch, args=(lambda *r: reports.append(r),))
     thread.start()
     try:
+        deadline = time.monotonic() + 30
+        while not reports and time.monotonic() < deadline:
+            time.sleep(0.05)  # given no cues, what the engine has is unknown: catch_up
         time.sleep(0.5)
         (tmp_path / "songs" / "one.yaml").write_text(SONG.format(name="one", note="D2"))
         deadline = time.monotonic() + 10
-        while not reports and time.monotonic() < deadline:
+        while len(reports) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         reloader.stop()
         thread.join(5)
-    assert reports == [("reloaded one: takes effect at the next bar", False)]
+    assert reports == [(CAUGHT_UP, False), ("reloaded one: takes effect at the next bar", False)]
 
 
 VOICE = """description: test sine

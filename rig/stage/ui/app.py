@@ -31,8 +31,10 @@ from rig.stage.session import Session
 from rig.stage.ui.header import counter, header_lines, state_line
 from rig.stage.ui.keep import offer_keep
 from rig.stage.ui.keys import ACTION_LABELS, FOOTER_ACTIONS, key_map
+from rig.stage.ui.messages import ERROR_SHOW_S, MessageLog, message_text
 from rig.stage.ui.quit import ask_quit
-from rig.stage.ui.screens import KeysScreen, QuitScreen, _shown_key
+from rig.stage.ui.screens import KeysScreen, LogScreen, QuitScreen, _shown_key
+from rig.stage.ui.tables import CUE_COLUMNS, PICKED, TRACK_COLUMNS, cue_rows
 
 __all__ = [
     "LiveApp",
@@ -42,10 +44,10 @@ __all__ = [
     "key_map",
     "ACTION_LABELS",
     "FOOTER_ACTIONS",
+    "ERROR_SHOW_S",
 ]
 
 NUDGE_BPM = 1.0
-ERROR_SHOW_S = 10.0  # an engine error stays this long on the screen
 # A track's status word (rig.control.protocol) as the tracks table shows it.
 _HEARD_ON = {"hw": "hardware", "stand-in": "stand-in", "voice": "software", "none": "—"}
 
@@ -71,10 +73,11 @@ class LiveApp(App[str]):
     #header.count-in { background: $warning-darken-2; }
     #header.count-in.beat { background: $error; }
     #top { height: auto; padding: 0 1; }
-    #message { height: 2; padding: 0 1; }
+    #message { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     #message.error { color: $error; text-style: bold; }
     #sections { height: 1; padding: 0 1; }
     #cue-pane { width: 2fr; }
+    #cues { scrollbar-size-vertical: 1; }
     #track-pane { width: 3fr; }
     QuitScreen { align: center middle; }
     #quit-question { width: 78; height: auto; border: thick $warning; padding: 0 1; }
@@ -82,6 +85,8 @@ class LiveApp(App[str]):
     KeepScreen { align: center middle; }
     #keep-question { width: 78; height: auto; border: thick $warning; padding: 0 1; }
     #keys-list { width: 76; height: auto; border: thick $accent; padding: 0 1; }
+    LogScreen { align: center middle; }
+    #log-lines { width: 100%; height: 100%; border: thick $accent; padding: 0 1; }
     """
 
     def __init__(
@@ -113,14 +118,14 @@ class LiveApp(App[str]):
         self.selected_track = 0  # a set slot (SetInfo.tracks), not a row of this cue
         self.message = ""  # the UI's own message (reload results); errors override
         self.message_is_error = False
+        self.reload_sent = ""  # the file of the message's hot reload: the status follows it
         self._shown: dict[str, object] = {}
         self._ticks = 0
         self._on_exit = on_exit
         # The live host's session file (rig.stage.session), read once a second: it
         # says when the host restarts a dead engine, and where the new one listens.
         self._read_session = session
-        self._now = now
-        self._error_seen: tuple[str, float] = ("", 0.0)
+        self.said = MessageLog(now)  # every line the message row showed (the `l` view)
         self.session: Session | None = None
         self.restart_note = ""  # what the host last said about a restart
 
@@ -140,11 +145,11 @@ class LiveApp(App[str]):
 
     def on_mount(self) -> None:
         cues = self.query_one("#cues", DataTable)
-        cues.add_columns(" ", "#", "cue", "then")
+        cues.add_columns(*CUE_COLUMNS)
         tracks = self.query_one("#tracks", DataTable)
         # One narrow column for mute and solo (M, S, MS): at 80 columns the queued
         # changes must stay readable (issue 12, item 8).
-        tracks.add_columns("#", "track", "device", "plays on", "m/s", "queued")
+        tracks.add_columns(*TRACK_COLUMNS)
         for action, key in self.keys.items():
             self.bind(key, f"ui_{action}", description=ACTION_LABELS[action],
                       show=action in FOOTER_ACTIONS)  # fmt: skip
@@ -197,7 +202,8 @@ class LiveApp(App[str]):
             self._update_cues(status)
             self._update_tracks(status)
             self._update_sections(status)
-        text, error = self._message_text(status)
+        text, error = message_text(self, status)
+        self.said.add(text, error)
         message.update(text)
         message.set_class(error, "error")
 
@@ -234,38 +240,6 @@ class LiveApp(App[str]):
             self.restart_note = session.note
         self.session = session
 
-    def _message_text(self, s: Status | None) -> tuple[str, bool]:
-        session = self.session
-        host_alive = session is not None and session.alive()
-        if host_alive and session is not None and session.engine_state == "restarting":
-            return f"ENGINE CRASHED — {session.note}; the music resumes at the next bar", True
-        if self.link.engine_dead():
-            if host_alive:
-                return "ENGINE CRASHED — the live host is restarting it…", True
-            return (
-                "THE ENGINE PROCESS HAS DIED — nothing is playing. "
-                "Restart with rig live (the set is unchanged).",
-                True,
-            )
-        if self.restart_note and s is not None:
-            return f"engine restarted: {self.restart_note}", True
-        if self.link.last_reply and not self.link.connected:
-            return "the engine is not answering…", True
-        if self.message:
-            return self.message, self.message_is_error
-        error = self.link.errors[-1] if self.link.errors else s.last_error if s else ""
-        if error and self._fresh(error):
-            return f"engine: {error}", True
-        return "", False
-
-    def _fresh(self, error: str) -> bool:
-        """True for `ERROR_SHOW_S` after `error` first appeared: an old OSC error
-        (the engine keeps its last one) must not sit on the screen for minutes."""
-        now = self._now()
-        if self._error_seen[0] != error:
-            self._error_seen = (error, now)
-        return now - self._error_seen[1] < ERROR_SHOW_S
-
     def _update_cues(self, s: Status) -> None:
         info = self.link.setlist
         names = list(info.cues) if info else [s.cue_name]
@@ -273,13 +247,8 @@ class LiveApp(App[str]):
         if not self._cue_followed:  # first look: the engine's cue (a kept one, an attach)
             self.selected_cue, self._cue_followed = s.cue, True
         self.selected_cue = min(self.selected_cue, max(0, len(names) - 1))
-        rows = []
-        for i, name in enumerate(names):
-            mark = (
-                "▶" if i == s.cue else ("⏭" if i == s.queued_cue and s.queued_kind == "cue" else "")
-            )
-            rows.append((mark, str(i + 1), esc(name), hows[i] if i < len(hows) else ""))
-        self._fill("#cues", rows, self.selected_cue)
+        width = self.query_one("#cue-pane").size.width
+        self._fill("#cues", cue_rows(names, hows, s, width), self.selected_cue)
 
     def _track_rows(self, s: Status) -> list[tuple[int, str, str, str]]:
         """(slot, track, device, state) of the cue's tracks, in set-slot order: a
@@ -305,7 +274,7 @@ class LiveApp(App[str]):
         for slot, name, device, state in tracks:
             rows.append(
                 (
-                    str(slot + 1),
+                    f"{PICKED if slot == self.selected_track else ' '}{slot + 1}",
                     esc(name),
                     esc(device),
                     _HEARD_ON.get(state, state),
@@ -392,7 +361,21 @@ class LiveApp(App[str]):
     def action_ui_track(self, slot: int) -> None:
         """Digit keys: the track in that set slot (the same instrument in every cue)."""
         self.selected_track = slot
-        self.refresh_view()
+        self._say_track()
+
+    def _say_track(self) -> None:
+        """What a track key chose, on the message row (and ▸ in the table): the number
+        alone said nothing, and muted the wrong instrument (issue 12)."""
+        rows = self._track_rows(self.status) if self.status else []
+        row = next((r for r in rows if r[0] == self.selected_track), None)
+        if row is None:
+            self._absent()
+            return
+        _, name, device, state = row
+        mute, solo = _shown_key(self.keys["mute"]), _shown_key(self.keys["solo"])
+        heard = _HEARD_ON.get(state, state)
+        self._say(f"track {self.selected_track + 1}: {name} ({device}, {heard}) · "
+                  f"{mute} mutes · {solo} solos")  # fmt: skip
 
     def _step_track(self, step: int) -> None:
         slots = [slot for slot, *_ in self._track_rows(self.status)] if self.status else []
@@ -400,7 +383,7 @@ class LiveApp(App[str]):
             return
         here = slots.index(self.selected_track) if self.selected_track in slots else 0
         self.selected_track = slots[max(0, min(len(slots) - 1, here + step))]
-        self.refresh_view()
+        self._say_track()
 
     def action_ui_track_prev(self) -> None:
         self._step_track(-1)
@@ -418,20 +401,22 @@ class LiveApp(App[str]):
         self._say(f"track {self.selected_track + 1} does not play in this cue")
 
     def action_ui_mute(self) -> None:
-        track = self._track()
-        if track is None:
-            self._absent()
-        elif self.status is not None:
-            on = track in self.status.muted.split(",")
-            self._send("/rig/unmute" if on else "/rig/mute", track, self.quantize)
+        self._toggle("mute", "muted")
 
     def action_ui_solo(self) -> None:
+        self._toggle("solo", "soloed")
+
+    def _toggle(self, verb: str, field: str) -> None:
+        """Mute or solo the chosen track, or take it back; the message row says which
+        and when (an engine error answering it shows over it: rig.stage.ui.messages)."""
         track = self._track()
         if track is None:
             self._absent()
         elif self.status is not None:
-            on = track in self.status.soloed.split(",")
-            self._send("/rig/unsolo" if on else "/rig/solo", track, self.quantize)
+            op = f"un{verb}" if track in getattr(self.status, field).split(",") else verb
+            self._send(f"/rig/{op}", track, self.quantize)
+            when = "now" if self.quantize == "now" else f"at the next {self.quantize}"
+            self._say(f"{op} {track} {when}")
 
     def action_ui_quantize(self) -> None:
         self.quantize = QUANTIZE[(QUANTIZE.index(self.quantize) + 1) % len(QUANTIZE)]
@@ -465,11 +450,17 @@ class LiveApp(App[str]):
         `file:line:col` error or the answer to a key."""
         self.message = text
         self.message_is_error = error
+        self.reload_sent = ""
         self.restart_note = ""
+        self.link.errors.clear()  # seen, or older than this: an error from now on is news
         self.refresh_view()
 
     def action_ui_keys(self) -> None:
         self.push_screen(KeysScreen(self.keys))
+
+    def action_ui_log(self) -> None:
+        """Every line the message row showed, in full (a long one is cut there)."""
+        self.push_screen(LogScreen(list(self.said.lines)))
 
     def action_ui_quit(self) -> None:
         """Quit; asks first while playing or with live tweaks the set file lacks."""
@@ -480,13 +471,20 @@ class LiveApp(App[str]):
         """Worker thread: the reloader watches files and reports each outcome here."""
         reloader = self.reloader
         assert reloader is not None
-        reloader.watch(lambda text, error: self.call_from_thread(self.show_reload, text, error))  # type: ignore[attr-defined]
+        # The file the round sent, read in this thread right after the round: the status
+        # then says when the engine took it (rig.stage.ui.messages.reload_text).
+        reloader.watch(  # type: ignore[attr-defined]
+            lambda text, error: self.call_from_thread(
+                self.show_reload, text, error, getattr(reloader, "sent", "")
+            )
+        )
 
     def on_unmount(self) -> None:
         if self.reloader is not None:
             self.reloader.stop()  # type: ignore[attr-defined]
 
-    def show_reload(self, text: str, error: bool) -> None:
+    def show_reload(self, text: str, error: bool, sent: str = "") -> None:
         if not error:
             self.link.send("/rig/setlist")
         self._say(text, error)
+        self.reload_sent = sent

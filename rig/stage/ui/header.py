@@ -6,7 +6,8 @@ Left, the bar and beat in big digits (textual's `Digits`); right, five short lin
    digits count the beats, the header flashes on each) · STOPPED — press p to
    play (stopped mid-cue: c continues where it stopped) · WAITING FOR LAUNCH —
    press p to start X · SET ENDED · ENGINE RESTARTING — the music resumes at the
-   next bar · ENGINE DEAD · CONNECTING;
+   next bar · ENGINE DEAD · CONNECTING; then the fill control when it is used:
+   FILL until bar N (or held) while it plays, "fill from bar N" while it waits;
 2. the cue (n/m and its name), the section, the tempo;
 3. elapsed and remaining time of the cue and of the set (`−` marks remaining);
 4. what comes next: a queued launch or jump and its bar, the next cue of the set
@@ -25,7 +26,7 @@ from rich.markup import escape as esc
 
 from rig.control.protocol import Status
 
-__all__ = ["counter", "header_lines", "state_line", "clock_time"]
+__all__ = ["counter", "header_lines", "state_line", "clock_time", "fill_word"]
 
 # A header state → (its word, the hint after it); "{play}" is the play key, "{cue}" the cue.
 STATES: dict[str, tuple[str, str]] = {
@@ -69,6 +70,17 @@ def state_line(state: str, s: Status | None, play_key: str, continue_key: str = 
     if state == "stopped" and continue_key and s is not None and (s.bar, s.beat) > (1, 1):
         hint += f" from bar 1 · {esc(continue_key)} continues at {s.bar}.{s.beat}"
     return f"[b reverse] {word} [/b reverse]" + (f" {hint}" if hint else "")
+
+
+def fill_word(s: Status) -> str:
+    """The fill control, after the state word: on (until which bar, or held) or queued
+    (from which bar); `f` showed nothing while a fill waited or played (issue 12)."""
+    if s.fill == "on":
+        until = f"until bar {s.fill_bar}" if s.fill_bar else "held"
+        return f"  [b reverse yellow] FILL [/b reverse yellow] {until}"
+    if s.fill == "queued":
+        return f"  [b yellow]fill[/b yellow] from bar {s.fill_bar}"
+    return ""
 
 
 def _next_line(s: Status) -> str:
@@ -120,7 +132,7 @@ def header_lines(
         f" {clock_time(s.set_elapsed_s)} −{clock_time(s.set_remaining_s)}"
     )
     lines = [
-        state_line(state, s, play_key, continue_key),
+        state_line(state, s, play_key, continue_key) + fill_word(s),
         where,
         times,
         _next_line(s),

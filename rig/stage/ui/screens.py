@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from rig.stage.ui.keys import ACTION_LABELS
 
-__all__ = ["QuitScreen", "KeysScreen", "KeepScreen"]
+__all__ = ["QuitScreen", "KeysScreen", "KeepScreen", "LogScreen"]
 
 
 class QuitScreen(ModalScreen[str]):
@@ -93,6 +93,30 @@ class KeysScreen(ModalScreen[None]):
         column = max(len(i) for i in left) + 4
         lines = [f"{a:<{column}}{b}" for a, b in zip(left, right + [""], strict=False)]
         yield Static("\n".join(["Keys (any key closes)", *lines]), id="keys-list", markup=False)
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        self.dismiss(None)
+
+
+class LogScreen(ModalScreen[None]):
+    """The message row's lines in full, newest last: a reload error with its
+    `file:line:col` is cut to one line on the row (80 columns), and read here."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+
+        shown = self.lines or ["(nothing yet)"]
+        with VerticalScroll(id="log-lines"):
+            yield Static("\n".join(["Messages, newest last (any key closes)", *shown]),
+                         markup=False)  # fmt: skip
+
+    def on_mount(self) -> None:
+        self.query_one("#log-lines").scroll_end(animate=False)
 
     def on_key(self, event: events.Key) -> None:
         event.stop()

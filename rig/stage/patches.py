@@ -1,0 +1,99 @@
+"""Connections to the engine's JACK ports, kept across an engine restart.
+
+The engine connects each of its MIDI ports to its device (config.yaml's pattern) and
+its stand-ins' audio to the outputs it is told. A performer patches more by hand or
+with a patchbay: a MIDI monitor or a DAW's record input on `rig:virus`, the stand-ins'
+audio into a recorder, a drum machine's clock into rig's sync input. When the engine
+dies, JACK drops every connection of its clients with them; the restarted engine
+registers new ports under the same names and makes only its own connections again.
+Found in a performer's trial: a monitor patched to `rig:virus` stayed silent after a
+restart.
+
+So the live host looks at the connections of the engine's clients' ports (`look`, from
+its loop, at most once a `LOOK_S`; the listing is a request to the JACK server, not
+work in the process cycle) while the engine lives, and makes again, once the new
+engine's ports are there, every connection it saw that is missing (`restore`). A
+connection the new engine made itself is already there and left alone; one whose
+other end has gone fails and is skipped. It uses the host's own JACK client (the note
+rescue's), so it costs no client of its own.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["LOOK_S", "Patches"]
+
+LOOK_S = 1.0  # how often the connections are looked at while the engine lives
+
+
+class Patches:
+    """The last connections seen on the ports of the JACK clients `clients` (the
+    engine's MIDI client and its stand-ins' audio client), through `host` (a
+    `rig.midi.jack_host.JackHost` that stays open across the restart)."""
+
+    def __init__(
+        self, host: Any, clients: Sequence[str], *, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.host = host
+        self.clients = tuple(dict.fromkeys(clients))
+        # own port -> (it is an output, the ports it connects to)
+        self.seen: dict[str, tuple[bool, tuple[str, ...]]] = {}
+        self._now = now
+        self._last = float("-inf")
+
+    def _ports(self, **kinds: bool) -> list[str] | None:
+        client = self.host.client
+        if client is None or not self.clients:
+            return []
+        pattern = "^(" + "|".join(re.escape(name) for name in self.clients) + "):"
+        return self.host.port_names(lambda: client.get_ports(pattern, **kinds))
+
+    def _connections(self, port: str) -> list[str] | None:
+        client = self.host.client
+        return self.host.port_names(lambda: client.get_all_connections(port))
+
+    def look(self, force: bool = False) -> bool:
+        """Read the connections (at most once a LOOK_S unless `force`); True if read.
+        Without engine ports (dying, or not yet there) or with a listing that fails
+        (the graph changing under it), what was seen last is kept."""
+        if not force and self._now() - self._last < LOOK_S:
+            return False
+        ports, outputs = self._ports(), self._ports(is_output=True)
+        if not ports or outputs is None:
+            return False
+        seen: dict[str, tuple[bool, tuple[str, ...]]] = {}
+        for port in ports:
+            names = self._connections(port)
+            if names is None:
+                return False
+            seen[port] = (port in outputs, tuple(names))
+        self.seen = seen
+        self._last = self._now()
+        return True
+
+    def restore(self) -> int:
+        """Make every connection seen before that the new engine's ports lack; returns
+        how many were made. (The engine says it is ready once its ports are registered.)"""
+        client = self.host.client
+        if client is None or not self.seen:
+            return 0
+        ports = set(self._ports() or ())
+        made = 0
+        for port, (output, others) in self.seen.items():
+            if port not in ports:
+                continue  # the edited config has no such device any more
+            now = set(self._connections(port) or ())
+            for other in others:
+                if other in now:
+                    continue
+                try:
+                    client.connect(*((port, other) if output else (other, port)))
+                except Exception:  # jack.JackError (imported lazily): the other end went
+                    continue
+                made += 1
+        self._last = float("-inf")  # look at the new engine's ports on the next round
+        return made

@@ -1,0 +1,138 @@
+"""Connections patched by hand to the engine's JACK ports survive an engine restart
+(rig.stage.patches; found in a performer's trial: a MIDI monitor patched to
+`rig:virus` stayed silent after the engine was restarted)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from rig.control.protocol import ControlClient
+from tests.live.test_live_jack import HELD, stage
+from tests.support.live import launch_live, wait_for, wait_watching
+
+pytestmark = [pytest.mark.jack, pytest.mark.slow]
+
+
+def _client(jack_server, name: str):
+    import jack
+
+    client = jack.Client(name, no_start_server=True, servername=jack_server.name)
+    client.activate()
+    return client
+
+
+def test_patches_made_again_on_a_new_client_with_the_same_port_names(jack_server):
+    """A stand-in for the engine (a client with a MIDI out, a MIDI in and an audio out)
+    goes away and comes back under the same names: what was patched to each port, in
+    both directions, is made again; what its own pattern connects is left alone; a
+    port whose other end has gone is skipped."""
+    from rig.midi.jack_host import JackHost
+    from rig.stage.patches import Patches
+
+    host = JackHost("patches-host", server=jack_server.name)
+    host.open()
+    other = _client(jack_server, "patches-other")
+    try:
+        monitor = other.midi_inports.register("monitor")
+        clock = other.midi_outports.register("clock")
+        tape = other.inports.register("tape")
+        gone = other.midi_inports.register("gone")
+
+        def engine():
+            client = _client(jack_server, "fake-engine")
+            out = client.midi_outports.register("virus")
+            sync = client.midi_inports.register("sync-in")
+            audio = client.outports.register("out_1")
+            return client, out, sync, audio
+
+        client, out, sync, audio = engine()
+        client.connect(out, monitor)
+        client.connect(clock, sync)
+        client.connect(audio, tape)
+        client.connect(out, gone)
+        patches = Patches(host, ["fake-engine"])
+        assert patches.look(force=True)
+        assert set(patches.seen) == {"fake-engine:virus", "fake-engine:sync-in",
+                                     "fake-engine:out_1"}  # fmt: skip
+        client.deactivate()
+        client.close()  # the engine died: JACK drops its connections with it
+        assert not patches.look(force=True)  # no engine ports: the last seen is kept
+        gone.unregister()
+        client, out, sync, audio = engine()
+        client.connect(audio, tape)  # the new engine makes its own connection itself
+        assert patches.restore() == 2
+        assert [p.name for p in client.get_all_connections(out)] == ["patches-other:monitor"]
+        assert [p.name for p in client.get_all_connections(sync)] == ["patches-other:clock"]
+        assert [p.name for p in client.get_all_connections(audio)] == ["patches-other:tape"]
+        client.deactivate()
+        client.close()
+    finally:
+        other.deactivate()
+        other.close()
+        host.close()
+
+
+def test_a_monitor_patched_by_hand_hears_the_restarted_engine(jack_server, tmp_path):
+    """`rig live` end to end: a second recorder, patched by hand to the engine's port
+    (the way a performer patches a MIDI monitor), hears the music again after the
+    engine was SIGKILLed and restarted by the host."""
+    from rig.probe.recorder import Recorder
+    from rig.stage.session import find_sessions
+
+    recorder = Recorder.spawn(jack_server.env)
+    monitor = Recorder.spawn(jack_server.env, client_name="hand-monitor")
+    sessions = tmp_path / "sessions"
+    patcher = _client(jack_server, "hand-patcher")
+    try:
+        song_path, config = stage(tmp_path, recorder.port)
+        song_path.write_text(HELD)
+        ui, session = launch_live(jack_server, song_path, config, sessions)
+        try:
+            wait_watching(ui)
+            with ControlClient(session.port) as control:
+                control.send("/rig/play")
+                wait_for(control, lambda s: s.state == "playing")
+                patcher.connect("rig:monopoly", monitor.port)
+                # The host looks once a second: give it a look at the patch.
+                time.sleep(2.5)
+                wait_for(control, lambda s: s.state == "playing")
+                os.kill(session.engine_pid, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while True:
+                found = find_sessions(sessions)
+                if found and found[0][1].restarts == 1:
+                    break
+                assert time.monotonic() < deadline, "the host did not restart the engine"
+                time.sleep(0.05)
+            restarted = found[0][1]
+            with ControlClient(restarted.port) as control:
+                status = wait_for(control, lambda s: s.state == "playing")
+                wait_for(control, lambda s: s.bar >= status.bar + 2)
+                connected = [p.name for p in patcher.get_all_connections("rig:monopoly")]
+                control.send("/rig/quit")
+            deadline = time.monotonic() + 60
+            while find_sessions(sessions) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            ui.kill()
+            ui.wait(5)
+            for _, left in find_sessions(sessions):
+                os.kill(left.host_pid, signal.SIGTERM)
+        heard = monitor.stop()
+        recorder.stop()
+    finally:
+        patcher.deactivate()
+        patcher.close()
+        monitor.kill()
+        recorder.kill()
+    assert monitor.port in connected, connected
+    data = [d for _, d in heard]
+    # The restarted engine resumes with SPP + Continue: the monitor hears it and the
+    # notes after it.
+    spp = [i for i, d in enumerate(data) if d[0] == 0xF2]
+    assert spp, data[-10:]
+    assert any(d[0] == 0x90 and d[2] for d in data[spp[-1]:]), data[spp[-1]:][:10]
