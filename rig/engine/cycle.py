@@ -29,7 +29,8 @@ nothing to send (no clock while stopped, timed end or MTC), and in every cycle w
 a sync source or input is followed (a master's Start is acted on in the cycle it
 arrives). The frames the music lands on do not depend on when it was handed over;
 the scheduler's Python work runs about once in ten cycles instead of in every one
-(measured in `rig bench clock`).
+(measured in `rig bench clock`). The other cycles ask only `quiet(frames, nframes)`:
+ints, a lock and two compares, no cycle object.
 
 Xruns: when a cycle does not start where the previous one ended, the frames in
 between were never processed. The pump then finds the missed window's events
@@ -112,6 +113,25 @@ class FrameLoop:
         """Timeline seconds since the origin (frames / rate)."""
         return self.timeline.seconds_of(self.now_frame())
 
+    def quiet(self, frames: int, nframes: int) -> bool:
+        """The process callback's first step on most cycles (JACK's real-time thread):
+        True when the cycle starting at `frames` needs no pump — it starts where the last
+        one ended and what the last pump covered still reaches a cycle past it — and is
+        then counted as run; False: call the loop with the cycle (`__call__`). Ints only,
+        no `FrameCycle` made: a quiet cycle costs a lock and two compares."""
+        lock = self._lock
+        lock.acquire()
+        if (
+            frames == self._next_frame
+            and frames + 2 * nframes + self.notice_frames <= self._covered_frame
+        ):
+            self._next_frame = frames + nframes
+            self.cycles += 1
+            lock.release()
+            return True
+        lock.release()
+        return False
+
     def __call__(self, cycle: FrameCycle) -> None:
         """The process callback's first step (JACK's real-time thread)."""
         frames = cycle.frames
@@ -156,7 +176,7 @@ class FrameLoop:
         if sync is not None and (sync.source is not None or sync.input is not None):
             return  # following a sync source or input: taken every cycle
         scheduler = engine.scheduler
-        if scheduler.playing or scheduler.idle_devices or sync is not None:
+        if scheduler.playing or scheduler.idle_devices:
             # Every frame before now + lookahead is handed over.
             self._covered_frame = self.timeline.frame_of(now + scheduler.lookahead_ns) - 1
         elif engine.timed is None and engine.mtc is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from rig.midi.ports import BackendUnavailable, jack_unavailable_reason, load_jack
 from rig.midi.realtime import try_realtime
+from rig.timing.timeline import FrameCycle
 
 __all__ = ["JackHost"]
 
@@ -26,6 +27,7 @@ _WARM_CYCLES = 100
 _LIST_ATTEMPTS = 5
 _perf_ns = time.perf_counter_ns  # a global read, not a module attribute lookup, per cycle
 NEVER = 1 << 62  # a frame no cycle reaches (a sink with nothing due)
+_WRAP = 1 << 32  # JACK's frame counter is 32 bits (`rig.timing.timeline`)
 
 
 class JackHost:
@@ -53,8 +55,9 @@ class JackHost:
         self.queued = True
         self._inputs: tuple[Any, ...] = ()  # JackInput ports, read first in each cycle
         # Frame mode (rig.engine.cycle): sinks map deadlines through this exact
-        # frame line instead of JACK's DLL, and `driver(cycle)` (the engine's
-        # FrameLoop) runs first in every process callback.
+        # frame line instead of JACK's DLL, and the `driver` (the engine's FrameLoop)
+        # runs first in every process callback: `driver.quiet(frames, nframes)`, and
+        # `driver(cycle)` on the cycles it says need a pump.
         self.timeline: Any = None
         self.driver: Any = None
         self._lock = threading.Lock()
@@ -205,7 +208,8 @@ class JackHost:
     # JACK callbacks --------------------------------------------------------
     def use_timeline(self, timeline: Any, driver: Any = None) -> None:
         """Frame mode: deadlines are timeline ns (`rig.timing.timeline`), mapped to
-        frames exactly; `driver(cycle)` is called first in each process callback."""
+        frames exactly; the `driver` (a `rig.engine.cycle.FrameLoop`) runs first in each
+        process callback."""
         self.timeline = timeline
         self.driver = driver
         for sink in self._sinks:
@@ -214,26 +218,32 @@ class JackHost:
 
     def _process(self, nframes: int) -> None:
         # JACK's real-time thread, once per cycle (750 times a second at 64 frames):
-        # kept to plain attribute reads and compares on the cycles where nothing is due,
-        # which are most of them (`rig bench clock` measures what it costs).
+        # on the cycles where nothing is due, which are most of them, kept to one call
+        # (the frame loop's `quiet`) and plain attribute reads and compares — no cycle
+        # object made (`rig bench clock` measures what it costs).
         began = _perf_ns()
         client = self.client
         if client is None:  # closing: the callback may still run once or twice
             return
         timeline = self.timeline
-        if timeline is not None:
-            cycle = timeline.cycle(client.last_frame_time, nframes)
-        else:
+        cycle: Any = None
+        if timeline is None:
             cycle = self.clock.cycle(nframes)
-        # Inputs first: the engine's pump below sees this cycle's sync messages.
-        if self._inputs:
-            for reader in self._inputs:
-                reader._process(cycle)
-        driver = self.driver
-        if driver is not None and timeline is not None:
-            driver(cycle)
-        end = cycle.frames + nframes
+            frames = cycle.frames
+        else:
+            frames = (client.last_frame_time - timeline.origin) % _WRAP
+            driver = self.driver
+            # Inputs first: the engine's pump below sees this cycle's sync messages.
+            if self._inputs or (driver is not None and not driver.quiet(frames, nframes)):
+                cycle = FrameCycle(frames, nframes, timeline)
+                for reader in self._inputs:
+                    reader._process(cycle)
+                if driver is not None:
+                    driver(cycle)
+        end = frames + nframes
         if self.queued or self._quiet_until < end:
+            if cycle is None:
+                cycle = FrameCycle(frames, nframes, timeline)
             # Cleared before the queues are looked at: a put after this sets it again.
             self.queued = False
             quiet = NEVER

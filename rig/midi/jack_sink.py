@@ -318,6 +318,27 @@ class JackSink:
         port = self._port
         if port is None:
             return
+        if self._dirty and self._queue.empty() and not self._overflow:
+            # The cycle after a write, nothing new queued: clear what JACK kept in the
+            # buffer (see below) and rest until the head is due — the most common visit,
+            # kept short. Anything else (a head due now, a panic) takes the long way.
+            head = self._head_frame
+            timeline = self.host.timeline
+            if head is None:
+                rests = not self._heap  # an unknown head with a heap: look it up below
+            else:
+                rests = head >= cycle.frames + cycle.nframes
+            if (
+                rests
+                and timeline is not None
+                and timeline is self._head_line
+                and not self._panic_pending
+            ):
+                port.clear_buffer()
+                self._written = 0
+                self._dirty = False
+                self.quiet_until = NEVER if head is None else head
+                return
         heap = self._heap
         overflow = self._overflow
         panicked = False

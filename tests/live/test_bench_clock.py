@@ -19,6 +19,7 @@ from rig.commands.bench.clock import main
 from rig.commands.bench.clock_engines import (
     DEADLINE,
     EMPTY_CLIENT,
+    EMPTY_CONNECTED,
     FRAME,
     FREEWHEEL,
     HEADER,
@@ -42,16 +43,20 @@ def test_engines_part_measures_every_row(jack_server):
     assert [(r.engine, r.mode) for r in rows] == [
         (FRAME, FREEWHEEL), (DEADLINE, FREEWHEEL), (FRAME, REALTIME), (DEADLINE, REALTIME),
         (FRAME, STOPPED), (DEADLINE, STOPPED), (EMPTY_CLIENT, REALTIME),
+        (EMPTY_CONNECTED, REALTIME),
     ]  # fmt: skip
-    assert fractions == [n / 7 for n in range(1, 8)]  # the progress bar's steps
+    assert fractions == [n / 8 for n in range(1, 9)]  # the progress bar's steps
     frame_fw = rows[0]
     assert frame_fw.expected == 4 * 24  # one bar of 4/4 at 24 PPQN
     assert frame_fw.ticks == frame_fw.expected
     assert frame_fw.frames_off == (0, 0)  # every tick on its tempo map frame
-    *engines, floor = rows
-    # The floor: a process whose JACK callback does nothing, as long as a section plays.
-    assert floor.cycles > 0 and floor.cpu_seconds > 0 and floor.wall_seconds >= 0.5, floor
-    assert floor.callback_us is None and floor.expected == floor.note_ons == 0, floor
+    *engines, floor, connected = rows
+    # The floor: a process whose JACK callback does nothing, as long as a section plays
+    # (connected: one port per device, to the recorders as the engine's).
+    for f in (floor, connected):
+        assert f.cycles > 0 and f.cpu_seconds > 0 and f.wall_seconds >= 0.5, f
+        assert f.callback_us is None and f.expected == f.note_ons == 0, f
+    assert "4 MIDI ports connected" in connected.note
     for r in engines:
         assert r.cycles > 0 and r.cpu_seconds > 0 and r.wall_seconds > 0, r
         assert r.callback_us is not None and 0 < r.callback_us[0] <= r.callback_us[1], r
@@ -72,6 +77,7 @@ def test_engines_part_measures_every_row(jack_server):
     assert all(line.count(" | ") == len(HEADER) - 1 for line in table)
     assert "| rig frame engine | real time |" in text and "| 1.00 |" in text  # the baseline
     assert f"| {EMPTY_CLIENT} | real time | 0 of 0 | - | - |" in text
+    assert f"| {EMPTY_CONNECTED} | real time | 0 of 0 | - | - |" in text
 
 
 def test_help_has_an_example_and_bad_options_are_usage_errors(capsys):

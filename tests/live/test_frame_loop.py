@@ -155,3 +155,34 @@ def test_the_loop_pumps_in_batches_and_at_once_after_a_command():
     line = loop.timeline
     clocks = [line.frame_of(w) for w, d in sinks["mono"].messages if d == CLOCK]
     assert len(clocks) > 60 and {b - a for a, b in zip(clocks, clocks[1:], strict=False)} == {1000}
+
+
+def test_a_stopped_engine_with_nothing_to_send_has_quiet_cycles_until_a_command():
+    """Stopped, no clock while stopped, following no source (the engine process always
+    has a SyncDriver, internal by default): after the first cycle no cycle pumps, and
+    `quiet` counts each as run without a cycle object; a command makes the next cycle
+    pump, and a cycle that does not start where the last ended (an xrun) is not quiet."""
+    from rig.engine.sync import FollowClock, SyncDriver
+
+    time = FrameTime()
+    clock = FollowClock(cue("one", 8).tempo)
+    engine, sinks = make([cue("one", 8)], time, clock=clock)
+    engine.sync = SyncDriver(engine, clock)
+    loop = FrameLoop(engine, Timeline(RATE, 5_000))
+    time.loop = loop
+    run_cycles(loop, 5_000, 1)  # the first cycle pumps (nothing covered yet)
+    pumps, cycles = loop.pumps, loop.cycles
+    frame = loop.now_frame()
+    for _ in range(500):
+        assert loop.quiet(frame, PERIOD)
+        frame += PERIOD
+    assert loop.pumps == pumps and loop.cycles == cycles + 500 and loop.now_frame() == frame
+    assert not loop.quiet(frame + PERIOD, PERIOD)  # a jump: the loop must see it
+    assert loop.now_frame() == frame  # ... and it counted nothing
+    with loop.lock:
+        engine.play(loop.now_ns())
+    assert not loop.quiet(frame, PERIOD)
+    loop(loop.timeline.cycle((5_000 + frame) % (1 << 32), PERIOD))
+    assert loop.pumps == pumps + 1
+    frame = run_cycles(loop, 5_000 + frame + PERIOD, 2000)
+    assert sinks["mono"].messages and engine.scheduler.stats.late == 0

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rig.commands.bench.floor import EMPTY_CLIENT, empty_client
+from rig.commands.bench.floor import EMPTY_CLIENT, EMPTY_CONNECTED, empty_client
 from rig.midi.wire import CLOCK
 from rig.probe.freewheel import Freewheel
 
@@ -259,13 +259,20 @@ def _rig(
     }
 
 
-def _empty_row(seconds: float, name: str, timeout: float) -> EngineRow:
-    """The floor row: an empty Python JACK client for `seconds` (`rig.commands.bench.floor`)."""
-    got = empty_client(seconds, name, timeout)
-    row = EngineRow(EMPTY_CLIENT, REALTIME)
+def _empty_row(
+    seconds: float, name: str, timeout: float, targets: tuple[str, ...] = ()
+) -> EngineRow:
+    """A floor row: an empty Python JACK client for `seconds` (`rig.commands.bench.floor`),
+    its ports connected to `targets` (none: one port, unconnected)."""
+    got = empty_client(seconds, name, timeout, targets)
+    row = EngineRow(EMPTY_CONNECTED if targets else EMPTY_CLIENT, REALTIME)
     row.cpu_seconds, row.wall_seconds = got["cpu_seconds"], got["wall_seconds"]
     row.cycles = round(row.wall_seconds * got["rate"] / got["period"])
-    row.note = "JACK-Client, one MIDI port, a callback that does nothing"
+    row.note = (
+        f"{len(targets)} MIDI ports connected as the engine's, a callback that does nothing"
+        if targets
+        else "JACK-Client, one MIDI port, a callback that does nothing"
+    )
     return row
 
 
@@ -294,6 +301,7 @@ def run_engines(
     if isobar_python is not None:
         runs.append((ISOBAR, REALTIME))
     runs += [(FRAME, STOPPED), (DEADLINE, STOPPED), (EMPTY_CLIENT, REALTIME)]
+    runs += [(EMPTY_CONNECTED, REALTIME)]
     idle = plan_s[-1] + 60 / bpm / 24 if plan_s else 1.0  # as long as the section plays
     if idle_s is not None:
         idle = idle_s
@@ -318,7 +326,10 @@ def run_engines(
                     for o in outputs
                 }
                 row = EngineRow(engine, mode)
-                if engine == ISOBAR:
+                if engine == EMPTY_CONNECTED:  # the floor with the engine's connections
+                    targets = tuple(port[o.device] for o in outputs)
+                    row = _empty_row(idle, f"rig-bench-empty{i}", 60 + 3 * seconds, targets)
+                elif engine == ISOBAR:
                     from rig.commands.bench.isobar_peer import play
 
                     assert isobar_python is not None
@@ -351,7 +362,8 @@ def run_engines(
                     row.note = f"late {got['late']}" + (", SCHED_FIFO" if got["realtime"] else "")
                 events, more = a.stop(), b.stop()
                 row.xruns = max(a.xruns, b.xruns)
-                rows.append(_fill(row, events, more, [] if mode == STOPPED else plan_s, a.rate))
+                plays = mode != STOPPED and engine != EMPTY_CONNECTED
+                rows.append(_fill(row, events, more, plan_s if plays else [], a.rate))
         finally:
             if fw is not None:
                 fw.close()
@@ -425,6 +437,9 @@ def engines_markdown(rows: list[EngineRow], seconds: float, load: str) -> str:
         f"{EMPTY_CLIENT}: a process whose JACK process callback does nothing, as long",
         "as the section plays — what any Python JACK client pays per cycle (the server",
         "waking its thread, cffi taking the GIL), under the frame engine's own work.",
+        f"{EMPTY_CONNECTED}: the same with one port per device, connected to the",
+        "recorders as the engine's are — the engine's floor: a client whose ports feed",
+        "another client also wakes that client at the end of each cycle.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---" for _ in HEADER) + "|",
