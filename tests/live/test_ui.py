@@ -529,3 +529,33 @@ def test_stopped_mid_cue_the_header_says_c_continues_where_it_stopped():
                 assert app.status is not None and app.status.bar >= s.bar
 
     asyncio.run(scenario())
+
+
+def test_a_long_cue_name_leaves_the_tempo_and_c_continues_whole_at_80x24():
+    """Trial 25: at 80x24 a cue named "A Rather Long Second Cue Name For The Club" cut the
+    tempo to "120.0 B", and stopped mid-cue its STOPPED line wrapped onto the next row
+    ("f / 1 · c continues at 3.2"), pushing the header down. The name gives way (…)."""
+    name = "A Rather Long Second Cue Name For The Club"
+
+    async def scenario() -> None:
+        with served([cue(name, bars=32, base=36)]) as (engine, port, _sinks, _e):
+            app = LiveApp(EngineLink(port), poll_s=0.05)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                await pilot.press("p")
+                await until(pilot, lambda: app.status is not None and app.status.bar >= 2)
+                await pilot.pause(0.2)
+                lines = screen_text(app)
+                assert "120.0 BPM" in lines[1], lines[:6]
+                assert "cue 1/1 A Rather Long" in lines[1] and "…" in lines[1], lines[:6]
+                await pilot.press("s")
+                await until(pilot, lambda: "STOPPED" in text(app, "#top"))
+                await pilot.pause(0.2)
+                s = app.status
+                assert s is not None
+                lines = screen_text(app)
+                assert f"c continues at {s.bar}.{s.beat}" in lines[0], lines[:6]
+                assert "press p to play A Rath" in lines[0], lines[:6]
+                assert "cue 1/1" in lines[1] and "120.0 BPM" in lines[1], lines[:6]
+
+    asyncio.run(scenario())

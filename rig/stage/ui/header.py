@@ -22,9 +22,13 @@ is at most ~62 columns, so it fits beside the digits at 80x24.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.markup import escape as esc
+from rich.text import Text
 
 from rig.control.protocol import Status
+from rig.stage.ui.tables import fit
 
 __all__ = ["counter", "header_lines", "state_line", "clock_time", "fill_word"]
 
@@ -39,6 +43,17 @@ STATES: dict[str, tuple[str, str]] = {
     "dead": ("ENGINE DEAD", "nothing plays: start rig live again"),
     "connecting": ("CONNECTING", "waiting for the engine…"),
 }
+# The text beside the big counter at 80 columns (a 3-digit bar leaves ~66): a long cue or
+# section name is cut with … so the tempo and "c continues at" stay on their line (trial 25:
+# at 80x24 "120.0 BPM" was cut to "120.0 B" and the STOPPED line wrapped into the next).
+HEADER_COLUMNS = 62
+_MIN_NAME = 8
+
+
+def _named(make: Callable[[str], str], name: str) -> str:
+    """`make(name)`, the (escaped) name cut with … so the line's text fits HEADER_COLUMNS."""
+    fixed = len(Text.from_markup(make("")).plain)
+    return make(esc(fit(name, max(_MIN_NAME, HEADER_COLUMNS - fixed))))
 
 
 def counter(s: Status | None) -> str:
@@ -61,15 +76,20 @@ def state_line(state: str, s: Status | None, play_key: str, continue_key: str = 
     """Line 1: the state word, bold, and its hint. Stopped inside a cue, the hint says
     both ways on: the play key starts the cue from bar 1, the continue key where it
     stopped (a performer who stopped mid-cue rarely wants the top)."""
-    word, hint = STATES.get(state, (state.upper(), ""))
-    cue = esc(s.cue_name) if s is not None else ""
+    word, template = STATES.get(state, (state.upper(), ""))
+    cue = s.cue_name if s is not None else ""
     if state == "waiting" and s is not None and s.next_name:
-        cue = esc(s.next_name)
+        cue = s.next_name
     beat = s.beat if s is not None else 0
-    hint = hint.format(play=esc(play_key), cue=f"[b]{cue}[/b]", beat=beat)
+    more = ""
     if state == "stopped" and continue_key and s is not None and (s.bar, s.beat) > (1, 1):
-        hint += f" from bar 1 · {esc(continue_key)} continues at {s.bar}.{s.beat}"
-    return f"[b reverse] {word} [/b reverse]" + (f" {hint}" if hint else "")
+        more = f" from bar 1 · {esc(continue_key)} continues at {s.bar}.{s.beat}"
+
+    def line(name: str) -> str:
+        hint = template.format(play=esc(play_key), cue=f"[b]{name}[/b]", beat=beat) + more
+        return f"[b reverse] {word} [/b reverse]" + (f" {hint}" if hint else "")
+
+    return _named(line, cue)
 
 
 def fill_word(s: Status) -> str:
@@ -89,15 +109,19 @@ def _next_line(s: Status) -> str:
             s.queued_kind, s.queued_kind
         )
         bars = max(0, s.queued_bar - s.bar)
-        return f"⏭ {what} [b]{esc(s.queued_name)}[/b] at bar {s.queued_bar} (in {bars})"
+        return _named(
+            lambda n: f"⏭ {what} [b]{n}[/b] at bar {s.queued_bar} (in {bars})", s.queued_name
+        )
     if s.state == "waiting" or not s.next_name:
         return "next: —  (last cue of the set)" if not s.next_name else ""
     if s.next_bars < 0:
-        return f"next: [b]{esc(s.next_name)}[/b] — waits for the launch key"
+        return _named(lambda n: f"next: [b]{n}[/b] — waits for the launch key", s.next_name)
     if s.state != "playing":
-        return f"next: [b]{esc(s.next_name)}[/b] after this cue ({s.next_how})"
-    bars = "bar" if s.next_bars == 1 else "bars"
-    return f"next: [b]{esc(s.next_name)}[/b] in [b]{s.next_bars}[/b] {bars} ({s.next_how})"
+        return _named(lambda n: f"next: [b]{n}[/b] after this cue ({s.next_how})", s.next_name)
+    count = "bar" if s.next_bars == 1 else "bars"
+    return _named(
+        lambda n: f"next: [b]{n}[/b] in [b]{s.next_bars}[/b] {count} ({s.next_how})", s.next_name
+    )
 
 
 def _health_line(s: Status, quantize: str) -> str:
@@ -124,11 +148,14 @@ def header_lines(
     continue_key: str = "",
 ) -> str:
     """The header's text (rich markup) beside the big counter."""
-    section = f"  section [b]{esc(s.section)}[/b]" if s.section else ""
-    where = f"cue {s.cue + 1}/{s.cues} [b]{esc(s.cue_name)}[/b]{section}  [b]{s.bpm:.1f}[/b] BPM"
+    section = f"  section [b]{esc(fit(s.section, 16))}[/b]" if s.section else ""
+    where = _named(
+        lambda n: f"cue {s.cue + 1}/{s.cues} [b]{n}[/b]{section}  [b]{s.bpm:.1f}[/b] BPM",
+        s.cue_name,
+    )
     times = (
         f"cue {clock_time(s.cue_elapsed_s)} −{clock_time(s.cue_remaining_s)}"
-        f"   set{' ' + esc(set_name) if set_name else ''}"
+        f"   set{' ' + esc(fit(set_name, 20)) if set_name else ''}"
         f" {clock_time(s.set_elapsed_s)} −{clock_time(s.set_remaining_s)}"
     )
     lines = [
