@@ -166,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
                 engine.wait(1.0)
                 if engine.exit_info is not None:  # ended by /rig/quit or a signal: done
                     break
-                released = rescue.release()  # died: nobody else can end its notes
+                # Died: nobody else can end its notes, at its devices and at what was
+                # patched to its ports by hand.
+                released = rescue.release(patches.heard_by() if patches is not None else None)
                 what = f"the engine died; {released} note-offs sent"
                 if not spec.restart:
                     gone = replace(session, engine_state="gone", note=f"{what}; not restarted")

@@ -15,7 +15,8 @@ work in the process cycle) while the engine lives, and makes again, once the new
 engine's ports are there, every connection it saw that is missing (`restore`). A
 connection the new engine made itself is already there and left alone; one whose
 other end has gone fails and is skipped. It uses the host's own JACK client (the note
-rescue's), so it costs no client of its own.
+rescue's), so it costs no client of its own. The rescue also sends its note-offs to
+what was seen patched to each MIDI port (`heard_by`): it held the same notes.
 """
 
 from __future__ import annotations
@@ -74,6 +75,15 @@ class Patches:
         self.seen = seen
         self._last = self._now()
         return True
+
+    def heard_by(self) -> dict[str, tuple[str, ...]]:
+        """By the MIDI port's short name (the device: `rig:virus` -> "virus"), the
+        ports its last seen connections went to: what heard the engine's notes."""
+        return {
+            port.split(":", 1)[1]: others
+            for port, (output, others) in self.seen.items()
+            if output and others
+        }
 
     def restore(self) -> int:
         """Make every connection seen before that the new engine's ports lack; returns

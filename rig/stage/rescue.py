@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,14 @@ class Rescue:
             if hasattr(sink, "set_dormant"):  # JACK ports (rtmidi ports have no graph)
                 sink.set_dormant(dormant)
 
-    def release(self) -> int:
+    def release(self, also: Mapping[str, Sequence[str]] | None = None) -> int:
         """Note-offs for what the dead engine held; returns how many were sent.
+
+        `also`: by device, more JACK ports that heard the engine's port for it — what
+        was patched to it by hand (`rig.stage.patches`: a monitor, a second synth
+        layered on the first, a DAW recording). They held the same notes, so they get
+        the same note-offs (found in a performer's trial: a hand-patched recorder kept
+        three notes on across each crash).
 
         A JACK cycle that xruns loses the MIDI written in it, and the death of a
         client makes the server xrun for a few cycles (measured here: 2 of 4 rescue
@@ -92,6 +98,7 @@ class Rescue:
             self.open()
         if wanted:
             self._dormant(False)  # connected now, in this thread
+            self._connect_also(also or {}, wanted)
         sent = 0
         for round_ in range(_ROUNDS):
             before = self._xruns()
@@ -107,6 +114,19 @@ class Rescue:
             self._sleep(_FLUSH_S)
             self._dormant(True)
         return sent
+
+    def _connect_also(self, also: Mapping[str, Sequence[str]], wanted: Mapping) -> None:
+        """Connect each woken JACK port to the ports in `also` for its device as well
+        (going dormant, or closing, disconnects them again)."""
+        for device in wanted:
+            sink = self.sinks.get(device)
+            port = getattr(sink, "port", None)
+            client = getattr(getattr(sink, "host", None), "client", None)
+            if port is None or client is None:
+                continue  # rtmidi: no graph to patch
+            for other in also.get(device, ()):
+                with contextlib.suppress(Exception):  # jack.JackError: gone, or connected
+                    client.connect(port, other)
 
     def _round(self, wanted: dict[str, list[tuple[int, int]]]) -> int:
         sent = 0

@@ -1,6 +1,7 @@
 """Connections patched by hand to the engine's JACK ports survive an engine restart
 (rig.stage.patches; found in a performer's trial: a MIDI monitor patched to
-`rig:virus` stayed silent after the engine was restarted)."""
+`rig:virus` stayed silent after the engine was restarted), and what was patched gets
+the rescue's note-offs for the notes the dead engine held there (the next trial)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import pytest
 
 from rig.control.protocol import ControlClient
+from rig.midi.notes import sounding_after
 from tests.live.test_live_jack import HELD, stage
 from tests.support.live import launch_live, wait_for, wait_watching
 
@@ -136,3 +138,7 @@ def test_a_monitor_patched_by_hand_hears_the_restarted_engine(jack_server, tmp_p
     spp = [i for i, d in enumerate(data) if d[0] == 0xF2]
     assert spp, data[-10:]
     assert any(d[0] == 0x90 and d[2] for d in data[spp[-1]:]), data[spp[-1]:][:10]
+    # The note the dead engine held at the monitor was ended by the host's rescue
+    # before the new engine resumed (a trial found it held across each crash).
+    assert any(d[0] == 0x90 and d[2] for d in data[: spp[-1]])
+    assert sounding_after(data[: spp[-1]]) == [], data[: spp[-1]][-8:]
