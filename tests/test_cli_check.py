@@ -254,3 +254,14 @@ def test_the_cue_cache_knows_a_changed_file(tmp_path: Path) -> None:
     assert again is not first and again.events != first.events
     assert project.arrangements(path, seed=5, cache=cache)[0] is not again
     assert CueCache.key(tmp_path / "gone.yaml", None) is None  # the loader says why
+
+
+def test_python_dash_m_rig_is_the_rig_command():
+    """`python -m rig` works as `rig` does (a performer's trial tried it: no __main__)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "rig", "--help"], capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: rig ")
