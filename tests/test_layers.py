@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("rig.stage",),
     ("rig.commands",),
     ("rig.cli",),
+    ("rig.__main__",),  # `python -m rig`: the command line, from the top
 ]
 # Packages a room may never import, whatever their layer.
 FORBIDDEN = {"rig.stage.ui": ("rig.engine", "rig.voices", "rig.probe")}
