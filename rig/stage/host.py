@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if controller is not None:
             controller.stop()
-        _stop_engine(engine, rescue)
+        _stop_engine(engine, rescue, patches)
         rescue.close()
         remove_session(session_path)
     return 0
@@ -238,12 +238,12 @@ def _restart(
     return engine, resume
 
 
-def _stop_engine(engine: EngineProcess, rescue: Rescue) -> None:
+def _stop_engine(engine: EngineProcess, rescue: Rescue, patches: Patches | None = None) -> None:
     """End the show: the engine stops cleanly (note-offs, Stop); one that does not end
     in time (its JACK server gone, a hang) is killed and its notes are released here."""
     engine.stop(timeout=2.0)
     if engine.exit_info is None:
-        rescue.release()
+        rescue.release(patches.heard_by() if patches is not None else None)
         time.sleep(0.05)  # the rescue's note-offs leave in the next cycles
 
 
