@@ -152,11 +152,25 @@ def test_mute_and_solo_keys_say_what_they_did_and_when():
                 row = lambda: app.query_one("#tracks").get_row_at(1)  # noqa: E731
                 await until(pilot, lambda: "mute@" in row()[5] or row()[4] == "M")  # queued
                 await until(pilot, lambda: app.query_one("#tracks").get_row_at(1)[4] == "M", 5)
+                # Landed: the answer says what it did, not "at the next bar" beside the M.
+                await until(pilot, lambda: text(app, "#message") == "bass muted")
                 await pilot.press("g", "g", "g")  # bar → section → cue → now
-                await pilot.press("m")
-                assert text(app, "#message") == "unmute bass now"
+                await pilot.press("m")  # "unmute bass now", then at once:
+                await until(pilot, lambda: text(app, "#message") == "bass unmuted")
                 await pilot.press("o")
-                assert text(app, "#message") == "solo bass now"
                 await until(pilot, lambda: app.query_one("#tracks").get_row_at(1)[4] == "S")
+                await until(pilot, lambda: text(app, "#message") == "bass soloed")
 
     asyncio.run(scenario())
+
+
+def test_a_mute_or_solo_answer_turns_to_what_it_did_once_the_status_shows_it():
+    from rig.stage.ui.messages import toggle_text
+
+    said = "mute bass at the next bar"
+    assert toggle_text(said, ("mute", "bass", "muted"), status()) == said  # not yet
+    assert toggle_text(said, ("mute", "bass", "muted"), status(muted="pad,bass")) == "bass muted"
+    said = "unsolo bass at the next bar"
+    assert toggle_text(said, ("unsolo", "bass", "soloed"), status(soloed="bass")) == said
+    assert toggle_text(said, ("unsolo", "bass", "soloed"), status()) == "bass no longer soloed"
+    assert toggle_text(said, (), status()) == said

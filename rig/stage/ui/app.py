@@ -119,6 +119,7 @@ class LiveApp(App[str]):
         self.message = ""  # the UI's own message (reload results); errors override
         self.message_is_error = False
         self.reload_sent = ""  # the file of the message's hot reload: the status follows it
+        self.toggle_sent: tuple[str, ...] = ()  # the message's mute/solo: (op, track, field)
         self._shown: dict[str, object] = {}
         self._ticks = 0
         self._on_exit = on_exit
@@ -417,6 +418,7 @@ class LiveApp(App[str]):
             self._send(f"/rig/{op}", track, self.quantize)
             when = "now" if self.quantize == "now" else f"at the next {self.quantize}"
             self._say(f"{op} {track} {when}")
+            self.toggle_sent = (op, track, field)  # the message follows it (messages.py)
 
     def action_ui_quantize(self) -> None:
         self.quantize = QUANTIZE[(QUANTIZE.index(self.quantize) + 1) % len(QUANTIZE)]
@@ -451,6 +453,7 @@ class LiveApp(App[str]):
         self.message = text
         self.message_is_error = error
         self.reload_sent = ""
+        self.toggle_sent = ()
         self.restart_note = ""
         self.link.errors.clear()  # seen, or older than this: an error from now on is news
         self.refresh_view()

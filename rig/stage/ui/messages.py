@@ -6,7 +6,9 @@ answer, the UI's own last message (a key's answer, a hot reload's outcome), a fr
 engine error. A hot reload's message follows the engine: the Reloader says "takes
 effect at the next bar" when it sends; the status then says by the file sent when
 it waits (at which bar) and when it took effect (since which bar) — the old wording
-stayed on screen long after the new version played (issue 12).
+stayed on screen long after the new version played (issue 12). A mute or solo's
+answer ("mute bass at the next bar") likewise becomes "bass muted" once the status
+shows it (a trial found the old wording beside the table's M).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from rig.control.protocol import Status
 
-__all__ = ["message_text", "reload_text", "MessageLog", "ERROR_SHOW_S"]
+__all__ = ["message_text", "reload_text", "toggle_text", "MessageLog", "ERROR_SHOW_S"]
 
 ERROR_SHOW_S = 10.0  # an engine error stays this long on the screen
 LOG_LINES = 200  # the `l` view keeps this many lines
@@ -50,6 +52,21 @@ def reload_text(text: str, sent: str, s: Status | None) -> tuple[str, bool]:
     return text, False
 
 
+_DONE = {"mute": "muted", "unmute": "unmuted", "solo": "soloed", "unsolo": "no longer soloed"}
+
+
+def toggle_text(text: str, sent: tuple[str, ...], s: Status | None) -> str:
+    """A mute or solo's answer `text` as the status has it now: `sent` is (op, track,
+    the status field that lists it). Once it has landed, what it did, in the past."""
+    if len(sent) != 3 or s is None:
+        return text
+    op, track, field = sent
+    listed = track in getattr(s, field, "").split(",")
+    if listed == (op in ("mute", "solo")):
+        return f"{track} {_DONE[op]}"
+    return text
+
+
 def message_text(app: Any, s: Status | None) -> tuple[str, bool]:
     """(the message row's text, is it an error) for the live app `app` now."""
     session = app.session
@@ -74,6 +91,8 @@ def message_text(app: Any, s: Status | None) -> tuple[str, bool]:
     if app.message:
         if app.reload_sent and not app.message_is_error:
             return reload_text(app.message, app.reload_sent, s)
+        if app.toggle_sent:
+            return toggle_text(app.message, app.toggle_sent, s), False
         return app.message, app.message_is_error
     error = s.last_error if s else ""
     if error and app.said.fresh(error):
