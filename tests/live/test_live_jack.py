@@ -17,7 +17,14 @@ from rig.engine.process import EngineProcess
 from rig.engine.sinks import OutputSpec
 from rig.engine.spec import EngineSpec
 from rig.midi.notes import sounding_after
-from tests.support.live import cue, launch_live, wait_for, wait_watching
+from tests.support.live import (
+    cue,
+    launch_live,
+    wait_for,
+    wait_restarted,
+    wait_show_ended,
+    wait_watching,
+)
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -375,14 +382,7 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
                 status = wait_for(control, lambda s: (s.bar, s.beat) >= (reloaded.bar + 1, 3))
                 os.kill(session.engine_pid, signal.SIGKILL)
                 seen["killed_in_bar"] = status.bar
-            deadline = time.monotonic() + 30
-            while True:  # the host writes the new engine's port when it has restarted
-                found = find_sessions(sessions)
-                if found and found[0][1].restarts == 1:
-                    break
-                assert time.monotonic() < deadline, "the host did not restart the engine"
-                time.sleep(0.05)
-            restarted = found[0][1]
+            restarted = wait_restarted(sessions, 30)
             assert restarted.engine_pid != session.engine_pid
             with ControlClient(restarted.port) as control:
                 status = wait_for(control, lambda s: s.state == "playing")
@@ -390,9 +390,7 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
                 control.send("/rig/stop")
                 wait_for(control, lambda s: s.state == "stopped")
                 control.send("/rig/quit")
-            deadline = time.monotonic() + 60  # generous: a loaded machine
-            while find_sessions(sessions) and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_show_ended(sessions)
         finally:
             ui.kill()
             ui.wait(5)

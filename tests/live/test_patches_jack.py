@@ -14,7 +14,14 @@ import pytest
 from rig.control.protocol import ControlClient
 from rig.midi.notes import sounding_after
 from tests.live.test_live_jack import HELD, stage
-from tests.support.live import launch_live, wait_for, wait_watching
+from tests.support.live import (
+    end_show,
+    launch_live,
+    wait_for,
+    wait_restarted,
+    wait_show_ended,
+    wait_watching,
+)
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -83,7 +90,6 @@ def test_a_monitor_patched_by_hand_hears_the_restarted_engine(jack_server, tmp_p
     (the way a performer patches a MIDI monitor), hears the music again after the
     engine was SIGKILLed and restarted by the host."""
     from rig.probe.recorder import Recorder
-    from rig.stage.session import find_sessions
 
     recorder = Recorder.spawn(jack_server.env)
     monitor = Recorder.spawn(jack_server.env, client_name="hand-monitor")
@@ -103,27 +109,17 @@ def test_a_monitor_patched_by_hand_hears_the_restarted_engine(jack_server, tmp_p
                 time.sleep(2.5)
                 wait_for(control, lambda s: s.state == "playing")
                 os.kill(session.engine_pid, signal.SIGKILL)
-            deadline = time.monotonic() + 60
-            while True:
-                found = find_sessions(sessions)
-                if found and found[0][1].restarts == 1:
-                    break
-                assert time.monotonic() < deadline, "the host did not restart the engine"
-                time.sleep(0.05)
-            restarted = found[0][1]
+            restarted = wait_restarted(sessions, 60)
             with ControlClient(restarted.port) as control:
                 status = wait_for(control, lambda s: s.state == "playing")
                 wait_for(control, lambda s: s.bar >= status.bar + 2)
                 connected = [p.name for p in patcher.get_all_connections("rig:monopoly")]
                 control.send("/rig/quit")
-            deadline = time.monotonic() + 60
-            while find_sessions(sessions) and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_show_ended(sessions)
         finally:
             ui.kill()
             ui.wait(5)
-            for _, left in find_sessions(sessions):
-                os.kill(left.host_pid, signal.SIGTERM)
+            end_show(sessions)
         heard = monitor.stop()
         recorder.stop()
     finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rig.control.protocol import ControlClient
-from tests.support.live import launch_live, wait_for
+from tests.support.live import launch_live, wait_for, wait_restarted
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -73,11 +73,7 @@ def test_a_restarted_engine_keeps_the_tapped_tempo_and_mutes_and_does_not_count_
                 wait_for(control, lambda s: s.state == "count-in")
                 wait_for(control, lambda s: s.state == "playing" and (s.bar, s.beat) >= (2, 2))
                 os.kill(session.engine_pid, signal.SIGKILL)
-            deadline = time.monotonic() + 30
-            while not ((found := find_sessions(sessions)) and found[0][1].restarts == 1):
-                assert time.monotonic() < deadline, "the host did not restart the engine"
-                time.sleep(0.02)
-            restarted = found[0][1]
+            restarted = wait_restarted(sessions, 30)
             states = []
             with ControlClient(restarted.port) as control:
                 # From the new engine's first answer until it has played two bars.

@@ -4,12 +4,11 @@ server, the notes witnessed by an independent JACK recorder (issue 12)."""
 from __future__ import annotations
 
 import os
-import signal
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.live import end_show, wait_show_ended
 from tests.support.tmux import REPO, TmuxShow, have_tmux, live_command
 
 pytestmark = [
@@ -31,10 +30,15 @@ sections:
 NOTES = {"First Light": ("C2", 36), "Second Wind": ("E2", 40), "Third Rail": ("G2", 43)}
 
 
-def three_cues(tmp_path: Path, recorder_port: str) -> tuple[Path, Path]:
+def set_files(
+    tmp_path: Path, recorder_port: str, notes: dict[str, str], cue: str = CUE
+) -> tuple[Path, Path]:
+    """A set of one song per (cue name, note) of `notes`, from the template `cue`
+    (NAME, NOTE), and a config that sends the monopoly's part (with clock) to the
+    recorder."""
     names = []
-    for i, (name, (note, _)) in enumerate(NOTES.items()):
-        (tmp_path / f"c{i}.yaml").write_text(CUE.replace("NAME", name).replace("NOTE", note))
+    for i, (name, note) in enumerate(notes.items()):
+        (tmp_path / f"c{i}.yaml").write_text(cue.replace("NAME", name).replace("NOTE", note))
         names.append(f"  - {{song: c{i}.yaml, next: wait}}")
     set_path = tmp_path / "night.yaml"
     set_path.write_text("set: Test Night\ncues:\n" + "\n".join(names) + "\n")
@@ -44,22 +48,14 @@ def three_cues(tmp_path: Path, recorder_port: str) -> tuple[Path, Path]:
     return set_path, config
 
 
-def end_show(sessions: Path) -> None:
-    """A failed run: end the host (and so the engine) it left behind."""
-    from rig.stage.session import find_sessions
-
-    for _, left in find_sessions(sessions):
-        os.kill(left.host_pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while left.alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
+def three_cues(tmp_path: Path, recorder_port: str) -> tuple[Path, Path]:
+    return set_files(tmp_path, recorder_port, {name: note for name, (note, _) in NOTES.items()})
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tmp_path, size):
     """Items 1-2: down, down, enter launches the third cue (playing: at the next bar),
     the footer shows the launch key, and the recorder hears the third cue's note."""
-    from rig.stage.session import find_sessions
 
     set_path, config = three_cues(tmp_path, recorder.port)
     sessions = tmp_path / "sessions"
@@ -90,10 +86,7 @@ def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tm
             t.keys("q")  # the chosen cue (2) is a live tweak night.yaml lacks: q asks
             t.wait("These live tweaks are not in", "cue: 2", "y  discard them and quit")
             t.keys("y")
-            deadline = time.monotonic() + 60  # generous: a loaded machine (seen: >15 s)
-            while find_sessions(sessions) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert not find_sessions(sessions), "the show did not end"
+            assert wait_show_ended(sessions), "the show did not end"
             assert "live:" not in set_path.read_text(), "y discards: nothing written"
     finally:
         end_show(sessions)

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.live.test_tmux import end_show
-from tests.support.tmux import REPO, TmuxShow, have_tmux, live_command
+from tests.live.test_tmux import CUE as TMUX_CUE
+from tests.live.test_tmux import set_files
+from tests.support.live import end_show, wait_show_ended
+from tests.support.tmux import TmuxShow, have_tmux, live_command
 
 pytestmark = [
     pytest.mark.jack,
@@ -22,30 +24,13 @@ pytestmark = [
     pytest.mark.skipif(not have_tmux(), reason="tmux is not installed"),
 ]
 
-CUE = """cue: NAME
-tempo: 150
-meter: 4/4
-tracks:
-  bass: {device: monopoly}
-patterns:
-  line: {track: bass, steps: "NOTE NOTE NOTE G2{fill}", rate: 1/4, gate: 50%}
-sections:
-  - {name: a, bars: 64, play: [line]}
-"""
+# The tmux test's cue with a `{fill}` step: the fill control's G2.
+CUE = TMUX_CUE.replace('"NOTE NOTE NOTE NOTE"', '"NOTE NOTE NOTE G2{fill}"')
 NAMES = ("First Light", "A Cue With A Really Very Long Name", "Third Rail")
 
 
 def show_files(tmp_path: Path, recorder_port: str) -> tuple[Path, Path]:
-    entries = []
-    for i, name in enumerate(NAMES):
-        (tmp_path / f"c{i}.yaml").write_text(CUE.replace("NAME", name).replace("NOTE", "C2"))
-        entries.append(f"  - {{song: c{i}.yaml, next: wait}}")
-    set_path = tmp_path / "night.yaml"
-    set_path.write_text("set: Test Night\ncues:\n" + "\n".join(entries) + "\n")
-    config = tmp_path / "config.yaml"
-    binding = f"{{port: '{recorder_port}', clock: true}}"
-    config.write_text(f"patches: {REPO / 'patches'}\ndevices:\n  monopoly: {binding}\n")
-    return set_path, config
+    return set_files(tmp_path, recorder_port, dict.fromkeys(NAMES, "C2"), cue=CUE)
 
 
 def engine_reloads(sessions: Path) -> int:
@@ -60,8 +45,6 @@ def engine_reloads(sessions: Path) -> int:
 
 
 def test_the_ui_says_what_happened_at_80x24(jack_server, recorder, tmp_path):
-    from rig.stage.session import find_sessions
-
     set_path, config = show_files(tmp_path, recorder.port)
     song = tmp_path / "c0.yaml"
     sessions = tmp_path / "sessions"
@@ -110,10 +93,7 @@ def test_the_ui_says_what_happened_at_80x24(jack_server, recorder, tmp_path):
                 b.keys("q")
                 b.wait("stop it and quit", "quit the UI only")
                 b.keys("y")
-                deadline = time.monotonic() + 60
-                while find_sessions(sessions) and time.monotonic() < deadline:
-                    time.sleep(0.1)
-                assert not find_sessions(sessions), "the show did not end"
+                assert wait_show_ended(sessions), "the show did not end"
     finally:
         end_show(sessions)
     heard = recorder.stop()

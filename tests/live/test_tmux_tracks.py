@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from rig.control.protocol import ControlClient
-from tests.live.test_tmux import end_show
-from tests.support.live import wait_for
+from tests.support.live import end_show, wait_for, wait_show_ended
 from tests.support.tmux import REPO, TmuxShow, have_tmux, live_command
 
 pytestmark = [
@@ -141,10 +140,7 @@ def test_the_drums_key_mutes_the_drums_in_both_cues_and_quit_asks_to_write_it_ba
                 t.keys("q")
                 t.wait("These live tweaks are not in")
                 t.keys("w")
-                deadline = time.monotonic() + 15
-                while find_sessions(sessions) and time.monotonic() < deadline:
-                    time.sleep(0.1)
-                assert not find_sessions(sessions), "the show did not end"
+                assert wait_show_ended(sessions, 15), "the show did not end"
     finally:
         end_show(sessions)
     kept = load_setlist(set_path).kept

@@ -126,6 +126,43 @@ def wait_state(control: ControlClient, state: str, timeout: float) -> None:
     wait_for(control, lambda s: s.state == state, timeout)
 
 
+def wait_show_ended(sessions: Path, timeout: float = 60.0) -> bool:
+    """Until the live host's session file in `sessions` is gone (the show ended),
+    at most `timeout` (generous: a loaded machine, seen > 15 s); True if it is."""
+    from rig.stage.session import find_sessions
+
+    deadline = time.monotonic() + timeout
+    while find_sessions(sessions) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not find_sessions(sessions)
+
+
+def wait_restarted(sessions: Path, timeout: float = 30.0):  # -> rig.stage.session.Session
+    """The session once the live host has restarted the engine (it writes the new
+    engine's port then); AssertionError after `timeout`."""
+    from rig.stage.session import find_sessions
+
+    deadline = time.monotonic() + timeout
+    while not ((found := find_sessions(sessions)) and found[0][1].restarts == 1):
+        assert time.monotonic() < deadline, "the host did not restart the engine"
+        time.sleep(0.02)
+    return found[0][1]
+
+
+def end_show(sessions: Path) -> None:
+    """A failed run: end the host (and so the engine) it left behind."""
+    import os
+    import signal
+
+    from rig.stage.session import find_sessions
+
+    for _, left in find_sessions(sessions):
+        os.kill(left.host_pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while left.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
 def launch_live(jack_server, song_path: Path, config: Path, sessions: Path):
     """`rig live SONG` (headless UI) in its own process; (ui process, its session) once
     the host has written the session file. (The UI itself may still be starting: see
