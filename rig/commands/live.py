@@ -260,6 +260,7 @@ def _run_ui(args, project, session, cues, voices=None, warnings=(), terminated=N
     from rig.project import Project
     from rig.song.setlist import is_setlist
     from rig.stage.ui.app import LiveApp
+    from rig.stage.voicerecord import record_path
     from rig.stage.watch import Reloader
     from rig.stage.watchlock import WatchLock, watch_lock_path
 
@@ -283,6 +284,7 @@ def _run_ui(args, project, session, cues, voices=None, warnings=(), terminated=N
             # One UI of the show watches the files (the others wait): rig.stage.watchlock.
             lock=WatchLock(watch_lock_path(folder, session.port)),
             engine_set=lambda: link.setlist,
+            record=record_path(folder, session.host_pid),  # the voices the engine plays
         )
     except Exception as exc:  # files broken since the show started: no hot reload
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)

@@ -50,6 +50,7 @@ from rig.song.quantize import bar_beat, tick_of
 from rig.stage.patches import Patches
 from rig.stage.rescue import Rescue
 from rig.stage.session import Session, remove_session, write_session
+from rig.stage.voicerecord import record_path, remove_record, write_record
 
 __all__ = ["HostSpec", "carried", "main", "resume_at"]
 
@@ -138,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     controller = _start_controller(spec, engine.port)
     patches = _patches(rescue, engine.clients)
+    voices = record_path(session_path.parent, os.getpid())  # for a UI that attaches
+    _record_voices(voices, engine)
     session = Session(engine.port, engine.pid or 0, os.getpid(), spec.set_path,
                       warnings=tuple(engine.warnings))  # fmt: skip
     write_session(session_path, session)
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                                   note=f"{what}; restarting it")  # fmt: skip
                 write_session(session_path, session)
                 engine, resume = _restart(spec, mapped, control, last, patches)
+                _record_voices(voices, engine)
                 where = f"cue {resume[0] + 1}, bar {resume[1]}" if resume else "stopped"
                 session = Session(
                     engine.port, engine.pid or 0, os.getpid(), spec.set_path,
@@ -192,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         _stop_engine(engine, rescue, patches)
         rescue.close()
         remove_session(session_path)
+        remove_record(voices)
     return 0
 
 
@@ -255,6 +260,14 @@ def _patches(rescue: Rescue, clients: dict[str, str]) -> Patches | None:
     if host is None:
         return None
     return Patches(host, clients)
+
+
+def _record_voices(path: Path, engine: EngineProcess) -> None:
+    """Keep the voices `engine` was started with for a UI that attaches
+    (rig.stage.voicerecord)."""
+    settings = engine.spec.voices
+    with contextlib.suppress(OSError):
+        write_record(path, settings.voices if settings is not None else {})
 
 
 def _start_controller(spec: HostSpec, port: int):  # ControllerInput | None

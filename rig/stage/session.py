@@ -127,8 +127,11 @@ def clear_stale(path: Path) -> str | None:
     session = read_session(path)
     if session is not None and session.alive():
         return None
-    for left in (path, path.with_suffix(".notes"), path.with_suffix(".tmp")):
-        remove_session(left)
+    left = [path, path.with_suffix(".notes"), path.with_suffix(".tmp")]
+    if session is not None:  # the voices its engine played (rig.stage.voicerecord)
+        left.append(path.parent / f"voices-{session.host_pid}.pickle")
+    for file in left:
+        remove_session(file)
     if session is None:
         return f"removed an unreadable session file ({path})"
     return (
