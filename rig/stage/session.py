@@ -60,9 +60,11 @@ def host_running(pid: int) -> bool:
     if not pid_alive(pid):
         return False
     try:
-        return b"rig.stage.host" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:  # no /proc (macOS): the pid is all there is to go by
         return True
+    # Empty in the instant a process execs (and for kernel threads): cannot tell.
+    return not cmdline or b"rig.stage.host" in cmdline
 
 
 def session_dir() -> Path:

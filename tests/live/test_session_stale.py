@@ -5,8 +5,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from rig.stage.session import Session, clear_stale, host_running, session_path, write_session
+
+
+def _started(argv: list[str]) -> subprocess.Popen:
+    """`argv` running, its command line readable (empty in the instant it execs)."""
+    proc = subprocess.Popen(argv)
+    deadline = time.monotonic() + 10
+    while not Path(f"/proc/{proc.pid}/cmdline").read_bytes():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    return proc
 
 
 def _ended_pid() -> int:
@@ -18,14 +30,14 @@ def _ended_pid() -> int:
 def test_a_host_is_a_live_process_running_the_host_module():
     assert not host_running(_ended_pid())
     assert not host_running(0)
-    sleeper = subprocess.Popen(["sleep", "60"])  # alive, but another program
+    sleeper = _started(["sleep", "60"])  # alive, but another program
     try:
         assert not host_running(sleeper.pid)
     finally:
         sleeper.kill()
         sleeper.wait()
-    host = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
-                             "-m", "rig.stage.host"])  # fmt: skip
+    host = _started([sys.executable, "-c", "import time; time.sleep(60)",
+                     "-m", "rig.stage.host"])  # fmt: skip
     try:
         assert host_running(host.pid)  # its command line names the host module
     finally:
@@ -49,8 +61,8 @@ def test_clear_stale_removes_a_dead_hosts_files_and_says_so(tmp_path):
 
 def test_clear_stale_leaves_a_running_shows_file(tmp_path):
     path = session_path(9124, tmp_path)
-    host = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
-                             "-m", "rig.stage.host"])  # fmt: skip
+    host = _started([sys.executable, "-c", "import time; time.sleep(60)",
+                     "-m", "rig.stage.host"])  # fmt: skip
     try:
         write_session(path, Session(9124, 0, host.pid, "/sets/night.yaml"))
         assert clear_stale(path) is None
