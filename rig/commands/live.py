@@ -120,7 +120,7 @@ def main(argv: list[str]) -> int:
         print(f"rig live: nothing can sound live here: {reason}", file=sys.stderr)
         print(f"rig live: rehearse offline instead: rig play {args.path}", file=sys.stderr)
         return EXIT_UNAVAILABLE
-    from rig.stage.session import read_session, session_path
+    from rig.stage.session import clear_stale, read_session, session_path
 
     running = read_session(session_path(port))
     if running is not None and running.alive():
@@ -130,6 +130,9 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    left = clear_stale(session_path(port))  # a SIGKILLed host's: not this show's
+    if left is not None:
+        print(f"rig live: {left}", file=sys.stderr)
     import signal
 
     # SIGTERM (a service manager, a shutdown) ends the show, even while it starts: it
@@ -174,7 +177,7 @@ def _free_port() -> int:
 
 def _start_host(args, project, engine):  # Session | int
     from rig.stage.host import HostSpec
-    from rig.stage.session import read_session, session_dir, session_path
+    from rig.stage.session import read_session, remove_session, session_dir, session_path
 
     config = project.config
     port = engine.osc_port
@@ -203,8 +206,9 @@ def _start_host(args, project, engine):  # Session | int
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         session = read_session(target)
-        if session is not None:
+        if session is not None and session.host_pid == host.pid:  # this show's, no other
             if session.error:
+                remove_session(target)  # said here; the host ended
                 print(f"rig live: the engine did not start: {session.error}", file=sys.stderr)
                 return EXIT_UNAVAILABLE
             for warning in session.warnings:
@@ -220,10 +224,13 @@ def _start_host(args, project, engine):  # Session | int
 
 
 def _attach(args, project, port: int) -> int:
-    from rig.stage.session import find_sessions, read_session, session_path
+    from rig.stage.session import clear_stale, find_sessions, read_session, session_path
 
     session = read_session(session_path(port))
     if session is None or not session.alive():
+        left = clear_stale(session_path(port))
+        if left is not None:
+            print(f"rig live: {left}", file=sys.stderr)
         wanted = str(args.path.resolve())
         found = [s for _, s in find_sessions() if s.set_path == wanted] or [
             s for _, s in find_sessions()
@@ -253,6 +260,7 @@ def _run_ui(args, project, session, cues, voices=None, warnings=(), terminated=N
     from rig.project import Project
     from rig.song.setlist import is_setlist
     from rig.stage.ui.app import LiveApp
+    from rig.stage.voicerecord import record_path
     from rig.stage.watch import Reloader
     from rig.stage.watchlock import WatchLock, watch_lock_path
 
@@ -276,6 +284,7 @@ def _run_ui(args, project, session, cues, voices=None, warnings=(), terminated=N
             # One UI of the show watches the files (the others wait): rig.stage.watchlock.
             lock=WatchLock(watch_lock_path(folder, session.port)),
             engine_set=lambda: link.setlist,
+            record=record_path(folder, session.host_pid),  # the voices the engine plays
         )
     except Exception as exc:  # files broken since the show started: no hot reload
         print(f"rig live: hot reload is off: {exc}", file=sys.stderr)

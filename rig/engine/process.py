@@ -336,9 +336,14 @@ def engine_main(spec: EngineSpec, conn: Connection) -> None:
         return
     freeze_heap()  # cues and engine built: out of the collector's sight
     realtime = spec.realtime and _try_realtime()
-    conn.send(("ready", sock.getsockname()[1], warnings, realtime))
-    reason = "quit"
     hosts = sink_hosts(sinks.values())
+    # Its JACK clients' names as JACK gave them (a taken name gets `-NN`): the live
+    # host looks at what is patched to their ports (rig.stage.patches).
+    clients = {h.client_name: h.client.name for h in hosts if getattr(h, "client", None)}
+    if player is not None:
+        clients[player.settings.client_name] = player.jack_name
+    conn.send(("ready", sock.getsockname()[1], warnings, realtime, clients))
+    reason = "quit"
 
     def jack_gone() -> bool:
         return any(not h.alive for h in hosts) or bool(getattr(player, "jack_gone", False))
@@ -387,6 +392,7 @@ class EngineProcess:
         self.port = 0
         self.warnings: list[str] = []
         self.realtime = False
+        self.clients: dict[str, str] = {}  # its JACK clients: asked name -> JACK's name
         self.exit_info: tuple | None = None
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
@@ -414,7 +420,7 @@ class EngineProcess:
         if message[0] == "error":
             self._proc.join(5)
             raise EngineError(message[1])
-        _, self.port, self.warnings, self.realtime = message
+        _, self.port, self.warnings, self.realtime, self.clients = message
         return self
 
     def alive(self) -> bool:

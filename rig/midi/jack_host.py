@@ -186,10 +186,16 @@ class JackHost:
         between raises `JackError: Port ... not available` (another program's ports
         coming and going while the watcher reconciles). That is "ask again", a few
         times, then "not known this round" — never an exception in the watcher."""
+        ports = self.ports(listing)
+        return None if ports is None else [port.name for port in ports]
+
+    def ports(self, listing: Any) -> list[Any] | None:
+        """The ports `listing()` returns (JACK-Client `Port`s), or None when the graph
+        keeps changing under it (see `port_names`)."""
         jack = load_jack()
         for _ in range(_LIST_ATTEMPTS):
             try:
-                return [port.name for port in listing()]
+                return list(listing())
             except jack.JackError:
                 continue
         return None

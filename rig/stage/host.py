@@ -50,6 +50,7 @@ from rig.song.quantize import bar_beat, tick_of
 from rig.stage.patches import Patches
 from rig.stage.rescue import Rescue
 from rig.stage.session import Session, remove_session, write_session
+from rig.stage.voicerecord import record_path, remove_record, write_record
 
 __all__ = ["HostSpec", "carried", "main", "resume_at"]
 
@@ -137,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         write_session(session_path, Session(0, 0, os.getpid(), spec.set_path, error=str(exc)))
         return 3
     controller = _start_controller(spec, engine.port)
-    patches = _patches(spec, rescue)
+    patches = _patches(rescue, engine.clients)
+    voices = record_path(session_path.parent, os.getpid())  # for a UI that attaches
+    _record_voices(voices, engine)
     session = Session(engine.port, engine.pid or 0, os.getpid(), spec.set_path,
                       warnings=tuple(engine.warnings))  # fmt: skip
     write_session(session_path, session)
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                                   note=f"{what}; restarting it")  # fmt: skip
                 write_session(session_path, session)
                 engine, resume = _restart(spec, mapped, control, last, patches)
+                _record_voices(voices, engine)
                 where = f"cue {resume[0] + 1}, bar {resume[1]}" if resume else "stopped"
                 session = Session(
                     engine.port, engine.pid or 0, os.getpid(), spec.set_path,
@@ -192,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         _stop_engine(engine, rescue, patches)
         rescue.close()
         remove_session(session_path)
+        remove_record(voices)
     return 0
 
 
@@ -227,7 +232,7 @@ def _restart(
     engine = EngineProcess(replace(fresh, soundmap=mapped)).start()
     control.address = (control.address[0], engine.port)
     if patches is not None:
-        patches.restore()  # JACK dropped them with the dead engine's ports
+        patches.restore(engine.clients)  # JACK dropped them with the dead engine's ports
     if last is None or status is None:
         return engine, None
     if status.bpm_set > 0:  # for the dead engine's cue, which the new one starts on
@@ -247,16 +252,22 @@ def _stop_engine(engine: EngineProcess, rescue: Rescue, patches: Patches | None 
         time.sleep(0.05)  # the rescue's note-offs leave in the next cycles
 
 
-def _patches(spec: HostSpec, rescue: Rescue) -> Patches | None:
-    """What is patched to the engine's JACK ports, looked at through the rescue's
-    JACK client (rig.stage.patches); None without one."""
+def _patches(rescue: Rescue, clients: dict[str, str]) -> Patches | None:
+    """What is patched to the engine's JACK ports (`clients`: the names JACK gave its
+    clients), looked at through the rescue's JACK client (rig.stage.patches); None
+    without one."""
     host = next((h for h in sink_hosts(rescue.sinks.values()) if h.client is not None), None)
     if host is None:
         return None
-    clients = [o.client_name for o in spec.engine.outputs if o.backend == "jack"]
-    if spec.engine.voices is not None:
-        clients.append(spec.engine.voices.client_name)
     return Patches(host, clients)
+
+
+def _record_voices(path: Path, engine: EngineProcess) -> None:
+    """Keep the voices `engine` was started with for a UI that attaches
+    (rig.stage.voicerecord)."""
+    settings = engine.spec.voices
+    with contextlib.suppress(OSError):
+        write_record(path, settings.voices if settings is not None else {})
 
 
 def _start_controller(spec: HostSpec, port: int):  # ControllerInput | None

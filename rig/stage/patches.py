@@ -17,13 +17,19 @@ connection the new engine made itself is already there and left alone; one whose
 other end has gone fails and is skipped. It uses the host's own JACK client (the note
 rescue's), so it costs no client of its own. The rescue also sends its note-offs to
 what was seen patched to each MIDI port (`heard_by`): it held the same notes.
+
+The clients are looked for by the names JACK gave them, which the engine reports
+(`EngineProcess.clients`): JACK renames a client whose name is taken (`rig` ->
+`rig-01`: a second rig on the same server), and by the configured name this looked at
+the other rig's ports, so it neither restored nor rescued what was patched to its own.
+A restarted engine may get other names again: `restore` moves what was seen to them.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["LOOK_S", "Patches"]
@@ -32,26 +38,34 @@ LOOK_S = 1.0  # how often the connections are looked at while the engine lives
 
 
 class Patches:
-    """The last connections seen on the ports of the JACK clients `clients` (the
-    engine's MIDI client and its stand-ins' audio client), through `host` (a
-    `rig.midi.jack_host.JackHost` that stays open across the restart)."""
+    """The last connections seen on the ports of the engine's JACK clients (its MIDI
+    client and its stand-ins' audio client), through `host` (a
+    `rig.midi.jack_host.JackHost` that stays open across the restart). `clients`: by
+    the name asked for, the name JACK gave each (`EngineProcess.clients`)."""
 
     def __init__(
-        self, host: Any, clients: Sequence[str], *, now: Callable[[], float] = time.monotonic
+        self,
+        host: Any,
+        clients: Mapping[str, str],
+        *,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host = host
-        self.clients = tuple(dict.fromkeys(clients))
+        self.clients = dict(clients)
         # own port -> (it is an output, the ports it connects to)
         self.seen: dict[str, tuple[bool, tuple[str, ...]]] = {}
         self._now = now
         self._last = float("-inf")
 
-    def _ports(self, **kinds: bool) -> list[str] | None:
+    def _ports(self) -> dict[str, bool] | None:
+        """The engine's ports, each with whether it is an output, in one listing."""
         client = self.host.client
-        if client is None or not self.clients:
-            return []
-        pattern = "^(" + "|".join(re.escape(name) for name in self.clients) + "):"
-        return self.host.port_names(lambda: client.get_ports(pattern, **kinds))
+        names = sorted(set(self.clients.values()))
+        if client is None or not names:
+            return {}
+        pattern = "^(" + "|".join(re.escape(name) for name in names) + "):"
+        ports = self.host.ports(lambda: client.get_ports(pattern))
+        return None if ports is None else {port.name: port.is_output for port in ports}
 
     def _connections(self, port: str) -> list[str] | None:
         client = self.host.client
@@ -63,15 +77,15 @@ class Patches:
         (the graph changing under it), what was seen last is kept."""
         if not force and self._now() - self._last < LOOK_S:
             return False
-        ports, outputs = self._ports(), self._ports(is_output=True)
-        if not ports or outputs is None:
+        ports = self._ports()
+        if not ports:
             return False
         seen: dict[str, tuple[bool, tuple[str, ...]]] = {}
-        for port in ports:
+        for port, output in ports.items():
             names = self._connections(port)
             if names is None:
                 return False
-            seen[port] = (port in outputs, tuple(names))
+            seen[port] = (output, tuple(names))
         self.seen = seen
         self._last = self._now()
         return True
@@ -85,9 +99,13 @@ class Patches:
             if output and others
         }
 
-    def restore(self) -> int:
+    def restore(self, clients: Mapping[str, str] | None = None) -> int:
         """Make every connection seen before that the new engine's ports lack; returns
-        how many were made. (The engine says it is ready once its ports are registered.)"""
+        how many were made. `clients`: the new engine's client names
+        (`EngineProcess.clients`; the engine says it is ready once its ports are
+        registered): a port seen on a client JACK now names otherwise moves with it."""
+        if clients is not None:
+            self._follow(clients)
         client = self.host.client
         if client is None or not self.seen:
             return 0
@@ -107,3 +125,15 @@ class Patches:
                 made += 1
         self._last = float("-inf")  # look at the new engine's ports on the next round
         return made
+
+    def _follow(self, clients: Mapping[str, str]) -> None:
+        """Look at the clients `clients` names from now on; what was seen on a client
+        that is named otherwise now is kept under its new name."""
+        moved = {self.clients[k]: v for k, v in clients.items() if k in self.clients}
+        self.clients = dict(clients)
+
+        def renamed(port: str) -> str:
+            owner, short = port.split(":", 1)
+            return f"{moved.get(owner, owner)}:{short}"
+
+        self.seen = {renamed(port): seen for port, seen in self.seen.items()}

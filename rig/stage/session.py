@@ -3,7 +3,12 @@
 One small JSON file per session in the session folder (`$RIG_LIVE_DIR`, else
 `$XDG_RUNTIME_DIR/rig`, else `<tmp>/rig-<uid>`), named by the OSC port. The host
 writes it when the engine runs (and again after a restart) and removes it when
-the session ends; a file whose host process is gone is stale and ignored.
+the session ends. A host that is SIGKILLed (or crashes, or the machine restarts)
+cannot: its file stays. Such a file is stale — its host process is gone, or its pid
+now belongs to another program — and is ignored (`find_sessions`); `rig live` and
+`--attach` on its port remove it and say so (`clear_stale`). Without that, a new
+show on the same port took the dead show's file for its own and its UI followed a
+host that no longer existed; a start that failed once kept failing with the old error.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ __all__ = [
     "read_session",
     "remove_session",
     "find_sessions",
+    "clear_stale",
+    "host_running",
 ]
 
 
@@ -44,7 +51,20 @@ class Session:
     note: str = ""
 
     def alive(self) -> bool:
-        return pid_alive(self.host_pid)
+        return host_running(self.host_pid)
+
+
+def host_running(pid: int) -> bool:
+    """True while `pid` is a live host (`python -m rig.stage.host`): a pid the system
+    gave to another program since (after a reboot) is not one."""
+    if not pid_alive(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # no /proc (macOS): the pid is all there is to go by
+        return True
+    # Empty in the instant a process execs (and for kernel threads): cannot tell.
+    return not cmdline or b"rig.stage.host" in cmdline
 
 
 def session_dir() -> Path:
@@ -98,3 +118,26 @@ def find_sessions(directory: Path | None = None) -> list[tuple[Path, Session]]:
         if session is not None and session.alive() and not session.error:
             out.append((path, session))
     return out
+
+
+def clear_stale(path: Path) -> str | None:
+    """Remove the session file at `path` (and the note map beside it) when its host is
+    gone; returns one line saying what was removed, None when there is no file or its
+    show runs."""
+    if not path.exists():
+        return None
+    session = read_session(path)
+    if session is not None and session.alive():
+        return None
+    left = [path, path.with_suffix(".notes"), path.with_suffix(".tmp")]
+    if session is not None:  # the voices its engine played (rig.stage.voicerecord)
+        left.append(path.parent / f"voices-{session.host_pid}.pickle")
+    for file in left:
+        remove_session(file)
+    if session is None:
+        return f"removed an unreadable session file ({path})"
+    return (
+        f"removed the session file of a show that ended without cleaning up "
+        f"({Path(session.set_path).name} on OSC port {session.port}: its host, "
+        f"pid {session.host_pid}, is gone)"
+    )

@@ -28,7 +28,10 @@ reloader that does not know what the engine has — a UI attached to a running
 show, or one that took over from another — first sends the set as its files are
 now (`catch_up`): the engine swaps in only the cues whose music differs
 (`rig.engine.landing`), so edits saved while no UI watched take effect, and
-nothing else is touched (issue 12).
+nothing else is touched (issue 12). Each software voice whose file now sounds
+different from the version the engine plays is sent too: that version is read
+from the show's voice record (`rig.stage.voicerecord`, the `record` file, which
+the watching reloader keeps up to date as it sends voices).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from rig.engine.bundle import write_bundle, write_voice
 from rig.song.arrangement import Arrangement
 from rig.song.same import same_music
 from rig.source.errors import InputError
+from rig.stage.voicerecord import read_record, write_record
 from rig.stage.watchlock import WatchLock
 
 __all__ = ["Reloader", "same_music"]
@@ -52,6 +56,7 @@ _NO_CHANGE = "saved: no change to the music"
 LOCK_RETRY_S = 1.0  # a UI waiting for the watch lock tries again this often
 SETLIST_WAIT_S = 5.0  # catch_up waits this long for the engine's set list
 CAUGHT_UP = "hot reload on: edits saved while no UI watched: takes effect at the next bar"
+VOICES_CAUGHT_UP = "; edited voice "  # catch_up's clause on voices (rig.stage.ui.messages keeps it)
 WAITING = "hot reload: another UI of this show watches the files; this one waits"
 
 
@@ -78,6 +83,7 @@ class Reloader:
         voices: Mapping[str, VoiceSpec] | None = None,
         lock: WatchLock | None = None,
         engine_set: Callable[[], Any] | None = None,
+        record: Path | None = None,
     ):
         self.load_project = load_project
         self.set_path = set_path.resolve()
@@ -106,9 +112,14 @@ class Reloader:
                 self.startup_error = _not_reloaded(exc)
         self.transitions = tuple(transitions) or (self._transitions() if self.cues else ())
         self.extra_paths = [p.resolve() for p in extra_paths]
+        # The voices the engine plays: given, else the show's record, else the files.
+        self.record = record
+        played = read_record(record) if voices is None and record is not None else None
         self.voices: dict[str, VoiceSpec] = (
-            dict(voices) if voices is not None else self._read_voices()
-        )
+            dict(voices) if voices is not None
+            else played if played is not None
+            else self._read_voices()
+        )  # fmt: skip
         self._stop = threading.Event()
         self.sent = ""  # the file the last round sent ("": none): the UI follows it in the status
 
@@ -192,7 +203,40 @@ class Reloader:
         self.send("/rig/voice", name, str(bundle), self.quantize)
         self.sent = bundle.name
         self.voices[name] = spec
+        self._keep_record()
         return f"voice {name} reloaded: takes effect at the next {self.quantize}", False
+
+    def _catch_up_voices(self) -> list[str]:
+        """Send each voice the engine plays whose file now sounds different (saved while
+        no UI watched); their names. A file that does not load now is left: the old
+        voice plays on, and its next save is checked and said as any."""
+        from rig.dsp.loader import load_voice
+
+        if self.project.config.audio_backend == "offline":
+            return []
+        voices_dir = Path(self.project.config.voices_dir)
+        sent = []
+        for name in sorted(self._voices_in_use() & set(self.voices)):
+            try:
+                spec = load_voice(voices_dir / f"{name}.yaml")
+            except (InputError, OSError):
+                continue
+            if spec != self.voices[name]:
+                bundle = write_voice(self.bundle_dir, name, spec)
+                self.send("/rig/voice", name, str(bundle), self.quantize)
+                self.voices[name] = spec
+                sent.append(name)
+        if sent:
+            self._keep_record()
+        return sent
+
+    def _keep_record(self) -> None:
+        """The voices the engine now has, for the next UI (rig.stage.voicerecord)."""
+        if self.record is not None:
+            try:
+                write_record(self.record, self.voices)
+            except OSError:
+                pass
 
     # -- watching ------------------------------------------------------------------------
     def paths(self) -> list[Path]:
@@ -263,10 +307,15 @@ class Reloader:
             self.send("/rig/reload", str(whole), self.quantize)
         path = write_bundle(self.bundle_dir, list(enumerate(cues)))
         self.send("/rig/reload", str(path), self.quantize)
-        self.sent = path.name
         self.cues, self.transitions = cues, transitions
+        voices = self._catch_up_voices()
+        self.sent = path.name  # the message follows the cues; the voices' clause stays
         self.knows_engine, self.startup_error = True, ""
-        return self._with_unloaded_voices(CAUGHT_UP)
+        message = CAUGHT_UP
+        if voices:
+            names = ", ".join(voices)
+            message += f"{VOICES_CAUGHT_UP}{names}: new sound at the next {self.quantize}"
+        return self._with_unloaded_voices(message)
 
     def _engine_set(self) -> Any:
         """The engine's set list (SetInfo), waited for a little; None if not known."""

@@ -34,6 +34,7 @@ import heapq
 import itertools
 import logging
 import queue
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +47,7 @@ from rig.midi.wire import BANK_SELECT, Message
 from rig.song.arrangement import Arrangement
 from rig.song.events import ControlChange, NoteOff, NoteOn, ProgramChange
 from rig.voices.guard import Guard
+from rig.voices.jackname import appeared, listed
 from rig.voices.master import MasterChain, build_master, limit_lookahead_frames
 from rig.voices.outputs import FallbackOutput, VoiceOutput
 from rig.voices.settings import (
@@ -100,6 +102,7 @@ class VoicePlayer(HotSwap, Guard):
         self._pyo: Any = None
         self.server: Any = None
         self._client: Any = None  # JACK-Client: frame times and port connections
+        self.jack_name = settings.client_name  # pyo's client as JACK named it (open)
         self._clock: Any = None
         self._timeline: Any = None  # frame mode: `use_timeline`
         self.drop_late_ns = 0
@@ -145,7 +148,10 @@ class VoicePlayer(HotSwap, Guard):
         self._sr = int(self._client.samplerate)
         # pyo's block = JACK's period: one callback per cycle, so the cycle's first
         # frame is the block's first frame.
-        self.server = jack_server(pyo, self._bs, self.settings.client_name)
+        name = self.settings.client_name
+        before = listed(self._client, name)
+        self.server = jack_server(pyo, self._bs, name)
+        self.jack_name = appeared(before, listed(self._client, name), name)  # rig.voices.jackname
         for arr in self.cues:
             for info in arr.tracks:
                 out = output_of(info)
@@ -252,7 +258,7 @@ class VoicePlayer(HotSwap, Guard):
         import jack
 
         client = self._client
-        mine = [p.name for p in client.get_ports(f"^{self.settings.client_name}:", is_output=True)]
+        mine = [p.name for p in client.get_ports(f"^{re.escape(self.jack_name)}:", is_output=True)]
         if self.settings.connect == "auto":
             targets = client.get_ports(is_audio=True, is_input=True, is_physical=True)
         else:
@@ -264,7 +270,7 @@ class VoicePlayer(HotSwap, Guard):
     @property
     def ports(self) -> list[str]:
         """Full JACK names of the voices' audio outputs."""
-        name = self.settings.client_name
+        name = re.escape(self.jack_name)
         return [p.name for p in self._client.get_ports(f"^{name}:", is_audio=True, is_output=True)]
 
     def close(self) -> None:

@@ -63,7 +63,7 @@ def test_patches_made_again_on_a_new_client_with_the_same_port_names(jack_server
         client.connect(clock, sync)
         client.connect(audio, tape)
         client.connect(out, gone)
-        patches = Patches(host, ["fake-engine"])
+        patches = Patches(host, {"fake-engine": "fake-engine"})
         assert patches.look(force=True)
         assert set(patches.seen) == {"fake-engine:virus", "fake-engine:sync-in",
                                      "fake-engine:out_1"}  # fmt: skip
@@ -79,6 +79,51 @@ def test_patches_made_again_on_a_new_client_with_the_same_port_names(jack_server
         assert [p.name for p in client.get_all_connections(audio)] == ["patches-other:tape"]
         client.deactivate()
         client.close()
+    finally:
+        other.deactivate()
+        other.close()
+        host.close()
+
+
+def test_patches_follow_the_names_jack_gave_and_list_the_ports_once(jack_server):
+    """The engine's client got another name (`fake-engine` was taken: JACK named it
+    `fake-engine-01`): its ports are looked at, not those of the client that holds the
+    name, in one port listing per look; the restarted engine gets the asked name back
+    and what was patched moves to it."""
+    from rig.midi.jack_host import JackHost
+    from rig.stage.patches import Patches
+
+    host = JackHost("patches-host", server=jack_server.name)
+    host.open()
+    holder = _client(jack_server, "fake-engine")
+    holder.midi_outports.register("virus")
+    other = _client(jack_server, "patches-other")
+    try:
+        monitor = other.midi_inports.register("monitor")
+        engine = _client(jack_server, "fake-engine")
+        assert engine.name != "fake-engine"  # JACK renamed it
+        out = engine.midi_outports.register("virus")
+        engine.connect(out, monitor)
+        holder.connect("fake-engine:virus", "patches-other:monitor")
+        patches = Patches(host, {"fake-engine": engine.name})
+        listings = []
+        get_ports = host.client.get_ports
+        host.client.get_ports = lambda *a, **k: listings.append(a) or get_ports(*a, **k)
+        assert patches.look(force=True)
+        assert len(listings) == 1, listings
+        assert patches.seen == {f"{engine.name}:virus": (True, ("patches-other:monitor",))}
+        assert patches.heard_by() == {"virus": ("patches-other:monitor",)}
+        engine.deactivate()
+        engine.close()
+        holder.deactivate()
+        holder.close()
+        engine = _client(jack_server, "fake-engine")  # the name is free now
+        out = engine.midi_outports.register("virus")
+        assert patches.restore({"fake-engine": engine.name}) == 1
+        assert [p.name for p in engine.get_all_connections(out)] == ["patches-other:monitor"]
+        assert set(patches.seen) == {"fake-engine:virus"}
+        engine.deactivate()
+        engine.close()
     finally:
         other.deactivate()
         other.close()

@@ -214,11 +214,26 @@ def test_a_narrow_terminal_shows_the_main_keys_and_question_mark_lists_all():
 def test_a_crash_says_the_host_restarts_the_engine_and_the_ui_follows_it():
     """Issue 12, item 4: while the live host restarts a dead engine the UI says so
     (not "restart with rig live"), then talks to the new engine on its new port."""
+    import subprocess
+    import sys
+
+
+    dead_pid = 2**22 + 12345
+    # A live host for the session to name: a process its command line says is one
+    # (a pid that is not, this test's own, counts as a host gone: rig.stage.session).
+    host = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)",
+                             "-m", "rig.stage.host"])  # fmt: skip
+    try:
+        _crash_scenario(dead_pid, host.pid)
+    finally:
+        host.kill()
+        host.wait()
+
+
+def _crash_scenario(dead_pid: int, host_pid: int) -> None:
     import os
 
     from rig.stage.session import Session
-
-    dead_pid = 2**22 + 12345
 
     async def scenario() -> None:
         with served([sectioned("Rivalry", 36)]) as (engine, port, _, _ended):
@@ -226,7 +241,7 @@ def test_a_crash_says_the_host_restarts_the_engine_and_the_ui_follows_it():
                 gone.bind(("127.0.0.1", 0))
                 old_port = gone.getsockname()[1]
             note = "the engine died; 5 note-offs sent; restarting it"
-            sessions = [Session(old_port, dead_pid, os.getpid(), "set.yaml",
+            sessions = [Session(old_port, dead_pid, host_pid, "set.yaml",
                                 engine_state="restarting", note=note)]  # fmt: skip
             link = EngineLink(old_port, engine_pid=dead_pid)
             app = LiveApp(link, poll_s=0.05, session=lambda: sessions[-1])
@@ -236,7 +251,7 @@ def test_a_crash_says_the_host_restarts_the_engine_and_the_ui_follows_it():
                 shown = text(app, "#message")
                 assert "5 note-offs sent" in shown and "resumes" in shown
                 assert "rig live" not in shown
-                sessions.append(Session(port, os.getpid(), os.getpid(), "set.yaml",
+                sessions.append(Session(port, os.getpid(), host_pid, "set.yaml",
                                         restarts=1, engine_state="restarted",
                                         note="restarted at 21:14:03, cue 1, bar 9"))  # fmt: skip
                 await until(pilot, lambda: "STOPPED" in text(app, "#top"))

@@ -25,11 +25,19 @@ __all__ = ["message_text", "reload_text", "toggle_text", "MessageLog", "ERROR_SH
 ERROR_SHOW_S = 10.0  # an engine error stays this long on the screen
 LOG_LINES = 200  # the `l` view keeps this many lines
 _PENDING = re.compile(r"takes effect at the next \w+")
+_VOICES = "; edited voice "  # rig.stage.watch.VOICES_CAUGHT_UP
 
 
 def reload_text(text: str, sent: str, s: Status | None) -> tuple[str, bool]:
     """A hot reload's message as the engine's status has it now: `text` is what the
-    Reloader said when it sent the file `sent`."""
+    Reloader said when it sent the file `sent`. An attached UI's clause on the voices
+    it sent (`; edited voice pad: new sound at the next bar`) stays as it is."""
+    text, clause, voices = text.partition(_VOICES)
+    said, error = _reload_text(text, sent, s)
+    return said + clause + voices, error
+
+
+def _reload_text(text: str, sent: str, s: Status | None) -> tuple[str, bool]:
     if not sent or s is None or not _PENDING.search(text):
         return text, False
     if s.reload_done == sent:
