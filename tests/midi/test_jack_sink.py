@@ -6,7 +6,6 @@ import itertools
 import logging
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
