@@ -75,8 +75,12 @@ def test_the_highlighted_cue_is_the_one_enter_launches(jack_server, recorder, tm
                 Path(os.environ["RIG_SCREENSHOT"]).write_text(screen, encoding="utf-8")
             assert all(len(line) <= width for line in screen.splitlines())
             t.keys("Down", "Down", "Enter")
-            t.wait("launch Third Rail")
-            t.wait("cue 3/3", timeout=60)
+            # Queued until the next bar (under 1.6 s), or — a loaded machine polled or
+            # captured only after that bar — already playing; either way the chosen cue
+            # (the recorder below: nothing but it after the launch). Waiting for the
+            # queued line alone outlasted the 64-bar cue: SET ENDED on cue 3/3.
+            t.wait_any(("launch Third Rail",), ("PLAYING", "cue 3/3"), timeout=60)
+            t.wait("PLAYING", "cue 3/3", timeout=60)
             t.keys("s")
             t.wait("STOPPED")
             t.keys("Up", "Enter")  # stopped: the chosen cue plays at once

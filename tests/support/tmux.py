@@ -90,13 +90,20 @@ class TmuxShow:
     def wait(self, *texts: str, timeout: float = 120.0) -> str:
         """The screen once it shows every one of `texts`; AssertionError with the last
         screen if it does not within `timeout`."""
+        return self.wait_any(texts, timeout=timeout)
+
+    def wait_any(self, *choices: tuple[str, ...], timeout: float = 120.0) -> str:
+        """The screen once it shows every text of one of `choices` (a state that may
+        pass between two looks — a launch queued for less than a bar — or the one
+        after it); AssertionError with the last screen if none within `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
             screen = self.screen()
-            if all(t in screen for t in texts):
+            if any(all(t in screen for t in texts) for texts in choices):
                 return screen
             if time.monotonic() > deadline:
-                raise AssertionError(f"the terminal never showed {texts}:\n{screen}")
+                shown = " or ".join(map(str, choices))
+                raise AssertionError(f"the terminal never showed {shown}:\n{screen}")
             time.sleep(0.1)
 
     def close(self) -> None:
