@@ -153,7 +153,7 @@ class _KitSources:
     """Sources every lane shares: one white noise, the metal bank, the cowbell pair."""
 
     def __init__(self, pyo: ModuleType, spec: VoiceSpec, rests: Any, waves: WaveBank):
-        self.noise = rests(pyo.Noise())  # runs only while the kit sounds
+        self.noise = rests(waves.noise())  # runs only while the kit sounds
         metal_lanes = [lane.metal for lane in spec.lanes if lane.metal]
         tune = metal_lanes[0].tune if metal_lanes else 1.0
         freqs = [f * tune for f in METAL_FREQS]

@@ -49,6 +49,8 @@ class _Shared:
         t = rests  # every object here runs only while the instrument sounds
         self.waves = bank
         waves = {o.wave for o in spec.oscillators}
+        # pyo's own Noise, not the bank's table (`WaveBank.noise`): a pluck is a 10 ms burst
+        # of it, and which burst moves the pluck's loudness by dB (another seed does too).
         self.noise = t(pyo.Noise()) if waves & {"noise", "string"} else None
         self.saw_table = pyo.SawTable(order=PULSE_HARMONICS) if "pulse" in waves else None
         self.harm_tables = {
