@@ -16,6 +16,7 @@ from typing import Any
 from rig.dsp.curves import Envelope
 from rig.dsp.instrument import Instrument
 from rig.dsp.spec import LaneSpec, VoiceSpec
+from rig.dsp.sums import mix
 from rig.dsp.switch import Switch
 from rig.dsp.waves import Wave, WaveBank
 
@@ -81,9 +82,11 @@ class _Lane:
             parts.append(filt * metal.level)
         for part in parts:
             track(part)
-        out = parts[0] if len(parts) == 1 else pyo.Mix(parts, voices=1)
+        out = parts[0]
         if len(parts) > 1:
-            track(out)
+            out, made = mix(pyo, parts)
+            for obj in [*made, out]:
+                track(obj)
         gain = spec.level
         self.left = pyo.Sig(out, mul=gain * min(1.0, 1.0 - spec.pan))
         self.right = pyo.Sig(out, mul=gain * min(1.0, 1.0 + spec.pan))
@@ -150,7 +153,7 @@ class _KitSources:
     """Sources every lane shares: one white noise, the metal bank, the cowbell pair."""
 
     def __init__(self, pyo: ModuleType, spec: VoiceSpec, rests: Any, waves: WaveBank):
-        self.noise = rests(pyo.Noise())  # runs only while the kit sounds
+        self.noise = rests(waves.noise())  # runs only while the kit sounds
         metal_lanes = [lane.metal for lane in spec.lanes if lane.metal]
         tune = metal_lanes[0].tune if metal_lanes else 1.0
         freqs = [f * tune for f in METAL_FREQS]
@@ -158,9 +161,13 @@ class _KitSources:
         # for a fraction of the CPU, each frequency fixed so each table is exact.
         bank = [Wave(waves, "square", f, 1.0, mul=1 / 6) for f in freqs] if metal_lanes else []
         self.bank = [wave.out for wave in bank]
-        self.metal = pyo.Mix(self.bank, voices=1) if self.bank else None
-        self.cowbell = pyo.Mix(self.bank[4:], voices=1) if self.bank else None
-        self.streams = [*self.bank, *(x for x in (self.metal, self.cowbell) if x is not None)]
+        self.streams: list[Any] = [*self.bank]
+        self.metal = self.cowbell = None
+        if self.bank:
+            self.metal, made = mix(pyo, self.bank)
+            self.streams += [*made, self.metal]
+            self.cowbell, made = mix(pyo, self.bank[4:])
+            self.streams += [*made, self.cowbell]
         self.active = True
 
 
@@ -171,14 +178,20 @@ class DrumInstrument(Instrument):
         self.lanes = [_Lane(pyo, lane, self.kit) for lane in spec.lanes]
         self.by_note = {lane.spec.note: lane for lane in self.lanes}
         self.by_name = {lane.spec.name: lane for lane in self.lanes}
-        t = self.rests
-        left = t(pyo.Mix([lane.left for lane in self.lanes], voices=1))
-        right = t(pyo.Mix([lane.right for lane in self.lanes], voices=1))
-        dry = t(pyo.Mix([left, right], voices=2))
+        left = self._summed([lane.left for lane in self.lanes], 1)
+        right = self._summed([lane.right for lane in self.lanes], 1)
+        dry = self._summed([left, right], 2)
         for lane in self.lanes:
             lane.sleep()
         self._metal_sleep()
         self._finish(dry)
+
+    def _summed(self, inputs: list[Any], voices: int) -> Any:
+        """`pyo.Mix(inputs, voices)` as C sums (`rig.dsp.sums`); it rests with the kit."""
+        out, made = mix(self.pyo, inputs, voices)
+        for obj in made:
+            self.rests(obj)
+        return self.rests(out)
 
     def _metal_sleep(self) -> None:
         if self.kit.active:

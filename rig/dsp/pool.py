@@ -146,8 +146,13 @@ def _spawn(workdir: Path, n: int, sel: selectors.BaseSelector) -> _Child:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     read_fd, write_fd = os.pipe()
     errors = open(workdir / f"worker{n}.err", "w+b")  # noqa: SIM115 - closed by run_batches
+    # -P: `python -m` would put the working directory first on sys.path, so a render
+    # run from inside another rig checkout had its workers import that checkout's rig
+    # (`rig bench render --baseline`, run from the checkout under test, rendered the
+    # baseline's cues on this code's voices: measured, its workers' CPU equal to this
+    # code's). The workers import the rig this module belongs to, named by PYTHONPATH.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rig.dsp.worker", str(write_fd)],
+        [sys.executable, "-P", "-m", "rig.dsp.worker", str(write_fd)],
         pass_fds=(write_fd,),
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,

@@ -19,6 +19,7 @@ from rig.dsp.drums import SUSTAIN_FLOOR
 from rig.dsp.instrument import Instrument
 from rig.dsp.params import Params
 from rig.dsp.spec import EnvSpec, OscSpec, VoiceSpec
+from rig.dsp.sums import mix
 from rig.dsp.switch import Switch
 from rig.dsp.waves import Wave, WaveBank, note_hz
 
@@ -48,6 +49,8 @@ class _Shared:
         t = rests  # every object here runs only while the instrument sounds
         self.waves = bank
         waves = {o.wave for o in spec.oscillators}
+        # pyo's own Noise, not the bank's table (`WaveBank.noise`): a pluck is a 10 ms burst
+        # of it, and which burst moves the pluck's loudness by dB (another seed does too).
         self.noise = t(pyo.Noise()) if waves & {"noise", "string"} else None
         self.saw_table = pyo.SawTable(order=PULSE_HARMONICS) if "pulse" in waves else None
         self.harm_tables = {
@@ -76,7 +79,7 @@ class _Shared:
                 src = t(Wave(bank, lfo.wave, rate, 0.5, mul=depth, nominal=top, align=False).out)
             by_target.setdefault(lfo.to, []).append(src)
         self.lfo = {
-            target: srcs[0] if len(srcs) == 1 else t(pyo.Mix(srcs, voices=1))
+            target: srcs[0] if len(srcs) == 1 else _summed(pyo, srcs, 1, t)
             for target, srcs in by_target.items()
         }
         self.widths: dict[int, Any] = {}
@@ -87,6 +90,15 @@ class _Shared:
                     swing = t(self.lfo["width"] * 0.5)
                     width = t(pyo.Clip(t(width + swing), 0.02, 0.98))
                 self.widths[i] = width
+
+
+def _summed(pyo: ModuleType, inputs: list[Any], voices: int, track: Callable[[Any], Any]) -> Any:
+    """`pyo.Mix(inputs, voices)` without its per-block Python calls (`rig.dsp.sums`);
+    every object made is passed to `track`."""
+    out, made = mix(pyo, inputs, voices)
+    for obj in made:
+        track(obj)
+    return track(out)
 
 
 class _Slot:
@@ -128,7 +140,7 @@ class _Slot:
             track(self._osc(pyo, i, osc, freq, params, shared))
             for i, osc in enumerate(spec.oscillators)
         ]
-        mixed = sources[0] if len(sources) == 1 else track(pyo.Mix(sources, voices=1))
+        mixed = sources[0] if len(sources) == 1 else _summed(pyo, sources, 1, track)
         self.out = track(self._filter(pyo, spec, params, shared, mixed))
         self.sustain_zero = False
         self.active = True
@@ -330,15 +342,15 @@ class SynthInstrument(Instrument):
         t = self.rests
         outs = [slot.out for slot in self.slots]
         if len(outs) == 1:
-            dry = t(pyo.Mix(outs, voices=2))
+            dry = _summed(pyo, outs, 2, t)
         else:
             # Even slots lean left, odd slots right: width without a panner per note.
-            even = t(pyo.Mix(outs[0::2], voices=1))
-            odd = t(pyo.Mix(outs[1::2], voices=1))
+            even = _summed(pyo, outs[0::2], 1, t)
+            odd = _summed(pyo, outs[1::2], 1, t)
             a, b = (1.0 + spec.spread) / 2.0, (1.0 - spec.spread) / 2.0
             left = t(t(even * a) + t(odd * b))
             right = t(t(even * b) + t(odd * a))
-            dry = t(pyo.Mix([left, right], voices=2))
+            dry = _summed(pyo, [left, right], 2, t)
         if "amp" in shared.lfo:
             swell = t(t(t(shared.lfo["amp"] + 1.0) * 0.25))
             dry = t(dry * t(1.0 - swell))

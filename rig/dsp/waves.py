@@ -24,11 +24,14 @@ import math
 from types import ModuleType
 from typing import Any
 
-__all__ = ["WaveBank", "Wave", "KINDS", "TABLE_SIZE", "shape", "note_hz"]
+__all__ = ["WaveBank", "Wave", "KINDS", "TABLE_SIZE", "NOISE_SIZE", "shape", "note_hz"]
 
 # Points per cycle: the steepest edge (a saw at n = 50) spans ~400 of them, so linear
 # interpolation stays within ~1e-5 of the formula (measured in the tests).
 TABLE_SIZE = 8192
+# Samples of white noise in a bank's noise table (43.7 s at 48 kHz before it repeats: a
+# drum hit or a pluck reads a few hundred ms of it).
+NOISE_SIZE = 1 << 21
 # pyo's LFO `type` numbers for the shapes tabulated here.
 KINDS = {"saw": 0, "square": 2, "triangle": 3}
 
@@ -73,14 +76,43 @@ class WaveBank:
     """The tables of one pyo server, made on first use and shared by every oscillator.
 
     `exact = True` (class-wide) makes every `Wave` pyo's own `LFO` instead: the reference
-    the tests hold the tables to, whole voices rendered both ways."""
+    the tests hold the tables to, whole voices rendered both ways. `pyo_noise = True`:
+    `noise()` is pyo's own `Noise` (the reference of `tests/dsp/test_noise.py`)."""
 
     exact = False
+    pyo_noise = False
 
     def __init__(self, pyo: ModuleType, sample_rate: float):
         self.pyo = pyo
         self.sample_rate = sample_rate
         self._tables: dict[tuple[str, float], Any] = {}
+        self._noise: Any = None
+
+    def noise(self) -> Any:
+        """White noise, uniform in ±0.99 as pyo's `Noise`, read from a table.
+
+        pyo's `Noise` draws each sample from its generator through `pyorand()`, which
+        finds pyo's module state by name in the interpreter's dict on every call (a C
+        string decoded and hashed per sample): 60 s of it cost 0.14 s of CPU, the same
+        time read from a table by `Osc` (one sample a step, no interpolation) 0.013 s;
+        the kit's noise ran whenever the kit sounded, ~17 % of a drum track's render.
+        The samples are another draw of the same white noise (numpy's generator, seeded:
+        every render the same), as if pyo's global seed were another:
+        `tests/dsp/test_noise.py` holds the kit to its render with `Noise`, within what
+        another seed of pyo's own moves it. (The synth voices keep `Noise`: a guitar's
+        pluck is a 10 ms burst of it, and which burst moves the pluck by dB.)"""
+        if self.pyo_noise:
+            return self.pyo.Noise()
+        if self._noise is None:
+            import numpy as np
+
+            from rig.dsp.server import SEED
+
+            self._noise = self.pyo.DataTable(NOISE_SIZE)
+            draw = np.random.default_rng(SEED).random(NOISE_SIZE, dtype=np.float32)
+            np.asarray(self._noise.getBuffer())[:] = draw * np.float32(1.98) - np.float32(0.99)
+        # One table sample per output sample: sr / size is exact in binary (a power of 2).
+        return self.pyo.Osc(self._noise, freq=self.sample_rate / NOISE_SIZE, interp=1)
 
     def table(self, kind: str, sharp: float, freq: float) -> Any:
         numh = _harmonics(kind, sharp, freq, self.sample_rate)

@@ -27,6 +27,7 @@ from types import ModuleType
 
 import numpy as np
 
+from rig.dsp.denormals import flush_denormals
 from rig.dsp.params import moving_params
 from rig.dsp.play import apply_event, build_instrument
 from rig.dsp.server import import_pyo, offline_server
@@ -87,7 +88,9 @@ def render_track(job: TrackJob, report: Callable[[str, float], None]) -> TrackRe
     pyo = import_pyo()
     server = offline_server(pyo, job.sample_rate, job.buffer_size)
     try:
-        unmatched, rests, frames = _play(pyo, server, job, report)
+        # Decaying filters and reverbs compute far faster without denormals (see there).
+        with flush_denormals():
+            unmatched, rests, frames = _play(pyo, server, job, report)
     finally:
         # pyo objects freed after their server is gone (or while the next one boots)
         # crash the process (measured: a segfault on the 5th render in one process).

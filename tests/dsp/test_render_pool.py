@@ -65,3 +65,19 @@ def test_a_worker_that_dies_is_a_render_error_naming_it(tmp_path: Path, monkeypa
     with pytest.raises(RenderError, match="a render worker failed"):
         render_cues(cues, VOICES, workers=2)
     assert not any(c.out.exists() for c in cues[1:])  # nothing after the failure written
+
+
+def test_workers_import_the_parents_rig_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Run from inside another checkout (a directory holding a `rig` package), the
+    workers still render with the rig the parent imported, not that one."""
+    decoy = tmp_path / "checkout" / "rig" / "dsp"
+    decoy.mkdir(parents=True)
+    for folder in (decoy.parent, decoy):
+        (folder / "__init__.py").write_text("")
+    (decoy / "worker.py").write_text("raise SystemExit('the decoy rig was imported')\n")
+    monkeypatch.chdir(decoy.parent.parent)
+    (cue,) = [Cue(a, tmp_path / "cue.wav") for a in _cues()[2:]]
+    (report,) = render_cues([cue], VOICES, workers=1)
+    assert report.tracks == ("bass",) and cue.out.exists()

@@ -65,16 +65,34 @@ def test_every_drum_lane_produces_a_transient(lane, tmp_path):
     assert later < 0.2 * attack, LANES[lane]
 
 
+def _octave_shares(x: np.ndarray) -> np.ndarray:
+    """Each octave band's share of the power spectrum (dB), 40 Hz to 20 kHz."""
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    freqs = np.fft.rfftfreq(len(x), 1 / SR)
+    bands = [(freqs >= 40 * 2**k) & (freqs < 40 * 2 ** (k + 1)) for k in range(9)]
+    return np.array([10 * np.log10(spectrum[b].sum() / spectrum.sum() + 1e-12) for b in bands])
+
+
 def test_lanes_differ_from_each_other(tmp_path):
-    """Twelve lanes, twelve sounds: their spectral centroids are not all alike."""
+    """Twelve lanes, twelve sounds: no two share a spectrum.
+
+    Not their centroids to 10 Hz, as this test asked before: the kick's and the low
+    tom's lie within ~2 % of each other (~190 Hz), and the noise in the kick's click
+    moves its centroid by a few Hz (pyo's own `Noise` under another global seed put
+    both at 192.2 Hz). Their octave bands differ by dB (the closest pair of lanes by
+    4-8 dB in some band, over several noise draws)."""
     events = []
     for lane in range(12):
         events += note("drums", lane * 2, lane, 0.25)
     mono, _, _ = render_arrays(arrangement(events, {"drums": "rytm-kit"}, bars=6), tmp_path)
-    centroids = [centroid(window(mono, lane + 0.002, lane + 0.15)) for lane in range(12)]
+    hits = [window(mono, lane + 0.002, lane + 0.15) for lane in range(12)]
+    centroids = [centroid(hit) for hit in hits]
     bd, sd, ch = centroids[0], centroids[1], centroids[8]
     assert bd < sd < ch
-    assert len({round(c, -1) for c in centroids}) == 12
+    shares = [_octave_shares(hit) for hit in hits]
+    for i in range(12):
+        for j in range(i):
+            assert np.max(np.abs(shares[i] - shares[j])) > 2.0, f"lanes {j} and {i} alike"
 
 
 @pytest.mark.parametrize("voice, pitch", [("rytm-kit", 1), ("juno-poly", 60)])

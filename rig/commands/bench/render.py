@@ -195,22 +195,29 @@ def _whole_set(
     import time
     import wave
 
+    from rig.config import DEFAULT_CONFIG
     from rig.dsp.render import RenderError
 
     out = tmp / "set.wav"
     # -P: without it `python -m` puts the working directory first on sys.path, and a
     # baseline run from inside this checkout imported this code, not the baseline's (the
     # comparisons before this fix measured this code twice). The checkout to run comes
-    # from PYTHONPATH alone: the baseline's, or this one's.
-    command = [sys.executable, "-P", "-m", "rig.cli", "render", str(setlist), "-o", str(out)]
+    # from PYTHONPATH alone: the baseline's, or this one's. And the render runs in `tmp`,
+    # not here: a baseline's render workers (`python -m rig.dsp.worker`, without -P
+    # before render26) would import a rig found in the working directory, this one.
+    command = [
+        sys.executable, "-P", "-m", "rig.cli", "render", str(setlist.resolve()), "-o", str(out)
+    ]  # fmt: skip
+    if config is None and DEFAULT_CONFIG.exists():
+        config = DEFAULT_CONFIG  # what `rig render` here would have read
     if config is not None:
-        command += ["--config", str(config)]
+        command += ["--config", str(config.resolve())]
     env = dict(os.environ)
     here = Path(__file__).resolve().parents[3]  # rig/commands/bench/render.py → the checkout
     env["PYTHONPATH"] = str(root if root is not None else here)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
