@@ -14,17 +14,17 @@ Flushing changes only values below 1.2e-38 (−760 dBFS) to zero: nothing a 24-b
 are the processor's, per thread: `flush_denormals()` sets them for the render and puts
 back what was there after, so the calling thread's other arithmetic is left as it was.
 
-The MXCSR register is reached through two four-byte x86-64 functions (``stmxcsr``/
-``ldmxcsr [rdi]; ret``) in an executable page made with `mmap`: the standard library
-has no call for it. Elsewhere (other processors, Windows' calling convention, a system
-that refuses executable pages) the render runs as before, denormals and all.
+The MXCSR register is reached through the C library's floating-point environment
+(`fegetenv`/`fesetenv`): on x86-64 glibc its `fenv_t` is the x87 environment (28 bytes)
+followed by the 32-bit MXCSR, which `fesetenv` loads as given. Elsewhere (other
+processors, other C libraries, Windows, macOS) the render runs as before, denormals
+and all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import mmap
 import platform
 import sys
 from collections.abc import Iterator
@@ -34,41 +34,45 @@ __all__ = ["flush_denormals", "mxcsr", "FTZ", "DAZ"]
 
 FTZ = 1 << 15  # results that would be denormal are written as zero
 DAZ = 1 << 6  # denormal inputs are read as zero
-# stmxcsr [rdi]; ret  |  ldmxcsr [rdi]; ret   (System V x86-64: the first argument in rdi)
-_CODE = bytes([0x0F, 0xAE, 0x1F, 0xC3, 0x0F, 0xAE, 0x17, 0xC3])
+_ENV_WORDS = 8  # glibc x86-64 fenv_t: 7 words of x87 environment, then the MXCSR
+_MXCSR_WORD = 7
 
 
 class _Register:
-    """Read and write this thread's MXCSR."""
+    """Read and write this thread's MXCSR through glibc's floating-point environment."""
 
-    def __init__(self) -> None:
-        self._page = mmap.mmap(
-            -1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC
-        )
-        self._page.write(_CODE)
-        self._anchor: Any = ctypes.c_char.from_buffer(self._page)
-        address = ctypes.addressof(self._anchor)
-        proto = ctypes.CFUNCTYPE(None, ctypes.POINTER(ctypes.c_uint32))
-        self._store = proto(address)
-        self._load = proto(address + 4)
+    def __init__(self, libc: Any) -> None:
+        self._get = libc.fegetenv
+        self._set = libc.fesetenv
+
+    def _env(self) -> Any:
+        env = (ctypes.c_uint32 * _ENV_WORDS)()
+        if self._get(env) != 0:
+            raise OSError("fegetenv failed")
+        return env
 
     def get(self) -> int:
-        value = ctypes.c_uint32()
-        self._store(ctypes.byref(value))
-        return value.value
+        return int(self._env()[_MXCSR_WORD])
 
     def set(self, value: int) -> None:
-        self._load(ctypes.byref(ctypes.c_uint32(value)))
+        env = self._env()
+        env[_MXCSR_WORD] = value
+        if self._set(env) != 0:
+            raise OSError("fesetenv failed")
 
 
 def mxcsr() -> _Register | None:
     """This machine's MXCSR access, or None where it is not reached this way."""
-    if sys.platform == "win32" or platform.machine().lower() not in ("x86_64", "amd64"):
+    if not sys.platform.startswith("linux") or platform.machine().lower() != "x86_64":
+        return None
+    if platform.libc_ver()[0] != "glibc":
         return None
     try:
-        return _Register()
-    except (OSError, ValueError, TypeError):  # no executable anonymous pages here
+        register = _Register(ctypes.CDLL(None))
+        register.get()
+    except (OSError, AttributeError):
         return None
+    return register
 
 
 @contextlib.contextmanager
