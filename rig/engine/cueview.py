@@ -213,6 +213,25 @@ class CueView:
             out.sort(key=sort_key)
         return out
 
+    def next_due(self, tick: int) -> int:
+        """A view tick at or after `tick` before which `query_ticks` from `tick` on returns
+        nothing and the view does not end: the first event of either version, a mute
+        change, the end. A lower bound (a muted event counts): the frame loop pumps no
+        later than that (`rig.engine.cycle`), and a pump before it hands over nothing."""
+        due = self.length_ticks
+        if tick <= 0 < due and self._chased:
+            return 0
+        off = self.offset
+        for source in (self.base, self.fill_base):
+            if source is not None:
+                first = source.first_tick_from(tick + off)
+                if first is not None and first - off < due:
+                    due = first - off
+        i = bisect.bisect_left(self._ticks, max(1, tick))
+        if i < len(self._ticks) and self._ticks[i] < due:
+            due = self._ticks[i]
+        return due
+
     def _take(
         self,
         out: list[Event],

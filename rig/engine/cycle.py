@@ -29,8 +29,13 @@ nothing to send (no clock while stopped, timed end or MTC), and in every cycle w
 a sync source or input is followed (a master's Start is acted on in the cycle it
 arrives). The frames the music lands on do not depend on when it was handed over;
 the scheduler's Python work runs about once in ten cycles instead of in every one
-(measured in `rig bench clock`). The other cycles ask only `quiet(frames, nframes)`:
-ints, a lock and two compares, no cycle object.
+(measured in `rig bench clock`). Fewer still: when nothing is due before the next
+event, clock tick or end of the view (`next_due`), the pumps before it, which would
+hand over nothing, are skipped; a command first moves the scheduler's first free tick
+to where they would have left it (`catch_up`), so "now" means what it meant. The
+other cycles ask only `quiet(frames, nframes)`: ints and a few compares, no cycle
+object, no lock taken (see `quiet` for why that is safe against a command arriving
+meanwhile).
 
 Xruns: when a cycle does not start where the previous one ended, the frames in
 between were never processed. The pump then finds the missed window's events
@@ -46,14 +51,43 @@ on them.
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
+from rig.midi.wire import TICKS_PER_CLOCK
 from rig.timing.timeline import FrameCycle, Timeline
 
-__all__ = ["FrameLoop"]
+__all__ = ["FrameLoop", "next_due", "catch_up"]
 
 _NEVER = 1 << 62  # a frame no cycle reaches
+
+
+def next_due(scheduler: Any) -> tuple[int, int] | None:
+    """While playing: (tick, timeline ns) before which nothing not handed over yet is
+    due — the next tick anything can happen at (an event of the view, a mute change, the
+    view's end: `CueView.next_due`; a clock tick), and its time less the largest
+    latency. A pump whose horizon stays before it hands over nothing. None: not known
+    (stopped, a timed stop, an arrangement without `next_due`)."""
+    view_due = getattr(scheduler.arrangement, "next_due", None)
+    if not scheduler.playing or view_due is None or scheduler.until_ns is not None:
+        return None
+    tick = scheduler.next_tick
+    due = view_due(tick)
+    if scheduler.clock_latency_ns:
+        due = min(due, -(-tick // TICKS_PER_CLOCK) * TICKS_PER_CLOCK)
+    return due, int(scheduler.clock.ns_at(due)) - scheduler.max_latency_ns
+
+
+def catch_up(scheduler: Any, now_ns: int, due_tick: int) -> None:
+    """`next_tick` where a pump at `now_ns` that hands over nothing leaves it: its
+    horizon's tick, never past `due_tick` (from there on something may be due). After
+    skipped pumps a command then sees "the first tick not handed over" where a pump every
+    lookahead would have left it (a tempo change starts there: `Scheduler.set_bpm`)."""
+    if scheduler.playing and scheduler.arrangement is not None:
+        horizon = now_ns + scheduler.lookahead_ns + scheduler.max_latency_ns
+        tick_to = math.floor(scheduler.clock.tick_at(horizon)) + 1
+        scheduler.next_tick = max(scheduler.next_tick, min(tick_to, due_tick))
 
 
 class _CommandLock:
@@ -69,10 +103,31 @@ class _CommandLock:
 
     def __enter__(self) -> _CommandLock:
         self._lock.acquire()
+        loop = self._loop
+        if loop._lagging:  # pumps were skipped: the transport as they would have left it
+            loop._lagging = False
+            catch_up(loop.engine.scheduler, loop.now_ns(), loop._due_tick)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._loop._covered_frame = -1
+        self._lock.release()
+
+
+class _ReadLock:
+    """`FrameLoop.reading`: the lock for a question that changes nothing (the status):
+    the callback does not pump in the middle of it, and no pump follows it."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> _ReadLock:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         self._lock.release()
 
 
@@ -86,7 +141,11 @@ class FrameLoop:
         self.engine = engine
         self.timeline = timeline
         self._lock = threading.Lock()  # the callback's side of `lock`
+        self._busy = self._lock.locked  # True while another thread holds `lock`
         self.lock = _CommandLock(self, self._lock)
+        # For questions (the status, 10 a second from `rig play` and the UI): under
+        # `lock` each made the next cycle pump, and after skipped pumps catch up.
+        self.reading = _ReadLock(self._lock)
         self.host: Any = None  # the JackHost whose process callback calls this loop
         self.cycles = 0
         self.jumps = 0  # cycles that did not start where the last one ended
@@ -100,6 +159,10 @@ class FrameLoop:
         self._next_frame: int | None = first_frame  # frame the next cycle should start at
         # The last frame whose events the last pump handed over; -1: pump next cycle.
         self._covered_frame = -1
+        # The last pump covered up to the next due event, beyond its lookahead (pumps
+        # that would hand over nothing are skipped): a command catches up first.
+        self._lagging = False
+        self._due_tick = 0  # the tick `next_due` found at the last pump
 
     def now_ns(self) -> int:
         """Timeline ns of the next cycle's first frame (for commands: they land there)."""
@@ -116,20 +179,26 @@ class FrameLoop:
     def quiet(self, frames: int, nframes: int) -> bool:
         """The process callback's first step on most cycles (JACK's real-time thread):
         True when the cycle starting at `frames` needs no pump — it starts where the last
-        one ended and what the last pump covered still reaches a cycle past it — and is
-        then counted as run; False: call the loop with the cycle (`__call__`). Ints only,
-        no `FrameCycle` made: a quiet cycle costs a lock and two compares."""
-        lock = self._lock
-        lock.acquire()
-        if (
-            frames == self._next_frame
-            and frames + 2 * nframes + self.notice_frames <= self._covered_frame
-        ):
-            self._next_frame = frames + nframes
+        one ended, what the last pump covered still reaches a cycle past it, and no other
+        thread holds `lock` — and is then counted as run; False: call the loop with the
+        cycle (`__call__`). Ints only, no `FrameCycle` made, no lock taken.
+
+        Why no lock, and why this order: a command reads `now_ns()` (the next cycle's
+        first frame) under `lock`, and its exit makes the next cycle pump. The cycle
+        is claimed first (`_next_frame` moves past it), then the lock and the covered
+        frame are looked at. A command that read the old `_next_frame` (this cycle)
+        took the lock before the claim: it still holds it (busy: this cycle takes the
+        loop's path, which waits for it and pumps), or it is done and its exit already
+        cleared the covered frame (this cycle pumps). A command that takes the lock
+        after the claim reads the next cycle's frame: its events land from there, and
+        that cycle pumps. Under the GIL these steps are one order for both threads."""
+        if frames != self._next_frame:
+            return False
+        self._next_frame = frames + nframes  # claimed: see above
+        if not self._busy() and frames + 2 * nframes + self.notice_frames <= self._covered_frame:
             self.cycles += 1
-            lock.release()
             return True
-        lock.release()
+        self._next_frame = frames  # not quiet after all: the loop's path runs this cycle
         return False
 
     def __call__(self, cycle: FrameCycle) -> None:
@@ -170,6 +239,7 @@ class FrameLoop:
                 until = self.timeline.ns_of(cycle.frames + 2 * cycle.nframes)
                 engine.sync.xrun(self.timeline.ns_of(missed_from), until)
         self._covered_frame = -1  # stays so if the pump raises
+        self._lagging = False
         engine.pump(now, hooks=False)
         self.pumps += 1
         sync = engine.sync
@@ -177,8 +247,17 @@ class FrameLoop:
             return  # following a sync source or input: taken every cycle
         scheduler = engine.scheduler
         if scheduler.playing or scheduler.idle_devices:
-            # Every frame before now + lookahead is handed over.
-            self._covered_frame = self.timeline.frame_of(now + scheduler.lookahead_ns) - 1
+            # Every frame before now + lookahead is handed over ...
+            covered = self.timeline.frame_of(now + scheduler.lookahead_ns) - 1
+            # ... and nothing is due before the next event, clock tick or end: the pumps
+            # before it would hand over nothing, so the next one runs a cycle or two
+            # before it, as after any pump (a timed end and MTC work in every pump).
+            due = next_due(scheduler) if engine.timed is None and engine.mtc is None else None
+            if due is not None and self.timeline.frame_of(due[1]) - 1 > covered:
+                covered = self.timeline.frame_of(due[1]) - 1
+                self._due_tick = due[0]
+                self._lagging = True
+            self._covered_frame = covered
         elif engine.timed is None and engine.mtc is None:
             # Stopped, no clock while stopped, no timed end, no MTC: nothing is sent
             # until a command (which makes the next cycle pump) or an xrun.

@@ -9,13 +9,14 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rig.midi.ports import BackendUnavailable, jack_unavailable_reason, load_jack
 from rig.midi.realtime import try_realtime
 from rig.timing.timeline import FrameCycle
 
-__all__ = ["JackHost"]
+__all__ = ["JackHost", "direct_midi"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,36 @@ _LIST_ATTEMPTS = 5
 _perf_ns = time.perf_counter_ns  # a global read, not a module attribute lookup, per cycle
 NEVER = 1 << 62  # a frame no cycle reaches (a sink with nothing due)
 _WRAP = 1 << 32  # JACK's frame counter is 32 bits (`rig.timing.timeline`)
+
+
+def _last_frame_reader(client: Any) -> Callable[[], int]:
+    """A callable returning `client.last_frame_time`. JACK-Client's property is a Python
+    function around one C call (`jack_last_frame_time`); the process callback reads it
+    in every cycle, so this calls the C function directly (a C partial, no Python frame)
+    where the JACK-Client version exposes it, and the property elsewhere."""
+    import functools
+
+    lib, ptr = getattr(load_jack(), "_lib", None), getattr(client, "_ptr", None)
+    function = getattr(lib, "jack_last_frame_time", None)
+    if function is None or ptr is None:
+        return lambda: client.last_frame_time
+    return functools.partial(function, ptr)
+
+
+def direct_midi(port: Any) -> tuple[Callable[[int], Any], Any, Any] | None:
+    """(buffer of `port` for n frames, clear a buffer, write an event to a buffer): the C
+    functions JACK-Client's `clear_buffer` and `write_midi_event` call, without their
+    Python around them (each looks the buffer up again through the client's buffer size
+    property; a write also wraps the bytes). A sink takes the buffer once per cycle.
+    None where the JACK-Client version (or a test's port) does not expose them."""
+    import functools
+
+    lib, ptr = getattr(load_jack(), "_lib", None), getattr(port, "_ptr", None)
+    names = ("jack_port_get_buffer", "jack_midi_clear_buffer", "jack_midi_event_write")
+    calls = [getattr(lib, name, None) for name in names]
+    if ptr is None or None in calls:
+        return None
+    return functools.partial(calls[0], ptr), calls[1], calls[2]
 
 
 class JackHost:
@@ -60,6 +91,9 @@ class JackHost:
         # `driver(cycle)` on the cycles it says need a pump.
         self.timeline: Any = None
         self.driver: Any = None
+        # JACK's `last_frame_time`, read once per cycle: straight through cffi once the
+        # client is open (`_last_frame_reader`), else through JACK-Client's property.
+        self._last_frame_time: Callable[[], int] = lambda: self.client.last_frame_time
         self._lock = threading.Lock()
         self._wake: queue.SimpleQueue[bool] = queue.SimpleQueue()
         self._watcher: threading.Thread | None = None
@@ -80,6 +114,7 @@ class JackHost:
             raise BackendUnavailable(jack_unavailable_reason(exc)) from None
         self.client = client
         self.clock = JackClock(client)
+        self._last_frame_time = _last_frame_reader(client)
         client.set_process_callback(self._process)
         client.set_xrun_callback(self._on_xrun)
         client.set_shutdown_callback(self._on_shutdown)
@@ -223,29 +258,40 @@ class JackHost:
         self._quiet_until = -1
 
     def _process(self, nframes: int) -> None:
-        # JACK's real-time thread, once per cycle (750 times a second at 64 frames):
-        # on the cycles where nothing is due, which are most of them, kept to one call
-        # (the frame loop's `quiet`) and plain attribute reads and compares — no cycle
-        # object made (`rig bench clock` measures what it costs).
-        began = _perf_ns()
-        client = self.client
-        if client is None:  # closing: the callback may still run once or twice
-            return
+        # JACK's real-time thread, once per cycle (750 times a second at 64 frames).
+        # Frame mode, most cycles: nothing queued, no sink due before the cycle's end, no
+        # input to read and the frame loop says quiet — one frame read, a few compares,
+        # no cycle object, not timed (two clock reads cost about as much as the rest:
+        # measured with `rig bench clock`; the process's CPU counts these cycles).
         timeline = self.timeline
+        if timeline is not None and self.client is not None:
+            frames = (self._last_frame_time() - timeline.origin) % _WRAP
+            driver = self.driver
+            # The loop's `quiet` counts the cycle as run when it needs no pump.
+            quiet = not self._inputs and (driver is None or driver.quiet(frames, nframes))
+            if quiet and not self.queued and frames + nframes <= self._quiet_until:
+                self.cycles += 1
+                return
+            self._cycle(frames, nframes, timeline, None if quiet else driver)
+        elif self.client is not None:  # closing: the callback may still run once or twice
+            self._cycle(0, nframes, None, None)
+
+    def _cycle(self, frames: int, nframes: int, timeline: Any, driver: Any) -> None:
+        """A cycle with work: the inputs, the frame loop (`driver`: None when it already
+        counted this cycle as quiet), then each sink that has something due or queued;
+        timed (`callback_ns`, `callback_max_ns`)."""
+        began = _perf_ns()
         cycle: Any = None
         if timeline is None:
             cycle = self.clock.cycle(nframes)
             frames = cycle.frames
-        else:
-            frames = (client.last_frame_time - timeline.origin) % _WRAP
-            driver = self.driver
+        elif self._inputs or driver is not None:
             # Inputs first: the engine's pump below sees this cycle's sync messages.
-            if self._inputs or (driver is not None and not driver.quiet(frames, nframes)):
-                cycle = FrameCycle(frames, nframes, timeline)
-                for reader in self._inputs:
-                    reader._process(cycle)
-                if driver is not None:
-                    driver(cycle)
+            cycle = FrameCycle(frames, nframes, timeline)
+            for reader in self._inputs:
+                reader._process(cycle)
+            if driver is not None:
+                driver(cycle)
         end = frames + nframes
         if self.queued or self._quiet_until < end:
             if cycle is None:

@@ -54,7 +54,7 @@ import time
 from collections import deque
 from typing import Any
 
-from rig.midi.jack_host import NEVER, JackHost
+from rig.midi.jack_host import NEVER, JackHost, direct_midi
 from rig.midi.notes import NoteTracker, take_back
 from rig.midi.ports import match_port
 from rig.midi.sink import entry, wire_of
@@ -135,6 +135,10 @@ class JackSink:
         self.host = host if host is not None else JackHost(f"rig-{name}")
         self._port_name = port_name or name
         self._port: Any = None
+        # The port's MIDI buffer through cffi directly (`direct_midi`; None: through
+        # JACK-Client's methods), and this cycle's buffer once cleared.
+        self._direct: Any = None
+        self._buf: Any = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._heap: list[tuple[int, int, Message, list[bytes]]] = []
         self._overflow: deque[bytes] = deque()
@@ -158,6 +162,7 @@ class JackSink:
         if self._open:
             return
         self._port = self.host._attach(self, self._port_name)
+        self._direct = direct_midi(self._port)
         self._open = True
         self._reconcile()
         if not self.connected:
@@ -241,6 +246,7 @@ class JackSink:
             except Exception:
                 log.debug("unregistering %s", self._port_name, exc_info=True)
         self._port = None
+        self._direct = None
         self.connected = False
         if self._own_host:
             self.host.close()
@@ -334,8 +340,7 @@ class JackSink:
                 and timeline is self._head_line
                 and not self._panic_pending
             ):
-                port.clear_buffer()
-                self._written = 0
+                self._clear(port, cycle.nframes)
                 self._dirty = False
                 self.quiet_until = NEVER if head is None else head
                 return
@@ -361,8 +366,7 @@ class JackSink:
         if not (due or overflow or self._dirty or panicked or self._panic_pending):
             self._quiet(timeline)
             return
-        port.clear_buffer()
-        self._written = 0
+        self._clear(port, cycle.nframes)
         # What did not fit last cycle goes first, at offset 0 (already late).
         while overflow:
             if not self._write(port, 0, overflow[0]):
@@ -453,14 +457,30 @@ class JackSink:
                 self.frame_log.append((when, first + offset))
         self._head_frame = frame if timeline is not None else None
 
+    def _clear(self, port: Any, nframes: int) -> None:
+        """Clear the port's MIDI buffer for this cycle (and keep it for the writes)."""
+        self._written = 0
+        direct = self._direct
+        if direct is None:
+            port.clear_buffer()
+            return
+        self._buf = direct[0](nframes)
+        direct[1](self._buf)
+
     def _write(self, port: Any, offset: int, msg: bytes) -> bool:
         if self._written >= _MAX_PER_CYCLE:
             self.overflows += 1
             return False
-        try:
-            port.write_midi_event(offset, msg)
-        except Exception:  # buffer full: never raise in the RT thread
-            self.overflows += 1
-            return False
+        direct = self._direct
+        if direct is not None:
+            if direct[2](self._buf, offset, bytes(msg), len(msg)):  # ENOBUFS: full
+                self.overflows += 1
+                return False
+        else:
+            try:
+                port.write_midi_event(offset, msg)
+            except Exception:  # buffer full: never raise in the RT thread
+                self.overflows += 1
+                return False
         self._written += 1
         return True

@@ -128,6 +128,11 @@ class Arrangement:
         hi = bisect.bisect_left(self._ticks, tick_to)
         return list(self.events[lo:hi])
 
+    def first_tick_from(self, tick: int) -> int | None:
+        """The tick of the first event at or after `tick` (None: none left)."""
+        i = bisect.bisect_left(self._ticks, tick)
+        return self._ticks[i] if i < len(self._ticks) else None
+
     def query(
         self, beat_from: Fraction | int | float, beat_to: Fraction | int | float, fill: bool = False
     ) -> list[Event]:

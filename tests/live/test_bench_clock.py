@@ -59,7 +59,13 @@ def test_engines_part_measures_every_row(jack_server):
     assert "4 MIDI ports connected" in connected.note
     for r in engines:
         assert r.cycles > 0 and r.cpu_seconds > 0 and r.wall_seconds > 0, r
-        assert r.callback_us is not None and 0 < r.callback_us[0] <= r.callback_us[1], r
+        assert r.callback_us is not None, r
+        if r.engine == FRAME and r.mode == STOPPED:
+            # Its cycles are quiet (a frame read and a few compares), and quiet cycles
+            # are not timed: the callback figures may be 0 (its CPU is still measured).
+            assert 0 <= r.callback_us[0] and 0 <= r.callback_us[1], r
+        else:
+            assert 0 < r.callback_us[0] <= r.callback_us[1], r
         # Nothing left sounding; in real time an xrun cycle can lose note-offs at the
         # recorder itself (measured), so there only a run without xruns is exact.
         assert r.sounding == 0 or (r.mode == REALTIME and r.xruns > 0), r
