@@ -434,14 +434,17 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         held = max(i for i in range(spp) if data[i][0] == 0x90 and data[i][1] == 43)
         assert sounding_after(data[: held + 1]) == [(0, 43)]
         between = [d for d in data[held + 1 : spp] if d[0] < 0xF0]  # not clock, Stop...
-        # Its note-off and nothing else (the rescue repeats it while JACK reports xruns:
-        # a cycle that xruns loses its MIDI; a note-off for a note already off does nothing).
-        # Its note-off may be missing only if the server xrun (a cycle that xruns loses
-        # its MIDI; tests/live/test_rescue.py proves the rescue itself): at the end
-        # nothing sounds either way (below).
+        # Note-offs and nothing else: no note starts there. Its own (the rescue repeats
+        # it while JACK reports xruns: a cycle that xruns loses its MIDI), and, for notes
+        # that do not sound (redundant, harmless by design), the engine's resend after
+        # an xrun of every note-off of the last 100 ms (issue 16, item 3: here C2's, the
+        # note the hot reload replaced). Its note-off may be missing only if the server
+        # xrun (tests/live/test_rescue.py proves the rescue itself): at the end nothing
+        # sounds either way (below).
         near = [(f, d.hex()) for f, d in events[max(0, held - 12) : spp + 2] if d != b"\xf8"]
-        assert set(between) <= {bytes((0x80, 43, 64))}, (near, seen.get("log"))
-        rescued = bool(between)
+        offs = [d for d in between if len(d) == 3 and d[0] & 0xF0 == 0x80]
+        assert offs == between, (near, seen.get("log"))  # no note-on, no controller
+        rescued = any(d[:2] == bytes((0x80, 43)) for d in offs)  # the others end nothing
         assert rescued or jack_server.xruns.count > 0, "no rescue note-off and no xrun"
         assert sounding_after(data[:spp]) == ([] if rescued else [(0, 43)])
         assert data[spp + 1] == b"\xfb"  # Continue, then the clock from the resumed bar
