@@ -432,7 +432,7 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         # The engine died holding G2 (43); the host ended exactly that note.
         spp = next((i for i, d in enumerate(data) if d[0] == 0xF2), None)
         said = [(f, d.hex()) for f, d in events if d != b"\xf8"][-40:]  # for a failure
-        assert spp is not None, ("no SPP: no resume?", jack_server.xruns.count, said, seen)
+        assert spp is not None, f"no SPP: xruns {jack_server.xruns.count}, got {said}, {seen}"
         held = max(i for i in range(spp) if data[i][0] == 0x90 and data[i][1] == 43)
         assert sounding_after(data[: held + 1]) == [(0, 43)]
         between = [d for d in data[held + 1 : spp] if d[0] < 0xF0]  # not clock, Stop...
