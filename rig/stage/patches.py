@@ -23,6 +23,10 @@ The clients are looked for by the names JACK gave them, which the engine reports
 `rig-01`: a second rig on the same server), and by the configured name this looked at
 the other rig's ports, so it neither restored nor rescued what was patched to its own.
 A restarted engine may get other names again: `restore` moves what was seen to them.
+
+`restore` runs while the graph changes (the dead engine's clients leaving, the new
+one's arriving), where a listing can fail (`JackHost.ports`: None): it lists again,
+for at most `LIST_S`, rather than take a failed listing for "no ports" and make none.
 """
 
 from __future__ import annotations
@@ -32,9 +36,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["LOOK_S", "Patches"]
+__all__ = ["LIST_S", "LOOK_S", "Patches"]
 
 LOOK_S = 1.0  # how often the connections are looked at while the engine lives
+LIST_S = 1.0  # how long `restore` lists the new engine's ports again while that fails
+_LIST_POLL_S = 0.02
 
 
 class Patches:
@@ -49,12 +55,14 @@ class Patches:
         clients: Mapping[str, str],
         *,
         now: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.host = host
         self.clients = dict(clients)
         # own port -> (it is an output, the ports it connects to)
         self.seen: dict[str, tuple[bool, tuple[str, ...]]] = {}
         self._now = now
+        self._sleep = sleep
         self._last = float("-inf")
 
     def _ports(self) -> dict[str, bool] | None:
@@ -109,12 +117,12 @@ class Patches:
         client = self.host.client
         if client is None or not self.seen:
             return 0
-        ports = set(self._ports() or ())
+        ports = self._listed(self._ports)
         made = 0
         for port, (output, others) in self.seen.items():
-            if port not in ports:
+            if port not in (ports or ()):
                 continue  # the edited config has no such device any more
-            now = set(self._connections(port) or ())
+            now = set(self._listed(lambda p=port: self._connections(p)) or ())
             for other in others:
                 if other in now:
                     continue
@@ -125,6 +133,14 @@ class Patches:
                 made += 1
         self._last = float("-inf")  # look at the new engine's ports on the next round
         return made
+
+    def _listed(self, listing: Callable[[], Any]) -> Any:
+        """`listing()` once it succeeds (not None), trying again for at most `LIST_S`;
+        None if it never did."""
+        give_up = self._now() + LIST_S
+        while (listed := listing()) is None and self._now() < give_up:
+            self._sleep(_LIST_POLL_S)
+        return listed
 
     def _follow(self, clients: Mapping[str, str]) -> None:
         """Look at the clients `clients` names from now on; what was seen on a client

@@ -416,6 +416,9 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
                 os.kill(session.engine_pid, signal.SIGKILL)
                 seen["killed_in_bar"] = status.bar
             restarted = wait_restarted(sessions, 30)
+            # For a failure: the new engine says there whether its port met the
+            # recorder at its start ("no MIDI port matches ..." else), and where it resumed.
+            seen["restarted"] = (restarted.warnings, restarted.note)
             assert restarted.engine_pid != session.engine_pid
             with ControlClient(restarted.port) as control:
                 status = wait_for(control, lambda s: s.state == "playing")
