@@ -26,7 +26,8 @@ from tests.support.live import (
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
 
-def _client(jack_server, name: str):
+def jack_client(jack_server, name: str):
+    """An active client on the test's server (the caller closes it)."""
     import jack
 
     client = jack.Client(name, no_start_server=True, servername=jack_server.name)
@@ -44,7 +45,7 @@ def test_patches_made_again_on_a_new_client_with_the_same_port_names(jack_server
 
     host = JackHost("patches-host", server=jack_server.name)
     host.open()
-    other = _client(jack_server, "patches-other")
+    other = jack_client(jack_server, "patches-other")
     try:
         monitor = other.midi_inports.register("monitor")
         clock = other.midi_outports.register("clock")
@@ -52,7 +53,7 @@ def test_patches_made_again_on_a_new_client_with_the_same_port_names(jack_server
         gone = other.midi_inports.register("gone")
 
         def engine():
-            client = _client(jack_server, "fake-engine")
+            client = jack_client(jack_server, "fake-engine")
             out = client.midi_outports.register("virus")
             sync = client.midi_inports.register("sync-in")
             audio = client.outports.register("out_1")
@@ -95,12 +96,12 @@ def test_patches_follow_the_names_jack_gave_and_list_the_ports_once(jack_server)
 
     host = JackHost("patches-host", server=jack_server.name)
     host.open()
-    holder = _client(jack_server, "fake-engine")
+    holder = jack_client(jack_server, "fake-engine")
     holder.midi_outports.register("virus")
-    other = _client(jack_server, "patches-other")
+    other = jack_client(jack_server, "patches-other")
     try:
         monitor = other.midi_inports.register("monitor")
-        engine = _client(jack_server, "fake-engine")
+        engine = jack_client(jack_server, "fake-engine")
         assert engine.name != "fake-engine"  # JACK renamed it
         out = engine.midi_outports.register("virus")
         engine.connect(out, monitor)
@@ -117,7 +118,7 @@ def test_patches_follow_the_names_jack_gave_and_list_the_ports_once(jack_server)
         engine.close()
         holder.deactivate()
         holder.close()
-        engine = _client(jack_server, "fake-engine")  # the name is free now
+        engine = jack_client(jack_server, "fake-engine")  # the name is free now
         out = engine.midi_outports.register("virus")
         assert patches.restore({"fake-engine": engine.name}) == 1
         assert [p.name for p in engine.get_all_connections(out)] == ["patches-other:monitor"]
@@ -130,6 +131,49 @@ def test_patches_follow_the_names_jack_gave_and_list_the_ports_once(jack_server)
         host.close()
 
 
+def play_through_a_crash(jack_server, tmp_path, recorder, patch, look):
+    """`rig live` plays HELD to `recorder`; `patch()` is called once it plays, the host
+    is given a look at what it patched (it looks once a second), the engine is
+    SIGKILLed; once the restarted engine has played two bars, `look()` is called and
+    what it returns is returned, after the show was quit and ended."""
+    sessions = tmp_path / "sessions"
+    song_path, config = stage(tmp_path, recorder.port)
+    song_path.write_text(HELD)
+    ui, session = launch_live(jack_server, song_path, config, sessions)
+    try:
+        wait_watching(ui)
+        with ControlClient(session.port) as control:
+            control.send("/rig/play")
+            wait_for(control, lambda s: s.state == "playing")
+            patch()
+            time.sleep(2.5)  # the host looks once a second: give it a look at the patch
+            wait_for(control, lambda s: s.state == "playing")
+            os.kill(session.engine_pid, signal.SIGKILL)
+        restarted = wait_restarted(sessions, 60)
+        with ControlClient(restarted.port) as control:
+            status = wait_for(control, lambda s: s.state == "playing")
+            wait_for(control, lambda s: s.bar >= status.bar + 2)
+            looked = look()
+            control.send("/rig/quit")
+        wait_show_ended(sessions)
+    finally:
+        ui.kill()
+        ui.wait(5)
+        end_show(sessions)
+    return looked
+
+
+def resume_spp(data: list[bytes]) -> int:
+    """Where in `data` (a patched monitor's messages) the restarted engine's resume
+    (SPP + Continue) is; before it, the note the dead engine held there was heard and
+    ended by the host's rescue (a trial found it held across each crash)."""
+    spp = [i for i, d in enumerate(data) if d[0] == 0xF2]
+    assert spp, data[-10:]
+    assert any(d[0] == 0x90 and d[2] for d in data[: spp[-1]])
+    assert sounding_after(data[: spp[-1]]) == [], data[: spp[-1]][-8:]
+    return spp[-1]
+
+
 def test_a_monitor_patched_by_hand_hears_the_restarted_engine(jack_server, tmp_path):
     """`rig live` end to end: a second recorder, patched by hand to the engine's port
     (the way a performer patches a MIDI monitor), hears the music again after the
@@ -138,33 +182,15 @@ def test_a_monitor_patched_by_hand_hears_the_restarted_engine(jack_server, tmp_p
 
     recorder = Recorder.spawn(jack_server.env)
     monitor = Recorder.spawn(jack_server.env, client_name="hand-monitor")
-    sessions = tmp_path / "sessions"
-    patcher = _client(jack_server, "hand-patcher")
+    patcher = jack_client(jack_server, "hand-patcher")
     try:
-        song_path, config = stage(tmp_path, recorder.port)
-        song_path.write_text(HELD)
-        ui, session = launch_live(jack_server, song_path, config, sessions)
-        try:
-            wait_watching(ui)
-            with ControlClient(session.port) as control:
-                control.send("/rig/play")
-                wait_for(control, lambda s: s.state == "playing")
-                patcher.connect("rig:monopoly", monitor.port)
-                # The host looks once a second: give it a look at the patch.
-                time.sleep(2.5)
-                wait_for(control, lambda s: s.state == "playing")
-                os.kill(session.engine_pid, signal.SIGKILL)
-            restarted = wait_restarted(sessions, 60)
-            with ControlClient(restarted.port) as control:
-                status = wait_for(control, lambda s: s.state == "playing")
-                wait_for(control, lambda s: s.bar >= status.bar + 2)
-                connected = [p.name for p in patcher.get_all_connections("rig:monopoly")]
-                control.send("/rig/quit")
-            wait_show_ended(sessions)
-        finally:
-            ui.kill()
-            ui.wait(5)
-            end_show(sessions)
+        connected = play_through_a_crash(
+            jack_server,
+            tmp_path,
+            recorder,
+            patch=lambda: patcher.connect("rig:monopoly", monitor.port),
+            look=lambda: [p.name for p in patcher.get_all_connections("rig:monopoly")],
+        )
         heard = monitor.stop()
         recorder.stop()
     finally:
@@ -176,10 +202,5 @@ def test_a_monitor_patched_by_hand_hears_the_restarted_engine(jack_server, tmp_p
     data = [d for _, d in heard]
     # The restarted engine resumes with SPP + Continue: the monitor hears it and the
     # notes after it.
-    spp = [i for i, d in enumerate(data) if d[0] == 0xF2]
-    assert spp, data[-10:]
-    assert any(d[0] == 0x90 and d[2] for d in data[spp[-1]:]), data[spp[-1]:][:10]
-    # The note the dead engine held at the monitor was ended by the host's rescue
-    # before the new engine resumed (a trial found it held across each crash).
-    assert any(d[0] == 0x90 and d[2] for d in data[: spp[-1]])
-    assert sounding_after(data[: spp[-1]]) == [], data[: spp[-1]][-8:]
+    spp = resume_spp(data)
+    assert any(d[0] == 0x90 and d[2] for d in data[spp:]), data[spp:][:10]

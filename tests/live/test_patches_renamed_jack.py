@@ -6,34 +6,14 @@ configured names the live host looked at the other rig's ports instead
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import time
 
 import pytest
 
-from rig.control.protocol import ControlClient
-from rig.midi.notes import sounding_after
-from tests.live.test_live_jack import HELD, stage
-from tests.support.live import (
-    end_show,
-    launch_live,
-    wait_for,
-    wait_restarted,
-    wait_show_ended,
-    wait_watching,
-)
+from tests.live.test_patches_jack import jack_client, play_through_a_crash, resume_spp
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
-
-
-def _client(jack_server, name: str):
-    import jack
-
-    client = jack.Client(name, no_start_server=True, servername=jack_server.name)
-    client.activate()
-    return client
 
 
 def _renamed(client, asked: str, short: str) -> str:
@@ -57,47 +37,36 @@ def test_renamed_clients_hand_patches_are_restored_and_rescued(jack_server, tmp_
     clients' ports are left alone, also by the stand-ins' connection to the speakers."""
     from rig.probe.recorder import Recorder
 
-    squatter = _client(jack_server, "rig")
+    squatter = jack_client(jack_server, "rig")
     squatter.midi_outports.register("monopoly")
-    voices = _client(jack_server, "rig-voices")
+    voices = jack_client(jack_server, "rig-voices")
     voices.outports.register("output_1")
     recorder = Recorder.spawn(jack_server.env)
     monitor = Recorder.spawn(jack_server.env, client_name="renamed-monitor")
-    sessions = tmp_path / "sessions"
-    patcher = _client(jack_server, "renamed-patcher")
+    patcher = jack_client(jack_server, "renamed-patcher")
     tape = patcher.inports.register("tape")
+
+    def patch() -> None:
+        patcher.connect(_renamed(patcher, "rig", "monopoly"), monitor.port)
+        patcher.connect(_renamed(patcher, "rig-voices", "output_1"), tape)
+
+    def look() -> tuple[str, str, list[str], list[str], list[str]]:
+        midi = _renamed(patcher, "rig", "monopoly")
+        audio = _renamed(patcher, "rig-voices", "output_1")
+        squatted = [p.name for p in patcher.get_all_connections("rig:monopoly")]
+        squatted += [p.name for p in patcher.get_all_connections("rig-voices:output_1")]
+        return (
+            midi,
+            audio,
+            [p.name for p in patcher.get_all_connections(midi)],
+            [p.name for p in patcher.get_all_connections(audio)],
+            squatted,
+        )
+
     try:
-        song_path, config = stage(tmp_path, recorder.port)
-        song_path.write_text(HELD)
-        ui, session = launch_live(jack_server, song_path, config, sessions)
-        try:
-            wait_watching(ui)
-            with ControlClient(session.port) as control:
-                control.send("/rig/play")
-                wait_for(control, lambda s: s.state == "playing")
-                midi = _renamed(patcher, "rig", "monopoly")
-                audio = _renamed(patcher, "rig-voices", "output_1")
-                patcher.connect(midi, monitor.port)
-                patcher.connect(audio, tape)
-                time.sleep(2.5)  # the host looks once a second: give it a look
-                wait_for(control, lambda s: s.state == "playing")
-                os.kill(session.engine_pid, signal.SIGKILL)
-            restarted = wait_restarted(sessions, 60)
-            with ControlClient(restarted.port) as control:
-                status = wait_for(control, lambda s: s.state == "playing")
-                wait_for(control, lambda s: s.bar >= status.bar + 2)
-                midi_after = _renamed(patcher, "rig", "monopoly")
-                audio_after = _renamed(patcher, "rig-voices", "output_1")
-                heard_midi = [p.name for p in patcher.get_all_connections(midi_after)]
-                heard_audio = [p.name for p in patcher.get_all_connections(audio_after)]
-                squatted = [p.name for p in patcher.get_all_connections("rig:monopoly")]
-                squatted += [p.name for p in patcher.get_all_connections("rig-voices:output_1")]
-                control.send("/rig/quit")
-            wait_show_ended(sessions)
-        finally:
-            ui.kill()
-            ui.wait(5)
-            end_show(sessions)
+        midi_after, audio_after, heard_midi, heard_audio, squatted = play_through_a_crash(
+            jack_server, tmp_path, recorder, patch, look
+        )
         heard = monitor.stop()
         recorder.stop()
     finally:
@@ -111,10 +80,6 @@ def test_renamed_clients_hand_patches_are_restored_and_rescued(jack_server, tmp_
     # The stand-ins' outputs go to the speakers (config: auto), not the other client's.
     assert "system:playback_1" in heard_audio, (audio_after, heard_audio)
     assert squatted == [], squatted
-    data = [d for _, d in heard]
-    spp = [i for i, d in enumerate(data) if d[0] == 0xF2]
-    assert spp, data[-10:]
     # The note the dead engine held at the monitor, ended by the host's rescue before
     # the new engine resumed.
-    assert any(d[0] == 0x90 and d[2] for d in data[: spp[-1]])
-    assert sounding_after(data[: spp[-1]]) == [], data[: spp[-1]][-8:]
+    resume_spp([d for _, d in heard])
