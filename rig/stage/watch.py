@@ -199,12 +199,17 @@ class Reloader:
         if self.project.config.audio_backend == "offline":  # the engine plays no voices
             self.voices[name] = spec
             return f"voice {name} checked: software voices do not play live (audio: offline)", False
-        bundle = write_voice(self.bundle_dir, name, spec)
-        self.send("/rig/voice", name, str(bundle), self.quantize)
-        self.sent = bundle.name
-        self.voices[name] = spec
+        self.sent = self._send_voice(name, spec).name
         self._keep_record()
         return f"voice {name} reloaded: takes effect at the next {self.quantize}", False
+
+    def _send_voice(self, name: str, spec: VoiceSpec) -> Path:
+        """Hand `spec` to the engine as voice `name` (at the next quantize boundary) and
+        count it as the version the engine plays; the bundle file sent."""
+        bundle = write_voice(self.bundle_dir, name, spec)
+        self.send("/rig/voice", name, str(bundle), self.quantize)
+        self.voices[name] = spec
+        return bundle
 
     def _catch_up_voices(self) -> list[str]:
         """Send each voice the engine plays whose file now sounds different (saved while
@@ -222,9 +227,7 @@ class Reloader:
             except (InputError, OSError):
                 continue
             if spec != self.voices[name]:
-                bundle = write_voice(self.bundle_dir, name, spec)
-                self.send("/rig/voice", name, str(bundle), self.quantize)
-                self.voices[name] = spec
+                self._send_voice(name, spec)
                 sent.append(name)
         if sent:
             self._keep_record()
