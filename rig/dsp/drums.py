@@ -16,7 +16,7 @@ from typing import Any
 from rig.dsp.curves import Envelope
 from rig.dsp.instrument import Instrument
 from rig.dsp.spec import LaneSpec, VoiceSpec
-from rig.dsp.sums import mix
+from rig.dsp.sums import summed
 from rig.dsp.switch import Switch
 from rig.dsp.waves import Wave, WaveBank
 
@@ -82,11 +82,7 @@ class _Lane:
             parts.append(filt * metal.level)
         for part in parts:
             track(part)
-        out = parts[0]
-        if len(parts) > 1:
-            out, made = mix(pyo, parts)
-            for obj in [*made, out]:
-                track(obj)
+        out = parts[0] if len(parts) == 1 else summed(pyo, parts, 1, track)
         gain = spec.level
         self.left = pyo.Sig(out, mul=gain * min(1.0, 1.0 - spec.pan))
         self.right = pyo.Sig(out, mul=gain * min(1.0, 1.0 + spec.pan))
@@ -164,10 +160,8 @@ class _KitSources:
         self.streams: list[Any] = [*self.bank]
         self.metal = self.cowbell = None
         if self.bank:
-            self.metal, made = mix(pyo, self.bank)
-            self.streams += [*made, self.metal]
-            self.cowbell, made = mix(pyo, self.bank[4:])
-            self.streams += [*made, self.cowbell]
+            self.metal = summed(pyo, self.bank, 1, self.streams.append)
+            self.cowbell = summed(pyo, self.bank[4:], 1, self.streams.append)
         self.active = True
 
 
@@ -178,20 +172,13 @@ class DrumInstrument(Instrument):
         self.lanes = [_Lane(pyo, lane, self.kit) for lane in spec.lanes]
         self.by_note = {lane.spec.note: lane for lane in self.lanes}
         self.by_name = {lane.spec.name: lane for lane in self.lanes}
-        left = self._summed([lane.left for lane in self.lanes], 1)
-        right = self._summed([lane.right for lane in self.lanes], 1)
-        dry = self._summed([left, right], 2)
+        left = summed(pyo, [lane.left for lane in self.lanes], 1, self.rests)
+        right = summed(pyo, [lane.right for lane in self.lanes], 1, self.rests)
+        dry = summed(pyo, [left, right], 2, self.rests)
         for lane in self.lanes:
             lane.sleep()
         self._metal_sleep()
         self._finish(dry)
-
-    def _summed(self, inputs: list[Any], voices: int) -> Any:
-        """`pyo.Mix(inputs, voices)` as C sums (`rig.dsp.sums`); it rests with the kit."""
-        out, made = mix(self.pyo, inputs, voices)
-        for obj in made:
-            self.rests(obj)
-        return self.rests(out)
 
     def _metal_sleep(self) -> None:
         if self.kit.active:

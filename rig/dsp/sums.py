@@ -16,11 +16,11 @@ outputs as `Mix` spreads them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
-__all__ = ["mix"]
+__all__ = ["mix", "summed"]
 
 
 def mix(pyo: ModuleType, inputs: Sequence[Any], voices: int = 1) -> tuple[Any, list[Any]]:
@@ -52,3 +52,15 @@ def mix(pyo: ModuleType, inputs: Sequence[Any], voices: int = 1) -> tuple[Any, l
             total = total + stream
         outs.append(total)
     return Dummy(outs), [Dummy(partial)] if partial else []
+
+
+def summed(
+    pyo: ModuleType, inputs: Sequence[Any], voices: int, keep: Callable[[Any], object]
+) -> Any:
+    """`mix`, with every object it made (the partial sums, then the result) passed to
+    `keep` (the instrument's list or rest switch, which starts and stops them with
+    it); the result."""
+    out, made = mix(pyo, inputs, voices)
+    for obj in [*made, out]:
+        keep(obj)
+    return out

@@ -19,7 +19,7 @@ from rig.dsp.drums import SUSTAIN_FLOOR
 from rig.dsp.instrument import Instrument
 from rig.dsp.params import Params
 from rig.dsp.spec import EnvSpec, OscSpec, VoiceSpec
-from rig.dsp.sums import mix
+from rig.dsp.sums import summed
 from rig.dsp.switch import Switch
 from rig.dsp.waves import Wave, WaveBank, note_hz
 
@@ -79,7 +79,7 @@ class _Shared:
                 src = t(Wave(bank, lfo.wave, rate, 0.5, mul=depth, nominal=top, align=False).out)
             by_target.setdefault(lfo.to, []).append(src)
         self.lfo = {
-            target: srcs[0] if len(srcs) == 1 else _summed(pyo, srcs, 1, t)
+            target: srcs[0] if len(srcs) == 1 else summed(pyo, srcs, 1, t)
             for target, srcs in by_target.items()
         }
         self.widths: dict[int, Any] = {}
@@ -90,15 +90,6 @@ class _Shared:
                     swing = t(self.lfo["width"] * 0.5)
                     width = t(pyo.Clip(t(width + swing), 0.02, 0.98))
                 self.widths[i] = width
-
-
-def _summed(pyo: ModuleType, inputs: list[Any], voices: int, track: Callable[[Any], Any]) -> Any:
-    """`pyo.Mix(inputs, voices)` without its per-block Python calls (`rig.dsp.sums`);
-    every object made is passed to `track`."""
-    out, made = mix(pyo, inputs, voices)
-    for obj in made:
-        track(obj)
-    return track(out)
 
 
 class _Slot:
@@ -140,7 +131,7 @@ class _Slot:
             track(self._osc(pyo, i, osc, freq, params, shared))
             for i, osc in enumerate(spec.oscillators)
         ]
-        mixed = sources[0] if len(sources) == 1 else _summed(pyo, sources, 1, track)
+        mixed = sources[0] if len(sources) == 1 else summed(pyo, sources, 1, track)
         self.out = track(self._filter(pyo, spec, params, shared, mixed))
         self.sustain_zero = False
         self.active = True
@@ -342,15 +333,15 @@ class SynthInstrument(Instrument):
         t = self.rests
         outs = [slot.out for slot in self.slots]
         if len(outs) == 1:
-            dry = _summed(pyo, outs, 2, t)
+            dry = summed(pyo, outs, 2, t)
         else:
             # Even slots lean left, odd slots right: width without a panner per note.
-            even = _summed(pyo, outs[0::2], 1, t)
-            odd = _summed(pyo, outs[1::2], 1, t)
+            even = summed(pyo, outs[0::2], 1, t)
+            odd = summed(pyo, outs[1::2], 1, t)
             a, b = (1.0 + spec.spread) / 2.0, (1.0 - spec.spread) / 2.0
             left = t(t(even * a) + t(odd * b))
             right = t(t(even * b) + t(odd * a))
-            dry = _summed(pyo, [left, right], 2, t)
+            dry = summed(pyo, [left, right], 2, t)
         if "amp" in shared.lfo:
             swell = t(t(t(shared.lfo["amp"] + 1.0) * 0.25))
             dry = t(dry * t(1.0 - swell))

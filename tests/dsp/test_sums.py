@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rig.dsp import drums, synth
+from rig.dsp import sums
 from rig.dsp.loader import load_voice
 from rig.dsp.render import track_jobs
 from rig.dsp.server import import_pyo
@@ -49,8 +49,7 @@ def _render(voice: str, tmp_path, name: str) -> np.ndarray:
 def test_a_voice_summed_in_c_renders_what_pyo_mix_rendered(voice, tmp_path, monkeypatch):
     ours = _render(voice, tmp_path, "sums")
     with monkeypatch.context() as m:
-        m.setattr(synth, "mix", _pyo_mix)
-        m.setattr(drums, "mix", _pyo_mix)
+        m.setattr(sums, "mix", _pyo_mix)  # every voice sums through `sums.summed`
         reference = _render(voice, tmp_path, "mix")
     assert np.max(np.abs(reference)) > 1e-2, "the phrase sounds"
     assert len(ours) == len(reference)
