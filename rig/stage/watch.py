@@ -211,27 +211,30 @@ class Reloader:
         self.voices[name] = spec
         return bundle
 
-    def _catch_up_voices(self) -> list[str]:
+    def _catch_up_voices(self) -> tuple[list[str], list[str]]:
         """Send each voice the engine plays whose file now sounds different (saved while
-        no UI watched); their names. A file that does not load now is left: the old
-        voice plays on, and its next save is checked and said as any."""
+        no UI watched): (their names, what is wrong with each voice file that does not
+        load now — the old voice plays on, as after a broken save)."""
         from rig.dsp.loader import load_voice
 
         if self.project.config.audio_backend == "offline":
-            return []
+            return [], []
         voices_dir = Path(self.project.config.voices_dir)
-        sent = []
+        sent, broken = [], []
         for name in sorted(self._voices_in_use() & set(self.voices)):
+            path = voices_dir / f"{name}.yaml"
             try:
-                spec = load_voice(voices_dir / f"{name}.yaml")
-            except (InputError, OSError):
+                spec = load_voice(path)
+            except (InputError, OSError) as exc:
+                why = f"{path}: {exc.strerror}" if isinstance(exc, OSError) else _first_error(exc)
+                broken.append(f"{name} not reloaded, the old voice plays on: {why}")
                 continue
             if spec != self.voices[name]:
                 self._send_voice(name, spec)
                 sent.append(name)
         if sent:
             self._keep_record()
-        return sent
+        return sent, broken
 
     def _keep_record(self) -> None:
         """The voices the engine now has, for the next UI (rig.stage.voicerecord)."""
@@ -311,14 +314,17 @@ class Reloader:
         path = write_bundle(self.bundle_dir, list(enumerate(cues)))
         self.send("/rig/reload", str(path), self.quantize)
         self.cues, self.transitions = cues, transitions
-        voices = self._catch_up_voices()
+        voices, broken = self._catch_up_voices()
         self.sent = path.name  # the message follows the cues; the voices' clause stays
         self.knows_engine, self.startup_error = True, ""
         message = CAUGHT_UP
         if voices:
             names = ", ".join(voices)
             message += f"{VOICES_CAUGHT_UP}{names}: new sound at the next {self.quantize}"
-        return self._with_unloaded_voices(message)
+        for wrong in broken:  # said as an error, as a broken save is
+            message += f"{VOICES_CAUGHT_UP}{wrong}"
+        said, error = self._with_unloaded_voices(message)
+        return said, error or bool(broken)
 
     def _engine_set(self) -> Any:
         """The engine's set list (SetInfo), waited for a little; None if not known."""

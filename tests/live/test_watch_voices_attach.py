@@ -4,6 +4,7 @@ engine plays; before it, an attached UI took the files as what the engine had.""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -59,6 +60,25 @@ def test_a_voice_saved_while_no_ui_watched_is_sent_at_attach(tmp_path):
     again: list[tuple] = []
     assert _attached(tmp_path, set_path, config, again, record).catch_up() == (CAUGHT_UP, False)
     assert [m[0] for m in again] == ["/rig/reload"]
+
+
+def test_a_voice_broken_while_no_ui_watched_is_said_at_attach_and_not_sent(tmp_path):
+    """The old voice plays on, and the performer reads why, with the file's position,
+    as after a broken save (found in a tmux trial: the attach said the engine played
+    the files as they are)."""
+    set_path, config, voice = _with_voice(tmp_path)
+    record = record_path(tmp_path / "sessions", 4242)
+    played = {"test-sine": load_voice(voice)}
+    write_record(record, played)
+    voice.write_text(VOICE.format(octave=0) + "params: [\n")  # saved while no UI watched
+    sent: list[tuple] = []
+    message, error = _attached(tmp_path, set_path, config, sent, record).catch_up()
+    assert error, message
+    assert message.startswith(f"{CAUGHT_UP}; edited voice test-sine not reloaded, "
+                              "the old voice plays on: "), message  # fmt: skip
+    assert re.search(r"test-sine\.yaml:\d+:\d+", message), message
+    assert [m[0] for m in sent] == ["/rig/reload"]
+    assert read_record(record) == played  # the engine still plays the old version
 
 
 def test_without_a_record_the_files_are_taken_as_what_the_engine_plays(tmp_path):
