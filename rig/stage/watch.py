@@ -321,8 +321,8 @@ class Reloader:
         if voices:
             names = ", ".join(voices)
             message += f"{VOICES_CAUGHT_UP}{names}: new sound at the next {self.quantize}"
-        for wrong in broken:  # said as an error, as a broken save is
-            message += f"{VOICES_CAUGHT_UP}{wrong}"
+        if broken:  # said first (a narrow screen cuts the end), as an error, as a broken save is
+            message = "; ".join(f"voice {wrong}" for wrong in broken) + f"; {message}"
         said, error = self._with_unloaded_voices(message)
         return said, error or bool(broken)
 
