@@ -28,7 +28,15 @@ from rig.engine.transport import Engine
 from rig.song.quantize import bar_beat, boundary, check_quantize
 from rig.voices.settings import VOICE_PREFIX
 
-__all__ = ["handle", "status", "setlist", "run_loads", "track_status", "boundary_ns"]
+__all__ = [
+    "handle",
+    "status",
+    "status_fields",
+    "setlist",
+    "run_loads",
+    "track_status",
+    "boundary_ns",
+]
 
 
 def _int(value: object, what: str) -> int:
@@ -154,7 +162,7 @@ def _apply(
     elif verb == "panic":
         engine.panic(now_ns)
     elif verb == "status":
-        return "/rig/status", status(engine, now_ns, cpu_seconds).args()
+        return "/rig/status", Status.args_of(status_fields(engine, now_ns, cpu_seconds))
     elif verb == "setlist":
         return "/rig/setlist", setlist(engine).args()
     return None
@@ -264,9 +272,15 @@ def _host_fields(engine: Engine) -> dict:
 
 
 def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
-    """The engine's `/rig/status` at `now_ns`. The tick is worked out once and every
-    field is read at it (10 replies a second from `rig play` and the UI, each on the
-    engine's main thread while JACK's thread plays: it used to be worked out 7 times)."""
+    """The engine's `/rig/status` at `now_ns`."""
+    return Status(**status_fields(engine, now_ns, cpu_seconds))
+
+
+def status_fields(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> dict:
+    """The status's fields by name (the reply: `Status.args_of`). The tick is worked
+    out once and every field is read at it (10 replies a second from `rig play` and
+    the UI, each on the engine's main thread while JACK's thread plays: it used to be
+    worked out 7 times)."""
     tick = engine.tick(now_ns)
     bar, beat, bpm = engine.position(now_ns, tick=tick)
     raw_bar = bar  # the performer clock counts from it (a count-in says bar 0)
@@ -281,7 +295,7 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
     if count is not None and state == "playing" and now_ns < count.downbeat_ns:
         # Counting in: the header counts the beats (bar 0) and flashes.
         state, bar, beat = "count-in", 0, max(1, count.beat_at(now_ns))
-    return Status(
+    return dict(
         state=state,
         bar=bar,
         beat=beat,

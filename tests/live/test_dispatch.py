@@ -51,6 +51,16 @@ def test_encode_builds_the_bytes_python_osc_builds():
         assert decode(encode("/rig/status", *args))[0] == "/rig/status"
 
 
+def test_a_status_listed_from_its_fields_is_the_status_built_and_listed():
+    import numpy as np
+
+    given = {"state": "playing", "bar": 3, "beat": 2, "bpm": np.float64(96.5), "late": 0}
+    given |= {"cue": 1, "section": "riff", "sync_bpm": 120.0, "fill_bar": 4}
+    built = Status(**given).args()
+    assert Status.args_of(given) == built and len(built) == len(Status.__slots__)
+    assert list(map(type, Status.args_of(given))) == list(map(type, built))  # plain floats
+
+
 def test_dispatch_converts_remote_values_and_reports_errors():
     time = FakeTime()
     engine, sinks = make([cue("one", base=36), cue("two", base=60)], time)
@@ -250,6 +260,9 @@ def test_the_status_reads_every_field_at_the_one_tick_it_works_out():
             del engine.tick
         assert ticks == [time.now]  # once
         assert {k: getattr(got, k) for k in want} == want
+        # The reply is built without the object (`Status.args_of`): the same list.
+        _, args = handle(engine, "/rig/status", [], time.now)
+        assert args == got.args() and list(map(type, args)) == list(map(type, got.args()))
         return got
 
     assert check().state == "stopped"
