@@ -117,12 +117,17 @@ def native_client(
         patch = jack.Client(f"{name}-patch", no_start_server=True)  # never activated
         try:
             deadline = time.monotonic() + timeout
-            while not patch.get_ports(port):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{tool} did not come up (exit {proc.poll()})")
-                time.sleep(0.05)
             for target in dict.fromkeys(targets):  # one connection per recorder
-                patch.connect(port, target)
+                # The port exists before the client is active, and JACK refuses to
+                # connect an inactive client's port: ask again until it is.
+                while True:
+                    try:
+                        patch.connect(port, target)
+                        break
+                    except jack.JackError as exc:
+                        if proc.poll() is not None or time.monotonic() > deadline:
+                            raise RuntimeError(f"{tool} did not connect: {exc}") from None
+                        time.sleep(0.05)
             rate, period = patch.samplerate, patch.blocksize
         finally:
             patch.close()
