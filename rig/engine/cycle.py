@@ -116,18 +116,23 @@ class _CommandLock:
 
 class _ReadLock:
     """`FrameLoop.reading`: the lock for a question that changes nothing (the status):
-    the callback does not pump in the middle of it, and no pump follows it."""
+    the callback does not pump in the middle of it, and no pump follows it. A quiet
+    cycle does not wait for it (`FrameLoop.quiet`): it changes nothing the question
+    reads."""
 
-    __slots__ = ("_lock",)
+    __slots__ = ("_loop", "_lock")
 
-    def __init__(self, lock: threading.Lock) -> None:
+    def __init__(self, loop: FrameLoop, lock: threading.Lock) -> None:
+        self._loop = loop
         self._lock = lock
 
     def __enter__(self) -> _ReadLock:
         self._lock.acquire()
+        self._loop._reader = True
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._loop._reader = False  # before the release: a command may take it next
         self._lock.release()
 
 
@@ -145,7 +150,8 @@ class FrameLoop:
         self.lock = _CommandLock(self, self._lock)
         # For questions (the status, 10 a second from `rig play` and the UI): under
         # `lock` each made the next cycle pump, and after skipped pumps catch up.
-        self.reading = _ReadLock(self._lock)
+        self.reading = _ReadLock(self, self._lock)
+        self._reader = False  # `reading` holds `lock` (not a command)
         self.host: Any = None  # the JackHost whose process callback calls this loop
         self.cycles = 0
         self.jumps = 0  # cycles that did not start where the last one ended
@@ -191,11 +197,19 @@ class FrameLoop:
         loop's path, which waits for it and pumps), or it is done and its exit already
         cleared the covered frame (this cycle pumps). A command that takes the lock
         after the claim reads the next cycle's frame: its events land from there, and
-        that cycle pumps. Under the GIL these steps are one order for both threads."""
+        that cycle pumps. Under the GIL these steps are one order for both threads.
+        The status holds `lock` as a reader (`reading`): it changes nothing, so a quiet
+        cycle runs on instead of waiting for it (a reply took 0.1-0.4 ms, a quarter of
+        a cycle at 64 frames, and each cycle it overlapped blocked JACK's thread on the
+        lock, then woke it, then fought the main thread for the GIL). `_reader` is set
+        after the acquire and cleared before the release: read True, the lock is the
+        reader's; a command that takes it next reads the next cycle's frame, as above."""
         if frames != self._next_frame:
             return False
         self._next_frame = frames + nframes  # claimed: see above
-        if not self._busy() and frames + 2 * nframes + self.notice_frames <= self._covered_frame:
+        if (
+            not self._busy() or self._reader
+        ) and frames + 2 * nframes + self.notice_frames <= self._covered_frame:
             self.cycles += 1
             return True
         self._next_frame = frames  # not quiet after all: the loop's path runs this cycle

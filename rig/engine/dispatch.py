@@ -28,7 +28,15 @@ from rig.engine.transport import Engine
 from rig.song.quantize import bar_beat, boundary, check_quantize
 from rig.voices.settings import VOICE_PREFIX
 
-__all__ = ["handle", "status", "setlist", "run_loads", "track_status", "boundary_ns"]
+__all__ = [
+    "handle",
+    "status",
+    "status_fields",
+    "setlist",
+    "run_loads",
+    "track_status",
+    "boundary_ns",
+]
 
 
 def _int(value: object, what: str) -> int:
@@ -154,7 +162,7 @@ def _apply(
     elif verb == "panic":
         engine.panic(now_ns)
     elif verb == "status":
-        return "/rig/status", status(engine, now_ns, cpu_seconds).args()
+        return "/rig/status", Status.args_of(status_fields(engine, now_ns, cpu_seconds))
     elif verb == "setlist":
         return "/rig/setlist", setlist(engine).args()
     return None
@@ -264,9 +272,20 @@ def _host_fields(engine: Engine) -> dict:
 
 
 def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
-    bar, beat, bpm = engine.position(now_ns)
+    """The engine's `/rig/status` at `now_ns`."""
+    return Status(**status_fields(engine, now_ns, cpu_seconds))
+
+
+def status_fields(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> dict:
+    """The status's fields by name (the reply: `Status.args_of`). The tick is worked
+    out once and every field is read at it (10 replies a second from `rig play` and
+    the UI, each on the engine's main thread while JACK's thread plays: it used to be
+    worked out 7 times)."""
+    tick = engine.tick(now_ns)
+    bar, beat, bpm = engine.position(now_ns, tick=tick)
+    raw_bar = bar  # the performer clock counts from it (a count-in says bar 0)
     stats = engine.scheduler.stats
-    mutes = engine.mute_state(now_ns)
+    mutes = engine.mute_state(now_ns, tick=tick)
     queued = engine.queued
     queued_name = ""
     if queued is not None:
@@ -276,7 +295,7 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
     if count is not None and state == "playing" and now_ns < count.downbeat_ns:
         # Counting in: the header counts the beats (bar 0) and flashes.
         state, bar, beat = "count-in", 0, max(1, count.beat_at(now_ns))
-    return Status(
+    return dict(
         state=state,
         bar=bar,
         beat=beat,
@@ -290,12 +309,12 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
         cpu_seconds=float(cpu_seconds),
         muted=",".join(sorted(mutes.muted)),
         soloed=",".join(sorted(mutes.soloed)),
-        section=engine.section_name(now_ns),
+        section=engine.section_name(now_ns, tick=tick),
         queued_cue=-1 if queued is None else queued.index,
         queued_kind="" if queued is None else queued.kind,
         queued_bar=engine.queued_bar(),
         queued_name=queued_name,
-        pending=";".join(f"{op} {track}@{bar}" for bar, op, track in engine.pending_ops(now_ns)),
+        pending=";".join(f"{op} {t}@{b}" for b, op, t in engine.pending_ops(now_ns, tick=tick)),
         tracks=",".join(f"{n}={d}:{s}" for n, d, s in track_status(engine)),
         last_error=engine.last_error,
         cues=len(engine.cues),
@@ -303,10 +322,10 @@ def status(engine: Engine, now_ns: int, cpu_seconds: float = 0.0) -> Status:
         pid=os.getpid(),
         **_host_fields(engine),
         **_sync_fields(engine, now_ns),
-        **timing(engine, now_ns),
+        **timing(engine, now_ns, tick, raw_bar),
         bpm_set=_bpm_set(engine),
         **engine.landing.fields(engine, now_ns),
-        **fill_fields(engine, now_ns),
+        **fill_fields(engine, now_ns, tick),
     )
 
 
@@ -316,13 +335,17 @@ def _bpm_set(engine: Engine) -> float:
     return float(override[1]) if override is not None and override[0] == engine.view.index else 0.0
 
 
-def timing(engine: Engine, now_ns: int) -> dict:
+def timing(engine: Engine, now_ns: int, tick: int | None = None, bar: int | None = None) -> dict:
     """The status's performer clock: elapsed and remaining seconds of the cue (to its
     end, or to the queued switch) at the tempo that plays, of the set (the other cues
-    at their written tempo), and what comes next in how many bars."""
+    at their written tempo), and what comes next in how many bars. `tick` and `bar`:
+    `engine.tick(now_ns)` and its bar, when the caller has them."""
     view = engine.view
-    tick = max(0, min(engine.tick(now_ns), view.length_ticks))
-    here = view.tempo.seconds_at(tick)
+    if tick is None:
+        tick = engine.tick(now_ns)
+    if bar is None:
+        bar = engine.position(now_ns, tick=tick)[0]
+    here = view.tempo.seconds_at(max(0, min(tick, view.length_ticks)))
     cue_left = max(0.0, view.tempo.seconds_at(view.length_ticks) - here)
     before = view.offset and engine.cues[view.index].tempo.seconds_at(view.offset)
     cue_in = before + here
@@ -334,7 +357,6 @@ def timing(engine: Engine, now_ns: int) -> dict:
         "set_elapsed_s": float(sum(lengths[: view.index]) + cue_in),
         "set_remaining_s": float(cue_left + _after_switch(engine, lengths, cue_in + cue_left)),
     }
-    bar = engine.position(now_ns)[0]
     if engine.state == "waiting":
         name = engine.cues[engine.cue_index].name  # loaded, waiting for its launch
         return {**out, "next_name": name, "next_bars": -1, "next_how": "wait"}

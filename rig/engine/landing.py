@@ -141,11 +141,12 @@ def _landed_bar(engine: Any, entry: _Waiting) -> int:
     return bar_beat(view, 0)[0]
 
 
-def fill_fields(engine: Any, now_ns: int) -> dict:
+def fill_fields(engine: Any, now_ns: int, tick: int | None = None) -> dict:
     """The status's fill fields: "on" (sounding now; `fill_bar` the bar it ends at, 0:
-    held until let go), "queued" (from bar `fill_bar`), or "" (none)."""
+    held until let go), "queued" (from bar `fill_bar`), or "" (none). `tick`:
+    `engine.tick(now_ns)`, when the caller has it."""
     view = engine.view
-    tick = engine.tick(now_ns)
+    tick = engine.tick(now_ns) if tick is None else tick
     now = [(s, e) for s, e in view.fills if s <= tick and (e is None or tick < e)]
     if now:
         ends = [e for _, e in now]

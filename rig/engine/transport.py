@@ -379,27 +379,27 @@ class Engine(HandTempo):
             return self._tick_now(now_ns)
         return self.position_tick - self.view.offset
 
-    def position(self, now_ns: int) -> tuple[int, int, float]:
-        """(bar, beat, bpm) now. Stopped or waiting, the tempo is the one the loaded
-        cue will start at (the clock still held the last cue's: issue 12, item 13)."""
-        tick = self.tick(now_ns)
+    def position(self, now_ns: int, *, tick: int | None = None) -> tuple[int, int, float]:
+        """(bar, beat, bpm) now (`tick`: `tick(now_ns)`, when the caller has it). Stopped
+        or waiting, the tempo is the one the loaded cue will start at (issue 12, item 13)."""
+        tick = self.tick(now_ns) if tick is None else tick
         bar, beat = bar_beat(self.view, tick)
         if not self.scheduler.playing and (self.sync is None or self.sync.source is None):
             return bar, beat, self.view.tempo.bpm_at(max(0, tick))
         return bar, beat, self.clock.bpm_at(max(0, tick))
 
-    def section_name(self, now_ns: int) -> str:
-        span = self.view.section_at(self.tick(now_ns))
+    def section_name(self, now_ns: int, *, tick: int | None = None) -> str:
+        span = self.view.section_at(self.tick(now_ns) if tick is None else tick)
         return "" if span is None else span.name
 
-    def mute_state(self, now_ns: int) -> MuteState:
-        return self.view.state_at(self.tick(now_ns))
+    def mute_state(self, now_ns: int, *, tick: int | None = None) -> MuteState:
+        return self.view.state_at(self.tick(now_ns) if tick is None else tick)
 
-    def pending_ops(self, now_ns: int) -> list[tuple[int, str, str]]:
+    def pending_ops(self, now_ns: int, *, tick: int | None = None) -> list[tuple[int, str, str]]:
         """Queued mute/solo operations: (bar, op, track)."""
         return [
             (bar_beat(self.view, t)[0], op, name)
-            for t, op, name in self.view.pending(self.tick(now_ns))
+            for t, op, name in self.view.pending(self.tick(now_ns) if tick is None else tick)
         ]
 
     def queued_bar(self) -> int:

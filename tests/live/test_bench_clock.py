@@ -23,8 +23,10 @@ from rig.commands.bench.clock_engines import (
     FRAME,
     FREEWHEEL,
     HEADER,
+    NATIVE_CLIENT,
     REALTIME,
     STOPPED,
+    _native_row,
     engines_markdown,
     run_engines,
 )
@@ -43,20 +45,26 @@ def test_engines_part_measures_every_row(jack_server):
     assert [(r.engine, r.mode) for r in rows] == [
         (FRAME, FREEWHEEL), (DEADLINE, FREEWHEEL), (FRAME, REALTIME), (DEADLINE, REALTIME),
         (FRAME, STOPPED), (DEADLINE, STOPPED), (EMPTY_CLIENT, REALTIME),
-        (EMPTY_CONNECTED, REALTIME),
+        (EMPTY_CONNECTED, REALTIME), (NATIVE_CLIENT, REALTIME),
     ]  # fmt: skip
-    assert fractions == [n / 8 for n in range(1, 9)]  # the progress bar's steps
+    assert fractions == [n / 9 for n in range(1, 10)]  # the progress bar's steps
     frame_fw = rows[0]
     assert frame_fw.expected == 4 * 24  # one bar of 4/4 at 24 PPQN
     assert frame_fw.ticks == frame_fw.expected
     assert frame_fw.frames_off == (0, 0)  # every tick on its tempo map frame
-    *engines, floor, connected = rows
+    *engines, floor, connected, native = rows
     # The floor: a process whose JACK callback does nothing, as long as a section plays
     # (connected: one port per device, to the recorders as the engine's).
     for f in (floor, connected):
         assert f.cycles > 0 and f.cpu_seconds > 0 and f.wall_seconds >= 0.5, f
         assert f.callback_us is None and f.expected == f.note_ons == 0, f
     assert "4 MIDI ports connected" in connected.note
+    # The native floor: jack_midiseq (C) connected to the recorders, measured by its
+    # threads' run time; what reached the recorders shows it was connected and playing.
+    if "not installed" not in native.note:
+        assert native.cycles > 0 and native.cpu_seconds > 0 and native.wall_seconds >= 0.5
+        assert native.note_ons > 0 and native.expected == 0 and native.callback_us is None
+        assert "connected to the 2 recorders" in native.note
     for r in engines:
         assert r.cycles > 0 and r.cpu_seconds > 0 and r.wall_seconds > 0, r
         assert r.callback_us is not None, r
@@ -84,6 +92,18 @@ def test_engines_part_measures_every_row(jack_server):
     assert "| rig frame engine | real time |" in text and "| 1.00 |" in text  # the baseline
     assert f"| {EMPTY_CLIENT} | real time | 0 of 0 | - | - |" in text
     assert f"| {EMPTY_CONNECTED} | real time | 0 of 0 | - | - |" in text
+    assert f"| {NATIVE_CLIENT} | real time | 0 of 0 | - | - |" in text
+
+
+def test_the_native_floor_row_says_when_its_tool_is_missing():
+    row = _native_row(0.1, "rig-bench-native", 1.0, ("a:in",), tool="no-such-midiseq-tool")
+    assert "no-such-midiseq-tool not installed" in row.note
+    assert row.cycles == 0 and row.cpu_seconds == 0
+    text = engines_markdown([row], 1.0, "load average 1.00, 1.00, 1.00 on 2 cores")
+    line = next(x for x in text.splitlines() if x.startswith(f"| {NATIVE_CLIENT} |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[HEADER.index("CPU % one core")] == "-"
+    assert cells[HEADER.index("CPU µs per cycle")] == "-"
 
 
 def test_help_has_an_example_and_bad_options_are_usage_errors(capsys):

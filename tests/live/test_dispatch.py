@@ -51,6 +51,16 @@ def test_encode_builds_the_bytes_python_osc_builds():
         assert decode(encode("/rig/status", *args))[0] == "/rig/status"
 
 
+def test_a_status_listed_from_its_fields_is_the_status_built_and_listed():
+    import numpy as np
+
+    given = {"state": "playing", "bar": 3, "beat": 2, "bpm": np.float64(96.5), "late": 0}
+    given |= {"cue": 1, "section": "riff", "sync_bpm": 120.0, "fill_bar": 4}
+    built = Status(**given).args()
+    assert Status.args_of(given) == built and len(built) == len(Status.__slots__)
+    assert list(map(type, Status.args_of(given))) == list(map(type, built))  # plain floats
+
+
 def test_dispatch_converts_remote_values_and_reports_errors():
     time = FakeTime()
     engine, sinks = make([cue("one", base=36), cue("two", base=60)], time)
@@ -203,3 +213,72 @@ def test_xruns_are_counted_through_a_stand_in_wrapper():
         engine.scheduler.outputs[device] = SimpleNamespace(hardware=sinks[device])
     _, args = handle(engine, "/rig/status", [], time.now)
     assert Status.from_args(args).xruns == 7
+
+
+def test_the_status_reads_every_field_at_the_one_tick_it_works_out():
+    """`status` works the tick out once (it used to be 7 times a reply, each on the
+    engine's main thread while JACK's thread plays): every field it reads at that tick
+    is what the engine's own per-field queries say, each working the tick out itself,
+    stopped, playing (a launch and a mute queued), after a section jump and stopped
+    again."""
+    from rig.engine.dispatch import status, timing
+    from rig.engine.landing import fill_fields
+
+    time = FakeTime()
+    parts = (("a", 2), ("b", 2))
+    engine, _ = make([cue("one", sections=parts), cue("two", base=60, sections=parts)], time)
+    ticks = []
+    own_tick = engine.tick
+
+    def counted(now_ns: int) -> int:
+        ticks.append(now_ns)
+        return own_tick(now_ns)
+
+    def expected(now: int) -> dict:
+        bar, beat, bpm = engine.position(now)
+        mutes = engine.mute_state(now)
+        pending = engine.pending_ops(now)
+        return {
+            "bar": bar,
+            "beat": beat,
+            "bpm": float(bpm),
+            "muted": ",".join(sorted(mutes.muted)),
+            "soloed": ",".join(sorted(mutes.soloed)),
+            "section": engine.section_name(now),
+            "pending": ";".join(f"{op} {track}@{b}" for b, op, track in pending),
+            **timing(engine, now),
+            **fill_fields(engine, now),
+        }
+
+    def check() -> Status:
+        want = expected(time.now)
+        ticks.clear()
+        engine.tick = counted  # type: ignore[method-assign]
+        try:
+            got = status(engine, time.now)
+        finally:
+            del engine.tick
+        assert ticks == [time.now]  # once
+        assert {k: getattr(got, k) for k in want} == want
+        # The reply is built without the object (`Status.args_of`): the same list.
+        _, args = handle(engine, "/rig/status", [], time.now)
+        assert args == got.args() and list(map(type, args)) == list(map(type, got.args()))
+        return got
+
+    assert check().state == "stopped"
+    handle(engine, "/rig/play", [], time.now)
+    seen = set()
+    for step in range(16):
+        advance(engine, time, 400 * MS)
+        if step == 5:
+            handle(engine, "/rig/launch", [1, "bar"], time.now)
+            handle(engine, "/rig/mute", ["keys", "bar"], time.now)
+        if step == 11:
+            handle(engine, "/rig/section", ["b", "now"], time.now)
+        got = check()
+        seen.add((got.cue, got.bar, got.section, got.pending, got.queued_kind))
+    assert {(c, b, s) for c, b, s, _, _ in seen} >= {(0, 1, "a"), (0, 2, "a"), (1, 1, "a")}
+    assert any(c == 1 and s == "b" for c, _, s, _, _ in seen), seen  # the jump
+    assert {"mute keys@3"} <= {p for *_, p, _ in seen} and {k for *_, k in seen} >= {"cue"}
+    handle(engine, "/rig/stop", [], time.now)
+    assert check().state in ("stopped", "ended")

@@ -108,7 +108,8 @@ def test_a_command_after_skipped_pumps_sees_the_first_tick_not_handed_over_ahead
 
 def test_a_status_asked_under_reading_makes_no_cycle_pump_and_a_command_does():
     """The status (10 a second from `rig play` and the UI) is a question: under the
-    loop's `reading` lock it makes no pump; a command under `lock` makes the next one."""
+    loop's `reading` lock it makes no pump, and a quiet cycle does not wait for it; a
+    command under `lock` makes the next one pump, and a cycle meanwhile waits for it."""
     from rig.engine.dispatch import status
 
     line = Timeline(RATE, ORIGIN)
@@ -132,13 +133,17 @@ def test_a_status_asked_under_reading_makes_no_cycle_pump_and_a_command_does():
     while loop.pumps == pumps:  # up to a pump: it covers the next ten cycles at least
         cycles(1)
     pumps = loop.pumps
-    for _ in range(5):
+    for i in range(6):
         with loop.reading:
             assert status(eng, loop.now_ns()).state == "playing"
-        assert loop.quiet(frame, PERIOD)  # no pump due: the status changed nothing
+            if i % 2:  # JACK's thread meanwhile: a quiet cycle runs on (no wait)
+                assert loop.quiet(frame, PERIOD)
+        if not i % 2:
+            assert loop.quiet(frame, PERIOD)  # no pump due: the status changed nothing
         frame += PERIOD
     assert loop.pumps == pumps
     with loop.lock:
+        assert not loop.quiet(frame, PERIOD)  # a command in progress: the loop's path
         eng.mute(loop.now_ns(), "bass", quantize="bar")
     assert not loop.quiet(frame, PERIOD)
     cycles(1)

@@ -33,7 +33,14 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rig.commands.bench.floor import EMPTY_CLIENT, EMPTY_CONNECTED, empty_client
+from rig.commands.bench.floor import (
+    EMPTY_CLIENT,
+    EMPTY_CONNECTED,
+    MIDISEQ,
+    NATIVE_CLIENT,
+    empty_client,
+    native_client,
+)
 from rig.midi.wire import CLOCK
 from rig.probe.freewheel import Freewheel
 
@@ -276,6 +283,25 @@ def _empty_row(
     return row
 
 
+def _native_row(
+    seconds: float, name: str, timeout: float, targets: tuple[str, ...], tool: str = MIDISEQ
+) -> EngineRow:
+    """The native floor: `jack_midiseq` connected to `targets` (`floor.native_client`);
+    when it is not installed, a row that says so and measures nothing."""
+    row = EngineRow(NATIVE_CLIENT, REALTIME)
+    got = native_client(seconds, name, timeout, targets, tool)
+    if got is None:
+        row.note = f"{tool} not installed (Debian: jackd2's example clients): not measured"
+        return row
+    row.cpu_seconds, row.wall_seconds = got["cpu_seconds"], got["wall_seconds"]
+    row.cycles = round(row.wall_seconds * got["rate"] / got["period"])
+    row.note = (
+        f"{MIDISEQ} (C) looping one note, its port connected to the "
+        f"{len(set(targets))} recorders the engine's ports feed"
+    )
+    return row
+
+
 def run_engines(
     root: Path,
     seconds: float,
@@ -301,7 +327,7 @@ def run_engines(
     if isobar_python is not None:
         runs.append((ISOBAR, REALTIME))
     runs += [(FRAME, STOPPED), (DEADLINE, STOPPED), (EMPTY_CLIENT, REALTIME)]
-    runs += [(EMPTY_CONNECTED, REALTIME)]
+    runs += [(EMPTY_CONNECTED, REALTIME), (NATIVE_CLIENT, REALTIME)]
     idle = plan_s[-1] + 60 / bpm / 24 if plan_s else 1.0  # as long as the section plays
     if idle_s is not None:
         idle = idle_s
@@ -329,6 +355,9 @@ def run_engines(
                 if engine == EMPTY_CONNECTED:  # the floor with the engine's connections
                     targets = tuple(port[o.device] for o in outputs)
                     row = _empty_row(idle, f"rig-bench-empty{i}", 60 + 3 * seconds, targets)
+                elif engine == NATIVE_CLIENT:  # the floor of a client written in C
+                    targets = tuple(port[o.device] for o in outputs)
+                    row = _native_row(idle, f"rig-bench-native{i}", 60 + 3 * seconds, targets)
                 elif engine == ISOBAR:
                     from rig.commands.bench.isobar_peer import play
 
@@ -362,7 +391,7 @@ def run_engines(
                     row.note = f"late {got['late']}" + (", SCHED_FIFO" if got["realtime"] else "")
                 events, more = a.stop(), b.stop()
                 row.xruns = max(a.xruns, b.xruns)
-                plays = mode != STOPPED and engine != EMPTY_CONNECTED
+                plays = mode != STOPPED and engine not in (EMPTY_CONNECTED, NATIVE_CLIENT)
                 rows.append(_fill(row, events, more, plan_s if plays else [], a.rate))
         finally:
             if fw is not None:
@@ -395,7 +424,7 @@ def _baseline(rows: list[EngineRow]) -> EngineRow | None:
 
 def _cells(r: EngineRow, rows: list[EngineRow]) -> list[str]:
     base = _baseline(rows)
-    real = r.mode != FREEWHEEL
+    real = r.mode != FREEWHEEL and r.cycles > 0  # a floor row not measured: no CPU
     ratio = "-"
     if base is not None and real and base.cpu_seconds > 0:
         ratio = f"{r.cpu_percent / base.cpu_percent:.2f}"
@@ -407,11 +436,11 @@ def _cells(r: EngineRow, rows: list[EngineRow]) -> list[str]:
         f"{r.frames_off[0]} / {r.frames_off[1]}" if r.expected else "-",
         "{:.1f} / {:.1f} / {:.1f}".format(*r.jitter_us) if r.expected else "-",
         f"{r.cpu_percent:.1f}" if real else "-",
-        f"{r.cpu_per_cycle_us:.1f}",
+        f"{r.cpu_per_cycle_us:.1f}" if r.cycles else "-",
         ratio,
         callback,
         "-" if r.engine == EMPTY_CLIENT else str(r.xruns),  # no recorder: plays nothing
-        "-" if r.engine == EMPTY_CLIENT else str(r.sounding),
+        "-" if r.engine in (EMPTY_CLIENT, NATIVE_CLIENT) else str(r.sounding),  # killed mid-loop
         r.note,
     ]
 
@@ -442,6 +471,10 @@ def engines_markdown(rows: list[EngineRow], seconds: float, load: str) -> str:
         f"{EMPTY_CONNECTED}: the same with one port per device, connected to the",
         "recorders as the engine's are — the engine's floor: a client whose ports feed",
         "another client also wakes that client at the end of each cycle.",
+        f"{NATIVE_CLIENT}: `{MIDISEQ}` (jackd2's C example client looping a MIDI",
+        "note), its port connected to the same recorders, as long as the section plays —",
+        "what a JACK MIDI client costs on this machine with no Python in its cycle",
+        "(CPU: its threads' run time from /proc/<pid>/task/*/schedstat).",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---" for _ in HEADER) + "|",
