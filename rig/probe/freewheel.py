@@ -10,7 +10,12 @@ acts at once (a launch, a cue, a measurement's start) could land on the last
 real-time cycles, where a dummy server xruns and late note-ons are dropped by design.
 The server's notification says when the switch happened; only an active client gets
 it, so this client activates itself (no ports; a process callback only to keep
-`frame`).
+`frame` and count the cycles the server skips).
+
+The server can run its frame counter ahead without its clients while it freewheels
+(`rig.probe.skips`): with `track_frames`, leaving freewheel (`with fw:`) raises
+FreewheelSkipped when it did — a frame-exact run that was not one says so first,
+instead of failing its checks in ways that point at the engine.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import threading
 from typing import Any
+
+from rig.probe.skips import CycleGaps, FreewheelSkipped, skip_message
 
 __all__ = ["Freewheel", "FreewheelError"]
 
@@ -35,7 +42,8 @@ class Freewheel:
     Jack2 opens no client while it freewheels: make this one before switching.
     `track_frames`: keep `frame`, the first frame of the latest cycle (`frame_time`
     outside a process callback is an estimate from the wall clock, meaningless in
-    freewheel) — a process callback of its own, so only where it is read."""
+    freewheel) and `gaps` (the cycles it did not see) — a process callback of its
+    own, so only where it is read."""
 
     def __init__(
         self, name: str = "rig-freewheel", server: str | None = None, track_frames: bool = False
@@ -46,6 +54,8 @@ class Freewheel:
         self.client = jack.Client(name, no_start_server=True, **kwargs)
         self.on = False
         self.frame = 0
+        self.rate = int(self.client.samplerate)
+        self.gaps: CycleGaps | None = CycleGaps() if track_frames else None
         self._state = threading.Condition()
         self._server_on = False
         self.client.set_freewheel_callback(self._switched)
@@ -54,7 +64,17 @@ class Freewheel:
         self.client.activate()
 
     def _cycle(self, frames: int) -> None:
-        self.frame = self.client.last_frame_time
+        self.frame = frame = self.client.last_frame_time
+        if self.gaps is not None:
+            self.gaps.cycle(frame, frames, self._server_on)
+
+    def skipped(self) -> str:
+        """What to say when the server skipped cycles while it freewheeled (only with
+        `track_frames`): nothing measured then is frame-exact; else ""."""
+        gaps = self.gaps
+        if gaps is None or not gaps.freewheel_gaps:
+            return ""
+        return skip_message(gaps.freewheel_gaps, gaps.freewheel_frames, self.rate, "every client")
 
     def _switched(self, starting: bool) -> None:
         with self._state:
@@ -79,11 +99,20 @@ class Freewheel:
             )
 
     def __enter__(self) -> Freewheel:
+        if self.gaps is not None:
+            self.gaps = CycleGaps()  # this run's
         self.set(True)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
         self.set(False)
+        skipped = self.skipped()
+        if not skipped:
+            return
+        if isinstance(error, BaseException):
+            error.add_note(skipped)  # the reason first, on the failure it caused
+            return
+        raise FreewheelSkipped(skipped)
 
     def close(self) -> None:
         """Off again if on (a client closing in freewheel upsets the next ones), then go."""
