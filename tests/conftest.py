@@ -259,7 +259,7 @@ def freewheel(jack_server: JackServer) -> Iterator[Freewheel]:
     rig.probe.skips), leaving `with freewheel:` fails with FreewheelSkipped saying so
     (or adds that to the failure it caused) — the run was not frame-exact, whatever
     the engine or the recorder show."""
-    fw = Freewheel("rigtest-freewheel", server=jack_server.name, track_frames=True)
+    fw = Freewheel("rigtest-freewheel", server=jack_server.name, watch=True)
     try:
         yield fw
     finally:

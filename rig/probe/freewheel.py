@@ -13,9 +13,9 @@ it, so this client activates itself (no ports; a process callback only to keep
 `frame` and count the cycles the server skips).
 
 The server can run its frame counter ahead without its clients while it freewheels
-(`rig.probe.skips`): with `track_frames`, leaving freewheel (`with fw:`) raises
-FreewheelSkipped when it did — a frame-exact run that was not one says so first,
-instead of failing its checks in ways that point at the engine.
+(`rig.probe.skips`): with `watch` (or `track_frames`), leaving freewheel (`with fw:`)
+raises FreewheelSkipped when it did — a frame-exact run that was not one says so
+first, instead of failing its checks in ways that point at the engine.
 """
 
 from __future__ import annotations
@@ -43,15 +43,27 @@ class Freewheel:
     `track_frames`: keep `frame`, the first frame of the latest cycle (`frame_time`
     outside a process callback is an estimate from the wall clock, meaningless in
     freewheel) and `gaps` (the cycles it did not see) — a process callback of its
-    own, so only where it is read."""
+    own, so only where it is read.
+    `watch`: count `gaps` only inside `with fw:`, from a second client opened before
+    the switch and closed after it: a Python callback in a busy process (pytest's,
+    where the test holds the GIL) holds up every cycle of the graph. Kept for the whole
+    test, two tests of a run at load 13 could not open their JACK clients
+    ("server_error", none in the same run without it); in freewheel it only slows."""
 
     def __init__(
-        self, name: str = "rig-freewheel", server: str | None = None, track_frames: bool = False
+        self,
+        name: str = "rig-freewheel",
+        server: str | None = None,
+        track_frames: bool = False,
+        watch: bool = False,
     ) -> None:
         import jack
 
         kwargs: dict[str, Any] = {"servername": server} if server else {}
-        self.client = jack.Client(name, no_start_server=True, **kwargs)
+        self._open = lambda suffix: jack.Client(name + suffix, no_start_server=True, **kwargs)
+        self._watch = watch and not track_frames
+        self._watcher: Any = None
+        self.client = self._open("")
         self.on = False
         self.frame = 0
         self.rate = int(self.client.samplerate)
@@ -67,6 +79,10 @@ class Freewheel:
         self.frame = frame = self.client.last_frame_time
         if self.gaps is not None:
             self.gaps.cycle(frame, frames, self._server_on)
+
+    def _watched(self, frames: int) -> None:
+        if self.gaps is not None and self._watcher is not None:
+            self.gaps.cycle(self._watcher.last_frame_time, frames, self._server_on)
 
     def skipped(self) -> str:
         """What to say when the server skipped cycles while it freewheeled (only with
@@ -99,13 +115,18 @@ class Freewheel:
             )
 
     def __enter__(self) -> Freewheel:
-        if self.gaps is not None:
+        if self._watch and self._watcher is None:
+            self._watcher = self._open("-watch")
+            self._watcher.set_process_callback(self._watched)
+            self._watcher.activate()
+        if self.gaps is not None or self._watch:
             self.gaps = CycleGaps()  # this run's
         self.set(True)
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         self.set(False)
+        self._unwatch()
         skipped = self.skipped()
         if not skipped:
             return
@@ -119,5 +140,13 @@ class Freewheel:
         with contextlib.suppress(Exception):
             if self.on:
                 self.set(False)
+        self._unwatch()
         with contextlib.suppress(Exception):
             self.client.close()
+
+    def _unwatch(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            with contextlib.suppress(Exception):
+                watcher.deactivate()
+                watcher.close()

@@ -45,6 +45,7 @@ class CycleGaps:
     server's runaway; the rest are xruns)."""
 
     def __init__(self) -> None:
+        self.cycles = 0  # cycles seen
         self.gaps = 0  # every jump
         self.frames = 0  # frames never seen (the sum of the jumps)
         self.freewheel_gaps = 0  # jumps between two freewheel cycles
@@ -55,6 +56,7 @@ class CycleGaps:
         self._was_freewheeling = False
 
     def cycle(self, first: int, nframes: int, freewheeling: bool) -> None:
+        self.cycles += 1
         expected = self._next
         self._next = (first + nframes) % _WRAP
         if expected is not None and first != expected:

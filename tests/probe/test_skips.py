@@ -51,3 +51,22 @@ def test_the_message_says_what_and_that_the_run_is_not_frame_exact():
     assert "3 jump(s)" in text and "2.0 s of timeline" in text and "frame-exact" in text
     with pytest.raises(AssertionError):
         raise FreewheelSkipped(text)
+
+
+@pytest.mark.jack
+def test_the_freewheel_fixture_watches_and_fails_saying_why(freewheel):
+    import time
+
+    with freewheel:
+        time.sleep(0.3)
+    assert freewheel.gaps is not None and freewheel.gaps.cycles > 0  # it watched
+    assert freewheel.gaps.freewheel_gaps == 0  # a sound run (else it raised)
+    # jack2's runaway cannot be made on purpose: its count is set by hand here.
+    with pytest.raises(FreewheelSkipped, match=r"1 jump\(s\), 48000 frames \(1\.0 s"):
+        with freewheel:
+            freewheel.gaps.freewheel_gaps, freewheel.gaps.freewheel_frames = 1, 48000
+    with pytest.raises(AssertionError, match="a frame-exact check") as failed:
+        with freewheel:
+            freewheel.gaps.freewheel_gaps = 2
+            raise AssertionError("a frame-exact check")
+    assert "JACK skipped cycles in freewheel: 2 jump(s)" in failed.value.__notes__[0]
