@@ -46,9 +46,9 @@ class Freewheel:
     own, so only where it is read.
     `watch`: count `gaps` only inside `with fw:`, from a second client opened before
     the switch and closed after it: a Python callback in a busy process (pytest's,
-    where the test holds the GIL) holds up every cycle of the graph. Kept for the whole
-    test, two tests of a run at load 13 could not open their JACK clients
-    ("server_error", none in the same run without it); in freewheel it only slows."""
+    where the test holds the GIL) holds up every cycle of the graph, so it runs only
+    where it is needed. (At load 12-13 a client's open sometimes fails with
+    "server_error" with or without it: seen in runs of main too.)"""
 
     def __init__(
         self,
