@@ -252,8 +252,14 @@ def recorder(jack_server: JackServer) -> Iterator[object]:
 def freewheel(jack_server: JackServer) -> Iterator[Freewheel]:
     """Switches the server to JACK freewheel: `with freewheel:` around the part of a
     scenario that plays, after its clients are up (jack2 refuses to open a client
-    while it freewheels) and before they close; off again after the test anyway."""
-    fw = Freewheel("rigtest-freewheel", server=jack_server.name)
+    while it freewheels) and before they close; off again after the test anyway.
+
+    It watches the server's frames: when JACK skipped cycles while it freewheeled
+    (jack2 can run its frame counter ahead without the clients on a starved machine:
+    rig.probe.skips), leaving `with freewheel:` fails with FreewheelSkipped saying so
+    (or adds that to the failure it caused) — the run was not frame-exact, whatever
+    the engine or the recorder show."""
+    fw = Freewheel("rigtest-freewheel", server=jack_server.name, watch=True)
     try:
         yield fw
     finally:

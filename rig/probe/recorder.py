@@ -13,9 +13,11 @@ the only exact time JACK gives, the same frame the sender wrote it at.
 The child talks to the parent over its stdin/stdout: one JSON line when ready
 (port name, sample rate, period), "stop" on stdin (or stdin closing — a parent
 that dies takes the recorder with it), then one line per message
-(``<frame> <hex>``) and a final ``end <xruns> <frame,frame,...>`` line: how many
-xruns the server reported while recording, and about when (the frame JACK was
-at when the notification arrived, a few periods after the xrun itself).
+(``<frame> <hex>``) and a final ``end <xruns> <frame,frame,...> <gaps> <frames>``
+line: how many xruns the server reported while recording, and about when (the frame
+JACK was at when the notification arrived, a few periods after the xrun itself); then
+the cycles JACK skipped while it freewheeled (`rig.probe.skips`: never in a sound
+run) and their frames.
 
 Run directly: ``python -m rig.probe.recorder --client NAME --port in``.
 """
@@ -29,6 +31,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
+from rig.probe.skips import CycleGaps, FreewheelSkipped, skip_message
 from rig.probe.witness import spawn_witness, stop_witness
 
 __all__ = ["Recorder", "RecorderError"]
@@ -47,6 +50,10 @@ class Recorder:
         self.period = period
         self.xruns = 0  # known after stop()
         self.xrun_frames: list[int] = []  # about when each xrun was (known after stop())
+        # Cycles the server skipped while it freewheeled, and their frames (known after
+        # stop()): not 0, and nothing this recorder heard is frame-exact (rig.probe.skips).
+        self.freewheel_gaps = 0
+        self.freewheel_frames = 0
         self._proc = proc
         self._events: list[tuple[int, bytes]] | None = None
 
@@ -77,9 +84,10 @@ class Recorder:
         for row in out.splitlines():
             head, _, rest = row.partition(" ")
             if head == "end":
-                count, _, frames = rest.partition(" ")
+                count, frames, gaps, skipped = (rest.split(" ") + ["", "", "", ""])[:4]
                 self.xruns = int(count or 0)
                 self.xrun_frames = [int(f) for f in frames.split(",") if f]
+                self.freewheel_gaps, self.freewheel_frames = int(gaps or 0), int(skipped or 0)
                 ended = True
             elif head:
                 events.append((int(head), bytes.fromhex(rest)))
@@ -87,6 +95,19 @@ class Recorder:
             raise RecorderError(f"recorder ended badly: {err.strip()[-300:]}")
         self._events = events
         return list(events)
+
+    def freewheel_skip(self) -> str:
+        """What to say when JACK skipped cycles while it freewheeled (known after
+        stop()): the run is not frame-exact (`rig.probe.skips`); else ""."""
+        if not self.freewheel_gaps:
+            return ""
+        return skip_message(self.freewheel_gaps, self.freewheel_frames, self.rate)
+
+    def check_freewheel(self) -> None:
+        """FreewheelSkipped (an AssertionError) when `freewheel_skip()` has something
+        to say: a test's frame-exact checks would fail without saying why."""
+        if self.freewheel_gaps:
+            raise FreewheelSkipped(self.freewheel_skip())
 
     def xruns_near(self, events: list[tuple[int, bytes]], margin_s: float = 0.05) -> list[int]:
         """Frames of the xruns that fell while `events` arrived (± `margin_s`).
@@ -142,10 +163,13 @@ def _child(argv: list[str]) -> int:
     port = client.midi_inports.register(args.port)
     events: list[tuple[int, bytes]] = []
     xruns: list[int] = []
+    gaps = CycleGaps()
+    wheel = [False]  # the server freewheels (its notification: a thread of the client)
 
     @client.set_process_callback
     def process(nframes: int) -> None:
         first = client.last_frame_time
+        gaps.cycle(first, nframes, wheel[0])
         for offset, data in port.incoming_midi_events():
             # list.append is atomic under the GIL; the buffer is reused: copy it.
             events.append((first + offset, bytes(data)))
@@ -153,6 +177,10 @@ def _child(argv: list[str]) -> int:
     @client.set_xrun_callback
     def xrun(delay: float) -> None:
         xruns.append(client.frame_time)
+
+    @client.set_freewheel_callback
+    def freewheel(starting: bool) -> None:
+        wheel[0] = starting
 
     client.activate()
     print(
@@ -167,7 +195,8 @@ def _child(argv: list[str]) -> int:
     out = sys.stdout
     for frame, data in events:
         out.write(f"{frame} {data.hex()}\n")
-    out.write(f"end {len(xruns)} {','.join(map(str, xruns))}\n")
+    out.write(f"end {len(xruns)} {','.join(map(str, xruns)) or ','} ")
+    out.write(f"{gaps.freewheel_gaps} {gaps.freewheel_frames}\n")
     out.flush()
     return 0
 

@@ -26,6 +26,7 @@ from rig.commands.bench.clock_engines import (
     NATIVE_CLIENT,
     REALTIME,
     STOPPED,
+    EngineRow,
     _native_row,
     engines_markdown,
     run_engines,
@@ -49,6 +50,7 @@ def test_engines_part_measures_every_row(jack_server):
     ]  # fmt: skip
     assert fractions == [n / 9 for n in range(1, 10)]  # the progress bar's steps
     frame_fw = rows[0]
+    assert not frame_fw.skipped and not rows[1].skipped, frame_fw.skipped  # reason first
     assert frame_fw.expected == 4 * 24  # one bar of 4/4 at 24 PPQN
     assert frame_fw.ticks == frame_fw.expected
     assert frame_fw.frames_off == (0, 0)  # every tick on its tempo map frame
@@ -104,6 +106,18 @@ def test_the_native_floor_row_says_when_its_tool_is_missing():
     cells = [c.strip() for c in line.strip("|").split("|")]
     assert cells[HEADER.index("CPU % one core")] == "-"
     assert cells[HEADER.index("CPU µs per cycle")] == "-"
+
+
+def test_a_freewheel_row_whose_run_jack_skipped_cycles_in_is_not_printed_as_valid():
+    # Its figures would look like an engine's fault (every tick late or missing) or, by
+    # chance, fine: the table says the row is not valid, and why, instead.
+    fine = EngineRow(FRAME, FREEWHEEL, ticks=96, expected=96, note="late 0")
+    bad = EngineRow(DEADLINE, FREEWHEEL, ticks=3, expected=96, note="late 90")
+    bad.skipped = "JACK skipped cycles in freewheel: 2 jump(s)"
+    table = engines_markdown([fine, bad], 1.0, "load").splitlines()
+    assert "| 96 of 96 | 0 / 0 |" in table[-2] and table[-2].endswith("| late 0 |")
+    assert "| 3 of 96 |" not in table[-1] and "| NOT VALID | NOT VALID | NOT VALID |" in table[-1]
+    assert table[-1].endswith("| JACK skipped cycles in freewheel: 2 jump(s) |")
 
 
 def test_help_has_an_example_and_bad_options_are_usage_errors(capsys):

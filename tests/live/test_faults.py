@@ -186,6 +186,7 @@ def test_a_short_soak_leaves_nothing_sounding_and_accounts_for_every_tick(jack_s
         None, REPO / "songs/sets/heated-rivalry-night.yaml", 0.25, say=lambda s: None,
         freewheel=True,
     )  # fmt: skip
+    assert not figures.skipped, figures.skipped  # the reason first, when it happens
     assert figures.freewheel and figures.minutes >= 0.25
     assert figures.left_sounding == 0 and figures.ons > 0
     assert figures.rss_mib and figures.cpu_percent > 0

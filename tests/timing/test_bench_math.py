@@ -61,3 +61,13 @@ def test_tick_errors_against_the_tempo_map():
     drifting = [1000 + round(k * 480 * 1.0001) for k in range(50)]
     off, jitter = tick_errors(drifting, plan, 48000)
     assert max(abs(o) for o in off) >= 1 and max(abs(j) for j in jitter) < 21
+
+
+def test_a_soak_whose_run_jack_skipped_cycles_in_says_so_first():
+    from rig.commands.bench.soak import SoakFigures
+
+    fine = SoakFigures(minutes=0.25, wall_minutes=0.05, freewheel=True)
+    assert fine.lines()[0].startswith("played 0.2 min")
+    bad = SoakFigures(minutes=63.7, wall_minutes=0.093, freewheel=True, skipped="JACK skipped")
+    assert bad.lines()[0] == "NOT A VALID RUN: JACK skipped"
+    assert bad.lines()[1:] == SoakFigures(minutes=63.7, wall_minutes=0.093, freewheel=True).lines()

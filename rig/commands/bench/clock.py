@@ -438,18 +438,13 @@ def main(argv: list[str]) -> int:
     if args.seconds < 1 or not 20 <= args.bpm <= 300:
         print("rig bench: --seconds must be >= 1 and --bpm within 20..300", file=sys.stderr)
         return EXIT_USAGE
-    from rig.commands.bench.clock_engines import (
-        INFERNO,
-        engines_markdown,
-        machine_load,
-        run_engines,
-    )
+    from rig.commands.bench import clock_engines as eng
     from rig.commands.render import ProgressBar
     from rig.probe.jackd import private_jackd
 
     engines = args.part in ("all", "engines")
-    if engines and not INFERNO.exists():
-        print(f"rig bench: {INFERNO} not found: run it in the project folder", file=sys.stderr)
+    if engines and not eng.INFERNO.exists():
+        print(f"rig bench: {eng.INFERNO} not found: run it in the project folder", file=sys.stderr)
         return EXIT_USAGE
     isobar = None
     if engines and not args.no_isobar:
@@ -467,14 +462,14 @@ def main(argv: list[str]) -> int:
             except RuntimeError as exc:
                 print(f"rig bench: {exc} (--no-isobar leaves it out)", file=sys.stderr)
                 return EXIT_UNAVAILABLE
-    load_before = machine_load()
+    load_before = eng.machine_load()
     rows, results = [], []
     try:
         with private_jackd():
             time.sleep(2.0)  # let JACK's DLL settle before anything is measured
             if engines:
                 bar = ProgressBar("engines")
-                rows = run_engines(Path("."), args.seconds, isobar,
+                rows = eng.run_engines(Path("."), args.seconds, isobar,
                                    lambda s: print(s, flush=True), bar)  # fmt: skip
                 bar.done()
             if args.part in ("all", "sender"):
@@ -486,15 +481,18 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("rig bench: interrupted", file=sys.stderr)
         return EXIT_OK
-    load = f"{load_before} before, {machine_load()} after (`uptime`)"
+    load = f"{load_before} before, {eng.machine_load()} after (`uptime`)"
     args.out.mkdir(parents=True, exist_ok=True)
     parts = [f"# rig bench clock — {args.seconds:g} s per run", ""]
     if rows:
-        parts.append(engines_markdown(rows, args.seconds, load))
+        parts.append(eng.engines_markdown(rows, args.seconds, load))
     if results:
         parts.append(markdown(results, args.seconds, args.bpm).replace("# rig", "## rig", 1))
         write_png(args.out / "clock-jitter.png", [r.errors_us for r in results])
     with atomic_write(args.out / "clock-bench.md") as tmp:
         tmp.write_text("\n".join(parts))
     print(f"wrote {args.out / 'clock-bench.md'}" + (" and clock-jitter.png" if results else ""))
-    return EXIT_OK
+    bad = [f"rig bench: {r.engine}, {r.mode}: {r.skipped}" for r in rows if r.skipped]
+    if bad:  # JACK skipped cycles in freewheel: the rows say NOT VALID, the run fails
+        print("\n".join(bad), file=sys.stderr)
+    return EXIT_FAILED if bad else EXIT_OK

@@ -76,6 +76,9 @@ class EngineRow:
     note_ons: int = 0
     note: str = ""
     errors_us: list[float] | None = None  # every tick's jitter (for the plot)
+    # Not "": JACK skipped cycles while this freewheel row ran (rig.probe.skips): its
+    # frame figures are wrong, and the table says so instead of printing them.
+    skipped: str = ""
 
     @property
     def cpu_percent(self) -> float:
@@ -391,6 +394,7 @@ def run_engines(
                     row.note = f"late {got['late']}" + (", SCHED_FIFO" if got["realtime"] else "")
                 events, more = a.stop(), b.stop()
                 row.xruns = max(a.xruns, b.xruns)
+                row.skipped = a.freewheel_skip() or b.freewheel_skip()
                 plays = mode != STOPPED and engine not in (EMPTY_CONNECTED, NATIVE_CLIENT)
                 rows.append(_fill(row, events, more, plan_s if plays else [], a.rate))
         finally:
@@ -429,19 +433,20 @@ def _cells(r: EngineRow, rows: list[EngineRow]) -> list[str]:
     if base is not None and real and base.cpu_seconds > 0:
         ratio = f"{r.cpu_percent / base.cpu_percent:.2f}"
     callback = "-" if r.callback_us is None else f"{r.callback_us[0]:.0f} / {r.callback_us[1]:.0f}"
+    bad = "NOT VALID" if r.skipped else ""
     return [
         r.engine,
         r.mode,
-        f"{r.ticks} of {r.expected}",
-        f"{r.frames_off[0]} / {r.frames_off[1]}" if r.expected else "-",
-        "{:.1f} / {:.1f} / {:.1f}".format(*r.jitter_us) if r.expected else "-",
+        bad or f"{r.ticks} of {r.expected}",
+        bad or (f"{r.frames_off[0]} / {r.frames_off[1]}" if r.expected else "-"),
+        bad or ("{:.1f} / {:.1f} / {:.1f}".format(*r.jitter_us) if r.expected else "-"),
         f"{r.cpu_percent:.1f}" if real else "-",
         f"{r.cpu_per_cycle_us:.1f}" if r.cycles else "-",
         ratio,
         callback,
         "-" if r.engine == EMPTY_CLIENT else str(r.xruns),  # no recorder: plays nothing
         "-" if r.engine in (EMPTY_CLIENT, NATIVE_CLIENT) else str(r.sounding),  # killed mid-loop
-        r.note,
+        r.skipped or r.note,
     ]
 
 

@@ -89,6 +89,9 @@ class SoakFigures:
     runs: list = field(default_factory=list)  # rig.probe.stream.TickMatch per Start..Stop
     events: int = 0
     exit: str = ""
+    # Not "": JACK skipped cycles while it freewheeled (rig.probe.skips); every figure
+    # above is then wrong, and the run says so instead of printing them as fine.
+    skipped: str = ""
     recorded: list = field(default_factory=list, repr=False)  # the recorder's (frame, bytes)
     starts: list = field(default_factory=list, repr=False)  # the cue each Start began at
 
@@ -103,7 +106,8 @@ class SoakFigures:
         p99 = steps[min(len(steps) - 1, round(0.99 * (len(steps) - 1)))] if steps else 0.0
         p50 = steps[len(steps) // 2] if steps else 0.0
         speed = self.minutes / self.wall_minutes if self.wall_minutes else 0.0
-        return [
+        warning = [f"NOT A VALID RUN: {self.skipped}"] if self.skipped else []
+        return warning + [
             f"played {self.minutes:.1f} min: {', '.join(self.cues_played)}",
             f"in {self.wall_minutes:.1f} min of wall time ({speed:.1f}x real time"
             + (", JACK freewheel)" if self.freewheel else ")"),
@@ -268,6 +272,8 @@ def run_soak(
         figures.late, figures.missed_clocks = final.late, final.missed_clocks
         figures.dropped_notes, figures.engine_xruns = final.dropped_notes, final.xruns
     figures.recorder_xruns = rec.xruns
+    if wheel is not None:
+        figures.skipped = wheel.fw.skipped() or rec.freewheel_skip()
     figures.events = len(events)
     figures.recorded, figures.starts = events, starts
     pairs = note_pairs(events)
@@ -334,4 +340,4 @@ def main(argv: list[str]) -> int:
         return EXIT_UNAVAILABLE
     for line in figures.lines():
         print(line)
-    return EXIT_OK
+    return EXIT_UNAVAILABLE if figures.skipped else EXIT_OK
