@@ -129,8 +129,10 @@ def test_a_burst_spills_over_cycles_in_order(
 
 
 def test_late_message_goes_out_at_the_next_cycle_start_and_counts(
-    host: JackHost, recorder: Recorder
+    jack_server: object, host: JackHost, recorder: Recorder
 ) -> None:
+    xruns = jack_server.xruns  # type: ignore[attr-defined]
+    before = xruns.count
     sink = make_sink(host, recorder.port)
     sink.send(time.monotonic_ns() - 20 * MS, on(50))
     sink.send(time.monotonic_ns() - 20 * MS, off(50))
@@ -138,7 +140,11 @@ def test_late_message_goes_out_at_the_next_cycle_start_and_counts(
     sink.close()
     got = recorder.stop()
     assert [m for _, m in got] == [on(50), off(50)]
-    assert all(frame % host.blocksize == 0 for frame, _ in got)  # offset 0
+    # Offset 0: a cycle's first frame. After an xrun jack2 may re-seed its frame
+    # counter (seen at load 6-10: cycles no longer on multiples of the period), so
+    # this is exact only while the server did not xrun.
+    if xruns.count == before:
+        assert all(frame % host.blocksize == 0 for frame, _ in got)
     assert sink.late == 2
 
 
