@@ -225,8 +225,9 @@ def _restart(
     solos and hand tempo (a tap, a nudge), and what was patched to the old one's
     ports (before the resume: a recorder following the clock needs its SPP); resumes at
     the next bar if the music was playing — with no count-in: the show was already
-    playing (a count-in the engine died in resumes at bar 1). Returns it and where it
-    resumed (cue index, bar)."""
+    playing (a count-in the engine died in resumes at bar 1) — once the xruns of the
+    restart are over (`Patches.settle`: an xrun cycle loses its MIDI, the SPP with it).
+    Returns it and where it resumed (cue index, bar)."""
     status = last[0] if last is not None else None
     fresh = carried(_latest(spec), status)
     engine = EngineProcess(replace(fresh, soundmap=mapped)).start()
@@ -235,6 +236,8 @@ def _restart(
         patches.restore(engine.clients)  # JACK dropped them with the dead engine's ports
     if last is None or status is None:
         return engine, None
+    if patches is not None:
+        patches.settle()  # the restart's xruns over first: they lose MIDI (see there)
     if status.bpm_set > 0:  # for the dead engine's cue, which the new one starts on
         control.send("/rig/tempo", float(status.bpm_set))
     resume = resume_at(engine.spec.cues, status, time.monotonic() - last[1])

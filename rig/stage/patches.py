@@ -27,6 +27,14 @@ A restarted engine may get other names again: `restore` moves what was seen to t
 `restore` runs while the graph changes (the dead engine's clients leaving, the new
 one's arriving), where a listing can fail (`JackHost.ports`: None): it lists again,
 for at most `LIST_S`, rather than take a failed listing for "no ports" and make none.
+
+`settle` then waits until the server has gone `QUIET_S` without an xrun (at most
+`SETTLE_S`): the new engine's start and the connections made for it cost the server a
+burst of xruns, and a cycle that xruns loses its MIDI on the way. The resume's SPP,
+sent right after `restore`, was lost so (a dead-engine test under load, 1 in ~45 runs:
+the SPP's cycle inside a 58 ms burst of xruns that began with the restart; the
+Continue 50 ms later arrived, so a synth following the clock went on from where it
+had stopped, bars away from the music).
 """
 
 from __future__ import annotations
@@ -36,11 +44,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["LIST_S", "LOOK_S", "Patches"]
+__all__ = ["LIST_S", "LOOK_S", "Patches", "QUIET_S", "SETTLE_S"]
 
 LOOK_S = 1.0  # how often the connections are looked at while the engine lives
 LIST_S = 1.0  # how long `restore` lists the new engine's ports again while that fails
 _LIST_POLL_S = 0.02
+# The server's xruns come in bursts after a client starts or a connection is made
+# (measured: notifications up to 33 ms apart within one burst); this long without one
+# and the burst is over. `SETTLE_S` bounds the wait on a server that keeps xrunning.
+QUIET_S = 0.1
+SETTLE_S = 1.0
 
 
 class Patches:
@@ -133,6 +146,21 @@ class Patches:
                 made += 1
         self._last = float("-inf")  # look at the new engine's ports on the next round
         return made
+
+    def settle(self) -> bool:
+        """Wait until the server has gone `QUIET_S` without an xrun (the host's client
+        counts them: `JackHost.xruns`), at most `SETTLE_S`; True if it did. For the
+        resume after a restart: see the module doc."""
+        give_up = self._now() + SETTLE_S
+        count = self.host.xruns
+        quiet_since = self._now()
+        while self._now() < give_up:
+            self._sleep(_LIST_POLL_S)
+            if self.host.xruns != count:
+                count, quiet_since = self.host.xruns, self._now()
+            elif self._now() - quiet_since >= QUIET_S:
+                return True
+        return False
 
     def _listed(self, listing: Callable[[], Any]) -> Any:
         """`listing()` once it succeeds (not None), trying again for at most `LIST_S`;

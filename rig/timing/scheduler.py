@@ -66,6 +66,9 @@ __all__ = ["Output", "Stats", "Scheduler", "run", "TRANSPORT_LEAD_NS"]
 # (~1 ms granularity on many interfaces would merge them, which is still correct
 # order); 1 ms leaves room without the receiver noticing a gap.
 TRANSPORT_LEAD_NS = 1_000_000
+# A start's SPP goes again halfway to its Continue when that leaves this long on
+# either side (`play`): a follower's seek after the first one is not cut short.
+SPP_AGAIN_MIN_NS = 5_000_000
 # After an xrun, notes that ended this recently get their note-off again.
 RESEND_WINDOW_NS = 100_000_000
 # A panic hands over again the clock ticks due from this much before `now` on: on
@@ -196,10 +199,19 @@ class Scheduler:
         for device, lat in self.clock_latency_ns.items():
             first_clock = at_ns - lat
             if tick:
-                # SPP is only valid while stopped, so it goes first, right away.
+                # SPP is only valid while stopped, so it goes first, right away, and
+                # once more halfway to the Continue (a second one changes nothing). On
+                # JACK the first is written in the cycle after the command, the one
+                # most likely to xrun (it waited for the command's lock and pumps
+                # first), and an xrun cycle loses its MIDI: measured, a restarted
+                # engine's resume lost its only SPP (1 run in ~45, two busy cores), and
+                # the server reported an xrun two periods after it in runs that kept it.
                 when = self._after_queued(device, now_ns)
+                cont = first_clock - TRANSPORT_LEAD_NS
                 self._send(device, when, System(song_position(spp)))
-                self._send(device, first_clock - TRANSPORT_LEAD_NS, CONTINUE_MSG)
+                if cont - when >= 2 * SPP_AGAIN_MIN_NS:
+                    self._send(device, (when + cont) // 2, System(song_position(spp)))
+                self._send(device, cont, CONTINUE_MSG)
             else:
                 self._send(device, first_clock - TRANSPORT_LEAD_NS, START_MSG)
 

@@ -140,11 +140,13 @@ def test_from_bar_sends_spp_then_continue_and_lands_on_the_downbeat(freewheel, r
     events, _ = take(recorder, scenario)
     data = messages(events)
     assert b"\xfa" not in data
-    assert data[0] == bytes((0xF2, 32, 0))  # bar 3 of 4/4 = 32 sixteenths
-    assert data[1] == b"\xfb" and data[2] == b"\xf8"
-    assert events[2][0] - events[1][0] == 48
+    # bar 3 of 4/4 = 32 sixteenths, twice: right away and halfway to the Continue
+    assert data[:2] == [bytes((0xF2, 32, 0))] * 2
+    assert data[2] == b"\xfb" and data[3] == b"\xf8"
+    assert events[1][0] - events[0][0] == (events[2][0] - events[0][0]) // 2
+    assert events[3][0] - events[2][0] == 48
     first_note = next((f, d) for f, d in events if d[0] & 0xF0 == 0x90)
-    assert first_note[0] == events[2][0]  # bar 3's downbeat on the first clock
+    assert first_note[0] == events[3][0]  # bar 3's downbeat on the first clock
     assert len([d for d in data if d == b"\xf8"]) == 2 * 4 * 24
 
 

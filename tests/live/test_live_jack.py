@@ -406,13 +406,24 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         sessions = tmp_path / "sessions"
         ui, session = launch_live(jack_server, song_path, config, sessions)
         try:
+            # The engine's port met the recorder (else nothing of the first engine is
+            # heard: seen once, JACK refusing its client, "server_error", on a machine
+            # running many servers; the check below then said "no G2 before the SPP").
+            assert session.warnings == (), session.warnings
             wait_watching(ui)  # else the edit below may come before the UI watches
             with ControlClient(session.port) as control:
                 control.send("/rig/play")
-                wait_for(control, lambda s: s.state == "playing" and s.bar == 2)
+                # Into bar 2 (a loaded machine's status poll may come in bar 3 first).
+                wait_for(control, lambda s: s.state == "playing" and s.bar >= 2)
                 song_path.write_text(HELD.replace("C2", "G2"))  # the UI hot-reloads it
-                reloaded = wait_for(control, lambda s: s.reloads == 1)
-                status = wait_for(control, lambda s: (s.bar, s.beat) >= (reloaded.bar + 1, 3))
+                # Landed, not only swapped in (`reloads` counts swaps): a swap within the
+                # scheduler's reach of a bar line lands at the bar after, and a kill at
+                # beat 3 of the bar after the swap's would find C2 still held, no G2
+                # played (read from the code: the likely cause of a "no G2 before the
+                # SPP" seen once in 60 runs; not reproduced in this session's runs).
+                landed = wait_for(control, lambda s: s.reloads == 1 and s.reload_done_bar > 0)
+                at = landed.reload_done_bar  # the bar G2 started on
+                status = wait_for(control, lambda s: (s.bar, s.beat) >= (at, 3))
                 os.kill(session.engine_pid, signal.SIGKILL)
                 seen["killed_in_bar"] = status.bar
             restarted = wait_restarted(sessions, 30)
@@ -436,13 +447,21 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
 
     def check(events) -> None:
         # Nothing here is frame-exact: the kill and the new engine's start always cost
-        # JACK xruns (measured: 2-3 bursts, the last ~5 ms before the resumed SPP).
+        # JACK xruns (measured: 2-3 bursts; the host resumes once they are over,
+        # `Patches.settle`, and the SPP goes twice: an xrun cycle loses its MIDI).
         data = [d for _, d in events]
         # The engine died holding G2 (43); the host ended exactly that note.
         spp = next((i for i, d in enumerate(data) if d[0] == 0xF2), None)
         said = [(f, d.hex()) for f, d in events if d != b"\xf8"][-40:]  # for a failure
-        assert spp is not None, f"no SPP: xruns {jack_server.xruns.count}, got {said}, {seen}"
-        held = max(i for i in range(spp) if data[i][0] == 0x90 and data[i][1] == 43)
+        # For a failure: when the recorder heard of xruns (frames), and its clock gaps.
+        clocks = clocks_of(events)
+        gaps = [(a, b - a) for a, b in zip(clocks, clocks[1:], strict=False) if b - a != 800]
+        heard = f"recorder xruns at {recorder.xrun_frames}, clock gaps {gaps}"
+        assert spp is not None, (
+            f"no SPP: xruns {jack_server.xruns.count}, got {said}, {heard}, {seen}")
+        ons = [i for i in range(spp) if data[i][0] == 0x90 and data[i][1] == 43]
+        assert ons, f"no G2 before the SPP: {said}, {heard}, {seen}"
+        held = ons[-1]
         assert sounding_after(data[: held + 1]) == [(0, 43)]
         between = [d for d in data[held + 1 : spp] if d[0] < 0xF0]  # not clock, Stop...
         # Note-offs and nothing else: no note starts there. Its own (the rescue repeats
@@ -458,7 +477,10 @@ def test_a_dead_engine_leaves_no_note_sounding_and_resumes_at_the_next_bar(jack_
         rescued = any(d[:2] == bytes((0x80, 43)) for d in offs)  # the others end nothing
         assert rescued or jack_server.xruns.count > 0, "no rescue note-off and no xrun"
         assert sounding_after(data[:spp]) == ([] if rescued else [(0, 43)])
-        assert data[spp + 1] == b"\xfb"  # Continue, then the clock from the resumed bar
+        # The SPP (sent twice: an xrun may lose one), the Continue, then the clock from
+        # the resumed bar.
+        cont = data.index(b"\xfb", spp)
+        assert set(data[spp:cont]) == {data[spp]} and cont - spp <= 2, data[spp : cont + 1]
         sixteenths = data[spp][1] | data[spp][2] << 7
         assert sixteenths % 16 == 0  # on a bar line
         bar = sixteenths // 16 + 1
