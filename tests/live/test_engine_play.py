@@ -57,7 +57,10 @@ def test_rig_play_from_a_bar_with_a_missing_device(recorder, jack_server, tmp_pa
     assert "bar 9 beat 1" in done.stdout
     data = [d for _, d in events]
     assert data[0] == bytes((0xF2, 0, 1))  # bar 9 = 128 sixteenths: lsb 0, msb 1
-    assert data[1] == b"\xfb" and data[2] == b"\xf8"
+    # The SPP goes again halfway to the Continue (an xrun cycle loses its MIDI; a second
+    # SPP while stopped changes nothing): the same position, then Continue and clock.
+    cont = 2 if data[1] == data[0] else 1
+    assert data[cont] == b"\xfb" and data[cont + 1] == b"\xf8", data[:4]
     assert any(d[0] & 0xF0 == 0x90 for d in data)
     assert b"\xfc" in data and sounding_after(data) == []
 
