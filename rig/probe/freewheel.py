@@ -85,8 +85,8 @@ class Freewheel:
             self.gaps.cycle(self._watcher.last_frame_time, frames, self._server_on)
 
     def skipped(self) -> str:
-        """What to say when the server skipped cycles while it freewheeled (only with
-        `track_frames`): nothing measured then is frame-exact; else ""."""
+        """What to say when the server skipped cycles while it freewheeled (with
+        `track_frames` or `watch`): nothing measured then is frame-exact; else ""."""
         gaps = self.gaps
         if gaps is None or not gaps.freewheel_gaps:
             return ""

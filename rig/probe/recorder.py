@@ -31,7 +31,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-from rig.probe.skips import CycleGaps, FreewheelSkipped, skip_message
+from rig.probe.skips import CycleGaps, skip_message
 from rig.probe.witness import spawn_witness, stop_witness
 
 __all__ = ["Recorder", "RecorderError"]
@@ -102,12 +102,6 @@ class Recorder:
         if not self.freewheel_gaps:
             return ""
         return skip_message(self.freewheel_gaps, self.freewheel_frames, self.rate)
-
-    def check_freewheel(self) -> None:
-        """FreewheelSkipped (an AssertionError) when `freewheel_skip()` has something
-        to say: a test's frame-exact checks would fail without saying why."""
-        if self.freewheel_gaps:
-            raise FreewheelSkipped(self.freewheel_skip())
 
     def xruns_near(self, events: list[tuple[int, bytes]], margin_s: float = 0.05) -> list[int]:
         """Frames of the xruns that fell while `events` arrived (± `margin_s`).

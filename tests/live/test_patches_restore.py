@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rig.stage.patches import LIST_S, Patches
+from tests.support.clock import FakeSeconds
 
 
 @dataclass
@@ -56,19 +57,8 @@ class _Host:
         return None if ports is None else [p.name for p in ports]
 
 
-class _Time:
-    def __init__(self) -> None:
-        self.t = 50.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
-
-
 def _restore(failing: int) -> tuple[int, _Client, float]:
-    client, clock = _Client(failing), _Time()
+    client, clock = _Client(failing), FakeSeconds(50.0)
     patches = Patches(_Host(client), {"rig": "rig"}, now=clock.now, sleep=clock.sleep)
     patches.seen = {"rig:monopoly": (True, ("recorder:in", "monitor:in"))}
     made = patches.restore()

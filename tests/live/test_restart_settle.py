@@ -15,23 +15,13 @@ from types import SimpleNamespace
 
 from rig.stage import host
 from rig.stage.patches import QUIET_S, SETTLE_S, Patches
-
-
-class _Time:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
+from tests.support.clock import FakeSeconds
 
 
 class _XrunningHost:
     """A JACK host whose server reports an xrun at each of `at` (seconds after 100)."""
 
-    def __init__(self, clock: _Time, at: list[float]) -> None:
+    def __init__(self, clock: FakeSeconds, at: list[float]) -> None:
         self.clock, self.at, self.client = clock, at, None
 
     @property
@@ -40,7 +30,7 @@ class _XrunningHost:
 
 
 def _settle(at: list[float]) -> tuple[bool, float]:
-    clock = _Time()
+    clock = FakeSeconds(100.0)
     patches = Patches(_XrunningHost(clock, at), {}, now=clock.now, sleep=clock.sleep)
     return patches.settle(), clock.t - 100.0
 

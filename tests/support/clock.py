@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MS", "T0", "FakeTime"]
+__all__ = ["MS", "T0", "FakeSeconds", "FakeTime"]
 
 MS = 1_000_000
 T0 = 10**9  # FakeTime's default start: 1 s into its fake monotonic time
@@ -27,3 +27,17 @@ class FakeTime:
         for at in sorted(self.stalls):
             if self.now >= at:
                 self.now += self.stalls.pop(at)
+
+
+class FakeSeconds:
+    """A `now` / `sleep` pair in seconds (the host's Patches take these): sleep moves
+    time on by exactly what it was asked."""
+
+    def __init__(self, start: float) -> None:
+        self.t = start
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
